@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .kb import KBStats, export, kb_version, load_kb, stats
-from .validate import Problem, ValidationReport, validate
+from .validate import Problem, ValidationReport
+from .validate import validate as validate_kb
 
-__all__ = ["KBStats", "Problem", "ValidationReport", "export", "kb_version", "load_kb", "stats", "validate"]
+__all__ = ["KBStats", "Problem", "ValidationReport", "export", "kb_version", "load_kb", "stats", "validate_kb"]

@@ -55,7 +55,7 @@ def run_violation_checks(graph: Graph, paths: list[Path] | None = None) -> list[
     for path in paths if paths is not None else check_paths():
         name = path.name.removesuffix("-violation.rq")
         for row in select(store, path.read_text(encoding="utf-8")):
-            problems.append(Problem(name, row["entity"] or "", f"{_short(row['property'])} {row['value']}"))
+            problems.append(Problem(name, _short(row["entity"] or ""), f"{_short(row['property'])} {row['value']}"))
     return problems
 
 
@@ -114,7 +114,7 @@ def check_quotes(graph: Graph, seeds_dir: Path | None = None) -> list[Problem]:
         want = str(graph.value(_iri(article), SK.sha256))
         got = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if want != got:
-            problems.append(Problem("quotes", article, f"article text changed: sha256 {got}, the KB records {want}"))
+            problems.append(Problem("quotes", _short(article), f"article text changed: sha256 {got}, the KB records {want}"))
     folded = {a: fold(t) for a, t in texts.items()}
     for statement in graph.subjects(RDF.type, SK.EvidenceStatement):
         article = str(graph.value(statement, DCTERMS.source))
@@ -124,9 +124,9 @@ def check_quotes(graph: Graph, seeds_dir: Path | None = None) -> list[Problem]:
                 if exact is None:
                     continue
                 if article not in folded:
-                    problems.append(Problem("quotes", str(statement), f"article {article} is not a known article"))
+                    problems.append(Problem("quotes", _short(statement), f"article {article} is not a known article"))
                 elif fold(str(exact)) not in folded[article]:
-                    problems.append(Problem("quotes", str(statement), f"oa:exact does not occur in the article: {str(exact)[:80]!r}"))
+                    problems.append(Problem("quotes", _short(statement), f"oa:exact does not occur in the article: {str(exact)[:80]!r}"))
     return problems
 
 
@@ -137,7 +137,7 @@ def check_dl(graph: Graph) -> list[Problem]:
     result = check_consistency(graph)
     if not result.consistent:
         return [Problem("dl", "ontology", result.message)]
-    return [Problem("dl", iri, "class is unsatisfiable") for iri in result.unsatisfiable]
+    return [Problem("dl", _short(iri), "class is unsatisfiable") for iri in result.unsatisfiable]
 
 
 def check_normalised() -> list[Problem]:
@@ -171,10 +171,13 @@ def _iri(text: str):
 
 
 def _short(term) -> str:
+    """A prefixed name for an IRI of a known namespace (``sk:nsaid``), else the text as it is."""
+    from .consts import PREFIXES
+
     text = str(term)
-    for prefix, ns in (("sk:", str(SK)), ("oa:", str(OA))):
-        if text.startswith(ns):
-            return prefix + text[len(ns) :]
+    for prefix, ns in PREFIXES.items():
+        if text.startswith(str(ns)) and len(text) > len(str(ns)):
+            return f"{prefix}:{text[len(str(ns)):]}"
     return text
 
 

@@ -1,0 +1,12 @@
+# gate: violations undeclared-term
+# names: sk:nsaidz
+# A recommendation naming an intervention nobody declared (a typo).
+PREFIX sk: <https://w3id.org/spinekg/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+DELETE { sk:rec_002_02 sk:intervention ?i } INSERT { sk:rec_002_02 sk:intervention sk:nsaidz } WHERE { sk:rec_002_02 sk:intervention ?i }

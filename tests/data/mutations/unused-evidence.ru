@@ -1,0 +1,13 @@
+# gate: violations unused-evidence
+# names: sk:ev_002_99
+# An evidence statement no recommendation rests on.
+PREFIX sk: <https://w3id.org/spinekg/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+INSERT DATA { sk:ev_002_99 a sk:EvidenceStatement ; dcterms:source sk:article_002 ; sk:uncited true ;
+  oa:hasTarget [ a oa:SpecificResource ; oa:hasSource sk:article_002 ; oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "Suspected malignancy" ] ] }
