@@ -29,17 +29,30 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  spinekg kb stats",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    kb_parser = sub.add_parser("kb", help="the knowledge base: stats, validate, export, normalize",
-                               epilog="example:\n  spinekg kb stats", formatter_class=argparse.RawDescriptionHelpFormatter)
+    kb_parser = sub.add_parser(
+        "kb",
+        help="the knowledge base: stats, validate, export, normalize",
+        epilog="example:\n  spinekg kb stats",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     kb_sub = kb_parser.add_subparsers(dest="kb_command", required=True)
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        return kb_sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG[name],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        return kb_sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EPILOG[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
     p = add("stats", "count classes, properties, recommendations and evidence per article, references, citations")
     p.add_argument("--format", choices=["text", "json"], default="text")
-    p = add("validate", "run the quality gates: normalised Turtle, SHACL shapes, violation queries, verbatim quotes, OWL DL consistency")
+    p = add(
+        "validate",
+        "run the quality gates: normalised Turtle, SHACL shapes, violation queries, verbatim quotes, "
+        "OWL DL consistency",
+    )
     from .validate import GATES
 
     p.add_argument("--gate", action="append", choices=list(GATES), help="run only this gate (repeatable)")
@@ -62,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "kb":
-        return {"stats": _stats, "validate": _validate, "export": _export, "normalize": _normalize}[args.kb_command](args)
+        return {"stats": _stats, "validate": _validate, "export": _export, "normalize": _normalize}[args.kb_command](
+            args
+        )
     raise AssertionError(args.command)
 
 
@@ -73,8 +88,11 @@ def _stats(args: argparse.Namespace) -> int:
         return 0
     print(f"spinekg knowledge base {s.kb_version}")
     print(f"  modules {s.modules}, triples {s.triples}")
-    print(f"  classes {s.classes}, object properties {s.object_properties}, datatype properties "
-          f"{s.datatype_properties}, annotation properties {s.annotation_properties}, named individuals {s.named_individuals}")
+    print(
+        f"  classes {s.classes}, object properties {s.object_properties}, datatype properties "
+        f"{s.datatype_properties}, annotation properties {s.annotation_properties}, "
+        f"named individuals {s.named_individuals}"
+    )
     print(f"  red flags {s.red_flags}, interventions {s.interventions}, conflicts {s.conflicts}")
     print(f"  recommendations {s.recommendations}, evidence statements {s.evidence_statements}")
     print("  article  recommendations  evidence")

@@ -144,7 +144,9 @@ def stats(graph: Graph | None = None, ontology_dir: Path | None = None) -> KBSta
     ['000', '001', '002', '003', '004']
     """
     g = graph if graph is not None else load_kb(ontology_dir)
-    per: dict[str, Counter] = {k: Counter() for k in ("rec", "ev", "cit", "uncited", "ref", "redflag", "intervention", "conflict")}
+    per: dict[str, Counter] = {
+        k: Counter() for k in ("rec", "ev", "cit", "uncited", "ref", "redflag", "intervention", "conflict")
+    }
     for row in g.query(_STATS_QUERY, initNs=PREFIXES):
         per[str(row.kind)][str(row.key)] += int(row.n)
 
@@ -201,8 +203,16 @@ def merged_for_export(kb: Graph) -> Graph:
     g.add((merged, RDF.type, OWL.Ontology))
     g.add((merged, OWL.versionIRI, URIRef(f"{SK}releases/{version.split('+')[0]}/spinekg")))
     g.add((merged, OWL.versionInfo, _lit(version)))
-    g.add((merged, DCTERMS.title, _lit("spinekg: lumbar degenerative spine disease and radiculopathy guideline knowledge")))
-    g.add((merged, DCTERMS.description, _lit("All spinekg modules merged: " + ", ".join(sorted(str(m) for m in modules)))))
+    g.add(
+        (
+            merged,
+            DCTERMS.title,
+            _lit("spinekg: lumbar degenerative spine disease and radiculopathy guideline knowledge"),
+        )
+    )
+    g.add(
+        (merged, DCTERMS.description, _lit("All spinekg modules merged: " + ", ".join(sorted(str(m) for m in modules))))
+    )
     g.add((merged, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     return g
 

@@ -35,7 +35,7 @@ def select(store: ox.Store, query: str) -> list[Row]:
     """Evaluate a SELECT query and return its rows as plain strings.
 
     >>> from rdflib import Graph
-    >>> s = to_store(Graph().parse(data="<urn:a> <urn:b> 'x' .", format="nt"))
+    >>> s = to_store(Graph().parse(data='<urn:a> <urn:b> "x" .', format="nt"))
     >>> select(s, "SELECT ?o WHERE { ?s ?p ?o }")[0]["o"]
     'x'
     """

@@ -11,7 +11,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from . import kb
-from .consts import DCTERMS, OA, RDF, SK, SH
+from .consts import DCTERMS, OA, RDF, SH, SK
 from .errors import SeedsNotFoundError
 from .sparql import select, to_store
 
@@ -77,8 +77,10 @@ def run_shacl(graph: Graph, shapes: Graph | None = None) -> list[Problem]:
         msg = results.value(result, SH.resultMessage)
         path = results.value(result, SH.resultPath)
         where = _describe(graph, focus)
-        detail = f"{msg}" + (f" (path {_short(path)})" if path is not None else "") + (
-            f" (value {_short(value)})" if value is not None and value != focus else ""
+        detail = (
+            f"{msg}"
+            + (f" (path {_short(path)})" if path is not None else "")
+            + (f" (value {_short(value)})" if value is not None and value != focus else "")
         )
         problems.append(Problem("shacl", where, detail))
     return sorted(problems, key=str)
@@ -93,7 +95,9 @@ def load_articles(graph: Graph, seeds_dir: Path | None = None) -> dict[str, str]
     """The text of every article the KB names, keyed by the article IRI, read from the seeds folder."""
     root = Path(seeds_dir or SEEDS_DIR)
     if not root.is_dir():
-        raise SeedsNotFoundError(f"{root}: seeds folder not found (set SPINEKG_SEEDS to the folder of the source articles)")
+        raise SeedsNotFoundError(
+            f"{root}: seeds folder not found (set SPINEKG_SEEDS to the folder of the source articles)"
+        )
     texts = {}
     for article in graph.subjects(RDF.type, SK.Article):
         name = graph.value(article, SK.seedFile)
@@ -114,7 +118,9 @@ def check_quotes(graph: Graph, seeds_dir: Path | None = None) -> list[Problem]:
         want = str(graph.value(_iri(article), SK.sha256))
         got = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if want != got:
-            problems.append(Problem("quotes", _short(article), f"article text changed: sha256 {got}, the KB records {want}"))
+            problems.append(
+                Problem("quotes", _short(article), f"article text changed: sha256 {got}, the KB records {want}")
+            )
     folded = {a: fold(t) for a, t in texts.items()}
     for statement in graph.subjects(RDF.type, SK.EvidenceStatement):
         article = str(graph.value(statement, DCTERMS.source))
@@ -126,7 +132,11 @@ def check_quotes(graph: Graph, seeds_dir: Path | None = None) -> list[Problem]:
                 if article not in folded:
                     problems.append(Problem("quotes", _short(statement), f"article {article} is not a known article"))
                 elif fold(str(exact)) not in folded[article]:
-                    problems.append(Problem("quotes", _short(statement), f"oa:exact does not occur in the article: {str(exact)[:80]!r}"))
+                    problems.append(
+                        Problem(
+                            "quotes", _short(statement), f"oa:exact does not occur in the article: {str(exact)[:80]!r}"
+                        )
+                    )
     return problems
 
 
@@ -142,7 +152,10 @@ def check_dl(graph: Graph) -> list[Problem]:
 
 def check_normalised() -> list[Problem]:
     """Every Turtle file is in its normalised serialisation (``spinekg kb normalize`` fixes it)."""
-    return [Problem("normalised", str(p), "not in normalised form: run `spinekg kb normalize`") for p in kb.normalise(check=True)]
+    return [
+        Problem("normalised", str(p), "not in normalised form: run `spinekg kb normalize`")
+        for p in kb.normalise(check=True)
+    ]
 
 
 GATES: dict[str, Callable[[Graph], list[Problem]]] = {
@@ -177,7 +190,7 @@ def _short(term) -> str:
     text = str(term)
     for prefix, ns in PREFIXES.items():
         if text.startswith(str(ns)) and len(text) > len(str(ns)):
-            return f"{prefix}:{text[len(str(ns)):]}"
+            return f"{prefix}:{text[len(str(ns)) :]}"
     return text
 
 

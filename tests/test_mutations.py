@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from constants import MUTATIONS
 from reasoner import validate as v
+
+from constants import MUTATIONS
 
 CASES = sorted(MUTATIONS.glob("*.ru"))
 

@@ -16,8 +16,12 @@ STATEMENTS = sorted(_KB.subjects(RDF.type, SK.EvidenceStatement))
 def test_quote_occurs_verbatim_in_its_article(statement, seeds_dir):
     article = _KB.value(statement, DCTERMS.source)
     text = (seeds_dir / str(_KB.value(article, SK.seedFile))).read_text(encoding="utf-8")
-    exacts = [str(e) for t in _KB.objects(statement, OA.hasTarget) for s in _KB.objects(t, OA.hasSelector)
-              for e in _KB.objects(s, OA.exact)]
+    exacts = [
+        str(e)
+        for t in _KB.objects(statement, OA.hasTarget)
+        for s in _KB.objects(t, OA.hasSelector)
+        for e in _KB.objects(s, OA.exact)
+    ]
     assert len(exacts) == 1
     assert v.fold(exacts[0]) in v.fold(text)
 

@@ -1,0 +1,62 @@
+"""The anatomy module says what the verified reference tables say."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+
+from reasoner.consts import SK, SKOS
+from reasoner.kb import load_kb
+
+from constants import REFERENCE
+
+KB = load_kb()
+DISCS = list(csv.DictReader(open(REFERENCE / "disc_level_roots.csv", encoding="utf-8"))) if REFERENCE.is_dir() else []
+DERMS = list(csv.DictReader(open(REFERENCE / "dermatomes.csv", encoding="utf-8"))) if REFERENCE.is_dir() else []
+SACRAL_AND_BELOW = ["L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3", "S4", "S5"]
+
+
+def roots(disc, prop):
+    return {str(KB.value(r, SKOS.notation)) for r in KB.objects(SK[f"disc_{disc}"], prop)}
+
+
+@pytest.mark.parametrize("row", DISCS, ids=lambda r: r["disc_level"])
+def test_disc_level_roots_match_reference(row):
+    disc = row["disc_level"]
+    assert roots(disc, SK.exitingRoot) == {row["exiting_root (foraminal / far-lateral / extraforaminal)"]}
+    traversing = row["traversing_root (paracentral / subarticular / lateral recess)"]
+    assert roots(disc, SK.traversingRoot) == {traversing}
+    # central canal stenosis reaches the traversing root and every root below it, sacral included
+    assert roots(disc, SK.centralCanalReaches) == set(SACRAL_AND_BELOW[SACRAL_AND_BELOW.index(traversing) :])
+    assert {"S2", "S3", "S4", "S5"} <= roots(disc, SK.centralCanalReaches)
+
+
+@pytest.mark.parametrize("row", DERMS, ids=lambda r: r["level"])
+def test_dermatome_key_sensory_point_matches_reference(row):
+    assert str(KB.value(SK[f"dermatome_{row['level']}"], SK.keySensoryPoint)) == row["isncsci_key_sensory_point"]
+
+
+def test_every_isncsci_level_and_the_design_dermatomes_exist():
+    levels = [f"C{i}" for i in range(2, 9)] + [f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)]
+    levels += ["S1", "S2", "S3", "S4", "S5", "S4-5"]
+    for level in levels:
+        assert (SK[f"dermatome_{level}"], SKOS.notation, None) in KB, level
+
+
+def spans(region):
+    return {str(KB.value(d, SKOS.notation)) for d in KB.objects(SK[region], SK.spansDermatome)}
+
+
+def test_body_regions_are_dermatome_sets():
+    assert spans("buttock") == {"L1", "L2", "L3", "S1", "S2", "S3"}
+    assert {"S2", "S3", "S4", "S5"} <= spans("saddle_region")
+    assert spans("anterior_thigh") == {"L2", "L3"}
+    assert spans("sitting_area_of_buttocks") <= spans("buttock") & spans("saddle_region")
+
+
+def test_disc_levels_run_t12_l1_to_l5_s1():
+    discs = sorted(str(KB.value(d, SKOS.notation)) for d in KB.subjects(SK.exitingRoot, None))
+    assert discs == ["L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1", "T12-L1"]
+    assert all(re.fullmatch(r"[TLS]\d+-[LS]\d", d) for d in discs)

@@ -1,0 +1,103 @@
+"""Red flags are defined in OWL from findings, and HermiT classifies a case's findings into them.
+
+Seed 000's patient (bilateral gluteal and S2-S3 numbness) has a saddle-pattern deficit: a cauda equina
+red flag the article itself did not raise.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Literal
+
+from reasoner.consts import OWL, RDF, RDFS, SK
+
+from constants import RED_FLAGS
+
+CASE = "https://w3id.org/spinekg/case/test/"
+
+
+def finding(g, name, ftype, **props):
+    iri = SK[f"case/test/{name}"]
+    g.add((iri, RDF.type, OWL.NamedIndividual))
+    g.add((iri, RDF.type, SK[ftype]))
+    for prop, values in props.items():
+        for value in values if isinstance(values, list) else [values]:
+            g.add((iri, SK[prop], value))
+    return str(iri)
+
+
+@pytest.fixture(scope="module")
+def classified(kb_graph, java):
+    from reasoner.dl import classify_individuals
+    from reasoner.kb import new_graph
+
+    g = new_graph()
+    for t in kb_graph:
+        g.add(t)
+    finding(
+        g,
+        "seed000",
+        "numbness",
+        laterality=SK.bilateral,
+        inBodyRegion=SK.buttock,
+        inDermatome=[SK.dermatome_S2, SK.dermatome_S3, SK.dermatome_L2, SK.dermatome_L3],
+    )
+    finding(g, "unilateral_s2", "numbness", laterality=SK.left, inDermatome=SK.dermatome_S2)
+    finding(g, "bilateral_l5", "numbness", laterality=SK.bilateral, inDermatome=SK.dermatome_L5)
+    finding(g, "sitting_area", "paresthesia", laterality=SK.bilateral, inBodyRegion=SK.sitting_area_of_buttocks)
+    finding(g, "retention", "urinary_retention")
+    finding(g, "legs", "weakness", laterality=SK.bilateral)
+    finding(g, "fever", "fever")
+    finding(g, "cancer", "history_of_cancer")
+    finding(g, "steroids", "prolonged_corticosteroid_use")
+    finding(g, "worse", "weakness", laterality=SK.left, progressive=Literal(True))
+    finding(g, "mjoa10", "mjoa_score", scoreValue=Literal(10))
+    finding(g, "mjoa13", "mjoa_score", scoreValue=Literal(13))
+    finding(g, "unstable", "segmental_instability")
+    finding(g, "plain_pain", "radicular_pain", laterality=SK.left, inDermatome=SK.dermatome_L5)
+    return classify_individuals(g)
+
+
+def flags(classified, name):
+    return {c.removeprefix(str(SK)) for c in classified[CASE + name] if c in {str(f) for f in RED_FLAGS}}
+
+
+@pytest.mark.java
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("seed000", {"cauda_equina_syndrome_suspected"}),
+        ("sitting_area", {"cauda_equina_syndrome_suspected"}),
+        ("retention", {"cauda_equina_syndrome_suspected"}),
+        ("legs", {"cauda_equina_syndrome_suspected"}),
+        ("fever", {"infection_suspected"}),
+        ("cancer", {"malignancy_suspected"}),
+        ("steroids", {"fracture_suspected"}),
+        ("worse", {"progressive_neurological_deficit"}),
+        ("mjoa10", {"severe_myelopathy"}),
+        ("unstable", {"spinal_instability"}),
+        ("unilateral_s2", set()),
+        ("bilateral_l5", set()),
+        ("mjoa13", set()),
+        ("plain_pain", set()),
+    ],
+)
+def test_finding_is_classified_into_its_red_flags(classified, name, expected):
+    assert flags(classified, name) == expected
+
+
+@pytest.mark.java
+def test_seed_000_pattern_is_a_saddle_pattern_deficit(classified):
+    assert str(SK.saddle_pattern_deficit) in classified[CASE + "seed000"]
+
+
+@pytest.mark.java
+def test_mjoa_bands(classified):
+    assert str(SK.mjoa_severe) in classified[CASE + "mjoa10"]
+    assert str(SK.mjoa_moderate) in classified[CASE + "mjoa13"]
+
+
+def test_every_red_flag_preempts_conservative_care(kb_graph):
+    for flag in RED_FLAGS:
+        assert (flag, RDFS.subClassOf, SK.RedFlag) in kb_graph
+        assert (flag, SK.preempts, SK.conservative_care) in kb_graph

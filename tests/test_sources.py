@@ -1,0 +1,73 @@
+"""Articles, reference lists and citation markers: resolved where the article resolves them, never guessed."""
+
+from __future__ import annotations
+
+import pytest
+
+from reasoner.consts import DCTERMS, PREFIXES, SK
+from reasoner.kb import load_kb
+
+from constants import ARTICLES
+
+KB = load_kb()
+
+
+def citations(article):
+    q = """SELECT ?marker ?status ?ref WHERE { ?e dcterms:source ?a ; sk:citation ?c .
+           ?c sk:marker ?marker ; sk:citationStatus ?status . OPTIONAL { ?c sk:citesReference ?ref } }"""
+    return [
+        (str(r.marker), r.status, r.ref)
+        for r in KB.query(q, initNs=PREFIXES, initBindings={"a": SK[f"article_{article}"]})
+    ]
+
+
+@pytest.mark.parametrize("article", ["001", "002", "004"])
+def test_articles_without_a_reference_list_have_only_unresolved_markers(article):
+    cites = citations(article)
+    assert cites and {s for _, s, _ in cites} == {SK.unresolved}
+    assert all(r is None for _, _, r in cites)
+
+
+@pytest.mark.parametrize("article,listed", [("000", 3), ("003", 3)])
+def test_markers_beyond_the_list_are_dangling_and_the_rest_resolve_to_their_entry(article, listed):
+    cites = citations(article)
+    for marker, status, ref in cites:
+        if int(marker) <= listed:
+            assert status == SK.resolved and ref == SK[f"ref_{article}_{marker}"]
+        else:
+            assert status == SK.dangling and ref is None
+
+
+def test_seed_000_cites_4_but_lists_3():
+    assert ("4", SK.dangling, None) in citations("000")
+    assert len([r for r in KB.subjects(SK.referenceOf, SK.article_000)]) == 3
+
+
+def test_eur_radiol_2019_is_reference_3_of_article_000():
+    assert str(KB.value(SK.ref_000_3, SK.publishedIn)) == "European radiology"
+    assert int(KB.value(SK.ref_000_3, SK.year)) == 2019
+
+
+@pytest.mark.parametrize("article", ARTICLES)
+def test_every_article_has_recommendations_and_a_seed_file(article):
+    iri = SK[f"article_{article}"]
+    assert str(KB.value(iri, SK.seedFile)).startswith(article + "_")
+    assert any(True for _ in KB.subjects(DCTERMS.source, iri))
+
+
+def test_external_guidelines_are_marked_external_and_quote_nothing():
+    from reasoner.consts import RDF
+
+    externals = set(KB.subjects(RDF.type, SK.ExternalGuideline))
+    assert SK.nice_ng59 in externals and SK.ao_spine_dcm_2017 in externals
+    for ext in externals:
+        assert KB.value(ext, SK.external).toPython() is True
+        assert not any(True for _ in KB.subjects(DCTERMS.source, ext))
+
+
+def test_conflicts_named_by_the_issue_are_recorded():
+    members = {c: set(KB.objects(c, SK.conflictMember)) for c in KB.subjects(SK.conflictMember, None)}
+    assert {SK.rec_003_01, SK.rec_002_01} <= members[SK.conflict_conservative_period]
+    assert {SK.rec_000_09, SK.rec_001_11} <= members[SK.conflict_facet_injection_diagnosis]
+    assert SK.ao_spine_dcm_2017 in members[SK.conflict_mjoa_threshold]
+    assert (SK.rec_003_01, SK.conflictsWith, SK.rec_002_01) in KB
