@@ -2,6 +2,7 @@
 
 Each file in tests/data/mutations/ is a SPARQL Update that breaks one thing; its header says which gate
 must catch it (``# gate: shacl`` or ``# gate: violations CHECK``) and which term the message must name.
+That the unbroken KB passes every gate is tested in test_gates.py.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ def run_gate(gate: str, graph, seeds_dir=None):
 def test_mutation_is_caught(path, kb_copy, seeds_dir):
     gate, *check = header(path, "gate").split()
     names = header(path, "names")
-    assert not run_gate(gate, kb_copy, seeds_dir), "the unbroken KB must pass this gate"
     kb_copy.update(path.read_text(encoding="utf-8"))
     problems = run_gate(gate, kb_copy, seeds_dir)
     if check:
