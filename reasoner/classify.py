@@ -1,0 +1,138 @@
+"""Classify case findings with the ontology's OWL definitions, compiled to SPARQL rules run in pyoxigraph.
+
+Each named class with an ``owl:equivalentClass`` expression (intersection, union, someValuesFrom,
+hasValue, oneOf, numeric datatype restrictions) becomes one ``INSERT … WHERE`` rule; the rules and the
+subclass closure run to a fixpoint over every case in the store at once. The result is checked against
+HermiT in the test suite, so the compiled rules mean what the OWL axioms mean for the cases we record.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+
+from .consts import OWL, RDF, RDFS, SK, XSD
+from .errors import SpinekgError
+
+
+class UnsupportedAxiom(SpinekgError):
+    """An OWL class expression the SPARQL compiler does not handle (names the class)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled definition: the class it infers and its SPARQL update."""
+
+    cls: str
+    update: str
+
+
+_SUPPORTED_FACETS = {XSD.minInclusive: ">=", XSD.maxInclusive: "<=", XSD.minExclusive: ">", XSD.maxExclusive: "<"}
+
+
+class _Compiler:
+    def __init__(self, kb: Graph):
+        self.kb = kb
+        self.counter = itertools.count()
+
+    def var(self) -> str:
+        return f"?v{next(self.counter)}"
+
+    def compile(self, expr, x: str, owner: URIRef) -> str:
+        kb = self.kb
+        if isinstance(expr, URIRef):
+            return f"{x} a <{expr}> ."
+        if (expr, OWL.intersectionOf, None) in kb:
+            members = Collection(kb, kb.value(expr, OWL.intersectionOf))
+            return "\n".join(self.compile(m, x, owner) for m in members)
+        if (expr, OWL.unionOf, None) in kb:
+            members = Collection(kb, kb.value(expr, OWL.unionOf))
+            return " UNION ".join("{ " + self.compile(m, x, owner) + " }" for m in members)
+        if (expr, OWL.oneOf, None) in kb:
+            members = Collection(kb, kb.value(expr, OWL.oneOf))
+            return f"VALUES {x} {{ {' '.join(f'<{m}>' for m in members)} }}"
+        if (expr, RDF.type, OWL.Restriction) in kb:
+            prop = kb.value(expr, OWL.onProperty)
+            if (expr, OWL.hasValue, None) in kb:
+                value = kb.value(expr, OWL.hasValue)
+                if isinstance(value, Literal):
+                    y = self.var()
+                    return f"{x} <{prop}> {y} . FILTER({y} = {value.n3()})"
+                return f"{x} <{prop}> <{value}> ."
+            if (expr, OWL.someValuesFrom, None) in kb:
+                y = self.var()
+                filler = kb.value(expr, OWL.someValuesFrom)
+                return f"{x} <{prop}> {y} .\n" + self.compile_filler(filler, y, owner)
+        raise UnsupportedAxiom(f"{owner}: class expression {expr} is not supported by the SPARQL compiler")
+
+    def compile_filler(self, filler, y: str, owner: URIRef) -> str:
+        kb = self.kb
+        if (filler, RDF.type, RDFS.Datatype) in kb:
+            base = kb.value(filler, OWL.onDatatype)
+            if base not in (XSD.integer, XSD.decimal):
+                raise UnsupportedAxiom(f"{owner}: datatype {base} is not supported")
+            tests = [f"isNumeric({y})"]
+            for facet in Collection(kb, kb.value(filler, OWL.withRestrictions)):
+                for pred, value in kb.predicate_objects(facet):
+                    tests.append(f"{y} {_SUPPORTED_FACETS[pred]} {value.n3()}")
+            return f"FILTER({' && '.join(tests)})"
+        if isinstance(filler, URIRef) and (filler, OWL.equivalentClass, None) in kb and _is_nominal(kb, filler):
+            return self.compile(kb.value(filler, OWL.equivalentClass), y, owner)
+        return self.compile(filler, y, owner)
+
+
+def _is_nominal(kb: Graph, cls: URIRef) -> bool:
+    return any((e, OWL.oneOf, None) in kb for e in kb.objects(cls, OWL.equivalentClass))
+
+
+def compile_rules(kb: Graph) -> tuple[Rule, ...]:
+    """One SPARQL rule per defined class of the KB (value-set classes defined by ``owl:oneOf`` excepted).
+
+    >>> from reasoner.kb import load_kb
+    >>> rules = compile_rules(load_kb())
+    >>> any(r.cls.endswith("saddle_pattern_deficit") for r in rules)
+    True
+    """
+    compiler = _Compiler(kb)
+    rules = []
+    for cls, expr in sorted(kb.subject_objects(OWL.equivalentClass)):
+        if not isinstance(cls, URIRef) or not isinstance(expr, BNode) or (expr, OWL.oneOf, None) in kb:
+            continue
+        pattern = compiler.compile(expr, "?x", cls)
+        # no FILTER NOT EXISTS: INSERT is idempotent, and NOT EXISTS over a cohort is quadratic in pyoxigraph
+        update = f"INSERT {{ ?x a <{cls}> }} WHERE {{ ?x <{SK.inCase}> ?case .\n{pattern}\n}}"
+        rules.append(Rule(str(cls), update))
+    return tuple(rules)
+
+
+CLOSURE = f"""
+INSERT {{ ?x a ?super }} WHERE {{
+  ?x <{SK.inCase}> ?case ; a ?t .
+  ?t <{RDFS.subClassOf}>+ ?super .
+  FILTER(isIRI(?super))
+}}"""
+
+
+def tbox_triples(kb: Graph) -> list[tuple]:
+    """The KB triples classification needs in the store: the named subclass hierarchy."""
+    return [(s, RDFS.subClassOf, o) for s, o in kb.subject_objects(RDFS.subClassOf) if isinstance(o, URIRef)]
+
+
+def classify(store: ox.Store, rules: tuple[Rule, ...], max_rounds: int = 20) -> int:
+    """Run the subclass closure and the compiled rules to a fixpoint over every case in ``store``.
+
+    Returns the number of rounds. The store must hold the KB's subclass triples and the cases.
+    """
+    for round_no in range(1, max_rounds + 1):
+        before = len(store)
+        store.update(CLOSURE)
+        for rule in rules:
+            store.update(rule.update)
+        store.update(CLOSURE)
+        if len(store) == before:
+            return round_no
+    raise SpinekgError(f"classification did not reach a fixpoint in {max_rounds} rounds")
