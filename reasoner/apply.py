@@ -1,0 +1,274 @@
+"""Decide, with SPARQL over the recommendations-as-data and the cases as recorded, which conditions hold.
+
+Closed world over what a case records ("no red flag recorded" holds when none is), but a fact a
+condition needs and the case does not record (a duration, a score, an age, the prior treatments, the
+candidacy) makes the condition *unknown*, reported with the missing field, never read as false. Every
+query runs once over all cases in the store (set-at-a-time); Python only folds the rows together.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from .consts import SK
+
+P = f"PREFIX sk: <{SK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+
+HOLDS, FAILS, UNKNOWN = "holds", "fails", "unknown"
+
+
+@dataclass(frozen=True)
+class ConditionResult:
+    """The status of one condition of one recommendation for one case."""
+
+    case: str
+    recommendation: str
+    condition: str  # blank-node label of the condition, stable within one store
+    kind: str  # local name of the condition class, e.g. FindingPresent
+    status: str  # holds | fails | unknown
+    facts: tuple[str, ...] = ()  # case resources that made it hold (or fail, for absence conditions)
+    missing: tuple[str, ...] = ()  # case fields whose absence made it unknown
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """Whether a recommendation applies to a case, with every condition's result."""
+
+    case: str
+    recommendation: str
+    status: str  # applies | fails | unknown
+    conditions: tuple[ConditionResult, ...] = field(default_factory=tuple)
+
+    @property
+    def triggered_by(self) -> tuple[str, ...]:
+        return tuple(sorted({f for c in self.conditions if c.status == HOLDS for f in c.facts}))
+
+
+UNIVERSE = (
+    P
+    + """SELECT ?case ?rec ?cond ?kind WHERE {
+  ?case a sk:Case . ?rec a sk:Recommendation ; sk:hasCondition ?cond . ?cond a ?kind .
+}"""
+)
+
+# (query, status of its rows); each row: ?case ?rec ?cond [?fact] [?missing]
+QUERIES: list[tuple[str, str]] = [
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T .
+  ?fact sk:inCase ?case ; a ?T .
+  OPTIONAL { ?cond sk:laterality ?lat }
+  FILTER(!BOUND(?lat) || EXISTS { ?fact sk:laterality ?l . FILTER(?l = ?lat || ?l = sk:bilateral) })
+  OPTIONAL { ?cond sk:minDurationWeeks ?min }
+  FILTER(!BOUND(?min) || EXISTS { ?fact sk:durationWeeks ?d . FILTER(?d >= ?min) })
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact ("duration_weeks" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T ; sk:minDurationWeeks ?min .
+  ?fact sk:inCase ?case ; a ?T .
+  FILTER NOT EXISTS { ?fact sk:durationWeeks ?d }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FindingAbsent ; sk:findingType ?T .
+  ?fact sk:inCase ?case ; a ?T .
+}""",
+        FAILS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:RedFlagPresent ; sk:redFlag ?R .
+  ?fact sk:inCase ?case ; a ?R .
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:NoRedFlag .
+  ?fact sk:inCase ?case ; a sk:RedFlag .
+}""",
+        FAILS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:PriorImaging ; sk:modality ?m .
+  ?fact sk:inCase ?case ; a sk:ImagingStudy ; sk:modality ?m ; sk:weeksAgo ?w . FILTER(?w > 0)
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:NoPriorImaging ; sk:modality ?m .
+  ?fact sk:inCase ?case ; a sk:ImagingStudy ; sk:modality ?m ; sk:weeksAgo ?w . FILTER(?w > 0)
+}""",
+        FAILS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:CandidateFor ; sk:candidacy ?x .
+  ?case sk:candidateFor ?x . BIND(?case AS ?fact)
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ("candidate_for" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:CandidateFor .
+  ?case a sk:Case . FILTER NOT EXISTS { ?case sk:candidateFor ?any }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:score ?type ; sk:value ?v .
+  ?cls sk:measures ?type . ?fact sk:inCase ?case ; a ?cls ; sk:scoreValue ?s .
+  FILTER((?kind = sk:ScoreAtMost && ?s <= ?v) || (?kind = sk:ScoreAbove && ?s > ?v))
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ("scores" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:score ?type . FILTER(?kind IN (sk:ScoreAtMost, sk:ScoreAbove))
+  ?cls sk:measures ?type . ?case a sk:Case .
+  FILTER NOT EXISTS { ?f sk:inCase ?case ; a ?cls ; sk:scoreValue ?s }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:AgeAtLeast ; sk:years ?y .
+  ?case sk:patient ?fact . ?fact sk:age ?age . FILTER(?age >= ?y)
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ("age" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:AgeAtLeast .
+  ?case a sk:Case . FILTER NOT EXISTS { ?case sk:patient/sk:age ?age }
+}""",
+        UNKNOWN,
+    ),
+    # symptom duration: per case, the longest duration and whether every symptom has one
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:SymptomDurationAtLeast ; sk:weeks ?w .
+  ?fact sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?d . FILTER(?d >= ?w)
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:SymptomDurationLessThan ; sk:weeks ?w .
+  ?fact sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?d . FILTER(?d >= ?w)
+}""",
+        FAILS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ("symptoms[].duration_weeks" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a ?kind . FILTER(?kind IN (sk:SymptomDurationAtLeast, sk:SymptomDurationLessThan))
+  ?case a sk:Case .
+  FILTER(NOT EXISTS { ?s sk:inCase ?case ; a sk:Symptom }
+         || EXISTS { ?s sk:inCase ?case ; a sk:Symptom . FILTER NOT EXISTS { ?s sk:durationWeeks ?d } })
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment ; sk:treatment ?T .
+  ?fact sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o .
+  ?tt rdfs:subClassOf* ?T . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed))
+  OPTIONAL { ?cond sk:weeks ?w }
+  FILTER(!BOUND(?w) || EXISTS { ?fact sk:weeks ?tw . FILTER(?tw >= ?w) })
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact ("prior_treatments[].weeks" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment ; sk:treatment ?T ; sk:weeks ?w .
+  ?fact sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o .
+  ?tt rdfs:subClassOf* ?T . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed))
+  FILTER NOT EXISTS { ?fact sk:weeks ?tw }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ("prior_treatments" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment .
+  ?case a sk:Case . FILTER NOT EXISTS { ?t sk:inCase ?case ; a sk:PriorTreatment }
+}""",
+        UNKNOWN,
+    ),
+]
+
+# the default status of each condition kind when no row speaks for it
+DEFAULT = {
+    "FindingPresent": FAILS,
+    "FindingAbsent": HOLDS,
+    "RedFlagPresent": FAILS,
+    "NoRedFlag": HOLDS,
+    "PriorImaging": FAILS,
+    "NoPriorImaging": HOLDS,
+    "CandidateFor": FAILS,
+    "ScoreAtMost": FAILS,
+    "ScoreAbove": FAILS,
+    "AgeAtLeast": FAILS,
+    "SymptomDurationAtLeast": FAILS,
+    "SymptomDurationLessThan": HOLDS,
+    "FailedTreatment": FAILS,
+}
+# which status wins when rows of several statuses speak for one condition
+PRECEDENCE = {
+    "FindingPresent": (HOLDS, UNKNOWN),
+    "SymptomDurationAtLeast": (HOLDS, UNKNOWN),
+    "SymptomDurationLessThan": (FAILS, UNKNOWN),
+    "FailedTreatment": (HOLDS, UNKNOWN),
+}
+
+
+def _v(term) -> str | None:
+    return None if term is None else term.value
+
+
+def evaluate(store: ox.Store) -> list[Applicability]:
+    """Evaluate every condition of every recommendation for every case in ``store``."""
+    universe: dict[tuple[str, str, str], str] = {}
+    for row in store.query(UNIVERSE):
+        kind = row["kind"].value.removeprefix(str(SK))
+        if kind in DEFAULT:
+            universe[(row["case"].value, row["rec"].value, row["cond"].value)] = kind
+    speaks: dict[tuple[str, str, str], dict[str, tuple[set, set]]] = defaultdict(dict)
+    for query, status in QUERIES:
+        result = store.query(P + query)
+        names = {v.value for v in result.variables}
+        for row in result:
+            key = (row["case"].value, row["rec"].value, row["cond"].value)
+            facts, missing = speaks[key].setdefault(status, (set(), set()))
+            if "fact" in names and row["fact"] is not None:
+                facts.add(row["fact"].value)
+            if "missing" in names and row["missing"] is not None:
+                missing.add(row["missing"].value)
+    by_rec: dict[tuple[str, str], list[ConditionResult]] = defaultdict(list)
+    for key, kind in universe.items():
+        voices = speaks.get(key, {})
+        status = DEFAULT[kind]
+        for candidate in PRECEDENCE.get(kind, tuple(voices)):
+            if candidate in voices:
+                status = candidate
+                break
+        facts, missing = voices.get(status, (set(), set()))
+        case, rec, cond = key
+        by_rec[(case, rec)].append(
+            ConditionResult(case, rec, cond, kind, status, tuple(sorted(facts)), tuple(sorted(missing)))
+        )
+    out = []
+    for (case, rec), results in sorted(by_rec.items()):
+        statuses = {r.status for r in results}
+        overall = "fails" if FAILS in statuses else "unknown" if UNKNOWN in statuses else "applies"
+        out.append(Applicability(case, rec, overall, tuple(sorted(results, key=lambda r: (r.kind, r.condition)))))
+    return out

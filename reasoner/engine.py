@@ -1,0 +1,156 @@
+"""Run the reasoning over one or many cases in one pyoxigraph store: classify, decide, gather the facts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from . import apply, classify
+from .consts import SK
+from .kb import kb_version, load_kb
+from .kbindex import KBIndex
+
+P = apply.P
+
+RED_FLAG_HITS = (
+    P
+    + """SELECT ?case ?flag ?fact WHERE {
+  ?flag rdfs:subClassOf sk:RedFlag . ?fact sk:inCase ?case ; a ?flag .
+}"""
+)
+
+FACT_TYPES = P + """SELECT ?case ?fact ?type WHERE { ?fact sk:inCase ?case ; a ?type . FILTER(isIRI(?type)) }"""
+
+SYMPTOM_DERMATOMES = (
+    P
+    + """SELECT ?case ?s ?derm ?lat WHERE {
+  ?s sk:inCase ?case ; a sk:Symptom .
+  { ?s sk:inDermatome ?derm } UNION { ?s sk:inBodyRegion/sk:spansDermatome ?derm }
+  OPTIONAL { ?s sk:laterality ?lat }
+}"""
+)
+
+ROOT_REACH = (
+    P
+    + """SELECT ?case ?f ?type ?level ?via ?root ?side WHERE {
+  ?f sk:inCase ?case ; sk:atDiscLevel ?level ; a ?type .
+  ?type sk:rootReach ?via . ?level ?via ?root .
+  OPTIONAL { ?f sk:laterality ?side }
+}"""
+)
+
+DERMATOME_ROOTS = P + """SELECT ?derm ?root WHERE { ?derm sk:dermatomeOfRoot ?root }"""
+
+ELAPSED = (
+    P
+    + """SELECT ?case (MAX(?w) AS ?weeks) WHERE {
+  { ?s sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?w }
+  UNION
+  { ?t sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o ; sk:weeks ?w .
+    ?tt rdfs:subClassOf* sk:conservative_care . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed)) }
+} GROUP BY ?case"""
+)
+
+CONDITION_PARAMS = P + """SELECT ?cond ?p ?o WHERE { ?rec sk:hasCondition ?cond . ?cond ?p ?o }"""
+
+
+@dataclass
+class CaseRun:
+    """Everything the reasoning found for one case, before the plan is assembled."""
+
+    case: str
+    applicability: list[apply.Applicability] = field(default_factory=list)
+    red_flags: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # flag IRI → finding IRIs
+    fact_types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    symptom_dermatomes: list[tuple[str, str, str | None]] = field(
+        default_factory=list
+    )  # symptom, dermatome, laterality
+    root_reach: list[tuple[str, str, str, str, str, str | None]] = field(default_factory=list)
+    elapsed_weeks: float | None = None
+
+    def fact_types_of(self, facts) -> set[str]:
+        """Every class (asserted or inferred) of the given case resources."""
+        return {t for f in facts for t in self.fact_types.get(f, ())}
+
+
+class Reasoner:
+    """The knowledge base loaded once, with its compiled rules; reasons over batches of case graphs.
+
+    >>> r = Reasoner()
+    >>> len(r.rules) > 0 and r.kb_version.startswith("0.1.0+")
+    True
+    """
+
+    def __init__(self, kb: Graph | None = None):
+        self.kb = kb if kb is not None else load_kb()
+        self.index = KBIndex(self.kb)
+        self.rules = classify.compile_rules(self.kb)
+        self.kb_version = kb_version()
+        # skolemised, so the condition nodes keep one name in every store the batches use
+        skolem = self.kb.skolemize(authority="https://w3id.org", basepath="/spinekg/.well-known/genid/")
+        self._kb_nt = skolem.serialize(format="nt", encoding="utf-8")
+        self.dermatome_roots: dict[str, set[str]] = defaultdict(set)
+        store = ox.Store()
+        store.bulk_load(self._kb_nt, ox.RdfFormat.N_TRIPLES)
+        for row in store.query(DERMATOME_ROOTS):
+            self.dermatome_roots[row["derm"].value].add(row["root"].value)
+        self.condition_params: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for row in store.query(CONDITION_PARAMS):
+            self.condition_params[row["cond"].value][row["p"].value].append(row["o"].value)
+
+    def store_for(self, case_graphs: list[Graph]) -> ox.Store:
+        """A fresh store with the KB and the cases, classified (a fresh store per batch stays fast)."""
+        store = ox.Store()
+        store.bulk_load(self._kb_nt, ox.RdfFormat.N_TRIPLES)
+        for g in case_graphs:
+            store.bulk_load(g.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
+        classify.classify(store, self.rules)
+        return store
+
+    def run(self, case_graphs: list[Graph]) -> dict[str, CaseRun]:
+        """Reason over every case at once; returns one CaseRun per case IRI."""
+        store = self.store_for(case_graphs)
+        runs: dict[str, CaseRun] = {}
+
+        def of(case: str) -> CaseRun:
+            return runs.setdefault(case, CaseRun(case))
+
+        for row in store.query(P + "SELECT ?case WHERE { ?case a sk:Case }"):
+            of(row["case"].value)
+        for a in apply.evaluate(store):
+            of(a.case).applicability.append(a)
+        for row in store.query(RED_FLAG_HITS):
+            of(row["case"].value).red_flags[row["flag"].value].add(row["fact"].value)
+        for row in store.query(FACT_TYPES):
+            of(row["case"].value).fact_types[row["fact"].value].add(row["type"].value)
+        for row in store.query(SYMPTOM_DERMATOMES):
+            lat = row["lat"].value if row["lat"] is not None else None
+            of(row["case"].value).symptom_dermatomes.append((row["s"].value, row["derm"].value, lat))
+        for row in store.query(ROOT_REACH):
+            side = row["side"].value if row["side"] is not None else None
+            values = (row["f"].value, row["type"].value, row["level"].value, row["via"].value, row["root"].value, side)
+            of(row["case"].value).root_reach.append(values)
+        for row in store.query(ELAPSED):
+            if row["weeks"] is not None:
+                of(row["case"].value).elapsed_weeks = float(row["weeks"].value)
+        return runs
+
+    def describe_condition(self, cond: str, kind: str) -> str:
+        """A condition in words: ``FindingPresent(radicular_pain)``, ``FailedTreatment(conservative_care, 6 weeks)``."""
+        params = self.condition_params.get(cond, {})
+        parts = []
+        for prop in ("findingType", "redFlag", "treatment", "candidacy", "score", "modality", "laterality"):
+            for value in sorted(params.get(str(SK[prop]), [])):
+                parts.append(value.removeprefix(str(SK)))
+        for prop, unit in (
+            ("weeks", "weeks"),
+            ("minDurationWeeks", "weeks at least"),
+            ("value", ""),
+            ("years", "years"),
+        ):
+            for value in params.get(str(SK[prop]), []):
+                parts.append(f"{float(value):g} {unit}".strip())
+        return f"{kind}({', '.join(parts)})"

@@ -1,0 +1,383 @@
+"""Assemble a staged management plan from one case's reasoning results: steps, red flags, warnings, why not."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field, replace
+
+from .apply import FAILS, HOLDS, UNKNOWN
+from .concordance import DermatomeConcordance, concordance
+from .consts import SK
+from .engine import CaseRun, Reasoner
+from .kbindex import RecInfo, local
+
+CONSERVATIVE = str(SK.conservative_care)
+IMAGING = str(SK.ImagingIntervention)
+
+
+@dataclass(frozen=True)
+class EvidenceOut:
+    """The evidence of a step as the plan shows it (design contract: article, citation, quote, reference)."""
+
+    article: str
+    citation: str
+    quote: str
+    reference: str | None
+    citation_status: str
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the plan: do, consider or avoid an intervention in a phase, with its provenance."""
+
+    id: str  # the intervention's stable id
+    label: str
+    phase: str
+    stance: str
+    recommendation: str  # IRI of the recommendation the step rests on first
+    recommendations: tuple[str, ...]  # every recommendation that gives this step
+    triggered_by: tuple[str, ...]  # case field paths of the findings that made it apply
+    evidence: tuple[EvidenceOut, ...]
+    after_weeks: float | None = None
+    timing: str | None = None
+    safety: bool = False  # added by spinekg's safety rules, not by a source article
+
+
+@dataclass(frozen=True)
+class RedFlagOut:
+    id: str
+    label: str
+    triggered_by: tuple[str, ...]
+    flagged_by_sources: tuple[str, ...]  # articles whose applicable recommendations act on this red flag
+
+
+@dataclass(frozen=True)
+class Warning:
+    id: str
+    message: str
+    subjects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConflictSide:
+    member: str
+    label: str
+    source: str
+    applies: bool
+
+
+@dataclass(frozen=True)
+class ConflictOut:
+    id: str
+    label: str
+    description: str
+    sides: tuple[ConflictSide, ...]
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    recommendation: str
+    label: str
+    status: str  # fails | unknown | preempted | overridden
+    why: tuple[str, ...]
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A staged management plan for one case; ``to_dict`` gives the design's JSON contract."""
+
+    case: str
+    kb_version: str
+    red_flags: tuple[RedFlagOut, ...]
+    steps: tuple[Step, ...]
+    warnings: tuple[Warning, ...]
+    conflicts: tuple[ConflictOut, ...]
+    not_applicable: tuple[NotApplicable, ...]
+    preempted: tuple[NotApplicable, ...] = field(default_factory=tuple)
+    concordance: tuple[DermatomeConcordance, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def step(self, key: str) -> Step:
+        """A step by intervention id, recommendation id or IRI, or 1-based position."""
+        for n, s in enumerate(self.steps, 1):
+            if key in (s.id, str(n)) or any(key in (r, local(r)) for r in s.recommendations):
+                return s
+        raise KeyError(key)
+
+
+PATHS = [
+    (re.compile(r"/symptom/(\d+)$"), "symptoms[{0}]"),
+    (re.compile(r"/imaging/(\d+)/finding/(\d+)$"), "imaging[{0}].findings[{1}]"),
+    (re.compile(r"/imaging/(\d+)$"), "imaging[{0}]"),
+    (re.compile(r"/risk/(\d+)$"), "risk_factors[{0}]"),
+    (re.compile(r"/treatment/(\d+)$"), "prior_treatments[{0}]"),
+    (re.compile(r"/score/(\w+)$"), "scores.{0}"),
+    (re.compile(r"/patient$"), "age"),
+]
+
+
+def field_path(case_iri: str, iri: str) -> str:
+    """The case field a resource of the case graph stands for (``…/symptom/0`` → ``symptoms[0]``).
+
+    >>> field_path("https://w3id.org/spinekg/case/x", "https://w3id.org/spinekg/case/x/imaging/0/finding/2")
+    'imaging[0].findings[2]'
+    """
+    if iri == case_iri:
+        return "candidate_for"
+    for pattern, template in PATHS:
+        m = pattern.search(iri)
+        if m and iri.startswith(case_iri + "/"):
+            return template.format(*m.groups())
+    return iri
+
+
+def _evidence(info: RecInfo) -> tuple[EvidenceOut, ...]:
+    return tuple(
+        EvidenceOut(e.source, e.citation, e.quote, "; ".join(e.references) or None, e.citation_status, e.section)
+        for e in info.evidence
+    )
+
+
+def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
+    """Turn one case's reasoning results into its plan."""
+    idx = reasoner.index
+    recs = idx.recommendations
+    case = run.case
+    path = lambda iri: field_path(case, iri)  # noqa: E731
+    flags = sorted(run.red_flags)
+    flag_names = [local(f) for f in flags]
+
+    applying, not_applicable, preempted = [], [], []
+    for a in run.applicability:
+        info = recs[a.recommendation]
+        if a.status != "applies":
+            why, missing = [], []
+            for c in a.conditions:
+                text = reasoner.describe_condition(c.condition, c.kind)
+                if c.status == FAILS:
+                    extra = f": recorded {', '.join(path(f) for f in c.facts)}" if c.facts else ""
+                    why.append(f"{text} does not hold{extra}")
+                elif c.status == UNKNOWN:
+                    why.append(f"{text} is unknown: the case does not record {', '.join(c.missing)}")
+                    missing += c.missing
+            not_applicable.append(
+                NotApplicable(info.iri, info.label, a.status, tuple(why), tuple(sorted(set(missing))))
+            )
+            continue
+        driven_by_flag = info.safety or any(c.kind == "RedFlagPresent" and c.status == HOLDS for c in a.conditions)
+        interv = info.intervention
+        conservative_path = info.stance in ("do", "consider") and idx.is_a(interv, CONSERVATIVE)
+        deferring_imaging = info.stance == "avoid" and idx.is_a(interv, IMAGING)
+        if flags and not driven_by_flag and (conservative_path or deferring_imaging):
+            why = (
+                f"pre-empted by red flag {', '.join(flag_names)}: "
+                + ("a conservative-only path" if conservative_path else "deferring imaging")
+                + " does not apply",
+            )
+            preempted.append(NotApplicable(info.iri, info.label, "preempted", why))
+            continue
+        applying.append((a, info, driven_by_flag))
+
+    # red flags, and whether the applicable source recommendations act on them
+    red_flags, warnings = [], []
+    applying_articles = sorted({info.source for _, info, _ in applying if not info.safety})
+    for flag in flags:
+        flagged_by = sorted(
+            {
+                info.source
+                for a, info, _ in applying
+                if not info.safety
+                for c in a.conditions
+                if c.kind == "RedFlagPresent" and c.status == HOLDS and flag in run.fact_types_of(c.facts)
+            }
+        )
+        triggered = tuple(sorted(path(f) for f in run.red_flags[flag]))
+        red_flags.append(RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by)))
+        if not flagged_by:
+            if applying_articles:
+                msg = (
+                    f"{idx.label(flag)} ({', '.join(triggered)}): the source article(s) "
+                    f"{', '.join(applying_articles)} whose recommendations apply to this case do not flag it; "
+                    "spinekg raises it from its red-flag reference facts and acts on it first"
+                )
+            else:
+                msg = (
+                    f"{idx.label(flag)} ({', '.join(triggered)}): no source article recommendation addresses it; "
+                    "spinekg acts on it from its red-flag reference facts"
+                )
+            warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *applying_articles)))
+
+    # steps: effective phase, then one step per intervention, stance and phase
+    grouped: dict[tuple[str, str, str], list] = defaultdict(list)
+    for a, info, _ in applying:
+        phase, timing = info.phase, None
+        if info.phase == "if_persistent":
+            if info.after_weeks is None:
+                phase, timing = "now", "due now: the failed treatment it waits for is recorded"
+            elif run.elapsed_weeks is not None and run.elapsed_weeks >= info.after_weeks:
+                phase = "now"
+                timing = f"due now: {run.elapsed_weeks:g} weeks of symptoms or failed care ≥ {info.after_weeks:g} weeks"
+            else:
+                timing = f"if symptoms persist after {info.after_weeks:g} weeks"
+        elif info.phase == "follow_up" and info.interval_weeks:
+            lo, hi = info.interval_weeks
+            timing = f"in {lo:g} weeks" if lo == hi else f"every {lo:g}-{hi:g} weeks"
+        grouped[(info.intervention, info.stance, phase)].append((a, info, timing))
+    order = idx.phase_order
+
+    def sort_key(item):
+        (interv, stance, phase), members = item
+        first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
+        after = min((m[1].after_weeks or 0) for m in members)
+        return (order[phase], after, not first.safety, first.order, first.id)
+
+    steps = []
+    for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
+        members.sort(key=lambda m: (not m[1].safety, m[1].order, m[1].id))
+        first = members[0][1]
+        triggers = sorted({path(f) for a, _, _ in members for f in a.triggered_by})
+        steps.append(
+            Step(
+                id=local(interv),
+                label=idx.label(interv),
+                phase=phase,
+                stance=stance,
+                recommendation=first.iri,
+                recommendations=tuple(m[1].iri for m in members),
+                triggered_by=tuple(triggers),
+                evidence=tuple(e for m in members for e in _evidence(m[1])),
+                after_weeks=first.after_weeks if phase == "if_persistent" else None,
+                timing=members[0][2],
+                safety=first.safety,
+            )
+        )
+
+    steps = _merge_into_red_flag_steps(reasoner, steps)
+    conflicts = _conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)
+    warnings += _fact_warnings(reasoner, run, not_applicable)
+    return Plan(
+        case=case.rsplit("/", 1)[-1],
+        kb_version=reasoner.kb_version,
+        red_flags=tuple(red_flags),
+        steps=tuple(steps),
+        warnings=tuple(warnings),
+        conflicts=tuple(conflicts),
+        not_applicable=tuple(sorted(not_applicable, key=lambda n: n.recommendation)),
+        preempted=tuple(sorted(preempted, key=lambda n: n.recommendation)),
+        concordance=tuple(concordance(reasoner, run)),
+    )
+
+
+def _merge_into_red_flag_steps(reasoner: Reasoner, steps: list[Step]) -> list[Step]:
+    """A later do/consider step of an intervention an emergency or urgent step already covers joins that step.
+
+    (Seed 000's "MRI as the next step" is the emergency MRI of its cauda equina red flag, not a second MRI.)
+    """
+    idx = reasoner.index
+    out: list[Step] = []
+    for step in steps:
+        target = next(
+            (
+                n
+                for n, s in enumerate(out)
+                if s.phase in ("emergency", "urgent")
+                and s.stance == "do"
+                and step.stance in ("do", "consider")
+                and step.phase not in ("emergency", "urgent")
+                and (idx.is_a(str(SK[step.id]), str(SK[s.id])) or idx.is_a(str(SK[s.id]), str(SK[step.id])))
+            ),
+            None,
+        )
+        if target is None:
+            out.append(step)
+            continue
+        s = out[target]
+        out[target] = replace(
+            s,
+            recommendations=s.recommendations + step.recommendations,
+            triggered_by=tuple(sorted(set(s.triggered_by) | set(step.triggered_by))),
+            evidence=s.evidence + step.evidence,
+        )
+    return out
+
+
+def _conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list[ConflictOut]:
+    idx = reasoner.index
+    out = []
+    for iri, (label, description, members) in sorted(idx.conflicts.items()):
+        if not applying & set(members):
+            continue
+        sides = tuple(
+            ConflictSide(
+                m,
+                idx.label(m),
+                idx.recommendations[m].source if m in idx.recommendations else "external",
+                m in applying,
+            )
+            for m in members
+        )
+        out.append(ConflictOut(local(iri), label, description, sides))
+    # a do/consider and an avoid of related interventions in the same plan
+    for avoid in (s for s in steps if s.stance == "avoid"):
+        for other in (s for s in steps if s.stance != "avoid"):
+            a, o = str(SK[avoid.id]), str(SK[other.id])
+            if idx.is_a(o, a) or idx.is_a(a, o):
+                sides = (
+                    ConflictSide(
+                        avoid.recommendation,
+                        idx.label(avoid.recommendation),
+                        idx.recommendations[avoid.recommendation].source,
+                        True,
+                    ),
+                    ConflictSide(
+                        other.recommendation,
+                        idx.label(other.recommendation),
+                        idx.recommendations[other.recommendation].source,
+                        True,
+                    ),
+                )
+                out.append(
+                    ConflictOut(
+                        f"stance_{avoid.id}_{other.id}",
+                        f"avoid {avoid.label} vs {other.stance} {other.label}",
+                        f"One applicable recommendation says to avoid {avoid.label}; another says to {other.stance} "
+                        f"{other.label}. Both are in the plan: decide with the patient.",
+                        sides,
+                    )
+                )
+    return out
+
+
+def _fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotApplicable]) -> list[Warning]:
+    out = []
+    waiting: dict[str, list[str]] = defaultdict(list)
+    for n in not_applicable:
+        if n.status == "unknown":
+            for m in n.missing:
+                waiting[m].append(local(n.recommendation))
+    for fieldname, rec_ids in sorted(waiting.items()):
+        out.append(
+            Warning(
+                "missing_fact",
+                f"the case does not record {fieldname}: {len(rec_ids)} recommendation(s) cannot be decided without it",
+                (fieldname, *sorted(rec_ids)),
+            )
+        )
+    height_loss = [f for f, types in run.fact_types.items() if str(SK.vertebral_height_loss) in types]
+    if height_loss and str(SK.fracture_suspected) not in run.red_flags:
+        path = ", ".join(sorted(field_path(run.case, f) for f in height_loss))
+        out.append(
+            Warning(
+                "fracture_not_excluded",
+                f"vertebral height loss ({path}) without a fracture red flag: a fracture is only suspected from it "
+                "when it is new in a patient aged 65 or over; check the age, whether the height loss is new, and "
+                "the fracture risk factors (osteoporosis, trauma, prolonged corticosteroid use)",
+                tuple(sorted(field_path(run.case, f) for f in height_loss)),
+            )
+        )
+    return out
