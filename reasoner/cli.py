@@ -61,6 +61,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True)
     p = add("normalize", "rewrite the Turtle files in their normalised serialisation")
     p.add_argument("--check", action="store_true", help="only report files that are not normalised (exit 1)")
+
+    def top(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"example:\n  {example}\n\n"
+            "exit status: 0 plan produced; 2 usage error or a case rejected (one line per problem)",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    p = top(
+        "recommend",
+        "the staged management plan for a case, each step with its quote and citation",
+        "spinekg recommend examples/002-lumbosacral-radiculopathy.yaml --format json",
+    )
+    p.add_argument("case", type=Path, help="case file: YAML, JSON, Turtle (.ttl) or JSON-LD (.jsonld)")
+    p.add_argument(
+        "--format",
+        choices=["text", "json", "ttl", "jsonld"],
+        default="text",
+        help="text for people, json per the design contract, ttl/jsonld: the PROV-O graph of the run",
+    )
+    p.add_argument("--output", type=Path, help="write here (atomically) instead of standard output")
+    p = top(
+        "explain",
+        "the provenance chain of one step: recommendation, evidence sentence, reference, findings",
+        "spinekg explain examples/000-gluteal-s2-s3-numbness.yaml mri_lumbar_spine",
+    )
+    p.add_argument("case", type=Path)
+    p.add_argument("step", help="the step: its intervention id, its position (1, 2, …) or a recommendation id")
+    p = top(
+        "why-not",
+        "why a recommendation is not in the plan: failed condition, missing fact or pre-empting red flag",
+        "spinekg why-not examples/000-gluteal-s2-s3-numbness.yaml rec_000_05",
+    )
+    p.add_argument("case", type=Path)
+    p.add_argument("recommendation", help="recommendation id (rec_000_05) or IRI")
     return parser
 
 
@@ -74,11 +112,74 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("recommend", "explain", "why-not"):
+        return _plan_command(args)
     if args.command == "kb":
         return {"stats": _stats, "validate": _validate, "export": _export, "normalize": _normalize}[args.kb_command](
             args
         )
     raise AssertionError(args.command)
+
+
+def _plan_command(args: argparse.Namespace) -> int:
+    from . import render
+    from .api import default_reasoner, reason
+    from .errors import CaseError
+
+    try:
+        result = reason([args.case])[0]
+    except CaseError as exc:
+        print(f"spinekg: {exc}", file=sys.stderr)
+        _report_salvaged_red_flags(exc, default_reasoner())
+        return exc.exit_code
+    plan = result.plan
+    if args.command == "explain":
+        try:
+            print(render.explain(plan, args.step))
+        except KeyError:
+            ids = ", ".join(s.id for s in plan.steps)
+            print(f"spinekg: step: {args.step!r} is not a step of this plan (steps: {ids})", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "why-not":
+        try:
+            print(render.why_not(plan, args.recommendation))
+        except KeyError:
+            print(
+                f"spinekg: recommendation: {args.recommendation!r} is not a recommendation of the KB", file=sys.stderr
+            )
+            return 2
+        return 0
+    if args.format == "text":
+        out = render.text(plan) + "\n"
+    elif args.format == "json":
+        out = json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    else:
+        fmt = {"ttl": "turtle", "jsonld": "json-ld"}[args.format]
+        out = result.provenance().serialize(format=fmt)
+    if args.output:
+        tmp = args.output.with_name(f".{args.output.name}.tmp")
+        tmp.write_text(out, encoding="utf-8")
+        tmp.replace(args.output)
+    else:
+        sys.stdout.write(out)
+    return 0
+
+
+def _report_salvaged_red_flags(exc, reasoner) -> None:
+    """A rejected case that still carries red-flag features has them reported next to the rejection."""
+    if exc.salvage is None:
+        return
+    runs = reasoner.run([exc.salvage])
+    flags = sorted({(reasoner.index.label(f), f) for run in runs.values() for f in run.red_flags})
+    for label, flag in flags:
+        from .plan import field_path
+
+        facts = sorted(field_path(run.case, x) for run in runs.values() for x in run.red_flags.get(flag, ()))
+        print(
+            f"spinekg: RED FLAG despite the rejection: {label} (from {', '.join(facts)}): act on it now",
+            file=sys.stderr,
+        )
 
 
 def _stats(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ VIA = {
     "centralCanalReaches": "central canal",
 }
 BOTH = ("left", "right")
+IMAGING_ONLY = "imaging only: no symptom recorded in this dermatome"
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class DermatomeConcordance:
 
     dermatome: str
     sides: tuple[str, ...]
-    status: str  # explained | partly explained | not explained
+    status: str  # explained | partly explained | not explained | imaging only: …
     explained_by: tuple[Explanation, ...]
 
 
@@ -83,4 +84,24 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
         out.append(
             DermatomeConcordance(idx.notation(derm), tuple(sorted(symptomatic[derm])), status, tuple(explanations))
         )
+    # roots that foraminal or recess findings reach but no symptom names: the radiologist's "pain along L3-L5?"
+    reached: dict[str, list[Explanation]] = defaultdict(list)
+    for finding, ftype, level, via, root, side in sorted(run.root_reach):
+        if local(via) == "centralCanalReaches":
+            continue
+        for derm, roots in reasoner.dermatome_roots.items():
+            if root in roots and derm not in symptomatic:
+                reached[derm].append(
+                    Explanation(
+                        field_path(run.case, finding),
+                        local(ftype),
+                        idx.notation(level),
+                        idx.notation(root),
+                        VIA[local(via)],
+                        local(side) if side else None,
+                    )
+                )
+    for derm in sorted(reached, key=lambda d: int(kb.value(SK[local(d)], SK.order) or 0)):
+        sides = sorted({s for e in reached[derm] for s in _sides(str(SK[e.side]) if e.side else None)})
+        out.append(DermatomeConcordance(idx.notation(derm), tuple(sides), IMAGING_ONLY, tuple(reached[derm])))
     return out

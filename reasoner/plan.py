@@ -121,6 +121,11 @@ PATHS = [
 ]
 
 
+def path_key(path: str) -> tuple:
+    """Sort key that puts ``findings[2]`` before ``findings[10]``."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path))
+
+
 def field_path(case_iri: str, iri: str) -> str:
     """The case field a resource of the case graph stands for (``…/symptom/0`` → ``symptoms[0]``).
 
@@ -196,7 +201,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 if c.kind == "RedFlagPresent" and c.status == HOLDS and flag in run.fact_types_of(c.facts)
             }
         )
-        triggered = tuple(sorted(path(f) for f in run.red_flags[flag]))
+        triggered = tuple(sorted((path(f) for f in run.red_flags[flag]), key=path_key))
         red_flags.append(RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by)))
         if not flagged_by:
             if applying_articles:
@@ -240,7 +245,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
         members.sort(key=lambda m: (not m[1].safety, m[1].order, m[1].id))
         first = members[0][1]
-        triggers = sorted({path(f) for a, _, _ in members for f in a.triggered_by})
+        triggers = sorted({path(f) for a, _, _ in members for f in a.triggered_by}, key=path_key)
         steps.append(
             Step(
                 id=local(interv),
@@ -300,7 +305,7 @@ def _merge_into_red_flag_steps(reasoner: Reasoner, steps: list[Step]) -> list[St
         out[target] = replace(
             s,
             recommendations=s.recommendations + step.recommendations,
-            triggered_by=tuple(sorted(set(s.triggered_by) | set(step.triggered_by))),
+            triggered_by=tuple(sorted(set(s.triggered_by) | set(step.triggered_by), key=path_key)),
             evidence=s.evidence + step.evidence,
         )
     return out

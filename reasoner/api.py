@@ -1,0 +1,73 @@
+"""The library entry points: ``recommend`` a plan for one case or many, with its provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rdflib import Graph
+
+from .case import Case, case_graph, case_iri, load_case, parse_case
+from .engine import CaseRun, Reasoner
+from .plan import Plan, assemble
+from .provenance import provenance_graph
+
+
+@lru_cache(maxsize=1)
+def default_reasoner() -> Reasoner:
+    """The reasoner over the installed knowledge base, built once per process."""
+    return Reasoner()
+
+
+def as_case(case: Case | str | Path | dict) -> Case:
+    """A Case from a Case, a file path, or a document dict (validated; raises CaseError)."""
+    if isinstance(case, Case):
+        return case
+    if isinstance(case, dict):
+        return parse_case(case)
+    return load_case(case)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A plan with the case graph it was made from (for provenance)."""
+
+    plan: Plan
+    case: Case
+    graph: Graph
+    run: CaseRun
+
+    def provenance(self, reasoner: Reasoner | None = None) -> Graph:
+        """The PROV-O graph of the run that made this plan."""
+        return provenance_graph(reasoner or default_reasoner(), self.plan, self.run, self.graph)
+
+
+def reason(cases: list[Case | str | Path | dict], reasoner: Reasoner | None = None) -> list[Result]:
+    """Plans for many cases at once: one store, every rule query run once over all of them."""
+    r = reasoner or default_reasoner()
+    loaded = [as_case(c) for c in cases]
+    graphs = [case_graph(c) for c in loaded]
+    runs = r.run(graphs)
+    out = []
+    for c, g in zip(loaded, graphs, strict=True):
+        run = runs[str(case_iri(c.id))]
+        out.append(Result(assemble(r, run), c, g, run))
+    return out
+
+
+def recommend(case: Case | str | Path | dict, reasoner: Reasoner | None = None) -> Plan:
+    """The staged management plan for one case.
+
+    >>> plan = recommend({"id": "doc-example", "symptoms": [
+    ...     {"type": "radicular_pain", "dermatomes": ["L5"], "laterality": "left", "duration_weeks": 3}]})
+    >>> plan.steps[0].stance in ("do", "consider", "avoid") and not plan.red_flags
+    True
+    """
+    return reason([case], reasoner)[0].plan
+
+
+def provenance(case: Case | str | Path | dict, reasoner: Reasoner | None = None) -> Graph:
+    """The PROV-O graph of the run that makes the plan for ``case``."""
+    r = reasoner or default_reasoner()
+    return reason([case], r)[0].provenance(r)
