@@ -208,12 +208,12 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 msg = (
                     f"{idx.label(flag)} ({', '.join(triggered)}): the source article(s) "
                     f"{', '.join(applying_articles)} whose recommendations apply to this case do not flag it; "
-                    "spinekg raises it from its red-flag reference facts and acts on it first"
+                    "spinekg raises it and acts on it first with its safety rules (see the steps' evidence)"
                 )
             else:
                 msg = (
                     f"{idx.label(flag)} ({', '.join(triggered)}): no source article recommendation addresses it; "
-                    "spinekg acts on it from its red-flag reference facts"
+                    "spinekg acts on it with its safety rules (see the steps' evidence)"
                 )
             warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *applying_articles)))
 
@@ -232,7 +232,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         elif info.phase == "follow_up" and info.interval_weeks:
             lo, hi = info.interval_weeks
             timing = f"in {lo:g} weeks" if lo == hi else f"every {lo:g}-{hi:g} weeks"
-        grouped[(info.intervention, info.stance, phase)].append((a, info, timing))
+        kind = "avoid" if info.stance == "avoid" else "do"  # do and consider of one intervention are one step
+        grouped[(info.intervention, kind, phase)].append((a, info, timing))
     order = idx.phase_order
 
     def sort_key(item):
@@ -246,6 +247,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         members.sort(key=lambda m: (not m[1].safety, m[1].order, m[1].id))
         first = members[0][1]
         triggers = sorted({path(f) for a, _, _ in members for f in a.triggered_by}, key=path_key)
+        stance = "avoid" if stance == "avoid" else ("do" if any(m[1].stance == "do" for m in members) else "consider")
         steps.append(
             Step(
                 id=local(interv),
@@ -279,7 +281,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
 
 
 def _merge_into_red_flag_steps(reasoner: Reasoner, steps: list[Step]) -> list[Step]:
-    """A later do/consider step of an intervention an emergency or urgent step already covers joins that step.
+    """A later step an emergency or urgent step already covers joins it (do/consider of a related intervention,
+    or avoid of the same or a narrower one).
 
     (Seed 000's "MRI as the next step" is the emergency MRI of its cauda equina red flag, not a second MRI.)
     """
@@ -291,10 +294,15 @@ def _merge_into_red_flag_steps(reasoner: Reasoner, steps: list[Step]) -> list[St
                 n
                 for n, s in enumerate(out)
                 if s.phase in ("emergency", "urgent")
-                and s.stance == "do"
-                and step.stance in ("do", "consider")
                 and step.phase not in ("emergency", "urgent")
-                and (idx.is_a(str(SK[step.id]), str(SK[s.id])) or idx.is_a(str(SK[s.id]), str(SK[step.id])))
+                and (
+                    (
+                        s.stance == "do"
+                        and step.stance in ("do", "consider")
+                        and (idx.is_a(str(SK[step.id]), str(SK[s.id])) or idx.is_a(str(SK[s.id]), str(SK[step.id])))
+                    )
+                    or (s.stance == step.stance == "avoid" and idx.is_a(str(SK[step.id]), str(SK[s.id])))
+                )
             ),
             None,
         )
@@ -331,7 +339,7 @@ def _conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> lis
     for avoid in (s for s in steps if s.stance == "avoid"):
         for other in (s for s in steps if s.stance != "avoid"):
             a, o = str(SK[avoid.id]), str(SK[other.id])
-            if idx.is_a(o, a) or idx.is_a(a, o):
+            if idx.is_a(o, a):  # doing what the avoid covers (avoiding a subtype of what is done is no conflict)
                 sides = (
                     ConflictSide(
                         avoid.recommendation,
