@@ -136,3 +136,6 @@ def test_every_subcommand_is_documented_with_an_example():
     for name, sub in kb_parser._subparsers._group_actions[0].choices.items():
         assert f"spinekg kb {name}" in readme, name
         assert "example:" in (sub.epilog or ""), name
+    for name, sub in parser._subparsers._group_actions[0].choices.items():
+        assert f"spinekg {name}" in readme, name
+        assert "example:" in (sub.epilog or ""), name

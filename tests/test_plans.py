@@ -1,0 +1,179 @@
+"""Each article's patient gets that article's plan, plus what a careful reasoner adds.
+
+The example cases are in examples/; the expectations below are the clinical behaviour the issue asks
+for (seed 000's cauda equina red flag the article missed, the staged phases, pre-emption, time-awareness).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reasoner.api import reason
+from reasoner.kbindex import local
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+FILES = sorted(EXAMPLES.glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def plans():
+    return {p.stem: r.plan for p, r in zip(FILES, reason(FILES), strict=True)}
+
+
+def rec_order(plan):
+    return [local(r) for s in plan.steps for r in s.recommendations]
+
+
+def step(plan, intervention):
+    found = [s for s in plan.steps if s.id == intervention]
+    assert found, f"no step {intervention}: {[s.id for s in plan.steps]}"
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    "stem,article",
+    [
+        ("000-gluteal-s2-s3-numbness", "000"),
+        ("001-ischiofemoral-narrowing", "001"),
+        ("002-lumbosacral-radiculopathy", "002"),
+        ("003-disc-space-narrowing", "003"),
+        ("004-spondylosis-l2-height-loss", "004"),
+    ],
+)
+def test_article_steps_appear_in_article_order_citing_the_article(plans, stem, article):
+    plan = plans[stem]
+    own = [r for r in rec_order(plan) if r.startswith(f"rec_{article}_")]
+    assert len(own) >= 3, own
+    # within a phase, the steps the article's recommendations lead keep the article's order (a recommendation
+    # that another article's step already gives joins that step, as its further evidence)
+    by_phase = {}
+    for s in plan.steps:
+        if local(s.recommendation).startswith(f"rec_{article}_"):
+            by_phase.setdefault(s.phase, []).append(local(s.recommendation))
+    for phase, recs in by_phase.items():
+        assert recs == sorted(recs), (phase, recs)
+    for s in plan.steps:
+        if any(local(r).startswith(f"rec_{article}_") for r in s.recommendations):
+            assert any(e.article == article and e.quote for e in s.evidence), s.id
+
+
+def test_seed_000_raises_cauda_equina_first_and_says_the_source_did_not(plans):
+    plan = plans["000-gluteal-s2-s3-numbness"]
+    assert [f.id for f in plan.red_flags] == ["cauda_equina_syndrome_suspected"]
+    assert plan.red_flags[0].flagged_by_sources == ()
+    assert [(s.phase, s.id) for s in plan.steps[:3]] == [
+        ("emergency", "mri_lumbar_spine"),
+        ("emergency", "bladder_bowel_perianal_assessment"),
+        ("emergency", "emergency_spine_surgical_referral"),
+    ]
+    missed = [w for w in plan.warnings if w.id == "source_missed_red_flag"]
+    assert missed and "000" in missed[0].subjects and "do not flag it" in missed[0].message
+    # the article's own "MRI as the next step" is the emergency MRI, with the article's sentence as evidence
+    assert "rec_000_01" in [local(r) for r in plan.steps[0].recommendations]
+    # conservative care is pre-empted, and the plan says so
+    assert {"rec_000_02", "rec_000_05"} <= {local(p.recommendation) for p in plan.preempted}
+
+
+def test_seed_000_concordance(plans):
+    conc = {d.dermatome: d for d in plans["000-gluteal-s2-s3-numbness"].concordance}
+    assert conc["L2"].status == "not explained"
+    assert conc["L3"].status == "explained"
+    for sacral in ("S2", "S3"):
+        assert conc[sacral].status == "explained"
+        assert {e.via for e in conc[sacral].explained_by} == {"central canal"}
+    assert conc["L4"].status.startswith("imaging only") and conc["L5"].status.startswith("imaging only")
+
+
+def test_seed_001_asks_about_ischiofemoral_symptoms_and_shows_the_facet_injection_conflict(plans):
+    plan = plans["001-ischiofemoral-narrowing"]
+    assert plan.steps[0].id == "ischiofemoral_symptom_assessment"
+    assert step(plan, "facet_joint_injection").stance == "avoid"
+    assert "conflict_facet_injection_diagnosis" in [c.id for c in plan.conflicts]
+    # the injection and hip MRI wait for correlating symptoms, which the CT-only case does not record
+    assert "rec_001_04" in [local(n.recommendation) for n in plan.not_applicable]
+
+
+def test_seed_002_conservative_first_no_routine_imaging_no_bed_rest(plans):
+    plan = plans["002-lumbosacral-radiculopathy"]
+    assert plan.steps[0].id == "conservative_care" and plan.steps[0].phase == "now"
+    assert step(plan, "nsaid").stance == "do"
+    assert step(plan, "bed_rest").stance == "avoid"
+    assert step(plan, "lumbar_spine_imaging").stance == "avoid"
+    assert not plan.red_flags
+    # MRI after 6 weeks of failed care waits for facts the case does not record, and the plan says which
+    missing = {w.subjects[0] for w in plan.warnings if w.id == "missing_fact"}
+    assert {"candidate_for", "prior_treatments"} <= missing
+
+
+def test_seed_003_disagreement_on_the_conservative_period_is_shown(plans):
+    plan = plans["003-disc-space-narrowing"]
+    assert "conflict_conservative_period" in [c.id for c in plan.conflicts]
+    augmentation = next(n for n in plan.not_applicable if local(n.recommendation) == "rec_003_02")
+    assert augmentation.status == "unknown" and "prior_treatments" in augmentation.missing
+
+
+def test_seed_004_no_aggressive_manipulation_and_fracture_not_excluded(plans):
+    plan = plans["004-spondylosis-l2-height-loss"]
+    assert step(plan, "aggressive_spinal_manipulation").stance == "avoid"
+    assert step(plan, "follow_up_visits").timing == "every 4-6 weeks"
+    assert "fracture_not_excluded" in [w.id for w in plan.warnings]
+
+
+@pytest.mark.parametrize(
+    "stem,flag,first_phase,first_step",
+    [
+        ("redflag-cauda-equina", "cauda_equina_syndrome_suspected", "emergency", "mri_lumbar_spine"),
+        ("redflag-infection", "infection_suspected", "urgent", "mri_lumbar_spine_with_and_without_contrast"),
+        ("redflag-malignancy", "malignancy_suspected", "urgent", "mri_lumbar_spine_with_and_without_contrast"),
+        ("redflag-fracture", "fracture_suspected", "urgent", "lumbar_spine_imaging"),
+        ("redflag-progressive-deficit", "progressive_neurological_deficit", "urgent", "mri_lumbar_spine"),
+        ("redflag-severe-myelopathy", "severe_myelopathy", "urgent", "spine_specialist_referral"),
+        ("redflag-instability", "spinal_instability", "urgent", "spine_specialist_referral"),
+    ],
+)
+def test_each_red_flag_is_raised_and_acted_on_first(plans, stem, flag, first_phase, first_step):
+    plan = plans[stem]
+    assert flag in [f.id for f in plan.red_flags]
+    assert (plan.steps[0].phase, plan.steps[0].id) == (first_phase, first_step)
+    assert not any(s.id == "conservative_care" for s in plan.steps)
+
+
+def test_red_flag_preempts_what_it_preempts(plans):
+    plan = plans["redflag-cauda-equina"]
+    pre = {local(p.recommendation) for p in plan.preempted}
+    assert {"rec_002_01", "rec_002_02", "rec_002_21"} <= pre  # conservative path; deferring CT to later
+    assert all("pre-empted by red flag cauda_equina_syndrome_suspected" in p.why[0] for p in plan.preempted)
+
+
+def test_a_case_8_weeks_into_failed_care_gets_the_after_6_weeks_steps_now(plans):
+    plan = plans["radiculopathy-8-weeks-failed-care"]
+    mri = step(plan, "mri_lumbar_spine")
+    assert mri.phase == "now" and mri.timing.startswith("due now: 8 weeks")
+    assert "rec_002_12" not in rec_order(plan)  # routine-imaging avoidance is for the first 6 weeks
+
+
+def test_a_prior_mri_means_no_repeat_imaging(plans):
+    plan = plans["radiculopathy-prior-mri"]
+    assert "rec_002_25" in [local(r) for r in step(plan, "lumbar_spine_imaging").recommendations]
+    assert step(plan, "lumbar_spine_imaging").stance == "avoid"
+
+
+def test_mjoa_threshold_conflict_is_surfaced_for_myelopathy(plans):
+    conflict = next(c for c in plans["redflag-severe-myelopathy"].conflicts if c.id == "conflict_mjoa_threshold")
+    assert "ao_spine_dcm_2017" in [local(s.member) for s in conflict.sides]
+
+
+def test_plans_are_the_same_alone_and_in_a_batch(plans):
+    for path in FILES[:6]:
+        alone = reason([path])[0].plan
+        assert alone.to_dict() == plans[path.stem].to_dict(), path.name
+
+
+def test_every_step_has_a_complete_provenance_chain(plans):
+    for plan in plans.values():
+        for s in plan.steps:
+            assert s.recommendation and s.evidence, (plan.case, s.id)
+            for e in s.evidence:
+                assert e.quote and e.article and e.citation_status

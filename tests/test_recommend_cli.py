@@ -1,0 +1,134 @@
+"""spinekg recommend / explain / why-not from the command line: formats, provenance, errors, inputs untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from reasoner.consts import PREFIXES
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED000 = ROOT / "examples" / "000-gluteal-s2-s3-numbness.yaml"
+SEED002 = ROOT / "examples" / "002-lumbosacral-radiculopathy.yaml"
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "reasoner", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def test_json_plan_follows_the_design_contract():
+    out = run("recommend", SEED000, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    for key in ("case", "kb_version", "red_flags", "steps", "warnings", "conflicts", "not_applicable"):
+        assert key in plan
+    assert plan["red_flags"][0]["id"] == "cauda_equina_syndrome_suspected"
+    assert plan["red_flags"][0]["triggered_by"] == ["symptoms[0]"]
+    first = plan["steps"][0]
+    for key in ("id", "label", "phase", "stance", "recommendation", "triggered_by", "evidence"):
+        assert key in first
+    ev = first["evidence"][0]
+    for key in ("article", "citation", "quote", "reference", "citation_status"):
+        assert key in ev
+    na = plan["not_applicable"][0]
+    assert na["recommendation"].startswith("https://w3id.org/spinekg/rec_") and na["why"]
+
+
+def test_text_plan_shows_phases_quotes_and_citations():
+    out = run("recommend", SEED002)
+    assert out.returncode == 0
+    assert "NOW" in out.stdout and "DO NOT bed rest" in out.stdout
+    assert (
+        "“NSAIDs are the first-line analgesic for pain control in lumbosacral radiculopathy” — article 002 [1]"
+        in out.stdout
+    )
+
+
+def test_same_input_same_json_byte_for_byte():
+    a, b = run("recommend", SEED000, "--format", "json"), run("recommend", SEED000, "--format", "json")
+    assert a.stdout == b.stdout
+
+
+def test_provenance_graph_traces_each_step_to_sentence_reference_and_findings(tmp_path):
+    target = tmp_path / "run.ttl"
+    assert run("recommend", SEED000, "--format", "ttl", "--output", target).returncode == 0
+    g = Graph().parse(target)
+    rows = list(
+        g.query(
+            """
+        SELECT ?step ?rec ?exact ?ref ?finding ?run ?kb WHERE {
+          ?step a sk:PlanStep ; prov:wasGeneratedBy ?run ; prov:wasDerivedFrom ?rec, ?finding .
+          ?rec a sk:Recommendation ; prov:wasDerivedFrom ?ev .
+          ?ev oa:hasTarget/oa:hasSelector/oa:exact ?exact ; prov:hadPrimarySource ?ref .
+          ?finding sk:inCase ?case .
+          ?run prov:used ?case, ?kb . ?kb a sk:KnowledgeBaseVersion .
+        }""",
+            initNs=PREFIXES,
+        )
+    )
+    assert rows
+    assert any(
+        "Facet arthropathy evaluation: CT or MRI?" in str(g.value(r.ref, PREFIXES["dcterms"].title)) for r in rows
+    )
+    # the finding the red flag was raised from carries the red flag class
+    assert (None, None, PREFIXES["sk"].cauda_equina_syndrome_suspected) in g
+
+
+def test_jsonld_provenance_parses():
+    out = run("recommend", SEED002, "--format", "jsonld")
+    assert out.returncode == 0
+    assert len(Graph().parse(data=out.stdout, format="json-ld")) > 100
+
+
+def test_explain_gives_the_chain():
+    out = run("explain", SEED000, "mri_lumbar_spine")
+    assert out.returncode == 0
+    assert "← recommendation rec_safety_ces_mri" in out.stdout and "← recommendation rec_000_01" in out.stdout
+    assert "MRI of the lumbar spine without contrast is recommended as the next diagnostic step" in out.stdout
+    assert run("explain", SEED000, "no_such_step").returncode == 2
+
+
+def test_why_not_names_the_red_flag_the_failed_condition_or_the_missing_fact():
+    preempted = run("why-not", SEED000, "rec_000_05").stdout
+    assert "pre-empted by red flag cauda_equina_syndrome_suspected" in preempted
+    failed = run("why-not", SEED002, "rec_004_28").stdout
+    assert "FindingPresent(vertebral_height_loss) does not hold" in failed
+    unknown = run("why-not", SEED002, "rec_002_19").stdout
+    assert "does not record candidate_for" in unknown and "does not record prior_treatments" in unknown
+    assert "applies" in run("why-not", SEED002, "rec_002_02").stdout
+    assert run("why-not", SEED002, "rec_999_99").returncode == 2
+
+
+def test_a_rejected_case_exits_2_names_each_problem_and_still_reports_its_red_flags(tmp_path):
+    case = tmp_path / "bad.yaml"
+    case.write_text(
+        "id: bad\nsymptoms:\n  - {type: urinary_retention}\n  - {type: numbness, dermatomes: [L9]}\n"
+        "scores: {mjoa: 19}\n",
+        encoding="utf-8",
+    )
+    out = run("recommend", case, "--format", "json")
+    assert out.returncode == 2 and out.stdout == ""
+    assert "symptoms[1].dermatomes[0]: 'L9' is not a dermatome" in out.stderr
+    assert "scores.mjoa: 19" in out.stderr
+    assert "RED FLAG despite the rejection: suspected cauda equina syndrome (from symptoms[0])" in out.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "ttl"])
+def test_input_file_is_never_modified(tmp_path, fmt):
+    case = tmp_path / "case.yaml"
+    case.write_bytes(SEED000.read_bytes())
+    before = hashlib.sha256(case.read_bytes()).hexdigest()
+    run("recommend", case, "--format", fmt, "--output", tmp_path / "out")
+    assert hashlib.sha256(case.read_bytes()).hexdigest() == before
+
+
+def test_the_readme_shows_each_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in ("spinekg recommend", "spinekg explain", "spinekg why-not"):
+        assert command in readme
