@@ -25,3 +25,21 @@ class SeedsNotFoundError(SpinekgError):
     """The source articles needed to check quotes were not found (exit status 1)."""
 
     exit_code = 1
+
+
+class CaseError(SpinekgError):
+    """A case was rejected (exit status 2): every problem found, and the graph of its clean entries.
+
+    ``problems`` are :class:`reasoner.case.CaseProblem` (field path, value as given, message);
+    ``salvage`` is the case graph built only from the symptoms, imaging findings and risk factors that
+    had no problem (plus age and sex), so red flags can still be reported; None when nothing was clean.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problems, *, salvage=None, source: str = "<dict>") -> None:
+        self.problems = tuple(problems)
+        self.salvage = salvage
+        self.source = source
+        count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        super().__init__("\n  ".join([f"{source}: {count} in the case", *(str(p) for p in self.problems)]))

@@ -1,0 +1,594 @@
+"""Read a patient case (YAML, JSON, Turtle, JSON-LD), validate it against the KB vocabulary, and give its RDF."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rdflib import Graph, URIRef
+
+from . import casegraph
+from .casegraph import CASE_BASE, Vocabulary
+from .errors import CaseError
+
+__all__ = [
+    "Case",
+    "CaseError",
+    "CaseProblem",
+    "Vocabulary",
+    "case_graph",
+    "case_iri",
+    "json_schema",
+    "load_case",
+    "parse_case",
+    "vocabulary",
+]
+
+#: The committed copy of :func:`json_schema` (a test fails when it differs).
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "case.schema.json"
+#: The longest string a case may hold; a longer one is rejected and shown by its first 40 characters.
+MAX_STRING = 200
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".ttl": "turtle", ".jsonld": "json-ld"}
+
+
+def _shown(value: object) -> str:
+    """``repr`` of a value, a long one cut to its first 40 characters."""
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        return repr(value[:40]) + "…"
+    text = repr(value)
+    return text if len(text) <= MAX_STRING else text[:40] + "…"
+
+
+@dataclass(frozen=True)
+class CaseProblem:
+    """One problem with a case: the field path, the value as given, and what is wrong with it.
+
+    >>> str(CaseProblem("symptoms[1].dermatomes[0]", "L9", "is not a dermatome"))
+    "symptoms[1].dermatomes[0]: 'L9' is not a dermatome"
+    """
+
+    path: str
+    value: object
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {_shown(self.value)} {self.message}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated case: its id, the document exactly as given, and where it came from."""
+
+    id: str
+    data: dict
+    source: str
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """The ids a case may use, read from the knowledge base (``reasoner.kb.load_kb()``) once and cached.
+
+    >>> v = vocabulary()
+    >>> v.dermatomes["L5"]
+    rdflib.term.URIRef('https://w3id.org/spinekg/dermatome_L5')
+    >>> sorted(v.laterality)
+    ['bilateral', 'left', 'midline', 'right']
+    """
+    from .kb import load_kb
+
+    return casegraph.read_vocabulary(load_kb())
+
+
+def case_iri(case_id: str) -> URIRef:
+    """The IRI of a case; the id must be a valid case id (so nothing can be smuggled into the IRI).
+
+    >>> case_iri("example-radiculopathy")
+    rdflib.term.URIRef('https://w3id.org/spinekg/case/example-radiculopathy')
+    >>> case_iri("foo> } DROP ALL #")
+    Traceback (most recent call last):
+    ...
+    reasoner.errors.CaseError: <case_iri>: 1 problem in the case
+      id: 'foo> } DROP ALL #' is not a valid case id (letters, digits, '.', '_', '-'; at most 128 characters)
+    """
+    if not (isinstance(case_id, str) and _ID.fullmatch(case_id)):
+        raise CaseError([CaseProblem("id", case_id, _ID_MESSAGE)], source="<case_iri>")
+    return URIRef(CASE_BASE + case_id)
+
+
+_ID_MESSAGE = "is not a valid case id (letters, digits, '.', '_', '-'; at most 128 characters)"
+
+
+# --- the document's shape: one spec drives both validation and the JSON Schema ----------------------------------
+
+
+class _Checker:
+    """Collects problems while a document is walked."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.problems: list[CaseProblem] = []
+        self.dirty: set[str] = set()
+
+    def add(self, path: str, value: object, message: str) -> None:
+        self.problems.append(CaseProblem(path, value, message))
+
+
+def _join(path: str, key: object) -> str:
+    text = str(key) if len(str(key)) <= 40 else str(key)[:40] + "…"
+    return f"{path}.{text}" if path else text
+
+
+def _hint(value: str, allowed) -> str:
+    """``did you mean 'L4-L5'?`` for a near miss: another case, a short level form, or a close spelling."""
+    guesses = [a for a in allowed if a.lower() == value.lower()]
+    level = re.fullmatch(r"([TLS]\d+)-(\d)", value, re.IGNORECASE)
+    if level:
+        guesses += [a for p in "TLS" if (a := f"{level[1].upper()}-{p}{level[2]}") in allowed]
+    guesses += difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.8)
+    return f"did you mean {guesses[0]!r}?" if guesses else ""
+
+
+def _notes(*notes: str) -> str:
+    """`` (a; b)`` for the notes that are not empty."""
+    kept = [n for n in notes if n]
+    return f" ({'; '.join(kept)})" if kept else ""
+
+
+@dataclass(frozen=True)
+class _Number:
+    minimum: float = 0
+    maximum: float | None = None
+    integer: bool = False
+
+    def check(self, value, path, ck):
+        kind = "an integer" if self.integer else "a number"
+        if isinstance(value, bool):
+            ck.add(path, value, f"is a boolean, not {kind}")
+        elif not isinstance(value, (int, float)):
+            ck.add(path, value, f"is not {kind}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            ck.add(path, value, "is not a finite number")
+        elif self.integer and not isinstance(value, int):
+            ck.add(path, value, "is not an integer")
+        elif value < self.minimum or (self.maximum is not None and value > self.maximum):
+            bounds = f"from {self.minimum} to {self.maximum}" if self.maximum is not None else f">= {self.minimum}"
+            ck.add(path, value, f"is out of range (must be {bounds})")
+
+    def schema(self, vocab):
+        out = {"type": "integer" if self.integer else "number", "minimum": self.minimum}
+        return out if self.maximum is None else {**out, "maximum": self.maximum}
+
+
+@dataclass(frozen=True)
+class _Boolean:
+    def check(self, value, path, ck):
+        if not isinstance(value, bool):
+            ck.add(path, value, "is not a boolean (true or false)")
+
+    def schema(self, vocab):
+        return {"type": "boolean"}
+
+
+def _string(value, path, ck, what: str) -> bool:
+    if not isinstance(value, str):
+        ck.add(path, value, f"is not {what} (not a string)")
+        return False
+    if len(value) > MAX_STRING:
+        ck.add(path, value, f"is longer than {MAX_STRING} characters ({len(value)})")
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Id:
+    def check(self, value, path, ck):
+        if _string(value, path, ck, "a valid case id") and not _ID.fullmatch(value):
+            ck.add(path, value, _ID_MESSAGE)
+
+    def schema(self, vocab):
+        return {"type": "string", "pattern": f"^{_ID.pattern}$"}
+
+
+@dataclass(frozen=True)
+class _Term:
+    field: str  # a Vocabulary field, or "levels"
+    noun: str
+
+    def check(self, value, path, ck):
+        allowed = getattr(ck.vocab, self.field)
+        if _string(value, path, ck, self.noun) and value not in allowed:
+            listed = f"one of {', '.join(allowed)}" if len(allowed) <= 8 else ""
+            ck.add(path, value, f"is not {self.noun}{_notes(listed, _hint(value, allowed))}")
+
+    def schema(self, vocab):
+        return {"$ref": f"#/$defs/{self.field}"}
+
+
+@dataclass(frozen=True)
+class _List:
+    item: object
+    unique: bool = False  # a set in RDF: the same id twice would be lost, so it is refused
+
+    def check(self, value, path, ck):
+        if not isinstance(value, list):
+            ck.add(path, value, "is not a list")
+            return
+        for i, item in enumerate(value):
+            self.item.check(item, f"{path}[{i}]", ck)
+            if self.unique and isinstance(item, str) and item in value[:i]:
+                ck.add(f"{path}[{i}]", item, f"is listed twice (first at {path}[{value.index(item)}])")
+
+    def schema(self, vocab):
+        out = {"type": "array", "items": self.item.schema(vocab)}
+        return {**out, "uniqueItems": True} if self.unique else out
+
+
+@dataclass(frozen=True)
+class _Record:
+    noun: str
+    fields: dict
+    required: tuple[str, ...] = ()
+
+    def check(self, value, path, ck):
+        if not isinstance(value, dict):
+            ck.add(path, value, "is not a mapping")
+            return
+        for key in self.required:
+            if key not in value:
+                ck.add(_join(path, key), None, f"is missing ({key} is required in {self.noun})")
+        for key, item in value.items():
+            if key in self.fields:
+                self.fields[key].check(item, _join(path, key), ck)
+            else:
+                hint = _hint(key, self.fields) if isinstance(key, str) and len(key) <= MAX_STRING else ""
+                known = f"known keys: {', '.join(self.fields)}"
+                ck.add(_join(path, key), key, f"is not a key of {self.noun}{_notes(hint, known)}")
+
+    def schema(self, vocab):
+        out = {"type": "object", "additionalProperties": False}
+        if self.required:
+            out["required"] = list(self.required)
+        out["properties"] = {k: f.schema(vocab) for k, f in self.fields.items()}
+        return out
+
+
+_SCORE_RANGES = {"mjoa": (0, 18)}
+_LEVEL = "a disc level or vertebra"
+
+
+def _spec(vocab: Vocabulary) -> _Record:
+    """The shape of a case document, with the id sets of ``vocab``."""
+    severity = _Term("severity", "a severity")
+    laterality = _Term("laterality", "a laterality")
+    symptom = _Record(
+        "a symptom",
+        {
+            "type": _Term("symptom_types", "a symptom type"),
+            "body_regions": _List(_Term("body_regions", "a body region"), unique=True),
+            "dermatomes": _List(_Term("dermatomes", "a dermatome"), unique=True),
+            "laterality": laterality,
+            "duration_weeks": _Number(0),
+            "progressive": _Boolean(),
+            "severity": severity,
+            "present": _Boolean(),
+        },
+        ("type",),
+    )
+    finding = _Record(
+        "an imaging finding",
+        {
+            "type": _Term("imaging_finding_types", "an imaging finding type"),
+            "level": _Term("levels", _LEVEL),
+            "side": laterality,
+            "severity": severity,
+            "new": _Boolean(),
+            "present": _Boolean(),
+        },
+        ("type",),
+    )
+    study = _Record(
+        "an imaging study",
+        {
+            "modality": _Term("modality", "a modality"),
+            "contrast": _Boolean(),
+            "weeks_ago": _Number(0),
+            "findings": _List(finding),
+        },
+    )
+    treatment = _Record(
+        "a prior treatment",
+        {
+            "type": _Term("interventions", "an intervention"),
+            "weeks": _Number(0),
+            "outcome": _Term("outcome", "an outcome"),
+        },
+        ("type",),
+    )
+    scores = {key: _Number(*_SCORE_RANGES.get(key, (0, None)), integer=True) for key in vocab.scores}
+    return _Record(
+        "the case",
+        {
+            "id": _Id(),
+            "age": _Number(0, 120),
+            "sex": _Term("sex", "a sex"),
+            "symptoms": _List(symptom),
+            "imaging": _List(study),
+            "risk_factors": _List(_Term("risk_factors", "a risk factor")),
+            "prior_treatments": _List(treatment),
+            "scores": _Record("scores", scores),
+            "candidate_for": _List(_Term("candidacy", "a candidacy"), unique=True),
+        },
+        ("id",),
+    )
+
+
+def json_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of a case document, its id sets read from the KB.
+
+    ``reasoner/schema/case.schema.json`` is the committed copy (``SPINEKG_REGENERATE=1 pytest`` rewrites it).
+    The schema cannot say two things the reader also refuses: a finding both present and absent, and
+    a duplicate key.
+
+    >>> s = json_schema()
+    >>> s["required"], s["$defs"]["laterality"]["enum"]
+    (['id'], ['bilateral', 'left', 'midline', 'right'])
+    """
+    vocab = vocabulary()
+    fields = [f.name for f in vocab.__dataclass_fields__.values()]
+    defs = {name: {"enum": list(getattr(vocab, name))} for name in sorted([*fields, "levels"])}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://w3id.org/spinekg/schema/case.schema.json",
+        "title": "spinekg case",
+        "description": "One patient's findings in the spinekg vocabulary (generated from the knowledge base).",
+        **_spec(vocab).schema(vocab),
+        "$defs": defs,
+    }
+
+
+# --- semantic checks ------------------------------------------------------------------------------------------
+
+
+def _contradictions(doc: dict, ck: _Checker) -> None:
+    """The same finding recorded present and absent: symptoms with one laterality, imaging at one level."""
+
+    def scan(entries, where: str) -> None:
+        seen: dict[tuple, str] = {}
+        for path, entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            ftype, present, place = entry.get("type"), entry.get("present", True), entry.get(where)
+            if not (isinstance(ftype, str) and isinstance(present, bool) and isinstance(place, (str, type(None)))):
+                continue
+            other = seen.get((ftype, place, not present))
+            if other is not None:
+                at = f"{where} {place!r}" if place is not None else f"no {where}"
+                ck.add(path, ftype, f"contradicts {other}: recorded both present and absent (with {at})")
+                ck.dirty.update({path, other})
+            seen.setdefault((ftype, place, present), path)
+
+    symptoms = doc.get("symptoms")
+    if isinstance(symptoms, list):
+        scan([(f"symptoms[{i}]", s) for i, s in enumerate(symptoms)], "laterality")
+    imaging = doc.get("imaging")
+    if isinstance(imaging, list):
+        entries = [
+            (f"imaging[{j}].findings[{k}]", f)
+            for j, study in enumerate(imaging)
+            if isinstance(study, dict) and isinstance(study.get("findings"), list)
+            for k, f in enumerate(study["findings"])
+        ]
+        scan(entries, "level")
+
+
+def parse_case(data: dict, source: str = "<dict>") -> Case:
+    """Validate a case document; every problem is collected, then the case is rejected with all of them.
+
+    >>> parse_case({"id": "c1", "age": 45, "symptoms": [{"type": "axial_pain"}]}).id
+    'c1'
+    >>> try:
+    ...     parse_case({"id": "c2", "age": True, "symptoms": [{"type": "numbness", "dermatomes": ["L9"]}]})
+    ... except CaseError as exc:
+    ...     print(*exc.problems, sep="\\n")
+    age: True is a boolean, not a number
+    symptoms[0].dermatomes[0]: 'L9' is not a dermatome
+    """
+    return _validate(data, source, [])
+
+
+def _validate(data: object, source: str, found: list[CaseProblem]) -> Case:
+    """Validate ``data``; ``found`` are the problems the reader already met (duplicate keys)."""
+    ck = _Checker(vocabulary())
+    ck.problems.extend(found)
+    if not isinstance(data, dict):
+        ck.add("", data, "is not a mapping (a case is a mapping of fields such as id, age, symptoms)")
+        raise CaseError(ck.problems, source=source)
+    _spec(ck.vocab).check(data, "", ck)
+    _contradictions(data, ck)
+    if ck.problems:
+        bad = [p.path for p in ck.problems if p.path] + sorted(ck.dirty)
+        raise CaseError(ck.problems, salvage=casegraph.salvage_graph(data, ck.vocab, bad), source=source)
+    return Case(id=data["id"], data=copy.deepcopy(data), source=source)
+
+
+def case_graph(case: Case) -> Graph:
+    """The RDF of a case (``sk:Case``, its patient, findings, absences, studies, treatments and scores).
+
+    >>> from reasoner.consts import RDF, SK
+    >>> g = case_graph(parse_case({"id": "c3", "symptoms": [{"type": "urinary_retention"}]}))
+    >>> (URIRef(case_iri("c3") + "/symptom/0"), RDF.type, SK.urinary_retention) in g
+    True
+    """
+    return casegraph.document_graph(case.data, vocabulary(), case_iri(case.id))
+
+
+# --- files -----------------------------------------------------------------------------------------------------
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """The safe loader with YAML 1.2 core-schema scalars: no yes/no/on/off booleans, no sexagesimal or octal."""
+
+
+_BOOL, _INT, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_YamlLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_YamlLoader.add_implicit_resolver(_INT, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_YamlLoader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+)$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
+    ),
+    list("-+0123456789."),
+)
+_YamlLoader.add_constructor(_INT, lambda loader, node: int(loader.construct_scalar(node)))
+
+
+def _scan_yaml(node, path: str, seen: set, out: list[CaseProblem], aliases: list[CaseProblem]) -> None:
+    """Find duplicate keys (``out``) and aliases (``aliases``) in a composed YAML tree, with their paths.
+
+    An alias is the same node met twice; it is not walked again, so an alias bomb costs nothing here.
+    """
+    if id(node) in seen:
+        line = node.start_mark.line + 1
+        aliases.append(
+            CaseProblem(path, None, f"repeats the YAML anchor of line {line}; anchors and aliases are not allowed")
+        )
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        lines: dict[tuple, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            line = key.start_mark.line + 1
+            if (key.tag, name) in lines:
+                first = lines[(key.tag, name)]
+                out.append(CaseProblem(_join(path, name), name, f"is a duplicate key (lines {first} and {line})"))
+            lines.setdefault((key.tag, name), line)
+            _scan_yaml(value, _join(path, name), seen, out, aliases)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _scan_yaml(item, f"{path}[{i}]", seen, out, aliases)
+
+
+class _Duplicated(dict):
+    """A JSON object that gave a key more than once (the last value is kept, the keys are remembered)."""
+
+    duplicates: list
+
+
+def _json_object(pairs):
+    out, dups = {}, []
+    for key, value in pairs:
+        if key in out:
+            dups.append(key)
+        out[key] = value
+    if not dups:
+        return out
+    marked = _Duplicated(out)
+    marked.duplicates = dups
+    return marked
+
+
+def _plain(value, path: str, out: list[CaseProblem]):
+    """The parsed JSON with plain dicts, each duplicate key reported at its path."""
+    if isinstance(value, dict):
+        for key in getattr(value, "duplicates", []):
+            out.append(CaseProblem(_join(path, key), key, "is a duplicate key"))
+        return {k: _plain(v, _join(path, k), out) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, f"{path}[{i}]", out) for i, v in enumerate(value)]
+    return value
+
+
+def _remote_contexts(value, path: str) -> list[CaseProblem]:
+    """``@context`` / ``@import`` values that name a document: rdflib would fetch them, so they are refused."""
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            named = [x for x in (item if isinstance(item, list) else [item]) if isinstance(x, str)]
+            if key in ("@context", "@import") and named:
+                found.append(CaseProblem(_join(path, key), named[0], "is a remote JSON-LD context (not fetched)"))
+            found += _remote_contexts(item, _join(path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _remote_contexts(item, f"{path}[{i}]")
+    return found
+
+
+def _parse_text(text: str, fmt: str, source: str) -> tuple[object, list[CaseProblem]]:
+    problems: list[CaseProblem] = []
+    if fmt == "json":
+        try:
+            data = json.loads(text, object_pairs_hook=_json_object)
+        except json.JSONDecodeError as exc:
+            return None, [CaseProblem("", source, f"is not valid JSON: {exc}")]
+        return _plain(data, "", problems), problems
+    loader = _YamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        aliases: list[CaseProblem] = []
+        _scan_yaml(node, "", set(), problems, aliases)
+        if aliases:  # constructing and walking a document of aliases can take exponential time
+            return None, problems + aliases
+        return loader.construct_document(node), problems
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        what = getattr(exc, "problem", None) or str(exc)
+        return None, [CaseProblem("", source, f"is not valid YAML: {what}{where}")]
+    finally:
+        loader.dispose()
+
+
+def load_case(path: str | os.PathLike) -> Case:
+    """Read a case file by its extension (``.yaml``/``.yml``, ``.json``, ``.ttl``, ``.jsonld``) and validate it.
+
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "c4.yaml"
+    >>> _ = p.write_text("id: c4\\nsymptoms:\\n  - {type: radicular_pain, dermatomes: [L5], laterality: left}\\n")
+    >>> load_case(p).data["symptoms"][0]["dermatomes"]
+    ['L5']
+    """
+    source = str(path)
+    fmt = _FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise CaseError(
+            [CaseProblem("", source, f"has an unknown extension (one of {', '.join(_FORMATS)})")], source=source
+        )
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseError([CaseProblem("", source, f"cannot be read: {exc}")], source=source) from exc
+    if fmt == "json-ld":
+        data, problems = _parse_text(text, "json", source)
+        problems += _remote_contexts(data, "")
+        if problems:
+            raise CaseError(problems, source=source)
+    if fmt in ("turtle", "json-ld"):
+        try:
+            graph = Graph().parse(data=text, format=fmt, publicID=CASE_BASE)
+        except Exception as exc:  # rdflib raises many unrelated types for bad syntax
+            detail = " ".join(str(exc).split("\n")[:2]).removesuffix(" at ^ in:")
+            raise CaseError([CaseProblem("", source, f"is not valid {fmt}: {detail}")], source=source) from exc
+        data, found = casegraph.graph_document(graph, vocabulary())
+        if data is None:
+            raise CaseError([CaseProblem(*p) for p in found], source=source)
+        return _validate(data, source, [CaseProblem(*p) for p in found])
+    data, problems = _parse_text(text, fmt, source)
+    if data is None and problems:
+        raise CaseError(problems, source=source)
+    return _validate(data, source, problems)

@@ -1,0 +1,433 @@
+"""The case as RDF: the ids a case may use (read from the KB) and the mapping between a case document and its graph."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from types import MappingProxyType
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from .consts import DCTERMS, OWL, PREFIXES, RDF, RDFS, SK, SKOS, XSD
+from .kb import new_graph
+
+#: Where case IRIs live: ``CASE_BASE + id``.
+CASE_BASE = "https://w3id.org/spinekg/case/"
+
+_ALL = lambda path: True  # noqa: E731
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The ids a case may use, each mapped to its IRI in the knowledge base."""
+
+    symptom_types: Mapping[str, URIRef]
+    imaging_finding_types: Mapping[str, URIRef]
+    risk_factors: Mapping[str, URIRef]
+    interventions: Mapping[str, URIRef]
+    dermatomes: Mapping[str, URIRef]
+    body_regions: Mapping[str, URIRef]
+    disc_levels: Mapping[str, URIRef]
+    vertebrae: Mapping[str, URIRef]
+    laterality: Mapping[str, URIRef]
+    severity: Mapping[str, URIRef]
+    modality: Mapping[str, URIRef]
+    outcome: Mapping[str, URIRef]
+    sex: Mapping[str, URIRef]
+    candidacy: Mapping[str, URIRef]
+    scores: Mapping[str, URIRef]
+
+    @property
+    def levels(self) -> Mapping[str, URIRef]:
+        """Disc levels and vertebrae together: what an imaging finding's ``level`` may be."""
+        return MappingProxyType({**self.disc_levels, **self.vertebrae})
+
+    def id_of(self, field: str, iri: Node) -> str | None:
+        """The id of ``iri`` in the named vocabulary field, or None when it has none."""
+        return next((k for k, v in getattr(self, field).items() if v == iri), None)
+
+
+_CLASSES = """
+SELECT DISTINCT ?c ?n WHERE {
+  ?c rdfs:subClassOf* ?kind ; skos:notation ?n . FILTER(isIRI(?c))
+}"""
+_MEMBERS = "SELECT DISTINCT ?x ?n WHERE { ?x a ?kind . OPTIONAL { ?x skos:notation ?n } FILTER(isIRI(?x)) }"
+
+
+def read_vocabulary(kb: Graph) -> Vocabulary:
+    """Read every id a case may use from the knowledge base ``kb``.
+
+    Finding, risk-factor and intervention ids are the ``skos:notation`` of the classes under the kind;
+    dermatomes, body regions and levels the notation of their individuals; the small value sets
+    (laterality, severity, modality, outcome, sex, candidacy) are the individuals of their class, by
+    notation where they have one (``severity_none`` is ``none``) and by local name otherwise
+    (``injection_candidate`` is ``injection``).
+    """
+
+    def classes(*kinds: URIRef) -> Mapping[str, URIRef]:
+        found = {}
+        for kind in kinds:
+            for row in kb.query(_CLASSES, initNs=PREFIXES, initBindings={"kind": kind}):
+                found[str(row.n)] = row.c
+        return MappingProxyType(dict(sorted(found.items())))
+
+    def members(kind: URIRef, notation_only: bool = False, strip: str = "") -> Mapping[str, URIRef]:
+        found = {}
+        for row in kb.query(_MEMBERS, initNs=PREFIXES, initBindings={"kind": kind}):
+            if row.n is not None:
+                found[str(row.n)] = row.x
+            elif not notation_only:
+                found[str(row.x).removeprefix(str(SK)).removesuffix(strip)] = row.x
+        return MappingProxyType(dict(sorted(found.items())))
+
+    scores = {
+        str(n).removesuffix("_score"): c
+        for c in kb.subjects(RDFS.subClassOf, SK.ScoreFinding)
+        for n in kb.objects(c, SKOS.notation)
+        if str(n).endswith("_score")
+    }
+    return Vocabulary(
+        symptom_types=classes(SK.Symptom, SK.ClinicalFinding),
+        imaging_finding_types=classes(SK.ImagingFinding),
+        risk_factors=classes(SK.RiskFactor),
+        interventions=classes(SK.Intervention),
+        dermatomes=members(SK.Dermatome, notation_only=True),
+        body_regions=members(SK.BodyRegion, notation_only=True),
+        disc_levels=members(SK.DiscLevel, notation_only=True),
+        vertebrae=members(SK.SpinalLevel, notation_only=True),
+        laterality=members(SK.Laterality),
+        severity=members(SK.Severity),
+        modality=members(SK.Modality),
+        outcome=members(SK.Outcome),
+        sex=members(SK.Sex),
+        candidacy=members(SK.Candidacy, strip="_candidate"),
+        scores=MappingProxyType(dict(sorted(scores.items()))),
+    )
+
+
+# --- document -> graph ---------------------------------------------------------------------------------------
+
+
+def _decimal(value: int | float) -> Literal:
+    """An ``xsd:decimal`` with the number's own digits, always with a point (``3.0``, ``0.1``).
+
+    With the point, Turtle's shorthand (``3.0``) and JSON-LD both give back the same lexical form, so the
+    graph of a case read back from either is the same graph.
+    """
+    text = str(value) if isinstance(value, int) else format(Decimal(repr(value)), "f")
+    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
+
+
+def document_graph(
+    doc: Mapping, vocab: Vocabulary, case: URIRef, keep: Callable[[str], bool] = _ALL, identify: bool = True
+) -> Graph:
+    """The RDF of a validated case document; ``keep(path)`` leaves out entries (used for the salvage graph).
+
+    ``keep`` is asked about ``age``, ``sex``, ``candidate_for``, ``scores``, ``symptoms[i]``, ``imaging[j]``,
+    ``imaging[j].findings[k]``, ``risk_factors[m]`` and ``prior_treatments[n]``. With ``identify`` false the
+    case gets no ``dcterms:identifier`` (its id was rejected).
+    """
+    g = new_graph()
+    patient = URIRef(f"{case}/patient")
+    g.add((case, RDF.type, SK.Case))
+    if identify and "id" in doc:
+        g.add((case, DCTERMS.identifier, Literal(doc["id"])))
+    g.add((case, SK.patient, patient))
+    g.add((patient, RDF.type, SK.Patient))
+    if "age" in doc and keep("age"):
+        g.add((patient, SK.age, _decimal(doc["age"])))
+    if "sex" in doc and keep("sex"):
+        g.add((patient, SK.sex, vocab.sex[doc["sex"]]))
+    if keep("candidate_for"):
+        for cand in doc.get("candidate_for", []):
+            g.add((case, SK.candidateFor, vocab.candidacy[cand]))
+
+    def finding(node: URIRef, entry: Mapping, kinds: Mapping[str, URIRef]) -> None:
+        if entry.get("present", True):
+            g.add((node, RDF.type, kinds[entry["type"]]))
+            g.add((node, RDF.type, OWL.NamedIndividual))
+            g.add((node, SK.ofPatient, patient))
+        else:
+            g.add((node, RDF.type, SK.FindingAbsence))
+            g.add((node, SK.absentType, kinds[entry["type"]]))
+        g.add((node, SK.inCase, case))
+        lat = entry.get("laterality", entry.get("side"))
+        if lat is not None:
+            g.add((node, SK.laterality, vocab.laterality[lat]))
+        for d in entry.get("dermatomes", []):
+            g.add((node, SK.inDermatome, vocab.dermatomes[d]))
+        for r in entry.get("body_regions", []):
+            g.add((node, SK.inBodyRegion, vocab.body_regions[r]))
+        if "level" in entry:
+            prop = SK.atDiscLevel if entry["level"] in vocab.disc_levels else SK.atSpinalLevel
+            g.add((node, prop, vocab.levels[entry["level"]]))
+        if "duration_weeks" in entry:
+            g.add((node, SK.durationWeeks, _decimal(entry["duration_weeks"])))
+        if "progressive" in entry:
+            g.add((node, SK.progressive, Literal(entry["progressive"])))
+        if "severity" in entry:
+            g.add((node, SK.severity, vocab.severity[entry["severity"]]))
+        if "new" in entry:
+            g.add((node, SK.isNew, Literal(entry["new"])))
+
+    for i, entry in enumerate(doc.get("symptoms", [])):
+        if keep(f"symptoms[{i}]"):
+            finding(URIRef(f"{case}/symptom/{i}"), entry, vocab.symptom_types)
+    for j, study in enumerate(doc.get("imaging", [])):
+        if not keep(f"imaging[{j}]"):
+            continue
+        s = URIRef(f"{case}/imaging/{j}")
+        g.add((s, RDF.type, SK.ImagingStudy))
+        g.add((s, SK.inCase, case))
+        if "modality" in study:
+            g.add((s, SK.modality, vocab.modality[study["modality"]]))
+        if "contrast" in study:
+            g.add((s, SK.contrast, Literal(study["contrast"])))
+        if "weeks_ago" in study:
+            g.add((s, SK.weeksAgo, _decimal(study["weeks_ago"])))
+        for k, entry in enumerate(study.get("findings", [])):
+            if keep(f"imaging[{j}].findings[{k}]"):
+                node = URIRef(f"{s}/finding/{k}")
+                g.add((node, SK.fromStudy, s))
+                finding(node, entry, vocab.imaging_finding_types)
+    for m, rf in enumerate(doc.get("risk_factors", [])):
+        if keep(f"risk_factors[{m}]"):
+            node = URIRef(f"{case}/risk/{m}")
+            g.add((node, RDF.type, vocab.risk_factors[rf]))
+            g.add((node, RDF.type, OWL.NamedIndividual))
+            g.add((node, SK.inCase, case))
+            g.add((node, SK.ofPatient, patient))
+    for n, treatment in enumerate(doc.get("prior_treatments", [])):
+        if keep(f"prior_treatments[{n}]"):
+            node = URIRef(f"{case}/treatment/{n}")
+            g.add((node, RDF.type, SK.PriorTreatment))
+            g.add((node, SK.inCase, case))
+            g.add((node, SK.treatmentType, vocab.interventions[treatment["type"]]))
+            if "weeks" in treatment:
+                g.add((node, SK.weeks, _decimal(treatment["weeks"])))
+            if "outcome" in treatment:
+                g.add((node, SK.outcome, vocab.outcome[treatment["outcome"]]))
+    if keep("scores"):
+        for key, value in doc.get("scores", {}).items():
+            node = URIRef(f"{case}/score/{key}")
+            g.add((node, RDF.type, vocab.scores[key]))
+            g.add((node, RDF.type, OWL.NamedIndividual))
+            g.add((node, SK.inCase, case))
+            g.add((node, SK.ofPatient, patient))
+            g.add((node, SK.scoreValue, Literal(str(value), datatype=XSD.integer)))
+    return g
+
+
+def _related(a: str, b: str) -> bool:
+    """Whether one path is the other or inside it."""
+    return a == b or any(x.startswith(y + sep) for x, y in ((a, b), (b, a)) for sep in ".[")
+
+
+def salvage_graph(doc: Mapping, vocab: Vocabulary, bad: list[str]) -> Graph | None:
+    """The graph of a rejected case's clean entries: symptoms, imaging findings of clean studies, risk factors,
+    age and sex that no problem path in ``bad`` touches (list indexes kept as given); None when none is clean.
+
+    The case IRI is the case's own when its id was clean, else ``CASE_BASE + "unidentified"`` (no identifier).
+    """
+
+    def clean(path: str, ignore: str | None = None) -> bool:
+        return not any(_related(p, path) for p in bad if not (ignore and p.startswith(ignore)))
+
+    def keep(path: str) -> bool:
+        if path in ("age", "sex") or path.startswith(("symptoms[", "risk_factors[")):
+            return clean(path)
+        if path.startswith("imaging["):
+            study = path.split(".")[0]
+            return clean(study, ignore=study + ".findings[") and (path == study or clean(path))
+        return False
+
+    def listed(key: str) -> list:
+        return doc[key] if isinstance(doc.get(key), list) else []
+
+    imaging = [s if isinstance(s, dict) and keep(f"imaging[{j}]") else {} for j, s in enumerate(listed("imaging"))]
+    findings = [
+        f"imaging[{j}].findings[{k}]"
+        for j, study in enumerate(imaging)
+        if isinstance(study.get("findings"), list)
+        for k in range(len(study["findings"]))
+    ]
+    wanted = [f"symptoms[{i}]" for i in range(len(listed("symptoms")))] + findings
+    wanted += [f"risk_factors[{m}]" for m in range(len(listed("risk_factors")))] + [
+        k for k in ("age", "sex") if k in doc
+    ]
+    if not any(keep(path) for path in wanted):
+        return None
+    partial = {**doc, "symptoms": listed("symptoms"), "imaging": imaging, "risk_factors": listed("risk_factors")}
+    identified = "id" in doc and clean("id")
+    case = URIRef(CASE_BASE + (doc["id"] if identified else "unidentified"))
+    return document_graph(partial, vocab, case, keep=keep, identify=identified)
+
+
+# --- graph -> document ---------------------------------------------------------------------------------------
+
+_NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float, XSD.int, XSD.long, XSD.nonNegativeInteger}
+_FINDING = {
+    SK.laterality: ("laterality", "laterality", False),
+    SK.inDermatome: ("dermatomes", "dermatomes", True),
+    SK.inBodyRegion: ("body_regions", "body_regions", True),
+    SK.atDiscLevel: ("level", "levels", False),
+    SK.atSpinalLevel: ("level", "levels", False),
+    SK.severity: ("severity", "severity", False),
+}
+_FINDING_VALUES = {SK.durationWeeks: "duration_weeks", SK.progressive: "progressive", SK.isNew: "new"}
+_FINDING_FIXED = {RDF.type, SK.inCase, SK.ofPatient, SK.absentType, SK.fromStudy}
+
+
+def _value(term: Node) -> object:
+    """A literal as the document would give it; an IRI where a value is wanted stays a string (and fails)."""
+    if not isinstance(term, Literal):
+        return str(term)
+    if term.datatype in _NUMERIC and not term.ill_typed:
+        number = term.toPython()
+        if isinstance(number, Decimal):
+            return int(number) if number == number.to_integral_value() else float(number)
+        return number
+    if term.datatype == XSD.boolean and not term.ill_typed:
+        return term.toPython()
+    if term.datatype in (None, XSD.string) or term.ill_typed:
+        return str(term)
+    return term.n3()
+
+
+def _term(vocab: Vocabulary, field: str, term: Node) -> object:
+    """The id of an IRI in a vocabulary field; an unknown IRI stays its full string, a literal its N3 form."""
+    if isinstance(term, Literal):
+        return term.n3()
+    found = vocab.id_of(field, term)
+    return found if found is not None else str(term)
+
+
+def _one(values: list) -> object:
+    """One value as itself; several (an RDF case saying two things at once) as a list, which fails validation."""
+    return values[0] if len(values) == 1 else values
+
+
+def _index(node: Node) -> tuple:
+    match = re.search(r"/(\d+)$", str(node))
+    return (0, int(match.group(1)), "") if match else (1, 0, str(node))
+
+
+def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple[str, object, str]]]:
+    """Turn the one ``sk:Case`` in ``g`` back into a case document (inverting :func:`document_graph`).
+
+    Returns the document and the problems that stop it being built (no case, several cases, a
+    finding from a study that is not the case's); everything else is left for validation to report,
+    so a case in RDF is validated exactly like one in YAML. A property the mapping does not know
+    becomes a key named by its IRI, which validation rejects as an unknown key.
+    """
+    cases = sorted(set(g.subjects(RDF.type, SK.Case)), key=str)
+    if len(cases) != 1:
+        found = [str(c) for c in cases]
+        return None, [("", found, f"has {len(cases)} sk:Case nodes; a case graph has exactly one")]
+    case = cases[0]
+    problems: list[tuple[str, object, str]] = []
+    doc: dict = {}
+
+    def objects(node: Node, prop: URIRef) -> list:
+        return sorted(g.objects(node, prop), key=str)
+
+    def extra(node: Node, known: set) -> dict:
+        out: dict = {}
+        for p in sorted(set(g.predicates(node, None)) - known, key=str):
+            out[str(p)] = _one([_value(o) for o in objects(node, p)])
+        return out
+
+    ids = objects(case, DCTERMS.identifier)
+    if ids:
+        doc["id"] = _one([_value(i) for i in ids])
+    patients = objects(case, SK.patient)
+    if len(patients) > 1:
+        problems.append(("", [str(p) for p in patients], "are several sk:patient nodes of one case"))
+    for patient in patients[:1]:
+        if ages := objects(patient, SK.age):
+            doc["age"] = _one([_value(a) for a in ages])
+        if sexes := objects(patient, SK.sex):
+            doc["sex"] = _one([_term(vocab, "sex", s) for s in sexes])
+        doc.update(extra(patient, {RDF.type, SK.age, SK.sex}))
+
+    members = sorted(set(g.subjects(SK.inCase, case)), key=_index)
+    types = {n: [t for t in objects(n, RDF.type) if t != OWL.NamedIndividual] for n in members}
+    studies = [n for n in members if SK.ImagingStudy in types[n]]
+    treatments = [n for n in members if SK.PriorTreatment in types[n]]
+    in_study = [n for n in members if (n, SK.fromStudy, None) in g and n not in studies]
+    rest = [n for n in members if n not in studies and n not in treatments and n not in in_study]
+    risk_iris, score_iris = set(vocab.risk_factors.values()), set(vocab.scores.values())
+    risks = [n for n in rest if types[n] and set(types[n]) <= risk_iris]
+    scores = [n for n in rest if types[n] and set(types[n]) <= score_iris]
+    symptoms = [n for n in rest if n not in risks and n not in scores]
+
+    def finding(node: Node, kind: str) -> dict:
+        absent = SK.FindingAbsence in types[node]
+        given = objects(node, SK.absentType) if absent else types[node]
+        entry: dict = {"type": _one([_term(vocab, kind, t) for t in given])} if given else {}
+        for prop, (key, field, many) in _FINDING.items():
+            values = [_term(vocab, field, o) for o in objects(node, prop)]
+            if values and kind == "imaging_finding_types" and key == "laterality":
+                key = "side"
+            if values:
+                entry[key] = values if many else _one(values)
+        for prop, key in _FINDING_VALUES.items():
+            if values := objects(node, prop):
+                entry[key] = _one([_value(v) for v in values])
+        if absent:
+            entry["present"] = False
+        entry.update(extra(node, _FINDING_FIXED | set(_FINDING) | set(_FINDING_VALUES)))
+        return entry
+
+    if symptoms:
+        doc["symptoms"] = [finding(n, "symptom_types") for n in symptoms]
+    if studies:
+        doc["imaging"] = []
+    for s in studies:
+        study: dict = {}
+        for prop, key in ((SK.modality, "modality"), (SK.contrast, "contrast"), (SK.weeksAgo, "weeks_ago")):
+            if values := objects(s, prop):
+                convert = (lambda v: _term(vocab, "modality", v)) if key == "modality" else _value
+                study[key] = _one([convert(v) for v in values])
+        found = sorted((n for n in in_study if (n, SK.fromStudy, s) in g), key=_index)
+        if found:
+            study["findings"] = [finding(n, "imaging_finding_types") for n in found]
+        study.update(extra(s, {RDF.type, SK.inCase, SK.modality, SK.contrast, SK.weeksAgo}))
+        doc["imaging"].append(study)
+    for n in in_study:
+        owners = objects(n, SK.fromStudy)
+        if len(owners) != 1 or owners[0] not in studies:
+            problems.append(
+                ("", str(n), "is an imaging finding whose sk:fromStudy is not one imaging study of the case")
+            )
+    if risks:
+        doc["risk_factors"] = [_one([_term(vocab, "risk_factors", t) for t in types[n]]) for n in risks]
+        for m, n in enumerate(risks):
+            for p in extra(n, {RDF.type, SK.inCase, SK.ofPatient}):
+                problems.append((f"risk_factors[{m}]", p, "is not a property of a risk factor"))
+    if treatments:
+        doc["prior_treatments"] = []
+    for n in treatments:
+        entry = {}
+        if values := objects(n, SK.treatmentType):
+            entry["type"] = _one([_term(vocab, "interventions", v) for v in values])
+        if values := objects(n, SK.weeks):
+            entry["weeks"] = _one([_value(v) for v in values])
+        if values := objects(n, SK.outcome):
+            entry["outcome"] = _one([_term(vocab, "outcome", v) for v in values])
+        entry.update(extra(n, {RDF.type, SK.inCase, SK.treatmentType, SK.weeks, SK.outcome}))
+        doc["prior_treatments"].append(entry)
+    if scores:
+        doc["scores"] = {}
+    for n in scores:
+        key = _one([vocab.id_of("scores", t) for t in types[n]])
+        doc["scores"][key if isinstance(key, str) else str(n)] = _one([_value(v) for v in objects(n, SK.scoreValue)])
+        for p in extra(n, {RDF.type, SK.inCase, SK.ofPatient, SK.scoreValue}):
+            problems.append((f"scores.{key}", p, "is not a property of a score"))
+    if cands := objects(case, SK.candidateFor):
+        doc["candidate_for"] = [_term(vocab, "candidacy", c) for c in cands]
+    doc.update(extra(case, {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor}))
+    return doc, problems
