@@ -46,7 +46,12 @@ class Vocabulary:
         return MappingProxyType({**self.disc_levels, **self.vertebrae})
 
     def id_of(self, field: str, iri: Node) -> str | None:
-        """The id of ``iri`` in the named vocabulary field, or None when it has none."""
+        """The id of ``iri`` in the named vocabulary field, or None when it has none.
+
+        >>> from reasoner.case import vocabulary
+        >>> vocabulary().id_of("levels", SK["disc_L4-L5"]), vocabulary().id_of("sex", SK.left)
+        ('L4-L5', None)
+        """
         return next((k for k, v in getattr(self, field).items() if v == iri), None)
 
 
@@ -65,6 +70,10 @@ def read_vocabulary(kb: Graph) -> Vocabulary:
     (laterality, severity, modality, outcome, sex, candidacy) are the individuals of their class, by
     notation where they have one (``severity_none`` is ``none``) and by local name otherwise
     (``injection_candidate`` is ``injection``).
+
+    >>> from reasoner.kb import load_kb
+    >>> read_vocabulary(load_kb()).candidacy["surgery"]
+    rdflib.term.URIRef('https://w3id.org/spinekg/surgery_candidate')
     """
 
     def classes(*kinds: URIRef) -> Mapping[str, URIRef]:
@@ -129,6 +138,11 @@ def document_graph(
     ``keep`` is asked about ``age``, ``sex``, ``candidate_for``, ``scores``, ``symptoms[i]``, ``imaging[j]``,
     ``imaging[j].findings[k]``, ``risk_factors[m]`` and ``prior_treatments[n]``. With ``identify`` false the
     case gets no ``dcterms:identifier`` (its id was rejected).
+
+    >>> from reasoner.case import vocabulary
+    >>> g = document_graph({"id": "d1", "age": 45}, vocabulary(), URIRef(CASE_BASE + "d1"))
+    >>> g.value(URIRef(CASE_BASE + "d1/patient"), SK.age)
+    rdflib.term.Literal('45.0', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#decimal'))
     """
     g = new_graph()
     patient = URIRef(f"{case}/patient")
@@ -231,6 +245,12 @@ def salvage_graph(doc: Mapping, vocab: Vocabulary, bad: list[str]) -> Graph | No
     age and sex that no problem path in ``bad`` touches (list indexes kept as given); None when none is clean.
 
     The case IRI is the case's own when its id was clean, else ``CASE_BASE + "unidentified"`` (no identifier).
+
+    >>> from reasoner.case import vocabulary
+    >>> doc = {"id": "s1", "symptoms": [{"type": "urinary_retention"}, {"type": "numbness", "dermatomes": ["L9"]}]}
+    >>> g = salvage_graph(doc, vocabulary(), ["symptoms[1].dermatomes[0]"])
+    >>> [str(s).removeprefix(CASE_BASE) for s in g.subjects(SK.inCase, None)]
+    ['s1/symptom/0']
     """
 
     def clean(path: str, ignore: str | None = None) -> bool:
@@ -322,6 +342,11 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
     finding from a study that is not the case's); everything else is left for validation to report,
     so a case in RDF is validated exactly like one in YAML. A property the mapping does not know
     becomes a key named by its IRI, which validation rejects as an unknown key.
+
+    >>> from reasoner.case import vocabulary
+    >>> g = Graph().parse(data=f"<{CASE_BASE}d2> a <{SK.Case}> ; <{DCTERMS.identifier}> 'd2' .", format="turtle")
+    >>> graph_document(g, vocabulary())
+    ({'id': 'd2'}, [])
     """
     cases = sorted(set(g.subjects(RDF.type, SK.Case)), key=str)
     if len(cases) != 1:
