@@ -196,6 +196,10 @@ def _stats(args: argparse.Namespace) -> int:
     )
     print(f"  red flags {s.red_flags}, interventions {s.interventions}, conflicts {s.conflicts}")
     print(f"  recommendations {s.recommendations}, evidence statements {s.evidence_statements}")
+    print(
+        f"  safety rules for red flags {s.safety_recommendations} "
+        f"({s.recommendations_from_reference_tables} from the reference tables, the rest from an article's sentence)"
+    )
     print("  article  recommendations  evidence")
     for art in sorted(set(s.recommendations_per_article) | set(s.evidence_per_article)):
         print(f"  {art:>7}  {s.recommendations_per_article.get(art, 0):>15}  {s.evidence_per_article.get(art, 0):>8}")

@@ -106,10 +106,12 @@ class KBStats:
     red_flags: int = 0
     interventions: int = 0
     conflicts: int = 0
+    safety_recommendations: int = 0
+    recommendations_from_reference_tables: int = 0
 
     @property
     def recommendations(self) -> int:
-        return sum(self.recommendations_per_article.values())
+        return sum(self.recommendations_per_article.values()) + self.recommendations_from_reference_tables
 
     @property
     def evidence_statements(self) -> int:
@@ -124,7 +126,9 @@ class KBStats:
 
 _STATS_QUERY = """
 SELECT ?kind ?key (COUNT(DISTINCT ?x) AS ?n) WHERE {
-  { ?x a sk:Recommendation ; dcterms:source ?a . ?a dcterms:identifier ?key . BIND("rec" AS ?kind) }
+  { ?x a sk:Recommendation ; dcterms:source ?a . ?a a sk:Article ; dcterms:identifier ?key . BIND("rec" AS ?kind) }
+  UNION { ?x a sk:Recommendation ; sk:safetyRule true . BIND("safety" AS ?kind) BIND("" AS ?key) }
+  UNION { ?x a sk:Recommendation ; dcterms:source/a sk:ReferenceTable . BIND("tablerec" AS ?kind) BIND("" AS ?key) }
   UNION { ?x a sk:EvidenceStatement ; dcterms:source ?a . ?a dcterms:identifier ?key . BIND("ev" AS ?kind) }
   UNION { ?e sk:citation ?x . ?x sk:citationStatus ?s . BIND(STRAFTER(STR(?s), STR(sk:)) AS ?key) BIND("cit" AS ?kind) }
   UNION { ?x a sk:EvidenceStatement ; sk:uncited true . BIND("uncited" AS ?kind) BIND("" AS ?key) }
@@ -145,7 +149,8 @@ def stats(graph: Graph | None = None, ontology_dir: Path | None = None) -> KBSta
     """
     g = graph if graph is not None else load_kb(ontology_dir)
     per: dict[str, Counter] = {
-        k: Counter() for k in ("rec", "ev", "cit", "uncited", "ref", "redflag", "intervention", "conflict")
+        k: Counter()
+        for k in ("rec", "ev", "cit", "uncited", "ref", "redflag", "intervention", "conflict", "safety", "tablerec")
     }
     for row in g.query(_STATS_QUERY, initNs=PREFIXES):
         per[str(row.kind)][str(row.key)] += int(row.n)
@@ -170,6 +175,8 @@ def stats(graph: Graph | None = None, ontology_dir: Path | None = None) -> KBSta
         red_flags=sum(per["redflag"].values()),
         interventions=sum(per["intervention"].values()),
         conflicts=sum(per["conflict"].values()),
+        safety_recommendations=sum(per["safety"].values()),
+        recommendations_from_reference_tables=sum(per["tablerec"].values()),
     )
 
 

@@ -71,3 +71,50 @@ def test_conflicts_named_by_the_issue_are_recorded():
     assert {SK.rec_000_09, SK.rec_001_11} <= members[SK.conflict_facet_injection_diagnosis]
     assert SK.ao_spine_dcm_2017 in members[SK.conflict_mjoa_threshold]
     assert (SK.rec_003_01, SK.conflictsWith, SK.rec_002_01) in KB
+
+
+def reference_cells():
+    import csv
+
+    from reasoner.consts import RDF
+
+    from constants import REFERENCE
+
+    tables = {
+        "red_flags.csv": {
+            r["red_flag_id"]: r for r in csv.DictReader(open(REFERENCE / "red_flags.csv", encoding="utf-8"))
+        },
+        "acr_lbp_2021.csv": list(csv.DictReader(open(REFERENCE / "acr_lbp_2021.csv", encoding="utf-8"))),
+    }
+    return tables, sorted(KB.subjects(RDF.type, SK.ExternalEvidence))
+
+
+@pytest.mark.parametrize("evidence", reference_cells()[1], ids=lambda e: e.split("/")[-1])
+def test_reference_table_evidence_is_the_cell_verbatim(evidence):
+    tables, _ = reference_cells()
+    table = str(KB.value(KB.value(evidence, DCTERMS.source), SK.tableFile))
+    row, column = str(KB.value(evidence, SK.referenceRow)), str(KB.value(evidence, SK.referenceColumn))
+    text = str(KB.value(evidence, SK.referenceText))
+    if table == "red_flags.csv":
+        assert tables[table][row][column] == text
+    else:
+        variant = row.split(":")[0].removeprefix("variant ")
+        cells = [
+            r[column]
+            for r in tables[table]
+            if r["variant"] == variant and r["appropriateness"] == "Usually Appropriate"
+        ]
+        assert cells == [text]
+    assert any(True for _ in KB.objects(evidence, PREFIXES["prov"].hadPrimarySource))
+
+
+def test_safety_rules_cover_every_red_flag():
+    from reasoner.consts import RDF
+
+    covered = set()
+    for rec in KB.subjects(SK.safetyRule, None):
+        for cond in KB.objects(rec, SK.hasCondition):
+            covered |= set(KB.objects(cond, SK.redFlag))
+    flags = set(KB.subjects(PREFIXES["rdfs"].subClassOf, SK.RedFlag))
+    assert flags and flags <= covered
+    assert all((rec, RDF.type, SK.Recommendation) in KB for rec in KB.subjects(SK.safetyRule, None))
