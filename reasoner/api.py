@@ -48,12 +48,30 @@ def reason(cases: list[Case | str | Path | dict], reasoner: Reasoner | None = No
     r = reasoner or default_reasoner()
     loaded = [as_case(c) for c in cases]
     graphs = [case_graph(c) for c in loaded]
+    _check_shapes(loaded, graphs)
     runs = r.run(graphs)
     out = []
     for c, g in zip(loaded, graphs, strict=True):
         run = runs[str(case_iri(c.id))]
         out.append(Result(assemble(r, run), c, g, run))
     return out
+
+
+def _check_shapes(cases: list[Case], graphs: list[Graph]) -> None:
+    """The SHACL case shapes, over all the cases at once; the first case with a violation is rejected."""
+    from .casecheck import check_case_graph
+    from .errors import CaseError
+
+    merged = Graph()
+    for g in graphs:
+        merged += g
+    problems = check_case_graph(merged)
+    if not problems:
+        return
+    for case, g in zip(cases, graphs, strict=True):
+        own = check_case_graph(g)
+        if own:
+            raise CaseError(own, source=case.source)
 
 
 def recommend(case: Case | str | Path | dict, reasoner: Reasoner | None = None) -> Plan:
