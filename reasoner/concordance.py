@@ -58,6 +58,17 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
     symptomatic: dict[str, set[str]] = defaultdict(set)
     for _, derm, lat in run.symptom_dermatomes:
         symptomatic[derm] |= _sides(lat)
+
+    def explain(finding: str, ftype: str, level: str, via: str, root: str, side: str | None) -> Explanation:
+        return Explanation(
+            field_path(run.case, finding),
+            local(ftype),
+            idx.notation(level),
+            idx.notation(root),
+            VIA[local(via)],
+            local(side) if side else None,
+        )
+
     out = []
     for derm in sorted(symptomatic, key=lambda d: int(kb.value(SK[local(d)], SK.order) or 0)):
         roots = reasoner.dermatome_roots.get(derm, set())
@@ -70,16 +81,7 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
             if not sides & symptomatic[derm]:
                 continue
             covered |= sides & symptomatic[derm]
-            explanations.append(
-                Explanation(
-                    field_path(run.case, finding),
-                    local(ftype),
-                    idx.notation(level),
-                    idx.notation(root),
-                    VIA[local(via)],
-                    local(side) if side else None,
-                )
-            )
+            explanations.append(explain(finding, ftype, level, via, root, side))
         status = ("explained" if covered == symptomatic[derm] else "partly explained") if covered else "not explained"
         out.append(
             DermatomeConcordance(idx.notation(derm), tuple(sorted(symptomatic[derm])), status, tuple(explanations))
@@ -91,16 +93,7 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
             continue
         for derm, roots in reasoner.dermatome_roots.items():
             if root in roots and derm not in symptomatic:
-                reached[derm].append(
-                    Explanation(
-                        field_path(run.case, finding),
-                        local(ftype),
-                        idx.notation(level),
-                        idx.notation(root),
-                        VIA[local(via)],
-                        local(side) if side else None,
-                    )
-                )
+                reached[derm].append(explain(finding, ftype, level, via, root, side))
     for derm in sorted(reached, key=lambda d: int(kb.value(SK[local(d)], SK.order) or 0)):
         sides = sorted({s for e in reached[derm] for s in _sides(str(SK[e.side]) if e.side else None)})
         out.append(DermatomeConcordance(idx.notation(derm), tuple(sides), IMAGING_ONLY, tuple(reached[derm])))
