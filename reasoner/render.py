@@ -30,7 +30,10 @@ def step_lines(n: int, s: Step) -> list[str]:
     recs = ", ".join(local(r) for r in s.recommendations)
     lines = [f"  {n}. {STANCE[s.stance]} {s.label}{extra}", f"       recommendation: {recs}"]
     if s.triggered_by:
-        lines.append(f"       triggered by: {', '.join(s.triggered_by)}")
+        shown = ", ".join(s.triggered_by[:6]) + (
+            f" and {len(s.triggered_by) - 6} more" if len(s.triggered_by) > 6 else ""
+        )
+        lines.append(f"       triggered by: {shown}")
     for e in s.evidence:
         lines.append(f"       “{e.quote}” — {cite(e)}")
     return lines
