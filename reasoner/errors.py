@@ -43,3 +43,9 @@ class CaseError(SpinekgError):
         self.source = source
         count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
         super().__init__("\n  ".join([f"{source}: {count} in the case", *(str(p) for p in self.problems)]))
+
+
+class GraphvizError(SpinekgError):
+    """Graphviz's ``dot`` is not installed or could not draw a picture (exit status 1)."""
+
+    exit_code = 1
