@@ -49,3 +49,13 @@ class GraphvizError(SpinekgError):
     """Graphviz's ``dot`` is not installed or could not draw a picture (exit status 1)."""
 
     exit_code = 1
+
+
+class EndpointError(SpinekgError):
+    """The SPARQL endpoint could not start (exit status 1), or refused a request (``status``: its HTTP status)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
