@@ -1,0 +1,3 @@
+# status: 403
+# says: read-only
+DROP ALL
