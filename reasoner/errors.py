@@ -59,3 +59,9 @@ class EndpointError(SpinekgError):
     def __init__(self, message: str, status: int | None = None) -> None:
         self.status = status
         super().__init__(message)
+
+
+class QueryError(SpinekgError):
+    """A SPARQL query could not be run: unknown name, syntax error, unknown or missing parameter (exit status 2)."""
+
+    exit_code = 2
