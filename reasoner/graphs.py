@@ -26,6 +26,7 @@ FONT = "DejaVu Sans"
 WRAP = 46  # characters per line of a quote
 STANCE = {"do": "DO", "consider": "CONSIDER", "avoid": "DO NOT"}
 STEP_FILL = {"do": "#d8f0dc", "consider": "#dbe8f7", "avoid": "#f6dcdc"}
+EVIDENCE = {"shape": "note", "style": "filled", "fillcolor": "#fffdf5"}
 # what a case resource says about itself that the picture leaves out (bookkeeping links, not findings)
 SKIP = {RDF.type, SK.inCase, SK.ofPatient, SK.fromStudy}
 LEGEND = (
@@ -36,8 +37,6 @@ STATUS_NOTE = {
     "unresolved": "article {article} prints no reference list",
     "dangling": "the reference list of article {article} has no entry {marker}",
 }
-
-
 BR = '<BR ALIGN="LEFT"/>'  # ends a left-aligned line of an HTML-like label
 
 
@@ -48,7 +47,12 @@ def _esc(text: object) -> str:
 
 def _wrap(text: object, width: int = WRAP) -> str:
     """Escaped text as left-aligned lines of at most ``width`` characters."""
-    return "".join(f"{_esc(line)}{BR}" for line in textwrap.wrap(str(text), width) or [""])
+    return "".join(f"{_esc(line)}{BR}" for line in _lines(str(text), width))
+
+
+def _lines(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` characters, broken at spaces only (``L4-L5`` and long ids stay whole)."""
+    return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False) or [""]
 
 
 def _small(lines: str, colour: str = "#555555") -> str:
@@ -75,14 +79,15 @@ class _Dot:
 
 
 def _value(idx, o) -> str:
-    """How a value of a case resource is shown: a notation (L3-L4, S2), a label, or the literal."""
+    """How a value of a case resource is shown: a notation where the label is that plus a noun ("L2 dermatome"
+    → L2, "L3-L4 disc level" → L3-L4), else the label; a literal as written (numbers without a trailing .0)."""
     if isinstance(o, URIRef):
-        notation = idx.kb.value(o, SKOS.notation)
-        return str(notation) if notation is not None else idx.label(o)
+        label, notation = idx.label(o), idx.kb.value(o, SKOS.notation)
+        return str(notation) if notation is not None and label.startswith(f"{notation} ") else label
     v = o.toPython()
     if isinstance(v, bool):
         return "yes" if v else "no"
-    return f"{v:g}" if isinstance(v, (int, float, Decimal)) else str(v)
+    return f"{float(v):g}" if isinstance(v, (int, float, Decimal)) else str(v)
 
 
 def _finding_label(idx, prov: Graph, case: str, fact: URIRef) -> tuple[str, bool]:
@@ -120,7 +125,7 @@ def _quote(prov: Graph, ev: URIRef) -> str:
 
 def _evidence(dot: _Dot, prov: Graph, ev: URIRef) -> str:
     """The evidence statement's node, with edges to what it cites (or to its citation status)."""
-    quote = _i(_wrap(f"“{_quote(prov, ev)}”"))
+    quote = f"<I>{_wrap(f'“{_quote(prov, ev)}”')}</I>"
     if (ev, RDF.type, SK.ExternalEvidence) in prov:
         table = prov.value(ev, DCTERMS.source)
         name = prov.value(table, SK.tableFile) or local(table)
@@ -168,13 +173,6 @@ def _evidence(dot: _Dot, prov: Graph, ev: URIRef) -> str:
 def _id(iri: URIRef) -> str:
     """A KB id as a node's small bold first line."""
     return f'<FONT POINT-SIZE="9"><B>{_esc(local(iri))}</B></FONT>'
-
-
-def _i(lines: str) -> str:
-    return f"<I>{lines}</I>"
-
-
-EVIDENCE = {"shape": "note", "style": "filled", "fillcolor": "#fffdf5"}
 
 
 def _source(dot: _Dot, prov: Graph, src: URIRef) -> str:
@@ -235,7 +233,7 @@ def step_graph(result: Result, step_key: str, *, prov: Graph | None = None, reas
         label, flagged = _finding_label(r.index, prov, case, fact)
         red = {"color": "#b00020", "penwidth": "2"} if flagged else {}
         node = dot.node(fact, label, into=cluster, shape="box", style="rounded,filled", fillcolor="#eef4fb", **red)
-        dot.edge(node, me, "")
+        dot.edge(node, me)
     for rec in recs:
         src = prov.value(rec, DCTERMS.source)
         origin = prov.value(src, DCTERMS.identifier) or local(src)
@@ -294,9 +292,12 @@ def render(dot: str, fmt: str = "svg") -> bytes:
     """
     if fmt not in FORMATS:
         raise UsageError(f"format: {fmt!r} is not a picture format spinekg draws ({', '.join(FORMATS)})")
-    proc = subprocess.run(
-        [dot_binary(), f"-T{fmt}"], input=dot.encode("utf-8"), capture_output=True, timeout=120, check=False
-    )
+    try:
+        proc = subprocess.run(
+            [dot_binary(), f"-T{fmt}"], input=dot.encode("utf-8"), capture_output=True, timeout=120, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise GraphvizError(f"dot -T{fmt} did not finish in {exc.timeout:g} s") from exc
     if proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace").strip()
         raise GraphvizError(f"dot -T{fmt} failed (exit status {proc.returncode}): {err}")
