@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -30,13 +31,15 @@ HEADER_KEYS = ("summary", "params", "default", "returns", "example", "cases")
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _PARAM_DOC = re.compile(r"\?_(\w+)\s*\((.*),\s*([^,]*)\)\s*$")
-# the lexical pieces that can hide a "?_x": long strings, strings, IRIs, comments; then the variables
+# the lexical pieces that can hide a "?_x" (long strings, strings, IRIs, comments), then the variables
 _TOKENS = re.compile(
     r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*|[?$]_(\w+)'
 )
 _IRI_CHARS = re.compile(r'[^<>"{}|^`\\\s]*')
 _ABSOLUTE = re.compile(r"(https?|urn|file|ftp|mailto|tag):\S+")
+_OX_PREFIXES = {k: str(v) for k, v in PREFIXES.items()}
+_PLAIN = (str(XSD.string), str(RDF.langString))
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class Param:
 
 @dataclass(frozen=True)
 class QueryInfo:
-    """A query of the library with its parsed ``#+`` header."""
+    """A query with its parsed ``#+`` header (``needs_cases``: ``#+ cases: required``)."""
 
     name: str
     path: Path
@@ -72,6 +75,10 @@ class QueryInfo:
         words = shlex.split(self.example)
         return dict(split_param(w) for flag, w in zip(words, words[1:], strict=False) if flag == "--param")
 
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.name != "<query>" else "query"
+
 
 def parse_header(text: str, name: str = "<query>", path: Path | None = None) -> QueryInfo:
     """Read the ``#+ key: value`` header lines of a query (grlc / SIB style).
@@ -81,24 +88,22 @@ def parse_header(text: str, name: str = "<query>", path: Path | None = None) -> 
     ('Anything?', 'x', 'sk:x')
     """
     fields: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        m = re.match(r"\s*#\+\s*([\w-]+)\s*:\s*(.*?)\s*$", line)
-        if m:
-            fields.setdefault(m.group(1), []).append(m.group(2))
+    for m in re.finditer(r"^\s*#\+\s*([\w-]+)\s*:\s*(.*?)\s*$", text, re.M):
+        fields.setdefault(m.group(1), []).append(m.group(2))
+    where = path or name
     defaults = {}
     for line in fields.get("default", []):
         m = re.match(r"\?_(\w+)\s+(.*)$", line)
         if not m:
-            raise QueryError(f"{path or name}: '#+ default: {line}' is not '?_name value'")
+            raise QueryError(f"{where}: '#+ default: {line}' is not '?_name value'")
         defaults[m.group(1)] = m.group(2)
     params = []
     for line in fields.get("params", []):
         m = _PARAM_DOC.match(line)
         if not m:
-            raise QueryError(f"{path or name}: '#+ params: {line}' is not '?_name (what it is, example)'")
+            raise QueryError(f"{where}: '#+ params: {line}' is not '?_name (what it is, example)'")
         params.append(Param(m.group(1), m.group(2).strip(), m.group(3).strip(), defaults.get(m.group(1))))
-    documented = {p.name for p in params}
-    params += [Param(k, "", v, v) for k, v in defaults.items() if k not in documented]
+    params += [Param(k, "", v, v) for k, v in defaults.items() if k not in {p.name for p in params}]
     return QueryInfo(
         name=name,
         path=path or Path(f"{name}.rq"),
@@ -183,7 +188,7 @@ def parameter_value(text: str) -> URIRef | Literal:
 
 @dataclass(frozen=True)
 class Term:
-    """One value of a result, in the shape of the SPARQL 1.1 JSON results (``uri``, ``literal``, ``bnode``)."""
+    """One value of a result, as the SPARQL 1.1 JSON results give it (``uri``, ``literal``, ``bnode``)."""
 
     kind: str
     value: str
@@ -195,21 +200,14 @@ class Term:
 
     def n3(self) -> str:
         """The term in Turtle / N-Triples syntax (as SPARQL TSV results write it)."""
-        if self.kind == "uri":
-            return f"<{self.value}>"
-        if self.kind == "bnode":
-            return f"_:{self.value}"
+        if self.kind != "literal":
+            return f"<{self.value}>" if self.kind == "uri" else f"_:{self.value}"
         escaped = self.value.translate({0x5C: "\\\\", 0x22: '\\"', 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"})
-        suffix = f"@{self.lang}" if self.lang else (f"^^<{self.datatype}>" if self.datatype else "")
-        return f'"{escaped}"{suffix}'
+        return f'"{escaped}"' + (f"@{self.lang}" if self.lang else f"^^<{self.datatype}>" if self.datatype else "")
 
     def json(self) -> dict:
-        d = {"type": self.kind, "value": self.value}
-        if self.lang:
-            d["xml:lang"] = self.lang
-        elif self.datatype:
-            d["datatype"] = self.datatype
-        return d
+        extra = {"xml:lang": self.lang} if self.lang else {"datatype": self.datatype} if self.datatype else {}
+        return {"type": self.kind, "value": self.value, **extra}
 
 
 @dataclass(frozen=True)
@@ -257,28 +255,27 @@ class Dataset:
 
 
 def dataset(cases: Iterable[str | Path] = (), extra: Iterable[Graph] = ()) -> Dataset:
-    """The graph to query: the KB, plus each case's graph and provenance (cases reasoned in one batch).
+    """The graph to query: the KB, plus each case's graph and provenance (the cases reasoned in one batch).
 
     >>> d = dataset()
     >>> d.cases, len(d.graph) > 1000
     ((), True)
     """
+    from .api import default_reasoner, reason
+
     cases, extra = list(cases), list(extra)
     if not cases and not extra:
         return _kb_dataset()
-    from .api import default_reasoner, reason
-
     reasoner = default_reasoner()
     g = new_graph()
     g += reasoner.kb  # the reasoner's own KB graph: provenance copies its blank nodes, so they merge
-    ids = []
-    for result in reason(cases, reasoner) if cases else []:
+    results = reason(cases, reasoner) if cases else []
+    for result in results:
         g += result.graph
         g += result.provenance(reasoner)
-        ids.append(result.case.id)
     for graph in extra:
         g += graph
-    return Dataset(g, tuple(ids))
+    return Dataset(g, tuple(r.case.id for r in results))
 
 
 @lru_cache(maxsize=1)
@@ -290,43 +287,31 @@ def _kb_dataset() -> Dataset:
     return Dataset(g)
 
 
-def run(
-    name_or_text: str,
-    params: Mapping[str, str] | None = None,
-    cases: Iterable[str | Path] = (),
-    engine: str = "oxigraph",
-    *,
-    data: Dataset | None = None,
-) -> ResultTable:
+def run(name_or_text: str, params=None, cases=(), engine: str = "oxigraph", *, data=None) -> ResultTable:
     """Run a library query (by name) or SELECT query text, its ``?_x`` parameters bound from ``params``.
 
-    The graph queried is ``data`` or, by default, the KB plus each case in ``cases`` with its provenance.
+    ``params`` maps names to strings (see :func:`parameter_value`); the graph queried is ``data`` (a
+    :class:`Dataset`) or the KB plus each case file in ``cases`` with its provenance; ``engine`` is
+    ``oxigraph`` or ``rdflib``.
 
     >>> t = run("reference-citations", {"reference": "sk:ref_000_3"})
     >>> t.columns[:3], "https://w3id.org/spinekg/ev_000_20" in {r[1] for r in t.rows}
     (('_reference', 'evidence', 'source'), True)
     """
-    if _NAME.fullmatch(name_or_text):
-        info = load(name_or_text)
-    else:
-        info = parse_header(name_or_text)
+    info = load(name_or_text) if _NAME.fullmatch(name_or_text) else parse_header(name_or_text)
     result = _execute(info, params or {}, cases, engine, data)
     if not isinstance(result, ResultTable):
-        raise QueryError(f"{info.name}: run() answers SELECT queries; use run_any for ASK, CONSTRUCT, DESCRIBE")
+        raise QueryError(f"{info.where}: run() answers SELECT queries; use run_any for ASK, CONSTRUCT, DESCRIBE")
     return result
 
 
 def run_any(
-    text_or_path: str | Path,
-    params: Mapping[str, str] | None = None,
-    cases: Iterable[str | Path] = (),
-    engine: str = "oxigraph",
-    *,
-    data: Dataset | None = None,
+    text_or_path: str | Path, params=None, cases=(), engine: str = "oxigraph", *, data=None
 ) -> ResultTable | AskResult | GraphResult:
     """Run any query, from a file or as text: SELECT gives a table, ASK a boolean, CONSTRUCT/DESCRIBE a graph.
 
-    The project's prefixes (sk, prov, oa, dcterms, rdfs, rdf, owl, skos, xsd, sh) need no PREFIX line.
+    The arguments are those of :func:`run`. The project's prefixes (sk, prov, oa, dcterms, rdfs, rdf, owl,
+    skos, xsd, sh) need no PREFIX line.
 
     >>> run_any("ASK { sk:rec_000_01 a sk:Recommendation }").value
     True
@@ -334,52 +319,43 @@ def run_any(
     >>> len(g.graph) > 0
     True
     """
-    text = str(text_or_path)
-    path = Path(text_or_path)
-    is_file = isinstance(text_or_path, Path) or (
+    text, path = str(text_or_path), Path(text_or_path)
+    if isinstance(text_or_path, Path) or (
         "\n" not in text and "{" not in text and (text.endswith((".rq", ".sparql")) or path.is_file())
-    )
-    if is_file:
+    ):
         if not path.is_file():
             raise QueryError(f"{path}: query file not found")
-        info = parse_header(path.read_text(encoding="utf-8"), path.stem, path)
-    else:
-        info = parse_header(text)
-    return _execute(info, params or {}, cases, engine, data)
+        return _execute(
+            parse_header(path.read_text(encoding="utf-8"), path.stem, path), params or {}, cases, engine, data
+        )
+    return _execute(parse_header(text), params or {}, cases, engine, data)
 
 
-def bindings(info: QueryInfo, params: Mapping[str, str]) -> dict[str, URIRef | Literal]:
-    """The value of every ``?_x`` of the query: given, or its default; unknown or missing ones are errors.
-
-    >>> bindings(load("term-mappings"), {})
-    {'mapped': rdflib.term.Literal('false')}
-    """
+def _bindings(info: QueryInfo, params: Mapping[str, str]) -> dict[str, URIRef | Literal]:
+    """The value of every ``?_x`` of the query: given, or its default; unknown or missing ones are errors."""
     wanted = query_parameters(info.text)
     given = dict(split_param(f"{k}={v}") for k, v in params.items())
-    where = info.path if info.name != "<query>" else "query"
     unknown = sorted(set(given) - set(wanted))
     if unknown:
         has = ", ".join(f"?_{w}" for w in wanted) or "none"
-        raise QueryError(f"{where}: unknown parameter {', '.join(unknown)} (the query's parameters: {has})")
-    defaults = {p.name: p.default for p in info.params if p.default is not None}
+        raise QueryError(f"{info.where}: unknown parameter {', '.join(unknown)} (the query's parameters: {has})")
     docs = {p.name: p for p in info.params}
     out = {}
     for name in wanted:
-        value = given.get(name, defaults.get(name))
+        value = given.get(name, docs[name].default if name in docs else None)
         if value is None:
             hint = f" (for example {docs[name].example}: {docs[name].description})" if name in docs else ""
-            raise QueryError(f"{where}: missing parameter ?_{name}: give --param {name}=VALUE{hint}")
+            raise QueryError(f"{info.where}: missing parameter ?_{name}: give --param {name}=VALUE{hint}")
         out[name] = parameter_value(value)
     return out
 
 
-def _execute(info, params, cases, engine, data) -> ResultTable | AskResult | GraphResult:
+def _execute(info: QueryInfo, params, cases, engine, data) -> ResultTable | AskResult | GraphResult:
     if engine not in ENGINES:
         raise QueryError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
-    where = info.path if info.name != "<query>" else "query"
-    prepared = _prepare(info.text, engine, where)
-    bound = bindings(info, params)
-    _check_projected(prepared, engine, bound, where)
+    prepared = _prepare(info, engine)
+    bound = _bindings(info, params)
+    _check_projected(info, prepared, engine, bound)
     cases = list(cases)
     if data is not None and cases:
         raise QueryError("give either cases or a prepared dataset, not both")
@@ -390,38 +366,37 @@ def _execute(info, params, cases, engine, data) -> ResultTable | AskResult | Gra
             return _from_rdflib(data.graph.query(prepared, initBindings=initial))
         return _from_ox(data.store.query(prepared, prefixes=_OX_PREFIXES, substitutions=_ox_bindings(bound)))
     except Exception as exc:
-        raise QueryError(f"{where}: the query failed: {exc}") from exc
+        raise QueryError(f"{info.where}: the query failed: {exc}") from exc
 
 
-def _prepare(text: str, engine: str, where):
+def _prepare(info: QueryInfo, engine: str):
     """The parsed query (rdflib) or the checked text (pyoxigraph); a syntax error gives the engine's message."""
     if engine == "rdflib":
         from rdflib.plugins.sparql import prepareQuery
 
         try:
-            return prepareQuery(text, initNs=PREFIXES)
+            return prepareQuery(info.text, initNs=PREFIXES)
         except Exception as exc:  # pyparsing raises ParseException, rdflib a few others
-            raise QueryError(f"{where}: syntax error: {exc}") from exc
+            raise QueryError(f"{info.where}: syntax error: {exc}") from exc
     try:
-        ox.Store().query(text, prefixes=_OX_PREFIXES)
+        ox.Store().query(info.text, prefixes=_OX_PREFIXES)
     except SyntaxError as exc:
-        raise QueryError(f"{where}: syntax error: {exc}") from exc
+        raise QueryError(f"{info.where}: syntax error: {exc}") from exc
     except Exception:  # an evaluation error on an empty store is not a syntax error
         pass
-    return text
+    return info.text
 
 
-def _check_projected(prepared, engine: str, bound: dict, where) -> None:
+def _check_projected(info: QueryInfo, prepared, engine: str, bound: dict) -> None:
     """A SELECT query must list its parameters in the SELECT clause (or use ``SELECT *``).
 
-    Parameters are bound as SPARQL substitutions (RDF-dev SEP-0007), which pyoxigraph applies to the
-    variables the query returns only; rdflib would bind others too, so both engines are held to the rule.
+    Parameters are bound as substitutions (RDF-dev SEP-0007), which pyoxigraph applies to the variables the
+    query returns only; rdflib would bind the others too, so both engines are held to pyoxigraph's rule.
     """
     if engine == "rdflib":
-        if prepared.algebra.name != "SelectQuery":
-            return
-        projected = {str(v) for v in prepared.algebra.PV}
-        missing = [k for k in bound if f"_{k}" not in projected]
+        select = prepared.algebra.name == "SelectQuery"
+        projected = {str(v) for v in prepared.algebra["PV"]} if select else set()
+        missing = [k for k in bound if select and f"_{k}" not in projected]
     else:
         missing = []
         try:
@@ -430,51 +405,29 @@ def _check_projected(prepared, engine: str, bound: dict, where) -> None:
             missing = re.findall(r"variable \?_(\w+) in its SELECT projection", str(exc))
     if missing:
         raise QueryError(
-            f"{where}: parameter ?_{missing[0]} must be listed in the SELECT clause: parameters are bound as "
-            "substitutions, which apply to the variables a query returns"
+            f"{info.where}: parameter ?_{missing[0]} must be listed in the SELECT clause: parameters are bound "
+            "as substitutions, which apply to the variables a query returns"
         )
 
 
 def _ox_bindings(bound: dict) -> dict:
-    return {ox.Variable(f"_{k}"): _to_ox(v) for k, v in bound.items()}
+    def term(v):
+        if isinstance(v, URIRef):
+            return ox.NamedNode(str(v))
+        if v.language:
+            return ox.Literal(str(v), language=v.language)
+        return ox.Literal(str(v), datatype=ox.NamedNode(str(v.datatype or XSD.string)))
 
-
-_OX_PREFIXES = {k: str(v) for k, v in PREFIXES.items()}
-_XSD_STRING = str(XSD.string)
-_LANG_STRING = str(RDF.langString)
-
-
-def _to_ox(term: URIRef | Literal):
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
-
-
-def _term_rdflib(t) -> Term | None:
-    if t is None:
-        return None
-    if isinstance(t, URIRef):
-        return Term("uri", str(t))
-    if isinstance(t, BNode):
-        return Term("bnode", str(t))
-    dt = str(t.datatype) if t.datatype is not None and str(t.datatype) != _XSD_STRING else None
-    return Term("literal", str(t), dt, t.language)
-
-
-def _term_ox(t) -> Term | None:
-    if t is None:
-        return None
-    if isinstance(t, ox.NamedNode):
-        return Term("uri", t.value)
-    if isinstance(t, ox.BlankNode):
-        return Term("bnode", t.value)
-    dt = t.datatype.value
-    return Term("literal", t.value, None if dt in (_XSD_STRING, _LANG_STRING) else dt, t.language)
+    return {ox.Variable(f"_{k}"): term(v) for k, v in bound.items()}
 
 
 def _from_rdflib(result) -> ResultTable | AskResult | GraphResult:
+    def term(t) -> Term | None:
+        if t is None or isinstance(t, (URIRef, BNode)):
+            return t and Term("uri" if isinstance(t, URIRef) else "bnode", str(t))
+        dt = str(t.datatype) if t.datatype is not None else None
+        return Term("literal", str(t), None if dt in _PLAIN else dt, t.language)
+
     if result.type == "ASK":
         return AskResult(bool(result.askAnswer))
     if result.type in ("CONSTRUCT", "DESCRIBE"):
@@ -482,34 +435,23 @@ def _from_rdflib(result) -> ResultTable | AskResult | GraphResult:
         for triple in result:
             g.add(triple)
         return GraphResult(g)
-    columns = tuple(str(v) for v in result.vars)
-    return ResultTable(columns, tuple(tuple(_term_rdflib(t) for t in row) for row in result))
+    return ResultTable(tuple(str(v) for v in result.vars), tuple(tuple(map(term, row)) for row in result))
 
 
 def _from_ox(result) -> ResultTable | AskResult | GraphResult:
+    def term(t) -> Term | None:
+        if t is None or isinstance(t, (ox.NamedNode, ox.BlankNode)):
+            return t and Term("uri" if isinstance(t, ox.NamedNode) else "bnode", t.value)
+        dt = t.datatype.value
+        return Term("literal", t.value, None if dt in _PLAIN else dt, t.language)
+
     if isinstance(result, ox.QueryBoolean):
         return AskResult(bool(result))
     if isinstance(result, ox.QueryTriples):
-        g = new_graph()
         data = ox.serialize(result, format=ox.RdfFormat.N_TRIPLES)
-        if data:
-            g.parse(data=data.decode("utf-8"), format="nt")
-        return GraphResult(g)
+        return GraphResult(new_graph().parse(data=(data or b"").decode("utf-8"), format="nt"))
     columns = tuple(v.value for v in result.variables)
-    return ResultTable(columns, tuple(tuple(_term_ox(s[c]) for c in columns) for s in result))
-
-
-def compact(iri: str) -> str:
-    """An IRI in the project's prefixes where its local part is a plain name (for reading, not parsing).
-
-    >>> compact("https://w3id.org/spinekg/rec_000_01"), compact("https://w3id.org/spinekg/case/x/step/1")
-    ('sk:rec_000_01', 'https://w3id.org/spinekg/case/x/step/1')
-    """
-    for prefix, ns in PREFIXES.items():
-        local = iri.removeprefix(str(ns))
-        if local != iri and re.fullmatch(r"[\w.-]*", local):
-            return f"{prefix}:{local}"
-    return iri
+    return ResultTable(columns, tuple(tuple(term(s[c]) for c in columns) for s in result))
 
 
 def format_table(result: ResultTable | AskResult | GraphResult, fmt: str = "table") -> str:
@@ -534,57 +476,63 @@ def format_table(result: ResultTable | AskResult | GraphResult, fmt: str = "tabl
     if fmt not in FORMATS:
         raise QueryError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     if isinstance(result, AskResult):
-        if fmt == "json":
-            return json.dumps({"head": {}, "boolean": result.value}, indent=2)
-        return "true" if result.value else "false"
-    if fmt == "json":
-        bindings_ = [
-            {c: t.json() for c, t in zip(result.columns, row, strict=True) if t is not None} for row in result.terms
-        ]
-        doc = {"head": {"vars": list(result.columns)}, "results": {"bindings": bindings_}}
-        return json.dumps(doc, indent=2, ensure_ascii=False)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(result.columns)
-        writer.writerows([("" if v is None else v) for v in row] for row in result.rows)
-        return out.getvalue().rstrip("\r\n")
-    if fmt == "tsv":
-        lines = ["\t".join(f"?{c}" for c in result.columns)]
-        lines += ["\t".join("" if t is None else t.n3() for t in row) for row in result.terms]
-        return "\n".join(lines)
-    cells = [[_show(t) for t in row] for row in result.terms]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(result.columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    lines.append(f"({len(cells)} row{'' if len(cells) == 1 else 's'})")
-    return "\n".join(lines)
+        return (
+            json.dumps({"head": {}, "boolean": result.value}, indent=2) if fmt == "json" else str(result.value).lower()
+        )
+    return {"json": _json, "csv": _csv, "tsv": _tsv, "table": _table}[fmt](result)
+
+
+def _json(t: ResultTable) -> str:
+    rows = [{c: v.json() for c, v in zip(t.columns, row, strict=True) if v is not None} for row in t.terms]
+    return json.dumps({"head": {"vars": list(t.columns)}, "results": {"bindings": rows}}, indent=2, ensure_ascii=False)
+
+
+def _csv(t: ResultTable) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([t.columns, *([v or "" for v in row] for row in t.rows)])
+    return out.getvalue().rstrip("\r\n")
+
+
+def _tsv(t: ResultTable) -> str:
+    rows = [[f"?{c}" for c in t.columns], *(["" if v is None else v.n3() for v in row] for row in t.terms)]
+    return "\n".join("\t".join(row) for row in rows)
+
+
+def _table(t: ResultTable) -> str:
+    cells = [list(t.columns), [], *([_show(v) for v in row] for row in t.terms)]
+    widths = [max(len(r[i]) for r in cells if r) for i in range(len(t.columns))]
+    cells[1] = ["-" * w for w in widths]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join([*lines, f"({len(t)} row{'' if len(t) == 1 else 's'})"])
 
 
 def _show(t: Term | None) -> str:
+    """A cell for reading: IRIs in the project's prefixes where the local part is a plain name."""
     if t is None:
         return ""
-    text = compact(t.value) if t.kind == "uri" else t.value
-    return text.replace("\n", " ")
+    if t.kind == "uri":
+        for prefix, ns in PREFIXES.items():
+            local = t.value.removeprefix(str(ns))
+            if local != t.value and re.fullmatch(r"[\w.-]*", local):
+                return f"{prefix}:{local}"
+    return t.value.replace("\n", " ")
 
 
 def describe(queries: list[QueryInfo] | None = None) -> str:
-    """The library as a table of name, summary and parameters (what ``spinekg query`` with no name prints).
+    """The library, one question per entry with its parameters (what ``spinekg query`` with no name prints).
 
-    >>> "reference-citations" in describe()
-    True
+    >>> print(describe([load("reference-citations")]).splitlines()[0])
+    reference-citations reference=<sk:ref_000_3>
     """
     lines = []
     for q in queries if queries is not None else list_queries():
-        params = " ".join(f"{p.name}=" + (p.default if p.default is not None else f"<{p.example}>") for p in q.params)
-        cases = " --case CASE…" if q.needs_cases else ""
-        lines.append(f"{q.name}{(' ' + params) if params else ''}{cases}\n    {q.summary}")
+        params = [f"{p.name}=" + (p.default if p.default is not None else f"<{p.example}>") for p in q.params]
+        lines.append(" ".join([q.name, *params, *(["--case CASE…"] if q.needs_cases else [])]) + f"\n    {q.summary}")
     return "\n".join(lines)
 
 
 def cli_query(args) -> int:
-    """``spinekg query NAME [--param k=v …] [--case CASE …] [--format table|csv|tsv|json]``.
+    """``spinekg query [NAME] [--param k=v …] [--case CASE …] [--format table|csv|tsv|json]``; status 0 or 2.
 
     ``args`` (argparse): ``query`` (a library name; None lists the library), ``param`` (list of ``k=v``),
     ``case`` (list of paths), ``format``; optional ``engine``.
@@ -593,19 +541,10 @@ def cli_query(args) -> int:
     >>> cli_query(argparse.Namespace(query="nope", param=None, case=None, format="table"))
     2
     """
-    import sys
-
     if args.query is None:
         print(describe())
         return 0
-    try:
-        params = dict(split_param(p) for p in (args.param or []))
-        result = run(args.query, params, args.case or [], getattr(args, "engine", None) or "oxigraph")
-        print(format_table(result, args.format or "table"))
-    except SpinekgError as exc:
-        print(f"spinekg: {exc}", file=sys.stderr)
-        return exc.exit_code
-    return 0
+    return _cli(run, args)
 
 
 def cli_sparql(args) -> int:
@@ -622,11 +561,13 @@ def cli_sparql(args) -> int:
     }
     0
     """
-    import sys
+    return _cli(run_any, args)
 
+
+def _cli(runner, args) -> int:
     try:
         params = dict(split_param(p) for p in (getattr(args, "param", None) or []))
-        result = run_any(args.query, params, args.case or [], getattr(args, "engine", None) or "oxigraph")
+        result = runner(args.query, params, args.case or [], getattr(args, "engine", None) or "oxigraph")
         print(format_table(result, args.format or "table"))
     except SpinekgError as exc:
         print(f"spinekg: {exc}", file=sys.stderr)
