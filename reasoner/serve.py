@@ -422,6 +422,7 @@ class _Guard(BaseHTTPRequestHandler):
 
     server_version = "spinekg-serve"
     protocol_version = "HTTP/1.1"
+    timeout = 60  # seconds a client may take to send its request
 
     @property
     def cfg(self) -> _GuardConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -241,6 +242,20 @@ def test_query_page_is_html_that_loads_nothing_from_another_host(server):
     assert "query" in page.attrs  # the form posts to the endpoint
     assert not [a for a in page.attrs if re.match(r"\s*(https?:)?//", a)]
     assert not [c for c in page.code if re.search(r"https?://|@import|url\(", c)]
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("fmt", list(ACCEPT))
+def test_the_page_example_query_from_a_browser_form_answers_in_the_chosen_format(server, plan_steps, fmt):
+    page = http(server.url)[2].decode()
+    example = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S).group(1))
+    status, headers, body = http(
+        f"{server.endpoint}?{urlencode({'query': example, 'format': fmt})}", None, {"Accept": BROWSER}
+    )
+    assert status == 200 and headers["content-type"].startswith(ACCEPT[fmt])
+    assert str(plan_steps) in body.decode()
 
 
 # --- refusals ---------------------------------------------------------------------------------------------------
