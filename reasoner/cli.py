@@ -80,9 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case", type=Path, help="case file: YAML, JSON, Turtle (.ttl) or JSON-LD (.jsonld)")
     p.add_argument(
         "--format",
-        choices=["text", "json", "ttl", "jsonld"],
+        choices=["text", "json", "ttl", "jsonld", "html"],
         default="text",
-        help="text for people, json per the design contract, ttl/jsonld: the PROV-O graph of the run",
+        help="text for people, json per the design contract, ttl/jsonld: the PROV-O graph of the run, "
+        "html: a self-contained report with each step's provenance drawn",
     )
     p.add_argument("--output", type=Path, help="write here (atomically) instead of standard output")
     p = top(
@@ -99,6 +100,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("case", type=Path)
     p.add_argument("recommendation", help="recommendation id (rec_000_05) or IRI")
+    p = top(
+        "graph",
+        "draw one step's provenance: case findings → recommendation → evidence → reference (needs graphviz)",
+        "spinekg graph examples/000-gluteal-s2-s3-numbness.yaml mri_lumbar_spine --output step.svg",
+    )
+    p.add_argument("case", type=Path)
+    p.add_argument("step", help="the step: its intervention id, its position (1, 2, …) or a recommendation id")
+    p.add_argument("--output", type=Path, required=True, help="FILE.svg, FILE.png, or FILE.dot for the DOT source")
+
+    def analyst(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"example:\n  {example}\n\nexit status: 0 success; 2 usage, query or case error",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    engines = ["oxigraph", "rdflib"]
+    p = analyst(
+        "query",
+        "run a competency question of the query library (no name: list them)",
+        "spinekg query reference-citations --param reference=sk:ref_000_3",
+    )
+    p.add_argument("query", nargs="?", help="the query's name (queries/NAME.rq)")
+    p.add_argument(
+        "--param", action="append", metavar="KEY=VALUE", help="bind ?_KEY (sk:x or an IRI: an IRI; else a literal)"
+    )
+    p.add_argument(
+        "--case", action="extend", nargs="+", type=Path, default=[], help="case files to reason over and load"
+    )
+    p.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table")
+    p.add_argument("--engine", choices=engines, default="oxigraph")
+    p = analyst(
+        "sparql",
+        "run any SPARQL query (a file or the text) over the KB and the given cases",
+        "spinekg sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'",
+    )
+    p.add_argument("query", help="a .rq file or the query text")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE")
+    p.add_argument("--case", action="extend", nargs="+", type=Path, default=[])
+    p.add_argument("--format", choices=["table", "csv", "tsv", "json", "ttl", "nt", "jsonld"], default="table")
+    p.add_argument("--engine", choices=engines, default="oxigraph")
+    p = analyst(
+        "serve",
+        "a read-only SPARQL 1.1 endpoint over the KB and the given cases with their runs",
+        "spinekg serve --case examples/*.yaml --port 7878",
+    )
+    p.add_argument("--case", action="extend", nargs="+", type=Path, default=[])
+    p.add_argument("--host", default="127.0.0.1", help="bind address (loopback unless --allow-remote)")
+    p.add_argument("--port", type=int, default=7878, help="port (0: pick a free one)")
+    p.add_argument("--timeout", type=float, default=10.0, help="time limit of each query, seconds")
+    p.add_argument("--max-rows", type=int, default=10000, help="result limit of each query")
+    p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
     return parser
 
 
@@ -114,6 +169,18 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command in ("recommend", "explain", "why-not"):
         return _plan_command(args)
+    if args.command == "graph":
+        from .report import cli_graph
+
+        return cli_graph(args)
+    if args.command in ("query", "sparql"):
+        from . import queries
+
+        return (queries.cli_query if args.command == "query" else queries.cli_sparql)(args)
+    if args.command == "serve":
+        from .serve import cli_serve
+
+        return cli_serve(args)
     if args.command == "kb":
         return {"stats": _stats, "validate": _validate, "export": _export, "normalize": _normalize}[args.kb_command](
             args
@@ -149,6 +216,14 @@ def _plan_command(args: argparse.Namespace) -> int:
                 f"spinekg: recommendation: {args.recommendation!r} is not a recommendation of the KB", file=sys.stderr
             )
             return 2
+        return 0
+    if args.format == "html":
+        from . import report
+
+        if args.output:
+            report.write_html(result, args.output)
+        else:
+            sys.stdout.write(report.html(result))
         return 0
     if args.format == "text":
         out = render.text(plan) + "\n"

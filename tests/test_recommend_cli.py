@@ -132,3 +132,25 @@ def test_the_readme_shows_each_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for command in ("spinekg recommend", "spinekg explain", "spinekg why-not"):
         assert command in readme
+
+
+def test_html_report_and_graph_from_the_command_line(tmp_path):
+    page = tmp_path / "plan.html"
+    assert run("recommend", SEED000, "--format", "html", "--output", page).returncode == 0
+    text = page.read_text(encoding="utf-8")
+    assert "suspected cauda equina syndrome" in text and text.count("<svg") >= 10
+    picture = tmp_path / "step.svg"
+    assert run("graph", SEED000, "mri_lumbar_spine", "--output", picture).returncode == 0
+    assert "rec_safety_ces_mri" in picture.read_text(encoding="utf-8")
+    assert run("graph", SEED000, "no_such_step", "--output", picture).returncode == 2
+
+
+def test_query_and_sparql_from_the_command_line():
+    out = run("query", "reference-citations", "--param", "reference=sk:ref_000_3", "--format", "csv")
+    assert out.returncode == 0 and "rec_000_09" in out.stdout
+    assert run("query", "no-such-query").returncode == 2
+    count = run(
+        "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?r a <https://w3id.org/spinekg/Recommendation> }", "--format", "tsv"
+    )
+    assert count.returncode == 0 and "124" in count.stdout
+    assert run("sparql", "SELECT WHERE {").returncode == 2
