@@ -89,3 +89,29 @@ def provenance(case: Case | str | Path | dict, reasoner: Reasoner | None = None)
     """The PROV-O graph of the run that makes the plan for ``case``."""
     r = reasoner or default_reasoner()
     return reason([case], r)[0].provenance(r)
+
+
+def salvaged_red_flags(exc, reasoner: Reasoner | None = None) -> list[tuple[str, list[str]]]:
+    """The red flags the clean entries of a rejected case still carry: (label, field paths) for each.
+
+    >>> from reasoner.errors import CaseError
+    >>> bad = {"id": "x", "symptoms": [{"type": "urinary_retention"}, {"type": "numbness", "dermatomes": ["L9"]}]}
+    >>> try:
+    ...     recommend(bad)
+    ... except CaseError as exc:
+    ...     salvaged_red_flags(exc)
+    [('suspected cauda equina syndrome', ['symptoms[0]'])]
+    """
+    from .plan import field_path, path_key
+
+    if exc.salvage is None:
+        return []
+    r = reasoner or default_reasoner()
+    runs = r.run([exc.salvage])
+    out = []
+    for flag in sorted({f for run in runs.values() for f in run.red_flags}, key=r.index.label):
+        facts = sorted(
+            (field_path(run.case, x) for run in runs.values() for x in run.red_flags.get(flag, ())), key=path_key
+        )
+        out.append((r.index.label(flag), facts))
+    return out

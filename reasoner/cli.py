@@ -243,14 +243,9 @@ def _plan_command(args: argparse.Namespace) -> int:
 
 def _report_salvaged_red_flags(exc, reasoner) -> None:
     """A rejected case that still carries red-flag features has them reported next to the rejection."""
-    if exc.salvage is None:
-        return
-    runs = reasoner.run([exc.salvage])
-    flags = sorted({(reasoner.index.label(f), f) for run in runs.values() for f in run.red_flags})
-    for label, flag in flags:
-        from .plan import field_path
+    from .api import salvaged_red_flags
 
-        facts = sorted(field_path(run.case, x) for run in runs.values() for x in run.red_flags.get(flag, ()))
+    for label, facts in salvaged_red_flags(exc, reasoner):
         print(
             f"spinekg: RED FLAG despite the rejection: {label} (from {', '.join(facts)}): act on it now",
             file=sys.stderr,

@@ -350,10 +350,14 @@ def cli_graph(args: argparse.Namespace) -> int:
     try:
         result = reason([args.case])[0]
     except CaseError as exc:
-        from .cli import _report_salvaged_red_flags
+        from .api import salvaged_red_flags
 
         print(f"spinekg: {exc}", file=sys.stderr)
-        _report_salvaged_red_flags(exc, default_reasoner())
+        for label, facts in salvaged_red_flags(exc, default_reasoner()):
+            print(
+                f"spinekg: RED FLAG despite the rejection: {label} (from {', '.join(facts)}): act on it now",
+                file=sys.stderr,
+            )
         return exc.exit_code
     try:
         dot = step_graph(result, args.step)
