@@ -75,7 +75,7 @@ class Case:
 
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
-    """The ids a case may use, read from the knowledge base (``reasoner.kb.load_kb()``) once and cached.
+    """The ids a case may use, read from the shared knowledge base (``reasoner.kb.shared_kb()``), once.
 
     >>> v = vocabulary()
     >>> v.dermatomes["L5"]
@@ -83,9 +83,9 @@ def vocabulary() -> Vocabulary:
     >>> sorted(v.laterality)
     ['bilateral', 'left', 'midline', 'right']
     """
-    from .kb import load_kb
+    from .kb import shared_kb
 
-    return casegraph.read_vocabulary(load_kb())
+    return casegraph.read_vocabulary(shared_kb())
 
 
 def case_iri(case_id: str) -> URIRef:

@@ -30,7 +30,7 @@ FIELD = {
 def _shapes_and_terms() -> tuple[Graph, tuple]:
     shapes = kb.new_graph()
     kb.parse_into(shapes, kb.ONTOLOGY_DIR / "shapes" / "case-shapes.ttl")
-    full = kb.load_kb()
+    full = kb.shared_kb()
     # the typed individuals (dermatomes, levels, value sets) sh:class checks need, and nothing else of the KB
     terms = tuple((s, RDF.type, o) for s, o in full.subject_objects(RDF.type) if isinstance(s, URIRef))
     return shapes, terms

@@ -10,7 +10,7 @@ from rdflib import Graph
 
 from . import apply, classify
 from .consts import SK
-from .kb import kb_version, load_kb
+from .kb import kb_version, shared_kb
 from .kbindex import KBIndex
 
 P = apply.P
@@ -85,7 +85,7 @@ class Reasoner:
     """
 
     def __init__(self, kb: Graph | None = None):
-        self.kb = kb if kb is not None else load_kb()
+        self.kb = kb if kb is not None else shared_kb()
         self.index = KBIndex(self.kb)
         self.rules = classify.compile_rules(self.kb)
         self.kb_version = kb_version()

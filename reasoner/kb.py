@@ -6,6 +6,7 @@ import hashlib
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -64,6 +65,17 @@ def load_kb(ontology_dir: Path | None = None) -> Graph:
     for path in module_paths(ontology_dir):
         parse_into(g, path)
     return g
+
+
+@lru_cache(maxsize=1)
+def shared_kb() -> Graph:
+    """The knowledge base of this checkout, loaded once per process and shared by the case reader, the case
+    shapes and the reasoner. Treat it as read-only: copy it (``Graph() + g``) before changing anything.
+
+    >>> shared_kb() is shared_kb()
+    True
+    """
+    return load_kb()
 
 
 def kb_version(ontology_dir: Path | None = None) -> str:

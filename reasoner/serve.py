@@ -208,7 +208,6 @@ def dataset(cases: list[Path] | tuple[Path, ...] = ()) -> dict[URIRef, Graph]:
     True
     """
     from .api import as_case, default_reasoner, reason
-    from .kb import load_kb
 
     loaded = [as_case(c) for c in cases]
     first: dict[str, str] = {}
@@ -216,7 +215,7 @@ def dataset(cases: list[Path] | tuple[Path, ...] = ()) -> dict[URIRef, Graph]:
         if c.id in first:
             raise UsageError(f"{c.source}: case id {c.id!r} is already the id of {first[c.id]}")
         first[c.id] = c.source
-    kb = default_reasoner().kb if loaded else load_kb()  # the reasoner's own KB: its blank nodes are the runs'
+    kb = default_reasoner().kb  # the reasoner's own KB (the shared one): its blank nodes are the runs'
     graphs, seen = {KB_GRAPH: kb}, set(kb)
     for result in reason(loaded) if loaded else []:
         own = graphs[URIRef(CASE_GRAPH + result.case.id)] = Graph()
