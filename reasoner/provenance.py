@@ -61,6 +61,8 @@ def provenance_graph(
         for fact in facts:
             g.add((URIRef(fact), RDF.type, URIRef(flag)))
             g.add((URIRef(flag), RDFS.label, Literal(reasoner.index.label(flag))))
+    # the case resources each recommendation's conditions held on (the plan shows them as field paths)
+    triggers = {a.recommendation: a.triggered_by for a in run.applicability}
     used = set()
     for n, step in enumerate(plan.steps, 1):
         s = URIRef(f"{run.case}/step/{n}")
@@ -83,10 +85,9 @@ def provenance_graph(
             g.add((q, PROV.entity, URIRef(rec)))
             g.add((q, PROV.hadActivity, act))
             used.add(URIRef(rec))
-        for path in step.triggered_by:
-            fact = _fact_for(run.case, path)
-            if fact is not None:
-                g.add((s, PROV.wasDerivedFrom, fact))
+        for rec in step.recommendations:
+            for fact in triggers.get(rec, ()):
+                g.add((s, PROV.wasDerivedFrom, URIRef(fact)))
     # the KB slice: recommendations, their evidence, the references and sources those cite
     frontier = set(used)
     seen: set[URIRef] = set()
@@ -107,21 +108,3 @@ def provenance_graph(
             ):
                 frontier.add(o)
     return g
-
-
-def _fact_for(case: str, path: str) -> URIRef | None:
-    import re
-
-    for pattern, template in (
-        (r"^symptoms\[(\d+)\]$", "{c}/symptom/{0}"),
-        (r"^imaging\[(\d+)\]\.findings\[(\d+)\]$", "{c}/imaging/{0}/finding/{1}"),
-        (r"^risk_factors\[(\d+)\]$", "{c}/risk/{0}"),
-        (r"^prior_treatments\[(\d+)\]$", "{c}/treatment/{0}"),
-        (r"^scores\.(\w+)$", "{c}/score/{0}"),
-        (r"^age$", "{c}/patient"),
-        (r"^candidate_for$", "{c}"),
-    ):
-        m = re.match(pattern, path)
-        if m:
-            return URIRef(template.format(*m.groups(), c=case))
-    return None
