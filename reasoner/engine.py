@@ -42,8 +42,6 @@ ROOT_REACH = (
 }"""
 )
 
-DERMATOME_ROOTS = P + """SELECT ?derm ?root WHERE { ?derm sk:dermatomeOfRoot ?root }"""
-
 ELAPSED = (
     P
     + """SELECT ?case (MAX(?w) AS ?weeks) WHERE {
@@ -53,8 +51,6 @@ ELAPSED = (
     ?tt rdfs:subClassOf* sk:conservative_care . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed)) }
 } GROUP BY ?case"""
 )
-
-CONDITION_PARAMS = P + """SELECT ?cond ?p ?o WHERE { ?rec sk:hasCondition ?cond . ?cond ?p ?o }"""
 
 
 @dataclass
@@ -93,13 +89,13 @@ class Reasoner:
         skolem = self.kb.skolemize(authority="https://w3id.org", basepath="/spinekg/.well-known/genid/")
         self._kb_nt = skolem.serialize(format="nt", encoding="utf-8")
         self.dermatome_roots: dict[str, set[str]] = defaultdict(set)
-        store = ox.Store()
-        store.bulk_load(self._kb_nt, ox.RdfFormat.N_TRIPLES)
-        for row in store.query(DERMATOME_ROOTS):
-            self.dermatome_roots[row["derm"].value].add(row["root"].value)
+        for derm, root in skolem.subject_objects(SK.dermatomeOfRoot):
+            self.dermatome_roots[str(derm)].add(str(root))
+        # keyed by the skolem IRIs, which are the condition names every store reports
         self.condition_params: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for row in store.query(CONDITION_PARAMS):
-            self.condition_params[row["cond"].value][row["p"].value].append(row["o"].value)
+        for cond in skolem.objects(None, SK.hasCondition):
+            for p, o in skolem.predicate_objects(cond):
+                self.condition_params[str(cond)][str(p)].append(str(o))
 
     def store_for(self, case_graphs: list[Graph]) -> ox.Store:
         """A fresh store with the KB and the cases, classified (a fresh store per batch stays fast)."""
