@@ -62,13 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("normalize", "rewrite the Turtle files in their normalised serialisation")
     p.add_argument("--check", action="store_true", help="only report files that are not normalised (exit 1)")
 
-    def top(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+    plan_exits = "exit status: 0 plan produced; 2 usage error or a case rejected (one line per problem)"
+
+    def top(name: str, help_text: str, example: str, exits: str = plan_exits) -> argparse.ArgumentParser:
         return sub.add_parser(
             name,
             help=help_text,
             description=help_text,
-            epilog=f"example:\n  {example}\n\n"
-            "exit status: 0 plan produced; 2 usage error or a case rejected (one line per problem)",
+            epilog=f"example:\n  {example}\n\n{exits}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
@@ -110,13 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True, help="FILE.svg, FILE.png, or FILE.dot for the DOT source")
 
     def analyst(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
-        return sub.add_parser(
-            name,
-            help=help_text,
-            description=help_text,
-            epilog=f"example:\n  {example}\n\nexit status: 0 success; 2 usage, query or case error",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+        return top(name, help_text, example, "exit status: 0 success; 2 usage, query or case error")
 
     engines = ["oxigraph", "rdflib"]
     p = analyst(

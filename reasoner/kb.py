@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 
-from .consts import OWL, PREFIXES, RDF, SK
+from .consts import DCTERMS, OWL, PREFIXES, RDF, SK
 from .errors import KBLoadError, UsageError
 
 #: Where the ontology modules live: ``$SPINEKG_ONTOLOGY`` or the ``ontology/`` folder of this checkout.
@@ -209,8 +209,6 @@ def export(path: Path, fmt: str, graph: Graph | None = None) -> Path:
 
 def merged_for_export(kb: Graph) -> Graph:
     """The KB with its module headers folded into one ontology header (module imports dropped)."""
-    from .consts import DCTERMS
-
     g = new_graph()
     modules = set(kb.subjects(RDF.type, OWL.Ontology))
     for s, p, o in kb:
@@ -221,25 +219,23 @@ def merged_for_export(kb: Graph) -> Graph:
     version = kb_version()
     g.add((merged, RDF.type, OWL.Ontology))
     g.add((merged, OWL.versionIRI, URIRef(f"{SK}releases/{version.split('+')[0]}/spinekg")))
-    g.add((merged, OWL.versionInfo, _lit(version)))
+    g.add((merged, OWL.versionInfo, Literal(version)))
     g.add(
         (
             merged,
             DCTERMS.title,
-            _lit("spinekg: lumbar degenerative spine disease and radiculopathy guideline knowledge"),
+            Literal("spinekg: lumbar degenerative spine disease and radiculopathy guideline knowledge"),
         )
     )
     g.add(
-        (merged, DCTERMS.description, _lit("All spinekg modules merged: " + ", ".join(sorted(str(m) for m in modules))))
+        (
+            merged,
+            DCTERMS.description,
+            Literal("All spinekg modules merged: " + ", ".join(sorted(str(m) for m in modules))),
+        )
     )
     g.add((merged, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     return g
-
-
-def _lit(text: str):
-    from rdflib import Literal
-
-    return Literal(text)
 
 
 def normalised_text(path: Path) -> str:
