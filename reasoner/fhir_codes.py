@@ -1,0 +1,85 @@
+"""The code systems spinekg reads and writes in FHIR, and how a coding resolves to a case vocabulary term."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+
+__all__ = ["SK_SYSTEM", "SNOMED", "ICD10CM", "LOINC", "EXT", "LOINC_STUDIES", "fhir_uuid", "resolve", "curie_term"]
+
+#: The project's own CodeSystem: a code is the local name of a spinekg IRI (``dermatome_S2`` is sk:dermatome_S2).
+SK_SYSTEM = "https://w3id.org/spinekg/"
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+#: The project's extensions (no FHIR R4 core element carries laterality, progression or a new imaging finding).
+EXT = "https://w3id.org/spinekg/fhir/StructureDefinition/"
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+#: Lumbar spine study codes, each a ``verified`` LOINC row of shared/reference/codes.csv: (modality, contrast).
+LOINC_STUDIES = {
+    "24963-1": ("CT", None),  # CT Lumbar spine
+    "30620-9": ("CT", False),  # CT Lumbar spine WO contrast
+    "24968-0": ("MRI", None),  # MR Lumbar spine
+    "30679-5": ("MRI", False),  # MR Lumbar spine WO contrast
+    "24967-2": ("MRI", True),  # MR Lumbar spine WO and W contrast IV
+}
+#: The prefix a case gives a code of an external system (the case reader resolves it through the SSSOM mappings).
+CURIE_PREFIX = {SNOMED: "SCTID", ICD10CM: "ICD10CM"}
+_UUID_NS = uuid.UUID("6f3c1d2e-5b4a-5c1e-9d7f-2a8b3c4d5e6f")
+
+
+def fhir_uuid(*parts: object) -> str:
+    """A stable UUID (version 5) for a resource named by ``parts``: the same parts give the same id.
+
+    >>> fhir_uuid("case-1", "step", 1) == fhir_uuid("case-1", "step", 1) != fhir_uuid("case-1", "step", 2)
+    True
+    """
+    return str(uuid.uuid5(_UUID_NS, "/".join(str(p) for p in parts)))
+
+
+@functools.lru_cache(maxsize=1)
+def _by_iri() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Every vocabulary IRI with the (field, case id) pairs it stands for."""
+    from .case import vocabulary
+
+    vocab = vocabulary()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name in vocab.__dataclass_fields__:
+        for case_id, iri in getattr(vocab, name).items():
+            out.setdefault(str(iri), []).append((name, case_id))
+    return {iri: tuple(pairs) for iri, pairs in out.items()}
+
+
+def _external(curie: str) -> tuple[str, ...]:
+    """The spinekg IRIs the SSSOM mappings give a ``SCTID:…`` / ``ICD10CM:…`` code (none before they exist)."""
+    try:
+        from . import mappings  # type: ignore[attr-defined]
+    except ImportError:
+        return ()
+    return tuple(str(iri) for iri in mappings.resolve(curie))
+
+
+def resolve(system: str, code: str) -> tuple[tuple[str, str], ...]:
+    """The (vocabulary field, case id) pairs a coding stands for; empty when it names no spinekg term.
+
+    >>> resolve(SK_SYSTEM, "dermatome_S2"), resolve(SK_SYSTEM, "disc_L4-L5")
+    ((('dermatomes', 'S2'),), (('disc_levels', 'L4-L5'),))
+    >>> resolve(SK_SYSTEM, "nonsense")
+    ()
+    """
+    if system == SK_SYSTEM:
+        return _by_iri().get(SK_SYSTEM + code, ())
+    if system in CURIE_PREFIX:
+        table = _by_iri()
+        return tuple(pair for iri in _external(f"{CURIE_PREFIX[system]}:{code}") for pair in table.get(iri, ()))
+    return ()
+
+
+def curie_term(curie: str, field: str) -> tuple[str, ...]:
+    """The case ids of ``field`` that a ``SCTID:…`` / ``ICD10CM:…`` code resolves to."""
+    prefix, _, code = curie.partition(":")
+    system = next((s for s, p in CURIE_PREFIX.items() if p == prefix), None)
+    return tuple(v for f, v in resolve(system, code) if f == field) if system else ()

@@ -1,0 +1,217 @@
+"""Read FHIR R4 data types for the case reader: codings to vocabulary terms, spinekg extensions, dates to weeks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from .fhir_codes import (
+    CURIE_PREFIX,
+    EXT,
+    ICD10CM,
+    INTERPRETATION,
+    LOINC,
+    LOINC_STUDIES,
+    SK_SYSTEM,
+    SNOMED,
+    curie_term,
+    resolve,
+)
+
+_FIELD_NOUN = {
+    "symptom_types": "a symptom type",
+    "risk_factors": "a risk factor",
+    "imaging_finding_types": "an imaging finding type",
+    "scores": "a score",
+    "candidacy": "a candidacy",
+    "body_regions": "a body region",
+    "dermatomes": "a dermatome",
+    "disc_levels": "a disc level",
+    "vertebrae": "a vertebra",
+    "laterality": "a laterality",
+    "severity": "a severity",
+    "modality": "a modality",
+    "interventions": "an intervention",
+    "outcome": "an outcome",
+    "sex": "a sex",
+}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_WEEK = 7 * 24 * 3600
+
+
+def weeks(seconds: float) -> int | float:
+    """Seconds as weeks, an int when whole.
+
+    >>> weeks(14 * 24 * 3600), weeks(3.5 * 24 * 3600)
+    (2, 0.5)
+    """
+    n = seconds / _WEEK
+    return int(n) if n == int(n) else n
+
+
+@dataclass
+class ElementReader:
+    """Reads FHIR data types (CodeableConcept, extensions, dates) and collects every problem with its path."""
+
+    bundle: dict
+    problems: list = field(default_factory=list)
+
+    def add(self, path: str, value: object, message: str) -> None:
+        from .case import CaseProblem  # here, not at the top: reasoner.case reads FHIR through this module
+
+        self.problems.append(CaseProblem(path, value, message))
+
+    # --- codes -----------------------------------------------------------------------------------------------
+
+    def concept(self, cc: object, path: str, fields: tuple[str, ...], loinc: bool = False) -> tuple[str, str] | None:
+        """(vocabulary field, case value) of a CodeableConcept whose codings name one spinekg term of ``fields``."""
+        if not isinstance(cc, dict):
+            self.add(path, cc, "is not a CodeableConcept")
+            return None
+        codings = cc.get("coding")
+        if not isinstance(codings, list) or not codings:
+            self.add(path, cc.get("text", cc), "has no coding (spinekg reads codes, not text)")
+            return None
+        found: dict[tuple[str, str], str] = {}
+        bad = False
+        for i, coding in enumerate(codings):
+            at = f"{path}.coding[{i}]"
+            system, code = (coding.get("system"), coding.get("code")) if isinstance(coding, dict) else (None, None)
+            if not isinstance(code, str) or not isinstance(system, str):
+                self.add(at, coding, "needs a system and a code")
+                bad = True
+                continue
+            if loinc and system == LOINC:
+                if code not in LOINC_STUDIES:
+                    self.add(f"{at}.code", code, f"is not a lumbar spine study code ({', '.join(LOINC_STUDIES)})")
+                    bad = True
+                else:
+                    found[("modality", LOINC_STUDIES[code][0])] = at
+                continue
+            if system not in (SK_SYSTEM, *CURIE_PREFIX):
+                continue  # another code system: a translation spinekg does not read
+            hits = resolve(system, code)
+            if not hits:
+                where = "a spinekg term" if system == SK_SYSTEM else "mapped to a spinekg term (ontology/mappings)"
+                self.add(f"{at}.code", code, f"is not {where}")
+                bad = True
+                continue
+            kept = [(f, v) for f, v in hits if f in fields]
+            if not kept:
+                nouns = " or ".join(sorted({_FIELD_NOUN[f] for f in fields}))
+                what = " and ".join(sorted({_FIELD_NOUN.get(f, f) for f, _ in hits}))
+                self.add(f"{at}.code", code, f"is {what}, not {nouns} here")
+                bad = True
+                continue
+            for f, v in kept:
+                found[(f, v if system == SK_SYSTEM else f"{CURIE_PREFIX[system]}:{code}")] = at
+        if bad:
+            return None
+        if not found:
+            systems = ", ".join([SK_SYSTEM, SNOMED, ICD10CM] + ([LOINC] if loinc else []))
+            self.add(path, [c.get("system") for c in codings], f"has no coding in a system spinekg reads ({systems})")
+            return None
+        terms = same_terms(found)
+        if len(terms) > 1:
+            listed = ", ".join(f"{f}={v}" for f, v in terms)
+            self.add(path, [c.get("code") for c in codings], f"has codings for different terms ({listed})")
+            return None
+        return terms[0]
+
+    def one(self, value: object, path: str, fields: tuple[str, ...]) -> str | None:
+        got = self.concept(value, path, fields)
+        return got[1] if got else None
+
+    # --- elements --------------------------------------------------------------------------------------------
+
+    def extensions(self, res: dict, path: str, allowed: tuple[str, ...]) -> dict:
+        """The spinekg extensions of a resource, by name; an unknown or misplaced one is a problem."""
+        out = {}
+        for i, ext in enumerate(res.get("extension") or []):
+            url = ext.get("url") if isinstance(ext, dict) else None
+            if not (isinstance(url, str) and url.startswith(EXT)):
+                continue  # another party's extension: not a modifier, so it may be left unread
+            name = url[len(EXT) :]
+            if name not in allowed:
+                self.add(f"{path}.extension[{i}].url", url, f"is not read here (spinekg reads {', '.join(allowed)})")
+            elif name == "laterality":
+                out[name] = self.one(ext.get("valueCodeableConcept"), f"{path}.extension[{i}]", ("laterality",))
+            elif isinstance(ext.get("valueBoolean"), bool):
+                out[name] = ext["valueBoolean"]
+            else:
+                self.add(f"{path}.extension[{i}]", ext, "needs a valueBoolean")
+        return out
+
+    def status(self, res: dict, path: str, allowed: tuple[str, ...]) -> None:
+        if res.get("status") not in allowed:
+            self.add(f"{path}.status", res.get("status"), f"is not a status spinekg reasons on ({', '.join(allowed)})")
+
+    def presence(self, res: dict, path: str) -> bool | None:
+        """An Observation's presence: interpretation POS (present) or NEG (looked for and absent)."""
+        codes = []
+        for i, cc in enumerate(res.get("interpretation") or []):
+            for j, c in enumerate(cc.get("coding") or [] if isinstance(cc, dict) else []):
+                if isinstance(c, dict) and c.get("system") == INTERPRETATION:
+                    if c.get("code") not in ("POS", "NEG"):
+                        at = f"{path}.interpretation[{i}].coding[{j}].code"
+                        self.add(at, c.get("code"), "is not read (POS: present, NEG: absent)")
+                    codes.append(c.get("code") == "POS")
+        if len(set(codes)) > 1:
+            self.add(f"{path}.interpretation", "POS, NEG", "says both present and absent")
+        return codes[0] if codes else None
+
+    def instant(self, value: object, path: str) -> dt.datetime | dt.date | None:
+        """A FHIR date (day precision) or a dateTime with time zone; a partial date cannot count weeks."""
+        if isinstance(value, str) and _DATE.fullmatch(value):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        elif isinstance(value, str) and "T" in value:
+            try:
+                moment = dt.datetime.fromisoformat(value)
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is not None:
+                return moment
+        self.add(path, value, "is not a full date (YYYY-MM-DD) or a dateTime with time zone")
+        return None
+
+    def elapsed(self, start: object, end: object, path: str, end_path: str) -> int | float | None:
+        """Weeks from ``start`` to ``end`` (dates count whole days, dateTimes count seconds)."""
+        a, b = self.instant(start, path), end if isinstance(end, (dt.date, dt.datetime)) else None
+        if b is None and end is not None:
+            b = self.instant(end, end_path)
+        if a is None or b is None:
+            return None
+        if isinstance(a, dt.datetime) != isinstance(b, dt.datetime):
+            a = a.date() if isinstance(a, dt.datetime) else a
+            b = b.date() if isinstance(b, dt.datetime) else b
+        seconds = (b - a).total_seconds()
+        if seconds < 0:
+            self.add(path, start, f"is after {end_path} ({end if isinstance(end, str) else b.isoformat()})")
+            return None
+        return weeks(seconds)
+
+
+def _same_terms(found: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    """Distinct terms among codings; a coded value (``SCTID:…``) agreeing with a project id is one term."""
+    from .fhir_codes import curie_term
+
+    plain = {(f, v) for f, v in found if ":" not in v}
+    coded = {(f, v) for f, v in found if ":" in v}
+    for f, v in list(coded):
+        if any((f, t) in plain for t in curie_term(v, f)):
+            coded.discard((f, v))
+    return sorted(plain) + sorted(coded)
+
+
+def same_terms(found: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    """Distinct terms among codings; a coded value (``SCTID:…``) agreeing with a project id is one term."""
+    plain = {(f, v) for f, v in found if ":" not in v}
+    coded = {(f, v) for f, v in found if ":" in v}
+    for f, v in list(coded):
+        if any((f, t) in plain for t in curie_term(v, f)):
+            coded.discard((f, v))
+    return sorted(plain) + sorted(coded)
