@@ -36,6 +36,12 @@ __all__ = [
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "case.schema.json"
 #: The longest string a case may hold; a longer one is rejected and shown by its first 40 characters.
 MAX_STRING = 200
+#: The largest case file read: a case is a few kilobytes, and PyYAML reads about 130 kB a second.
+MAX_BYTES = 1_000_000
+#: The deepest nesting of lists and mappings read (a case needs seven levels).
+MAX_DEPTH = 32
+#: The most digits an integer may have (Python's own limit on converting text to int).
+MAX_DIGITS = 4300
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".ttl": "turtle", ".jsonld": "json-ld"}
 
@@ -123,7 +129,8 @@ class _Checker:
 
 
 def _join(path: str, key: object) -> str:
-    text = str(key) if len(str(key)) <= 40 else str(key)[:40] + "…"
+    text = str(key) if isinstance(key, str) and key.isprintable() else repr(key)  # no raw escapes on a terminal
+    text = text if len(text) <= 40 else text[:40] + "…"
     return f"{path}.{text}" if path else text
 
 
@@ -452,7 +459,18 @@ _YamlLoader.add_implicit_resolver(
     ),
     list("-+0123456789."),
 )
-_YamlLoader.add_constructor(_INT, lambda loader, node: int(loader.construct_scalar(node)))
+
+
+def _yaml_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if len(text.lstrip("+-")) > MAX_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of more than {MAX_DIGITS} digits", node.start_mark
+        )
+    return int(text)
+
+
+_YamlLoader.add_constructor(_INT, _yaml_int)
 
 
 def _scan_yaml(node, path: str, seen: set, out: list[CaseProblem], aliases: list[CaseProblem]) -> None:
@@ -472,6 +490,8 @@ def _scan_yaml(node, path: str, seen: set, out: list[CaseProblem], aliases: list
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else "?"
             line = key.start_mark.line + 1
+            if key.tag == "tag:yaml.org,2002:merge":  # '<<' would copy values to paths the file does not show
+                out.append(CaseProblem(_join(path, name), name, f"is a YAML merge key (line {line}); not allowed"))
             if (key.tag, name) in lines:
                 first = lines[(key.tag, name)]
                 out.append(CaseProblem(_join(path, name), name, f"is a duplicate key (lines {first} and {line})"))
@@ -527,16 +547,47 @@ def _remote_contexts(value, path: str) -> list[CaseProblem]:
     return found
 
 
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"an integer of more than {MAX_DIGITS} digits")
+    return int(text)
+
+
 def _parse_text(text: str, fmt: str, source: str) -> tuple[object, list[CaseProblem]]:
+    try:
+        data, problems = _parse(text, fmt, source)
+    except RecursionError:  # the parsers and the walks over their trees recurse once per level
+        return None, [CaseProblem("", source, f"is not valid {fmt.upper()}: nested too deeply")]
+    deep = _too_deep(data)
+    return (data, problems) if deep is None else (None, [*problems, deep])
+
+
+def _too_deep(value: object) -> CaseProblem | None:
+    """The first list or mapping nested more than ``MAX_DEPTH`` levels deep (checked without recursion)."""
+    stack = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > MAX_DEPTH and isinstance(item, (dict, list)):
+            shown = "{…}" if isinstance(item, dict) else "[…]"
+            return CaseProblem(path, shown, f"is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(item, dict):
+            stack += [(v, _join(path, k), depth + 1) for k, v in item.items()]
+        elif isinstance(item, list):
+            stack += [(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(item)]
+    return None
+
+
+def _parse(text: str, fmt: str, source: str) -> tuple[object, list[CaseProblem]]:
     problems: list[CaseProblem] = []
     if fmt == "json":
         try:
-            data = json.loads(text, object_pairs_hook=_json_object)
-        except json.JSONDecodeError as exc:
+            data = json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int)
+        except (json.JSONDecodeError, ValueError) as exc:  # ValueError: from _json_int
             return None, [CaseProblem("", source, f"is not valid JSON: {exc}")]
         return _plain(data, "", problems), problems
-    loader = _YamlLoader(text)
+    loader = None
     try:
+        loader = _YamlLoader(text)  # its reader refuses control characters at once
         node = loader.get_single_node()
         if node is None:
             return None, []
@@ -551,7 +602,8 @@ def _parse_text(text: str, fmt: str, source: str) -> tuple[object, list[CaseProb
         what = getattr(exc, "problem", None) or str(exc)
         return None, [CaseProblem("", source, f"is not valid YAML: {what}{where}")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_case(path: str | os.PathLike) -> Case:
@@ -570,7 +622,13 @@ def load_case(path: str | os.PathLike) -> Case:
             [CaseProblem("", source, f"has an unknown extension (one of {', '.join(_FORMATS)})")], source=source
         )
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        with open(path, "rb") as f:
+            raw, size = f.read(MAX_BYTES + 1), os.fstat(f.fileno()).st_size
+        if len(raw) > MAX_BYTES:
+            big = f"{size / 1e6:.1f} MB, " if size > MAX_BYTES else ""
+            message = f"is {big}larger than the {MAX_BYTES / 1e6:g} MB limit of a case file"
+            raise CaseError([CaseProblem("", source, message)], source=source)
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CaseError([CaseProblem("", source, f"cannot be read: {exc}")], source=source) from exc
     if fmt == "json-ld":
