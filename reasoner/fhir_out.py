@@ -88,10 +88,9 @@ def _provenance(result, n: int, s: Step, url: dict[str, str], recorded: str) -> 
         entity.append({"role": "source", "what": {"identifier": {"system": URI, "value": r}, "display": label}})
         for e in info.evidence if info else ():
             marker = f", citation [{e.citation}] ({e.citation_status})" if e.citation else f" ({e.citation_status})"
-            what = {
-                "identifier": {"system": URI, "value": SK_SYSTEM + e.id},
-                "display": f"{e.source}{marker}: “{e.quote}”",
-            }
+            source = f"reference table {e.source}" if e.citation_status == "reference-table" else f"article {e.source}"
+            what = {"identifier": {"system": URI, "value": SK_SYSTEM + e.id}}
+            what["display"] = f"{source}{marker}: “{e.quote}”"
             entity.append({"role": "quotation", "what": what})
     for path in s.triggered_by:
         what = {"identifier": {"system": case_iri, "value": path}, "display": f"case {result.plan.case}: {path}"}
