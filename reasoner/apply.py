@@ -47,13 +47,6 @@ class Applicability:
         return tuple(sorted({f for c in self.conditions if c.status == HOLDS for f in c.facts}))
 
 
-UNIVERSE = (
-    P
-    + """SELECT ?case ?rec ?cond ?kind WHERE {
-  ?case a sk:Case . ?rec a sk:Recommendation ; sk:hasCondition ?cond . ?cond a ?kind .
-}"""
-)
-
 # (query, status of its rows); each row: ?case ?rec ?cond [?fact] [?missing]
 QUERIES: list[tuple[str, str]] = [
     (
@@ -71,7 +64,7 @@ QUERIES: list[tuple[str, str]] = [
         """SELECT ?case ?rec ?cond ?fact ("duration_weeks" AS ?missing) WHERE {
   ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T ; sk:minDurationWeeks ?min .
   ?fact sk:inCase ?case ; a ?T .
-  FILTER NOT EXISTS { ?fact sk:durationWeeks ?d }
+  MINUS { ?fact sk:durationWeeks ?d }
 }""",
         UNKNOWN,
     ),
@@ -120,7 +113,7 @@ QUERIES: list[tuple[str, str]] = [
     (
         """SELECT ?case ?rec ?cond ("candidate_for" AS ?missing) WHERE {
   ?rec sk:hasCondition ?cond . ?cond a sk:CandidateFor .
-  ?case a sk:Case . FILTER NOT EXISTS { ?case sk:candidateFor ?any }
+  ?case a sk:Case . MINUS { ?case sk:candidateFor ?any }
 }""",
         UNKNOWN,
     ),
@@ -136,7 +129,7 @@ QUERIES: list[tuple[str, str]] = [
         """SELECT ?case ?rec ?cond ("scores" AS ?missing) WHERE {
   ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:score ?type . FILTER(?kind IN (sk:ScoreAtMost, sk:ScoreAbove))
   ?cls sk:measures ?type . ?case a sk:Case .
-  FILTER NOT EXISTS { ?f sk:inCase ?case ; a ?cls ; sk:scoreValue ?s }
+  MINUS { ?f sk:inCase ?case ; a ?cls ; sk:scoreValue ?s }
 }""",
         UNKNOWN,
     ),
@@ -150,7 +143,7 @@ QUERIES: list[tuple[str, str]] = [
     (
         """SELECT ?case ?rec ?cond ("age" AS ?missing) WHERE {
   ?rec sk:hasCondition ?cond . ?cond a sk:AgeAtLeast .
-  ?case a sk:Case . FILTER NOT EXISTS { ?case sk:patient/sk:age ?age }
+  ?case a sk:Case . MINUS { ?case sk:patient/sk:age ?age }
 }""",
         UNKNOWN,
     ),
@@ -172,9 +165,11 @@ QUERIES: list[tuple[str, str]] = [
     (
         """SELECT ?case ?rec ?cond ("symptoms[].duration_weeks" AS ?missing) WHERE {
   ?rec sk:hasCondition ?cond . ?cond a ?kind . FILTER(?kind IN (sk:SymptomDurationAtLeast, sk:SymptomDurationLessThan))
-  ?case a sk:Case .
-  FILTER(NOT EXISTS { ?s sk:inCase ?case ; a sk:Symptom }
-         || EXISTS { ?s sk:inCase ?case ; a sk:Symptom . FILTER NOT EXISTS { ?s sk:durationWeeks ?d } })
+  { SELECT DISTINCT ?case WHERE {
+      { ?case a sk:Case MINUS { ?s sk:inCase ?case ; a sk:Symptom } }
+      UNION
+      { ?s sk:inCase ?case ; a sk:Symptom MINUS { ?s sk:durationWeeks ?d } }
+  } }
 }""",
         UNKNOWN,
     ),
@@ -193,14 +188,14 @@ QUERIES: list[tuple[str, str]] = [
   ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment ; sk:treatment ?T ; sk:weeks ?w .
   ?fact sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o .
   ?tt rdfs:subClassOf* ?T . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed))
-  FILTER NOT EXISTS { ?fact sk:weeks ?tw }
+  MINUS { ?fact sk:weeks ?tw }
 }""",
         UNKNOWN,
     ),
     (
         """SELECT ?case ?rec ?cond ("prior_treatments" AS ?missing) WHERE {
   ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment .
-  ?case a sk:Case . FILTER NOT EXISTS { ?t sk:inCase ?case ; a sk:PriorTreatment }
+  ?case a sk:Case . MINUS { ?t sk:inCase ?case ; a sk:PriorTreatment }
 }""",
         UNKNOWN,
     ),
@@ -235,40 +230,62 @@ def _v(term) -> str | None:
     return None if term is None else term.value
 
 
-def evaluate(store: ox.Store) -> list[Applicability]:
-    """Evaluate every condition of every recommendation for every case in ``store``."""
-    universe: dict[tuple[str, str, str], str] = {}
-    for row in store.query(UNIVERSE):
-        kind = row["kind"].value.removeprefix(str(SK))
-        if kind in DEFAULT:
-            universe[(row["case"].value, row["rec"].value, row["cond"].value)] = kind
-    speaks: dict[tuple[str, str, str], dict[str, tuple[set, set]]] = defaultdict(dict)
+Catalogue = dict[str, tuple[tuple[str, str], ...]]  # recommendation IRI → its (condition IRI, kind) pairs
+
+
+def catalogue(rows) -> Catalogue:
+    """The conditions of every recommendation, from (recommendation, condition, kind IRI) rows of the KB."""
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for rec, cond, kind in rows:
+        name = str(kind).removeprefix(str(SK))
+        if name in DEFAULT:
+            out[str(rec)].append((str(cond), name))
+    return {rec: tuple(sorted(conds, key=lambda c: (c[1], c[0]))) for rec, conds in out.items()}
+
+
+def default_status(conditions: tuple[tuple[str, str], ...]) -> str:
+    """Whether a recommendation applies to a case none of whose facts speak to its conditions."""
+    return FAILS if any(DEFAULT[kind] == FAILS for _, kind in conditions) else "applies"
+
+
+def at_defaults(case: str, rec: str, conditions: tuple[tuple[str, str], ...]) -> Applicability:
+    """A recommendation's applicability to a case whose facts speak to none of its conditions."""
+    results = tuple(ConditionResult(case, rec, cond, kind, DEFAULT[kind]) for cond, kind in conditions)
+    return Applicability(case, rec, default_status(conditions), results)
+
+
+def evaluate(store: ox.Store, conditions: Catalogue) -> list[Applicability]:
+    """Evaluate the conditions of every recommendation for every case in ``store``, set-at-a-time.
+
+    Only the (case, recommendation) pairs that some case fact speaks to are returned; every other pair is
+    ``at_defaults`` (the plan assembly fills those in from a per-recommendation cache, so a cohort does not
+    pay cases × recommendations).
+    """
+    speaks: dict[tuple[str, str], dict[str, dict[str, tuple[set, set]]]] = defaultdict(lambda: defaultdict(dict))
     for query, status in QUERIES:
         result = store.query(P + query)
         names = {v.value for v in result.variables}
+        has_fact, has_missing = "fact" in names, "missing" in names
         for row in result:
-            key = (row["case"].value, row["rec"].value, row["cond"].value)
-            facts, missing = speaks[key].setdefault(status, (set(), set()))
-            if "fact" in names and row["fact"] is not None:
+            voices = speaks[(row["case"].value, row["rec"].value)][row["cond"].value]
+            facts, missing = voices.setdefault(status, (set(), set()))
+            if has_fact and row["fact"] is not None:
                 facts.add(row["fact"].value)
-            if "missing" in names and row["missing"] is not None:
+            if has_missing and row["missing"] is not None:
                 missing.add(row["missing"].value)
-    by_rec: dict[tuple[str, str], list[ConditionResult]] = defaultdict(list)
-    for key, kind in universe.items():
-        voices = speaks.get(key, {})
-        status = DEFAULT[kind]
-        for candidate in PRECEDENCE.get(kind, tuple(voices)):
-            if candidate in voices:
-                status = candidate
-                break
-        facts, missing = voices.get(status, (set(), set()))
-        case, rec, cond = key
-        by_rec[(case, rec)].append(
-            ConditionResult(case, rec, cond, kind, status, tuple(sorted(facts)), tuple(sorted(missing)))
-        )
     out = []
-    for (case, rec), results in sorted(by_rec.items()):
+    for (case, rec), by_cond in sorted(speaks.items()):
+        results = []
+        for cond, kind in conditions.get(rec, ()):
+            voices = by_cond.get(cond, {})
+            status = DEFAULT[kind]
+            for candidate in PRECEDENCE.get(kind, tuple(voices)):
+                if candidate in voices:
+                    status = candidate
+                    break
+            facts, missing = voices.get(status, (set(), set()))
+            results.append(ConditionResult(case, rec, cond, kind, status, tuple(sorted(facts)), tuple(sorted(missing))))
         statuses = {r.status for r in results}
         overall = "fails" if FAILS in statuses else "unknown" if UNKNOWN in statuses else "applies"
-        out.append(Applicability(case, rec, overall, tuple(sorted(results, key=lambda r: (r.kind, r.condition)))))
+        out.append(Applicability(case, rec, overall, tuple(results)))
     return out

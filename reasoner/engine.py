@@ -9,7 +9,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import apply, classify
-from .consts import SK
+from .consts import RDF, SK
 from .kb import kb_version, shared_kb
 from .kbindex import KBIndex
 
@@ -58,6 +58,8 @@ class CaseRun:
     """Everything the reasoning found for one case, before the plan is assembled."""
 
     case: str
+    # the (case, recommendation) pairs some case fact speaks to; every other recommendation of the
+    # catalogue is at its defaults (``Reasoner.applicability`` gives the complete list)
     applicability: list[apply.Applicability] = field(default_factory=list)
     red_flags: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # flag IRI → finding IRIs
     fact_types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -85,6 +87,7 @@ class Reasoner:
         self.index = KBIndex(self.kb)
         self.rules = classify.compile_rules(self.kb)
         self.kb_version = kb_version()
+        self.cache: dict[str, object] = {}  # what the plan assembly derives once per KB
         # skolemised, so the condition nodes keep one name in every store the batches use
         skolem = self.kb.skolemize(authority="https://w3id.org", basepath="/spinekg/.well-known/genid/")
         self._kb_nt = skolem.serialize(format="nt", encoding="utf-8")
@@ -96,6 +99,12 @@ class Reasoner:
         for cond in skolem.objects(None, SK.hasCondition):
             for p, o in skolem.predicate_objects(cond):
                 self.condition_params[str(cond)][str(p)].append(str(o))
+        self.conditions = apply.catalogue(
+            (rec, cond, kind)
+            for rec, cond in skolem.subject_objects(SK.hasCondition)
+            if (rec, RDF.type, SK.Recommendation) in skolem
+            for kind in skolem.objects(cond, RDF.type)
+        )
 
     def store_for(self, case_graphs: list[Graph]) -> ox.Store:
         """A fresh store with the KB and the cases, classified (a fresh store per batch stays fast)."""
@@ -116,7 +125,7 @@ class Reasoner:
 
         for row in store.query(P + "SELECT ?case WHERE { ?case a sk:Case }"):
             of(row["case"].value)
-        for a in apply.evaluate(store):
+        for a in apply.evaluate(store, self.conditions):
             of(a.case).applicability.append(a)
         for row in store.query(RED_FLAG_HITS):
             of(row["case"].value).red_flags[row["flag"].value].add(row["fact"].value)
@@ -133,6 +142,12 @@ class Reasoner:
             if row["weeks"] is not None:
                 of(row["case"].value).elapsed_weeks = float(row["weeks"].value)
         return runs
+
+    def applicability(self, run: CaseRun) -> list[apply.Applicability]:
+        """Every recommendation's applicability to the case of ``run``, the defaults filled in, by IRI."""
+        explicit = {a.recommendation: a for a in run.applicability}
+        ordered = sorted(self.conditions.items())
+        return [explicit.get(rec) or apply.at_defaults(run.case, rec, conds) for rec, conds in ordered]
 
     def describe_condition(self, cond: str, kind: str) -> str:
         """A condition in words: ``FindingPresent(radicular_pain)``, ``FailedTreatment(conservative_care, 6 weeks)``."""

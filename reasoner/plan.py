@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field, replace
 
-from .apply import FAILS, HOLDS, UNKNOWN
+from .apply import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
 from .concordance import DermatomeConcordance, concordance
 from .consts import SK
 from .engine import CaseRun, Reasoner
@@ -158,21 +158,18 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     flag_names = [local(f) for f in flags]
 
     applying, not_applicable, preempted = [], [], []
-    for a in run.applicability:
+    explicit = {a.recommendation: a for a in run.applicability}
+    defaults = _defaults(reasoner)
+    for rec, conditions in reasoner.conditions.items():
+        a = explicit.get(rec)
+        if a is None:
+            if rec in defaults:  # no case fact speaks to it: the same answer for every such case
+                not_applicable.append(defaults[rec])
+                continue
+            a = at_defaults(case, rec, conditions)
         info = recs[a.recommendation]
         if a.status != "applies":
-            why, missing = [], []
-            for c in a.conditions:
-                text = reasoner.describe_condition(c.condition, c.kind)
-                if c.status == FAILS:
-                    extra = f": recorded {', '.join(path(f) for f in c.facts)}" if c.facts else ""
-                    why.append(f"{text} does not hold{extra}")
-                elif c.status == UNKNOWN:
-                    why.append(f"{text} is unknown: the case does not record {', '.join(c.missing)}")
-                    missing += c.missing
-            not_applicable.append(
-                NotApplicable(info.iri, info.label, a.status, tuple(why), tuple(sorted(set(missing))))
-            )
+            not_applicable.append(_not_applicable(reasoner, info, a, path))
             continue
         driven_by_flag = info.safety or any(c.kind == "RedFlagPresent" and c.status == HOLDS for c in a.conditions)
         interv = info.intervention
@@ -278,6 +275,31 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         preempted=tuple(sorted(preempted, key=lambda n: n.recommendation)),
         concordance=tuple(concordance(reasoner, run)),
     )
+
+
+def _not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:
+    why, missing = [], []
+    for c in a.conditions:
+        text = reasoner.describe_condition(c.condition, c.kind)
+        if c.status == FAILS:
+            extra = f": recorded {', '.join(path(f) for f in c.facts)}" if c.facts else ""
+            why.append(f"{text} does not hold{extra}")
+        elif c.status == UNKNOWN:
+            why.append(f"{text} is unknown: the case does not record {', '.join(c.missing)}")
+            missing += c.missing
+    return NotApplicable(info.iri, info.label, a.status, tuple(why), tuple(sorted(set(missing))))
+
+
+def _defaults(reasoner: Reasoner) -> dict[str, NotApplicable]:
+    """Recommendation → its not-applicable entry for a case none of whose facts speak to it (kept per reasoner)."""
+    if "default_not_applicable" not in reasoner.cache:
+        out = {}
+        for rec, conditions in reasoner.conditions.items():
+            a = at_defaults("", rec, conditions)
+            if a.status != "applies":
+                out[rec] = _not_applicable(reasoner, reasoner.index.recommendations[rec], a, None)
+        reasoner.cache["default_not_applicable"] = out
+    return reasoner.cache["default_not_applicable"]
 
 
 def _merge_into_red_flag_steps(reasoner: Reasoner, steps: list[Step]) -> list[Step]:
