@@ -131,9 +131,16 @@ def _decimal(value: int | float) -> Literal:
 
 
 def document_graph(
-    doc: Mapping, vocab: Vocabulary, case: URIRef, keep: Callable[[str], bool] = _ALL, identify: bool = True
+    doc: Mapping,
+    vocab: Vocabulary,
+    case: URIRef,
+    keep: Callable[[str], bool] = _ALL,
+    identify: bool = True,
+    into=None,
 ) -> Graph:
     """The RDF of a validated case document; ``keep(path)`` leaves out entries (used for the salvage graph).
+    ``into``, anything with ``add(triple)`` (a list's ``append`` will do, wrapped), receives the triples instead
+    of a new rdflib graph (the cohort path writes them straight to N-Triples).
 
     ``keep`` is asked about ``age``, ``sex``, ``candidate_for``, ``scores``, ``symptoms[i]``, ``imaging[j]``,
     ``imaging[j].findings[k]``, ``risk_factors[m]`` and ``prior_treatments[n]``. With ``identify`` false the
@@ -144,7 +151,7 @@ def document_graph(
     >>> g.value(URIRef(CASE_BASE + "d1/patient"), SK.age)
     rdflib.term.Literal('45.0', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#decimal'))
     """
-    g = new_graph()
+    g = new_graph() if into is None else into
     patient = URIRef(f"{case}/patient")
     g.add((case, RDF.type, SK.Case))
     if identify and "id" in doc:
