@@ -26,7 +26,13 @@ def _code(field: str, value: str) -> dict:
     from .case import vocabulary
 
     iri = str(getattr(vocabulary(), field)[value])
-    return {"coding": [{"system": SK_SYSTEM, "code": iri[len(SK_SYSTEM) :]}]}
+    return {"coding": [{"system": SK_SYSTEM, "code": iri[len(SK_SYSTEM) :], "display": _label(iri)}]}
+
+
+def _label(iri: str) -> str:
+    from .api import default_reasoner
+
+    return default_reasoner().index.label(iri)
 
 
 def _ext(name: str, **value) -> dict:
@@ -50,7 +56,9 @@ class _Writer:
 
     def add(self, resource: dict, *name: object) -> str:
         url = "urn:uuid:" + fhir_uuid(self.doc["id"], *name)
-        self.entries.append({"fullUrl": url, "resource": {**resource, "id": url[9:]}})
+        self.entries.append(
+            {"fullUrl": url, "resource": {"resourceType": resource["resourceType"], "id": url[9:], **resource}}
+        )
         return url
 
     def symptom(self, n: int, s: dict) -> None:
@@ -126,7 +134,7 @@ def bundle_from_case(doc: dict, as_of: str = "2025-01-01T00:00:00Z") -> dict:
 
     >>> b = bundle_from_case({"id": "c1", "age": 45, "risk_factors": ["fever"]})
     >>> [e["resource"]["resourceType"] for e in b["entry"]], b["entry"][0]["resource"]["birthDate"]
-    (['Patient', 'Condition'], '1979-01-01')
+    (['Patient', 'Condition'], '1980-01-01')
     >>> from reasoner.fhir_in import case_from_bundle
     >>> case_from_bundle(b)
     {'id': 'c1', 'age': 45, 'risk_factors': ['fever']}

@@ -5,7 +5,18 @@ from __future__ import annotations
 import functools
 import uuid
 
-__all__ = ["SK_SYSTEM", "SNOMED", "ICD10CM", "LOINC", "EXT", "LOINC_STUDIES", "fhir_uuid", "resolve", "curie_term"]
+__all__ = [
+    "SK_SYSTEM",
+    "SNOMED",
+    "ICD10CM",
+    "LOINC",
+    "EXT",
+    "LOINC_STUDIES",
+    "curie_term",
+    "external_problem",
+    "fhir_uuid",
+    "resolve",
+]
 
 #: The project's own CodeSystem: a code is the local name of a spinekg IRI (``dermatome_S2`` is sk:dermatome_S2).
 SK_SYSTEM = "https://w3id.org/spinekg/"
@@ -53,28 +64,36 @@ def _by_iri() -> dict[str, tuple[tuple[str, str], ...]]:
     return {iri: tuple(pairs) for iri, pairs in out.items()}
 
 
-def _external(curie: str) -> tuple[str, ...]:
-    """The spinekg IRIs the SSSOM mappings give a ``SCTID:…`` / ``ICD10CM:…`` code (none before they exist)."""
-    try:
-        from . import mappings  # type: ignore[attr-defined]
-    except ImportError:
-        return ()
-    return tuple(str(iri) for iri in mappings.resolve(curie))
+def external_problem(system: str, code: str) -> str | None:
+    """What is wrong with a SNOMED CT / ICD-10-CM code itself (a failing check digit, a malformed code), or None.
+
+    >>> external_problem(SNOMED, "44077007")
+    'the Verhoeff check digit of this SNOMED CT id fails'
+    """
+    from .mappings import resolve as resolve_curie
+
+    return resolve_curie(f"{CURIE_PREFIX[system]}:{code}").problem
 
 
 def resolve(system: str, code: str) -> tuple[tuple[str, str], ...]:
     """The (vocabulary field, case id) pairs a coding stands for; empty when it names no spinekg term.
 
+    A SNOMED CT or ICD-10-CM code stands for the terms its exact and narrower mappings establish
+    (``ontology/mappings/``); a close or broader mapping establishes nothing.
+
     >>> resolve(SK_SYSTEM, "dermatome_S2"), resolve(SK_SYSTEM, "disc_L4-L5")
     ((('dermatomes', 'S2'),), (('disc_levels', 'L4-L5'),))
-    >>> resolve(SK_SYSTEM, "nonsense")
-    ()
+    >>> resolve(SNOMED, "44077006"), resolve(SK_SYSTEM, "nonsense")
+    ((('symptom_types', 'numbness'),), ())
     """
+    table = _by_iri()
     if system == SK_SYSTEM:
-        return _by_iri().get(SK_SYSTEM + code, ())
+        return table.get(SK_SYSTEM + code, ())
     if system in CURIE_PREFIX:
-        table = _by_iri()
-        return tuple(pair for iri in _external(f"{CURIE_PREFIX[system]}:{code}") for pair in table.get(iri, ()))
+        from .mappings import resolve as resolve_curie
+
+        terms = resolve_curie(f"{CURIE_PREFIX[system]}:{code}").terms
+        return tuple(pair for iri in terms for pair in table.get(str(iri), ()))
     return ()
 
 

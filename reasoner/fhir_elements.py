@@ -16,6 +16,7 @@ from .fhir_codes import (
     SK_SYSTEM,
     SNOMED,
     curie_term,
+    external_problem,
     resolve,
 )
 
@@ -74,6 +75,7 @@ class ElementReader:
             self.add(path, cc.get("text", cc), "has no coding (spinekg reads codes, not text)")
             return None
         found: dict[tuple[str, str], str] = {}
+        unmapped: list[tuple[str, str, str]] = []
         bad = False
         for i, coding in enumerate(codings):
             at = f"{path}.coding[{i}]"
@@ -91,11 +93,18 @@ class ElementReader:
                 continue
             if system not in (SK_SYSTEM, *CURIE_PREFIX):
                 continue  # another code system: a translation spinekg does not read
-            hits = resolve(system, code)
-            if not hits:
-                where = "a spinekg term" if system == SK_SYSTEM else "mapped to a spinekg term (ontology/mappings)"
-                self.add(f"{at}.code", code, f"is not {where}")
+            problem = external_problem(system, code) if system != SK_SYSTEM else None
+            if problem:
+                self.add(f"{at}.code", code, f"is not a valid code: {problem}")
                 bad = True
+                continue
+            hits = resolve(system, code)
+            if not hits and system == SK_SYSTEM:
+                self.add(f"{at}.code", code, "is not a spinekg term")
+                bad = True
+                continue
+            if not hits:  # read only when no other coding names the term (codings are translations of one concept)
+                unmapped.append((f"{at}.code", code, "is not mapped to a spinekg term (ontology/mappings)"))
                 continue
             kept = [(f, v) for f, v in hits if f in fields]
             if not kept:
@@ -108,11 +117,15 @@ class ElementReader:
                 found[(f, v if system == SK_SYSTEM else f"{CURIE_PREFIX[system]}:{code}")] = at
         if bad:
             return None
+        if not found and unmapped:
+            for problem in unmapped:
+                self.add(*problem)
+            return None
         if not found:
             systems = ", ".join([SK_SYSTEM, SNOMED, ICD10CM] + ([LOINC] if loinc else []))
             self.add(path, [c.get("system") for c in codings], f"has no coding in a system spinekg reads ({systems})")
             return None
-        terms = same_terms(found)
+        terms = _same_terms(found)
         if len(terms) > 1:
             listed = ", ".join(f"{f}={v}" for f, v in terms)
             self.add(path, [c.get("code") for c in codings], f"has codings for different terms ({listed})")
@@ -178,8 +191,8 @@ class ElementReader:
         self.add(path, value, "is not a full date (YYYY-MM-DD) or a dateTime with time zone")
         return None
 
-    def elapsed(self, start: object, end: object, path: str, end_path: str) -> int | float | None:
-        """Weeks from ``start`` to ``end`` (dates count whole days, dateTimes count seconds)."""
+    def elapsed(self, start: object, end: object, path: str, end_path: str, shown: str = "") -> int | float | None:
+        """Weeks from ``start`` to ``end`` (whole days for dates, seconds for dateTimes); ``shown``: end as given."""
         a, b = self.instant(start, path), end if isinstance(end, (dt.date, dt.datetime)) else None
         if b is None and end is not None:
             b = self.instant(end, end_path)
@@ -190,24 +203,12 @@ class ElementReader:
             b = b.date() if isinstance(b, dt.datetime) else b
         seconds = (b - a).total_seconds()
         if seconds < 0:
-            self.add(path, start, f"is after {end_path} ({end if isinstance(end, str) else b.isoformat()})")
+            self.add(path, start, f"is after {end_path} ({shown or end})")
             return None
         return weeks(seconds)
 
 
 def _same_terms(found: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
-    """Distinct terms among codings; a coded value (``SCTID:…``) agreeing with a project id is one term."""
-    from .fhir_codes import curie_term
-
-    plain = {(f, v) for f, v in found if ":" not in v}
-    coded = {(f, v) for f, v in found if ":" in v}
-    for f, v in list(coded):
-        if any((f, t) in plain for t in curie_term(v, f)):
-            coded.discard((f, v))
-    return sorted(plain) + sorted(coded)
-
-
-def same_terms(found: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
     """Distinct terms among codings; a coded value (``SCTID:…``) agreeing with a project id is one term."""
     plain = {(f, v) for f, v in found if ":" not in v}
     coded = {(f, v) for f, v in found if ":" in v}

@@ -25,6 +25,19 @@ class _BundleReader(ElementReader):
         self.refs: dict[str, int] = {}  # fullUrl and Type/id → entry index
         self.patient: int | None = None
         self.as_of: dt.datetime | None = None
+        self.origin: dict[str, str] = {}  # case field path → the FHIR path it was read from
+
+    def append(self, doc: dict, key: str, item: object, path: str) -> None:
+        items = doc.setdefault(key, [])
+        self.origin[f"{key}[{len(items)}]"] = path
+        items.append(item)
+
+    def fhir_path(self, case_path: str) -> str:
+        """The FHIR path a case field was read from (its closest read ancestor), naming the case field too."""
+        for cut in range(len(case_path), 0, -1):
+            if case_path[:cut] in self.origin and case_path[cut : cut + 1] in ("", ".", "["):
+                return f"{self.origin[case_path[:cut]]} (case field {case_path})"
+        return case_path
 
     def entries(self) -> list[tuple[int, dict]]:
         entries = self.bundle.get("entry", [])
@@ -57,7 +70,8 @@ class _BundleReader(ElementReader):
         i = self.refs.get(text) if isinstance(text, str) else None
         found = self.bundle["entry"][i]["resource"].get("resourceType") if i is not None else None
         if found != kind:
-            self.add(f"{path}.reference", text, f"does not point at a {kind} in this Bundle")
+            article = "an" if kind[0] in "AEIOU" else "a"
+            self.add(f"{path}.reference", text, f"does not point at {article} {kind} in this Bundle")
             return None
         return i
 
@@ -76,7 +90,7 @@ class _BundleReader(ElementReader):
     def since(self, value: object, path: str) -> int | float | None:
         """Weeks from a date of the Bundle to its timestamp."""
         end = self.as_of_time(path)
-        return None if end is None else self.elapsed(value, end, path, "timestamp")
+        return None if end is None else self.elapsed(value, end, path, "timestamp", self.bundle["timestamp"])
 
 
 def _read_patient(r: _BundleReader, i: int, res: dict, doc: dict) -> None:
@@ -84,6 +98,7 @@ def _read_patient(r: _BundleReader, i: int, res: dict, doc: dict) -> None:
     if "id" not in res:
         r.add(f"{path}.id", None, "is missing (the case id is the Patient's id)")
     doc["id"] = res.get("id")
+    r.origin |= {"id": f"{path}.id", "sex": f"{path}.gender", "age": f"{path}.birthDate"}
     if "gender" in res:
         doc["sex"] = res["gender"]
     if "birthDate" in res:
@@ -166,7 +181,7 @@ def _read_finding(r: _BundleReader, i: int, path: str) -> dict | None:
     return out
 
 
-def _read_report(r: _BundleReader, i: int, res: dict, used: dict[int, str]) -> dict:
+def _read_report(r: _BundleReader, i: int, res: dict, used: dict[int, str], n: int) -> dict:
     path = f"entry[{i}].resource"
     r.status(res, path, (*_FINAL, "appended"))
     r.subject(res, path, required=False)
@@ -189,6 +204,7 @@ def _read_report(r: _BundleReader, i: int, res: dict, used: dict[int, str]) -> d
             r.add(f"{path}.result[{j}].reference", ref.get("reference"), f"is already a result of {used[k]}")
             continue
         used[k] = path
+        r.origin[f"imaging[{n}].findings[{len(findings)}]"] = f"entry[{k}].resource"
         findings.append(_read_finding(r, k, f"entry[{k}].resource"))
     if findings:
         study["findings"] = findings
@@ -224,7 +240,7 @@ def _read_observation(r: _BundleReader, i: int, res: dict, doc: dict) -> None:
         return
     kind, value = got
     if kind == "symptom_types":
-        doc.setdefault("symptoms", []).append(_symptom(r, res, path, "Observation", value))
+        r.append(doc, "symptoms", _symptom(r, res, path, "Observation", value), path)
     elif kind == "imaging_finding_types":
         r.add(f"{path}.code", value, "is an imaging finding: give it as a result of its study's DiagnosticReport")
     elif kind == "scores":
@@ -232,10 +248,11 @@ def _read_observation(r: _BundleReader, i: int, res: dict, doc: dict) -> None:
             r.add(f"{path}.valueInteger", res.get("valueInteger"), "is needed: a score is an integer")
         else:
             doc.setdefault("scores", {})[value] = res["valueInteger"]
+            r.origin[f"scores.{value}"] = f"{path}.valueInteger"
     elif r.presence(res, path) is False:
         r.add(f"{path}.interpretation", "NEG", f"cannot be recorded: the case lists {kind.replace('_', ' ')} present")
     else:
-        doc.setdefault("risk_factors" if kind == "risk_factors" else "candidate_for", []).append(value)
+        r.append(doc, "risk_factors" if kind == "risk_factors" else "candidate_for", value, path)
 
 
 def _read_condition(r: _BundleReader, i: int, res: dict, doc: dict) -> None:
@@ -246,14 +263,14 @@ def _read_condition(r: _BundleReader, i: int, res: dict, doc: dict) -> None:
         return
     kind, value = got
     if kind == "symptom_types":
-        doc.setdefault("symptoms", []).append(_symptom(r, res, path, "Condition", value))
+        r.append(doc, "symptoms", _symptom(r, res, path, "Condition", value), path)
         return
     r.extensions(res, path, ())
     for key in [k for k in res if k in ("bodySite", "severity") or k.startswith("onset")]:
         r.add(f"{path}.{key}", res[key], "is not read for a risk factor")
     if _statuses(r, res, path) is False:
         r.add(f"{path}.verificationStatus", "refuted", "cannot be recorded: the case lists risk factors present")
-    doc.setdefault("risk_factors", []).append(value)
+    r.append(doc, "risk_factors", value, path)
 
 
 def _read(r: _BundleReader) -> dict:
@@ -274,7 +291,8 @@ def _read(r: _BundleReader) -> dict:
     doc: dict = {}
     used: dict[int, str] = {}
     reports = [(i, res) for i, res in entries if res["resourceType"] == "DiagnosticReport"]
-    imaging = [_read_report(r, i, res, used) for i, res in reports]
+    for i, res in reports:
+        r.append(doc, "imaging", _read_report(r, i, res, used, len(doc.get("imaging", []))), f"entry[{i}].resource")
     for i, res in entries:
         kind = res["resourceType"]
         if kind == "Patient" and i == r.patient:
@@ -284,9 +302,7 @@ def _read(r: _BundleReader) -> dict:
         elif kind == "Observation" and i not in used:
             _read_observation(r, i, res, doc)
         elif kind == "Procedure":
-            doc.setdefault("prior_treatments", []).append(_read_procedure(r, i, res))
-    if imaging:
-        doc["imaging"] = imaging
+            r.append(doc, "prior_treatments", _read_procedure(r, i, res), f"entry[{i}].resource")
     return _ordered(doc)
 
 
@@ -320,8 +336,15 @@ def case_from_bundle(bundle: dict, source: str = "<bundle>") -> dict:
         from .case import CaseProblem
 
         raise CaseError([CaseProblem("", bundle, "is not a FHIR Bundle (a JSON object)")], source=source)
+    from .case import CaseProblem, parse_case
+
     reader = _BundleReader(bundle)
     doc = _read(reader)
     if reader.problems:
         raise CaseError(reader.problems, source=source)
+    try:  # what only the case reader can tell (a coded type it cannot resolve, a contradiction), by FHIR path
+        parse_case(doc, source)
+    except CaseError as exc:
+        problems = [CaseProblem(reader.fhir_path(p.path), p.value, p.message) for p in exc.problems]
+        raise CaseError(problems, salvage=exc.salvage, source=source) from None
     return doc
