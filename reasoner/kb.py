@@ -55,15 +55,18 @@ def parse_into(graph: Graph, path: Path) -> None:
 
 
 def load_kb(ontology_dir: Path | None = None) -> Graph:
-    """Merge every module of the knowledge base into one graph.
+    """Merge every module of the knowledge base into one graph, with the mappings of ``ontology/mappings/``.
 
     >>> g = load_kb()
     >>> (SK.Recommendation, None, None) in g or len(g) > 1000
     True
     """
+    from .mappings import mapping_paths, read_mapping_set, skos_graph
+
     g = new_graph()
     for path in module_paths(ontology_dir):
         parse_into(g, path)
+    g += skos_graph(read_mapping_set(p) for p in mapping_paths(ontology_dir))  # the SSSOM mappings, as SKOS
     return g
 
 
@@ -79,14 +82,16 @@ def shared_kb() -> Graph:
 
 
 def kb_version(ontology_dir: Path | None = None) -> str:
-    """The KB version: core's ``owl:versionInfo`` plus a digest of every module's bytes.
+    """The KB version: core's ``owl:versionInfo`` plus a digest of every module's and mapping set's bytes.
 
     >>> kb_version().startswith("0.1.0+")
     True
     """
+    from .mappings import mapping_paths
+
     digest = hashlib.sha256()
     core = None
-    for path in module_paths(ontology_dir):
+    for path in module_paths(ontology_dir) + mapping_paths(ontology_dir):
         data = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + data)
         if path.name == "core.ttl":

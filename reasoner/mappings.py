@@ -1,0 +1,539 @@
+"""The SSSOM mapping sets of ``ontology/mappings/``: read and checked strictly, as SKOS triples, looked up both ways."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+from collections.abc import Iterable
+from collections.abc import Mapping as Table
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from rdflib import Graph, Literal, URIRef
+
+from .codes import SYSTEMS, curie_of_iri, split_curie
+from .consts import OWL, RDF, RDFS, SK, SKOS
+from .errors import KBLoadError
+
+__all__ = [
+    "Mapping",
+    "MappingSet",
+    "Resolution",
+    "cli_map",
+    "lookup",
+    "mapping_paths",
+    "mapping_sets",
+    "problems",
+    "read_mapping_set",
+    "resolve",
+    "resolve_for",
+    "skos_graph",
+    "unmapped_code_warnings",
+]
+
+#: The predicates a mapping may have. Exact and narrow ones *resolve*: a code exactly our term, or narrower than
+#: it, establishes our term. A close or broad one never does.
+PREDICATES = {
+    "skos:exactMatch": SKOS.exactMatch,
+    "skos:narrowMatch": SKOS.narrowMatch,
+    "skos:broadMatch": SKOS.broadMatch,
+    "skos:closeMatch": SKOS.closeMatch,
+}
+RESOLVING = ("skos:exactMatch", "skos:narrowMatch")
+#: Prefixes every mapping set binds besides its target system's, with the IRIs they must have.
+FIXED_PREFIXES = {
+    "sk": str(SK),
+    "skos": str(SKOS),
+    "semapv": "https://w3id.org/semapv/vocab/",
+}
+REQUIRED_COLUMNS = ("subject_id", "subject_label", "predicate_id", "object_id", "object_label", "mapping_justification")
+_NAME = re.compile(r"spinekg_(?P<predicate>[a-z]+)_(?P<system>[a-z0-9]+)\.sssom\.tsv")
+_WORDS = {
+    "skos:exactMatch": "exact",
+    "skos:narrowMatch": "narrow",
+    "skos:broadMatch": "broad",
+    "skos:closeMatch": "close",
+}
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One row of a mapping set: a spinekg term, a SKOS predicate, an external code (all strings, as written)."""
+
+    subject_id: str  # sk:numbness
+    subject_label: str
+    predicate_id: str  # skos:exactMatch
+    object_id: str  # SCTID:44077006
+    object_label: str
+    mapping_justification: str
+    comment: str = ""
+    source: str = ""  # the file name
+
+    @property
+    def term(self) -> str:
+        """The spinekg id (local name) of the subject."""
+        return self.subject_id.removeprefix("sk:")
+
+    @property
+    def subject(self) -> URIRef:
+        return SK[self.term]
+
+    @property
+    def predicate(self) -> URIRef:
+        return PREDICATES[self.predicate_id]
+
+    @property
+    def object(self) -> URIRef:
+        system, code = split_curie(self.object_id)
+        return URIRef(system.iri + code)
+
+    @property
+    def resolves(self) -> bool:
+        """Whether the code establishes the term (exact, or narrower than it)."""
+        return self.predicate_id in RESOLVING
+
+    @property
+    def relation(self) -> str:
+        """``exact``, ``narrow``, ``broad`` or ``close``."""
+        return _WORDS[self.predicate_id]
+
+
+@dataclass(frozen=True)
+class MappingSet:
+    """One SSSOM TSV file: its YAML header and its rows."""
+
+    path: Path
+    metadata: Table
+    mappings: tuple[Mapping, ...]
+
+
+def mapping_paths(ontology_dir: Path | None = None) -> list[Path]:
+    """The SSSOM files of the knowledge base, in a stable order.
+
+    >>> [p.name for p in mapping_paths()][:2]
+    ['spinekg_exactmatch_fma.sssom.tsv', 'spinekg_exactmatch_uberon.sssom.tsv']
+    """
+    from .kb import ONTOLOGY_DIR
+
+    return sorted((Path(ontology_dir or ONTOLOGY_DIR) / "mappings").glob("*.sssom.tsv"))
+
+
+def _split(text: str) -> tuple[list[str], list[str]]:
+    """The header lines (``#`` removed) and the table lines of an SSSOM TSV text."""
+    lines = text.splitlines()
+    n = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    return [line[1:] for line in lines[:n]], lines[n:]
+
+
+def _parse(path: Path) -> tuple[dict, list[dict[str, str]], list[str]]:
+    """Header, rows (every value a string, no type guessing) and the problems met while parsing."""
+    found: list[str] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [], [f"cannot be read: {exc}"]
+    head, table = _split(text)
+    try:
+        meta = yaml.safe_load("\n".join(head)) or {}
+    except yaml.YAMLError as exc:
+        return {}, [], [f"the YAML header does not parse: {exc}"]
+    if not isinstance(meta, dict):
+        return {}, [], ["the YAML header is not a mapping"]
+    reader = csv.reader(io.StringIO("\n".join(table)), delimiter="\t", quoting=csv.QUOTE_NONE)
+    rows = list(reader)
+    if not rows:
+        return meta, [], found + ["has no table (a header line of column names is needed)"]
+    columns, rows = rows[0], rows[1:]
+    out = []
+    first = len(head) + 2  # the line number of the first row
+    for n, values in enumerate(rows):
+        if len(values) != len(columns):
+            found.append(f"line {first + n}: {len(values)} fields, the header names {len(columns)}")
+            continue
+        out.append({"_line": str(first + n), **dict(zip(columns, values, strict=True))})
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        found.append(f"the table has no column {', '.join(missing)}")
+    return meta, out, found
+
+
+def problems(path: Path) -> list[str]:
+    """Everything wrong with one mapping file, checked more strictly than ``sssom validate`` (which fills a
+    missing license or justification with defaults): the header's license, mapping_set_id, creator and
+    curie_map (the project's own prefix IRIs); every row's justification, predicate, a ``sk:`` subject and a
+    code that passes its system's check; one target system per file, named as ``spinekg_<predicate>_<system>``.
+
+    >>> problems(mapping_paths()[0])
+    []
+    """
+    meta, rows, found = _parse(Path(path))
+    if not meta and found:
+        return found
+    for key in ("license", "mapping_set_id"):
+        if not isinstance(meta.get(key), str) or not meta[key].strip():
+            found.append(f"the header has no {key}")
+    if not meta.get("creator_label") and not meta.get("creator_id"):
+        found.append("the header has no creator_label or creator_id (who made the mappings)")
+    curie_map = meta.get("curie_map")
+    if not isinstance(curie_map, dict):
+        found.append("the header has no curie_map")
+        curie_map = {}
+    for prefix, iri in curie_map.items():
+        want = FIXED_PREFIXES.get(prefix) or (SYSTEMS[prefix].iri if prefix in SYSTEMS else None)
+        if want is None:
+            found.append(f"curie_map: prefix {prefix!r} is not one the project uses ({', '.join(SYSTEMS)})")
+        elif iri != want:
+            found.append(f"curie_map: {prefix} is {iri!r}; the project's IRI is {want!r}")
+    systems, preds, pairs = set(), set(), set()
+    for row in rows:
+        at = f"line {row['_line']}"
+        subject, pred, obj = row.get("subject_id", ""), row.get("predicate_id", ""), row.get("object_id", "")
+        if not row.get("mapping_justification", "").startswith("semapv:"):
+            found.append(f"{at}: mapping_justification is {row.get('mapping_justification', '')!r}, not a semapv term")
+        if not re.fullmatch(r"sk:[A-Za-z][A-Za-z0-9_-]*", subject):
+            found.append(f"{at}: subject_id {subject!r} is not a spinekg term (sk:…)")
+        if pred not in PREDICATES:
+            found.append(f"{at}: predicate_id {pred!r} is not one of {', '.join(PREDICATES)}")
+        preds.add(pred)
+        hit = split_curie(obj)
+        if hit is None:
+            found.append(f"{at}: object_id {obj!r} is not PREFIX:code with a known prefix ({', '.join(SYSTEMS)})")
+            continue
+        system, code = hit
+        systems.add(system.prefix)
+        if system.prefix not in curie_map:
+            found.append(f"{at}: object_id {obj!r}: prefix {system.prefix} is not in the curie_map")
+        if (problem := system.problem(code)) is not None:
+            found.append(f"{at}: object_id {obj!r}: {problem}")
+        if (subject, obj) in pairs:
+            found.append(f"{at}: {subject} and {obj} are mapped twice")
+        pairs.add((subject, obj))
+    if len(systems) > 1:
+        found.append(f"maps to several systems ({', '.join(sorted(systems))}); one file per target system")
+    name = _NAME.fullmatch(Path(path).name)
+    if name is None:
+        found.append("the file name is not spinekg_<predicate>_<system>.sssom.tsv")
+    elif rows:
+        want = _WORDS.get(next(iter(preds)), "?") + "match" if len(preds) == 1 else "mixed"
+        if name["predicate"] != want:
+            found.append(f"the file name says {name['predicate']!r}, its rows say {want!r}")
+    set_id = meta.get("mapping_set_id")
+    if isinstance(set_id, str) and not set_id.endswith("/" + Path(path).name):
+        found.append(f"mapping_set_id {set_id!r} does not end with the file name")
+    return found
+
+
+def read_mapping_set(path: Path) -> MappingSet:
+    """Read one mapping file without sssom-py; every problem of :func:`problems` is an error naming the file."""
+    path = Path(path)
+    found = problems(path)
+    if found:
+        raise KBLoadError(f"{path}: {len(found)} problem(s) in the mapping set\n  " + "\n  ".join(found))
+    meta, rows, _ = _parse(path)
+    fields = [f for f in Mapping.__dataclass_fields__ if f != "source"]
+    mappings = tuple(Mapping(**{k: row.get(k, "") for k in fields}, source=path.name) for row in rows)
+    return MappingSet(path, meta, mappings)
+
+
+@functools.lru_cache(maxsize=4)
+def _sets(root: str) -> tuple[MappingSet, ...]:
+    return tuple(read_mapping_set(p) for p in mapping_paths(Path(root)))
+
+
+def mapping_sets(ontology_dir: Path | None = None) -> tuple[MappingSet, ...]:
+    """Every mapping set of the knowledge base (read once per process and folder).
+
+    >>> sum(len(s.mappings) for s in mapping_sets()) > 100
+    True
+    """
+    from .kb import ONTOLOGY_DIR
+
+    return _sets(str(Path(ontology_dir or ONTOLOGY_DIR).resolve()))
+
+
+def all_mappings(ontology_dir: Path | None = None) -> tuple[Mapping, ...]:
+    """Every mapping row of every set."""
+    return tuple(m for s in mapping_sets(ontology_dir) for m in s.mappings)
+
+
+# --- SKOS ----------------------------------------------------------------------------------------------------
+
+
+def skos_graph(sets: Iterable[MappingSet]) -> Graph:
+    """The mappings as SKOS: ``sk:term skos:exactMatch <code>`` (the row's predicate), each code a
+    ``skos:Concept`` with its ``skos:notation`` (the code, a plain string), ``skos:prefLabel`` and
+    ``skos:inScheme``; the SKOS properties declared as annotation properties, so the OWL stays DL.
+
+    >>> g = skos_graph(mapping_sets())
+    >>> (SK.numbness, SKOS.exactMatch, URIRef("http://snomed.info/id/44077006")) in g
+    True
+    >>> g.value(URIRef("http://snomed.info/id/44077006"), SKOS.notation)
+    rdflib.term.Literal('44077006')
+    """
+    g = Graph()
+    for prop in [*PREDICATES.values(), SKOS.relatedMatch, SKOS.inScheme, SKOS.prefLabel]:
+        g.add((prop, RDF.type, OWL.AnnotationProperty))
+    for cls in (SKOS.Concept, SKOS.ConceptScheme):
+        g.add((cls, RDF.type, OWL.Class))
+    for s in sets:
+        for m in s.mappings:
+            system, code = split_curie(m.object_id)
+            scheme = URIRef(system.scheme)
+            g.add((m.subject, m.predicate, m.object))
+            g.add((m.object, RDF.type, SKOS.Concept))
+            g.add((m.object, SKOS.notation, Literal(system.notation(code))))
+            g.add((m.object, SKOS.prefLabel, Literal(m.object_label)))
+            g.add((m.object, SKOS.inScheme, scheme))
+            g.add((scheme, RDF.type, SKOS.ConceptScheme))
+            g.add((scheme, RDFS.label, Literal(system.name)))
+    return g
+
+
+# --- lookup and resolution -----------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _index() -> tuple[dict[str, tuple[Mapping, ...]], dict[str, tuple[Mapping, ...]]]:
+    by_code: dict[str, list[Mapping]] = {}
+    by_term: dict[str, list[Mapping]] = {}
+    for m in all_mappings():
+        by_code.setdefault(m.object_id, []).append(m)
+        by_term.setdefault(m.term, []).append(m)
+    return ({k: tuple(v) for k, v in by_code.items()}, {k: tuple(v) for k, v in by_term.items()})
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a code stands for: the spinekg terms it establishes (exact or narrower), the ones it only
+    approaches (close or broader), or what is wrong with the code itself.
+
+    ``mappings`` are every row that names the code; ``terms`` the subjects of its exact and narrow rows.
+    """
+
+    code: str
+    problem: str | None = None
+    mappings: tuple[Mapping, ...] = ()
+
+    @property
+    def terms(self) -> tuple[URIRef, ...]:
+        return tuple(dict.fromkeys(m.subject for m in self.mappings if m.resolves))
+
+    @property
+    def partial(self) -> tuple[Mapping, ...]:
+        return tuple(m for m in self.mappings if not m.resolves)
+
+
+def resolve(curie: str) -> Resolution:
+    """Resolve ``PREFIX:code`` through the mappings.
+
+    >>> [str(t) for t in resolve("SCTID:44077006").terms]
+    ['https://w3id.org/spinekg/numbness']
+    >>> r = resolve("ICD10CM:M51.36")
+    >>> r.terms, [(m.term, m.relation) for m in r.partial]
+    ((), [('degenerative_disc_disease', 'broad')])
+    >>> resolve("SCTID:44077007").problem
+    'the Verhoeff check digit of this SNOMED CT id fails'
+    """
+    hit = split_curie(curie)
+    if hit is None:
+        return Resolution(curie, f"is not PREFIX:code with a known prefix ({', '.join(SYSTEMS)})")
+    system, code = hit
+    if (problem := system.problem(code)) is not None:
+        return Resolution(curie, problem)
+    return Resolution(curie, None, _index()[0].get(curie, ()))
+
+
+@dataclass(frozen=True)
+class FieldResolution:
+    """A code given in a case field: the term it stands for there (None: unmapped), or why it cannot be used.
+
+    ``unmapped`` is the reason a code establishes no term (no mapping, or only close or broad ones); such a code
+    is an error unless the case keeps unmapped codes (``unmapped_codes: warn``).
+    """
+
+    code: str
+    term: URIRef | None = None
+    problem: str | None = None
+    unmapped: str | None = None
+    system: str = ""
+
+
+def resolve_for(curie: str, allowed: Table[str, URIRef], noun: str) -> FieldResolution:
+    """Resolve a code where a case expects one of ``allowed`` (a vocabulary field: id → IRI), called ``noun``.
+
+    >>> from reasoner.case import vocabulary
+    >>> resolve_for("SCTID:44077006", vocabulary().symptom_types, "a symptom type").term
+    rdflib.term.URIRef('https://w3id.org/spinekg/numbness')
+    >>> print(resolve_for("SCTID:26538006", vocabulary().symptom_types, "a symptom type").problem)
+    is a SNOMED CT code for degenerative_disc_disease, which is not a symptom type
+    """
+    r = resolve(curie)
+    system = split_curie(curie)[0].name if split_curie(curie) else ""
+    if r.problem is not None:
+        return FieldResolution(curie, problem=f"is not a valid {system or 'external'} code: {r.problem}", system=system)
+    iris = set(allowed.values())
+    here = [t for t in r.terms if t in iris]
+    if len(here) == 1:
+        return FieldResolution(curie, term=here[0], system=system)
+    if len(here) > 1:
+        names = ", ".join(sorted(t.removeprefix(str(SK)) for t in here))
+        problem = f"maps to several spinekg terms ({names}); give the spinekg id"
+        return FieldResolution(curie, problem=problem, system=system)
+    if r.terms:
+        names = ", ".join(sorted(t.removeprefix(str(SK)) for t in r.terms))
+        return FieldResolution(curie, problem=f"is a {system} code for {names}, which is not {noun}", system=system)
+    if r.partial:
+        parts = "; ".join(f"a {m.relation} match of {m.term} ({m.predicate_id})" for m in r.partial)
+        return FieldResolution(
+            curie,
+            unmapped=f"establishes no spinekg term: it is only {parts}, and a close or broader code is not "
+            "evidence of the spinekg term, so it is not used in its place",
+            system=system,
+        )
+    return FieldResolution(curie, unmapped="has no mapping to a spinekg term (ontology/mappings/)", system=system)
+
+
+def unmapped_code_warnings(case_iri: str, fact_types: Table[str, Iterable[str]]) -> list[tuple]:
+    """``(id, message, subjects)`` of the plan warnings for the findings a case kept as unmapped codes: a case
+    fact typed by a code IRI that establishes none of the fact's spinekg types.
+
+    >>> unmapped_code_warnings("https://w3id.org/spinekg/case/x", {
+    ...     "https://w3id.org/spinekg/case/x/symptom/0": {str(SK.Symptom), "http://snomed.info/id/22298006"}})[0][2]
+    ('symptoms[0]', 'SCTID:22298006')
+    """
+    from .plan import field_path, path_key
+
+    out = []
+    for fact, types in fact_types.items():
+        types = set(types)
+        for t in sorted(types):
+            curie = curie_of_iri(t)
+            if curie is None or {str(x) for x in resolve(curie).terms} & types:
+                continue
+            where = field_path(case_iri, fact)
+            out.append(
+                (
+                    "unmapped_code",
+                    f"{where}: {curie} maps to no spinekg term; the finding is kept as unmapped, with its code, "
+                    "and no recommendation can match it by type",
+                    (where, curie),
+                )
+            )
+    return sorted(out, key=lambda w: path_key(w[2][0]))
+
+
+# --- the map command -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The answer of ``spinekg map``: what was asked, as what (a code or a term), and the mapping rows."""
+
+    query: str
+    kind: str  # code | term
+    key: str  # the CURIE or the term id
+    mappings: tuple[Mapping, ...] = field(default_factory=tuple)
+    problem: str | None = None
+
+
+def lookup(text: str) -> list[Lookup]:
+    """Look a code or a term up both ways: ``SCTID:44077006``, a code IRI, a bare code (``M51.36``), or a spinekg
+    term (``numbness``, ``sk:numbness``, its IRI). One answer per way the text can be read; none when it is neither.
+
+    >>> [(x.kind, x.key, [m.term for m in x.mappings]) for x in lookup("26538006")]
+    [('code', 'SCTID:26538006', ['degenerative_disc_disease'])]
+    >>> [m.object_id for m in lookup("sk:paresthesia")[0].mappings]
+    ['HP:0003401', 'ICD10CM:R20.2']
+    """
+    from .case import vocabulary
+
+    by_code, by_term = _index()
+    text = text.strip()
+    if (curie := curie_of_iri(text)) is not None:
+        text = curie
+    if split_curie(text) is not None:
+        r = resolve(text)
+        return [Lookup(text, "code", text, r.mappings, r.problem)]
+    term = text.removeprefix(str(SK)).removeprefix("sk:")
+    vocab = vocabulary()
+    known = {str(v).removeprefix(str(SK)) for f in vocab.__dataclass_fields__ for v in getattr(vocab, f).values()}
+    out = []
+    if term in by_term or term in known:
+        out.append(Lookup(text, "term", term, by_term.get(term, ())))
+    for code in sorted(c for c in by_code if c.split(":", 1)[1] in (text, f"RPID{text}")):
+        out.append(Lookup(text, "code", code, by_code[code]))
+    return out
+
+
+_TSV_COLUMNS = ("subject_id", "subject_label", "predicate_id", "object_id", "object_label", "mapping_justification")
+
+
+def _text(answers: list[Lookup]) -> str:
+    lines = []
+    for a in answers:
+        if a.kind == "code":
+            system = split_curie(a.key)[0].name
+            label = a.mappings[0].object_label if a.mappings else ""
+            lines.append(f"{a.key}  {label}  [{system}]".rstrip() if label else f"{a.key}  [{system}]")
+            for m in a.mappings:
+                how = "resolves to it in a case" if m.resolves else "does not stand for it in a case"
+                lines.append(f"  {m.predicate_id:<17} {m.subject_id} ({m.subject_label}): {m.relation} match, {how}")
+            if not a.mappings:
+                lines.append("  no mapping to a spinekg term")
+        else:
+            lines.append(f"sk:{a.key}")
+            for m in a.mappings:
+                lines.append(f"  {m.predicate_id:<17} {m.object_id}  {m.object_label}")
+            if not a.mappings:
+                lines.append("  no mapping (see ontology/mappings/README.md for the terms left unmapped, and why)")
+    return "\n".join(lines)
+
+
+def cli_map(args) -> int:
+    """``spinekg map CODE_OR_TERM [--format text|json|tsv]``: the mappings of a code or of a term.
+
+    Exit status 0 with mappings found, 1 when the code or term has none, 2 when the text is neither a spinekg term
+    nor a well-formed code of a known system.
+    """
+    import json
+    import sys
+
+    answers = lookup(args.code_or_term)
+    bad = [a for a in answers if a.problem]
+    if bad:
+        print(f"spinekg: {args.code_or_term!r}: {bad[0].problem}", file=sys.stderr)
+        return 2
+    if not answers:
+        print(
+            f"spinekg: {args.code_or_term!r} is neither a spinekg term nor a code of a known system "
+            f"(PREFIX:code with a prefix of {', '.join(SYSTEMS)})",
+            file=sys.stderr,
+        )
+        return 2
+    fmt = getattr(args, "format", "text") or "text"
+    rows = [m for a in answers for m in a.mappings]
+    if fmt == "json":
+        out = [
+            {"query": a.query, "kind": a.kind, "id": a.key, "mappings": [_row(m) for m in a.mappings]} for a in answers
+        ]
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    elif fmt == "tsv":
+        print("\t".join((*_TSV_COLUMNS, "resolves", "source")))
+        for m in rows:
+            print("\t".join((*(getattr(m, c) for c in _TSV_COLUMNS), str(m.resolves).lower(), m.source)))
+    else:
+        print(_text(answers))
+    return 0 if rows else 1
+
+
+def _row(m: Mapping) -> dict:
+    return {
+        **{c: getattr(m, c) for c in _TSV_COLUMNS},
+        "relation": m.relation,
+        "resolves": m.resolves,
+        "comment": m.comment,
+        "source": m.source,
+    }
