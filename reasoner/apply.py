@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import pyoxigraph as ox
-
 from .consts import SK
 
 P = f"PREFIX sk: <{SK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
@@ -254,25 +252,23 @@ def at_defaults(case: str, rec: str, conditions: tuple[tuple[str, str], ...]) ->
     return Applicability(case, rec, default_status(conditions), results)
 
 
-def evaluate(store: ox.Store, conditions: Catalogue) -> list[Applicability]:
-    """Evaluate the conditions of every recommendation for every case in ``store``, set-at-a-time.
+def evaluate(select, conditions: Catalogue) -> list[Applicability]:
+    """Evaluate the conditions of every recommendation for every case, set-at-a-time.
 
+    ``select(query)`` runs a SELECT over the KB and the cases and yields rows (variable → value or None).
     Only the (case, recommendation) pairs that some case fact speaks to are returned; every other pair is
     ``at_defaults`` (the plan assembly fills those in from a per-recommendation cache, so a cohort does not
     pay cases × recommendations).
     """
     speaks: dict[tuple[str, str], dict[str, dict[str, tuple[set, set]]]] = defaultdict(lambda: defaultdict(dict))
     for query, status in QUERIES:
-        result = store.query(P + query)
-        names = {v.value for v in result.variables}
-        has_fact, has_missing = "fact" in names, "missing" in names
-        for row in result:
-            voices = speaks[(row["case"].value, row["rec"].value)][row["cond"].value]
+        for row in select(P + query):
+            voices = speaks[(row["case"], row["rec"])][row["cond"]]
             facts, missing = voices.setdefault(status, (set(), set()))
-            if has_fact and row["fact"] is not None:
-                facts.add(row["fact"].value)
-            if has_missing and row["missing"] is not None:
-                missing.add(row["missing"].value)
+            if row.get("fact") is not None:
+                facts.add(row["fact"])
+            if row.get("missing") is not None:
+                missing.add(row["missing"])
     out = []
     for (case, rec), by_cond in sorted(speaks.items()):
         results = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 
@@ -122,17 +121,34 @@ def tbox_triples(kb: Graph) -> list[tuple]:
     return [(s, RDFS.subClassOf, o) for s, o in kb.subject_objects(RDFS.subClassOf) if isinstance(o, URIRef)]
 
 
-def classify(store: ox.Store, rules: tuple[Rule, ...], max_rounds: int = 20) -> int:
-    """Run the subclass closure and the compiled rules to a fixpoint over every case in ``store``.
+def scoped(update: str, target: str, using: tuple[str, ...]) -> str:
+    """A rule (``INSERT { … } WHERE { … }``) that reads the ``using`` graphs and writes into ``target``.
 
-    Returns the number of rounds. The store must hold the KB's subclass triples and the cases.
+    >>> print(scoped("INSERT { ?x a <urn:C> } WHERE { ?x a <urn:D> }", "urn:g", ("urn:kb", "urn:g")))
+    INSERT { GRAPH <urn:g> { ?x a <urn:C> } }
+    USING <urn:kb>
+    USING <urn:g>
+    WHERE { ?x a <urn:D> }
     """
+    head, where = update.strip().split(" WHERE ", 1)
+    inner = head.removeprefix("INSERT ").strip()
+    return f"INSERT {{ GRAPH <{target}> {inner} }}\n" + "".join(f"USING <{g}>\n" for g in using) + "WHERE " + where
+
+
+def classify(store, rules: tuple[Rule, ...], target: str, using: tuple[str, ...], max_rounds: int = 20) -> int:
+    """Run the subclass closure and the compiled rules to a fixpoint over every case in the ``target`` graph.
+
+    ``store`` is a :class:`reasoner.stores.Backend`; the rules read the ``using`` graphs (the KB's and the
+    batch's) and write into ``target``. Returns the number of rounds.
+    """
+    closure = scoped(CLOSURE, target, using)
+    updates = [scoped(rule.update, target, using) for rule in rules]
     for round_no in range(1, max_rounds + 1):
-        before = len(store)
-        store.update(CLOSURE)
-        for rule in rules:
-            store.update(rule.update)
-        store.update(CLOSURE)
-        if len(store) == before:
+        before = store.size(target)
+        store.update(closure)
+        for update in updates:
+            store.update(update)
+        store.update(closure)
+        if store.size(target) == before:
             return round_no
     raise SpinekgError(f"classification did not reach a fixpoint in {max_rounds} rounds")

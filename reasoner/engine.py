@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import pyoxigraph as ox
 from rdflib import Graph
 
 from . import apply, classify
 from .consts import RDF, SK
 from .kb import kb_version, shared_kb
 from .kbindex import KBIndex
+from .stores import Backend, LocalStore
 
 P = apply.P
 
@@ -82,7 +82,7 @@ class Reasoner:
     True
     """
 
-    def __init__(self, kb: Graph | None = None):
+    def __init__(self, kb: Graph | None = None, backend: Backend | None = None):
         self.kb = kb if kb is not None else shared_kb()
         self.index = KBIndex(self.kb)
         self.rules = classify.compile_rules(self.kb)
@@ -90,7 +90,8 @@ class Reasoner:
         self.cache: dict[str, object] = {}  # what the plan assembly derives once per KB
         # skolemised, so the condition nodes keep one name in every store the batches use
         skolem = self.kb.skolemize(authority="https://w3id.org", basepath="/spinekg/.well-known/genid/")
-        self._kb_nt = skolem.serialize(format="nt", encoding="utf-8")
+        self.kb_nt = skolem.serialize(format="nt", encoding="utf-8")
+        self.backend = backend if backend is not None else LocalStore(self.kb_nt)
         self.dermatome_roots: dict[str, set[str]] = defaultdict(set)
         for derm, root in skolem.subject_objects(SK.dermatomeOfRoot):
             self.dermatome_roots[str(derm)].add(str(root))
@@ -106,41 +107,46 @@ class Reasoner:
             for kind in skolem.objects(cond, RDF.type)
         )
 
-    def store_for(self, case_graphs: list[Graph]) -> ox.Store:
-        """A fresh store with the KB and the cases, classified (a fresh store per batch stays fast)."""
-        store = ox.Store()
-        store.bulk_load(self._kb_nt, ox.RdfFormat.N_TRIPLES)
-        for g in case_graphs:
-            store.bulk_load(g.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
-        classify.classify(store, self.rules)
-        return store
+    def run(self, case_graphs: list[Graph | str]) -> dict[str, CaseRun]:
+        """Reason over every case at once (rdflib graphs or N-Triples text); one CaseRun per case IRI.
 
-    def run(self, case_graphs: list[Graph]) -> dict[str, CaseRun]:
-        """Reason over every case at once; returns one CaseRun per case IRI."""
-        store = self.store_for(case_graphs)
+        The cases go into a graph of their own next to the KB's, are classified there, every rule query runs
+        once over all of them, and the graph is dropped again.
+        """
+        text = "".join(g if isinstance(g, str) else g.serialize(format="nt") for g in case_graphs)
+        backend = self.backend
+        with backend.lock:
+            batch = backend.begin()
+            try:
+                backend.load(text, batch)
+                graphs = (backend.kb_graph, batch)
+                classify.classify(backend, self.rules, batch, graphs)
+                return self._collect(lambda q: backend.select(q, graphs))
+            finally:
+                backend.end(batch)
+
+    def _collect(self, select) -> dict[str, CaseRun]:
         runs: dict[str, CaseRun] = {}
 
         def of(case: str) -> CaseRun:
             return runs.setdefault(case, CaseRun(case))
 
-        for row in store.query(P + "SELECT ?case WHERE { ?case a sk:Case }"):
-            of(row["case"].value)
-        for a in apply.evaluate(store, self.conditions):
+        for row in select(P + "SELECT ?case WHERE { ?case a sk:Case }"):
+            of(row["case"])
+        for a in apply.evaluate(select, self.conditions):
             of(a.case).applicability.append(a)
-        for row in store.query(RED_FLAG_HITS):
-            of(row["case"].value).red_flags[row["flag"].value].add(row["fact"].value)
-        for row in store.query(FACT_TYPES):
-            of(row["case"].value).fact_types[row["fact"].value].add(row["type"].value)
-        for row in store.query(SYMPTOM_DERMATOMES):
-            lat = row["lat"].value if row["lat"] is not None else None
-            of(row["case"].value).symptom_dermatomes.append((row["s"].value, row["derm"].value, lat))
-        for row in store.query(ROOT_REACH):
-            side = row["side"].value if row["side"] is not None else None
-            values = (row["f"].value, row["type"].value, row["level"].value, row["via"].value, row["root"].value, side)
-            of(row["case"].value).root_reach.append(values)
-        for row in store.query(ELAPSED):
+        for row in select(RED_FLAG_HITS):
+            of(row["case"]).red_flags[row["flag"]].add(row["fact"])
+        for row in select(FACT_TYPES):
+            of(row["case"]).fact_types[row["fact"]].add(row["type"])
+        for row in select(SYMPTOM_DERMATOMES):
+            of(row["case"]).symptom_dermatomes.append((row["s"], row["derm"], row["lat"]))
+        for row in select(ROOT_REACH):
+            values = (row["f"], row["type"], row["level"], row["via"], row["root"], row["side"])
+            of(row["case"]).root_reach.append(values)
+        for row in select(ELAPSED):
             if row["weeks"] is not None:
-                of(row["case"].value).elapsed_weeks = float(row["weeks"].value)
+                of(row["case"]).elapsed_weeks = float(row["weeks"])
         return runs
 
     def applicability(self, run: CaseRun) -> list[apply.Applicability]:
@@ -151,6 +157,12 @@ class Reasoner:
 
     def describe_condition(self, cond: str, kind: str) -> str:
         """A condition in words: ``FindingPresent(radicular_pain)``, ``FailedTreatment(conservative_care, 6 weeks)``."""
+        key = ("describe", cond, kind)
+        if key not in self.cache:
+            self.cache[key] = self._describe(cond, kind)
+        return self.cache[key]
+
+    def _describe(self, cond: str, kind: str) -> str:
         params = self.condition_params.get(cond, {})
         parts = []
         for prop in ("findingType", "redFlag", "treatment", "candidacy", "score", "modality", "laterality"):

@@ -57,10 +57,15 @@ class KBIndex:
 
     def __init__(self, kb: Graph):
         self.kb = kb
+        self._labels: dict[str, str] = {}
 
     def label(self, iri) -> str:
-        value = self.kb.value(URIRef(str(iri)), RDFS.label)
-        return str(value) if value is not None else local(iri)
+        key = str(iri)
+        text = self._labels.get(key)
+        if text is None:
+            value = self.kb.value(URIRef(key), RDFS.label)
+            text = self._labels[key] = str(value) if value is not None else local(iri)
+        return text
 
     def notation(self, iri) -> str:
         value = self.kb.value(URIRef(str(iri)), SKOS.notation)
