@@ -28,6 +28,7 @@ __all__ = [
     "case_iri",
     "json_schema",
     "load_case",
+    "loads",
     "parse_case",
     "vocabulary",
 ]
@@ -646,6 +647,15 @@ def load_case(path: str | os.PathLike) -> Case:
         if data is None:
             raise CaseError([CaseProblem(*p) for p in found], source=source)
         return _validate(data, source, [CaseProblem(*p) for p in found])
+    return loads(text, fmt, source)
+
+
+def loads(text: str, fmt: str = "json", source: str = "<text>") -> Case:
+    """Read and validate a case from text in JSON or YAML (one line of a JSON Lines cohort, say).
+
+    >>> loads('{"id": "c5", "age": 50}').data
+    {'id': 'c5', 'age': 50}
+    """
     data, problems = _parse_text(text, fmt, source)
     if data is None and problems:
         raise CaseError(problems, source=source)
