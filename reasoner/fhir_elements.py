@@ -37,6 +37,8 @@ _FIELD_NOUN = {
     "outcome": "an outcome",
     "sex": "a sex",
 }
+#: Vocabulary fields whose case field is a ``type``: there the case reader takes ``SCTID:…`` / ``ICD10CM:…`` itself.
+CODED_FIELDS = ("symptom_types", "imaging_finding_types", "interventions")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WEEK = 7 * 24 * 3600
 
@@ -113,8 +115,14 @@ class ElementReader:
                 self.add(f"{at}.code", code, f"is {what}, not {nouns} here")
                 bad = True
                 continue
-            for f, v in kept:
-                found[(f, v if system == SK_SYSTEM else f"{CURIE_PREFIX[system]}:{code}")] = at
+            if system != SK_SYSTEM and len({v for f, v in kept}) > 1:
+                names = ", ".join(sorted({v for f, v in kept}))
+                self.add(f"{at}.code", code, f"maps to several spinekg terms ({names}); give the spinekg code")
+                bad = True
+                continue
+            for f, v in kept:  # a type field keeps the external code for the case reader to resolve and record
+                coded = system != SK_SYSTEM and f in CODED_FIELDS
+                found[(f, f"{CURIE_PREFIX[system]}:{code}" if coded else v)] = at
         if bad:
             return None
         if not found and unmapped:

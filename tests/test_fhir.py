@@ -105,14 +105,17 @@ def test_seed_000_bundle_is_coded_with_mapped_external_codes():
 
 
 def test_seed_000_coded_by_external_codes_alone_gives_the_same_plan():
-    """Without the project's codings where a SNOMED CT / ICD-10-CM one stands, the case reader resolves the codes."""
+    """Without the project's codings where a SNOMED CT / ICD-10-CM one stands: the case reader resolves type codes."""
     bundle = _seed_bundle()
     for e in bundle["entry"]:
-        for cc in [e["resource"].get("code"), *e["resource"].get("bodySite", [])]:
+        site = e["resource"].get("bodySite", [])
+        for cc in [e["resource"].get("code"), *(site if isinstance(site, list) else [site])]:
             if isinstance(cc, dict) and any(c["system"] in (SNOMED, ICD10CM) for c in cc["coding"]):
                 cc["coding"] = [c for c in cc["coding"] if c["system"] != SK_SYSTEM]
     doc = case_from_bundle(bundle)
     assert doc["symptoms"][0]["type"] == "SCTID:44077006"
+    assert doc["symptoms"][0]["body_regions"] == ["buttock"]  # resolved here: not a type field
+    assert doc["imaging"][0]["findings"][3]["level"] == "L4-L5"
     assert doc["imaging"][0]["findings"][15]["type"] == "ICD10CM:M48.26"
     assert recommend(parse_case(doc)).to_dict() == recommend(load_case(SEED000)).to_dict()
 
@@ -187,7 +190,7 @@ BAD = {
     "snomed-disagrees": (  # 386661006 Fever (finding) next to the project's numbness
         _set("entry[1].resource.code.coding[0]", {"system": SNOMED, "code": "386661006"}),
         "entry[1].resource.code: ['386661006', 'numbness'] has codings for different terms "
-        "(symptom_types=numbness, risk_factors=SCTID:386661006)",
+        "(risk_factors=fever, symptom_types=numbness)",
     ),
     "snomed-check-digit": (
         _set("entry[1].resource.code.coding[0].code", "44077007"),
