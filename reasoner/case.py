@@ -17,6 +17,7 @@ from rdflib import Graph, URIRef
 
 from . import casegraph
 from .casegraph import CASE_BASE, Vocabulary
+from .codes import CURIE_PATTERN, split_curie
 from .errors import CaseError
 
 __all__ = [
@@ -124,6 +125,7 @@ class _Checker:
         self.vocab = vocab
         self.problems: list[CaseProblem] = []
         self.dirty: set[str] = set()
+        self.keep_unmapped = False  # the case says unmapped_codes: warn
 
     def add(self, path: str, value: object, message: str) -> None:
         self.problems.append(CaseProblem(path, value, message))
@@ -222,6 +224,38 @@ class _Term:
 
 
 @dataclass(frozen=True)
+class _Coded(_Term):
+    """A finding type given as a spinekg id or as an external code (``SCTID:…``, ``ICD10CM:…``) that the SSSOM
+    mappings resolve to one (``reasoner/mappings.py``: exact and narrower mappings only)."""
+
+    def check(self, value, path, ck):
+        if split_curie(value) is None:
+            return super().check(value, path, ck)
+        if _string(value, path, ck, self.noun):
+            from .mappings import case_code_problem
+
+            problem = case_code_problem(value, getattr(ck.vocab, self.field), self.noun, ck.keep_unmapped)
+            if problem is not None:
+                ck.add(path, value, problem)
+
+    def schema(self, vocab):
+        return {"anyOf": [super().schema(vocab), {"type": "string", "pattern": CURIE_PATTERN, "maxLength": MAX_STRING}]}
+
+
+@dataclass(frozen=True)
+class _Choice:
+    values: tuple[str, ...]
+    noun: str
+
+    def check(self, value, path, ck):
+        if not isinstance(value, str) or value not in self.values:
+            ck.add(path, value, f"is not {self.noun} (one of {', '.join(self.values)})")
+
+    def schema(self, vocab):
+        return {"enum": list(self.values)}
+
+
+@dataclass(frozen=True)
 class _List:
     item: object
     unique: bool = False  # a set in RDF: the same id twice would be lost, so it is refused
@@ -280,7 +314,7 @@ def _spec(vocab: Vocabulary) -> _Record:
     symptom = _Record(
         "a symptom",
         {
-            "type": _Term("symptom_types", "a symptom type"),
+            "type": _Coded("symptom_types", "a symptom type"),
             "body_regions": _List(_Term("body_regions", "a body region"), unique=True),
             "dermatomes": _List(_Term("dermatomes", "a dermatome"), unique=True),
             "laterality": laterality,
@@ -294,7 +328,7 @@ def _spec(vocab: Vocabulary) -> _Record:
     finding = _Record(
         "an imaging finding",
         {
-            "type": _Term("imaging_finding_types", "an imaging finding type"),
+            "type": _Coded("imaging_finding_types", "an imaging finding type"),
             "level": _Term("levels", _LEVEL),
             "side": laterality,
             "severity": severity,
@@ -330,10 +364,11 @@ def _spec(vocab: Vocabulary) -> _Record:
             "sex": _Term("sex", "a sex"),
             "symptoms": _List(symptom),
             "imaging": _List(study),
-            "risk_factors": _List(_Term("risk_factors", "a risk factor")),
+            "risk_factors": _List(_Coded("risk_factors", "a risk factor")),
             "prior_treatments": _List(treatment),
             "scores": _Record("scores", scores),
             "candidate_for": _List(_Term("candidacy", "a candidacy"), unique=True),
+            "unmapped_codes": _Choice(("error", "warn"), "what to do with a code that maps to no spinekg term"),
         },
         ("id",),
     )
@@ -369,7 +404,7 @@ def json_schema() -> dict:
 def _contradictions(doc: dict, ck: _Checker) -> None:
     """The same finding recorded present and absent: symptoms with one laterality, imaging at one level."""
 
-    def scan(entries, where: str) -> None:
+    def scan(entries, where: str, field: str) -> None:
         seen: dict[tuple, str] = {}
         for path, entry in entries:
             if not isinstance(entry, dict):
@@ -377,16 +412,17 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
             ftype, present, place = entry.get("type"), entry.get("present", True), entry.get(where)
             if not (isinstance(ftype, str) and isinstance(present, bool) and isinstance(place, (str, type(None)))):
                 continue
-            other = seen.get((ftype, place, not present))
+            key = _type_key(ftype, ck.vocab, field)  # a code and the id it resolves to are one finding
+            other = seen.get((key, place, not present))
             if other is not None:
                 at = f"{where} {place!r}" if place is not None else f"no {where}"
                 ck.add(path, ftype, f"contradicts {other}: recorded both present and absent (with {at})")
                 ck.dirty.update({path, other})
-            seen.setdefault((ftype, place, present), path)
+            seen.setdefault((key, place, present), path)
 
     symptoms = doc.get("symptoms")
     if isinstance(symptoms, list):
-        scan([(f"symptoms[{i}]", s) for i, s in enumerate(symptoms)], "laterality")
+        scan([(f"symptoms[{i}]", s) for i, s in enumerate(symptoms)], "laterality", "symptom_types")
     imaging = doc.get("imaging")
     if isinstance(imaging, list):
         entries = [
@@ -395,7 +431,17 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
             if isinstance(study, dict) and isinstance(study.get("findings"), list)
             for k, f in enumerate(study["findings"])
         ]
-        scan(entries, "level")
+        scan(entries, "level", "imaging_finding_types")
+
+
+def _type_key(ftype: object, vocab: Vocabulary, field: str) -> object:
+    """A finding type as the spinekg id a code resolves to (so ``SCTID:44077006`` and ``numbness`` are one)."""
+    if split_curie(ftype) is None:
+        return ftype
+    from .mappings import resolve_for
+
+    term = resolve_for(ftype, getattr(vocab, field), "").term
+    return vocab.id_of(field, term) if term is not None else ftype
 
 
 def parse_case(data: dict, source: str = "<dict>") -> Case:
@@ -420,6 +466,7 @@ def _validate(data: object, source: str, found: list[CaseProblem]) -> Case:
     if not isinstance(data, dict):
         ck.add("", data, "is not a mapping (a case is a mapping of fields such as id, age, symptoms)")
         raise CaseError(ck.problems, source=source)
+    ck.keep_unmapped = data.get("unmapped_codes") == "warn"
     _spec(ck.vocab).check(data, "", ck)
     _contradictions(data, ck)
     if ck.problems:

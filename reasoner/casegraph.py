@@ -11,6 +11,7 @@ from types import MappingProxyType
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from .codes import curie_of_iri, split_curie
 from .consts import DCTERMS, OWL, PREFIXES, RDF, RDFS, SK, SKOS, XSD
 from .kb import new_graph
 
@@ -130,6 +131,22 @@ def _decimal(value: int | float) -> Literal:
     return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
 
 
+def _typed(value: str, kinds: Mapping[str, URIRef]) -> tuple[URIRef | None, URIRef | None]:
+    """``(class, code IRI)`` of a finding type as a validated case gives it: a spinekg id (no code), or an
+    external code resolved through the mappings (class None: it maps to no term here and is kept as unmapped).
+
+    >>> from reasoner.case import vocabulary
+    >>> _typed("SCTID:44077006", vocabulary().symptom_types)
+    (rdflib.term.URIRef('https://w3id.org/spinekg/numbness'), rdflib.term.URIRef('http://snomed.info/id/44077006'))
+    """
+    if value in kinds:
+        return kinds[value], None
+    from .mappings import resolve_for
+
+    system, code = split_curie(value)
+    return resolve_for(value, kinds, "").term, URIRef(system.iri + code)
+
+
 def document_graph(
     doc: Mapping,
     vocab: Vocabulary,
@@ -166,14 +183,19 @@ def document_graph(
         for cand in doc.get("candidate_for", []):
             g.add((case, SK.candidateFor, vocab.candidacy[cand]))
 
-    def finding(node: URIRef, entry: Mapping, kinds: Mapping[str, URIRef]) -> None:
+    def finding(node: URIRef, entry: Mapping, kinds: Mapping[str, URIRef], generic: URIRef) -> None:
+        cls, code = _typed(entry["type"], kinds)
         if entry.get("present", True):
-            g.add((node, RDF.type, kinds[entry["type"]]))
+            g.add((node, RDF.type, cls if cls is not None else generic))
+            if code is not None:  # the code it was given as: the finding is an instance of the code's class too
+                g.add((node, RDF.type, code))
             g.add((node, RDF.type, OWL.NamedIndividual))
             g.add((node, SK.ofPatient, patient))
         else:
             g.add((node, RDF.type, SK.FindingAbsence))
-            g.add((node, SK.absentType, kinds[entry["type"]]))
+            for absent in (cls, code):
+                if absent is not None:
+                    g.add((node, SK.absentType, absent))
         g.add((node, SK.inCase, case))
         lat = entry.get("laterality", entry.get("side"))
         if lat is not None:
@@ -196,7 +218,7 @@ def document_graph(
 
     for i, entry in enumerate(doc.get("symptoms", [])):
         if keep(f"symptoms[{i}]"):
-            finding(URIRef(f"{case}/symptom/{i}"), entry, vocab.symptom_types)
+            finding(URIRef(f"{case}/symptom/{i}"), entry, vocab.symptom_types, SK.Symptom)
     for j, study in enumerate(doc.get("imaging", [])):
         if not keep(f"imaging[{j}]"):
             continue
@@ -213,11 +235,14 @@ def document_graph(
             if keep(f"imaging[{j}].findings[{k}]"):
                 node = URIRef(f"{s}/finding/{k}")
                 g.add((node, SK.fromStudy, s))
-                finding(node, entry, vocab.imaging_finding_types)
+                finding(node, entry, vocab.imaging_finding_types, SK.ImagingFinding)
     for m, rf in enumerate(doc.get("risk_factors", [])):
         if keep(f"risk_factors[{m}]"):
             node = URIRef(f"{case}/risk/{m}")
-            g.add((node, RDF.type, vocab.risk_factors[rf]))
+            cls, code = _typed(rf, vocab.risk_factors)
+            g.add((node, RDF.type, cls if cls is not None else SK.RiskFactor))
+            if code is not None:
+                g.add((node, RDF.type, code))
             g.add((node, RDF.type, OWL.NamedIndividual))
             g.add((node, SK.inCase, case))
             g.add((node, SK.ofPatient, patient))
@@ -342,6 +367,34 @@ def _index(node: Node) -> tuple:
     return (0, int(match.group(1)), "") if match else (1, 0, str(node))
 
 
+def _is_risk(types: list, codes: list, risk_iris: set) -> bool:
+    """Whether a case member's types make it a risk factor: risk-factor classes only, or, when it carries the
+    code it was given as, that code and a risk factor (``sk:RiskFactor`` itself when the code is unmapped)."""
+    rest = set(types) - set(codes)
+    return bool(rest) and rest <= (risk_iris | {SK.RiskFactor} if codes else risk_iris)
+
+
+def _given_type(vocab: Vocabulary, field: str, given: list, generic: URIRef | None) -> object:
+    """A finding's ``type`` as the document gave it: the code (``SCTID:…``) when the node carries one and its other
+    types are what that code resolves to (or only ``generic`` when it is unmapped; nothing else for an absence),
+    else the spinekg id(s); anything inconsistent becomes a list, which validation refuses.
+
+    >>> from reasoner.case import vocabulary
+    >>> _given_type(vocabulary(), "symptom_types", [SK.numbness, URIRef("http://snomed.info/id/44077006")], SK.Symptom)
+    'SCTID:44077006'
+    """
+    codes = [t for t in given if isinstance(t, URIRef) and curie_of_iri(str(t))]
+    if len(codes) == 1:
+        from .mappings import resolve_for
+
+        curie = curie_of_iri(str(codes[0]))
+        term = resolve_for(curie, getattr(vocab, field), "").term
+        expected = {term} if term is not None else ({generic} if generic is not None else set())
+        if set(given) - {codes[0]} == expected:
+            return curie
+    return _one([_term(vocab, field, t) for t in given])
+
+
 def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple[str, object, str]]]:
     """Turn the one ``sk:Case`` in ``g`` back into a case document (inverting :func:`document_graph`).
 
@@ -392,14 +445,16 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
     in_study = [n for n in members if (n, SK.fromStudy, None) in g and n not in studies]
     rest = [n for n in members if n not in studies and n not in treatments and n not in in_study]
     risk_iris, score_iris = set(vocab.risk_factors.values()), set(vocab.scores.values())
-    risks = [n for n in rest if types[n] and set(types[n]) <= risk_iris]
+    coded = {n: [t for t in types[n] if isinstance(t, URIRef) and curie_of_iri(str(t))] for n in members}
+    risks = [n for n in rest if _is_risk(types[n], coded[n], risk_iris)]
     scores = [n for n in rest if types[n] and set(types[n]) <= score_iris]
     symptoms = [n for n in rest if n not in risks and n not in scores]
 
     def finding(node: Node, kind: str) -> dict:
         absent = SK.FindingAbsence in types[node]
         given = objects(node, SK.absentType) if absent else types[node]
-        entry: dict = {"type": _one([_term(vocab, kind, t) for t in given])} if given else {}
+        generic = None if absent else (SK.Symptom if kind == "symptom_types" else SK.ImagingFinding)
+        entry: dict = {"type": _given_type(vocab, kind, given, generic)} if given else {}
         for prop, (key, field, many) in _FINDING.items():
             values = [_term(vocab, field, o) for o in objects(node, prop)]
             if values and kind == "imaging_finding_types" and key == "laterality":
@@ -436,7 +491,7 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
                 ("", str(n), "is an imaging finding whose sk:fromStudy is not one imaging study of the case")
             )
     if risks:
-        doc["risk_factors"] = [_one([_term(vocab, "risk_factors", t) for t in types[n]]) for n in risks]
+        doc["risk_factors"] = [_given_type(vocab, "risk_factors", types[n], SK.RiskFactor) for n in risks]
         for m, n in enumerate(risks):
             for p in extra(n, {RDF.type, SK.inCase, SK.ofPatient}):
                 problems.append((f"risk_factors[{m}]", p, "is not a property of a risk factor"))

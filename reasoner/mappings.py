@@ -22,6 +22,7 @@ __all__ = [
     "Mapping",
     "MappingSet",
     "Resolution",
+    "case_code_problem",
     "cli_map",
     "lookup",
     "mapping_paths",
@@ -385,15 +386,39 @@ def resolve_for(curie: str, allowed: Table[str, URIRef], noun: str) -> FieldReso
     if r.terms:
         names = ", ".join(sorted(t.removeprefix(str(SK)) for t in r.terms))
         return FieldResolution(curie, problem=f"is a {system} code for {names}, which is not {noun}", system=system)
-    if r.partial:
-        parts = "; ".join(f"a {m.relation} match of {m.term} ({m.predicate_id})" for m in r.partial)
-        return FieldResolution(
-            curie,
-            unmapped=f"establishes no spinekg term: it is only {parts}, and a close or broader code is not "
-            "evidence of the spinekg term, so it is not used in its place",
-            system=system,
-        )
-    return FieldResolution(curie, unmapped="has no mapping to a spinekg term (ontology/mappings/)", system=system)
+    return FieldResolution(curie, unmapped=_why_unmapped(r), system=system)
+
+
+def _why_unmapped(r: Resolution) -> str:
+    """Why a code that resolves to nothing establishes no term: no mapping, or only close or broader ones."""
+    if not r.partial:
+        return "has no mapping to a spinekg term (ontology/mappings/)"
+    parts = "; ".join(
+        f"{'broader than' if m.relation == 'broad' else 'a close match of'} {m.term} ({m.predicate_id})"
+        for m in r.partial
+    )
+    return (
+        f"establishes no spinekg term: the code is only {parts}, and a broader or merely close code is not "
+        "evidence of the spinekg term, so it does not stand for it"
+    )
+
+
+def case_code_problem(curie: str, allowed: Table[str, URIRef], noun: str, keep_unmapped: bool) -> str | None:
+    """What the case reader says about a code given where one of ``allowed`` is expected, or None when it may
+    stand: it resolves to one term of the field, or it establishes none and the case keeps unmapped codes.
+
+    >>> from reasoner.case import vocabulary
+    >>> print(case_code_problem("SCTID:22298006", vocabulary().symptom_types, "a symptom type", False)[:59])
+    has no mapping to a spinekg term (ontology/mappings/); give
+    >>> case_code_problem("SCTID:22298006", vocabulary().symptom_types, "a symptom type", True) is None
+    True
+    """
+    r = resolve_for(curie, allowed, noun)
+    if r.problem is not None:
+        return r.problem
+    if r.unmapped is not None and not keep_unmapped:
+        return f"{r.unmapped}; give the spinekg id, or set unmapped_codes: warn to keep it as an unmapped finding"
+    return None
 
 
 def unmapped_code_warnings(case_iri: str, fact_types: Table[str, Iterable[str]]) -> list[tuple]:
@@ -414,14 +439,11 @@ def unmapped_code_warnings(case_iri: str, fact_types: Table[str, Iterable[str]])
             if curie is None or {str(x) for x in resolve(curie).terms} & types:
                 continue
             where = field_path(case_iri, fact)
-            out.append(
-                (
-                    "unmapped_code",
-                    f"{where}: {curie} maps to no spinekg term; the finding is kept as unmapped, with its code, "
-                    "and no recommendation can match it by type",
-                    (where, curie),
-                )
+            message = (
+                f"{where}: {curie} {_why_unmapped(resolve(curie))}; the finding is kept as unmapped, with its code, "
+                "and no condition on a specific finding type matches it"
             )
+            out.append(("unmapped_code", message, (where, curie)))
     return sorted(out, key=lambda w: path_key(w[2][0]))
 
 

@@ -264,6 +264,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     steps = _merge_into_red_flag_steps(reasoner, steps)
     conflicts = _conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)
     warnings += _fact_warnings(reasoner, run, not_applicable)
+    # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
+    from .mappings import unmapped_code_warnings
+
+    warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
     return Plan(
         case=case.rsplit("/", 1)[-1],
         kb_version=reasoner.kb_version,
