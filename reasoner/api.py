@@ -52,7 +52,7 @@ class Result:
 
     def provenance(self, reasoner: Reasoner | None = None) -> Graph:
         """The PROV-O graph of the run that made this plan."""
-        return provenance_graph(reasoner or default_reasoner(), self.plan, self.run, self.graph)
+        return provenance_graph(reasoner or default_reasoner(), self.plan, self.run, self.triples)
 
 
 def case_triples(case: Case) -> Triples:

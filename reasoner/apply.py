@@ -252,23 +252,26 @@ def at_defaults(case: str, rec: str, conditions: tuple[tuple[str, str], ...]) ->
     return Applicability(case, rec, default_status(conditions), results)
 
 
-def evaluate(select, conditions: Catalogue) -> list[Applicability]:
+def evaluate(rows, conditions: Catalogue) -> list[Applicability]:
     """Evaluate the conditions of every recommendation for every case, set-at-a-time.
 
-    ``select(query)`` runs a SELECT over the KB and the cases and yields rows (variable → value or None).
+    ``rows(query)`` runs a SELECT over the KB and the cases: (variables, rows as tuples of values or None).
     Only the (case, recommendation) pairs that some case fact speaks to are returned; every other pair is
     ``at_defaults`` (the plan assembly fills those in from a per-recommendation cache, so a cohort does not
     pay cases × recommendations).
     """
     speaks: dict[tuple[str, str], dict[str, dict[str, tuple[set, set]]]] = defaultdict(lambda: defaultdict(dict))
     for query, status in QUERIES:
-        for row in select(P + query):
-            voices = speaks[(row["case"], row["rec"])][row["cond"]]
+        names, result = rows(P + query)
+        at = {n: i for i, n in enumerate(names)}
+        c, r, k, f, m = at.get("case"), at.get("rec"), at.get("cond"), at.get("fact"), at.get("missing")
+        for row in result:
+            voices = speaks[(row[c], row[r])][row[k]]
             facts, missing = voices.setdefault(status, (set(), set()))
-            if row.get("fact") is not None:
-                facts.add(row["fact"])
-            if row.get("missing") is not None:
-                missing.add(row["missing"])
+            if f is not None and row[f] is not None:
+                facts.add(row[f])
+            if m is not None and row[m] is not None:
+                missing.add(row[m])
     out = []
     for (case, rec), by_cond in sorted(speaks.items()):
         results = []

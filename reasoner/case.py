@@ -456,11 +456,15 @@ def parse_case(data: dict, source: str = "<dict>") -> Case:
     age: True is a boolean, not a number
     symptoms[0].dermatomes[0]: 'L9' is not a dermatome
     """
-    return _validate(data, source, [])
+    return _validate(data, source, [], copy_data=True)
 
 
-def _validate(data: object, source: str, found: list[CaseProblem]) -> Case:
-    """Validate ``data``; ``found`` are the problems the reader already met (duplicate keys)."""
+def _validate(data: object, source: str, found: list[CaseProblem], copy_data: bool = False) -> Case:
+    """Validate ``data``; ``found`` are the problems the reader already met (duplicate keys).
+
+    A caller's dict is copied (``copy_data``: the Case must not change when the caller's dict does); what a
+    parser of ours made from text belongs to the Case already.
+    """
     ck = _Checker(vocabulary())
     ck.problems.extend(found)
     if not isinstance(data, dict):
@@ -472,7 +476,7 @@ def _validate(data: object, source: str, found: list[CaseProblem]) -> Case:
     if ck.problems:
         bad = [p.path for p in ck.problems if p.path] + sorted(ck.dirty)
         raise CaseError(ck.problems, salvage=casegraph.salvage_graph(data, ck.vocab, bad), source=source)
-    return Case(id=data["id"], data=copy.deepcopy(data), source=source)
+    return Case(id=data["id"], data=copy.deepcopy(data) if copy_data else data, source=source)
 
 
 def case_graph(case: Case) -> Graph:

@@ -121,11 +121,11 @@ class Reasoner:
                 backend.load(text, batch)
                 graphs = (backend.kb_graph, batch)
                 classify.classify(backend, self.rules, batch, graphs)
-                return self._collect(lambda q: backend.select(q, graphs))
+                return self._collect(lambda q: backend.select(q, graphs), lambda q: backend.rows(q, graphs))
             finally:
                 backend.end(batch)
 
-    def _collect(self, select) -> dict[str, CaseRun]:
+    def _collect(self, select, rows) -> dict[str, CaseRun]:
         runs: dict[str, CaseRun] = {}
 
         def of(case: str) -> CaseRun:
@@ -133,7 +133,7 @@ class Reasoner:
 
         for row in select(P + "SELECT ?case WHERE { ?case a sk:Case }"):
             of(row["case"])
-        for a in apply.evaluate(select, self.conditions):
+        for a in apply.evaluate(rows, self.conditions):
             of(a.case).applicability.append(a)
         for row in select(RED_FLAG_HITS):
             of(row["case"]).red_flags[row["flag"]].add(row["fact"])

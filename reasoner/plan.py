@@ -11,6 +11,7 @@ from .concordance import DermatomeConcordance, concordance
 from .consts import SK
 from .engine import CaseRun, Reasoner
 from .kbindex import RecInfo, local
+from .planjson import share
 
 CONSERVATIVE = str(SK.conservative_care)
 IMAGING = str(SK.ImagingIntervention)
@@ -102,6 +103,12 @@ class Plan:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def to_json(self) -> str:
+        """``json.dumps(self.to_dict(), ensure_ascii=False)``, made faster for cohorts."""
+        from .planjson import dumps
+
+        return dumps(self)
+
     def step(self, key: str) -> Step:
         """A step by intervention id, recommendation id or IRI, or 1-based position."""
         for n, s in enumerate(self.steps, 1):
@@ -141,11 +148,18 @@ def field_path(case_iri: str, iri: str) -> str:
     return iri
 
 
-def _evidence(info: RecInfo) -> tuple[EvidenceOut, ...]:
-    return tuple(
-        EvidenceOut(e.source, e.citation, e.quote, "; ".join(e.references) or None, e.citation_status, e.section)
-        for e in info.evidence
-    )
+def _evidence(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
+    """A recommendation's evidence as plans show it (made once per recommendation, shared by every plan)."""
+    key = ("evidence", info.iri)
+    if key not in reasoner.cache:
+        out = tuple(
+            EvidenceOut(e.source, e.citation, e.quote, "; ".join(e.references) or None, e.citation_status, e.section)
+            for e in info.evidence
+        )
+        for e in out:
+            share(e)
+        reasoner.cache[key] = out
+    return reasoner.cache[key]
 
 
 def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
@@ -254,7 +268,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 recommendation=first.iri,
                 recommendations=tuple(m[1].iri for m in members),
                 triggered_by=tuple(triggers),
-                evidence=tuple(e for m in members for e in _evidence(m[1])),
+                evidence=tuple(e for m in members for e in _evidence(reasoner, m[1])),
                 after_weeks=first.after_weeks if phase == "if_persistent" else None,
                 timing=members[0][2],
                 safety=first.safety,
@@ -302,6 +316,7 @@ def _defaults(reasoner: Reasoner) -> dict[str, NotApplicable]:
             a = at_defaults("", rec, conditions)
             if a.status != "applies":
                 out[rec] = _not_applicable(reasoner, reasoner.index.recommendations[rec], a, None)
+                share(out[rec])
         reasoner.cache["default_not_applicable"] = out
     return reasoner.cache["default_not_applicable"]
 

@@ -11,85 +11,94 @@ from rdflib.namespace import OWL
 from .consts import DCTERMS, PROV, RDF, RDFS, SK, XSD
 from .engine import CaseRun, Reasoner
 from .kb import new_graph
+from .ntriples import Triples, term
 from .plan import Plan
 
+_FOLLOW = (PROV.wasDerivedFrom, PROV.hadPrimarySource, SK.citesReference, DCTERMS.source, SK.intervention)
 
-def run_iri(case_graph: Graph, kb_version: str) -> URIRef:
-    """A run's IRI: a digest of the case's triples and the KB version (the same input names the same run)."""
+
+def run_iri(case_graph: Graph | str, kb_version: str) -> URIRef:
+    """A run's IRI: a digest of the case's triples (a graph or N-Triples text) and the KB version (the same
+    input names the same run)."""
+    text = case_graph if isinstance(case_graph, str) else case_graph.serialize(format="nt")
     digest = hashlib.sha256(kb_version.encode())
-    for line in sorted(case_graph.serialize(format="nt").splitlines()):
+    for line in sorted(text.splitlines()):
         digest.update(line.encode())
     return URIRef(f"{SK}run/{digest.hexdigest()[:16]}")
 
 
-def provenance_graph(
-    reasoner: Reasoner, plan: Plan, run: CaseRun, case_graph: Graph, started: datetime | None = None
-) -> Graph:
-    """The run's PROV-O graph, self-contained: the case, the steps, and the KB slice they rest on.
+def _time(moment: datetime) -> Literal:
+    return Literal(moment.isoformat(), datatype=XSD.dateTime)
+
+
+def case_provenance(
+    reasoner: Reasoner,
+    plan: Plan,
+    run: CaseRun,
+    case_triples: Triples,
+    started: datetime,
+    ended: datetime,
+) -> str:
+    """The case's own part of a run's PROV-O, as N-Triples: the case, the run, the plan and its steps.
 
     Every step ``prov:wasGeneratedBy`` the run and ``prov:wasDerivedFrom`` its recommendations and the case
-    findings that triggered them (plain and qualified); each recommendation ``prov:wasDerivedFrom`` its evidence
-    statements, which carry the quote (``oa:exact``) and ``prov:hadPrimarySource`` the cited reference.
+    findings that triggered them (plain and qualified). The KB part (recommendations → evidence → references)
+    is :func:`kb_slice`, shared by every case of a cohort. Written as text (no rdflib terms): a cohort writes
+    this for every case.
     """
-    kb = reasoner.kb
-    g = new_graph()
-    for triple in case_graph:
-        g.add(triple)
-    case = URIRef(run.case)
-    act = run_iri(case_graph, reasoner.kb_version)
-    kbv = URIRef(f"{SK}kb/{reasoner.kb_version}")
-    agent = URIRef(f"{SK}agent/spinekg")
-    now = started or datetime.now(timezone.utc)
-    g.add((act, RDF.type, SK.ReasoningRun))
-    g.add((act, RDF.type, PROV.Activity))
-    g.add((act, PROV.used, case))
-    g.add((act, PROV.used, kbv))
-    g.add((act, PROV.wasAssociatedWith, agent))
-    g.add((act, PROV.startedAtTime, Literal(now.isoformat(), datatype=XSD.dateTime)))
-    g.add((act, PROV.endedAtTime, Literal(datetime.now(timezone.utc).isoformat(), datatype=XSD.dateTime)))
-    g.add((kbv, RDF.type, SK.KnowledgeBaseVersion))
-    g.add((kbv, RDF.type, PROV.Entity))
-    g.add((kbv, OWL.versionInfo, Literal(reasoner.kb_version)))
-    g.add((agent, RDF.type, PROV.SoftwareAgent))
-    g.add((agent, RDFS.label, Literal("spinekg reasoner")))
-    plan_iri = URIRef(f"{run.case}/plan")
-    g.add((plan_iri, RDF.type, SK.Plan))
-    g.add((plan_iri, PROV.wasGeneratedBy, act))
-    g.add((plan_iri, PROV.wasDerivedFrom, case))
+    case_nt = case_triples.nt()
+    out = [case_nt]
+    add = out.append
+    case = f"<{run.case}>"
+    act = f"<{run_iri(case_nt, reasoner.kb_version)}>"
+    kbv = f"<{SK}kb/{reasoner.kb_version}>"
+    agent = f"<{SK}agent/spinekg>"
+    a, derived, gen = f"<{RDF.type}>", f"<{PROV.wasDerivedFrom}>", f"<{PROV.wasGeneratedBy}>"
+    add(
+        f"{act} {a} <{SK.ReasoningRun}> .\n{act} {a} <{PROV.Activity}> .\n{act} <{PROV.used}> {case} .\n"
+        f"{act} <{PROV.used}> {kbv} .\n{act} <{PROV.wasAssociatedWith}> {agent} .\n"
+        f"{act} <{PROV.startedAtTime}> {term(_time(started))} .\n{act} <{PROV.endedAtTime}> {term(_time(ended))} .\n"
+        f"{kbv} {a} <{SK.KnowledgeBaseVersion}> .\n{kbv} {a} <{PROV.Entity}> .\n"
+        f"{kbv} <{OWL.versionInfo}> {term(Literal(reasoner.kb_version))} .\n"
+        f"{agent} {a} <{PROV.SoftwareAgent}> .\n{agent} <{RDFS.label}> {term(Literal('spinekg reasoner'))} .\n"
+    )
+    plan_iri = f"<{run.case}/plan>"
+    add(f"{plan_iri} {a} <{SK.Plan}> .\n{plan_iri} {gen} {act} .\n{plan_iri} {derived} {case} .\n")
     # red flags the run inferred, as types of the case findings
-    for flag, facts in run.red_flags.items():
-        for fact in facts:
-            g.add((URIRef(fact), RDF.type, URIRef(flag)))
-            g.add((URIRef(flag), RDFS.label, Literal(reasoner.index.label(flag))))
+    for flag, facts in sorted(run.red_flags.items()):
+        for fact in sorted(facts):
+            add(f"<{fact}> {a} <{flag}> .\n")
+        add(f"<{flag}> <{RDFS.label}> {term(Literal(reasoner.index.label(flag)))} .\n")
     # the case resources each recommendation's conditions held on (the plan shows them as field paths)
-    triggers = {a.recommendation: a.triggered_by for a in run.applicability}
-    used = set()
+    triggers = {x.recommendation: x.triggered_by for x in run.applicability}
     for n, step in enumerate(plan.steps, 1):
-        s = URIRef(f"{run.case}/step/{n}")
-        g.add((plan_iri, SK.hasStep, s))
-        g.add((s, RDF.type, SK.PlanStep))
-        g.add((s, RDF.type, PROV.Entity))
-        g.add((s, RDFS.label, Literal(f"{step.stance} {step.label} ({step.phase})")))
-        g.add((s, SK.stepPosition, Literal(n)))
-        g.add((s, SK.stepOf, SK[step.id]))
-        g.add((s, SK.stance, SK[step.stance]))
-        g.add((s, SK.phase, SK[step.phase]))
+        s = f"<{run.case}/step/{n}>"
+        add(
+            f"{plan_iri} <{SK.hasStep}> {s} .\n{s} {a} <{SK.PlanStep}> .\n{s} {a} <{PROV.Entity}> .\n"
+            f"{s} <{RDFS.label}> {term(Literal(f'{step.stance} {step.label} ({step.phase})'))} .\n"
+            f"{s} <{SK.stepPosition}> {term(Literal(n))} .\n{s} <{SK.stepOf}> <{SK}{step.id}> .\n"
+            f"{s} <{SK.stance}> <{SK}{step.stance}> .\n{s} <{SK.phase}> <{SK}{step.phase}> .\n"
+            f"{s} {gen} {act} .\n"
+        )
         if step.timing:
-            g.add((s, SK.timing, Literal(step.timing)))
-        g.add((s, PROV.wasGeneratedBy, act))
+            add(f"{s} <{SK.timing}> {term(Literal(step.timing))} .\n")
         for rec in step.recommendations:
-            g.add((s, PROV.wasDerivedFrom, URIRef(rec)))
-            q = URIRef(f"{s}/derivation/{rec.rsplit('/', 1)[-1]}")
-            g.add((s, PROV.qualifiedDerivation, q))
-            g.add((q, RDF.type, PROV.Derivation))
-            g.add((q, PROV.entity, URIRef(rec)))
-            g.add((q, PROV.hadActivity, act))
-            used.add(URIRef(rec))
+            q = f"<{run.case}/step/{n}/derivation/{rec.rsplit('/', 1)[-1]}>"
+            add(
+                f"{s} {derived} <{rec}> .\n{s} <{PROV.qualifiedDerivation}> {q} .\n{q} {a} <{PROV.Derivation}> .\n"
+                f"{q} <{PROV.entity}> <{rec}> .\n{q} <{PROV.hadActivity}> {act} .\n"
+            )
         for rec in step.recommendations:
             for fact in triggers.get(rec, ()):
-                g.add((s, PROV.wasDerivedFrom, URIRef(fact)))
-    # the KB slice: recommendations, their evidence, the references and sources those cite
-    frontier = set(used)
+                add(f"{s} {derived} <{fact}> .\n")
+    return "".join(out)
+
+
+def kb_slice(reasoner: Reasoner, recommendations) -> Graph:
+    """The KB part of provenance: the recommendations, their evidence, the references and sources they cite."""
+    kb = reasoner.kb
+    g = new_graph()
+    frontier = {URIRef(r) for r in recommendations}
     seen: set[URIRef] = set()
     while frontier:
         node = frontier.pop()
@@ -99,12 +108,22 @@ def provenance_graph(
         for triple in kb.cbd(node):
             g.add(triple)
             _, p, o = triple
-            if isinstance(o, URIRef) and p in (
-                PROV.wasDerivedFrom,
-                PROV.hadPrimarySource,
-                SK.citesReference,
-                DCTERMS.source,
-                SK.intervention,
-            ):
+            if isinstance(o, URIRef) and p in _FOLLOW:
                 frontier.add(o)
+    return g
+
+
+def provenance_graph(
+    reasoner: Reasoner, plan: Plan, run: CaseRun, case_triples: Triples | Graph, started: datetime | None = None
+) -> Graph:
+    """The run's PROV-O graph, self-contained: the case, the steps, and the KB slice they rest on.
+
+    Each recommendation ``prov:wasDerivedFrom`` its evidence statements, which carry the quote (``oa:exact``)
+    and ``prov:hadPrimarySource`` the cited reference.
+    """
+    if isinstance(case_triples, Graph):
+        case_triples = Triples(case_triples)
+    now = started or datetime.now(timezone.utc)
+    g = kb_slice(reasoner, {r for step in plan.steps for r in step.recommendations})
+    g.parse(data=case_provenance(reasoner, plan, run, case_triples, now, datetime.now(timezone.utc)), format="nt")
     return g

@@ -43,6 +43,9 @@ class Backend(Protocol):
     def select(self, text: str, graphs: tuple[str, ...]) -> Iterator[Row]:
         """Rows of a SELECT whose default graph is the union of ``graphs`` (unbound variables are None)."""
 
+    def rows(self, text: str, graphs: tuple[str, ...]) -> tuple[list[str], Iterator[tuple]]:
+        """The variables of a SELECT and its rows as tuples of values (None where unbound): for bulk reads."""
+
     def size(self, graph: str) -> int:
         """How many triples a graph holds."""
 
@@ -86,10 +89,13 @@ class LocalStore:
         self._store.update(text)
 
     def select(self, text: str, graphs: tuple[str, ...]) -> Iterator[Row]:
+        names, rows = self.rows(text, graphs)
+        return (dict(zip(names, row, strict=True)) for row in rows)
+
+    def rows(self, text: str, graphs: tuple[str, ...]) -> tuple[list[str], Iterator[tuple]]:
         result = self._store.query(text, default_graph=[ox.NamedNode(g) for g in graphs])
         names = [v.value for v in result.variables]
-        for solution in result:
-            yield {n: (None if t is None else t.value) for n, t in zip(names, solution, strict=True)}
+        return names, (tuple(None if t is None else t.value for t in solution) for solution in result)
 
     def size(self, graph: str) -> int:
         return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
@@ -173,6 +179,11 @@ class RemoteStore:
         names = data["head"]["vars"]
         for binding in data["results"]["bindings"]:
             yield {n: binding[n]["value"] if n in binding else None for n in names}
+
+    def rows(self, text: str, graphs: tuple[str, ...]) -> tuple[list[str], Iterator[tuple]]:
+        rows = list(self.select(text, graphs))
+        names = list(rows[0]) if rows else []
+        return names, (tuple(row.values()) for row in rows)
 
     def size(self, graph: str) -> int:
         rows = list(self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", ()))
