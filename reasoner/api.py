@@ -22,6 +22,15 @@ def default_reasoner() -> Reasoner:
     return Reasoner()
 
 
+def endpoint_reasoner(
+    query_url: str, update_url: str | None = None, store_url: str | None = None, auth: str | None = None
+) -> Reasoner:
+    """A reasoner whose rules run in a SPARQL 1.1 store (see :class:`reasoner.stores.RemoteStore`)."""
+    from .stores import RemoteStore
+
+    return Reasoner(connect=lambda nt, version: RemoteStore(query_url, update_url, store_url, nt, version, auth=auth))
+
+
 def as_case(case: Case | str | Path | dict) -> Case:
     """A Case from a Case, a file path, or a document dict (validated; raises CaseError)."""
     if isinstance(case, Case):

@@ -659,7 +659,8 @@ def _parse(text: str, fmt: str, source: str) -> tuple[object, list[CaseProblem]]
 
 
 def load_case(path: str | os.PathLike) -> Case:
-    """Read a case file by its extension (``.yaml``/``.yml``, ``.json``, ``.ttl``, ``.jsonld``) and validate it.
+    """Read a case file by its extension (``.yaml``/``.yml``, ``.json``, ``.ttl``, ``.jsonld``; a ``.json`` file may be
+    a FHIR R4 Bundle) and validate it.
 
     >>> import pathlib, tempfile
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "c4.yaml"
@@ -702,7 +703,7 @@ def load_case(path: str | os.PathLike) -> Case:
 
 
 def loads(text: str, fmt: str = "json", source: str = "<text>") -> Case:
-    """Read and validate a case from text in JSON or YAML (one line of a JSON Lines cohort, say).
+    """Read and validate a case from text in JSON (a FHIR R4 Bundle too) or YAML (one line of a JSON Lines cohort).
 
     >>> loads('{"id": "c5", "age": 50}').data
     {'id': 'c5', 'age': 50}
@@ -710,4 +711,10 @@ def loads(text: str, fmt: str = "json", source: str = "<text>") -> Case:
     data, problems = _parse_text(text, fmt, source)
     if data is None and problems:
         raise CaseError(problems, source=source)
+    if fmt == "json" and isinstance(data, dict) and data.get("resourceType") == "Bundle":
+        if problems:  # duplicate keys: the Bundle is not read as given
+            raise CaseError(problems, source=source)
+        from .fhir_in import case_from_bundle  # here: reasoner.fhir_in reads the vocabulary through this module
+
+        data = case_from_bundle(data, source)
     return _validate(data, source, problems)

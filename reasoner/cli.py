@@ -15,7 +15,8 @@ EPILOG = {
     "validate": "example:\n  spinekg kb validate\n  spinekg kb validate --gate shacl --gate quotes\n\n"
     "exit status: 0 the KB passes every gate; 1 a gate found a problem; 2 usage error",
     "export": "example:\n  spinekg kb export --format owl --output spinekg.owl   # opens in Protégé\n"
-    "  spinekg kb export --format ttl --output spinekg.ttl",
+    "  spinekg kb export --format ttl --output spinekg.ttl\n"
+    "  spinekg kb export --release release/   # base, full, simple in .ttl and .owl, docs/index.html",
     "normalize": "example:\n  spinekg kb normalize           # rewrite ontology/*.ttl in normalised form\n"
     "  spinekg kb normalize --check   # exit 1 if a file is not normalised",
 }
@@ -56,9 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     from .validate import GATES
 
     p.add_argument("--gate", action="append", choices=list(GATES), help="run only this gate (repeatable)")
-    p = add("export", "write the merged knowledge base as one file")
-    p.add_argument("--format", choices=list(kb.EXPORT_FORMATS), required=True)
-    p.add_argument("--output", type=Path, required=True)
+    p = add("export", "write the merged knowledge base as one file, or the ODK-style release set")
+    p.add_argument("--format", choices=list(kb.EXPORT_FORMATS), help="with --output: the file's format")
+    p.add_argument("--output", type=Path, help="the file to write (with --format)")
+    p.add_argument(
+        "--release",
+        type=Path,
+        metavar="DIR",
+        help="write spinekg-{base,full,simple}.{ttl,owl} and docs/index.html (pyLODE) into DIR (needs Java)",
+    )
     p = add("normalize", "rewrite the Turtle files in their normalised serialisation")
     p.add_argument("--check", action="store_true", help="only report files that are not normalised (exit 1)")
 
@@ -78,13 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
         "the staged management plan for a case, each step with its quote and citation",
         "spinekg recommend examples/002-lumbosacral-radiculopathy.yaml --format json",
     )
-    p.add_argument("case", type=Path, help="case file: YAML, JSON, Turtle (.ttl) or JSON-LD (.jsonld)")
+    p.add_argument(
+        "case", type=Path, help="case file: YAML, JSON, Turtle (.ttl) or JSON-LD (.jsonld), or a FHIR R4 Bundle (.json)"
+    )
     p.add_argument(
         "--format",
-        choices=["text", "json", "ttl", "jsonld", "html"],
+        choices=["text", "json", "ttl", "jsonld", "html", "fhir"],
         default="text",
         help="text for people, json per the design contract, ttl/jsonld: the PROV-O graph of the run, "
-        "html: a self-contained report with each step's provenance drawn",
+        "html: a self-contained report with each step's provenance drawn, "
+        "fhir: the plan as a FHIR R4 Bundle (CarePlan, RequestGroup, DetectedIssue, Provenance)",
     )
     p.add_argument("--output", type=Path, help="write here (atomically) instead of standard output")
     p = top(
@@ -109,6 +119,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case", type=Path)
     p.add_argument("step", help="the step: its intervention id, its position (1, 2, …) or a recommendation id")
     p.add_argument("--output", type=Path, required=True, help="FILE.svg, FILE.png, or FILE.dot for the DOT source")
+
+    p = top(
+        "cohort",
+        "plans for every case of a folder or a JSON Lines file, reasoned set-at-a-time in batches",
+        "spinekg cohort cases.jsonl --output plans.jsonl --provenance prov.nt --summary summary.csv",
+        "exit status: 0 the run finished (rejected cases are reported and counted, not fatal); "
+        "2 usage error or unreadable input",
+    )
+    p.add_argument("input", type=Path, help="a folder of case files, or a JSON Lines file (one case per line)")
+    p.add_argument("--output", type=Path, required=True, help="the plans, one JSON object per line")
+    p.add_argument("--provenance", type=Path, help="the run's PROV-O: FILE.nt (N-Triples) or FILE.nq (N-Quads)")
+    p.add_argument("--summary", type=Path, help="a CSV row per case: red flags, steps per phase, warnings")
+    p.add_argument("--batch-size", type=int, default=2000, help="cases reasoned together (bounds the memory)")
+    p.add_argument("--resume", action="store_true", help="carry on an interrupted run with the same arguments")
+    p.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
+    )
+    p.add_argument("--endpoint", help="run the rules in this SPARQL 1.1 store (query endpoint URL)")
+    p.add_argument("--update-endpoint", help="its SPARQL update endpoint (default: --endpoint)")
+    p.add_argument(
+        "--graph-store", help="its Graph Store Protocol endpoint, to load the KB and cases (else INSERT DATA)"
+    )
+    p.add_argument("--endpoint-user", help="USER:PASSWORD for HTTP basic authentication (or env SPINEKG_ENDPOINT_AUTH)")
+    p = top(
+        "map",
+        "look up the mappings of a spinekg term or of an external code (SCTID:…, ICD10CM:…, LOINC:…), both ways",
+        "spinekg map SCTID:26538006",
+        "exit status: 0 mappings found; 1 none; 2 neither a term nor a well-formed code",
+    )
+    p.add_argument("code_or_term", help="a spinekg id (numbness) or a code PREFIX:code (SCTID:26538006)")
+    p.add_argument("--format", choices=["text", "json", "tsv"], default="text")
 
     def analyst(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
         return top(name, help_text, example, "exit status: 0 success; 2 usage, query or case error")
@@ -172,6 +213,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from . import queries
 
         return (queries.cli_query if args.command == "query" else queries.cli_sparql)(args)
+    if args.command == "cohort":
+        return _cohort(args)
+    if args.command == "map":
+        from .mappings import cli_map
+
+        return cli_map(args)
     if args.command == "serve":
         from .serve import cli_serve
 
@@ -224,6 +271,10 @@ def _plan_command(args: argparse.Namespace) -> int:
         out = render.text(plan) + "\n"
     elif args.format == "json":
         out = json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    elif args.format == "fhir":
+        from .fhir_out import plan_bundle
+
+        out = json.dumps(plan_bundle(result, plan.kb_version), indent=2, ensure_ascii=False) + "\n"
     else:
         fmt = {"ttl": "turtle", "jsonld": "json-ld"}[args.format]
         out = result.provenance().serialize(format=fmt)
@@ -286,8 +337,55 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from .errors import UsageError
+
+    if args.release is not None:
+        if args.output is not None or args.format is not None:
+            raise UsageError("kb export: --release writes a set of files; leave out --format and --output")
+        from .release import release
+
+        for path in release(args.release):
+            print(f"wrote {path}")
+        return 0
+    if args.output is None or args.format is None:
+        raise UsageError("kb export: give --format and --output, or --release DIR")
     path = kb.export(args.output, args.format)
     print(f"wrote {path}")
+    return 0
+
+
+def _cohort(args: argparse.Namespace) -> int:
+    import os
+
+    from .cohort import run_cohort
+
+    reasoner = None
+    if args.endpoint:
+        from .api import endpoint_reasoner
+
+        auth = args.endpoint_user or os.environ.get("SPINEKG_ENDPOINT_AUTH")
+        reasoner = endpoint_reasoner(args.endpoint, args.update_endpoint, args.graph_store, auth=auth)
+    try:
+        stats = run_cohort(
+            args.input,
+            args.output,
+            provenance=args.provenance,
+            summary=args.summary,
+            batch_size=args.batch_size,
+            progress=args.progress,
+            resume=args.resume,
+            reasoner=reasoner,
+        )
+    finally:
+        if reasoner is not None:
+            reasoner.backend.close()
+    flags = ", ".join(f"{k} {v}" for k, v in sorted(stats.red_flags.items())) or "none"
+    print(
+        f"spinekg cohort: {stats.read} read, {stats.planned} planned, {stats.rejected} rejected"
+        + (f" (resumed after {stats.resumed_from})" if stats.resumed_from else "")
+        + f", {stats.batches} batches, {stats.seconds:.1f} s; red flags: {flags}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rdflib import Graph
@@ -82,7 +83,8 @@ class Reasoner:
     True
     """
 
-    def __init__(self, kb: Graph | None = None, backend: Backend | None = None):
+    def __init__(self, kb: Graph | None = None, connect: Callable[[bytes, str], Backend] | None = None):
+        """``connect(kb_ntriples, kb_version)`` gives the store the rules run in (default: an embedded one)."""
         self.kb = kb if kb is not None else shared_kb()
         self.index = KBIndex(self.kb)
         self.rules = classify.compile_rules(self.kb)
@@ -91,7 +93,7 @@ class Reasoner:
         # skolemised, so the condition nodes keep one name in every store the batches use
         skolem = self.kb.skolemize(authority="https://w3id.org", basepath="/spinekg/.well-known/genid/")
         self.kb_nt = skolem.serialize(format="nt", encoding="utf-8")
-        self.backend = backend if backend is not None else LocalStore(self.kb_nt)
+        self.backend = connect(self.kb_nt, self.kb_version) if connect is not None else LocalStore(self.kb_nt)
         self.dermatome_roots: dict[str, set[str]] = defaultdict(set)
         for derm, root in skolem.subject_objects(SK.dermatomeOfRoot):
             self.dermatome_roots[str(derm)].add(str(root))
