@@ -134,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=2000, help="cases reasoned together (bounds the memory)")
     p.add_argument("--resume", action="store_true", help="carry on an interrupted run with the same arguments")
     p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes reasoning batches in parallel (default: the CPU count, up to 4; 1 with --endpoint)",
+    )
+    p.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
     )
     p.add_argument("--endpoint", help="run the rules in this SPARQL 1.1 store (query endpoint URL)")
@@ -375,6 +381,7 @@ def _cohort(args: argparse.Namespace) -> int:
             progress=args.progress,
             resume=args.resume,
             reasoner=reasoner,
+            workers=args.workers if args.workers is not None else (1 if reasoner else min(4, os.cpu_count() or 1)),
         )
     finally:
         if reasoner is not None:

@@ -68,18 +68,15 @@ class CohortStats:
         return {**self.__dict__, "red_flags": dict(sorted(self.red_flags.items()))}
 
 
-def read_items(source: Path, skip: int = 0) -> Iterator[Item]:
-    """The records of a folder of case files (sorted by name) or of a JSON Lines file, validated one by one."""
+def read_raw(source: Path, skip: int = 0) -> Iterator[tuple[int, str, bytes | Path]]:
+    """The records of a folder of case files (sorted by name) or of a JSON Lines file, unread: (position, where,
+    the line's bytes or the file's path). Blank lines are not records."""
     source = Path(source)
     if source.is_dir():
         files = sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in _FORMATS)
         for n, path in enumerate(files):
-            if n < skip:
-                continue
-            try:
-                yield Item(n, path.name, load_case(path))
-            except CaseError as exc:
-                yield Item(n, path.name, None, exc)
+            if n >= skip:
+                yield n, path.name, path
         return
     if not source.is_file():
         raise UsageError(f"{source}: no such file or folder")
@@ -89,16 +86,31 @@ def read_items(source: Path, skip: int = 0) -> Iterator[Item]:
             if not raw.strip():
                 continue
             n += 1
-            if n < skip:
-                continue
-            where, origin = f"line {number}", f"{source}:{number}"
-            try:
-                yield Item(n, where, loads(raw.decode("utf-8"), "json", origin))
-            except UnicodeDecodeError as exc:
-                problem = CaseProblem("", raw[max(0, exc.start - 10) : exc.end + 10], "is not valid UTF-8")
-                yield Item(n, where, None, CaseError([problem], source=origin))
-            except CaseError as exc:
-                yield Item(n, where, None, exc, _raw_id(raw))
+            if n >= skip:
+                yield n, f"line {number}", raw
+
+
+def read_item(position: int, where: str, raw: bytes | Path, source: str = "") -> Item:
+    """One record read and validated: the case, or why it was rejected."""
+    if isinstance(raw, Path):
+        try:
+            return Item(position, where, load_case(raw))
+        except CaseError as exc:
+            return Item(position, where, None, exc)
+    origin = f"{source}:{where.removeprefix('line ')}"
+    try:
+        return Item(position, where, loads(raw.decode("utf-8"), "json", origin))
+    except UnicodeDecodeError as exc:
+        problem = CaseProblem("", raw[max(0, exc.start - 10) : exc.end + 10], "is not valid UTF-8")
+        return Item(position, where, None, CaseError([problem], source=origin))
+    except CaseError as exc:
+        return Item(position, where, None, exc, _raw_id(raw))
+
+
+def read_items(source: Path, skip: int = 0) -> Iterator[Item]:
+    """The records of a folder of case files or of a JSON Lines file, validated one by one."""
+    for position, where, raw in read_raw(source, skip):
+        yield read_item(position, where, raw, str(source))
 
 
 def _raw_id(raw: bytes) -> str:
@@ -188,6 +200,93 @@ def _count(source: Path) -> int | None:
         return sum(1 for line in f if line.strip())
 
 
+@dataclass(frozen=True)
+class Record:
+    """What a batch gives back for one input record, ready to write (made in a worker process or in this one)."""
+
+    position: int
+    where: str
+    case_id: str
+    plan: str | None  # the plan's JSON line; None when the record was rejected
+    provenance: str = ""
+    summary: tuple = ()
+    problems: tuple[str, ...] = ()
+    red_flags: tuple[str, ...] = ()
+
+
+def reason_batch(
+    r: Reasoner, raws: list[tuple[int, str, bytes | Path]], source: str, provenance: str | None
+) -> list[Record]:
+    """Read, validate and reason over one batch set-at-a-time; ``provenance`` is None, ``"nt"`` or ``"nq"``."""
+    from .api import case_triples
+
+    out: list[Record | None] = []
+    good: list[tuple[int, Item, Triples]] = []
+    seen: set[str] = set()
+    for raw in raws:
+        item = read_item(*raw, source)
+        if item.case is not None and item.case.id in seen:  # two cases of one id cannot share a store
+            problem = CaseProblem("id", item.case.id, "is already used by an earlier case of the cohort")
+            item = Item(item.position, item.where, None, CaseError([problem], source=item.where), item.case.id)
+        if item.case is None:
+            problems = tuple(str(p) for p in item.error.problems)
+            row = (item.raw_id, item.where, "rejected", "", "", "", "", "", "", "", "; ".join(problems))
+            out.append(Record(item.position, item.where, item.raw_id, None, "", row, problems))
+            continue
+        seen.add(item.case.id)
+        good.append((len(out), item, case_triples(item.case)))
+        out.append(None)
+    started = datetime.now(timezone.utc)
+    runs = r.run([t.nt() for _, _, t in good]) if good else {}
+    ended = datetime.now(timezone.utc)
+    for slot, item, triples in good:
+        run = runs[str(case_iri(item.case.id))]
+        plan = assemble(r, run)
+        prov = ""
+        if provenance is not None:
+            prov = case_provenance(r, plan, run, triples, started, ended)
+            if provenance == "nq":
+                g = f" <{run.case}/provenance> .\n"
+                prov = "".join(line[: -len(" .")] + g for line in prov.splitlines())
+        phases = Counter(s.phase for s in plan.steps)
+        flags = tuple(f.id for f in plan.red_flags)
+        row = (
+            plan.case,
+            item.where,
+            "planned",
+            " ".join(flags),
+            *(phases.get(p, 0) for p in ("emergency", "urgent", "now", "if_persistent", "follow_up")),
+            " ".join(w.id for w in plan.warnings),
+            "",
+        )
+        out[slot] = Record(item.position, item.where, plan.case, plan.to_json(), prov, row, (), flags)
+    return out
+
+
+_WORKER: dict[str, object] = {}
+
+
+def _worker_init() -> None:
+    from .api import default_reasoner
+
+    _WORKER["reasoner"] = default_reasoner()
+
+
+def _worker_batch(raws, source: str, provenance: str | None) -> list[Record]:
+    return reason_batch(_WORKER["reasoner"], raws, source, provenance)
+
+
+def _batches(raws: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for raw in raws:
+        batch.append(raw)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def run_cohort(
     source: Path,
     output: Path,
@@ -198,12 +297,14 @@ def run_cohort(
     progress: bool | None = None,
     resume: bool = False,
     reasoner: Reasoner | None = None,
+    workers: int = 1,
     errors=None,
 ) -> CohortStats:
     """Reason over every case of ``source`` in batches; write a plan per line to ``output`` (JSON Lines),
     the run's PROV-O to ``provenance`` (``.nt`` N-Triples or ``.nq`` N-Quads, a graph per case) and one CSV row
     per case to ``summary``. A rejected case is reported on ``errors`` (stderr) with its line or file, counted,
-    and skipped.
+    and skipped. ``workers`` > 1 reasons batches in that many processes (the embedded store only); the outputs
+    are the same, in input order.
 
     >>> import json, tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -212,15 +313,19 @@ def run_cohort(
     >>> stats.planned, stats.rejected, json.loads((d / "plans.jsonl").read_text())["case"]
     (1, 1, 'a')
     """
-    from .api import case_triples, default_reasoner
+    from .api import default_reasoner
 
     if batch_size < 1:
         raise UsageError(f"--batch-size: {batch_size} is not a positive number of cases")
+    if workers < 1:
+        raise UsageError(f"--workers: {workers} is not a positive number of processes")
     if provenance is not None and provenance.suffix not in (".nt", ".nq"):
         raise UsageError(f"--provenance: {provenance} must end in .nt (N-Triples) or .nq (N-Quads)")
     r = reasoner or default_reasoner()
     errors = errors if errors is not None else sys.stderr
     source = Path(source)
+    if not source.exists():
+        raise UsageError(f"{source}: no such file or folder")
     fingerprint = {
         "input": str(source.resolve()),
         "input_size": sum(p.stat().st_size for p in source.iterdir()) if source.is_dir() else source.stat().st_size,
@@ -229,42 +334,83 @@ def run_cohort(
     }
     out = _Outputs({"plans": output, "provenance": provenance, "summary": summary}, output, fingerprint, resume)
     stats = CohortStats(resumed_from=out.done)
+    kind = None if provenance is None else provenance.suffix[1:]
     started = time.perf_counter()
-    bar = _progress(_count(source), progress)
+    total = _count(source)
+    bar = _progress(total, progress)
+    pool = None
     try:
         if out.done == 0:
             if summary is not None:
                 out.write("summary", _csv_row(SUMMARY_FIELDS))
             if provenance is not None:
-                graph = f"{r.kb_version}" if provenance.suffix == ".nq" else None
-                out.write("provenance", _kb_part(r, graph))
-        else:
-            for item in read_items(source, 0):  # the ids of the cases already done, to catch duplicates
+                out.write("provenance", _kb_part(r, r.kb_version if kind == "nq" else None))
+        else:  # the ids of the cases already done, to catch a later duplicate
+            for item in read_items(source):
                 if item.position >= out.done:
                     break
                 if item.case is not None:
                     out.ids.add(item.case.id)
         if bar is not None:
             bar.update(out.done)
-        batch: list[Item] = []
-        for item in read_items(source, out.done):
-            batch.append(item)
-            if len(batch) >= batch_size:
-                _batch(r, batch, out, stats, provenance, errors, case_triples)
-                if bar is not None:
-                    bar.update(len(batch))
-                batch = []
-        if batch:
-            _batch(r, batch, out, stats, provenance, errors, case_triples)
+        batches = _batches(read_raw(source, out.done), batch_size)
+        if workers > 1 and reasoner is None and (total is None or total - out.done > batch_size):
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(workers, initializer=_worker_init)
+            results = _ordered(pool, batches, str(source), kind, workers)
+        else:
+            results = (reason_batch(r, batch, str(source), kind) for batch in batches)
+        for records in results:
+            for rec in records:
+                _write(rec, out, stats, errors)
+            stats.batches += 1
+            out.checkpoint(records[-1].position + 1)
             if bar is not None:
-                bar.update(len(batch))
+                bar.update(len(records))
         out.finish()
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         out.close()
         if bar is not None:
             bar.close()
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _ordered(pool, batches: Iterator[list], source: str, kind: str | None, workers: int) -> Iterator[list[Record]]:
+    """The batches' records in input order, at most ``workers + 1`` batches in flight (bounded memory)."""
+    from collections import deque
+
+    pending: deque = deque()
+    for batch in batches:
+        pending.append(pool.submit(_worker_batch, batch, source, kind))
+        if len(pending) > workers:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _write(rec: Record, out: _Outputs, stats: CohortStats, errors) -> None:
+    stats.read += 1
+    if rec.plan is not None and rec.case_id in out.ids:
+        problem = str(CaseProblem("id", rec.case_id, "is already used by an earlier case of the cohort"))
+        row = (rec.case_id, rec.where, "rejected", "", "", "", "", "", "", "", problem)
+        rec = Record(rec.position, rec.where, rec.case_id, None, "", row, (problem,))
+    if rec.plan is None:
+        stats.rejected += 1
+        for problem in rec.problems:
+            print(f"spinekg: {rec.where}: {problem}", file=errors)
+        out.write("summary", _csv_row(rec.summary))
+        return
+    out.ids.add(rec.case_id)
+    stats.planned += 1
+    stats.red_flags.update(rec.red_flags)
+    out.write("plans", (rec.plan + "\n").encode("utf-8"))
+    if rec.provenance:
+        out.write("provenance", rec.provenance.encode("utf-8"))
+    out.write("summary", _csv_row(rec.summary))
 
 
 def _kb_part(r: Reasoner, graph: str | None) -> bytes:
@@ -280,50 +426,3 @@ def _csv_row(values) -> bytes:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(values)
     return buf.getvalue().encode("utf-8")
-
-
-def _batch(r: Reasoner, batch: list[Item], out: _Outputs, stats, provenance, errors, case_triples) -> None:
-    good: list[tuple[Item, Triples]] = []
-    for item in batch:
-        stats.read += 1
-        if item.case is not None and item.case.id in out.ids:
-            problem = CaseProblem("id", item.case.id, "is already used by an earlier case of the cohort")
-            item = Item(item.position, item.where, None, CaseError([problem], source=item.where), item.case.id)
-        if item.case is None:
-            stats.rejected += 1
-            for problem in item.error.problems:
-                print(f"spinekg: {item.where}: {problem}", file=errors)
-            message = "; ".join(str(p) for p in item.error.problems)
-            out.write("summary", _csv_row([item.raw_id, item.where, "rejected", "", "", "", "", "", "", "", message]))
-            continue
-        out.ids.add(item.case.id)
-        good.append((item, case_triples(item.case)))
-    started = datetime.now(timezone.utc)
-    runs = r.run([t.nt() for _, t in good]) if good else {}
-    ended = datetime.now(timezone.utc)
-    nq = provenance is not None and provenance.suffix == ".nq"
-    for item, triples in good:
-        run = runs[str(case_iri(item.case.id))]
-        plan = assemble(r, run)
-        stats.planned += 1
-        stats.red_flags.update(f.id for f in plan.red_flags)
-        out.write("plans", (plan.to_json() + "\n").encode("utf-8"))
-        if provenance is not None:
-            text = case_provenance(r, plan, run, triples, started, ended)
-            if nq:
-                g = f" <{run.case}/provenance> .\n"
-                text = "".join(line[: -len(" .")] + g for line in text.splitlines())
-            out.write("provenance", text.encode("utf-8"))
-        phases = Counter(s.phase for s in plan.steps)
-        row = [
-            plan.case,
-            item.where,
-            "planned",
-            " ".join(f.id for f in plan.red_flags),
-            *(phases.get(p, 0) for p in ("emergency", "urgent", "now", "if_persistent", "follow_up")),
-            " ".join(w.id for w in plan.warnings),
-            "",
-        ]
-        out.write("summary", _csv_row(row))
-    stats.batches += 1
-    out.checkpoint(batch[-1].position + 1)
