@@ -374,14 +374,18 @@ def _is_risk(types: list, codes: list, risk_iris: set) -> bool:
     return bool(rest) and rest <= (risk_iris | {SK.RiskFactor} if codes else risk_iris)
 
 
-def _given_type(vocab: Vocabulary, field: str, given: list, generic: URIRef | None) -> object:
+def _given_type(vocab: Vocabulary, field: str, given: list, generic: URIRef | None, unmapped: list) -> object:
     """A finding's ``type`` as the document gave it: the code (``SCTID:…``) when the node carries one and its other
     types are what that code resolves to (or only ``generic`` when it is unmapped; nothing else for an absence),
-    else the spinekg id(s); anything inconsistent becomes a list, which validation refuses.
+    else the spinekg id(s); anything inconsistent becomes a list, which validation refuses. A code kept as
+    unmapped (it resolves to no term of ``field``) is appended to ``unmapped``.
 
     >>> from reasoner.case import vocabulary
-    >>> _given_type(vocabulary(), "symptom_types", [SK.numbness, URIRef("http://snomed.info/id/44077006")], SK.Symptom)
-    'SCTID:44077006'
+    >>> found, code = [], URIRef("http://snomed.info/id/22298006")
+    >>> _given_type(vocabulary(), "symptom_types", [SK.Symptom, code], SK.Symptom, found)
+    'SCTID:22298006'
+    >>> found
+    ['SCTID:22298006']
     """
     codes = [t for t in given if isinstance(t, URIRef) and curie_of_iri(str(t))]
     if len(codes) == 1:
@@ -391,6 +395,8 @@ def _given_type(vocab: Vocabulary, field: str, given: list, generic: URIRef | No
         term = resolve_for(curie, getattr(vocab, field), "").term
         expected = {term} if term is not None else ({generic} if generic is not None else set())
         if set(given) - {codes[0]} == expected:
+            if term is None:
+                unmapped.append(curie)
             return curie
     return _one([_term(vocab, field, t) for t in given])
 
@@ -449,12 +455,13 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
     risks = [n for n in rest if _is_risk(types[n], coded[n], risk_iris)]
     scores = [n for n in rest if types[n] and set(types[n]) <= score_iris]
     symptoms = [n for n in rest if n not in risks and n not in scores]
+    unmapped: list[str] = []  # codes the graph records as unmapped findings: it was written with unmapped_codes: warn
 
     def finding(node: Node, kind: str) -> dict:
         absent = SK.FindingAbsence in types[node]
         given = objects(node, SK.absentType) if absent else types[node]
         generic = None if absent else (SK.Symptom if kind == "symptom_types" else SK.ImagingFinding)
-        entry: dict = {"type": _given_type(vocab, kind, given, generic)} if given else {}
+        entry: dict = {"type": _given_type(vocab, kind, given, generic, unmapped)} if given else {}
         for prop, (key, field, many) in _FINDING.items():
             values = [_term(vocab, field, o) for o in objects(node, prop)]
             if values and kind == "imaging_finding_types" and key == "laterality":
@@ -491,7 +498,7 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
                 ("", str(n), "is an imaging finding whose sk:fromStudy is not one imaging study of the case")
             )
     if risks:
-        doc["risk_factors"] = [_given_type(vocab, "risk_factors", types[n], SK.RiskFactor) for n in risks]
+        doc["risk_factors"] = [_given_type(vocab, "risk_factors", types[n], SK.RiskFactor, unmapped) for n in risks]
         for m, n in enumerate(risks):
             for p in extra(n, {RDF.type, SK.inCase, SK.ofPatient}):
                 problems.append((f"risk_factors[{m}]", p, "is not a property of a risk factor"))
@@ -517,4 +524,6 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
     if cands := objects(case, SK.candidateFor):
         doc["candidate_for"] = [_term(vocab, "candidacy", c) for c in cands]
     doc.update(extra(case, {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor}))
+    if unmapped:
+        doc["unmapped_codes"] = "warn"
     return doc, problems

@@ -18,46 +18,25 @@ from .codes import SYSTEMS, curie_of_iri, split_curie
 from .consts import OWL, RDF, RDFS, SK, SKOS
 from .errors import KBLoadError
 
-__all__ = [
-    "Mapping",
-    "MappingSet",
-    "Resolution",
-    "case_code_problem",
-    "cli_map",
-    "lookup",
-    "mapping_paths",
-    "mapping_sets",
-    "problems",
-    "read_mapping_set",
-    "resolve",
-    "resolve_for",
-    "skos_graph",
-    "unmapped_code_warnings",
-]
+__all__ = ["Mapping", "MappingSet", "Resolution", "case_code_problem", "cli_map", "lookup", "mapping_paths"]
+__all__ += ["mapping_sets", "problems", "read_mapping_set", "resolve", "resolve_for", "skos_graph"]
+__all__ += ["unmapped_code_warnings"]
 
-#: The predicates a mapping may have. Exact and narrow ones *resolve*: a code exactly our term, or narrower than
-#: it, establishes our term. A close or broad one never does.
+#: The predicates a mapping may have, with the relation they state. Exact and narrow ones *resolve*: a code that
+#: is our term, or narrower than it, establishes our term; a close or broader one never does.
 PREDICATES = {
-    "skos:exactMatch": SKOS.exactMatch,
-    "skos:narrowMatch": SKOS.narrowMatch,
-    "skos:broadMatch": SKOS.broadMatch,
-    "skos:closeMatch": SKOS.closeMatch,
+    "skos:exactMatch": (SKOS.exactMatch, "exact"),
+    "skos:narrowMatch": (SKOS.narrowMatch, "narrow"),
+    "skos:broadMatch": (SKOS.broadMatch, "broad"),
+    "skos:closeMatch": (SKOS.closeMatch, "close"),
 }
 RESOLVING = ("skos:exactMatch", "skos:narrowMatch")
 #: Prefixes every mapping set binds besides its target system's, with the IRIs they must have.
-FIXED_PREFIXES = {
-    "sk": str(SK),
-    "skos": str(SKOS),
-    "semapv": "https://w3id.org/semapv/vocab/",
-}
+FIXED_PREFIXES = {"sk": str(SK), "skos": str(SKOS), "semapv": "https://w3id.org/semapv/vocab/"}
+#: The justifications a row may give (SEMAPV); not UnspecifiedMatching, what sssom-py fills in when none is given.
+JUSTIFICATIONS = {f"semapv:{j}" for j in ("ManualMappingCuration", "MappingReview", "LogicalReasoning")}
 REQUIRED_COLUMNS = ("subject_id", "subject_label", "predicate_id", "object_id", "object_label", "mapping_justification")
 _NAME = re.compile(r"spinekg_(?P<predicate>[a-z]+)_(?P<system>[a-z0-9]+)\.sssom\.tsv")
-_WORDS = {
-    "skos:exactMatch": "exact",
-    "skos:narrowMatch": "narrow",
-    "skos:broadMatch": "broad",
-    "skos:closeMatch": "close",
-}
 
 
 @dataclass(frozen=True)
@@ -84,7 +63,7 @@ class Mapping:
 
     @property
     def predicate(self) -> URIRef:
-        return PREDICATES[self.predicate_id]
+        return PREDICATES[self.predicate_id][0]
 
     @property
     def object(self) -> URIRef:
@@ -99,7 +78,7 @@ class Mapping:
     @property
     def relation(self) -> str:
         """``exact``, ``narrow``, ``broad`` or ``close``."""
-        return _WORDS[self.predicate_id]
+        return PREDICATES[self.predicate_id][1]
 
 
 @dataclass(frozen=True)
@@ -192,8 +171,9 @@ def problems(path: Path) -> list[str]:
     for row in rows:
         at = f"line {row['_line']}"
         subject, pred, obj = row.get("subject_id", ""), row.get("predicate_id", ""), row.get("object_id", "")
-        if not row.get("mapping_justification", "").startswith("semapv:"):
-            found.append(f"{at}: mapping_justification is {row.get('mapping_justification', '')!r}, not a semapv term")
+        if row.get("mapping_justification", "") not in JUSTIFICATIONS:
+            why = f"not one of {', '.join(sorted(JUSTIFICATIONS))}"
+            found.append(f"{at}: mapping_justification is {row.get('mapping_justification', '')!r}, {why}")
         if not re.fullmatch(r"sk:[A-Za-z][A-Za-z0-9_-]*", subject):
             found.append(f"{at}: subject_id {subject!r} is not a spinekg term (sk:…)")
         if pred not in PREDICATES:
@@ -218,7 +198,7 @@ def problems(path: Path) -> list[str]:
     if name is None:
         found.append("the file name is not spinekg_<predicate>_<system>.sssom.tsv")
     elif rows:
-        want = _WORDS.get(next(iter(preds)), "?") + "match" if len(preds) == 1 else "mixed"
+        want = PREDICATES.get(next(iter(preds)), ("", "?"))[1] + "match" if len(preds) == 1 else "mixed"
         if name["predicate"] != want:
             found.append(f"the file name says {name['predicate']!r}, its rows say {want!r}")
     set_id = meta.get("mapping_set_id")
@@ -275,7 +255,7 @@ def skos_graph(sets: Iterable[MappingSet]) -> Graph:
     rdflib.term.Literal('44077006')
     """
     g = Graph()
-    for prop in [*PREDICATES.values(), SKOS.relatedMatch, SKOS.inScheme, SKOS.prefLabel]:
+    for prop in [*(iri for iri, _ in PREDICATES.values()), SKOS.relatedMatch, SKOS.inScheme, SKOS.prefLabel]:
         g.add((prop, RDF.type, OWL.AnnotationProperty))
     for cls in (SKOS.Concept, SKOS.ConceptScheme):
         g.add((cls, RDF.type, OWL.Class))
