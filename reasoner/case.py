@@ -91,9 +91,11 @@ def vocabulary() -> Vocabulary:
     >>> sorted(v.laterality)
     ['bilateral', 'left', 'midline', 'right']
     """
-    from .kb import shared_kb
+    from .cache import cached
+    from .kb import kb_version, shared_kb
 
-    return casegraph.read_vocabulary(shared_kb())
+    fields = cached("vocabulary", kb_version(), lambda: casegraph.read_vocabulary(shared_kb()).as_dicts())
+    return casegraph.Vocabulary.from_dicts(fields)
 
 
 def case_iri(case_id: str) -> URIRef:

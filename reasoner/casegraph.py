@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -45,6 +45,20 @@ class Vocabulary:
     def levels(self) -> Mapping[str, URIRef]:
         """Disc levels and vertebrae together: what an imaging finding's ``level`` may be."""
         return MappingProxyType({**self.disc_levels, **self.vertebrae})
+
+    def as_dicts(self) -> dict[str, dict[str, URIRef]]:
+        """Every field as a plain dict (what the cache stores)."""
+        return {f.name: dict(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dicts(cls, data: Mapping[str, Mapping[str, URIRef]]) -> Vocabulary:
+        """The vocabulary back from :meth:`as_dicts`.
+
+        >>> from reasoner.case import vocabulary
+        >>> Vocabulary.from_dicts(vocabulary().as_dicts()) == vocabulary()
+        True
+        """
+        return cls(**{name: MappingProxyType(dict(values)) for name, values in data.items()})
 
     def id_of(self, field: str, iri: Node) -> str | None:
         """The id of ``iri`` in the named vocabulary field, or None when it has none.

@@ -75,6 +75,38 @@ class CaseRun:
         return {t for f in facts for t in self.fact_types.get(f, ())}
 
 
+@dataclass(frozen=True)
+class Compiled:
+    """What the reasoner derives from a KB once: the rules, the KB as N-Triples (skolemised, so the condition
+    nodes keep one name in every store), dermatome → roots, each condition's parameters, the catalogue."""
+
+    rules: tuple[classify.Rule, ...]
+    kb_nt: bytes
+    dermatome_roots: dict[str, set[str]]
+    condition_params: dict[str, dict[str, list[str]]]  # keyed by the skolem IRIs every store reports
+    conditions: apply.Catalogue
+
+
+def _compile(kb: Graph) -> Compiled:
+    skolem = kb.skolemize(authority="https://w3id.org", basepath="/spinekg/.well-known/genid/")
+    roots: dict[str, set[str]] = defaultdict(set)
+    for derm, root in skolem.subject_objects(SK.dermatomeOfRoot):
+        roots[str(derm)].add(str(root))
+    params: dict[str, dict[str, list[str]]] = {}
+    for cond in skolem.objects(None, SK.hasCondition):
+        for p, o in skolem.predicate_objects(cond):
+            params.setdefault(str(cond), {}).setdefault(str(p), []).append(str(o))
+    conditions = apply.catalogue(
+        (rec, cond, kind)
+        for rec, cond in skolem.subject_objects(SK.hasCondition)
+        if (rec, RDF.type, SK.Recommendation) in skolem
+        for kind in skolem.objects(cond, RDF.type)
+    )
+    return Compiled(
+        classify.compile_rules(kb), skolem.serialize(format="nt", encoding="utf-8"), roots, params, conditions
+    )
+
+
 class Reasoner:
     """The knowledge base loaded once, with its compiled rules; reasons over batches of case graphs.
 
@@ -87,27 +119,20 @@ class Reasoner:
         """``connect(kb_ntriples, kb_version)`` gives the store the rules run in (default: an embedded one)."""
         self.kb = kb if kb is not None else shared_kb()
         self.index = KBIndex(self.kb)
-        self.rules = classify.compile_rules(self.kb)
         self.kb_version = kb_version()
         self.cache: dict[str, object] = {}  # what the plan assembly derives once per KB
-        # skolemised, so the condition nodes keep one name in every store the batches use
-        skolem = self.kb.skolemize(authority="https://w3id.org", basepath="/spinekg/.well-known/genid/")
-        self.kb_nt = skolem.serialize(format="nt", encoding="utf-8")
+        if kb is None:
+            from .cache import cached
+
+            compiled = cached("reasoner", self.kb_version, lambda: _compile(self.kb))
+        else:
+            compiled = _compile(self.kb)
+        self.rules = compiled.rules
+        self.kb_nt = compiled.kb_nt
+        self.dermatome_roots = compiled.dermatome_roots
+        self.condition_params = compiled.condition_params
+        self.conditions = compiled.conditions
         self.backend = connect(self.kb_nt, self.kb_version) if connect is not None else LocalStore(self.kb_nt)
-        self.dermatome_roots: dict[str, set[str]] = defaultdict(set)
-        for derm, root in skolem.subject_objects(SK.dermatomeOfRoot):
-            self.dermatome_roots[str(derm)].add(str(root))
-        # keyed by the skolem IRIs, which are the condition names every store reports
-        self.condition_params: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for cond in skolem.objects(None, SK.hasCondition):
-            for p, o in skolem.predicate_objects(cond):
-                self.condition_params[str(cond)][str(p)].append(str(o))
-        self.conditions = apply.catalogue(
-            (rec, cond, kind)
-            for rec, cond in skolem.subject_objects(SK.hasCondition)
-            if (rec, RDF.type, SK.Recommendation) in skolem
-            for kind in skolem.objects(cond, RDF.type)
-        )
 
     def run(self, case_graphs: list[Graph | str]) -> dict[str, CaseRun]:
         """Reason over every case at once (rdflib graphs or N-Triples text); one CaseRun per case IRI.

@@ -78,7 +78,9 @@ def shared_kb() -> Graph:
     >>> shared_kb() is shared_kb()
     True
     """
-    return load_kb()
+    from .cache import cached
+
+    return cached("kb", kb_version(), load_kb)
 
 
 def kb_version(ontology_dir: Path | None = None) -> str:
