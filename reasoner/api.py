@@ -67,7 +67,7 @@ class Result:
 def case_triples(case: Case) -> Triples:
     """The triples of a validated case (what ``reasoner.case.case_graph`` holds), without an rdflib graph.
 
-    >>> case_triples(parse_case({"id": "t1", "age": 40})).nt().count(" .\n") > 3
+    >>> len(case_triples(parse_case({"id": "t1", "age": 40}))) > 3
     True
     """
     return casegraph.document_graph(case.data, vocabulary(), case_iri(case.id), into=Triples())
