@@ -63,6 +63,12 @@ class Result:
         """The PROV-O graph of the run that made this plan."""
         return provenance_graph(reasoner or default_reasoner(), self.plan, self.run, self.triples)
 
+    def provenance_nt(self, reasoner: Reasoner | None = None) -> str:
+        """The same PROV-O as N-Triples text, made without an rdflib graph (faster)."""
+        from .provenance import provenance_nt
+
+        return provenance_nt(reasoner or default_reasoner(), self.plan, self.run, self.triples)
+
 
 def case_triples(case: Case) -> Triples:
     """The triples of a validated case (what ``reasoner.case.case_graph`` holds), without an rdflib graph.

@@ -113,6 +113,25 @@ def kb_slice(reasoner: Reasoner, recommendations) -> Graph:
     return g
 
 
+def kb_slice_nt(reasoner: Reasoner, recommendations) -> str:
+    """:func:`kb_slice` as N-Triples, each recommendation's part made once per reasoner (blank nodes labelled
+    per recommendation, so parts of different recommendations never share one by accident)."""
+    parts = reasoner.cache.setdefault("kb_slice_nt", {})
+    out = []
+    for rec in sorted(set(map(str, recommendations))):
+        if rec not in parts:
+            parts[rec] = kb_slice(reasoner, [rec]).serialize(format="nt")
+        out.append(parts[rec])
+    return "".join(out)
+
+
+def provenance_nt(reasoner: Reasoner, plan: Plan, run: CaseRun, case_triples: Triples) -> str:
+    """The run's PROV-O as N-Triples text, the KB slice included (what a cohort writes, for one case)."""
+    now = datetime.now(timezone.utc)
+    recs = {r for step in plan.steps for r in step.recommendations}
+    return kb_slice_nt(reasoner, recs) + case_provenance(reasoner, plan, run, case_triples, now, now)
+
+
 def provenance_graph(
     reasoner: Reasoner, plan: Plan, run: CaseRun, case_triples: Triples | Graph, started: datetime | None = None
 ) -> Graph:
