@@ -349,7 +349,7 @@ def resolve_for(curie: str, allowed: Table[str, URIRef], noun: str) -> FieldReso
     >>> resolve_for("SCTID:44077006", vocabulary().symptom_types, "a symptom type").term
     rdflib.term.URIRef('https://w3id.org/spinekg/numbness')
     >>> print(resolve_for("SCTID:26538006", vocabulary().symptom_types, "a symptom type").problem)
-    is a SNOMED CT code for degenerative_disc_disease, which is not a symptom type
+    maps to degenerative_disc_disease, which is not a symptom type
     """
     r = resolve(curie)
     system = split_curie(curie)[0].name if split_curie(curie) else ""
@@ -365,7 +365,7 @@ def resolve_for(curie: str, allowed: Table[str, URIRef], noun: str) -> FieldReso
         return FieldResolution(curie, problem=problem, system=system)
     if r.terms:
         names = ", ".join(sorted(t.removeprefix(str(SK)) for t in r.terms))
-        return FieldResolution(curie, problem=f"is a {system} code for {names}, which is not {noun}", system=system)
+        return FieldResolution(curie, problem=f"maps to {names}, which is not {noun}", system=system)
     return FieldResolution(curie, unmapped=_why_unmapped(r), system=system)
 
 
@@ -481,8 +481,9 @@ def _text(answers: list[Lookup]) -> str:
             label = a.mappings[0].object_label if a.mappings else ""
             lines.append(f"{a.key}  {label}  [{system}]".rstrip() if label else f"{a.key}  [{system}]")
             for m in a.mappings:
-                how = "resolves to it in a case" if m.resolves else "does not stand for it in a case"
-                lines.append(f"  {m.predicate_id:<17} {m.subject_id} ({m.subject_label}): {m.relation} match, {how}")
+                what = {"exact": "the same", "close": "a close match"}.get(m.relation, f"the code is {m.relation}er")
+                how = "stands for it in a case" if m.resolves else "does not stand for it in a case"
+                lines.append(f"  {m.predicate_id:<17} {m.subject_id} ({m.subject_label}): {what}, {how}")
             if not a.mappings:
                 lines.append("  no mapping to a spinekg term")
         else:

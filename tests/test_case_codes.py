@@ -149,7 +149,7 @@ def test_a_close_or_broader_code_does_not_stand_for_the_term(code, term, relatio
             "ICD10CM:R201",
             "is not a valid ICD-10-CM code: an ICD-10-CM code has a dot after its third character (R20.1)",
         ),
-        ("SCTID:26538006", "is a SNOMED CT code for degenerative_disc_disease, which is not a symptom type"),
+        ("SCTID:26538006", "maps to degenerative_disc_disease, which is not a symptom type"),
     ],
     ids=["check-digit", "icd-form", "wrong-field"],
 )
