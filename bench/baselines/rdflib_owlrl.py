@@ -1,0 +1,294 @@
+"""Baseline (a), the obvious approach: per case an rdflib graph of the KB and the case, closed under OWL 2 RL
+(owlrl), then the rule queries run with rdflib's SPARQL engine.
+
+The compiled class definitions (``reasoner.classify.compile_rules``: OWL RL has no datatype facets, so mJOA bands
+and "aged 65 or over" need them) run to a fixpoint with ``Graph.update``; the condition queries and the
+engine's SELECTs below are spinekg's, as written before spinekg was tuned for speed (``NOT EXISTS``, one query
+per condition kind). One change: the closure makes ``rdfs:subClassOf`` transitive and reflexive, so the red-flag
+query names the KB's asserted red-flag classes instead of asking for ``?flag rdfs:subClassOf sk:RedFlag``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import owlrl
+from rdflib import BNode, Graph, Literal, URIRef
+
+from reasoner.apply import FAILS, HOLDS, UNKNOWN  # noqa: F401 (the statuses QUERIES names)
+from reasoner.case import case_graph, parse_case
+from reasoner.classify import compile_rules
+from reasoner.consts import RDFS, SK
+from reasoner.engine import CaseRun, Reasoner
+from reasoner.plan import Plan, assemble
+
+from . import Conditions, condition_name, fold, speak
+
+NAME, LABEL = "a", "rdflib + OWL-RL (owlrl)"
+
+P = f"PREFIX sk: <{SK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+
+CLOSURE = f"""
+INSERT {{ ?x a ?super }} WHERE {{
+  ?x <{SK.inCase}> ?case ; a ?t .
+  ?t <{RDFS.subClassOf}>+ ?super .
+  FILTER(isIRI(?super))
+}}"""
+
+# (query, status of its rows); each row: ?case ?rec ?cond [?fact] [?missing]
+QUERIES: list[tuple[str, str]] = [
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T .
+  ?fact sk:inCase ?case ; a ?T .
+  OPTIONAL { ?cond sk:laterality ?lat }
+  FILTER(!BOUND(?lat) || EXISTS { ?fact sk:laterality ?l . FILTER(?l = ?lat || ?l = sk:bilateral) })
+  OPTIONAL { ?cond sk:minDurationWeeks ?min }
+  FILTER(!BOUND(?min) || EXISTS { ?fact sk:durationWeeks ?d . FILTER(?d >= ?min) })
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact ("duration_weeks" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T ; sk:minDurationWeeks ?min .
+  ?fact sk:inCase ?case ; a ?T .
+  FILTER NOT EXISTS { ?fact sk:durationWeeks ?d }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FindingAbsent ; sk:findingType ?T .
+  ?fact sk:inCase ?case ; a ?T .
+}""",
+        FAILS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:RedFlagPresent ; sk:redFlag ?R .
+  ?fact sk:inCase ?case ; a ?R .
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:NoRedFlag .
+  ?fact sk:inCase ?case ; a sk:RedFlag .
+}""",
+        FAILS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:PriorImaging ; sk:modality ?m .
+  ?fact sk:inCase ?case ; a sk:ImagingStudy ; sk:modality ?m ; sk:weeksAgo ?w . FILTER(?w > 0)
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:NoPriorImaging ; sk:modality ?m .
+  ?fact sk:inCase ?case ; a sk:ImagingStudy ; sk:modality ?m ; sk:weeksAgo ?w . FILTER(?w > 0)
+}""",
+        FAILS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:CandidateFor ; sk:candidacy ?x .
+  ?case sk:candidateFor ?x . BIND(?case AS ?fact)
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ("candidate_for" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:CandidateFor .
+  ?case a sk:Case . FILTER NOT EXISTS { ?case sk:candidateFor ?any }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:score ?type ; sk:value ?v .
+  ?cls sk:measures ?type . ?fact sk:inCase ?case ; a ?cls ; sk:scoreValue ?s .
+  FILTER((?kind = sk:ScoreAtMost && ?s <= ?v) || (?kind = sk:ScoreAbove && ?s > ?v))
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ("scores" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:score ?type . FILTER(?kind IN (sk:ScoreAtMost, sk:ScoreAbove))
+  ?cls sk:measures ?type . ?case a sk:Case .
+  FILTER NOT EXISTS { ?f sk:inCase ?case ; a ?cls ; sk:scoreValue ?s }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:AgeAtLeast ; sk:years ?y .
+  ?case sk:patient ?fact . ?fact sk:age ?age . FILTER(?age >= ?y)
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ("age" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:AgeAtLeast .
+  ?case a sk:Case . FILTER NOT EXISTS { ?case sk:patient/sk:age ?age }
+}""",
+        UNKNOWN,
+    ),
+    # symptom duration: per case, the longest duration and whether every symptom has one
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:SymptomDurationAtLeast ; sk:weeks ?w .
+  ?fact sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?d . FILTER(?d >= ?w)
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:SymptomDurationLessThan ; sk:weeks ?w .
+  ?fact sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?d . FILTER(?d >= ?w)
+}""",
+        FAILS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ("symptoms[].duration_weeks" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a ?kind . FILTER(?kind IN (sk:SymptomDurationAtLeast, sk:SymptomDurationLessThan))
+  ?case a sk:Case .
+  FILTER(NOT EXISTS { ?s sk:inCase ?case ; a sk:Symptom }
+         || EXISTS { ?s sk:inCase ?case ; a sk:Symptom . FILTER NOT EXISTS { ?s sk:durationWeeks ?d } })
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment ; sk:treatment ?T .
+  ?fact sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o .
+  ?tt rdfs:subClassOf* ?T . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed))
+  OPTIONAL { ?cond sk:weeks ?w }
+  FILTER(!BOUND(?w) || EXISTS { ?fact sk:weeks ?tw . FILTER(?tw >= ?w) })
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact ("prior_treatments[].weeks" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment ; sk:treatment ?T ; sk:weeks ?w .
+  ?fact sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o .
+  ?tt rdfs:subClassOf* ?T . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed))
+  FILTER NOT EXISTS { ?fact sk:weeks ?tw }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ("prior_treatments" AS ?missing) WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment .
+  ?case a sk:Case . FILTER NOT EXISTS { ?t sk:inCase ?case ; a sk:PriorTreatment }
+}""",
+        UNKNOWN,
+    ),
+]
+
+RED_FLAG_HITS = P + "SELECT ?case ?flag ?fact WHERE { VALUES ?flag { %s } ?fact sk:inCase ?case ; a ?flag . }"
+FACT_TYPES = P + "SELECT ?case ?fact ?type WHERE { ?fact sk:inCase ?case ; a ?type . FILTER(isIRI(?type)) }"
+SYMPTOM_DERMATOMES = (
+    P
+    + """SELECT ?case ?s ?derm ?lat WHERE {
+  ?s sk:inCase ?case ; a sk:Symptom .
+  { ?s sk:inDermatome ?derm } UNION { ?s sk:inBodyRegion/sk:spansDermatome ?derm }
+  OPTIONAL { ?s sk:laterality ?lat }
+}"""
+)
+ROOT_REACH = (
+    P
+    + """SELECT ?case ?f ?type ?level ?via ?root ?side WHERE {
+  ?f sk:inCase ?case ; sk:atDiscLevel ?level ; a ?type .
+  ?type sk:rootReach ?via . ?level ?via ?root .
+  OPTIONAL { ?f sk:laterality ?side }
+}"""
+)
+ELAPSED = (
+    P
+    + """SELECT ?case (MAX(?w) AS ?weeks) WHERE {
+  { ?s sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?w }
+  UNION
+  { ?t sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o ; sk:weeks ?w .
+    ?tt rdfs:subClassOf* sk:conservative_care . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed)) }
+} GROUP BY ?case"""
+)
+
+
+def _plain(term) -> str | float | None:
+    if term is None:
+        return None
+    if isinstance(term, BNode):
+        return condition_name(term)
+    if isinstance(term, Literal):
+        value = term.toPython()
+        return float(value) if isinstance(value, (int, float)) or hasattr(value, "as_tuple") else str(term)
+    return str(term)
+
+
+class RdflibOwlrl:
+    """Per case: a fresh rdflib graph, the OWL 2 RL closure, the compiled definitions, the rule queries."""
+
+    name, label = NAME, LABEL
+
+    def __init__(self, reasoner: Reasoner):
+        self.reasoner = reasoner
+        self.kb = reasoner.kb
+        self.rules = compile_rules(self.kb)
+        self.catalogue = Conditions.read(reasoner).catalogue
+        flags = sorted(s for s in self.kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
+        self.red_flag_hits = RED_FLAG_HITS % " ".join(f"<{f}>" for f in flags)
+
+    def graph(self, doc: dict) -> Graph:
+        """The KB and the case in one graph, closed under OWL 2 RL and the compiled definitions."""
+        g = Graph()
+        g += self.kb
+        g += case_graph(parse_case(doc))
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
+        for _ in range(20):
+            before = len(g)
+            g.update(CLOSURE)
+            for rule in self.rules:
+                g.update(rule.update)
+            g.update(CLOSURE)
+            if len(g) == before:
+                return g
+        raise RuntimeError(f"{doc['id']}: the compiled definitions did not reach a fixpoint")
+
+    def run(self, doc: dict) -> CaseRun:
+        """What the reasoning finds for one case document, all of it by SPARQL over the closed graph."""
+        g = self.graph(doc)
+
+        def select(query: str) -> Iterator[dict]:
+            result = g.query(query)
+            names = [str(v) for v in result.vars]
+            for row in result:
+                yield {n: _plain(row[n]) for n in names}
+
+        speaks: dict = {}
+        for query, status in QUERIES:
+            for row in select(P + query):
+                facts = [row["fact"]] if row.get("fact") is not None else []
+                missing = [row["missing"]] if row.get("missing") is not None else []
+                speak(speaks, row["case"], row["rec"], row["cond"], status, facts, missing)
+        cases = [row["case"] for row in select(P + "SELECT ?case WHERE { ?case a sk:Case }")]
+        run = CaseRun(cases[0])
+        run.applicability = fold(self.catalogue, speaks)
+        for row in select(self.red_flag_hits):
+            run.red_flags[row["flag"]].add(row["fact"])
+        for row in select(FACT_TYPES):
+            run.fact_types[row["fact"]].add(row["type"])
+        for row in select(SYMPTOM_DERMATOMES):
+            run.symptom_dermatomes.append((row["s"], row["derm"], row["lat"]))
+        for row in select(ROOT_REACH):
+            run.root_reach.append((row["f"], row["type"], row["level"], row["via"], row["root"], row["side"]))
+        for row in select(ELAPSED):
+            if row["weeks"] is not None:
+                run.elapsed_weeks = float(row["weeks"])
+        return run
+
+    def plans(self, docs: list[dict]) -> Iterator[list[Plan]]:
+        """One plan per case document, in order, each yielded as soon as it is made."""
+        for doc in docs:
+            yield [assemble(self.reasoner, self.run(doc))]
