@@ -111,18 +111,18 @@ def test_known_answers(row, cohort):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_term_mappings_answers_both_sides_once_a_mapping_exists(engine, with_mapping):
-    mapped = run("term-mappings", {"mapped": "true"}, engine=engine, data=with_mapping)
-    assert [(r[1], r[4], r[5]) for r in mapped.rows] == [
-        (
-            "https://w3id.org/spinekg/nsaid",
-            "http://www.w3.org/2004/02/skos/core#exactMatch",
-            "http://www.whocc.no/atc_ddd_index/?code=M01A",
-        )
-    ]
-    unmapped = run("term-mappings", {}, engine=engine, data=with_mapping)  # the default: mapped=false
-    terms = {r[1] for r in unmapped.rows}
-    assert "https://w3id.org/spinekg/nsaid" not in terms and "https://w3id.org/spinekg/bed_rest" in terms
+def test_term_mappings_answers_both_sides(engine, with_mapping):
+    exact = "http://www.w3.org/2004/02/skos/core#exactMatch"
+    mapped = {(r[1], r[4], r[5], r[6]) for r in run("term-mappings", {"mapped": "true"}, engine=engine).rows}
+    assert ("https://w3id.org/spinekg/nsaid", exact, "http://snomed.info/id/372665008", "372665008") in mapped
+    unmapped = {r[1] for r in run("term-mappings", {}, engine=engine).rows}
+    assert "https://w3id.org/spinekg/bed_rest" in unmapped and not unmapped & {m[0] for m in mapped}
+    now = run("term-mappings", {"mapped": "true"}, engine=engine, data=with_mapping)
+    assert ("https://w3id.org/spinekg/bed_rest", exact, "urn:example:bed-rest") in {
+        (r[1], r[4], r[5]) for r in now.rows
+    }
+    after = {r[1] for r in run("term-mappings", {}, engine=engine, data=with_mapping).rows}
+    assert "https://w3id.org/spinekg/bed_rest" not in after
 
 
 # --- parameters are bound, never formatted into the query
