@@ -64,8 +64,12 @@ def check_condition_names(reasoner: Reasoner, names: Iterable[str]) -> None:
 
 
 def skolem_kb(reasoner: Reasoner) -> Graph:
-    """The reasoner's KB with its blank nodes named as the reasoner names them."""
-    return reasoner.kb.skolemize(authority=_AUTHORITY, basepath=_BASEPATH)
+    """The KB exactly as the reasoner loads it into its store, blank nodes named (skolemised) as the reasoner
+    names them: those names are the condition names its plans sort by."""
+    nt = getattr(reasoner, "kb_nt", None)
+    if nt is None:
+        return reasoner.kb.skolemize(authority=_AUTHORITY, basepath=_BASEPATH)
+    return Graph().parse(data=nt.decode() if isinstance(nt, bytes) else nt, format="nt")
 
 
 Speaks = dict[tuple[str, str], dict[str, dict[str, tuple[set, set]]]]  # (case, rec) → condition → status → rows
@@ -114,7 +118,7 @@ class Conditions:
     def read(cls, reasoner: Reasoner) -> Conditions:
         from reasoner.consts import RDF, SK
 
-        kb = reasoner.kb
+        kb = skolem_kb(reasoner)
         by_rec: dict[str, list] = defaultdict(list)
         for rec in kb.subjects(RDF.type, SK.Recommendation):
             for cond in kb.objects(rec, SK.hasCondition):

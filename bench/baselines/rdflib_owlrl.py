@@ -1,6 +1,8 @@
 """Baseline (a), the obvious approach: per case an rdflib graph of the KB and the case, closed under OWL 2 RL
 (owlrl), then the rule queries run with rdflib's SPARQL engine.
 
+The KB is the one spinekg's store holds (its blank nodes skolemised), so conditions keep the names plans sort by.
+
 The compiled class definitions (``reasoner.classify.compile_rules``: OWL RL has no datatype facets, so mJOA bands
 and "aged 65 or over" need them) run to a fixpoint with ``Graph.update``; the condition queries and the
 engine's SELECTs below are spinekg's, as written before spinekg was tuned for speed (``NOT EXISTS``, one query
@@ -22,7 +24,7 @@ from reasoner.consts import RDFS, SK
 from reasoner.engine import CaseRun, Reasoner
 from reasoner.plan import Plan, assemble
 
-from . import Conditions, condition_name, fold, speak
+from . import Conditions, condition_name, fold, skolem_kb, speak
 
 NAME, LABEL = "a", "rdflib + OWL-RL (owlrl)"
 
@@ -234,8 +236,8 @@ class RdflibOwlrl:
 
     def __init__(self, reasoner: Reasoner):
         self.reasoner = reasoner
-        self.kb = reasoner.kb
-        self.rules = compile_rules(self.kb)
+        self.kb = skolem_kb(reasoner)  # the KB as the reasoner's store holds it: condition nodes named alike
+        self.rules = compile_rules(reasoner.kb)
         self.catalogue = Conditions.read(reasoner).catalogue
         flags = sorted(s for s in self.kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.red_flag_hits = RED_FLAG_HITS % " ".join(f"<{f}>" for f in flags)
