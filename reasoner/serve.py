@@ -22,14 +22,14 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pyoxigraph as ox
-from pyparsing import ParseException, ParseResults
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDFS, VOID
-from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
 
 from .consts import PREFIXES, SK
 from .errors import EndpointError, UsageError
+from .guard import CheckedQuery, Checkers, check_query
+
+__all__ = ["CASE_GRAPH", "KB_GRAPH", "CheckedQuery", "Server", "check_query", "cli_serve", "dataset", "serve"]
 
 log = logging.getLogger("spinekg.serve")
 
@@ -54,103 +54,6 @@ FORMAT_PARAM = {
 SD_FORMATS = {"text/turtle": "turtle", "application/n-triples": "nt", "application/rdf+xml": "xml"}
 SD_FORMATS["application/ld+json"] = "json-ld"
 CANCELLED = b"The SPARQL operation has been cancelled"
-_PARSE_LOCK = threading.Lock()  # pyparsing's packrat cache is not thread-safe
-_TOKEN = re.compile(
-    r"""(?P<ws>\s+)|(?P<comment>\#[^\n\r]*)
-    |(?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-       |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)|(?P<var>[?$]\w+)
-    |(?P<pname>(?:[^\W\d][\w.-]*)?:(?:[\w.:%-]|\\.)*)|(?P<word>[^\W\d]\w*)|(?P<number>\d+)|(?P<punct>.)""",
-    re.X | re.S,
-)
-
-
-@dataclass(frozen=True)
-class CheckedQuery:
-    """A query the guard lets through: its form, the text sent on, and whether its LIMIT was set by the guard."""
-
-    form: str
-    text: str
-    limited: bool
-
-
-def check_query(text: str, max_rows: int) -> CheckedQuery:
-    """Refuse updates and SERVICE (403) and bad syntax (400); give SELECT/CONSTRUCT/DESCRIBE ``LIMIT max_rows``.
-
-    An existing top-level LIMIT above ``max_rows`` is lowered, a missing one appended (before a trailing
-    VALUES block); the rewritten query is parsed again to check that its LIMIT is what was meant.
-
-    >>> check_query("SELECT * WHERE { ?s ?p ?o }", 100)
-    CheckedQuery(form='SELECT', text='SELECT * WHERE { ?s ?p ?o }\\nLIMIT 100', limited=True)
-    >>> check_query("ASK { ?s ?p ?o }", 100).text
-    'ASK { ?s ?p ?o }'
-    >>> check_query("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 100)
-    Traceback (most recent call last):
-    ...
-    reasoner.errors.EndpointError: SERVICE (federated query) is refused: this endpoint does not reach other hosts
-    """
-    expanded = expandUnicodeEscapes(text)
-    parsed = _parse(text)
-    form = parsed[1].name.removesuffix("Query").upper()
-    tokens = [t for t in _tokens(expanded) if t[0] not in ("ws", "comment")]
-    if "ServiceGraphPattern" in _names(parsed) or any(k == "word" and v.upper() == "SERVICE" for k, v, _ in tokens):
-        raise EndpointError("SERVICE (federated query) is refused: this endpoint does not reach other hosts", 403)
-    if form == "ASK":
-        return CheckedQuery(form, text, False)
-    out = _clamp(expanded, tokens, max_rows)
-    limit = _limit(_parse(out) if out != expanded else parsed)
-    if limit is None or limit > max_rows:
-        raise EndpointError(f"could not apply the result limit of {max_rows} rows to this query", 400)
-    return CheckedQuery(form, text if out == expanded else out, out != expanded)
-
-
-def _parse(text: str) -> ParseResults:
-    with _PARSE_LOCK:
-        try:
-            return parseQuery(text)
-        except ParseException as exc:
-            try:
-                ops = sorted({op.name for op in parseUpdate(text).request})
-            except ParseException:
-                raise EndpointError(f"not a SPARQL query: {exc}", 400) from exc
-    raise EndpointError(f"read-only endpoint: SPARQL Update is refused ({', '.join(ops)})", 403)
-
-
-def _limit(parsed: ParseResults) -> int | None:
-    """The top-level LIMIT of a parsed query (rdflib's ``CompValue.get`` answers a missing key with its name)."""
-    query = parsed[1]
-    clauses = query["limitoffset"] if "limitoffset" in query else {}
-    return int(clauses["limit"]) if "limit" in clauses else None
-
-
-def _names(node: object) -> set[str]:
-    """The names of every parse-tree node under ``node``."""
-    if isinstance(node, CompValue):
-        return {node.name}.union(*(_names(v) for v in node.values()))
-    if isinstance(node, (ParseResults, list, tuple)):
-        return set().union(*(_names(v) for v in node))
-    return set()
-
-
-def _tokens(text: str) -> list[tuple[str, str, int]]:
-    return [(m.lastgroup or "", m.group(), m.start()) for m in _TOKEN.finditer(text)]
-
-
-def _clamp(text: str, tokens: list[tuple[str, str, int]], max_rows: int) -> str:
-    """Lower or add the top-level LIMIT (the one outside every ``{ }``)."""
-    depth, values_at = 0, None
-    for i, (kind, value, start) in enumerate(tokens):
-        depth += {"{": 1, "}": -1}.get(value, 0) if kind == "punct" else 0
-        if depth or kind != "word":
-            continue
-        if value.upper() == "LIMIT" and i + 1 < len(tokens) and tokens[i + 1][0] == "number":
-            _, n, at = tokens[i + 1]
-            return text if int(n) <= max_rows else f"{text[:at]}{max_rows}{text[at + len(n) :]}"
-        if value.upper() == "VALUES" and values_at is None:
-            values_at = start
-    if values_at is None:
-        return f"{text}\nLIMIT {max_rows}"
-    return f"{text[:values_at]}LIMIT {max_rows}\n{text[values_at:]}"
 
 
 def preferred(accept: str, offered: list[str]) -> str:
@@ -160,11 +63,13 @@ def preferred(accept: str, offered: list[str]) -> str:
     'application/rdf+xml'
     >>> preferred("", ["text/turtle", "application/rdf+xml"])
     'text/turtle'
+    >>> preferred("text/turtle;q=., application/rdf+xml;q=0.5", ["application/rdf+xml", "text/turtle"])
+    'text/turtle'
     """
     ranks = {}
     for item in accept.split(","):
         media, _, params = item.strip().partition(";")
-        q = re.search(r"q=([0-9.]+)", params)
+        q = re.search(r"q=([0-9]+(?:\.[0-9]*)?|\.[0-9]+)", params)  # a malformed q counts as 1
         ranks[media.strip().lower()] = float(q.group(1)) if q else 1.0
     wild = max(ranks.get("*/*", 0.0), 0.0 if ranks else 1.0)
     return max(offered, key=lambda m: (ranks.get(m, ranks.get(m.split("/")[0] + "/*", wild)), -offered.index(m)))
@@ -263,6 +168,7 @@ class Server:
         max_rows: int = 10000,
         max_body: int = 100_000,
         allow_remote: bool = False,
+        checkers: int = 2,
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise UsageError(
@@ -273,6 +179,8 @@ class Server:
             raise UsageError(f"timeout ({timeout_s}), max rows ({max_rows}) and max body must be positive")
         self.cases, self.host, self.port = tuple(Path(c) for c in cases), host, port
         self.timeout_s, self.max_rows, self.max_body = timeout_s, max_rows, max_body
+        self.checkers = checkers
+        self._checkers: Checkers | None = None
         self._tmp: Path | None = None
         self._proc: subprocess.Popen | None = None
         self._httpd: ThreadingHTTPServer | None = None
@@ -310,12 +218,14 @@ class Server:
             self._tmp = Path(tempfile.mkdtemp(prefix="spinekg-serve-"))
             build_store(self.store, self.graphs)
             upstream = self._start_oxigraph()
+            self._checkers = Checkers(self.checkers)
         except BaseException:
             self.stop()
             raise
         self._httpd.guard = _GuardConfig(  # type: ignore[attr-defined]
             upstream, self.timeout_s, self.max_rows, self.max_body, self._service_description(), self._page()
         )
+        self._httpd.checkers = self._checkers  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="spinekg-serve", daemon=True)
         self._thread.start()
         return self.endpoint
@@ -358,9 +268,11 @@ class Server:
                 self._httpd.shutdown()
             self._httpd.server_close()
         self._stop_oxigraph()
+        if self._checkers is not None:
+            self._checkers.close()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
-        self._httpd = self._tmp = self._thread = None
+        self._httpd = self._tmp = self._thread = self._checkers = None
 
     def __enter__(self) -> Server:
         self.start()
@@ -431,6 +343,7 @@ class _Guard(BaseHTTPRequestHandler):
         log.info("%s %s", self.address_string(), format % args)
 
     def send(self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8", **headers: str) -> None:
+        self._sent = True
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -438,6 +351,23 @@ class _Guard(BaseHTTPRequestHandler):
             self.send_header(name.replace("_", "-"), value)
         self.end_headers()
         self.wfile.write(body)
+
+    def handle_one_request(self) -> None:
+        """http.server's request loop, with any unforeseen error answered 500 (and logged) instead of a dropped
+        connection and a traceback on the console."""
+        self._sent = False
+        try:
+            super().handle_one_request()
+        except OSError:  # the client went away
+            self.close_connection = True
+        except Exception:  # a bug in the guard: the client still gets a status, the server keeps serving
+            log.exception("internal error answering %s", getattr(self, "requestline", "?"))
+            self.close_connection = True
+            if not getattr(self, "_sent", False):
+                try:
+                    self.send(500, b"internal error of the endpoint's guard (logged)\n")
+                except OSError:
+                    pass
 
     def do_GET(self) -> None:  # http.server's naming
         url = urlsplit(self.path)
@@ -449,13 +379,16 @@ class _Guard(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         params = parse_qsl(url.query, keep_blank_values=True)
         length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
+        if length is None or not re.fullmatch(r"[0-9]{1,15}", length.strip()):  # str.isdigit() takes '²'
             self.close_connection = True
-            return self.send(411, b"a POST needs a Content-Length\n")
+            return self.send(411, b"a POST needs a Content-Length (a decimal number of bytes)\n")
         if int(length) > self.cfg.max_body:
             self.close_connection = True
             return self.send(413, f"request body over {self.cfg.max_body} bytes\n".encode())
         body = self.rfile.read(int(length))
+        if len(body) < int(length):
+            self.close_connection = True
+            return self.send(400, b"the request body ended before its Content-Length\n")
         ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         try:
             if ctype == "application/x-www-form-urlencoded":
@@ -484,25 +417,27 @@ class _Guard(BaseHTTPRequestHandler):
             return self.describe()
         if len(queries) > 1:
             return self.send(400, b"more than one query parameter\n")
+        deadline = time.monotonic() + self.cfg.timeout_s  # the check and the run share the time limit
         try:
-            checked = check_query(queries[0], self.cfg.max_rows)
+            checked = self.server.checkers.check(queries[0], self.cfg.max_rows, self.cfg.timeout_s)  # type: ignore
         except EndpointError as exc:
             return self.send(exc.status or 400, f"{exc}\n".encode())
         accept = self.headers.get("Accept", "").strip()
         if accept in ("", "*/*") or "text/html" in accept:  # a browser's form: format= says what it wants
             accept = FORMAT_PARAM.get(dict(params).get("format", ""), "*/*")
         dataset_params = [(k, v) for k, v in params if k in ("default-graph-uri", "named-graph-uri")]
-        self.forward(checked, accept, urlencode([("query", checked.text), *dataset_params]).encode())
+        self.forward(checked, accept, urlencode([("query", checked.text), *dataset_params]).encode(), deadline)
 
     def describe(self) -> None:
         media = preferred(self.headers.get("Accept", ""), list(SD_FORMATS))
         body = self.cfg.description.serialize(format=SD_FORMATS[media], encoding="utf-8")
         self.send(200, body, media)
 
-    def forward(self, checked: CheckedQuery, accept: str, body: bytes) -> None:
+    def forward(self, checked: CheckedQuery, accept: str, body: bytes, deadline: float) -> None:
         """Send the query to Oxigraph and relay its whole answer, or 504 once the time limit has passed."""
-        deadline = time.monotonic() + self.cfg.timeout_s
-        conn = http.client.HTTPConnection("127.0.0.1", self.cfg.upstream, timeout=self.cfg.timeout_s)
+        if deadline - time.monotonic() <= 0.001:
+            return self.send(504, f"the query ran over the time limit of {self.cfg.timeout_s:g} s\n".encode())
+        conn = http.client.HTTPConnection("127.0.0.1", self.cfg.upstream, timeout=deadline - time.monotonic())
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
         try:
             conn.request("POST", "/query", body, headers)
