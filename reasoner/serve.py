@@ -302,8 +302,8 @@ class Server:
 
     def _limits(self) -> str:
         return (
-            f"Read-only: SPARQL Update, LOAD and SERVICE are refused. Each query stops after {self.timeout_s:g} s "
-            f"(504) and SELECT/CONSTRUCT/DESCRIBE get LIMIT {self.max_rows}; request bodies over "
+            "Read-only: SPARQL Update, LOAD and SERVICE are refused. Each query is checked and run within "
+            f"{self.timeout_s:g} s (504) and SELECT/CONSTRUCT/DESCRIBE get LIMIT {self.max_rows}; request bodies over "
             f"{self.max_body} bytes are refused (413). The default graph is the union of the named graphs."
         )
 
