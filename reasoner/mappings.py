@@ -396,9 +396,32 @@ def case_code_problem(curie: str, allowed: Table[str, URIRef], noun: str, keep_u
     r = resolve_for(curie, allowed, noun)
     if r.problem is not None:
         return r.problem
+    flags = _red_flags_named(curie) if r.unmapped is not None else []
+    if flags:  # safety over fidelity: a coded red flag is never kept as a finding that matches nothing
+        return (
+            f"names a red flag ({'; '.join(flags)}) but no finding type of this field; a red flag is never kept as "
+            "an unmapped finding: record the findings it rests on (e.g. saddle numbness, urinary retention)"
+        )
     if r.unmapped is not None and not keep_unmapped:
         return f"{r.unmapped}; give the spinekg id, or set unmapped_codes: warn to keep it as an unmapped finding"
     return None
+
+
+def _red_flags_named(curie: str) -> list[str]:
+    """The red flags a code is mapped to by any predicate (close and broader included), as ``label (predicate)``.
+
+    >>> _red_flags_named("SCTID:192970008")
+    ['suspected cauda equina syndrome (skos:closeMatch)']
+    """
+    from .kb import shared_kb
+
+    kb = shared_kb()
+    flags = {s for s in kb.subjects(RDFS.subClassOf, SK.RedFlag)}
+    return [
+        f"{kb.value(m.subject, RDFS.label) or m.subject} ({m.predicate_id})"
+        for m in resolve(curie).mappings
+        if m.subject in flags
+    ]
 
 
 def unmapped_code_warnings(case_iri: str, fact_types: Table[str, Iterable[str]]) -> list[tuple]:

@@ -230,3 +230,19 @@ def test_the_schema_accepts_codes_and_the_option_and_refuses_what_is_neither():
     assert not valid({"id": "s", "unmapped_codes": "ignore"})
     assert not valid({"id": "s", "symptoms": [{"type": "SNOMED:44077006"}]})
     assert not valid({"id": "s", "symptoms": [{"type": "SCTID:"}]})
+
+
+def test_a_code_mapped_to_a_red_flag_is_never_kept_unmapped():
+    """Safety over fidelity: SNOMED CT's cauda equina syndrome is only a close match of the suspected-CES red flag,
+    so it establishes no finding; even with unmapped_codes: warn it is refused (a plan without the red flag would
+    look reassuring), and the rest of the case still has its red flags reported."""
+    doc = {
+        "id": "coded-ces",
+        "unmapped_codes": "warn",
+        "symptoms": [{"type": "SCTID:192970008"}, {"type": "urinary_retention"}],
+    }
+    with pytest.raises(CaseError) as caught:
+        recommend(doc)
+    [problem] = caught.value.problems
+    assert problem.path == "symptoms[0].type" and "suspected cauda equina syndrome" in problem.message
+    assert salvaged_red_flags(caught.value) == [("suspected cauda equina syndrome", ["symptoms[1]"])]
