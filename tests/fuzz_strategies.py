@@ -476,6 +476,7 @@ def long_string(draw) -> CaseFile:
     fmt = draw(st.sampled_from(["yaml", "json"]))
     if draw(st.booleans()):  # a long key (PyYAML refuses a plain key over 1024 characters: the document then)
         target, path, _ = _record(draw, doc, draw(st.sampled_from(RECORDS)))
+        value = re.sub(r"[^A-Za-z0-9_]", "k", value)  # YAML writes other characters as escapes, astral ones as pairs
         target[value] = 1
         prefix = f"{path}.{_shown_key(value)}" if path else _shown_key(value)
         return CaseFile("long_string", f".{fmt}", render(doc, fmt).encode(), "reject", ("", prefix + "*"))
@@ -576,7 +577,8 @@ def injection(draw) -> CaseFile:
     if how == "turtle-id":
         good = case_graph(parse_case(doc)).serialize(format="turtle")
         literal = json.dumps(payload)  # a Turtle string with the same escapes as JSON
-        text = re.sub(r'(dcterms:identifier|<http://purl.org/dc/terms/identifier>) "[^"]*"', rf"\1 {literal}", good)
+        pattern = r'(dcterms:identifier|<http://purl.org/dc/terms/identifier>) "[^"]*"'
+        text = re.sub(pattern, lambda m: f"{m[1]} {literal}", good)
         if text == good:
             raise AssertionError(f"no dcterms:identifier in the Turtle of the case:\n{good}")
         return CaseFile("injection", ".ttl", text.encode(), "reject", ("id",))

@@ -148,7 +148,7 @@ def check_plan(sample: CaseFile, case, result, graph) -> None:
         assert (node, PROV.wasGeneratedBy, run) in graph
         derived = set(graph.objects(node, PROV.wasDerivedFrom))
         assert {str(o) for o in derived if (o, RDF.type, SK.Recommendation) in graph} == set(step.recommendations)
-        facts = {field_path(case, str(o)) for o in derived if str(o).startswith(case + "/")}
+        facts = {field_path(case, str(o)) for o in derived if str(o) == case or str(o).startswith(case + "/")}
         assert facts == set(step.triggered_by), (step.id, facts, step.triggered_by)
         quotes = set()
         for rec in step.recommendations:
