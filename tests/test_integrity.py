@@ -11,6 +11,7 @@ provenance graph.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from reasoner.cli import build_parser
 from reasoner.consts import PROV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,11 +99,17 @@ def workspace(tmp_path_factory, seeds_dir):
     return tmp, env
 
 
+def recommend_formats() -> list[str]:
+    """Every ``--format`` of ``spinekg recommend``, read from the command line's own parser."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return list(next(a for a in sub.choices["recommend"]._actions if a.dest == "format").choices)
+
+
 def commands(tmp: Path) -> list[tuple[str, list[str]]]:
     case, other, out = str(tmp / "cases" / CASE), str(tmp / "cases" / OTHER), tmp / "out"
-    cmds = [(f"recommend --format {f}", ["recommend", case, "--format", f]) for f in ("text", "json", "ttl", "jsonld")]
+    cmds = [(f"recommend --format {f}", ["recommend", case, "--format", f]) for f in recommend_formats()]
     cmds += [
-        ("recommend --format html", ["recommend", case, "--format", "html"]),
         ("recommend --output json", ["recommend", case, "--format", "json", "--output", str(out / "plan.json")]),
         ("recommend --output ttl", ["recommend", case, "--format", "ttl", "--output", str(out / "plan.ttl")]),
         ("recommend --output html", ["recommend", case, "--format", "html", "--output", str(out / "plan.html")]),
