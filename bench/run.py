@@ -1,7 +1,7 @@
 """The benchmark, in one process and one table: spinekg's latency, cold start, cohort throughput and memory, and
 three baselines on the same cases, each as a ratio to spinekg measured in the same run.
 
-    python -m bench.run [--sizes 1000,10000,100000] [--baselines a,b,c] [--budget-seconds 300] [--quick]
+    python -m bench.run [--sizes 1000,10000,100000] [--baselines a,b,c] [--budget-seconds 600] [--quick]
 
 Writes ``bench/results/<date>-<commit>.json`` and ``.md`` and ``bench/results/latest.md``, and prints the table.
 """
@@ -90,7 +90,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sizes", help="cohort sizes, comma-separated (default 1000,10000,100000; --quick: 10)")
     parser.add_argument("--baselines", default="a,b,c", help="which baselines: a, b, c (default all)")
-    parser.add_argument("--budget-seconds", type=float, help="time per baseline and size (default 300; --quick: 5)")
+    parser.add_argument("--budget-seconds", type=float, help="time per baseline and size (default 600; --quick: 5)")
     parser.add_argument("--batch-size", type=int, default=1000, help="cases per batch for spinekg (default 1000)")
     parser.add_argument("--owlready2-batch", type=int, default=250, help="cases per World for (b) (default 250)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
@@ -107,7 +107,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--baselines: {unknown[0]!r} is not a, b or c")
     if any(n <= 0 for n in args.sizes):
         parser.error(f"--sizes: {args.sizes} must all be positive")
-    args.budget_seconds = args.budget_seconds if args.budget_seconds is not None else (5.0 if quick else 300.0)
+    args.budget_seconds = args.budget_seconds if args.budget_seconds is not None else (5.0 if quick else 600.0)
     args.single_cases = args.single_cases or (20 if quick else 200)
     args.cold_runs = args.cold_runs or (2 if quick else 5)
     return args

@@ -243,7 +243,7 @@ def test_quick_run_writes_one_table_with_every_column(tmp_path):
     assert m["cpu"] and m["cores"] and m["ram_gib"] and m["python"]
     assert all(m["packages"][p] for p in ("pyoxigraph", "rdflib", "owlrl", "owlready2"))
     (size,) = result["sizes"]
-    assert size["cohort"]["plans"] == size["cases"] and size["cohort"]["peak_rss_mib"] > 0
+    assert size["cohort"]["plans"] == size["cases"] and size["cohort"]["peak_mib"] > 0
     c = size["baselines"]["c"]
     assert c["status"] == "finished" and c["plans"] == {"equal": True, "compared": size["cases"]} and c["ratio"] > 0
     assert size["baselines"]["a"] == {"status": "not run", "reason": "not selected"}
