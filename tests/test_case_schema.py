@@ -13,7 +13,8 @@ import jsonschema
 import pytest
 import yaml
 
-from reasoner.case import SCHEMA_PATH, _YamlLoader, json_schema
+from reasoner.case import SCHEMA_PATH, json_schema
+from reasoner.casefile import _YamlLoader
 from reasoner.consts import PREFIXES, RDF, SK
 
 from constants import DATA
