@@ -222,7 +222,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "cohort":
         return _cohort(args)
     if args.command == "map":
-        from .mappings import cli_map
+        from .mapping_lookup import cli_map
 
         return cli_map(args)
     if args.command == "serve":

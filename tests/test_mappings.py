@@ -20,10 +20,9 @@ from reasoner import kb, queries
 from reasoner.case import vocabulary
 from reasoner.codes import SYSTEMS, split_curie
 from reasoner.errors import KBLoadError
+from reasoner.mapping_lookup import cli_map, lookup
 from reasoner.mappings import (
     all_mappings,
-    cli_map,
-    lookup,
     mapping_paths,
     mapping_sets,
     problems,
