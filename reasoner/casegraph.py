@@ -327,6 +327,7 @@ def salvage_graph(doc: Mapping, vocab: Vocabulary, bad: list[str]) -> Graph | No
     if not any(keep(path) for path in wanted):
         return None
     partial = {**doc, "symptoms": listed("symptoms"), "imaging": imaging, "risk_factors": listed("risk_factors")}
+    partial["prior_treatments"] = listed("prior_treatments")  # never kept, but walked: a list, whatever was given
     identified = "id" in doc and clean("id")
     case = URIRef(CASE_BASE + (doc["id"] if identified else "unidentified"))
     return document_graph(partial, vocab, case, keep=keep, identify=identified)

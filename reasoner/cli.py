@@ -241,6 +241,10 @@ def _plan_command(args: argparse.Namespace) -> int:
     from .api import default_reasoner, reason
     from .errors import CaseError
 
+    output = getattr(args, "output", None)
+    if output is not None and Path(output).resolve() == Path(args.case).resolve():
+        print(f"spinekg: --output {output}: is the case file itself (never overwritten)", file=sys.stderr)
+        return 2
     try:
         result = reason([args.case])[0]
     except CaseError as exc:
@@ -285,9 +289,9 @@ def _plan_command(args: argparse.Namespace) -> int:
         fmt = {"ttl": "turtle", "jsonld": "json-ld"}[args.format]
         out = result.provenance().serialize(format=fmt)
     if args.output:
-        tmp = args.output.with_name(f".{args.output.name}.tmp")
-        tmp.write_text(out, encoding="utf-8")
-        tmp.replace(args.output)
+        from .report import _atomic_write  # a unique temporary name, removed if the write fails
+
+        _atomic_write(args.output, out.encode("utf-8"))
     else:
         sys.stdout.write(out)
     return 0

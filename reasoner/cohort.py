@@ -326,6 +326,15 @@ def run_cohort(
     source = Path(source)
     if not source.exists():
         raise UsageError(f"{source}: no such file or folder")
+    named = [("--output", output), ("--provenance", provenance), ("--summary", summary)]
+    seen = {source.resolve(): "the input"}
+    for flag, path in named:
+        if path is None:
+            continue
+        where = Path(path).resolve()
+        if where in seen or (source.is_dir() and where.parent == source.resolve()):
+            raise UsageError(f"{flag} {path}: is {seen.get(where, 'inside the input folder')} (never overwritten)")
+        seen[where] = flag
     fingerprint = {
         "input": str(source.resolve()),
         "input_size": sum(p.stat().st_size for p in source.iterdir()) if source.is_dir() else source.stat().st_size,

@@ -308,3 +308,17 @@ def test_endpoint_that_does_not_answer_is_a_clear_error(generated, tmp_path):
     port = _free_port()  # nothing listens there
     out = cli("cohort", generated, "--output", tmp_path / "p.jsonl", "--endpoint", f"http://127.0.0.1:{port}/query")
     assert out.returncode != 0 and f"127.0.0.1:{port}" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_outputs_never_overwrite_the_input_or_each_other(generated, tmp_path):
+    before = generated.read_bytes()
+    with pytest.raises(UsageError, match="is the input"):
+        run_cohort(generated, generated)
+    with pytest.raises(UsageError, match="is --output"):
+        run_cohort(generated, tmp_path / "p.jsonl", summary=tmp_path / "p.jsonl")
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a.json").write_text('{"id": "a"}')
+    with pytest.raises(UsageError, match="inside the input folder"):
+        run_cohort(folder, folder / "plans.jsonl")
+    assert generated.read_bytes() == before and not (folder / "plans.jsonl").exists()

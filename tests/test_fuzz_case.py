@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fuzz_strategies import CLASSES, STRATEGIES, CaseFile, huge_file_of
 from hypothesis import HealthCheck, example, given, settings
 from rdflib import URIRef
 
@@ -33,6 +32,8 @@ from reasoner.case import MAX_BYTES, case_iri, load_case
 from reasoner.consts import OA, PROV, RDF, SK
 from reasoner.errors import CaseError
 from reasoner.plan import field_path
+
+from fuzz_strategies import CLASSES, STRATEGIES, CaseFile, huge_file_of
 
 ROOT = Path(__file__).resolve().parent.parent
 #: A bound against hangs (a file must be read, and a valid one planned, within it), not a speed test.

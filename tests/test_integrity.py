@@ -183,7 +183,6 @@ def test_a_rejected_case_leaves_an_existing_output_untouched(ran, workspace):
     assert kept.read_bytes() == b"an older file\n" and kept.stat().st_ino == inodes["kept.json"]
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py lets --output name the input case (fix proposed to the lead)")
 def test_an_output_that_is_the_input_case_is_refused(tmp_path):
     case = tmp_path / "case.json"
     case.write_text('{"id": "same-file", "symptoms": [{"type": "axial_pain"}]}', encoding="utf-8")
