@@ -14,32 +14,11 @@ from dataclasses import dataclass
 
 from rdflib import BNode, Graph, URIRef
 
-from reasoner.apply import FAILS, HOLDS, UNKNOWN, Applicability, ConditionResult
+from reasoner.apply import DEFAULT, FAILS, PRECEDENCE, UNKNOWN, Applicability, ConditionResult
 from reasoner.engine import Reasoner
 from reasoner.plan import Plan
 
-#: The fold of apply.py: the status when no row speaks for a condition, and which status wins when several do.
-DEFAULT = {
-    "FindingPresent": FAILS,
-    "FindingAbsent": HOLDS,
-    "RedFlagPresent": FAILS,
-    "NoRedFlag": HOLDS,
-    "PriorImaging": FAILS,
-    "NoPriorImaging": HOLDS,
-    "CandidateFor": FAILS,
-    "ScoreAtMost": FAILS,
-    "ScoreAbove": FAILS,
-    "AgeAtLeast": FAILS,
-    "SymptomDurationAtLeast": FAILS,
-    "SymptomDurationLessThan": HOLDS,
-    "FailedTreatment": FAILS,
-}
-PRECEDENCE = {
-    "FindingPresent": (HOLDS, UNKNOWN),
-    "SymptomDurationAtLeast": (HOLDS, UNKNOWN),
-    "SymptomDurationLessThan": (FAILS, UNKNOWN),
-    "FailedTreatment": (HOLDS, UNKNOWN),
-}
+#: The fold of apply.py (the status when no row speaks for a condition, which wins when several do) is its own.
 #: Outcomes that count as a failed treatment.
 FAILED_OUTCOMES = ("unchanged", "worse", "failed")
 

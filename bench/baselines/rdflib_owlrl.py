@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
 
+from reasoner import classify, engine
 from reasoner.apply import FAILS, HOLDS, UNKNOWN  # noqa: F401 (the statuses QUERIES names)
 from reasoner.case import case_graph, parse_case
 from reasoner.classify import compile_rules
@@ -30,12 +31,7 @@ NAME, LABEL = "a", "rdflib + OWL-RL (owlrl)"
 
 P = f"PREFIX sk: <{SK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
 
-CLOSURE = f"""
-INSERT {{ ?x a ?super }} WHERE {{
-  ?x <{SK.inCase}> ?case ; a ?t .
-  ?t <{RDFS.subClassOf}>+ ?super .
-  FILTER(isIRI(?super))
-}}"""
+CLOSURE = classify.CLOSURE
 
 # (query, status of its rows); each row: ?case ?rec ?cond [?fact] [?missing]
 QUERIES: list[tuple[str, str]] = [
@@ -191,31 +187,8 @@ QUERIES: list[tuple[str, str]] = [
 
 RED_FLAG_HITS = P + "SELECT ?case ?flag ?fact WHERE { VALUES ?flag { %s } ?fact sk:inCase ?case ; a ?flag . }"
 FACT_TYPES = P + "SELECT ?case ?fact ?type WHERE { ?fact sk:inCase ?case ; a ?type . FILTER(isIRI(?type)) }"
-SYMPTOM_DERMATOMES = (
-    P
-    + """SELECT ?case ?s ?derm ?lat WHERE {
-  ?s sk:inCase ?case ; a sk:Symptom .
-  { ?s sk:inDermatome ?derm } UNION { ?s sk:inBodyRegion/sk:spansDermatome ?derm }
-  OPTIONAL { ?s sk:laterality ?lat }
-}"""
-)
-ROOT_REACH = (
-    P
-    + """SELECT ?case ?f ?type ?level ?via ?root ?side WHERE {
-  ?f sk:inCase ?case ; sk:atDiscLevel ?level ; a ?type .
-  ?type sk:rootReach ?via . ?level ?via ?root .
-  OPTIONAL { ?f sk:laterality ?side }
-}"""
-)
-ELAPSED = (
-    P
-    + """SELECT ?case (MAX(?w) AS ?weeks) WHERE {
-  { ?s sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?w }
-  UNION
-  { ?t sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o ; sk:weeks ?w .
-    ?tt rdfs:subClassOf* sk:conservative_care . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed)) }
-} GROUP BY ?case"""
-)
+# the engine's own queries for what the plan needs beyond the conditions
+SYMPTOM_DERMATOMES, ROOT_REACH, ELAPSED = engine.SYMPTOM_DERMATOMES, engine.ROOT_REACH, engine.ELAPSED
 
 
 def _plain(term) -> str | float | None:
