@@ -178,10 +178,8 @@ def test_rdflib_owlrl_plan_equals_spinekg(reasoner):
 
 
 @pytest.mark.long
-def test_rdflib_owlrl_plans_equal_spinekg_on_every_case(reasoner, cases, spinekg_plans, request):
-    """The examples and the 20 generated cases through OWL RL: several minutes."""
-    if "long" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("OWL RL over every case takes minutes: pytest -m long tests/test_bench.py")
+def test_rdflib_owlrl_plans_equal_spinekg_on_every_case(reasoner, cases, spinekg_plans):
+    """The examples and the 20 generated cases through OWL RL: several minutes (``pytest -m long``)."""
     from bench.baselines.rdflib_owlrl import RdflibOwlrl
 
     assert_same_plans(RdflibOwlrl(reasoner), cases, spinekg_plans)
