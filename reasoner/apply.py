@@ -260,7 +260,7 @@ def evaluate(rows, conditions: Catalogue) -> list[Applicability]:
     ``at_defaults`` (the plan assembly fills those in from a per-recommendation cache, so a cohort does not
     pay cases × recommendations).
     """
-    speaks: dict[tuple[str, str], dict[str, dict[str, tuple[set, set]]]] = defaultdict(lambda: defaultdict(dict))
+    speaks: Speaks = defaultdict(lambda: defaultdict(dict))
     for query, status in QUERIES:
         names, result = rows(P + query)
         at = {n: i for i, n in enumerate(names)}
@@ -272,6 +272,16 @@ def evaluate(rows, conditions: Catalogue) -> list[Applicability]:
                 facts.add(row[f])
             if m is not None and row[m] is not None:
                 missing.add(row[m])
+    return fold(speaks, conditions)
+
+
+Speaks = dict[tuple[str, str], dict[str, dict[str, tuple[set, set]]]]  # (case, rec) → condition → status → sets
+
+
+def fold(speaks: Speaks, conditions: Catalogue) -> list[Applicability]:
+    """The applicability of every (case, recommendation) pair some row speaks to: each condition takes its
+    default status unless rows speak for it (``PRECEDENCE`` picks among several), the pair fails if one
+    condition fails, is unknown if one is unknown, else applies. Pairs no row speaks to are left out."""
     out = []
     for (case, rec), by_cond in sorted(speaks.items()):
         results = []

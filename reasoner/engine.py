@@ -176,12 +176,6 @@ class Reasoner:
                 of(row["case"]).elapsed_weeks = float(row["weeks"])
         return runs
 
-    def applicability(self, run: CaseRun) -> list[apply.Applicability]:
-        """Every recommendation's applicability to the case of ``run``, the defaults filled in, by IRI."""
-        explicit = {a.recommendation: a for a in run.applicability}
-        ordered = sorted(self.conditions.items())
-        return [explicit.get(rec) or apply.at_defaults(run.case, rec, conds) for rec, conds in ordered]
-
     def describe_condition(self, cond: str, kind: str) -> str:
         """A condition in words: ``FindingPresent(radicular_pain)``, ``FailedTreatment(conservative_care, 6 weeks)``."""
         key = ("describe", cond, kind)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from rdflib import BNode, Graph, URIRef
 
-from reasoner.apply import DEFAULT, FAILS, PRECEDENCE, UNKNOWN, Applicability, ConditionResult
+from reasoner import apply
+from reasoner.apply import DEFAULT, Applicability
 from reasoner.engine import Reasoner
 from reasoner.plan import Plan
 
@@ -51,7 +52,7 @@ def skolem_kb(reasoner: Reasoner) -> Graph:
     return Graph().parse(data=nt.decode() if isinstance(nt, bytes) else nt, format="nt")
 
 
-Speaks = dict[tuple[str, str], dict[str, dict[str, tuple[set, set]]]]  # (case, rec) → condition → status → rows
+Speaks = apply.Speaks  # (case, rec) → condition → status → (facts, missing)
 
 
 def speak(speaks: Speaks, case: str, rec: str, cond: str, status: str, facts=(), missing=()) -> None:
@@ -63,27 +64,12 @@ def speak(speaks: Speaks, case: str, rec: str, cond: str, status: str, facts=(),
 
 
 def fold(catalogue: dict[str, tuple[tuple[str, str], ...]], speaks: Speaks) -> list[Applicability]:
-    """The applicability of every (case, recommendation) pair some row speaks to, as apply.py folds the rows.
+    """The applicability of every (case, recommendation) pair some row speaks to, folded by apply.py itself.
 
     ``catalogue`` maps each recommendation to its (condition, kind) pairs. A pair no row speaks to is left out:
     every condition is at its default, and the plan assembly fills such pairs in itself (``CaseRun``).
     """
-    out = []
-    for (case, rec), by_cond in sorted(speaks.items()):
-        results = []
-        for cond, kind in catalogue[rec]:
-            voices = by_cond.get(cond, {})
-            status = DEFAULT[kind]
-            for candidate in PRECEDENCE.get(kind, tuple(voices)):
-                if candidate in voices:
-                    status = candidate
-                    break
-            facts, missing = voices.get(status, (set(), set()))
-            results.append(ConditionResult(case, rec, cond, kind, status, tuple(sorted(facts)), tuple(sorted(missing))))
-        statuses = {r.status for r in results}
-        overall = "fails" if FAILS in statuses else "unknown" if UNKNOWN in statuses else "applies"
-        out.append(Applicability(case, rec, overall, tuple(results)))
-    return out
+    return apply.fold(speaks, catalogue)
 
 
 @dataclass(frozen=True)
