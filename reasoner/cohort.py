@@ -226,8 +226,8 @@ def reason_batch(
     for raw in raws:
         item = read_item(*raw, source)
         if item.case is not None and item.case.id in seen:  # two cases of one id cannot share a store
-            problem = CaseProblem("id", item.case.id, "is already used by an earlier case of the cohort")
-            item = Item(item.position, item.where, None, CaseError([problem], source=item.where), item.case.id)
+            error = CaseError([_duplicate(item.case.id)], source=item.where)
+            item = Item(item.position, item.where, None, error, item.case.id)
         if item.case is None:
             problems = tuple(str(p) for p in item.error.problems)
             row = (item.raw_id, item.where, "rejected", "", "", "", "", "", "", "", "; ".join(problems))
@@ -404,7 +404,7 @@ def _ordered(pool, batches: Iterator[list], source: str, kind: str | None, worke
 def _write(rec: Record, out: _Outputs, stats: CohortStats, errors) -> None:
     stats.read += 1
     if rec.plan is not None and rec.case_id in out.ids:
-        problem = str(CaseProblem("id", rec.case_id, "is already used by an earlier case of the cohort"))
+        problem = str(_duplicate(rec.case_id))
         row = (rec.case_id, rec.where, "rejected", "", "", "", "", "", "", "", problem)
         rec = Record(rec.position, rec.where, rec.case_id, None, "", row, (problem,))
     if rec.plan is None:
@@ -420,6 +420,10 @@ def _write(rec: Record, out: _Outputs, stats: CohortStats, errors) -> None:
     if rec.provenance:
         out.write("provenance", rec.provenance.encode("utf-8"))
     out.write("summary", _csv_row(rec.summary))
+
+
+def _duplicate(case_id: str) -> CaseProblem:
+    return CaseProblem("id", case_id, "is already used by an earlier case of the cohort")
 
 
 def _kb_part(r: Reasoner, graph: str | None) -> bytes:
