@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .consts import SK
 
-P = f"PREFIX sk: <{SK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+P = f"PREFIX sk: <{SK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
 
 HOLDS, FAILS, UNKNOWN = "holds", "fails", "unknown"
 
@@ -197,6 +197,48 @@ QUERIES: list[tuple[str, str]] = [
 }""",
         UNKNOWN,
     ),
+    # a symptom (imaging) condition on a case that records no symptoms (no imaging study) at all: unknown
+    (
+        """SELECT ?case ?rec ?cond ?missing WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:findingType ?T . FILTER(?kind IN (sk:FindingPresent, sk:FindingAbsent))
+  ?T rdfs:subClassOf* ?K . ?K sk:caseField ?missing .
+  ?case a sk:Case .
+  MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t } ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:PresentationPresent ; sk:presentation ?P .
+  ?case a ?P . OPTIONAL { ?fact sk:inCase ?case ; sk:establishes ?P }
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:PresentationAbsent ; sk:presentation ?P .
+  ?case a ?P . OPTIONAL { ?fact sk:inCase ?case ; sk:establishes ?P }
+}""",
+        FAILS,
+    ),
+    # a presentation defined on records the case does not have (symptoms, imaging, a score, a duration): unknown
+    (
+        """SELECT ?case ?rec ?cond ?missing WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:presentation ?P . FILTER(?kind IN (sk:PresentationPresent, sk:PresentationAbsent))
+  ?P sk:requiresRecord ?K . ?K sk:caseField ?missing .
+  ?case a sk:Case .
+  MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t } ?t rdfs:subClassOf* ?K }
+  MINUS { ?case ?K ?value }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:NoRedFlagScreen .
+  ?fact sk:inCase ?case ; a sk:RedFlagScreen .
+}""",
+        FAILS,
+    ),
 ]
 
 # the default status of each condition kind when no row speaks for it
@@ -214,10 +256,16 @@ DEFAULT = {
     "SymptomDurationAtLeast": FAILS,
     "SymptomDurationLessThan": HOLDS,
     "FailedTreatment": FAILS,
+    "PresentationPresent": FAILS,
+    "PresentationAbsent": HOLDS,
+    "NoRedFlagScreen": HOLDS,
 }
 # which status wins when rows of several statuses speak for one condition
 PRECEDENCE = {
     "FindingPresent": (HOLDS, UNKNOWN),
+    "FindingAbsent": (FAILS, UNKNOWN),
+    "PresentationPresent": (HOLDS, UNKNOWN),
+    "PresentationAbsent": (FAILS, UNKNOWN),
     "SymptomDurationAtLeast": (HOLDS, UNKNOWN),
     "SymptomDurationLessThan": (FAILS, UNKNOWN),
     "FailedTreatment": (HOLDS, UNKNOWN),

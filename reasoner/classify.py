@@ -37,6 +37,7 @@ class _Compiler:
     def __init__(self, kb: Graph):
         self.kb = kb
         self.counter = itertools.count()
+        self.members: list[str] = []  # variables bound to a case's records through owl:inverseOf sk:inCase
 
     def var(self) -> str:
         return f"?v{next(self.counter)}"
@@ -56,6 +57,15 @@ class _Compiler:
             return f"VALUES {x} {{ {' '.join(f'<{m}>' for m in members)} }}"
         if (expr, RDF.type, OWL.Restriction) in kb:
             prop = kb.value(expr, OWL.onProperty)
+            inverse = kb.value(prop, OWL.inverseOf) if isinstance(prop, BNode) else None
+            if inverse is not None:
+                if (expr, OWL.someValuesFrom, None) not in kb:
+                    raise UnsupportedAxiom(f"{owner}: only someValuesFrom is supported on an inverse property")
+                y = self.var()
+                if inverse == SK.inCase:
+                    self.members.append(y)
+                filler = kb.value(expr, OWL.someValuesFrom)
+                return f"{y} <{inverse}> {x} .\n" + self.compile_filler(filler, y, owner)
             if (expr, OWL.hasValue, None) in kb:
                 value = kb.value(expr, OWL.hasValue)
                 if isinstance(value, Literal):
@@ -98,19 +108,26 @@ def compile_rules(kb: Graph) -> tuple[Rule, ...]:
     """
     compiler = _Compiler(kb)
     rules = []
+    case_classes = set(kb.transitive_subjects(RDFS.subClassOf, SK.Case))
     for cls, expr in sorted(kb.subject_objects(OWL.equivalentClass)):
         if not isinstance(cls, URIRef) or not isinstance(expr, BNode) or (expr, OWL.oneOf, None) in kb:
             continue
+        compiler.members = []
         pattern = compiler.compile(expr, "?x", cls)
+        # a class of cases (a clinical presentation) classifies the case node, and records which of the case's
+        # findings established it; a class of findings classifies the case's records
+        anchor = f"?x a <{SK.Case}> ." if cls in case_classes else f"?x <{SK.inCase}> ?case ."
+        established = "".join(f" {v} <{SK.establishes}> <{cls}> ." for v in compiler.members)
         # no FILTER NOT EXISTS: INSERT is idempotent, and NOT EXISTS over a cohort is quadratic in pyoxigraph
-        update = f"INSERT {{ ?x a <{cls}> }} WHERE {{ ?x <{SK.inCase}> ?case .\n{pattern}\n}}"
+        update = f"INSERT {{ ?x a <{cls}> .{established} }} WHERE {{ {anchor}\n{pattern}\n}}"
         rules.append(Rule(str(cls), update))
     return tuple(rules)
 
 
 CLOSURE = f"""
 INSERT {{ ?x a ?super }} WHERE {{
-  ?x <{SK.inCase}> ?case ; a ?t .
+  {{ ?x <{SK.inCase}> ?case }} UNION {{ ?x a <{SK.Case}> }}
+  ?x a ?t .
   ?t <{RDFS.subClassOf}>+ ?super .
   FILTER(isIRI(?super))
 }}"""

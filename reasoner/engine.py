@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from rdflib import Graph
 
-from . import apply, classify
+from . import apply, classify, derive
 from .consts import RDF, SK
 from .kb import kb_version, shared_kb
 from .kbindex import KBIndex
@@ -22,6 +22,16 @@ RED_FLAG_HITS = (
   ?flag rdfs:subClassOf sk:RedFlag . ?fact sk:inCase ?case ; a ?flag .
 }"""
 )
+
+PRESENTATIONS = (
+    P
+    + """SELECT ?case ?p ?fact WHERE {
+  ?case a sk:Case ; a ?p . ?p rdfs:subClassOf+ sk:ClinicalPresentation ; skos:notation ?n .
+  OPTIONAL { ?fact sk:inCase ?case ; sk:establishes ?p }
+}"""
+)
+
+EPISODE = P + "SELECT ?case ?weeks WHERE { ?case a sk:Case ; sk:episodeWeeks ?weeks }"
 
 FACT_TYPES = P + """SELECT ?case ?fact ?type WHERE { ?fact sk:inCase ?case ; a ?type . FILTER(isIRI(?type)) }"""
 
@@ -69,6 +79,9 @@ class CaseRun:
     )  # symptom, dermatome, laterality
     root_reach: list[tuple[str, str, str, str, str, str | None]] = field(default_factory=list)
     elapsed_weeks: float | None = None
+    # clinical presentation IRI → the case findings that established it (none for a duration phase)
+    presentations: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    episode_weeks: float | None = None
 
     def fact_types_of(self, facts) -> set[str]:
         """Every class (asserted or inferred) of the given case resources."""
@@ -103,7 +116,7 @@ def _compile(kb: Graph) -> Compiled:
         for kind in skolem.objects(cond, RDF.type)
     )
     return Compiled(
-        classify.compile_rules(kb), skolem.serialize(format="nt", encoding="utf-8"), roots, params, conditions
+        classify.compile_rules(kb) + derive.RULES, skolem.serialize(format="nt", encoding="utf-8"), roots, params, conditions
     )
 
 
@@ -171,6 +184,12 @@ class Reasoner:
         for row in select(ROOT_REACH):
             values = (row["f"], row["type"], row["level"], row["via"], row["root"], row["side"])
             of(row["case"]).root_reach.append(values)
+        for row in select(PRESENTATIONS):
+            found = of(row["case"]).presentations[row["p"]]
+            if row["fact"] is not None:
+                found.add(row["fact"])
+        for row in select(EPISODE):
+            of(row["case"]).episode_weeks = float(row["weeks"])
         for row in select(ELAPSED):
             if row["weeks"] is not None:
                 of(row["case"]).elapsed_weeks = float(row["weeks"])
@@ -186,7 +205,7 @@ class Reasoner:
     def _describe(self, cond: str, kind: str) -> str:
         params = self.condition_params.get(cond, {})
         parts = []
-        for prop in ("findingType", "redFlag", "treatment", "candidacy", "score", "modality", "laterality"):
+        for prop in ("presentation", "findingType", "redFlag", "treatment", "candidacy", "score", "modality", "laterality"):
             for value in sorted(params.get(str(SK[prop]), [])):
                 parts.append(value.removeprefix(str(SK)))
         for prop, unit in (

@@ -55,6 +55,15 @@ class RedFlagOut:
 
 
 @dataclass(frozen=True)
+class PresentationOut:
+    """A clinical presentation the case is classified in, with the findings that established it."""
+
+    id: str
+    label: str
+    triggered_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Warning:
     id: str
     message: str
@@ -99,6 +108,7 @@ class Plan:
     not_applicable: tuple[NotApplicable, ...]
     preempted: tuple[NotApplicable, ...] = field(default_factory=tuple)
     concordance: tuple[DermatomeConcordance, ...] = field(default_factory=tuple)
+    presentations: tuple[PresentationOut, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -125,6 +135,9 @@ PATHS = [
     (re.compile(r"/treatment/(\d+)$"), "prior_treatments[{0}]"),
     (re.compile(r"/score/(\w+)$"), "scores.{0}"),
     (re.compile(r"/patient$"), "age"),
+    (re.compile(r"/vital/(\w+)$"), "vitals.{0}"),
+    (re.compile(r"/lab/(\w+)$"), "labs.{0}"),
+    (re.compile(r"/red_flag_screen$"), "red_flag_screen"),
 ]
 
 
@@ -278,6 +291,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     steps = _merge_into_red_flag_steps(reasoner, steps)
     conflicts = _conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)
     warnings += _fact_warnings(reasoner, run, not_applicable)
+    warnings += _population_warnings(reasoner, run, [info for _, info, _ in applying])
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     from .mappings import unmapped_code_warnings
 
@@ -292,7 +306,65 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         not_applicable=tuple(sorted(not_applicable, key=lambda n: n.recommendation)),
         preempted=tuple(sorted(preempted, key=lambda n: n.recommendation)),
         concordance=tuple(concordance(reasoner, run)),
+        presentations=_presentations(reasoner, run),
     )
+
+
+def _presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ...]:
+    """The case's clinical presentations, most specific first within the KB's order of definition."""
+    idx = reasoner.index
+    case = run.case
+    named = run.presentations
+    out = []
+    for p in sorted(named, key=lambda p: local(p)):
+        triggers = tuple(sorted({field_path(case, f) for f in named[p]}, key=path_key))
+        if not triggers and run.episode_weeks is not None and local(p).endswith("_phase"):
+            triggers = (f"{run.episode_weeks:g} weeks (symptoms[].duration_weeks)",)
+        out.append(PresentationOut(local(p), idx.label(p), triggers))
+    return tuple(out)
+
+
+def _population_warnings(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> list[Warning]:
+    """A step resting on evidence from another population; the phase cut-offs the sources disagree on."""
+    kb = reasoner.kb
+    key = ("evidence_population",)
+    if key not in reasoner.cache:
+        reasoner.cache[key] = {str(r): str(p) for r, p in kb.subject_objects(SK.evidencePopulation)}
+    populations = reasoner.cache[key]
+    out = []
+    for info in applying:
+        pop = populations.get(info.iri)
+        if pop and pop not in run.presentations:
+            out.append(
+                Warning(
+                    "evidence_from_other_population",
+                    f"{local(info.iri)} ({info.label}) rests on evidence gathered in {reasoner.index.label(pop)}, "
+                    "which this case is not classified in: weigh it accordingly",
+                    (local(info.iri), local(pop)),
+                )
+            )
+    phases = sorted(local(p) for p in run.presentations if local(p).endswith("_phase"))
+    phase_key = ("phase_recs",)
+    if phase_key not in reasoner.cache:
+        phase_iris = {str(SK.acute_phase), str(SK.subacute_phase), str(SK.chronic_phase)}
+        reasoner.cache[phase_key] = {
+            str(rec)
+            for rec, cond in kb.subject_objects(SK.hasCondition)
+            if str(kb.value(cond, SK.presentation)) in phase_iris
+        }
+    by_phase = sorted(local(i.iri) for i in applying if i.iri in reasoner.cache[phase_key])
+    if phases and by_phase:
+        weeks = f"{run.episode_weeks:g} weeks" if run.episode_weeks is not None else "its duration"
+        out.append(
+            Warning(
+                "phase_cutoffs_differ",
+                f"this case is in the {phases[0].replace('_', ' ')} at {weeks}, with spinekg's cut-offs (acute under 6 "
+                "weeks, subacute 6 to 12, chronic over 12); sources disagree: ACP 2017 counts acute as under 4 weeks "
+                "and subacute as 4 to 12, NICE NG59 uses no duration phases",
+                (phases[0], *by_phase),
+            )
+        )
+    return out
 
 
 def _not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:

@@ -42,6 +42,11 @@ def step_lines(n: int, s: Step) -> list[str]:
 def text(plan: Plan) -> str:
     """The plan as text: red flags, warnings, the steps by phase with quote and citation, and the rest."""
     out = [f"Management plan for case {plan.case} (knowledge base {plan.kb_version})", ""]
+    if plan.presentations:
+        out.append("PRESENTATIONS")
+        for p in plan.presentations:
+            out.append(f"  {p.label} [{p.id}]" + (f" from {', '.join(p.triggered_by)}" if p.triggered_by else ""))
+        out.append("")
     if plan.red_flags:
         out.append("RED FLAGS")
         for f in plan.red_flags:

@@ -1,0 +1,56 @@
+"""Facts the case implies but no user types, derived by SPARQL rules that run with the OWL classification.
+
+Each rule has an id and an "if … then …" summary; the engine runs them to a fixpoint together with the
+compiled class definitions (:mod:`reasoner.classify`), so a presentation defined on a derived fact sees it.
+They are rules, not OWL axioms (an aggregate; a join of imaging, anatomy and symptoms on the same side), so
+the HermiT agreement test leaves the classes they infer out.
+"""
+
+from __future__ import annotations
+
+from .classify import Rule
+from .consts import SK
+
+S = f"<{SK}"
+
+EPISODE_WEEKS = Rule(
+    str(SK.episodeWeeks),
+    f"""INSERT {{ ?case {S}episodeWeeks> ?weeks }} WHERE {{
+  SELECT ?case (MAX(?d) AS ?weeks) WHERE {{
+    ?s {S}inCase> ?case ; a {S}Finding> ; {S}durationWeeks> ?d .
+  }} GROUP BY ?case
+}}""",
+)
+"""derive-episode-weeks: if a case records present symptoms with durations, then its episode lasts the longest of them."""
+
+ROOT_COMPRESSION = Rule(
+    str(SK.nerve_root_compression),
+    f"""INSERT {{ ?f a {S}nerve_root_compression> ; {S}compressesRoot> ?root ; {S}concordantWith> ?s }} WHERE {{
+  ?f {S}inCase> ?case ; {S}atDiscLevel> ?level ; a ?type .
+  VALUES ?type {{ {S}disc_protrusion> {S}disc_extrusion> {S}disc_herniation> {S}foraminal_stenosis>
+                 {S}lateral_recess_stenosis> {S}canal_stenosis> }}
+  FILTER(?type IN ({S}disc_protrusion>, {S}disc_extrusion>, {S}disc_herniation>)
+         || EXISTS {{ ?f {S}severity> ?sev FILTER(?sev IN ({S}moderate>, {S}severe>)) }})
+  {{ ?f {S}zone> ?zone . ?zone {S}rootReach> ?via }}
+  UNION
+  {{ ?type {S}rootReach> ?via . FILTER NOT EXISTS {{ ?f {S}zone> ?anyzone }} }}
+  ?level ?via ?root .
+  ?derm {S}dermatomeOfRoot> ?root .
+  ?s {S}inCase> ?case .
+  {{ ?s a {S}radicular_pain> }} UNION {{ ?s a {S}SensorySymptom> }} UNION {{ ?s a {S}weakness> }}
+  {{ ?s {S}inDermatome> ?derm }} UNION {{ ?s {S}inBodyRegion> ?region . ?region {S}spansDermatome> ?derm }}
+  OPTIONAL {{ ?f {S}laterality> ?fside }}
+  OPTIONAL {{ ?s {S}laterality> ?sside }}
+  FILTER(!(BOUND(?fside) && BOUND(?sside) && ?fside IN ({S}left>, {S}right>) && ?sside IN ({S}left>, {S}right>)
+           && ?fside != ?sside))
+}}""",
+)
+"""infer-root-compression: if an imaging finding that can compress a root (a disc herniation, or a moderate or
+severe stenosis) sits at a disc level whose zone reaches a root, and a radicular, sensory or motor symptom is
+recorded in that root's dermatome on the same side (or either side is not given), then the finding is a nerve
+root compression of that root, concordant with that symptom."""
+
+RULES: tuple[Rule, ...] = (EPISODE_WEEKS, ROOT_COMPRESSION)
+
+#: The classes only these rules infer (left out of the HermiT agreement test).
+DERIVED_CLASSES = frozenset({str(SK.nerve_root_compression)})
