@@ -31,9 +31,9 @@ ROOT_COMPRESSION = Rule(
                  {S}lateral_recess_stenosis> {S}canal_stenosis> }}
   FILTER(?type IN ({S}disc_protrusion>, {S}disc_extrusion>, {S}disc_herniation>)
          || EXISTS {{ ?f {S}severity> ?sev FILTER(?sev IN ({S}moderate>, {S}severe>)) }})
-  {{ ?f {S}zone> ?zone . ?zone {S}rootReach> ?via }}
-  UNION
-  {{ ?type {S}rootReach> ?via . FILTER NOT EXISTS {{ ?f {S}zone> ?anyzone }} }}
+  ?type {S}rootReach> ?default .
+  OPTIONAL {{ ?f {S}zone> ?zone . ?zone {S}rootReach> ?zoneVia }}
+  BIND(COALESCE(?zoneVia, ?default) AS ?via)
   ?level ?via ?root .
   ?derm {S}dermatomeOfRoot> ?root .
   ?s {S}inCase> ?case .

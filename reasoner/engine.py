@@ -48,7 +48,11 @@ ROOT_REACH = (
     P
     + """SELECT ?case ?f ?type ?level ?via ?root ?side WHERE {
   ?f sk:inCase ?case ; sk:atDiscLevel ?level ; a ?type .
-  ?type sk:rootReach ?via . ?level ?via ?root .
+  ?type sk:rootReach ?default .
+  FILTER(?type != sk:nerve_root_impingement || !EXISTS { ?f a sk:nerve_root_compression })
+  OPTIONAL { ?f sk:zone ?zone . ?zone sk:rootReach ?zoneVia }
+  BIND(COALESCE(?zoneVia, ?default) AS ?via)
+  ?level ?via ?root .
   OPTIONAL { ?f sk:laterality ?side }
 }"""
 )

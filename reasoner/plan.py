@@ -487,13 +487,10 @@ def _fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotApp
             for m in n.missing:
                 waiting[m].append(local(n.recommendation))
     for fieldname, rec_ids in sorted(waiting.items()):
-        out.append(
-            Warning(
-                "missing_fact",
-                f"the case does not record {fieldname}: {len(rec_ids)} recommendation(s) cannot be decided without it",
-                (fieldname, *sorted(rec_ids)),
-            )
-        )
+        message = f"the case does not record {fieldname}: {len(rec_ids)} recommendation(s) cannot be decided without it"
+        if fieldname == "imaging":  # not a prompt to image: the plan's imaging steps say whether imaging is due
+            message += " (not in itself a reason to image: see the plan's imaging steps)"
+        out.append(Warning("missing_fact", message, (fieldname, *sorted(rec_ids))))
     height_loss = [f for f, types in run.fact_types.items() if str(SK.vertebral_height_loss) in types]
     if height_loss and str(SK.fracture_suspected) not in run.red_flags:
         path = ", ".join(sorted(field_path(run.case, f) for f in height_loss))
