@@ -31,6 +31,18 @@ PRESENTATIONS = (
 }"""
 )
 
+#: What a case records of each of its facts, as asserted (read before classification, so the type is the one given)
+FACT_DETAILS = (
+    P
+    + """SELECT ?case ?fact ?p ?o WHERE {
+  ?fact sk:inCase ?case ; ?p ?o .
+  VALUES ?p { rdf:type sk:absentType sk:laterality sk:inDermatome sk:inBodyRegion sk:atDiscLevel sk:atSpinalLevel
+              sk:severity sk:durationWeeks sk:zone sk:progressive sk:isNew sk:measuredValue sk:scoreValue sk:mrcGrade
+              sk:treatmentType sk:outcome sk:weeks sk:screenResult }
+  FILTER(?p != rdf:type || STRSTARTS(STR(?o), STR(sk:)))
+}"""
+).replace("PREFIX sk:", "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\nPREFIX sk:", 1)
+
 EPISODE = P + "SELECT ?case ?weeks WHERE { ?case a sk:Case ; sk:episodeWeeks ?weeks }"
 
 FACT_TYPES = P + """SELECT ?case ?fact ?type WHERE { ?fact sk:inCase ?case ; a ?type . FILTER(isIRI(?type)) }"""
@@ -85,6 +97,8 @@ class CaseRun:
     elapsed_weeks: float | None = None
     # clinical presentation IRI → the case findings that established it (none for a duration phase)
     presentations: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # fact IRI → property IRI → values, as the case records it (the asserted type, not the inferred ones)
+    details: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     episode_weeks: float | None = None
 
     def fact_types_of(self, facts) -> set[str]:
@@ -164,8 +178,14 @@ class Reasoner:
             try:
                 backend.load(text, batch)
                 graphs = (backend.kb_graph, batch)
+                details = list(backend.select(FACT_DETAILS, (batch,)))
                 classify.classify(backend, self.rules, batch, graphs)
-                return self._collect(lambda q: backend.select(q, graphs), lambda q: backend.rows(q, graphs))
+                runs = self._collect(lambda q: backend.select(q, graphs), lambda q: backend.rows(q, graphs))
+                for row in details:
+                    if row["case"] in runs:
+                        facts = runs[row["case"]].details.setdefault(row["fact"], {})
+                        facts.setdefault(row["p"], set()).add(row["o"])
+                return runs
             finally:
                 backend.end(batch)
 
