@@ -197,10 +197,11 @@ QUERIES: list[tuple[str, str]] = [
 }""",
         UNKNOWN,
     ),
-    # a symptom (imaging) condition on a case that records no symptoms (no imaging study) at all: unknown
+    # a symptom (imaging) finding required of a case that records no symptoms (no imaging study) at all: unknown;
+    # FindingAbsent stays closed world ("not recorded"): "image unless the finding is shown" must hold unimaged
     (
         """SELECT ?case ?rec ?cond ?missing WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:findingType ?T . FILTER(?kind IN (sk:FindingPresent, sk:FindingAbsent))
+  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T .
   ?T rdfs:subClassOf* ?K . ?K sk:caseField ?missing .
   ?case a sk:Case .
   MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t } ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
@@ -263,7 +264,6 @@ DEFAULT = {
 # which status wins when rows of several statuses speak for one condition
 PRECEDENCE = {
     "FindingPresent": (HOLDS, UNKNOWN),
-    "FindingAbsent": (FAILS, UNKNOWN),
     "PresentationPresent": (HOLDS, UNKNOWN),
     "PresentationAbsent": (FAILS, UNKNOWN),
     "SymptomDurationAtLeast": (HOLDS, UNKNOWN),

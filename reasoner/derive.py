@@ -50,7 +50,19 @@ severe stenosis) sits at a disc level whose zone reaches a root, and a radicular
 recorded in that root's dermatome on the same side (or either side is not given), then the finding is a nerve
 root compression of that root, concordant with that symptom."""
 
-RULES: tuple[Rule, ...] = (EPISODE_WEEKS, ROOT_COMPRESSION)
+LUMBOSACRAL_RADICULAR_PAIN = Rule(
+    str(SK.lumbosacral_radicular_pain),
+    f"""INSERT {{ ?s a {S}lumbosacral_radicular_pain> }} WHERE {{
+  ?s {S}inCase> ?case ; a {S}radicular_pain> .
+  FILTER NOT EXISTS {{ ?s {S}inDermatome> ?d . ?d {S}order> ?o . {S}dermatome_L1> {S}order> ?l1 . FILTER(?o < ?l1) }}
+  FILTER NOT EXISTS {{ ?s {S}inBodyRegion> {S}hands> }}
+}}""",
+)
+"""derive-lumbosacral-radicular-pain: if a radicular pain is recorded in no dermatome above L1 and not in the
+hands, then it is lumbosacral radicular pain (a closed-world reading of the record: OWL cannot say "in no
+cervical or thoracic dermatome")."""
 
-#: The classes only these rules infer (left out of the HermiT agreement test).
-DERIVED_CLASSES = frozenset({str(SK.nerve_root_compression)})
+RULES: tuple[Rule, ...] = (EPISODE_WEEKS, ROOT_COMPRESSION, LUMBOSACRAL_RADICULAR_PAIN)
+
+#: The classes only these rules infer (the HermiT agreement test gives them to HermiT as asserted).
+DERIVED_CLASSES = frozenset({str(SK.nerve_root_compression), str(SK.lumbosacral_radicular_pain)})
