@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from . import apply, classify, derive
 from .consts import RDF, SK
@@ -35,13 +35,54 @@ PRESENTATIONS = (
 FACT_DETAILS = (
     P
     + """SELECT ?case ?fact ?p ?o WHERE {
-  ?fact sk:inCase ?case ; ?p ?o .
+  { ?fact sk:inCase ?case } UNION { ?case sk:patient ?fact }
+  ?fact ?p ?o .
   VALUES ?p { rdf:type sk:absentType sk:laterality sk:inDermatome sk:inBodyRegion sk:atDiscLevel sk:atSpinalLevel
               sk:severity sk:durationWeeks sk:zone sk:progressive sk:isNew sk:measuredValue sk:scoreValue sk:mrcGrade
-              sk:treatmentType sk:outcome sk:weeks sk:screenResult }
+              sk:treatmentType sk:outcome sk:weeks sk:screenResult sk:age sk:sex sk:modality sk:weeksAgo }
   FILTER(?p != rdf:type || STRSTARTS(STR(?o), STR(sk:)))
 }"""
 ).replace("PREFIX sk:", "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\nPREFIX sk:", 1)
+
+DETAIL_PROPERTIES = tuple(
+    str(SK[n])
+    for n in (
+        "absentType laterality inDermatome inBodyRegion atDiscLevel atSpinalLevel severity durationWeeks zone "
+        "progressive isNew measuredValue scoreValue mrcGrade treatmentType outcome weeks screenResult age sex "
+        "modality weeksAgo"
+    ).split()
+)
+
+
+def _canon(value: str) -> str:
+    """A number as ``%g`` (the store writes ``3`` where the case graph has ``3.0``); anything else as given."""
+    try:
+        return f"{float(value):g}"
+    except ValueError:
+        return value
+
+
+def details_of(graph: Graph) -> dict[str, dict[str, dict[str, set[str]]]]:
+    """Case IRI → fact IRI → property IRI → values: what FACT_DETAILS reads from the store, from an rdflib case
+    graph as the case reader makes it (for reasoners that do not run the store's queries, e.g. the baselines).
+
+    >>> from reasoner.case import case_graph, loads
+    >>> g = case_graph(loads('{"id": "w1", "age": 50, "symptoms": [{"type": "numbness"}]}'))
+    >>> d = details_of(g)["https://w3id.org/spinekg/case/w1"]
+    >>> sorted(d["https://w3id.org/spinekg/case/w1/symptom/0"][str(RDF.type)])[-1]
+    'https://w3id.org/spinekg/numbness'
+    """
+    wanted = {URIRef(p) for p in DETAIL_PROPERTIES} | {RDF.type}
+    out: dict[str, dict[str, dict[str, set[str]]]] = defaultdict(dict)
+    members = [(f, c) for f, c in graph.subject_objects(SK.inCase)] + list(
+        (p, c) for c, p in graph.subject_objects(SK.patient)
+    )
+    for fact, case in members:
+        for p, o in graph.predicate_objects(fact):
+            if p in wanted and (p != RDF.type or str(o).startswith(str(SK))):
+                out[str(case)].setdefault(str(fact), {}).setdefault(str(p), set()).add(_canon(str(o)))
+    return dict(out)
+
 
 EPISODE = P + "SELECT ?case ?weeks WHERE { ?case a sk:Case ; sk:episodeWeeks ?weeks }"
 
@@ -184,7 +225,7 @@ class Reasoner:
                 for row in details:
                     if row["case"] in runs:
                         facts = runs[row["case"]].details.setdefault(row["fact"], {})
-                        facts.setdefault(row["p"], set()).add(row["o"])
+                        facts.setdefault(row["p"], set()).add(_canon(row["o"]))
                 return runs
             finally:
                 backend.end(batch)

@@ -40,6 +40,7 @@ class RecInfo:
     safety: bool
     evidence: tuple[Evidence, ...]
     order: int = 0  # position among the safety rules of one red flag (MRI before assessment before referral)
+    qualifier: str | None = None  # the sentence's own qualifiers the step heading keeps ("routine, first 6 weeks")
 
 
 def local(iri) -> str:
@@ -167,6 +168,7 @@ class KBIndex:
                 safety=bool(kb.value(rec, SK.safetyRule)),
                 evidence=evidence,
                 order=int(kb.value(rec, SK.order) or 0),
+                qualifier=str(kb.value(rec, SK.qualifier)) if kb.value(rec, SK.qualifier) is not None else None,
             )
         return out
 

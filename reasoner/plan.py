@@ -1,164 +1,53 @@
-"""Assemble a staged management plan from one case's reasoning results: steps, red flags, warnings, why not."""
+"""Assemble a staged management plan from one case's reasoning results: steps, red flags, warnings, why not.
+
+The rules a clinician reads the plan by:
+
+- one step per intervention, stance and phase: recommendations merge only with the same stance and phase, and
+  every evidence sentence stays under the recommendation it supports;
+- red flags come first; the care they displace is *deferred* until they are excluded (listed, with the
+  follow-ups that wait on it), never deleted; pain relief, assessments, "do not" advice and the red flag's own
+  management are never deferred; a later recommendation of an intervention an urgent red-flag step already
+  gives is *covered* by that step (its sentence does not become the urgent step's evidence);
+- a treatment the case records as tried and failed is not offered again as initial care;
+- within a phase: what is due now and actionable first, "do not" last; an umbrella step (conservative care)
+  lists the steps that are its parts.
+"""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 
+from . import planparts
 from .apply import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
-from .concordance import DermatomeConcordance, concordance
+from .concordance import concordance
 from .consts import SK
 from .engine import CaseRun, Reasoner
 from .kbindex import RecInfo, local
 from .planjson import share
+from .planmodel import (  # noqa: F401  (re-exported: the plan's model is imported from here)
+    PATHS,
+    ConflictOut,
+    ConflictSide,
+    EvidenceOut,
+    NotApplicable,
+    Plan,
+    PresentationOut,
+    RedFlagOut,
+    Step,
+    Trigger,
+    Warning,
+    field_path,
+    path_key,
+)
+from .planwords import Words
 
 CONSERVATIVE = str(SK.conservative_care)
 IMAGING = str(SK.ImagingIntervention)
-
-
-@dataclass(frozen=True)
-class EvidenceOut:
-    """The evidence of a step as the plan shows it (design contract: article, citation, quote, reference)."""
-
-    article: str
-    citation: str
-    quote: str
-    reference: str | None
-    citation_status: str
-    section: str | None = None
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of the plan: do, consider or avoid an intervention in a phase, with its provenance."""
-
-    id: str  # the intervention's stable id
-    label: str
-    phase: str
-    stance: str
-    recommendation: str  # IRI of the recommendation the step rests on first
-    recommendations: tuple[str, ...]  # every recommendation that gives this step
-    triggered_by: tuple[str, ...]  # case field paths of the findings that made it apply
-    evidence: tuple[EvidenceOut, ...]
-    after_weeks: float | None = None
-    timing: str | None = None
-    safety: bool = False  # added by spinekg's safety rules, not by a source article
-
-
-@dataclass(frozen=True)
-class RedFlagOut:
-    id: str
-    label: str
-    triggered_by: tuple[str, ...]
-    flagged_by_sources: tuple[str, ...]  # articles whose applicable recommendations act on this red flag
-
-
-@dataclass(frozen=True)
-class PresentationOut:
-    """A clinical presentation the case is classified in, with the findings that established it."""
-
-    id: str
-    label: str
-    triggered_by: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Warning:
-    id: str
-    message: str
-    subjects: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ConflictSide:
-    member: str
-    label: str
-    source: str
-    applies: bool
-
-
-@dataclass(frozen=True)
-class ConflictOut:
-    id: str
-    label: str
-    description: str
-    sides: tuple[ConflictSide, ...]
-
-
-@dataclass(frozen=True)
-class NotApplicable:
-    recommendation: str
-    label: str
-    status: str  # fails | unknown | preempted | overridden
-    why: tuple[str, ...]
-    missing: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A staged management plan for one case; ``to_dict`` gives the design's JSON contract."""
-
-    case: str
-    kb_version: str
-    red_flags: tuple[RedFlagOut, ...]
-    steps: tuple[Step, ...]
-    warnings: tuple[Warning, ...]
-    conflicts: tuple[ConflictOut, ...]
-    not_applicable: tuple[NotApplicable, ...]
-    preempted: tuple[NotApplicable, ...] = field(default_factory=tuple)
-    concordance: tuple[DermatomeConcordance, ...] = field(default_factory=tuple)
-    presentations: tuple[PresentationOut, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        """``json.dumps(self.to_dict(), ensure_ascii=False)``, made faster for cohorts."""
-        from .planjson import dumps
-
-        return dumps(self)
-
-    def step(self, key: str) -> Step:
-        """A step by intervention id, recommendation id or IRI, or 1-based position."""
-        for n, s in enumerate(self.steps, 1):
-            if key in (s.id, str(n)) or any(key in (r, local(r)) for r in s.recommendations):
-                return s
-        raise KeyError(key)
-
-
-PATHS = [
-    (re.compile(r"/symptom/(\d+)$"), "symptoms[{0}]"),
-    (re.compile(r"/imaging/(\d+)/finding/(\d+)$"), "imaging[{0}].findings[{1}]"),
-    (re.compile(r"/imaging/(\d+)$"), "imaging[{0}]"),
-    (re.compile(r"/risk/(\d+)$"), "risk_factors[{0}]"),
-    (re.compile(r"/treatment/(\d+)$"), "prior_treatments[{0}]"),
-    (re.compile(r"/score/(\w+)$"), "scores.{0}"),
-    (re.compile(r"/patient$"), "age"),
-    (re.compile(r"/vital/(\w+)$"), "vitals.{0}"),
-    (re.compile(r"/lab/(\w+)$"), "labs.{0}"),
-    (re.compile(r"/red_flag_screen$"), "red_flag_screen"),
-]
-
-
-def path_key(path: str) -> tuple:
-    """Sort key that puts ``findings[2]`` before ``findings[10]``."""
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path))
-
-
-def field_path(case_iri: str, iri: str) -> str:
-    """The case field a resource of the case graph stands for (``…/symptom/0`` → ``symptoms[0]``).
-
-    >>> field_path("https://w3id.org/spinekg/case/x", "https://w3id.org/spinekg/case/x/imaging/0/finding/2")
-    'imaging[0].findings[2]'
-    """
-    if iri == case_iri:
-        return "candidate_for"
-    for pattern, template in PATHS:
-        m = pattern.search(iri)
-        if m and iri.startswith(case_iri + "/"):
-            return template.format(*m.groups())
-    return iri
+ANALGESIA = str(SK.pain_management)
+ASSESSMENT = str(SK.Assessment)
+FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed)}
+URGENT = ("emergency", "urgent")
 
 
 def _evidence(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
@@ -166,7 +55,9 @@ def _evidence(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
     key = ("evidence", info.iri)
     if key not in reasoner.cache:
         out = tuple(
-            EvidenceOut(e.source, e.citation, e.quote, "; ".join(e.references) or None, e.citation_status, e.section)
+            EvidenceOut(
+                e.source, e.citation, e.quote, "; ".join(e.references) or None, e.citation_status, e.section, info.id
+            )
             for e in info.evidence
         )
         for e in out:
@@ -175,16 +66,27 @@ def _evidence(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
     return reasoner.cache[key]
 
 
+def _failed_treatments(run: CaseRun) -> dict[str, list[str]]:
+    """Intervention IRI → the prior-treatment facts that record it as tried without success."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for fact, details in run.details.items():
+        if details.get(str(SK.outcome), set()) & FAILED_OUTCOMES:
+            for t in details.get(str(SK.treatmentType), ()):
+                out[t].append(fact)
+    return out
+
+
 def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     """Turn one case's reasoning results into its plan."""
     idx = reasoner.index
     recs = idx.recommendations
     case = run.case
+    words = Words(idx, case, run.details)
     path = lambda iri: field_path(case, iri)  # noqa: E731
     flags = sorted(run.red_flags)
-    flag_names = [local(f) for f in flags]
+    flag_labels = [idx.label(f) for f in flags]
 
-    applying, not_applicable, preempted = [], [], []
+    applying, not_applicable = [], []
     explicit = {a.recommendation: a for a in run.applicability}
     defaults = _defaults(reasoner)
     for rec, conditions in reasoner.conditions.items():
@@ -199,17 +101,6 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             not_applicable.append(_not_applicable(reasoner, info, a, path))
             continue
         driven_by_flag = info.safety or any(c.kind == "RedFlagPresent" and c.status == HOLDS for c in a.conditions)
-        interv = info.intervention
-        conservative_path = info.stance in ("do", "consider") and idx.is_a(interv, CONSERVATIVE)
-        deferring_imaging = info.stance == "avoid" and idx.is_a(interv, IMAGING)
-        if flags and not driven_by_flag and (conservative_path or deferring_imaging):
-            why = (
-                f"pre-empted by red flag {', '.join(flag_names)}: "
-                + ("a conservative-only path" if conservative_path else "deferring imaging")
-                + " does not apply",
-            )
-            preempted.append(NotApplicable(info.iri, info.label, "preempted", why))
-            continue
         applying.append((a, info, driven_by_flag))
 
     # red flags, and whether the applicable source recommendations act on them
@@ -225,8 +116,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 if c.kind == "RedFlagPresent" and c.status == HOLDS and flag in run.fact_types_of(c.facts)
             }
         )
-        triggered = tuple(sorted((path(f) for f in run.red_flags[flag]), key=path_key))
-        red_flags.append(RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by)))
+        facts = sorted(run.red_flags[flag], key=lambda f: path_key(path(f)))
+        triggered = tuple(path(f) for f in facts)
+        reason = "; ".join(words.trigger(f)[1] for f in facts)
+        red_flags.append(RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by), reason))
         if not flagged_by:
             if applying_articles:
                 msg = (
@@ -241,57 +134,82 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 )
             warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *applying_articles)))
 
-    # steps: effective phase, then one step per intervention, stance and phase
-    grouped: dict[tuple[str, str, str], list] = defaultdict(list)
-    for a, info, _ in applying:
-        phase, timing = info.phase, None
+    # effective phase and timing of every applying recommendation
+    timed = []
+    for a, info, driven in applying:
+        phase, timing, due_now = info.phase, None, False
         if info.phase == "if_persistent":
             if info.after_weeks is None:
-                phase, timing = "now", "due now: the failed treatment it waits for is recorded"
+                phase, timing, due_now = "now", "due now: the failed treatment it waits for is recorded", True
             elif run.elapsed_weeks is not None and run.elapsed_weeks >= info.after_weeks:
-                phase = "now"
+                phase, due_now = "now", True
                 timing = f"due now: {run.elapsed_weeks:g} weeks of symptoms or failed care ≥ {info.after_weeks:g} weeks"
             else:
                 timing = f"if symptoms persist after {info.after_weeks:g} weeks"
         elif info.phase == "follow_up" and info.interval_weeks:
             lo, hi = info.interval_weeks
             timing = f"in {lo:g} weeks" if lo == hi else f"every {lo:g}-{hi:g} weeks"
-        kind = "avoid" if info.stance == "avoid" else "do"  # do and consider of one intervention are one step
-        grouped[(info.intervention, kind, phase)].append((a, info, timing))
-    order = idx.phase_order
+        timed.append((a, info, driven, phase, timing, due_now))
 
-    def sort_key(item):
-        (interv, stance, phase), members = item
-        first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
-        after = min((m[1].after_weeks or 0) for m in members)
-        return (order[phase], after, not first.safety, first.order, first.id)
+    # what the red flags' own urgent steps already give; what waits until they are excluded; what was tried
+    urgent_do = {info.intervention for _, info, driven, phase, _, _ in timed if driven and phase in URGENT}
+    urgent_do &= {info.intervention for _, info, driven, _, _, _ in timed if driven and info.stance == "do"}
+    failed = _failed_treatments(run)
+    active, waiting, covered, preempted = [], [], defaultdict(list), []
+    tried: dict[str, list[str]] = defaultdict(list)
+    for item in timed:
+        a, info, driven, phase, timing, due_now = item
+        interv, stance = info.intervention, info.stance
+        if driven:
+            active.append(item)
+            continue
+        related = next(
+            (u for u in sorted(urgent_do) if idx.is_a(interv, u) or idx.is_a(u, interv)),
+            None,
+        )
+        if related is not None and stance in ("do", "consider"):
+            covered[related].append(info.iri)
+            why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
+            preempted.append(NotApplicable(info.iri, info.label, "covered", why))
+            continue
+        pain_relief, assessment = idx.is_a(interv, ANALGESIA), idx.is_a(interv, ASSESSMENT)
+        if flags and not pain_relief and not assessment:
+            later = phase in ("if_persistent", "follow_up")
+            if (stance in ("do", "consider")) or (stance == "avoid" and (idx.is_a(interv, IMAGING) or later)):
+                why = (
+                    f"deferred until {', '.join(flag_labels)} is excluded: resume it then "
+                    f"(red flag {', '.join(local(f) for f in flags)})",
+                )
+                preempted.append(NotApplicable(info.iri, info.label, "deferred", why))
+                waiting.append((a, info, driven, phase, f"deferred until {' and '.join(flag_labels)} is excluded", False))
+                continue
+        was_tried = [f for t, fs in failed.items() if idx.is_a(interv, t) for f in fs]
+        if was_tried and stance in ("do", "consider") and info.phase == "now":
+            tried[interv].extend(was_tried)
+            why = (f"already tried without success ({', '.join(path(f) for f in was_tried)}): not offered again",)
+            preempted.append(NotApplicable(info.iri, info.label, "already_tried", why))
+            continue
+        active.append(item)
 
-    steps = []
-    for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
-        members.sort(key=lambda m: (not m[1].safety, m[1].order, m[1].id))
-        first = members[0][1]
-        triggers = sorted({path(f) for a, _, _ in members for f in a.triggered_by}, key=path_key)
-        stance = "avoid" if stance == "avoid" else ("do" if any(m[1].stance == "do" for m in members) else "consider")
-        steps.append(
-            Step(
-                id=local(interv),
-                label=idx.label(interv),
-                phase=phase,
-                stance=stance,
-                recommendation=first.iri,
-                recommendations=tuple(m[1].iri for m in members),
-                triggered_by=tuple(triggers),
-                evidence=tuple(e for m in members for e in _evidence(reasoner, m[1])),
-                after_weeks=first.after_weeks if phase == "if_persistent" else None,
-                timing=members[0][2],
-                safety=first.safety,
+    steps = _steps(reasoner, active, words, covered)
+    deferred = _steps(reasoner, waiting, words, {})
+    for interv, facts in sorted(tried.items()):
+        shown = "; ".join(words.trigger(f)[1] for f in sorted(set(facts), key=lambda f: path_key(path(f))))
+        warnings.append(
+            Warning(
+                "already_tried",
+                f"{idx.label(interv)} was tried without success ({shown}): not offered again as initial care; "
+                "the plan's later steps (if persistent, after failed care) are the next ones",
+                (local(interv), *sorted({path(f) for f in facts}, key=path_key)),
             )
         )
-
-    steps = _merge_into_red_flag_steps(reasoner, steps)
-    conflicts = _conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)
-    warnings += _fact_warnings(reasoner, run, not_applicable)
-    warnings += _population_warnings(reasoner, run, [info for _, info, _ in applying])
+    conflicts = planparts.conflicts(reasoner, {info.iri for _, info, *_ in active}, steps)
+    steps = [
+        replace(s, conflicts=tuple(c.id for c in conflicts if any(x.member in s.recommendations for x in c.sides)))
+        for s in steps
+    ]
+    warnings += planparts.fact_warnings(reasoner, run, not_applicable)
+    warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     from .mappings import unmapped_code_warnings
 
@@ -306,64 +224,72 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         not_applicable=tuple(sorted(not_applicable, key=lambda n: n.recommendation)),
         preempted=tuple(sorted(preempted, key=lambda n: n.recommendation)),
         concordance=tuple(concordance(reasoner, run)),
-        presentations=_presentations(reasoner, run),
+        presentations=planparts.presentations(reasoner, run),
+        deferred=tuple(deferred),
+        summary=words.summary(),
     )
 
 
-def _presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ...]:
-    """The case's clinical presentations, most specific first within the KB's order of definition."""
+def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[str, list[str]]) -> list[Step]:
+    """One step per intervention, stance and phase, in reading order, umbrella steps followed by their parts."""
     idx = reasoner.index
-    case = run.case
-    named = run.presentations
-    out = []
-    for p in sorted(named, key=lambda p: local(p)):
-        triggers = tuple(sorted({field_path(case, f) for f in named[p]}, key=path_key))
-        if not triggers and run.episode_weeks is not None and local(p).endswith("_phase"):
-            triggers = (f"{run.episode_weeks:g} weeks (symptoms[].duration_weeks)",)
-        out.append(PresentationOut(local(p), idx.label(p), triggers))
-    return tuple(out)
+    grouped: dict[tuple[str, str, str], list] = defaultdict(list)
+    for a, info, _driven, phase, timing, due_now in items:
+        grouped[(info.intervention, info.stance, phase)].append((a, info, timing, due_now))
+    order = idx.phase_order
 
+    def sort_key(item):
+        (interv, stance, phase), members = item
+        first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
+        due_now = any(m[3] for m in members)
+        after = min((m[1].after_weeks or 0) for m in members)
+        return (order[phase], stance == "avoid", not due_now, not first.safety, after, first.order, first.id)
 
-def _population_warnings(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> list[Warning]:
-    """A step resting on evidence from another population; the phase cut-offs the sources disagree on."""
-    kb = reasoner.kb
-    key = ("evidence_population",)
-    if key not in reasoner.cache:
-        reasoner.cache[key] = {str(r): str(p) for r, p in kb.subject_objects(SK.evidencePopulation)}
-    populations = reasoner.cache[key]
-    out = []
-    for info in applying:
-        pop = populations.get(info.iri)
-        if pop and pop not in run.presentations:
-            out.append(
-                Warning(
-                    "evidence_from_other_population",
-                    f"{local(info.iri)} ({info.label}) rests on evidence gathered in {reasoner.index.label(pop)}, "
-                    "which this case is not classified in: weigh it accordingly",
-                    (local(info.iri), local(pop)),
-                )
-            )
-    phases = sorted(local(p) for p in run.presentations if local(p).endswith("_phase"))
-    phase_key = ("phase_recs",)
-    if phase_key not in reasoner.cache:
-        phase_iris = {str(SK.acute_phase), str(SK.subacute_phase), str(SK.chronic_phase)}
-        reasoner.cache[phase_key] = {
-            str(rec)
-            for rec, cond in kb.subject_objects(SK.hasCondition)
-            if str(kb.value(cond, SK.presentation)) in phase_iris
-        }
-    by_phase = sorted(local(i.iri) for i in applying if i.iri in reasoner.cache[phase_key])
-    if phases and by_phase:
-        weeks = f"{run.episode_weeks:g} weeks" if run.episode_weeks is not None else "its duration"
-        out.append(
-            Warning(
-                "phase_cutoffs_differ",
-                f"this case is in the {phases[0].replace('_', ' ')} at {weeks}, with spinekg's cut-offs (acute under 6 "
-                "weeks, subacute 6 to 12, chronic over 12); sources disagree: ACP 2017 counts acute as under 4 weeks "
-                "and subacute as 4 to 12, NICE NG59 uses no duration phases",
-                (phases[0], *by_phase),
+    steps = []
+    for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
+        members.sort(key=lambda m: (not m[1].safety, m[1].order, m[1].id))
+        first = members[0][1]
+        facts = sorted({f for a, *_ in members for f in a.triggered_by}, key=lambda f: path_key(words.trigger(f)[0]))
+        triggers = tuple(Trigger(*words.trigger(f)) for f in facts)
+        heading = idx.label(interv) + (f" ({first.qualifier})" if first.qualifier else "")
+        steps.append(
+            Step(
+                id=local(interv),
+                label=heading,
+                phase=phase,
+                stance=stance,
+                recommendation=first.iri,
+                recommendations=tuple(m[1].iri for m in members),
+                triggered_by=tuple(t.path for t in triggers),
+                evidence=tuple(e for m in members for e in _evidence(reasoner, m[1])),
+                after_weeks=first.after_weeks if phase == "if_persistent" else None,
+                timing=members[0][2],
+                safety=first.safety,
+                triggers=triggers,
+                covers=tuple(covered.get(interv, ())) if stance == "do" and phase in URGENT else (),
             )
         )
+    # an umbrella step (do or consider) lists the steps of the same phase and stance that are its parts
+    out: list[Step] = []
+    taken: set[int] = set()
+    for n, s in enumerate(steps):
+        if n in taken:
+            continue
+        parts = [
+            m
+            for m, p in enumerate(steps)
+            if m != n
+            and m not in taken
+            and s.stance != "avoid"
+            and p.stance == s.stance
+            and p.phase == s.phase
+            and p.id != s.id
+            and idx.is_a(str(SK[p.id]), str(SK[s.id]))
+        ]
+        out.append(replace(s, parts=tuple(steps[m].id for m in parts)) if parts else s)
+        for m in parts:
+            taken.add(m)
+            out.append(replace(steps[m], part_of=s.id))
     return out
 
 
@@ -391,116 +317,3 @@ def _defaults(reasoner: Reasoner) -> dict[str, NotApplicable]:
                 share(out[rec])
         reasoner.cache["default_not_applicable"] = out
     return reasoner.cache["default_not_applicable"]
-
-
-def _merge_into_red_flag_steps(reasoner: Reasoner, steps: list[Step]) -> list[Step]:
-    """A later step an emergency or urgent step already covers joins it (do/consider of a related intervention,
-    or avoid of the same or a narrower one).
-
-    (Seed 000's "MRI as the next step" is the emergency MRI of its cauda equina red flag, not a second MRI.)
-    """
-    idx = reasoner.index
-    out: list[Step] = []
-    for step in steps:
-        target = next(
-            (
-                n
-                for n, s in enumerate(out)
-                if s.phase in ("emergency", "urgent")
-                and step.phase not in ("emergency", "urgent")
-                and (
-                    (
-                        s.stance == "do"
-                        and step.stance in ("do", "consider")
-                        and (idx.is_a(str(SK[step.id]), str(SK[s.id])) or idx.is_a(str(SK[s.id]), str(SK[step.id])))
-                    )
-                    or (s.stance == step.stance == "avoid" and idx.is_a(str(SK[step.id]), str(SK[s.id])))
-                )
-            ),
-            None,
-        )
-        if target is None:
-            out.append(step)
-            continue
-        s = out[target]
-        out[target] = replace(
-            s,
-            recommendations=s.recommendations + step.recommendations,
-            triggered_by=tuple(sorted(set(s.triggered_by) | set(step.triggered_by), key=path_key)),
-            evidence=s.evidence + step.evidence,
-        )
-    return out
-
-
-def _conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list[ConflictOut]:
-    idx = reasoner.index
-    out = []
-    for iri, (label, description, members) in sorted(idx.conflicts.items()):
-        if not applying & set(members):
-            continue
-        sides = tuple(
-            ConflictSide(
-                m,
-                idx.label(m),
-                idx.recommendations[m].source if m in idx.recommendations else "external",
-                m in applying,
-            )
-            for m in members
-        )
-        out.append(ConflictOut(local(iri), label, description, sides))
-    # a do/consider and an avoid of related interventions in the same plan
-    for avoid in (s for s in steps if s.stance == "avoid"):
-        for other in (s for s in steps if s.stance != "avoid"):
-            a, o = str(SK[avoid.id]), str(SK[other.id])
-            if idx.is_a(o, a):  # doing what the avoid covers (avoiding a subtype of what is done is no conflict)
-                sides = (
-                    ConflictSide(
-                        avoid.recommendation,
-                        idx.label(avoid.recommendation),
-                        idx.recommendations[avoid.recommendation].source,
-                        True,
-                    ),
-                    ConflictSide(
-                        other.recommendation,
-                        idx.label(other.recommendation),
-                        idx.recommendations[other.recommendation].source,
-                        True,
-                    ),
-                )
-                out.append(
-                    ConflictOut(
-                        f"stance_{avoid.id}_{other.id}",
-                        f"avoid {avoid.label} vs {other.stance} {other.label}",
-                        f"One applicable recommendation says to avoid {avoid.label}; another says to {other.stance} "
-                        f"{other.label}. Both are in the plan: decide with the patient.",
-                        sides,
-                    )
-                )
-    return out
-
-
-def _fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotApplicable]) -> list[Warning]:
-    out = []
-    waiting: dict[str, list[str]] = defaultdict(list)
-    for n in not_applicable:
-        if n.status == "unknown":
-            for m in n.missing:
-                waiting[m].append(local(n.recommendation))
-    for fieldname, rec_ids in sorted(waiting.items()):
-        message = f"the case does not record {fieldname}: {len(rec_ids)} recommendation(s) cannot be decided without it"
-        if fieldname == "imaging":  # not a prompt to image: the plan's imaging steps say whether imaging is due
-            message += " (not in itself a reason to image: see the plan's imaging steps)"
-        out.append(Warning("missing_fact", message, (fieldname, *sorted(rec_ids))))
-    height_loss = [f for f, types in run.fact_types.items() if str(SK.vertebral_height_loss) in types]
-    if height_loss and str(SK.fracture_suspected) not in run.red_flags:
-        path = ", ".join(sorted(field_path(run.case, f) for f in height_loss))
-        out.append(
-            Warning(
-                "fracture_not_excluded",
-                f"vertebral height loss ({path}) without a fracture red flag: a fracture is only suspected from it "
-                "when it is new in a patient aged 65 or over; check the age, whether the height loss is new, and "
-                "the fracture risk factors (osteoporosis, trauma, prolonged corticosteroid use)",
-                tuple(sorted(field_path(run.case, f) for f in height_loss)),
-            )
-        )
-    return out

@@ -25,23 +25,39 @@ def cite(e: EvidenceOut) -> str:
     return f"article {e.article}{marker}{status}{ref}"
 
 
-def step_lines(n: int, s: Step) -> list[str]:
+def step_lines(n: int | str, s: Step, indent: str = "  ") -> list[str]:
     extra = f" — {s.timing}" if s.timing else ""
-    recs = ", ".join(local(r) for r in s.recommendations)
-    lines = [f"  {n}. {STANCE[s.stance]} {s.label}{extra}", f"       recommendation: {recs}"]
-    if s.triggered_by:
-        shown = ", ".join(s.triggered_by[:6]) + (
-            f" and {len(s.triggered_by) - 6} more" if len(s.triggered_by) > 6 else ""
-        )
-        lines.append(f"       triggered by: {shown}")
+    pad = indent + " " * (len(str(n)) + 2)
+    lines = [f"{indent}{n}. {STANCE[s.stance]} {s.label}{extra}"]
+    if s.parts:
+        lines.append(f"{pad}comprising the steps below it: {', '.join(s.parts)}")
+    shown = [t.text for t in s.triggers[:4]]
+    if len(s.triggers) > 4:
+        shown.append(f"and {len(s.triggers) - 4} more")
+    if shown:
+        lines.append(f"{pad}because: " + "; ".join(shown))
+    if s.covers:
+        lines.append(f"{pad}also recommended by: {', '.join(local(r) for r in s.covers)} (later, without the red flag)")
+    if s.conflicts:
+        lines.append(f"{pad}sources disagree: {', '.join(s.conflicts)} (see below)")
+    by_rec: dict[str, list] = {}
     for e in s.evidence:
-        lines.append(f"       “{e.quote}” — {cite(e)}")
+        by_rec.setdefault(e.recommendation, []).append(e)
+    for rec in (local(r) for r in s.recommendations):
+        lines.append(f"{pad}{rec}:")
+        lines += [f"{pad}  “{e.quote}” — {cite(e)}" for e in by_rec.get(rec, [])]
     return lines
 
 
 def text(plan: Plan) -> str:
-    """The plan as text: red flags, warnings, the steps by phase with quote and citation, and the rest."""
+    """The plan as a clinical note: the case as recorded, its presentations, red flags with their reasons,
+    warnings, the steps by phase (each with the facts that decided it and its sentences), what waits for the red
+    flags to be excluded, where sources disagree, and the concordance."""
     out = [f"Management plan for case {plan.case} (knowledge base {plan.kb_version})", ""]
+    if plan.summary:
+        out.append("THE CASE AS RECORDED")
+        out += [f"  {line}" for line in plan.summary]
+        out.append("")
     if plan.presentations:
         out.append("PRESENTATIONS")
         for p in plan.presentations:
@@ -55,25 +71,37 @@ def text(plan: Plan) -> str:
                 if f.flagged_by_sources
                 else ("not flagged by the source articles")
             )
-            out.append(f"  ! {f.label} [{f.id}] from {', '.join(f.triggered_by)} — {by}")
+            out.append(f"  ! {f.label} [{f.id}] because: {f.reason or ', '.join(f.triggered_by)} — {by}")
         out.append("")
     if plan.warnings:
         out.append("WARNINGS")
         out += [f"  - [{w.id}] {w.message}" for w in plan.warnings]
         out.append("")
-    n = 0
+    n, part = 0, 0
     for phase, title in PHASES:
         steps = [s for s in plan.steps if s.phase == phase]
         if not steps:
             continue
         out.append(title)
         for s in steps:
-            n += 1
-            out += step_lines(n, s)
+            if s.part_of:
+                part += 1
+                out += step_lines(f"{n}.{part}", s, indent="     ")
+            else:
+                n, part = n + 1, 0
+                out += step_lines(n, s)
         out.append("")
-    if plan.preempted:
-        out.append("PRE-EMPTED BY RED FLAGS")
-        out += [f"  - {local(p.recommendation)}: {p.label}" for p in plan.preempted]
+    if plan.deferred:
+        flags = " and ".join(f.label for f in plan.red_flags)
+        out.append(f"DEFERRED UNTIL {flags.upper()} IS EXCLUDED (then resume)")
+        for s in plan.deferred:
+            extra = f" [{s.phase.replace('_', ' ')}]"
+            out.append(f"  - {STANCE[s.stance]} {s.label}{extra}: {', '.join(local(r) for r in s.recommendations)}")
+        out.append("")
+    others = [p for p in plan.preempted if p.status != "deferred"]
+    if others:
+        out.append("GIVEN ELSEWHERE OR ALREADY TRIED")
+        out += [f"  - {local(p.recommendation)}: {p.why[0]}" for p in others]
         out.append("")
     if plan.conflicts:
         out.append("WHERE SOURCES DISAGREE")
@@ -100,7 +128,8 @@ def explain(plan: Plan, key: str) -> str:
     s = plan.step(key)
     n = plan.steps.index(s) + 1
     out = [f"step {n}: {STANCE[s.stance]} {s.label} ({s.phase}{', ' + s.timing if s.timing else ''})"]
-    out.append(f"  ← triggered by case findings: {', '.join(s.triggered_by) or '(none recorded)'}")
+    deciding = "; ".join(t.text for t in s.triggers) or "(no case finding: the recommendation's conditions hold by absence)"
+    out.append(f"  ← decided by: {deciding}")
     for rec in s.recommendations:
         out.append(f"  ← recommendation {local(rec)} <{rec}>")
     for e in s.evidence:
