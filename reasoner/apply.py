@@ -228,8 +228,8 @@ QUERIES: list[tuple[str, str]] = [
   ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:presentation ?P . FILTER(?kind IN (sk:PresentationPresent, sk:PresentationAbsent))
   ?P sk:requiresRecord ?K . ?K sk:caseField ?missing .
   ?case a sk:Case .
-  MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t } ?t rdfs:subClassOf* ?K }
-  MINUS { ?case ?K ?value }
+  MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t } ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
+  MINUS { ?case ?K2 ?value . ?K2 sk:caseField ?missing }
 }""",
         UNKNOWN,
     ),

@@ -46,6 +46,7 @@ CONSERVATIVE = str(SK.conservative_care)
 IMAGING = str(SK.ImagingIntervention)
 ANALGESIA = str(SK.pain_management)
 ASSESSMENT = str(SK.Assessment)
+INTERVENTIONAL = str(SK.InterventionalProcedure)
 FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed)}
 URGENT = ("emergency", "urgent")
 
@@ -120,19 +121,21 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         triggered = tuple(path(f) for f in facts)
         reason = "; ".join(words.trigger(f)[1] for f in facts)
         red_flags.append(RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by), reason))
-        if not flagged_by:
-            if applying_articles:
+        missed = [art for art in applying_articles if art.isdigit() and art not in flagged_by]
+        if missed or not flagged_by:
+            if missed:
                 msg = (
                     f"{idx.label(flag)} ({', '.join(triggered)}): the source article(s) "
-                    f"{', '.join(applying_articles)} whose recommendations apply to this case do not flag it; "
-                    "spinekg raises it and acts on it first with its safety rules (see the steps' evidence)"
+                    f"{', '.join(missed)} whose recommendations apply to this case do not flag it"
+                    + (f" (article(s) {', '.join(flagged_by)} do)" if flagged_by else "")
+                    + "; spinekg raises it and acts on it first with its safety rules (see the steps' evidence)"
                 )
             else:
                 msg = (
                     f"{idx.label(flag)} ({', '.join(triggered)}): no source article recommendation addresses it; "
                     "spinekg acts on it with its safety rules (see the steps' evidence)"
                 )
-            warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *applying_articles)))
+            warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *missed)))
 
     # effective phase and timing of every applying recommendation
     timed = []
@@ -155,6 +158,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     urgent_do = {info.intervention for _, info, driven, phase, _, _ in timed if driven and phase in URGENT}
     urgent_do &= {info.intervention for _, info, driven, _, _, _ in timed if driven and info.stance == "do"}
     failed = _failed_treatments(run)
+    # what the red flags displace: the classes they pre-empt in the KB (conservative care) and injections;
+    # referrals, surgery and imaging from the sources are escalations a red flag does not hold back
+    preempted_classes = {str(c) for f in flags for c in reasoner.kb.objects(SK[local(f)], SK.preempts)}
+    preempted_classes |= {INTERVENTIONAL} if flags else set()
     active, waiting, covered, preempted = [], [], defaultdict(list), []
     tried: dict[str, list[str]] = defaultdict(list)
     for item in timed:
@@ -175,7 +182,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         pain_relief, assessment = idx.is_a(interv, ANALGESIA), idx.is_a(interv, ASSESSMENT)
         if flags and not pain_relief and not assessment:
             later = phase in ("if_persistent", "follow_up")
-            if (stance in ("do", "consider")) or (stance == "avoid" and (idx.is_a(interv, IMAGING) or later)):
+            displaced = any(idx.is_a(interv, c) for c in preempted_classes)
+            if (stance in ("do", "consider") and (displaced or later)) or (
+                stance == "avoid" and (idx.is_a(interv, IMAGING) or later)
+            ):
                 why = (
                     f"deferred until {', '.join(flag_labels)} is excluded: resume it then "
                     f"(red flag {', '.join(local(f) for f in flags)})",
@@ -203,7 +213,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 (local(interv), *sorted({path(f) for f in facts}, key=path_key)),
             )
         )
-    conflicts = planparts.conflicts(reasoner, {info.iri for _, info, *_ in active}, steps)
+    conflicts = planparts.conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)
     steps = [
         replace(s, conflicts=tuple(c.id for c in conflicts if any(x.member in s.recommendations for x in c.sides)))
         for s in steps

@@ -15,6 +15,7 @@ from reasoner.kbindex import local
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FILES = sorted(EXAMPLES.glob("*.yaml"))
+VARIANTS = Path(__file__).resolve().parent / "data" / "plans"
 
 
 @pytest.fixture(scope="module")
@@ -46,23 +47,28 @@ def test_article_steps_appear_in_article_order_citing_the_article(plans, stem, a
     plan = plans[stem]
     own = [r for r in rec_order(plan) if r.startswith(f"rec_{article}_")]
     assert len(own) >= 3, own
-    # within a phase, the steps the article's recommendations lead keep the article's order (a recommendation
-    # that another article's step already gives joins that step, as its further evidence)
-    by_phase = {}
+    # within a phase, the steps the article's recommendations lead keep the article's order, among the do/consider
+    # steps and among the do-not steps (do-not comes last in a phase), and among an umbrella step's parts (a
+    # recommendation that another article's step already gives joins that step, as its further evidence)
+    by_group = {}
     for s in plan.steps:
         if local(s.recommendation).startswith(f"rec_{article}_"):
-            by_phase.setdefault(s.phase, []).append(local(s.recommendation))
-    for phase, recs in by_phase.items():
-        assert recs == sorted(recs), (phase, recs)
+            key = (s.phase, s.stance == "avoid", s.part_of is not None, s.part_of)
+            by_group.setdefault(key, []).append(local(s.recommendation))
+    for key, recs in by_group.items():
+        assert recs == sorted(recs), (key, recs)
     for s in plan.steps:
         if any(local(r).startswith(f"rec_{article}_") for r in s.recommendations):
             assert any(e.article == article and e.quote for e in s.evidence), s.id
+            # each sentence stays under the recommendation it supports
+            assert {e.recommendation for e in s.evidence} <= {local(r) for r in s.recommendations}, s.id
 
 
 def test_seed_000_raises_cauda_equina_first_and_says_the_source_did_not(plans):
     plan = plans["000-gluteal-s2-s3-numbness"]
     assert [f.id for f in plan.red_flags] == ["cauda_equina_syndrome_suspected"]
-    assert plan.red_flags[0].flagged_by_sources == ()
+    assert "000" not in plan.red_flags[0].flagged_by_sources
+    assert plan.red_flags[0].reason.startswith("numbness, bilateral, buttock")
     assert [(s.phase, s.id) for s in plan.steps[:3]] == [
         ("emergency", "mri_lumbar_spine"),
         ("emergency", "bladder_bowel_perianal_assessment"),
@@ -70,10 +76,18 @@ def test_seed_000_raises_cauda_equina_first_and_says_the_source_did_not(plans):
     ]
     missed = [w for w in plan.warnings if w.id == "source_missed_red_flag"]
     assert missed and "000" in missed[0].subjects and "do not flag it" in missed[0].message
-    # the article's own "MRI as the next step" is the emergency MRI, with the article's sentence as evidence
-    assert "rec_000_01" in [local(r) for r in plan.steps[0].recommendations]
-    # conservative care is pre-empted, and the plan says so
-    assert {"rec_000_02", "rec_000_05"} <= {local(p.recommendation) for p in plan.preempted}
+    # issue 12: the article's own "MRI as the next step" is covered by the emergency MRI, whose evidence stays the
+    # safety rule's (the article's sentence about waiting is not quoted under an emergency step)
+    assert "rec_000_01" in [local(r) for r in plan.steps[0].covers]
+    assert "rec_000_16" in [local(r) for r in plan.steps[2].covers]
+    for s in plan.steps[:3]:
+        assert not {"rec_000_01", "rec_000_16"} & {local(r) for r in s.recommendations}, s.id
+        assert {e.recommendation for e in s.evidence} <= {local(r) for r in s.recommendations}, s.id
+    # issue 12: conservative care is deferred until the red flag is excluded, and the plan says so; pain relief stays
+    deferred = {local(p.recommendation): p for p in plan.preempted if p.status == "deferred"}
+    assert "rec_000_02" in deferred and "cauda equina syndrome is excluded" in deferred["rec_000_02"].why[0]
+    assert "conservative_care" in [s.id for s in plan.deferred]
+    assert step(plan, "nsaid").stance == "do"
 
 
 def test_seed_000_concordance(plans):
@@ -90,9 +104,13 @@ def test_seed_001_asks_about_ischiofemoral_symptoms_and_shows_the_facet_injectio
     plan = plans["001-ischiofemoral-narrowing"]
     assert plan.steps[0].id == "ischiofemoral_symptom_assessment"
     assert step(plan, "facet_joint_injection").stance == "avoid"
-    assert "conflict_facet_injection_diagnosis" in [c.id for c in plan.conflicts]
     # the injection and hip MRI wait for correlating symptoms, which the CT-only case does not record
     assert "rec_001_04" in [local(n.recommendation) for n in plan.not_applicable]
+    # issue 12: the facet injection disagreement is shown where both sides bear on the case (axial pain with facet
+    # arthropathy: 000's "facet injections" applies beside 001's "controversial for diagnosis"), on the step too
+    variant = reason([VARIANTS / "001-with-axial-pain.yaml"])[0].plan
+    assert "conflict_facet_injection_diagnosis" in [c.id for c in variant.conflicts]
+    assert any("conflict_facet_injection_diagnosis" in s.conflicts for s in variant.steps if s.id == "facet_joint_injection")
 
 
 def test_seed_002_conservative_first_no_routine_imaging_no_bed_rest(plans):
@@ -109,9 +127,13 @@ def test_seed_002_conservative_first_no_routine_imaging_no_bed_rest(plans):
 
 def test_seed_003_disagreement_on_the_conservative_period_is_shown(plans):
     plan = plans["003-disc-space-narrowing"]
-    assert "conflict_conservative_period" in [c.id for c in plan.conflicts]
     augmentation = next(n for n in plan.not_applicable if local(n.recommendation) == "rec_003_02")
     assert augmentation.status == "unknown" and "prior_treatments" in augmentation.missing
+    # issue 12: "6 weeks vs 3 months" is shown where both periods bear on the case (003's degenerative back pain
+    # with 002's radiculopathy), and not on a radiculopathy plan no 003 recommendation applies to
+    variant = reason([VARIANTS / "003-with-radicular-pain.yaml"])[0].plan
+    assert "conflict_conservative_period" in [c.id for c in variant.conflicts]
+    assert "conflict_conservative_period" not in [c.id for c in plans["002-lumbosacral-radiculopathy"].conflicts]
 
 
 def test_seed_004_no_aggressive_manipulation_and_fracture_not_excluded(plans):
@@ -129,7 +151,7 @@ def test_seed_004_no_aggressive_manipulation_and_fracture_not_excluded(plans):
         ("redflag-malignancy", "malignancy_suspected", "urgent", "mri_lumbar_spine_with_and_without_contrast"),
         ("redflag-fracture", "fracture_suspected", "urgent", "lumbar_spine_imaging"),
         ("redflag-progressive-deficit", "progressive_neurological_deficit", "urgent", "mri_lumbar_spine"),
-        ("redflag-severe-myelopathy", "severe_myelopathy", "urgent", "spine_specialist_referral"),
+        ("redflag-severe-myelopathy", "severe_myelopathy", "urgent", "urgent_spine_surgical_referral"),
         ("redflag-instability", "spinal_instability", "urgent", "spine_specialist_referral"),
     ],
 )
@@ -140,11 +162,14 @@ def test_each_red_flag_is_raised_and_acted_on_first(plans, stem, flag, first_pha
     assert not any(s.id == "conservative_care" for s in plan.steps)
 
 
-def test_red_flag_preempts_what_it_preempts(plans):
+def test_a_red_flag_defers_what_it_displaces_and_never_pain_relief(plans):
     plan = plans["redflag-cauda-equina"]
-    pre = {local(p.recommendation) for p in plan.preempted}
-    assert {"rec_002_01", "rec_002_02", "rec_002_21"} <= pre  # conservative path; deferring CT to later
-    assert all("pre-empted by red flag cauda_equina_syndrome_suspected" in p.why[0] for p in plan.preempted)
+    deferred = {local(p.recommendation) for p in plan.preempted if p.status == "deferred"}
+    assert {"rec_002_01", "rec_002_21"} <= deferred  # conservative path; deferring CT to later
+    assert all("deferred until suspected cauda equina syndrome is excluded" in p.why[0] for p in plan.preempted)
+    # issue 12: analgesia is never withheld, and "do not bed rest" is not deferred while activity advice is
+    assert "rec_002_02" not in deferred and step(plan, "nsaid").stance == "do"
+    assert {s.id for s in plan.deferred} >= {"conservative_care", "activity_modification"}
 
 
 def test_a_case_8_weeks_into_failed_care_gets_the_after_6_weeks_steps_now(plans):
