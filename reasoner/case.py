@@ -15,6 +15,7 @@ from rdflib import Graph, URIRef
 from . import casegraph
 from .casegraph import CASE_BASE, Vocabulary
 from .codes import CURIE_PATTERN, split_curie
+from .consts import SK
 from .errors import CaseError
 
 __all__ = [
@@ -139,9 +140,9 @@ def _join(path: str, key: object) -> str:
 def _hint(value: str, allowed) -> str:
     """``did you mean 'L4-L5'?`` for a near miss: another case, a short level form, or a close spelling."""
     guesses = [a for a in allowed if a.lower() == value.lower()]
-    level = re.fullmatch(r"([TLS]\d+)-(\d)", value, re.IGNORECASE)
+    level = re.fullmatch(r"([CTLS]\d+)-(\d+)", value, re.IGNORECASE)
     if level:
-        guesses += [a for p in "TLS" if (a := f"{level[1].upper()}-{p}{level[2]}") in allowed]
+        guesses += [a for p in "CTLS" if (a := f"{level[1].upper()}-{p}{level[2]}") in allowed]
     guesses += difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.8)
     return f"did you mean {guesses[0]!r}?" if guesses else ""
 
@@ -303,6 +304,8 @@ class _Record:
 
 
 _SCORE_RANGES = {"mjoa": (0, 18)}
+#: The range of a measurement of ``vitals`` or ``labs`` (the unit is in the key); any other is a number >= 0.
+_MEASUREMENT_RANGES = {"temperature_c": (30, 45)}
 _LEVEL = "a disc level or vertebra"
 
 
@@ -321,6 +324,7 @@ def _spec(vocab: Vocabulary) -> _Record:
             "progressive": _Boolean(),
             "severity": severity,
             "present": _Boolean(),
+            "strength_mrc": _Number(0, 5, integer=True),
         },
         ("type",),
     )
@@ -329,6 +333,7 @@ def _spec(vocab: Vocabulary) -> _Record:
         {
             "type": _Coded("imaging_finding_types", "an imaging finding type"),
             "level": _Term("levels", _LEVEL),
+            "zone": _Term("zone", "an imaging zone"),
             "side": laterality,
             "severity": severity,
             "new": _Boolean(),
@@ -355,6 +360,9 @@ def _spec(vocab: Vocabulary) -> _Record:
         ("type",),
     )
     scores = {key: _Number(*_SCORE_RANGES.get(key, (0, None)), integer=True) for key in vocab.scores}
+    vitals = {key: _Number(*_MEASUREMENT_RANGES.get(key, (0, None))) for key in vocab.vitals}
+    labs = {key: _Number(*_MEASUREMENT_RANGES.get(key, (0, None))) for key in vocab.labs}
+    screen = {"result": _Term("screen_result", "a red-flag screen result")}
     return _Record(
         "the case",
         {
@@ -366,6 +374,9 @@ def _spec(vocab: Vocabulary) -> _Record:
             "risk_factors": _List(_Coded("risk_factors", "a risk factor")),
             "prior_treatments": _List(treatment),
             "scores": _Record("scores", scores),
+            "vitals": _Record("vitals", vitals),
+            "labs": _Record("labs", labs),
+            "red_flag_screen": _Record("the red-flag screen", screen, ("result",)),
             "candidate_for": _List(_Term("candidacy", "a candidacy"), unique=True),
             "unmapped_codes": _Choice(("error", "warn"), "what to do with a code that maps to no spinekg term"),
         },
@@ -401,7 +412,9 @@ def json_schema() -> dict:
 
 
 def _contradictions(doc: dict, ck: _Checker) -> None:
-    """The same finding recorded present and absent: symptoms with one laterality, imaging at one level."""
+    """What the case says twice, differently: the same finding recorded present and absent (symptoms with one
+    laterality, imaging at one level; ``severity: none`` is an absence); a finding said ``present: true`` with
+    ``severity: none``; a red-flag screen that found none beside a red-flag feature the case records."""
 
     def scan(entries, where: str, field: str) -> None:
         seen: dict[tuple, str] = {}
@@ -411,6 +424,13 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
             ftype, present, place = entry.get("type"), entry.get("present", True), entry.get(where)
             if not (isinstance(ftype, str) and isinstance(present, bool) and isinstance(place, (str, type(None)))):
                 continue
+            if present and entry.get("severity") == "none":
+                if "present" in entry:
+                    why = "severity none records the finding as absent"
+                    ck.add(f"{path}.severity", "none", f"contradicts {path}.present: true ({why})")
+                    ck.dirty.add(path)
+                    continue
+                present = False
             key = _type_key(ftype, ck.vocab, field)  # a code and the id it resolves to are one finding
             other = seen.get((key, place, not present))
             if other is not None:
@@ -422,15 +442,82 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
     symptoms = doc.get("symptoms")
     if isinstance(symptoms, list):
         scan([(f"symptoms[{i}]", s) for i, s in enumerate(symptoms)], "laterality", "symptom_types")
+    scan(_imaging_findings(doc), "level", "imaging_finding_types")
+    screen = doc.get("red_flag_screen")
+    if isinstance(screen, dict) and screen.get("result") == "none_found":
+        for path, value, flags in _red_flag_features(doc, ck.vocab):
+            named = " and ".join(f.removeprefix(str(SK)) for f in flags)
+            ck.add(
+                "red_flag_screen.result",
+                "none_found",
+                f"contradicts {path} ({_shown(value)}): the screen found no red flag, "
+                f"but the case records a feature of {named}",
+            )
+            # the screen is refused, not the feature: a rejected case still reports its red flags
+            ck.dirty.add("red_flag_screen")
+
+
+def _imaging_findings(doc: dict) -> list[tuple[str, object]]:
+    """(path, entry) of every imaging finding of a document, however malformed around them."""
     imaging = doc.get("imaging")
-    if isinstance(imaging, list):
-        entries = [
-            (f"imaging[{j}].findings[{k}]", f)
-            for j, study in enumerate(imaging)
-            if isinstance(study, dict) and isinstance(study.get("findings"), list)
-            for k, f in enumerate(study["findings"])
-        ]
-        scan(entries, "level", "imaging_finding_types")
+    if not isinstance(imaging, list):
+        return []
+    return [
+        (f"imaging[{j}].findings[{k}]", f)
+        for j, study in enumerate(imaging)
+        if isinstance(study, dict) and isinstance(study.get("findings"), list)
+        for k, f in enumerate(study["findings"])
+    ]
+
+
+@functools.lru_cache(maxsize=1)
+def red_flag_features() -> casegraph.RedFlagFeatures:
+    """What a case can record that is a red-flag feature by itself, read from the shared KB once."""
+    from .cache import cached
+    from .kb import kb_version, shared_kb
+
+    return cached("red-flag-features", kb_version(), lambda: casegraph.read_red_flag_features(shared_kb()))
+
+
+def _red_flag_features(doc: dict, vocab: Vocabulary) -> list[tuple[str, object, tuple[str, ...]]]:
+    """(path, value, red flags) of each red-flag feature a document records: a risk factor, present symptom or
+    present imaging finding whose type is a subclass of a red flag, or a vital sign or laboratory value past a
+    threshold the KB defines as a red flag (``sk:fever_measured``). Flags that only classification infers from
+    several facts (a bilateral weakness, a saddle-pattern numbness, an mJOA of 11) are not seen here."""
+    features = red_flag_features()
+    out = []
+
+    def typed(path: str, value: object, field: str) -> None:
+        if not isinstance(value, str):
+            return
+        term = getattr(vocab, field).get(_type_key(value, vocab, field))
+        flags = features.types.get(str(term)) if term is not None else None
+        if flags:
+            out.append((path, value, flags))
+
+    risk_factors = doc.get("risk_factors")
+    for m, rf in enumerate(risk_factors if isinstance(risk_factors, list) else []):
+        typed(f"risk_factors[{m}]", rf, "risk_factors")
+    symptoms = doc.get("symptoms")
+    entries = [
+        (f"symptoms[{i}]", s, "symptom_types") for i, s in enumerate(symptoms if isinstance(symptoms, list) else [])
+    ]
+    entries += [(path, f, "imaging_finding_types") for path, f in _imaging_findings(doc)]
+    for path, entry, field in entries:
+        if isinstance(entry, dict) and not casegraph.is_absent(entry):
+            typed(path, entry.get("type"), field)
+    for field in casegraph.MEASURED:
+        values = doc.get(field)
+        for key, value in (values if isinstance(values, dict) else {}).items():
+            term = getattr(vocab, field).get(key) if isinstance(key, str) else None
+            if term is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            if isinstance(value, float) and not math.isfinite(value):
+                continue
+            flags = features.flags_of_value(str(term), value)
+            if flags:
+                out.append((f"{field}.{key}", value, flags))
+    return out
 
 
 def _type_key(ftype: object, vocab: Vocabulary, field: str) -> object:

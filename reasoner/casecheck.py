@@ -23,6 +23,9 @@ FIELD = {
     "candidateFor": "candidate_for",
     "identifier": "id",
     "scoreValue": "",
+    "measuredValue": "",
+    "mrcGrade": "strength_mrc",
+    "screenResult": "result",
 }
 
 

@@ -40,6 +40,10 @@ class Vocabulary:
     sex: Mapping[str, URIRef]
     candidacy: Mapping[str, URIRef]
     scores: Mapping[str, URIRef]
+    zone: Mapping[str, URIRef]
+    vitals: Mapping[str, URIRef]
+    labs: Mapping[str, URIRef]
+    screen_result: Mapping[str, URIRef]
 
     @property
     def levels(self) -> Mapping[str, URIRef]:
@@ -82,9 +86,11 @@ def read_vocabulary(kb: Graph) -> Vocabulary:
 
     Finding, risk-factor and intervention ids are the ``skos:notation`` of the classes under the kind;
     dermatomes, body regions and levels the notation of their individuals; the small value sets
-    (laterality, severity, modality, outcome, sex, candidacy) are the individuals of their class, by
-    notation where they have one (``severity_none`` is ``none``) and by local name otherwise
-    (``injection_candidate`` is ``injection``).
+    (laterality, severity, modality, outcome, sex, candidacy, zone, red-flag screen result) are the
+    individuals of their class, by notation where they have one (``severity_none`` is ``none``) and by
+    local name otherwise (``injection_candidate`` is ``injection``). The keys of ``vitals`` and ``labs``
+    are the notations of the direct subclasses of ``sk:VitalSign`` and ``sk:LaboratoryResult`` (a class
+    defined by a threshold below them, such as ``sk:fever_measured``, is not a key).
 
     >>> from reasoner.kb import load_kb
     >>> read_vocabulary(load_kb()).candidacy["surgery"]
@@ -105,6 +111,10 @@ def read_vocabulary(kb: Graph) -> Vocabulary:
                 found[str(row.n)] = row.x
             elif not notation_only:
                 found[str(row.x).removeprefix(str(SK)).removesuffix(strip)] = row.x
+        return MappingProxyType(dict(sorted(found.items())))
+
+    def measured(kind: URIRef) -> Mapping[str, URIRef]:
+        found = {str(n): c for c in kb.subjects(RDFS.subClassOf, kind) for n in kb.objects(c, SKOS.notation)}
         return MappingProxyType(dict(sorted(found.items())))
 
     scores = {
@@ -129,7 +139,101 @@ def read_vocabulary(kb: Graph) -> Vocabulary:
         sex=members(SK.Sex),
         candidacy=members(SK.Candidacy, strip="_candidate"),
         scores=MappingProxyType(dict(sorted(scores.items()))),
+        zone=members(SK.Zone),
+        vitals=measured(SK.VitalSign),
+        labs=measured(SK.LaboratoryResult),
+        screen_result=members(SK.ScreenResult),
     )
+
+
+_FACETS = {
+    str(XSD.minInclusive): lambda v, limit: v >= limit,
+    str(XSD.minExclusive): lambda v, limit: v > limit,
+    str(XSD.maxInclusive): lambda v, limit: v <= limit,
+    str(XSD.maxExclusive): lambda v, limit: v < limit,
+}
+_FLAGGED = """
+SELECT DISTINCT ?c ?flag WHERE { ?flag rdfs:subClassOf sk:RedFlag . ?c rdfs:subClassOf+ ?flag . FILTER(isIRI(?c)) }"""
+
+
+@dataclass(frozen=True)
+class RedFlagFeatures:
+    """What a case document can record that is a red-flag feature by itself, read from the KB.
+
+    ``types``: each class (by IRI) that is a subclass of a red flag, with those red flags. ``thresholds``: each
+    class defined as a measurement kind whose ``sk:measuredValue`` lies in a range (``sk:fever_measured``) and
+    that is a subclass of a red flag, as (measurement kind, [(facet, limit)], red flags).
+    """
+
+    types: dict[str, tuple[str, ...]]
+    thresholds: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]], ...]
+
+    def flags_of_value(self, kind: str, value: int | float) -> tuple[str, ...]:
+        """The red flags a measured value of the measurement kind ``kind`` (an IRI) is a feature of.
+
+        >>> from reasoner.case import red_flag_features, vocabulary
+        >>> red_flag_features().flags_of_value(str(vocabulary().vitals["temperature_c"]), 38.0)
+        ('https://w3id.org/spinekg/infection_suspected',)
+        >>> red_flag_features().flags_of_value(str(vocabulary().vitals["temperature_c"]), 37.9)
+        ()
+        """
+        number = Decimal(repr(value))
+        flags = {
+            flag
+            for base, facets, flagged in self.thresholds
+            if base == kind and all(_FACETS[f](number, Decimal(limit)) for f, limit in facets)
+            for flag in flagged
+        }
+        return tuple(sorted(flags))
+
+
+def read_red_flag_features(kb: Graph) -> RedFlagFeatures:
+    """The red-flag features of the knowledge base ``kb`` (see :class:`RedFlagFeatures`)."""
+    from rdflib.collection import Collection
+
+    flags: dict[str, set[str]] = {}
+    for row in kb.query(_FLAGGED, initNs=PREFIXES):
+        flags.setdefault(str(row.c), set()).add(str(row.flag))
+    thresholds = []
+    for cls in sorted(flags):
+        for expr in kb.objects(URIRef(cls), OWL.equivalentClass):
+            parts = kb.value(expr, OWL.intersectionOf)
+            members = list(Collection(kb, parts)) if parts is not None else []
+            if len(members) != 2 or not isinstance(members[0], URIRef):
+                continue
+            restriction, filler = members[1], kb.value(members[1], OWL.someValuesFrom)
+            if kb.value(restriction, OWL.onProperty) != SK.measuredValue or filler is None:
+                continue
+            facets = kb.value(filler, OWL.withRestrictions)
+            found = (
+                [(str(p), str(v)) for f in Collection(kb, facets) for p, v in kb.predicate_objects(f)] if facets else []
+            )
+            if found and all(f in _FACETS for f, _ in found):
+                thresholds.append((str(members[0]), tuple(found), tuple(sorted(flags[cls]))))
+    return RedFlagFeatures({c: tuple(sorted(f)) for c, f in sorted(flags.items())}, tuple(thresholds))
+
+
+#: Where a measurement of each kind of the case document lives: ``<case>/vital/temperature_c``.
+MEASURED = {"vitals": "vital", "labs": "lab"}
+
+
+def is_absent(entry: Mapping) -> bool:
+    """Whether a symptom or imaging finding records an absence: ``present: false`` or ``severity: none``.
+
+    >>> is_absent({"type": "weakness", "severity": "none"}), is_absent({"type": "weakness", "present": True})
+    (True, False)
+    """
+    return entry.get("present", True) is False or entry.get("severity") == "none"
+
+
+def episode_weeks(symptoms: list) -> int | float | None:
+    """The longest ``duration_weeks`` of the present symptoms (an absence does not count), or None.
+
+    >>> episode_weeks([{"duration_weeks": 3}, {"duration_weeks": 10, "present": False}, {"duration_weeks": 2.5}])
+    3
+    """
+    weeks = [s["duration_weeks"] for s in symptoms if "duration_weeks" in s and not is_absent(s)]
+    return max(weeks) if weeks else None
 
 
 # --- document -> graph ---------------------------------------------------------------------------------------
@@ -174,8 +278,13 @@ def document_graph(
     of a new rdflib graph (the cohort path writes them straight to N-Triples).
 
     ``keep`` is asked about ``age``, ``sex``, ``candidate_for``, ``scores``, ``symptoms[i]``, ``imaging[j]``,
-    ``imaging[j].findings[k]``, ``risk_factors[m]`` and ``prior_treatments[n]``. With ``identify`` false the
-    case gets no ``dcterms:identifier`` (its id was rejected).
+    ``imaging[j].findings[k]``, ``risk_factors[m]``, ``prior_treatments[n]``, ``vitals.<key>``, ``labs.<key>``
+    and ``red_flag_screen``. With ``identify`` false the case gets no ``dcterms:identifier`` (its id was
+    rejected).
+
+    A symptom or imaging finding recorded ``present: false`` or ``severity: none`` is an absence
+    (``sk:FindingAbsence`` with ``sk:absentType``); ``severity: none`` stays on it as ``sk:severity_none``.
+    The case's ``sk:episodeWeeks`` is derived: the longest duration of the present symptoms kept.
 
     >>> from reasoner.case import vocabulary
     >>> g = document_graph({"id": "d1", "age": 45}, vocabulary(), URIRef(CASE_BASE + "d1"))
@@ -199,7 +308,7 @@ def document_graph(
 
     def finding(node: URIRef, entry: Mapping, kinds: Mapping[str, URIRef], generic: URIRef) -> None:
         cls, code = _typed(entry["type"], kinds)
-        if entry.get("present", True):
+        if not is_absent(entry):
             g.add((node, RDF.type, cls if cls is not None else generic))
             if code is not None:  # the code it was given as: the finding is an instance of the code's class too
                 g.add((node, RDF.type, code))
@@ -221,6 +330,8 @@ def document_graph(
         if "level" in entry:
             prop = SK.atDiscLevel if entry["level"] in vocab.disc_levels else SK.atSpinalLevel
             g.add((node, prop, vocab.levels[entry["level"]]))
+        if "zone" in entry:
+            g.add((node, SK.zone, vocab.zone[entry["zone"]]))
         if "duration_weeks" in entry:
             g.add((node, SK.durationWeeks, _decimal(entry["duration_weeks"])))
         if "progressive" in entry:
@@ -229,10 +340,15 @@ def document_graph(
             g.add((node, SK.severity, vocab.severity[entry["severity"]]))
         if "new" in entry:
             g.add((node, SK.isNew, Literal(entry["new"])))
+        if "strength_mrc" in entry:
+            g.add((node, SK.mrcGrade, Literal(str(entry["strength_mrc"]), datatype=XSD.integer)))
 
-    for i, entry in enumerate(doc.get("symptoms", [])):
-        if keep(f"symptoms[{i}]"):
-            finding(URIRef(f"{case}/symptom/{i}"), entry, vocab.symptom_types, SK.Symptom)
+    kept = [(i, entry) for i, entry in enumerate(doc.get("symptoms", [])) if keep(f"symptoms[{i}]")]
+    for i, entry in kept:
+        finding(URIRef(f"{case}/symptom/{i}"), entry, vocab.symptom_types, SK.Symptom)
+    episode = episode_weeks([entry for _, entry in kept])
+    if episode is not None:
+        g.add((case, SK.episodeWeeks, _decimal(episode)))
     for j, study in enumerate(doc.get("imaging", [])):
         if not keep(f"imaging[{j}]"):
             continue
@@ -278,6 +394,21 @@ def document_graph(
             g.add((node, SK.inCase, case))
             g.add((node, SK.ofPatient, patient))
             g.add((node, SK.scoreValue, Literal(str(value), datatype=XSD.integer)))
+    for field, segment in MEASURED.items():
+        kinds = getattr(vocab, field)
+        for key, value in doc.get(field, {}).items():
+            if keep(f"{field}.{key}"):
+                node = URIRef(f"{case}/{segment}/{key}")
+                g.add((node, RDF.type, kinds[key]))
+                g.add((node, RDF.type, OWL.NamedIndividual))
+                g.add((node, SK.inCase, case))
+                g.add((node, SK.ofPatient, patient))
+                g.add((node, SK.measuredValue, _decimal(value)))
+    if "red_flag_screen" in doc and keep("red_flag_screen"):
+        node = URIRef(f"{case}/red_flag_screen")
+        g.add((node, RDF.type, SK.RedFlagScreen))
+        g.add((node, SK.inCase, case))
+        g.add((node, SK.screenResult, vocab.screen_result[doc["red_flag_screen"]["result"]]))
     return g
 
 
@@ -303,7 +434,7 @@ def salvage_graph(doc: Mapping, vocab: Vocabulary, bad: list[str]) -> Graph | No
         return not any(_related(p, path) for p in bad if not (ignore and p.startswith(ignore)))
 
     def keep(path: str) -> bool:
-        if path in ("age", "sex") or path.startswith(("symptoms[", "risk_factors[")):
+        if path in ("age", "sex") or path.startswith(("symptoms[", "risk_factors[", "vitals.", "labs.")):
             return clean(path)
         if path.startswith("imaging["):
             study = path.split(".")[0]
@@ -312,6 +443,10 @@ def salvage_graph(doc: Mapping, vocab: Vocabulary, bad: list[str]) -> Graph | No
 
     def listed(key: str) -> list:
         return doc[key] if isinstance(doc.get(key), list) else []
+
+    def recorded(key: str) -> dict:  # only the known keys: their paths are plain (an unknown key is a problem)
+        known = getattr(vocab, key)
+        return {k: v for k, v in doc[key].items() if k in known} if isinstance(doc.get(key), dict) else {}
 
     imaging = [s if isinstance(s, dict) and keep(f"imaging[{j}]") else {} for j, s in enumerate(listed("imaging"))]
     findings = [
@@ -324,10 +459,13 @@ def salvage_graph(doc: Mapping, vocab: Vocabulary, bad: list[str]) -> Graph | No
     wanted += [f"risk_factors[{m}]" for m in range(len(listed("risk_factors")))] + [
         k for k in ("age", "sex") if k in doc
     ]
+    wanted += [f"{field}.{key}" for field in MEASURED for key in recorded(field)]
     if not any(keep(path) for path in wanted):
         return None
     partial = {**doc, "symptoms": listed("symptoms"), "imaging": imaging, "risk_factors": listed("risk_factors")}
     partial["prior_treatments"] = listed("prior_treatments")  # never kept, but walked: a list, whatever was given
+    for field in MEASURED:
+        partial[field] = recorded(field)
     identified = "id" in doc and clean("id")
     case = URIRef(CASE_BASE + (doc["id"] if identified else "unidentified"))
     return document_graph(partial, vocab, case, keep=keep, identify=identified)
@@ -343,8 +481,14 @@ _FINDING = {
     SK.atDiscLevel: ("level", "levels", False),
     SK.atSpinalLevel: ("level", "levels", False),
     SK.severity: ("severity", "severity", False),
+    SK.zone: ("zone", "zone", False),
 }
-_FINDING_VALUES = {SK.durationWeeks: "duration_weeks", SK.progressive: "progressive", SK.isNew: "new"}
+_FINDING_VALUES = {
+    SK.durationWeeks: "duration_weeks",
+    SK.progressive: "progressive",
+    SK.isNew: "new",
+    SK.mrcGrade: "strength_mrc",
+}
 _FINDING_FIXED = {RDF.type, SK.inCase, SK.ofPatient, SK.absentType, SK.fromStudy}
 
 
@@ -422,7 +566,9 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
     Returns the document and the problems that stop it being built (no case, several cases, a
     finding from a study that is not the case's); everything else is left for validation to report,
     so a case in RDF is validated exactly like one in YAML. A property the mapping does not know
-    becomes a key named by its IRI, which validation rejects as an unknown key.
+    becomes a key named by its IRI, which validation rejects as an unknown key. The case's ``sk:episodeWeeks``
+    is derived from its symptoms, so it is not read back; an absence that carries ``sk:severity_none`` reads
+    back as ``severity: none`` (not ``present: false``).
 
     >>> from reasoner.case import vocabulary
     >>> g = Graph().parse(data=f"<{CASE_BASE}d2> a <{SK.Case}> ; <{DCTERMS.identifier}> 'd2' .", format="turtle")
@@ -469,7 +615,13 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
     coded = {n: [t for t in types[n] if isinstance(t, URIRef) and curie_of_iri(str(t))] for n in members}
     risks = [n for n in rest if _is_risk(types[n], coded[n], risk_iris)]
     scores = [n for n in rest if types[n] and set(types[n]) <= score_iris]
-    symptoms = [n for n in rest if n not in risks and n not in scores]
+    measured = {
+        field: [n for n in rest if types[n] and set(types[n]) <= set(getattr(vocab, field).values())]
+        for field in MEASURED
+    }
+    screens = [n for n in rest if SK.RedFlagScreen in types[n]]
+    other = {*risks, *scores, *screens, *(n for nodes in measured.values() for n in nodes)}
+    symptoms = [n for n in rest if n not in other]
     unmapped: list[str] = []  # codes the graph records as unmapped findings: it was written with unmapped_codes: warn
 
     def finding(node: Node, kind: str) -> dict:
@@ -486,7 +638,7 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
         for prop, key in _FINDING_VALUES.items():
             if values := objects(node, prop):
                 entry[key] = _one([_value(v) for v in values])
-        if absent:
+        if absent and objects(node, SK.severity) != [SK.severity_none]:  # severity none says it is absent
             entry["present"] = False
         entry.update(extra(node, _FINDING_FIXED | set(_FINDING) | set(_FINDING_VALUES)))
         return entry
@@ -536,9 +688,26 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
         doc["scores"][key if isinstance(key, str) else str(n)] = _one([_value(v) for v in objects(n, SK.scoreValue)])
         for p in extra(n, {RDF.type, SK.inCase, SK.ofPatient, SK.scoreValue}):
             problems.append((f"scores.{key}", p, "is not a property of a score"))
+    for field, nodes in measured.items():
+        if nodes:
+            doc[field] = {}
+        for n in nodes:
+            key = _one([vocab.id_of(field, t) for t in types[n]])
+            key = key if isinstance(key, str) else str(n)
+            doc[field][key] = _one([_value(v) for v in objects(n, SK.measuredValue)])
+            for p in extra(n, {RDF.type, SK.inCase, SK.ofPatient, SK.measuredValue}):
+                problems.append((f"{field}.{key}", p, "is not a property of a measurement"))
+    if len(screens) > 1:
+        problems.append(("red_flag_screen", [str(n) for n in screens], "are several red-flag screens of one case"))
+    for n in screens[:1]:
+        screen: dict = {}
+        if values := objects(n, SK.screenResult):
+            screen["result"] = _one([_term(vocab, "screen_result", v) for v in values])
+        screen.update(extra(n, {RDF.type, SK.inCase, SK.screenResult}))
+        doc["red_flag_screen"] = screen
     if cands := objects(case, SK.candidateFor):
         doc["candidate_for"] = [_term(vocab, "candidacy", c) for c in cands]
-    doc.update(extra(case, {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor}))
+    doc.update(extra(case, {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor, SK.episodeWeeks}))
     if unmapped:
         doc["unmapped_codes"] = "warn"
     return doc, problems

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .fhir_codes import CLINICAL, EXT, INTERPRETATION, LOINC, LOINC_STUDIES, SK_SYSTEM, VERIFICATION, fhir_uuid
+from .fhir_codes import (
+    CLINICAL,
+    EXT,
+    INTERPRETATION,
+    LOINC,
+    LOINC_MEASUREMENTS,
+    LOINC_STUDIES,
+    SK_SYSTEM,
+    UCUM,
+    UNITS,
+    VERIFICATION,
+    fhir_uuid,
+)
 
 __all__ = ["bundle_from_case"]
 
@@ -18,6 +30,7 @@ _FIELDS = {  # case field → vocabulary field whose IRI gives the code
     "level": "levels",
     "modality": "modality",
     "outcome": "outcome",
+    "zone": "zone",
 }
 
 
@@ -68,6 +81,8 @@ class _Writer:
             ext.append(_ext("laterality", valueCodeableConcept=_code("laterality", s["laterality"])))
         if "progressive" in s:
             ext.append(_ext("progressive", valueBoolean=s["progressive"]))
+        if "strength_mrc" in s:
+            ext.append(_ext("strength-mrc", valueInteger=s["strength_mrc"]))
         if ext:
             res["extension"] = ext
         if "present" in s:
@@ -95,6 +110,7 @@ class _Writer:
                 "code": _code("imaging_finding_types", f["type"]),
             }
             ext = [_ext("laterality", valueCodeableConcept=_code("laterality", f["side"]))] if "side" in f else []
+            ext += [_ext("zone", valueCodeableConcept=_code("zone", f["zone"]))] if "zone" in f else []
             ext += [_ext("new-finding", valueBoolean=f["new"])] if "new" in f else []
             if ext:
                 res = {"resourceType": "Observation", "extension": ext, **res}
@@ -168,6 +184,25 @@ def bundle_from_case(doc: dict, as_of: str = "2025-01-01T00:00:00Z") -> dict:
         w.observation("scores", key, key, valueInteger=value)
     for n, c in enumerate(doc.get("candidate_for", [])):
         w.observation("candidacy", c, n)
+    for field in ("vitals", "labs"):
+        for key, value in doc.get(field, {}).items():
+            code = _code(field, key)
+            code["coding"].append(
+                {"system": LOINC, "code": next(c for c, fk in LOINC_MEASUREMENTS.items() if fk == (field, key))}
+            )
+            unit, shown = UNITS[key]
+            quantity = {"value": value, "unit": shown, "system": UCUM, "code": unit}
+            res = {"resourceType": "Observation", "status": "final", "code": code, "subject": {"reference": w.patient}}
+            w.add({**res, "valueQuantity": quantity}, field, key)
+    if "red_flag_screen" in doc:
+        res = {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"coding": [{"system": SK_SYSTEM, "code": "RedFlagScreen", "display": "red-flag screen"}]},
+        }
+        res["subject"] = {"reference": w.patient}
+        res["valueCodeableConcept"] = _code("screen_result", doc["red_flag_screen"]["result"])
+        w.add(res, "red-flag-screen")
     return {
         "resourceType": "Bundle",
         "id": fhir_uuid(doc["id"], "case-bundle"),

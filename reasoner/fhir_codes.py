@@ -12,6 +12,9 @@ __all__ = [
     "LOINC",
     "EXT",
     "LOINC_STUDIES",
+    "LOINC_MEASUREMENTS",
+    "UCUM",
+    "UNITS",
     "curie_term",
     "external_problem",
     "fhir_uuid",
@@ -36,6 +39,22 @@ LOINC_STUDIES = {
     "24968-0": ("MRI", None),  # MR Lumbar spine
     "30679-5": ("MRI", False),  # MR Lumbar spine WO contrast
     "24967-2": ("MRI", True),  # MR Lumbar spine WO and W contrast IV
+}
+#: Measurement codes, each a ``corroborated`` LOINC row of shared/reference/codes.csv (none is ``verified``): the
+#: (case field, key) the code records. The first code of a key is the one written.
+LOINC_MEASUREMENTS = {
+    "8310-5": ("vitals", "temperature_c"),  # Body temperature
+    "1988-5": ("labs", "crp_mg_l"),  # C reactive protein [Mass/volume] in Serum or Plasma
+    "30341-2": ("labs", "esr_mm_h"),  # Erythrocyte sedimentation rate
+    "4537-7": ("labs", "esr_mm_h"),  # Erythrocyte sedimentation rate by Westergren method
+    "6690-2": ("labs", "wbc_10e9_l"),  # Leukocytes [#/volume] in Blood by Automated count
+}
+#: The UCUM unit (code, display) of each measurement key: a value in any other unit is refused, never converted.
+UNITS = {
+    "temperature_c": ("Cel", "°C"),
+    "crp_mg_l": ("mg/L", "mg/L"),
+    "esr_mm_h": ("mm/h", "mm/h"),
+    "wbc_10e9_l": ("10*9/L", "10*9/L"),
 }
 #: The prefix a case gives a code of an external system (the case reader resolves it through the SSSOM mappings).
 CURIE_PREFIX = {SNOMED: "SCTID", ICD10CM: "ICD10CM"}

@@ -12,6 +12,7 @@ from .fhir_codes import (
     ICD10CM,
     INTERPRETATION,
     LOINC,
+    LOINC_MEASUREMENTS,
     LOINC_STUDIES,
     SK_SYSTEM,
     SNOMED,
@@ -36,7 +37,15 @@ _FIELD_NOUN = {
     "interventions": "an intervention",
     "outcome": "an outcome",
     "sex": "a sex",
+    "zone": "an imaging zone",
+    "vitals": "a vital sign",
+    "labs": "a laboratory result",
+    "screen_result": "a red-flag screen result",
 }
+#: The extensions whose value is a CodeableConcept (by the vocabulary field it names), and those whose value is an
+#: integer; every other spinekg extension is a valueBoolean.
+_CODED_EXT = {"laterality": "laterality", "zone": "zone"}
+_INTEGER_EXT = ("strength-mrc",)
 #: Vocabulary fields whose case field is a ``type``: there the case reader takes ``SCTID:…`` / ``ICD10CM:…`` itself.
 CODED_FIELDS = ("symptom_types", "imaging_finding_types", "interventions")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -67,8 +76,15 @@ class ElementReader:
 
     # --- codes -----------------------------------------------------------------------------------------------
 
-    def concept(self, cc: object, path: str, fields: tuple[str, ...], loinc: bool = False) -> tuple[str, str] | None:
-        """(vocabulary field, case value) of a CodeableConcept whose codings name one spinekg term of ``fields``."""
+    def concept(
+        self, cc: object, path: str, fields: tuple[str, ...], loinc: bool = False, measures: bool = False
+    ) -> tuple[str, str] | None:
+        """(vocabulary field, case value) of a CodeableConcept whose codings name one spinekg term of ``fields``.
+
+        ``loinc``: a LOINC coding must be a lumbar spine study code (a modality); ``measures``: a LOINC coding of
+        a measurement (``LOINC_MEASUREMENTS``) names its ``vitals``/``labs`` key, any other LOINC code is a
+        translation left unread.
+        """
         if not isinstance(cc, dict):
             self.add(path, cc, "is not a CodeableConcept")
             return None
@@ -92,6 +108,10 @@ class ElementReader:
                     bad = True
                 else:
                     found[("modality", LOINC_STUDIES[code][0])] = at
+                continue
+            if measures and system == LOINC:
+                if code in LOINC_MEASUREMENTS:
+                    found[LOINC_MEASUREMENTS[code]] = at
                 continue
             if system not in (SK_SYSTEM, *CURIE_PREFIX):
                 continue  # another code system: a translation spinekg does not read
@@ -130,7 +150,7 @@ class ElementReader:
                 self.add(*problem)
             return None
         if not found:
-            systems = ", ".join([SK_SYSTEM, SNOMED, ICD10CM] + ([LOINC] if loinc else []))
+            systems = ", ".join([SK_SYSTEM, SNOMED, ICD10CM] + ([LOINC] if loinc or measures else []))
             self.add(path, [c.get("system") for c in codings], f"has no coding in a system spinekg reads ({systems})")
             return None
         terms = _same_terms(found)
@@ -156,8 +176,14 @@ class ElementReader:
             name = url[len(EXT) :]
             if name not in allowed:
                 self.add(f"{path}.extension[{i}].url", url, f"is not read here (spinekg reads {', '.join(allowed)})")
-            elif name == "laterality":
-                out[name] = self.one(ext.get("valueCodeableConcept"), f"{path}.extension[{i}]", ("laterality",))
+            elif name in _CODED_EXT:
+                out[name] = self.one(ext.get("valueCodeableConcept"), f"{path}.extension[{i}]", (_CODED_EXT[name],))
+            elif name in _INTEGER_EXT:
+                value = ext.get("valueInteger")
+                if isinstance(value, int) and not isinstance(value, bool):
+                    out[name] = value
+                else:
+                    self.add(f"{path}.extension[{i}]", ext, "needs a valueInteger")
             elif isinstance(ext.get("valueBoolean"), bool):
                 out[name] = ext["valueBoolean"]
             else:

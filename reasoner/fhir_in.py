@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 from .errors import CaseError
-from .fhir_codes import CLINICAL, LOINC_STUDIES, VERIFICATION
+from .fhir_codes import CLINICAL, LOINC_STUDIES, SK_SYSTEM, UCUM, UNITS, VERIFICATION
 from .fhir_elements import ElementReader
 
 __all__ = ["case_from_bundle"]
 
 _READ = ("Patient", "Condition", "Observation", "DiagnosticReport", "Procedure")
-_SYMPTOM_EXT = ("laterality", "progressive")
-_FINDING_EXT = ("laterality", "new-finding")
+_SYMPTOM_EXT = ("laterality", "progressive", "strength-mrc")
+_FINDING_EXT = ("laterality", "zone", "new-finding")
 _FINAL = ("final", "amended", "corrected")
-_CODE_FIELDS = ("symptom_types", "risk_factors", "imaging_finding_types", "scores", "candidacy")
+_CODE_FIELDS = ("symptom_types", "risk_factors", "imaging_finding_types", "scores", "candidacy", "vitals", "labs")
+#: The spinekg code of an Observation that records a red-flag screen (its valueCodeableConcept is the result).
+SCREEN_CODE = "RedFlagScreen"
 
 
 class _BundleReader(ElementReader):
@@ -147,6 +149,8 @@ def _symptom(r: _BundleReader, res: dict, path: str, kind: str, value: str) -> d
         r.add(f"{path}.onset", None, "is read only as onsetDateTime")
     if "progressive" in ext:
         out["progressive"] = ext["progressive"]
+    if "strength-mrc" in ext:
+        out["strength_mrc"] = ext["strength-mrc"]
     if "severity" in res and kind == "Condition":
         out["severity"] = r.one(res["severity"], f"{path}.severity", ("severity",))
     if kind == "Observation":
@@ -168,6 +172,8 @@ def _read_finding(r: _BundleReader, i: int, path: str) -> dict | None:
     ext = r.extensions(res, path, _FINDING_EXT)
     if ext.get("laterality"):
         out["side"] = ext["laterality"]
+    if ext.get("zone"):
+        out["zone"] = ext["zone"]
     if "valueCodeableConcept" in res:
         out["severity"] = r.one(res["valueCodeableConcept"], f"{path}.valueCodeableConcept", ("severity",))
     for key in res:
@@ -230,15 +236,85 @@ def _read_procedure(r: _BundleReader, i: int, res: dict) -> dict:
     return out
 
 
+def _is_screen(cc: object) -> bool:
+    """Whether a CodeableConcept names the red-flag screen (``RedFlagScreen`` in the spinekg CodeSystem)."""
+    codings = cc.get("coding") if isinstance(cc, dict) else None
+    return any(
+        isinstance(c, dict) and c.get("system") == SK_SYSTEM and c.get("code") == SCREEN_CODE
+        for c in (codings if isinstance(codings, list) else [])
+    )
+
+
+def _read_screen(r: _BundleReader, res: dict, path: str, doc: dict) -> None:
+    """A red-flag screen: its result is the valueCodeableConcept (none_found or found)."""
+    if len(res["code"]["coding"]) > 1:
+        r.add(f"{path}.code", res["code"], f"names the red-flag screen ({SCREEN_CODE}) and something else")
+        return
+    if "red_flag_screen" in doc:
+        r.add(f"{path}.code", SCREEN_CODE, f"is a second red-flag screen (the first is {r.origin['red_flag_screen']})")
+        return
+    for key in res:
+        if key.startswith("value") and key != "valueCodeableConcept" or key == "dataAbsentReason":
+            r.add(f"{path}.{key}", res[key], "is not read (a red-flag screen's value is its result)")
+    if "valueCodeableConcept" not in res:
+        r.add(f"{path}.valueCodeableConcept", None, "is needed: the result of the screen (none_found or found)")
+        return
+    doc["red_flag_screen"] = {
+        "result": r.one(res["valueCodeableConcept"], f"{path}.valueCodeableConcept", ("screen_result",))
+    }
+    r.origin["red_flag_screen"] = path
+    r.origin["red_flag_screen.result"] = f"{path}.valueCodeableConcept"
+
+
+def _read_measurement(r: _BundleReader, res: dict, path: str, doc: dict, field: str, key: str) -> None:
+    """A vital sign or laboratory result: valueQuantity in the UCUM unit of its key (never converted)."""
+    unit, shown = UNITS[key]
+    for other in res:
+        if other.startswith("value") and other != "valueQuantity" or other == "dataAbsentReason":
+            r.add(f"{path}.{other}", res[other], f"is not read (a measurement's value is a valueQuantity in {unit})")
+    quantity = res.get("valueQuantity")
+    if not isinstance(quantity, dict):
+        r.add(f"{path}.valueQuantity", quantity, f"is needed: the measured value, in {unit} ({shown})")
+        return
+    value = quantity.get("value")
+    problems = len(r.problems)
+    if "comparator" in quantity:
+        r.add(f"{path}.valueQuantity.comparator", quantity["comparator"], "is not read: a measured value is exact")
+    if quantity.get("system") != UCUM or quantity.get("code") != unit:
+        r.add(
+            f"{path}.valueQuantity.code",
+            quantity.get("code"),
+            f"is not the unit of {field}.{key}: give the value in UCUM {unit} ({shown}); values are not converted",
+        )
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        r.add(f"{path}.valueQuantity.value", value, "is not a number")
+    if len(r.problems) > problems:
+        return
+    record = doc.setdefault(field, {})
+    if key in record:
+        first = r.origin[f"{field}.{key}"].removesuffix(".valueQuantity.value")
+        r.add(f"{path}.code", key, f"is a second {field}.{key} (the first is {first})")
+        return
+    record[key] = value
+    r.origin[f"{field}.{key}"] = f"{path}.valueQuantity.value"
+
+
 def _read_observation(r: _BundleReader, i: int, res: dict, doc: dict) -> None:
-    """An Observation outside a DiagnosticReport: a symptom, risk factor, score or candidacy."""
+    """An Observation outside a DiagnosticReport: a symptom, risk factor, score, candidacy, vital sign, laboratory
+    result or red-flag screen."""
     path = f"entry[{i}].resource"
     r.status(res, path, _FINAL)
     r.subject(res, path, required=False)
-    got = r.concept(res.get("code"), f"{path}.code", _CODE_FIELDS)
+    if _is_screen(res.get("code")):
+        _read_screen(r, res, path, doc)
+        return
+    got = r.concept(res.get("code"), f"{path}.code", _CODE_FIELDS, measures=True)
     if got is None:
         return
     kind, value = got
+    if kind in ("vitals", "labs"):
+        _read_measurement(r, res, path, doc, kind, value)
+        return
     if kind == "symptom_types":
         r.append(doc, "symptoms", _symptom(r, res, path, "Observation", value), path)
     elif kind == "imaging_finding_types":
@@ -308,7 +384,8 @@ def _read(r: _BundleReader) -> dict:
 
 def _ordered(doc: dict) -> dict:
     """The document's keys in the case format's order (id first), as a person writes them."""
-    keys = ("id", "age", "sex", "symptoms", "imaging", "risk_factors", "prior_treatments", "scores", "candidate_for")
+    keys = ("id", "age", "sex", "symptoms", "imaging", "risk_factors", "prior_treatments", "scores")
+    keys += ("vitals", "labs", "red_flag_screen", "candidate_for")
     return {k: doc[k] for k in keys if k in doc}
 
 
@@ -316,8 +393,10 @@ def case_from_bundle(bundle: dict, source: str = "<bundle>") -> dict:
     """The case document of a FHIR R4 Bundle; every problem found is named by its FHIR path (a CaseError).
 
     The Patient's id is the case id; Conditions and Observations are symptoms, risk factors, scores and
-    candidacies by their code; a DiagnosticReport is an imaging study and its ``result`` Observations its
-    findings; a Procedure is a prior treatment. Durations count back from ``Bundle.timestamp``.
+    candidacies by their code; Observations with a measurement code (LOINC, or the spinekg class) and a
+    valueQuantity in its UCUM unit are vitals and labs, and one coded ``RedFlagScreen`` is the red-flag
+    screen; a DiagnosticReport is an imaging study and its ``result`` Observations its findings; a Procedure
+    is a prior treatment. Durations count back from ``Bundle.timestamp``.
 
     >>> b = {"resourceType": "Bundle", "type": "collection", "entry": [
     ...     {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "id": "c1", "gender": "female"}},

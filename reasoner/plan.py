@@ -167,6 +167,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     for item in timed:
         a, info, driven, phase, timing, due_now = item
         interv, stance = info.intervention, info.stance
+        pain_relief, assessment = idx.is_a(interv, ANALGESIA), idx.is_a(interv, ASSESSMENT)
         if driven:
             active.append(item)
             continue
@@ -179,7 +180,6 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
             continue
-        pain_relief, assessment = idx.is_a(interv, ANALGESIA), idx.is_a(interv, ASSESSMENT)
         if flags and not pain_relief and not assessment:
             later = phase in ("if_persistent", "follow_up")
             displaced = any(idx.is_a(interv, c) for c in preempted_classes)
@@ -193,7 +193,14 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 preempted.append(NotApplicable(info.iri, info.label, "deferred", why))
                 waiting.append((a, info, driven, phase, f"deferred until {' and '.join(flag_labels)} is excluded", False))
                 continue
-        was_tried = [f for t, fs in failed.items() if idx.is_a(interv, t) for f in fs]
+        # a part of a failed umbrella (physiotherapy when "conservative care" failed) is not offered again; pain
+        # relief is withheld only where that analgesic itself (or a narrower one) was tried without success
+        was_tried = [
+            f
+            for t, fs in failed.items()
+            if (idx.is_a(t, interv) if pain_relief else idx.is_a(interv, t))
+            for f in fs
+        ]
         if was_tried and stance in ("do", "consider") and info.phase == "now":
             tried[interv].extend(was_tried)
             why = (f"already tried without success ({', '.join(path(f) for f in was_tried)}): not offered again",)
@@ -203,14 +210,18 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
 
     steps = _steps(reasoner, active, words, covered)
     deferred = _steps(reasoner, waiting, words, {})
-    for interv, facts in sorted(tried.items()):
-        shown = "; ".join(words.trigger(f)[1] for f in sorted(set(facts), key=lambda f: path_key(path(f))))
+    by_fact: dict[str, set[str]] = defaultdict(set)
+    for interv, facts in tried.items():
+        for f in facts:
+            by_fact[f].add(interv)
+    for fact in sorted(by_fact, key=lambda f: path_key(path(f))):
+        names = ", ".join(sorted(idx.label(i) for i in by_fact[fact]))
         warnings.append(
             Warning(
                 "already_tried",
-                f"{idx.label(interv)} was tried without success ({shown}): not offered again as initial care; "
+                f"{words.trigger(fact)[1]}: tried without success, so not offered again as initial care: {names}; "
                 "the plan's later steps (if persistent, after failed care) are the next ones",
-                (local(interv), *sorted({path(f) for f in facts}, key=path_key)),
+                (path(fact), *sorted(local(i) for i in by_fact[fact])),
             )
         )
     conflicts = planparts.conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)

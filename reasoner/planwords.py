@@ -7,7 +7,6 @@ from .kbindex import KBIndex, local
 from .planmodel import field_path, path_key
 
 _GENERIC = {str(SK[n]) for n in ("Finding", "Symptom", "ImagingFinding", "ClinicalFinding", "RiskFactor", "Measurement")}
-_FAILED = {str(SK.unchanged), str(SK.worse), str(SK.failed)}
 
 
 def _number(text: str) -> str:
@@ -37,7 +36,7 @@ def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
         absent = [idx.label(t) for t in values("absentType") if t.startswith(str(SK))]
         parts.append("no " + (" / ".join(absent) or "finding"))
     elif str(SK.PriorTreatment) in types:
-        parts.append("tried: " + ", ".join(idx.label(t) for t in values("treatmentType")))
+        parts.append(", ".join(idx.label(t) for t in values("treatmentType")))
     elif str(SK.RedFlagScreen) in types:
         parts.append("red-flag screen: " + ", ".join(local(v).replace("_", " ") for v in values("screenResult")))
     elif str(SK.ImagingStudy) in types:
@@ -60,7 +59,7 @@ def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
     parts += [f"{_number(v)} weeks" for v in values("durationWeeks") + values("weeks")]
     parts += ["progressive" for v in values("progressive") if v == "true"]
     parts += ["new" for v in values("isNew") if v == "true"]
-    parts += [("failed: " if v in _FAILED else "") + local(v).replace("_", " ") for v in values("outcome")]
+    parts += [local(v).replace("_", " ") for v in values("outcome")]
     return ", ".join(p for p in parts if p)
 
 

@@ -132,6 +132,8 @@ def explain(plan: Plan, key: str) -> str:
     out.append(f"  ← decided by: {deciding}")
     for rec in s.recommendations:
         out.append(f"  ← recommendation {local(rec)} <{rec}>")
+    for rec in s.covers:
+        out.append(f"  (also recommended, for later, by {local(rec)}: covered by this step, its sentences not evidence here)")
     for e in s.evidence:
         out.append(f"      ← evidence: “{e.quote}”")
         out.append(f"          {cite(e)}" + (f"; section “{e.section}”" if e.section else ""))
