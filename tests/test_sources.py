@@ -85,6 +85,14 @@ def reference_cells():
             r["red_flag_id"]: r for r in csv.DictReader(open(REFERENCE / "red_flags.csv", encoding="utf-8"))
         },
         "acr_lbp_2021.csv": list(csv.DictReader(open(REFERENCE / "acr_lbp_2021.csv", encoding="utf-8"))),
+        "guideline_statements.csv": {
+            r["statement_id"]: r
+            for r in csv.DictReader(open(REFERENCE / "guideline_statements.csv", encoding="utf-8"))
+        },
+        "presentations.csv": {
+            r["presentation_id"]: r
+            for r in csv.DictReader(open(REFERENCE / "presentations.csv", encoding="utf-8"))
+        },
     }
     return tables, sorted(KB.subjects(RDF.type, SK.ExternalEvidence))
 
@@ -95,8 +103,15 @@ def test_reference_table_evidence_is_the_cell_verbatim(evidence):
     table = str(KB.value(KB.value(evidence, DCTERMS.source), SK.tableFile))
     row, column = str(KB.value(evidence, SK.referenceRow)), str(KB.value(evidence, SK.referenceColumn))
     text = str(KB.value(evidence, SK.referenceText))
-    if table == "red_flags.csv":
+    if table in ("red_flags.csv", "presentations.csv"):
         assert tables[table][row][column] == text
+    elif table == "guideline_statements.csv":
+        # the cell, and the row's status and quote-or-paraphrase, each as the table gives them
+        cells = tables[table][row]
+        assert cells[column] == text
+        assert str(KB.value(evidence, SK.verificationStatus)) == cells["status"]
+        assert str(KB.value(evidence, SK.quoteOrParaphrase)) == cells["quote_or_paraphrase"]
+        assert cells["status"] != "rejected"
     else:
         variant = row.split(":")[0].removeprefix("variant ")
         cells = [
@@ -106,6 +121,49 @@ def test_reference_table_evidence_is_the_cell_verbatim(evidence):
         ]
         assert cells == [text]
     assert any(True for _ in KB.objects(evidence, PREFIXES["prov"].hadPrimarySource))
+
+
+def test_unverified_guideline_statements_are_shown_as_such_and_never_the_only_support_of_a_do():
+    from reasoner.consts import RDF
+
+    prov, rdfs = PREFIXES["prov"], PREFIXES["rdfs"]
+    for rec in KB.subjects(RDF.type, SK.Recommendation):
+        statuses = {str(KB.value(e, SK.verificationStatus)) for e in KB.objects(rec, prov.wasDerivedFrom)} - {"None"}
+        if "unverified" in statuses:
+            assert "UNVERIFIED" in str(KB.value(rec, rdfs.label)), rec
+            if KB.value(rec, SK.stance) == SK.do:
+                assert statuses & {"verified", "corroborated"}, rec
+    for ev in KB.subjects(RDF.type, SK.ExternalEvidence):
+        if str(KB.value(ev, SK.verificationStatus)) == "unverified":
+            assert "UNVERIFIED" in str(KB.value(ev, rdfs.label)), ev
+
+
+def test_a_week_of_axial_low_back_pain_gets_general_care_from_the_guideline_statements():
+    from reasoner.api import reason
+    from reasoner.case import parse_case
+
+    case = {
+        "id": "acute-lbp",
+        "age": 45,
+        "sex": "male",
+        "symptoms": [
+            {"type": "axial_pain", "body_regions": ["lower_back"], "laterality": "midline", "duration_weeks": 1}
+        ],
+    }
+    plan = reason([parse_case(case, source="test")])[0].plan
+    steps = {(s.id, s.stance): s for s in plan.steps}
+    for want in [
+        ("red_flag_screening", "do"),
+        ("stay_active_advice", "do"),
+        ("bed_rest", "avoid"),
+        ("nsaid", "consider"),
+        ("superficial_heat", "do"),
+        ("lumbar_spine_imaging", "avoid"),
+        ("spinal_injection", "avoid"),
+    ]:
+        assert want in steps, (want, sorted(steps))
+        assert any(e.article == "guideline_statements.csv" and e.quote for e in steps[want].evidence), want
+    assert not any(s.stance != "avoid" and s.id in ("lumbar_spine_imaging", "mri_lumbar_spine") for s in plan.steps)
 
 
 def test_safety_rules_cover_every_red_flag():
