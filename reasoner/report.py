@@ -108,10 +108,37 @@ def _red_flags(plan: Plan) -> list[str]:
             else "not flagged by the source articles"
         )
         items.append(
-            f"<li>⚑ <strong>{_e(f.label)}</strong> <code>{_e(f.id)}</code> from {_e(', '.join(f.triggered_by))}"
-            f" — {_e(by)}</li>"
+            f"<li>⚑ <strong>{_e(f.label)}</strong> <code>{_e(f.id)}</code> because: "
+            f"{_e(f.reason or ', '.join(f.triggered_by))} — {_e(by)}</li>"
         )
     return _section("red-flags", "Red flags: act on these first", ["<ul>", *items, "</ul>"], "red-flags")
+
+
+def _summary(plan: Plan) -> list[str]:
+    """The case as recorded and its presentations, a line each: the note's opening."""
+    if not plan.summary and not plan.presentations:
+        return []
+    items = [f"<li>{_e(line)}</li>" for line in plan.summary]
+    pres = [
+        f"<li><strong>{_e(p.label)}</strong> <code>{_e(p.id)}</code>"
+        + (f" from {_e(', '.join(p.triggered_by))}" if p.triggered_by else "")
+        + "</li>"
+        for p in plan.presentations
+    ]
+    body = ["<ul>", *items, "</ul>"] + (["<h3>Presentations</h3>", "<ul>", *pres, "</ul>"] if pres else [])
+    return _section("summary", "The case as recorded", body)
+
+
+def _deferred(plan: Plan) -> list[str]:
+    if not plan.deferred:
+        return []
+    flags = " and ".join(f.label for f in plan.red_flags)
+    rows = [
+        f"<li>{_e(STANCE[s.stance])} {_e(s.label)} <span class=\"timing\">({_e(s.phase.replace('_', ' '))})</span>: "
+        f"{_e(', '.join(local(r) for r in s.recommendations))}</li>"
+        for s in plan.deferred
+    ]
+    return _section("deferred", f"Deferred until {flags} is excluded, then resume", ["<ul>", *rows, "</ul>"])
 
 
 def _warnings(plan: Plan) -> list[str]:
@@ -132,7 +159,11 @@ def _step(n: int, s: Step, svg: str, labels: dict[str, str]) -> list[str]:
         '<dl class="facts">',
         f"<dt>intervention</dt><dd><code>{_e(s.id)}</code> · phase {_e(s.phase.replace('_', ' '))}</dd>",
         f"<dt>recommendation{'s' if len(s.recommendations) > 1 else ''}</dt><dd>{recs}</dd>",
-        f"<dt>triggered by</dt><dd>{_e(', '.join(s.triggered_by) or '(no case finding recorded)')}</dd>",
+        f"<dt>decided by</dt><dd>{_e('; '.join(t.text for t in s.triggers) or '(no case finding recorded)')}</dd>",
+        *([f"<dt>comprises</dt><dd>{_e(', '.join(s.parts))}</dd>"] if s.parts else []),
+        *([f"<dt>part of</dt><dd>{_e(s.part_of)}</dd>"] if s.part_of else []),
+        *([f"<dt>also recommended by</dt><dd>{_e(', '.join(local(r) for r in s.covers))}</dd>"] if s.covers else []),
+        *([f"<dt>sources disagree</dt><dd>{_e(', '.join(s.conflicts))}</dd>"] if s.conflicts else []),
         "</dl>",
         '<ol class="evidence">',
     ]
@@ -176,7 +207,9 @@ def _preempted(plan: Plan) -> list[str]:
         for p in plan.preempted
     ]
     head = "<table><thead><tr><th>recommendation</th><th>what it says</th><th>why not</th></tr></thead><tbody>"
-    return _section("preempted", "Pre-empted by red flags", [head, *rows, "</tbody></table>"])
+    return _section(
+        "preempted", "Deferred, covered or already tried: why not a step", [head, *rows, "</tbody></table>"]
+    )
 
 
 def _conflicts(plan: Plan) -> list[str]:
@@ -277,10 +310,12 @@ def html(result: Result, *, reasoner: Reasoner | None = None) -> str:
         f'<p class="meta">knowledge base <code>{_e(plan.kb_version)}</code> · {len(plan.steps)} step(s) · '
         f"{len(plan.red_flags)} red flag(s) · made by spinekg from the case as recorded</p>",
         "</header>",
+        *_summary(plan),
         *_red_flags(plan),
         *_warnings(plan),
         *toc,
         *_steps(plan, svgs, labels),
+        *_deferred(plan),
         *_preempted(plan),
         *_conflicts(plan),
         *_concordance(plan),
