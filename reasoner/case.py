@@ -388,8 +388,9 @@ def json_schema() -> dict:
     """The JSON Schema (draft 2020-12) of a case document, its id sets read from the KB.
 
     ``reasoner/schema/case.schema.json`` is the committed copy (``SPINEKG_REGENERATE=1 pytest`` rewrites it).
-    The schema cannot say two things the reader also refuses: a finding both present and absent, and
-    a duplicate key.
+    The schema cannot say what the reader also refuses across fields: a finding both present and absent
+    (``severity: none`` is an absence, ``present: true`` with it a contradiction), a red-flag screen that found
+    none beside a red-flag feature, and a duplicate key.
 
     >>> s = json_schema()
     >>> s["required"], s["$defs"]["laterality"]["enum"]

@@ -137,6 +137,18 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 )
             warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *missed)))
 
+    screens = [f for f, d in run.details.items() if str(SK.none_found) in d.get(str(SK.screenResult), ())]
+    if screens and red_flags:
+        warnings.append(
+            Warning(
+                "red_flag_screen_contradicted",
+                "the case records a red-flag screen with none found, but the recorded findings raise "
+                + ", ".join(f"{r.label} ({r.reason})" for r in red_flags)
+                + ": the red flags stand; check the screen",
+                ("red_flag_screen", *(r.id for r in red_flags)),
+            )
+        )
+
     # effective phase and timing of every applying recommendation
     timed = []
     for a, info, driven in applying:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from reasoner.case import MAX_BYTES, MAX_STRING, case_graph, parse_case, vocabulary
+from reasoner.case import MAX_BYTES, MAX_STRING, _red_flag_features, case_graph, parse_case, vocabulary
+from reasoner.casegraph import is_absent
 
 V = vocabulary()
 TERMS = {name: sorted(getattr(V, name)) for name in V.__dataclass_fields__}
@@ -182,12 +183,14 @@ symptom = st.fixed_dictionaries(
         "progressive": st.booleans(),
         "severity": _term("severity"),
         "present": st.booleans(),
+        "strength_mrc": st.integers(0, 5),
     },
 )
 finding = st.fixed_dictionaries(
     {"type": _term("imaging_finding_types")},
     optional={
         "level": _term("levels"),
+        "zone": _term("zone"),
         "side": _term("laterality"),
         "severity": _term("severity"),
         "new": st.booleans(),
@@ -209,17 +212,33 @@ treatment = st.fixed_dictionaries(
 
 
 def _consistent(doc: dict) -> dict:
-    """Drop ``present: false`` where the same finding is also recorded present (the reader refuses that)."""
+    """Make a drawn document one the reader accepts: no ``present: true`` with ``severity: none``; an absence
+    (``present: false`` or ``severity: none``) of a finding also recorded present becomes present; a red-flag
+    screen that found none beside a red-flag feature says found."""
 
     def fix(entries: list[dict], where: str) -> None:
-        shown = {(e["type"], e.get(where)) for e in entries if e.get("present", True)}
         for e in entries:
-            if e.get("present") is False and (e["type"], e.get(where)) in shown:
+            if e.get("present") is True and e.get("severity") == "none":
                 del e["present"]
+        shown = {(e["type"], e.get(where)) for e in entries if not is_absent(e)}
+        for e in entries:
+            if is_absent(e) and (e["type"], e.get(where)) in shown:
+                e.pop("present", None)
+                if e.get("severity") == "none":
+                    e["severity"] = "mild"
 
     fix(doc.get("symptoms", []), "laterality")
     fix([f for s in doc.get("imaging", []) for f in s.get("findings", [])], "level")
+    if doc.get("red_flag_screen") == {"result": "none_found"} and _red_flag_features(doc, V):
+        doc["red_flag_screen"] = {"result": "found"}
     return doc
+
+
+def _measured(field: str) -> st.SearchStrategy[dict]:
+    """``vitals`` or ``labs``: any of their keys, each in its range (a temperature 30 to 45, a lab value >= 0)."""
+    values = {k: st.one_of(st.integers(30, 45), st.floats(30, 45)) for k in TERMS[field] if k == "temperature_c"}
+    values |= {k: st.one_of(st.integers(0, 500), st.floats(0, 500)) for k in TERMS[field] if k not in values}
+    return st.fixed_dictionaries({}, optional=values)
 
 
 documents = st.fixed_dictionaries(
@@ -233,6 +252,9 @@ documents = st.fixed_dictionaries(
         "prior_treatments": st.lists(treatment, max_size=3),
         "scores": st.fixed_dictionaries({}, optional={"mjoa": st.integers(0, 18)}),
         "candidate_for": _terms("candidacy"),
+        "vitals": _measured("vitals"),
+        "labs": _measured("labs"),
+        "red_flag_screen": st.fixed_dictionaries({"result": _term("screen_result")}),
     },
 ).map(_consistent)
 
@@ -265,12 +287,14 @@ FIELDS = {
     "symptoms[].progressive": "boolean",
     "symptoms[].severity": "term:severity",
     "symptoms[].present": "boolean",
+    "symptoms[].strength_mrc": "integer",
     "imaging[].modality": "term:modality",
     "imaging[].contrast": "boolean",
     "imaging[].weeks_ago": "number",
     "imaging[].findings[].type": "term:imaging_finding_types",
     "imaging[].findings[].level": "term:levels",
     "imaging[].findings[].side": "term:laterality",
+    "imaging[].findings[].zone": "term:zone",
     "imaging[].findings[].severity": "term:severity",
     "imaging[].findings[].new": "boolean",
     "imaging[].findings[].present": "boolean",
@@ -280,6 +304,11 @@ FIELDS = {
     "prior_treatments[].outcome": "term:outcome",
     "scores.mjoa": "integer",
     "candidate_for[]": "term:candidacy",
+    "vitals.temperature_c": "number",
+    "labs.crp_mg_l": "number",
+    "labs.esr_mm_h": "number",
+    "labs.wbc_10e9_l": "number",
+    "red_flag_screen.result": "term:screen_result",
     "symptoms": "list",
     "imaging": "list",
     "risk_factors": "list",
@@ -293,16 +322,23 @@ FIELDS = {
     "imaging[]": "record",
     "imaging[].findings[]": "record",
     "prior_treatments[]": "record",
+    "vitals": "record",
+    "labs": "record",
+    "red_flag_screen": "record",
 }
 SCALARS = [f for f, kind in FIELDS.items() if kind not in ("list", "record")]
 TEXT_FIELDS = [f for f, kind in FIELDS.items() if kind == "id" or kind.startswith("term:")]
 NUMBERS = [f for f, kind in FIELDS.items() if kind in ("number", "integer")]
-RECORDS = ["", "symptoms[]", "imaging[]", "imaging[].findings[]", "prior_treatments[]", "scores"]
+RECORDS = ["", "symptoms[]", "imaging[]", "imaging[].findings[]", "prior_treatments[]", "scores", "vitals", "labs"]
+RECORDS += ["red_flag_screen"]
 _MINIMAL = {
     "symptoms": {"type": TERMS["symptom_types"][0]},
     "imaging": {"modality": TERMS["modality"][0]},
     "findings": {"type": TERMS["imaging_finding_types"][0]},
     "prior_treatments": {"type": TERMS["interventions"][0]},
+    "vitals": {"temperature_c": 37.0},
+    "labs": {"crp_mg_l": 5},
+    "red_flag_screen": {"result": "found"},
 }
 
 
@@ -318,7 +354,7 @@ def _record(draw, doc: dict, template: str) -> tuple[dict, str, tuple]:
 
 
 def _list_key(template: str) -> str:
-    return re.findall(r"[a-z_]+", template)[-1]
+    return re.findall(r"[a-z_][a-z0-9_]*", template)[-1]
 
 
 def _shown_key(key: str) -> str:
@@ -328,7 +364,7 @@ def _shown_key(key: str) -> str:
 
 def _place(draw, doc: dict, template: str) -> tuple[object, object, str, tuple]:
     """Make room for ``template`` in ``doc``: (container, key or index, concrete path, location of the container)."""
-    parts = re.findall(r"[a-z_]+|\[\]", template)
+    parts = re.findall(r"[a-z_][a-z0-9_]*|\[\]", template)
     cur: object = doc
     path, at = "", ()
     for n, part in enumerate(parts):
@@ -399,7 +435,14 @@ def wrong_type(draw) -> CaseFile:
 @st.composite
 def missing_required(draw) -> CaseFile:
     doc = draw(documents)
-    field = draw(st.sampled_from(["id", "symptoms[].type", "imaging[].findings[].type", "prior_treatments[].type"]))
+    required = [
+        "id",
+        "symptoms[].type",
+        "imaging[].findings[].type",
+        "prior_treatments[].type",
+        "red_flag_screen.result",
+    ]
+    field = draw(st.sampled_from(required))
     container, key, path, _ = _place(draw, doc, field)
     container.pop(key, None)
     fmt = draw(st.sampled_from(["yaml", "json"]))
@@ -418,7 +461,9 @@ def unknown_id(draw) -> CaseFile:
     if draw(st.booleans()):
         target, path, _ = _record(draw, doc, draw(st.sampled_from(RECORDS)))
         key = draw(st.one_of(st.sampled_from(["dermatome", "Age", "symptom", "oswestry", "@id", "type "]), ids))
-        key = key if key not in FIELDS and key not in ("type", "findings", "level", "side", "new") else key + "_x"
+        known = ("type", "findings", "level", "side", "new", "zone", "strength_mrc", "result")
+        known += (*TERMS["vitals"], *TERMS["labs"])
+        key = key if key not in FIELDS and key not in known else key + "_x"
         target[key] = draw(_any_scalar)
         full = f"{path}.{key}" if path else key
         return CaseFile("unknown_id", f".{fmt}", render(doc, fmt).encode(), "reject", (full,), doc=doc)
@@ -437,11 +482,12 @@ def _out_of_range(kind: str) -> st.SearchStrategy:
 
 
 _NAMED_BOUNDS = [("age", -1), ("age", 300), ("age", 121), ("age", 120.5), ("scores.mjoa", 19), ("scores.mjoa", -1)]
+_NAMED_BOUNDS += [("symptoms[].strength_mrc", 6), ("vitals.temperature_c", 29.9), ("vitals.temperature_c", 45.5)]
 
 
 @st.composite
 def out_of_range(draw) -> CaseFile:
-    if draw(st.booleans()):  # the bounds the contract names: age 0-120, mJOA 0-18
+    if draw(st.booleans()):  # the bounds the contract names: age 0-120, mJOA 0-18, MRC 0-5, temperature 30-45
         doc = draw(documents)
         field, value = draw(st.sampled_from(_NAMED_BOUNDS))
         container, key, path, _ = _place(draw, doc, field)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from reasoner.consts import SK, SKOS
+from reasoner.consts import RDF, SK, SKOS
 from reasoner.kb import load_kb
 
 from constants import REFERENCE
@@ -56,7 +56,38 @@ def test_body_regions_are_dermatome_sets():
     assert spans("sitting_area_of_buttocks") <= spans("buttock") & spans("saddle_region")
 
 
-def test_disc_levels_run_t12_l1_to_l5_s1():
+def test_disc_levels_run_c2_c3_to_l5_s1():
     discs = sorted(str(KB.value(d, SKOS.notation)) for d in KB.subjects(SK.exitingRoot, None))
-    assert discs == ["L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1", "T12-L1"]
-    assert all(re.fullmatch(r"[TLS]\d+-[LS]\d", d) for d in discs)
+    cervical = ["C2-C3", "C3-C4", "C4-C5", "C5-C6", "C6-C7", "C7-T1"]
+    thoracic = [f"T{i}-T{i + 1}" for i in range(1, 12)]
+    lumbar = ["T12-L1", "L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1"]
+    assert discs == sorted(cervical + thoracic + lumbar)
+    assert all(re.fullmatch(r"[CTLS]\d+-[CTLS]\d+", d) for d in discs)
+    # in order, top to bottom, each between its two vertebrae
+    ordered = sorted(KB.subjects(SK.exitingRoot, None), key=lambda d: int(KB.value(d, SK.order)))
+    assert [str(KB.value(d, SKOS.notation)) for d in ordered] == cervical + thoracic + lumbar
+    for d in ordered:
+        upper, lower = str(KB.value(d, SKOS.notation)).split("-")
+        assert str(KB.value(KB.value(d, SK.upperVertebra), SKOS.notation)) == upper
+        assert str(KB.value(KB.value(d, SK.lowerVertebra), SKOS.notation)) == lower
+    # only the lumbar levels (the reference table's model) have a traversing root and a central canal reach
+    for prop in (SK.traversingRoot, SK.centralCanalReaches):
+        assert sorted(str(KB.value(d, SKOS.notation)) for d in set(KB.subjects(prop, None))) == sorted(lumbar)
+
+
+def test_cervical_roots_exit_above_their_vertebra_thoracic_below():
+    assert roots("C5-C6", SK.exitingRoot) == {"C6"} and roots("C7-T1", SK.exitingRoot) == {"C8"}
+    assert roots("C2-C3", SK.exitingRoot) == {"C3"}
+    assert roots("T1-T2", SK.exitingRoot) == {"T1"} and roots("T11-T12", SK.exitingRoot) == {"T11"}
+
+
+def test_vertebrae_c1_to_s1():
+    vertebrae = sorted(KB.subjects(RDF.type, SK.SpinalLevel), key=lambda v: int(KB.value(v, SK.order)))
+    names = [f"C{i}" for i in range(1, 8)] + [f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)]
+    assert [str(KB.value(v, SKOS.notation)) for v in vertebrae] == [*names, "S1"]
+
+
+def test_new_body_regions_span_only_what_the_reference_supports():
+    assert spans("hands") == {"C6", "C7", "C8"}
+    assert spans("both_legs") == {"L1", "L2", "L3", "L4", "L5", "S1", "S2"}
+    assert spans("hip") == set()

@@ -122,6 +122,7 @@ def test_case_and_patient(full):
         (SK.patient, P),
         (SK.candidateFor, SK.surgery_candidate),
         (SK.candidateFor, SK.injection_candidate),
+        (SK.episodeWeeks, Literal("3.0", datatype=XSD.decimal)),  # the longest present symptom
     }
     assert set(full.predicate_objects(P)) == {
         (RDF.type, SK.Patient),
@@ -184,8 +185,14 @@ def test_imaging_study_and_findings(full):
         (SK.severity, SK.moderate),
         (SK.isNew, Literal(True)),
     }
-    vertebra = set(full.predicate_objects(iri("imaging/0/finding/1")))
-    assert (SK.atSpinalLevel, SK.vertebra_L2) in vertebra and (SK.severity, SK.severity_none) in vertebra
+    assert set(full.predicate_objects(iri("imaging/0/finding/1"))) == {  # severity none: an absence
+        (RDF.type, SK.FindingAbsence),
+        (SK.absentType, SK.vertebral_height_loss),
+        (SK.fromStudy, study),
+        (SK.inCase, C),
+        (SK.atSpinalLevel, SK.vertebra_L2),
+        (SK.severity, SK.severity_none),
+    }
     assert set(full.predicate_objects(iri("imaging/0/finding/2"))) == {
         (RDF.type, SK.FindingAbsence),
         (SK.absentType, SK.muscle_atrophy),

@@ -79,7 +79,10 @@ def test_schema_enums_are_the_kb_vocabulary(schema, kb_graph):
         local = {str(x).removeprefix(str(SK)) for x in kb_graph.subjects(RDF.type, SK[cls])}
         assert len(enums[name]) == len(local) and set(enums[name]) - local <= {"none"}, name
     assert enums["sex"] == ["female", "male", "other", "unknown"]
-    assert enums["outcome"] == ["failed", "improved", "unchanged", "worse"]
+    assert enums["outcome"] == ["failed", "improved", "partial_improvement", "unchanged", "worse"]
+    assert enums["zone"] == ["central", "extraforaminal", "foraminal", "paracentral", "subarticular"]
+    assert enums["screen_result"] == ["found", "none_found"]
+    assert enums["vitals"] == ["temperature_c"] and enums["labs"] == ["crp_mg_l", "esr_mm_h", "wbc_10e9_l"]
     assert enums["candidacy"] == ["injection", "surgery"]
     assert "L4-5" not in enums["levels"] and "L9" not in enums["dermatomes"]
 

@@ -239,7 +239,7 @@ BAD = {
     "misspelt-extension": (
         _set("entry[1].resource.extension[0].url", EXT + "lateralty"),
         f"entry[1].resource.extension[0].url: '{EXT}lateralty' is not read here "
-        "(spinekg reads laterality, progressive)",
+        "(spinekg reads laterality, progressive, strength-mrc)",
     ),
     "modifier-extension": (
         _set("entry[1].resource.modifierExtension", [{"url": "http://example.org/negated", "valueBoolean": True}]),

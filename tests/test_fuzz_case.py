@@ -80,7 +80,7 @@ def sha256(path: Path) -> str:
 def resolves(doc: dict, path: str) -> bool:
     """Whether a field path (``imaging[0].findings[2]``, ``scores.mjoa``) names something ``doc`` holds."""
     cur: object = doc
-    for key, index in re.findall(r"([A-Za-z_]+)|\[(\d+)\]", path):
+    for key, index in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", path):
         if key:
             if not isinstance(cur, dict) or key not in cur:
                 return False

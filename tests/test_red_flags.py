@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from rdflib import Literal
 
-from reasoner.consts import OWL, RDF, RDFS, SK
+from reasoner.consts import OWL, RDF, RDFS, SK, XSD
 
 from constants import RED_FLAGS
 
@@ -55,6 +55,18 @@ def classified(kb_graph, java):
     finding(g, "mjoa13", "mjoa_score", scoreValue=Literal(13))
     finding(g, "unstable", "segmental_instability")
     finding(g, "plain_pain", "radicular_pain", laterality=SK.left, inDermatome=SK.dermatome_L5)
+    for name, kind, value in [
+        ("temp38", "BodyTemperature", "38.0"),
+        ("temp379", "BodyTemperature", "37.9"),
+        ("crp45", "CReactiveProtein", "45.0"),
+        ("crp10", "CReactiveProtein", "10.0"),
+        ("esr60", "ErythrocyteSedimentationRate", "60.0"),
+        ("esr20", "ErythrocyteSedimentationRate", "20.0"),
+        ("wbc131", "WhiteCellCount", "13.1"),
+        ("wbc11", "WhiteCellCount", "11.0"),
+    ]:
+        finding(g, name, kind, measuredValue=Literal(value, datatype=XSD.decimal))
+    finding(g, "legs_region", "weakness", inBodyRegion=SK.both_legs)
     return classify_individuals(g)
 
 
@@ -80,6 +92,15 @@ def flags(classified, name):
         ("bilateral_l5", set()),
         ("mjoa13", set()),
         ("plain_pain", set()),
+        ("temp38", {"infection_suspected"}),  # a measured value at or past its threshold (not from the guidelines)
+        ("crp45", {"infection_suspected"}),
+        ("esr60", {"infection_suspected"}),
+        ("wbc131", {"infection_suspected"}),
+        ("temp379", set()),
+        ("crp10", set()),
+        ("esr20", set()),
+        ("wbc11", set()),
+        ("legs_region", {"cauda_equina_syndrome_suspected"}),  # weakness in the body region both legs
     ],
 )
 def test_finding_is_classified_into_its_red_flags(classified, name, expected):
