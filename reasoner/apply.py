@@ -228,6 +228,7 @@ QUERIES: list[tuple[str, str]] = [
   ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:presentation ?P . FILTER(?kind IN (sk:PresentationPresent, sk:PresentationAbsent))
   ?P sk:requiresRecord ?K . ?K sk:caseField ?missing .
   ?case a sk:Case .
+  OPTIONAL { ?P sk:within ?Q } FILTER(!BOUND(?Q) || EXISTS { ?case a ?Q })
   MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t } ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
   MINUS { ?case ?K2 ?value . ?K2 sk:caseField ?missing }
 }""",

@@ -111,7 +111,12 @@ class KBIndex:
                 local(ev),
                 str(kb.value(table, SK.tableFile)),
                 str(kb.value(ev, SK.referenceText)),
-                f"{kb.value(ev, SK.referenceRow)} / {kb.value(ev, SK.referenceColumn)}",
+                f"{kb.value(ev, SK.referenceRow)} / {kb.value(ev, SK.referenceColumn)}"
+                + (
+                    f"; {kb.value(ev, SK.quoteOrParaphrase) or 'cell'}, {kb.value(ev, SK.verificationStatus)}"
+                    if kb.value(ev, SK.verificationStatus) is not None
+                    else ""
+                ),
                 "reference-table",
                 primaries,
             )

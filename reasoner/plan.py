@@ -21,7 +21,7 @@ from dataclasses import replace
 from . import planparts
 from .apply import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
 from .concordance import concordance
-from .consts import SK
+from .consts import RDF, SK
 from .engine import CaseRun, Reasoner
 from .kbindex import RecInfo, local
 from .planjson import share
@@ -119,7 +119,16 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         )
         facts = sorted(run.red_flags[flag], key=lambda f: path_key(path(f)))
         triggered = tuple(path(f) for f in facts)
-        reason = "; ".join(words.trigger(f)[1] for f in facts)
+        def because(f: str) -> str:
+            # the finding class that made it a red flag, where it is not the recorded type itself
+            why = sorted(
+                idx.label(t)
+                for t in run.fact_types.get(f, ())
+                if t != flag and idx.is_a(t, flag) and t not in run.details.get(f, {}).get(str(RDF.type), ())
+            )
+            return words.trigger(f)[1] + (f" ({', '.join(why)})" if why else "")
+
+        reason = "; ".join(because(f) for f in facts)
         red_flags.append(RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by), reason))
         missed = [art for art in applying_articles if art.isdigit() and art not in flagged_by]
         if missed or not flagged_by:
@@ -167,8 +176,11 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         timed.append((a, info, driven, phase, timing, due_now))
 
     # what the red flags' own urgent steps already give; what waits until they are excluded; what was tried
-    urgent_do = {info.intervention for _, info, driven, phase, _, _ in timed if driven and phase in URGENT}
-    urgent_do &= {info.intervention for _, info, driven, _, _, _ in timed if driven and info.stance == "do"}
+    urgent_do = {
+        info.intervention: phase
+        for _, info, driven, phase, _, _ in timed
+        if driven and phase in URGENT and info.stance == "do"
+    }
     failed = _failed_treatments(run)
     # what the red flags displace: the classes they pre-empt in the KB (conservative care) and injections;
     # referrals, surgery and imaging from the sources are escalations a red flag does not hold back
@@ -188,7 +200,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             None,
         )
         if related is not None and stance in ("do", "consider"):
-            covered[related].append(info.iri)
+            covered[(related, urgent_do[related])].append(info.iri)
             why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
             continue
@@ -220,6 +232,18 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             continue
         active.append(item)
 
+    # a "consider" of what another recommendation says to do in the same phase is given by that step
+    doing = {(info.intervention, phase) for _, info, _, phase, _, _ in active if info.stance == "do"}
+    kept = []
+    for item in active:
+        info, phase = item[1], item[3]
+        if info.stance == "consider" and (info.intervention, phase) in doing:
+            covered[(info.intervention, phase)].append(info.iri)
+            why = (f"covered by the step that says to do {idx.label(info.intervention)} in the same phase",)
+            preempted.append(NotApplicable(info.iri, info.label, "covered", why))
+            continue
+        kept.append(item)
+    active = kept
     steps = _steps(reasoner, active, words, covered)
     deferred = _steps(reasoner, waiting, words, {})
     by_fact: dict[str, set[str]] = defaultdict(set)
@@ -263,7 +287,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     )
 
 
-def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[str, list[str]]) -> list[Step]:
+def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[str, str], list[str]]) -> list[Step]:
     """One step per intervention, stance and phase, in reading order, umbrella steps followed by their parts."""
     idx = reasoner.index
     grouped: dict[tuple[str, str, str], list] = defaultdict(list)
@@ -299,7 +323,7 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[str, lis
                 timing=members[0][2],
                 safety=first.safety,
                 triggers=triggers,
-                covers=tuple(covered.get(interv, ())) if stance == "do" and phase in URGENT else (),
+                covers=tuple(covered.get((interv, phase), ())) if stance == "do" else (),
             )
         )
     # an umbrella step (do or consider) lists the steps of the same phase and stance that are its parts

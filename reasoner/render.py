@@ -37,7 +37,7 @@ def step_lines(n: int | str, s: Step, indent: str = "  ") -> list[str]:
     if shown:
         lines.append(f"{pad}because: " + "; ".join(shown))
     if s.covers:
-        lines.append(f"{pad}also recommended by: {', '.join(local(r) for r in s.covers)} (later, without the red flag)")
+        lines.append(f"{pad}also recommended by: {', '.join(local(r) for r in s.covers)} (covered by this step)")
     if s.conflicts:
         lines.append(f"{pad}sources disagree: {', '.join(s.conflicts)} (see below)")
     by_rec: dict[str, list] = {}
