@@ -91,6 +91,8 @@ def case_provenance(
         for rec in step.recommendations:
             for fact in triggers.get(rec, ()):
                 add(f"{s} {derived} <{fact}> .\n")
+        for rec in step.covers:  # applied, and given by this step (its sentences are not this step's evidence)
+            add(f"{s} <{SK.covers}> <{rec}> .\n")
     return "".join(out)
 
 

@@ -408,7 +408,10 @@ def test_red_flags_and_warnings_are_detected_issues(results):
     flags = [i for i in issues if i["severity"] == "high"]
     assert [f["code"]["coding"][0]["code"] for f in flags] == [f.id for f in r.plan.red_flags]
     assert [i["code"]["text"] for i in issues if i["severity"] == "moderate"] == [w.id for w in r.plan.warnings]
-    assert "not flagged by the source articles" in flags[0]["detail"]
+    # article 000 did not flag it (article 002, whose radiculopathy recommendations also apply, does): a warning
+    assert "suspected cauda equina syndrome" in flags[0]["detail"]
+    missed = [i for i in issues if i["code"]["text"] == "source_missed_red_flag"]
+    assert missed and "000" in missed[0]["detail"]
 
 
 def test_an_avoid_step_is_a_do_not_action(results):
