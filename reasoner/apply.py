@@ -204,7 +204,8 @@ QUERIES: list[tuple[str, str]] = [
   ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T .
   ?T rdfs:subClassOf* ?K . ?K sk:caseField ?missing .
   ?case a sk:Case .
-  MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t } ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
+  MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t }
+          ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
 }""",
         UNKNOWN,
     ),
@@ -225,11 +226,13 @@ QUERIES: list[tuple[str, str]] = [
     # a presentation defined on records the case does not have (symptoms, imaging, a score, a duration): unknown
     (
         """SELECT ?case ?rec ?cond ?missing WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:presentation ?P . FILTER(?kind IN (sk:PresentationPresent, sk:PresentationAbsent))
+  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:presentation ?P .
+  FILTER(?kind IN (sk:PresentationPresent, sk:PresentationAbsent))
   ?P sk:requiresRecord ?K . ?K sk:caseField ?missing .
   ?case a sk:Case .
   OPTIONAL { ?P sk:within ?Q } FILTER(!BOUND(?Q) || EXISTS { ?case a ?Q })
-  MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t } ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
+  MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t }
+          ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
   MINUS { ?case ?K2 ?value . ?K2 sk:caseField ?missing }
 }""",
         UNKNOWN,

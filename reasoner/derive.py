@@ -21,7 +21,8 @@ EPISODE_WEEKS = Rule(
   }} GROUP BY ?case
 }}""",
 )
-"""derive-episode-weeks: if a case records present symptoms with durations, then its episode lasts the longest of them."""
+"""derive-episode-weeks: if a case records present symptoms with durations, then its episode lasts the longest
+of them."""
 
 ROOT_COMPRESSION = Rule(
     str(SK.nerve_root_compression),

@@ -175,7 +175,11 @@ def _compile(kb: Graph) -> Compiled:
         for kind in skolem.objects(cond, RDF.type)
     )
     return Compiled(
-        classify.compile_rules(kb) + derive.RULES, skolem.serialize(format="nt", encoding="utf-8"), roots, params, conditions
+        classify.compile_rules(kb) + derive.RULES,
+        skolem.serialize(format="nt", encoding="utf-8"),
+        roots,
+        params,
+        conditions,
     )
 
 
@@ -270,7 +274,16 @@ class Reasoner:
     def _describe(self, cond: str, kind: str) -> str:
         params = self.condition_params.get(cond, {})
         parts = []
-        for prop in ("presentation", "findingType", "redFlag", "treatment", "candidacy", "score", "modality", "laterality"):
+        for prop in (
+            "presentation",
+            "findingType",
+            "redFlag",
+            "treatment",
+            "candidacy",
+            "score",
+            "modality",
+            "laterality",
+        ):
             for value in sorted(params.get(str(SK[prop]), [])):
                 parts.append(value.removeprefix(str(SK)))
         for prop, unit in (

@@ -173,7 +173,7 @@ def plan_bundle(result, kb_version: str, recorded: str | None = None) -> dict:
     ['Patient', 'Device', 'CarePlan', 'RequestGroup', 'DetectedIssue']
     >>> action = b["entry"][3]["resource"]["action"][0]
     >>> action["title"], action["priority"], action["documentation"][-1]["label"]
-    ('Do MRI of the lumbar spine', 'stat', '4')
+    ('Do MRI of the lumbar spine', 'stat', '1')
     """
     plan = result.plan
     case = plan.case

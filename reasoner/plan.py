@@ -119,7 +119,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         )
         facts = sorted(run.red_flags[flag], key=lambda f: path_key(path(f)))
         triggered = tuple(path(f) for f in facts)
-        def because(f: str) -> str:
+
+        def because(f: str, flag: str = flag) -> str:
             # the finding class that made it a red flag, where it is not the recorded type itself
             why = sorted(
                 idx.label(t)
@@ -215,15 +216,14 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                     f"(red flag {', '.join(local(f) for f in flags)})",
                 )
                 preempted.append(NotApplicable(info.iri, info.label, "deferred", why))
-                waiting.append((a, info, driven, phase, f"deferred until {' and '.join(flag_labels)} is excluded", False))
+                waiting.append(
+                    (a, info, driven, phase, f"deferred until {' and '.join(flag_labels)} is excluded", False)
+                )
                 continue
         # a part of a failed umbrella (physiotherapy when "conservative care" failed) is not offered again; pain
         # relief is withheld only where that analgesic itself (or a narrower one) was tried without success
         was_tried = [
-            f
-            for t, fs in failed.items()
-            if (idx.is_a(t, interv) if pain_relief else idx.is_a(interv, t))
-            for f in fs
+            f for t, fs in failed.items() if (idx.is_a(t, interv) if pain_relief else idx.is_a(interv, t)) for f in fs
         ]
         if was_tried and stance in ("do", "consider") and info.phase == "now":
             tried[interv].extend(was_tried)

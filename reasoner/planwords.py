@@ -6,7 +6,9 @@ from .consts import RDF, SK
 from .kbindex import KBIndex, local
 from .planmodel import field_path, path_key
 
-_GENERIC = {str(SK[n]) for n in ("Finding", "Symptom", "ImagingFinding", "ClinicalFinding", "RiskFactor", "Measurement")}
+_GENERIC = {
+    str(SK[n]) for n in ("Finding", "Symptom", "ImagingFinding", "ClinicalFinding", "RiskFactor", "Measurement")
+}
 
 
 def _number(text: str) -> str:

@@ -128,12 +128,16 @@ def explain(plan: Plan, key: str) -> str:
     s = plan.step(key)
     n = plan.steps.index(s) + 1
     out = [f"step {n}: {STANCE[s.stance]} {s.label} ({s.phase}{', ' + s.timing if s.timing else ''})"]
-    deciding = "; ".join(t.text for t in s.triggers) or "(no case finding: the recommendation's conditions hold by absence)"
+    deciding = (
+        "; ".join(t.text for t in s.triggers) or "(no case finding: the recommendation's conditions hold by absence)"
+    )
     out.append(f"  ← decided by: {deciding}")
     for rec in s.recommendations:
         out.append(f"  ← recommendation {local(rec)} <{rec}>")
     for rec in s.covers:
-        out.append(f"  (also recommended, for later, by {local(rec)}: covered by this step, its sentences not evidence here)")
+        out.append(
+            f"  (also recommended, for later, by {local(rec)}: covered by this step, its sentences not evidence here)"
+        )
     for e in s.evidence:
         out.append(f"      ← evidence: “{e.quote}”")
         out.append(f"          {cite(e)}" + (f"; section “{e.section}”" if e.section else ""))

@@ -134,7 +134,7 @@ def _deferred(plan: Plan) -> list[str]:
         return []
     flags = " and ".join(f.label for f in plan.red_flags)
     rows = [
-        f"<li>{_e(STANCE[s.stance])} {_e(s.label)} <span class=\"timing\">({_e(s.phase.replace('_', ' '))})</span>: "
+        f'<li>{_e(STANCE[s.stance])} {_e(s.label)} <span class="timing">({_e(s.phase.replace("_", " "))})</span>: '
         f"{_e(', '.join(local(r) for r in s.recommendations))}</li>"
         for s in plan.deferred
     ]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from reasoner.case import case_graph, load_case
 from rdflib import Literal, URIRef
 
+from reasoner.case import case_graph, load_case
 from reasoner.consts import OWL, RDF, SK, XSD
 from reasoner.derive import DERIVED_CLASSES
 from reasoner.engine import Reasoner
@@ -25,9 +24,7 @@ def finding_classes(reasoner, types):
     """Keep the named finding classes (what classification is about); where a derivation rule (not OWL) typed
     the finding, leave out its class and that class's superclasses on both sides."""
     types = set(types)
-    derived = {
-        t for t in types if any(reasoner.index.is_a(d, t) for d in DERIVED_CLASSES if d in types)
-    }
+    derived = {t for t in types if any(reasoner.index.is_a(d, t) for d in DERIVED_CLASSES if d in types)}
     return {t for t in types - derived if t.startswith(str(SK)) and reasoner.index.is_a(t, str(SK.Finding))}
 
 

@@ -110,7 +110,9 @@ def test_seed_001_asks_about_ischiofemoral_symptoms_and_shows_the_facet_injectio
     # arthropathy: 000's "facet injections" applies beside 001's "controversial for diagnosis"), on the step too
     variant = reason([VARIANTS / "001-with-axial-pain.yaml"])[0].plan
     assert "conflict_facet_injection_diagnosis" in [c.id for c in variant.conflicts]
-    assert any("conflict_facet_injection_diagnosis" in s.conflicts for s in variant.steps if s.id == "facet_joint_injection")
+    assert any(
+        "conflict_facet_injection_diagnosis" in s.conflicts for s in variant.steps if s.id == "facet_joint_injection"
+    )
 
 
 def test_seed_002_conservative_first_no_routine_imaging_no_bed_rest(plans):

@@ -86,12 +86,10 @@ def reference_cells():
         },
         "acr_lbp_2021.csv": list(csv.DictReader(open(REFERENCE / "acr_lbp_2021.csv", encoding="utf-8"))),
         "guideline_statements.csv": {
-            r["statement_id"]: r
-            for r in csv.DictReader(open(REFERENCE / "guideline_statements.csv", encoding="utf-8"))
+            r["statement_id"]: r for r in csv.DictReader(open(REFERENCE / "guideline_statements.csv", encoding="utf-8"))
         },
         "presentations.csv": {
-            r["presentation_id"]: r
-            for r in csv.DictReader(open(REFERENCE / "presentations.csv", encoding="utf-8"))
+            r["presentation_id"]: r for r in csv.DictReader(open(REFERENCE / "presentations.csv", encoding="utf-8"))
         },
     }
     return tables, sorted(KB.subjects(RDF.type, SK.ExternalEvidence))
