@@ -47,6 +47,7 @@ IMAGING = str(SK.ImagingIntervention)
 ANALGESIA = str(SK.pain_management)
 ASSESSMENT = str(SK.Assessment)
 INTERVENTIONAL = str(SK.InterventionalProcedure)
+STEROIDS = str(SK.systemic_corticosteroid)
 FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed)}
 URGENT = ("emergency", "urgent")
 
@@ -184,9 +185,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     }
     failed = _failed_treatments(run)
     # what the red flags displace: the classes they pre-empt in the KB (conservative care) and injections;
-    # referrals, surgery and imaging from the sources are escalations a red flag does not hold back
+    # and systemic steroids; referrals, surgery and imaging from the sources are escalations a red flag does not
+    # hold back
     preempted_classes = {str(c) for f in flags for c in reasoner.kb.objects(SK[local(f)], SK.preempts)}
-    preempted_classes |= {INTERVENTIONAL} if flags else set()
+    preempted_classes |= {INTERVENTIONAL, STEROIDS} if flags else set()
     active, waiting, covered, preempted = [], [], defaultdict(list), []
     tried: dict[str, list[str]] = defaultdict(list)
     for item in timed:
@@ -237,9 +239,17 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     kept = []
     for item in active:
         info, phase = item[1], item[3]
-        if info.stance == "consider" and (info.intervention, phase) in doing:
-            covered[(info.intervention, phase)].append(info.iri)
-            why = (f"covered by the step that says to do {idx.label(info.intervention)} in the same phase",)
+        by = next(
+            (
+                (i, p)
+                for i, p in sorted(doing)
+                if p == phase and idx.is_a(i, info.intervention)  # the do is as specific or more
+            ),
+            None,
+        )
+        if info.stance == "consider" and by is not None:
+            covered[by].append(info.iri)
+            why = (f"covered by the step that says to do {idx.label(by[0])} in the same phase",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
             continue
         kept.append(item)

@@ -136,7 +136,7 @@ def explain(plan: Plan, key: str) -> str:
         out.append(f"  ← recommendation {local(rec)} <{rec}>")
     for rec in s.covers:
         out.append(
-            f"  (also recommended, for later, by {local(rec)}: covered by this step, its sentences not evidence here)"
+            f"  (also recommended by {local(rec)}: covered by this step, its sentences are not evidence here)"
         )
     for e in s.evidence:
         out.append(f"      ← evidence: “{e.quote}”")

@@ -310,8 +310,8 @@ def html(result: Result, *, reasoner: Reasoner | None = None) -> str:
         f'<p class="meta">knowledge base <code>{_e(plan.kb_version)}</code> · {len(plan.steps)} step(s) · '
         f"{len(plan.red_flags)} red flag(s) · made by spinekg from the case as recorded</p>",
         "</header>",
+        *_red_flags(plan),  # the red-flag banner stays at the very top: red flags come first
         *_summary(plan),
-        *_red_flags(plan),
         *_warnings(plan),
         *toc,
         *_steps(plan, svgs, labels),

@@ -14,15 +14,18 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bench import generate, measure, table
 from bench.baselines.plain_python import PlainPython
 from bench.run import run_baseline
 from reasoner.api import default_reasoner, reason
 from reasoner.case import SCHEMA_PATH, load_case, parse_case
+from reasoner.errors import CaseError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+VIGNETTES = sorted((ROOT / "tests" / "acceptance").glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +154,26 @@ def assert_same_plans(baseline, cases, spinekg_plans):
 
 def test_plain_python_plans_equal_spinekg(reasoner, cases, spinekg_plans):
     assert_same_plans(PlainPython(reasoner), cases, spinekg_plans)
+
+
+def acceptance_cases() -> list[dict]:
+    """The clinical acceptance vignettes' cases the reader accepts (id: the file stem): cervical levels, zones, cord
+    compression, myelopathy grades, duration phases, vitals, labs, red-flag screens, severity none, MRC grades."""
+    out = []
+    for path in VIGNETTES:
+        doc = {**yaml.safe_load(path.read_text(encoding="utf-8"))["case"], "id": path.stem}
+        try:
+            parse_case(doc)
+        except CaseError:
+            continue  # a vignette of a case the reader rejects
+        out.append(doc)
+    return out
+
+
+def test_plain_python_plans_equal_spinekg_on_the_acceptance_vignettes(reasoner):
+    docs = acceptance_cases()
+    assert len(docs) >= 20
+    assert_same_plans(PlainPython(reasoner), docs, [r.plan.to_dict() for r in reason(docs, reasoner)])
 
 
 @pytest.mark.java

@@ -93,7 +93,7 @@ def test_explain_gives_the_chain():
     assert "← recommendation rec_safety_ces_mri" in out.stdout
     # issue 12: the deciding facts in words; the article's later "MRI as the next step" is covered, not evidence
     assert "← decided by: numbness, bilateral, buttock + L2, L3, S2, S3 — symptoms[0]" in out.stdout
-    assert "by rec_000_01: covered by this step" in out.stdout
+    assert "also recommended by rec_000_01: covered by this step" in out.stdout
     assert "MRI of the lumbar spine without contrast is recommended as the next diagnostic step" not in out.stdout
     assert run("explain", SEED000, "no_such_step").returncode == 2
 
