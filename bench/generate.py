@@ -35,6 +35,9 @@ RED_FLAG_RATES = {
     "severe_myelopathy": 0.005,
 }
 
+#: Probability that a case records its red-flag screen (``red_flag_screen``), with the result it must have.
+SCREEN_RATE = 0.15
+
 
 def case_for(seed: int, i: int) -> tuple[dict, frozenset[str]]:
     """Case ``i`` of the cohort of ``seed``, with the red flags it was drawn with.
@@ -44,13 +47,15 @@ def case_for(seed: int, i: int) -> tuple[dict, frozenset[str]]:
     ('gen-7-0', True)
     """
     rng = random.Random(f"spinekg-bench:{seed}:{i}")
-    d = Draft(rng, f"gen-{seed}-{i}")
+    d = Draft(rng, f"gen-{seed}-{i}", more=random.Random(f"spinekg-bench:{seed}:{i}:more"))
     ARTICLES[d.weighted(ARTICLE_WEIGHTS)](d)
     flags = frozenset(flag for flag, rate in RED_FLAG_RATES.items() if d.p(rate))
     for flag in RED_FLAGS:  # a fixed order, so the same flags give the same document
         if flag in flags:
             RED_FLAGS[flag](d)
     drop_contradictions(d)
+    if d.also(SCREEN_RATE):  # the red-flag screen, as recorded: it found what the case was drawn with
+        d.red_flag_screen = {"result": "found" if flags else "none_found"}
     return d.document(), flags
 
 

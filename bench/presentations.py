@@ -11,6 +11,9 @@ import random
 #: Seed 002: "27.2% of patients receive radiography and 11.1% receive CT/MRI within 4 weeks".
 EARLY_RADIOGRAPHY, EARLY_CT_MRI = 0.272, 0.111
 
+#: The oldest age a presentation has: back or leg pain at 70 or over is a suspected fracture red flag in the KB
+#: (``sk:back_pain_in_older_patient``), and a presentation carries no red flag of its own.
+OLDEST = 69
 SIDES = ("left", "right")
 SEVERITIES = ("mild", "moderate", "severe")
 # radiculopathy by root: the dermatome, the body regions spanning it, and disc levels that reach the root
@@ -30,10 +33,15 @@ OUTCOMES = ("improved", "unchanged", "worse", "failed")
 
 
 class Draft:
-    """A case being drawn: a random source and the case's fields."""
+    """A case being drawn: a random source and the case's fields.
 
-    def __init__(self, rng: random.Random, case_id: str):
+    ``more`` is a second random source for the fields the case format gained later (zones, MRC grades, vitals,
+    labs, the red-flag screen): drawing them from it leaves every earlier field of every case as it was.
+    """
+
+    def __init__(self, rng: random.Random, case_id: str, more: random.Random | None = None):
         self.rng = rng
+        self.more = more if more is not None else random.Random(f"{case_id}:more")
         self.id = case_id
         self.age: int | None = None
         self.sex: str | None = None
@@ -42,6 +50,9 @@ class Draft:
         self.risk_factors: list[str] = []
         self.prior_treatments: list[dict] = []
         self.scores: dict[str, int] = {}
+        self.vitals: dict[str, float] = {}
+        self.labs: dict[str, float] = {}
+        self.red_flag_screen: dict[str, str] | None = None
         self.candidate_for: list[str] = []
 
     def p(self, probability: float) -> bool:
@@ -52,6 +63,27 @@ class Draft:
 
     def weighted(self, weights: dict):
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
+
+    def also(self, probability: float) -> bool:
+        """A draw for a later field (from ``more``)."""
+        return self.more.random() < probability
+
+    def zone(self, finding: dict, zones: tuple[str, ...], probability: float = 0.5) -> None:
+        """Now and then, the zone the report gives a finding at a disc level (one that reaches the same root)."""
+        if self.also(probability):
+            finding["zone"] = self.more.choice(zones)
+
+    def normal_measurements(self) -> None:
+        """Vital signs and blood results inside the limits the red flags are defined by (a presentation carries no
+        red flag): temperature under 38.0 degrees C, CRP at most 10 mg/L, ESR at most 20 mm/h, WBC at most 11."""
+        if self.also(0.15):
+            self.vitals["temperature_c"] = round(self.more.uniform(36.0, 37.6), 1)
+        if self.also(0.08):
+            self.labs["crp_mg_l"] = round(self.more.uniform(0.5, 9.5), 1)
+            if self.also(0.7):
+                self.labs["esr_mm_h"] = self.more.randint(2, 20)
+            if self.also(0.5):
+                self.labs["wbc_10e9_l"] = round(self.more.uniform(4.0, 10.9), 1)
 
     def duration(self) -> float | int:
         return self.pick(DURATIONS)
@@ -97,6 +129,11 @@ class Draft:
                 doc[key] = value
         if self.scores:
             doc["scores"] = self.scores
+        for key in ("vitals", "labs"):
+            if getattr(self, key):
+                doc[key] = getattr(self, key)
+        if self.red_flag_screen is not None:
+            doc["red_flag_screen"] = self.red_flag_screen
         if self.candidate_for:
             doc["candidate_for"] = self.candidate_for
         if self.p(0.02):  # what a reader does with a code it cannot map (these cases use spinekg ids only)
@@ -107,8 +144,11 @@ class Draft:
 def _patient(d: Draft, low: int, high: int) -> None:
     if not d.p(0.05):  # age not recorded
         d.age = d.rng.randint(low, high)
+        if d.age > OLDEST:  # back pain at 70 or over is a fracture red flag: drawn again, below it (from ``more``)
+            d.age = d.more.randint(low, OLDEST)
     if not d.p(0.03):
         d.sex = d.weighted({"female": 0.5, "male": 0.48, "other": 0.01, "unknown": 0.01})
+    d.normal_measurements()
 
 
 def _absent_red_flags(d: Draft) -> None:
@@ -140,7 +180,10 @@ def article_002(d: Draft) -> None:
         sensory.update({"laterality": side, "duration_weeks": duration, "progressive": False})
         d.symptoms.append(sensory)
     if d.p(0.15):
-        d.symptoms.append({"type": "weakness", "laterality": side, "progressive": False, "severity": "mild"})
+        weakness = {"type": "weakness", "laterality": side, "progressive": False, "severity": "mild"}
+        if d.also(0.6):
+            weakness["strength_mrc"] = 4  # mild weakness: movement against some resistance
+        d.symptoms.append(weakness)
     if d.p(0.2):
         d.symptoms.append({"type": "muscle_spasm", "laterality": "midline"})
     if d.p(0.1):
@@ -153,16 +196,18 @@ def article_002(d: Draft) -> None:
         findings.append({"type": d.pick(("disc_protrusion", "disc_bulge")), "level": paracentral, "side": side})
     if (isinstance(duration, int) and duration >= 6 and d.p(0.5)) or d.p(EARLY_CT_MRI):
         findings = d.study("MRI", contrast=False) if d.p(0.8) else d.study("CT")
-        findings.append(
-            {
-                "type": d.pick(("disc_protrusion", "disc_extrusion")),
-                "level": paracentral,
-                "side": side,
-                "severity": d.pick(SEVERITIES[:2]),
-            }
-        )
+        disc = {
+            "type": d.pick(("disc_protrusion", "disc_extrusion")),
+            "level": paracentral,
+            "side": side,
+            "severity": d.pick(SEVERITIES[:2]),
+        }
+        d.zone(disc, ("paracentral", "subarticular", "central"))  # each reaches the traversing root
+        findings.append(disc)
         if foraminal and d.p(0.3):
-            findings.append({"type": "foraminal_stenosis", "level": foraminal, "side": side, "severity": "mild"})
+            stenosis = {"type": "foraminal_stenosis", "level": foraminal, "side": side, "severity": "mild"}
+            d.zone(stenosis, ("foraminal", "extraforaminal"))  # each reaches the exiting root
+            findings.append(stenosis)
         if d.p(0.3):
             findings.append({"type": "nerve_root_impingement", "level": paracentral, "side": side})
         if d.p(0.3):
@@ -212,7 +257,9 @@ def article_003(d: Draft) -> None:
     if d.p(0.15):
         findings.append({"type": "canal_stenosis", "level": "L4-L5", "side": "bilateral", "severity": "moderate"})
     if d.p(0.1):
-        findings.append({"type": "lateral_recess_stenosis", "level": d.pick(("L4-L5", "L5-S1")), "side": d.pick(SIDES)})
+        recess = {"type": "lateral_recess_stenosis", "level": d.pick(("L4-L5", "L5-S1")), "side": d.pick(SIDES)}
+        d.zone(recess, ("subarticular",))
+        findings.append(recess)
     if d.p(0.3):
         findings.append({"type": "degenerative_disc_disease"})
     if d.p(0.05):
@@ -369,6 +416,11 @@ def _cauda_equina(d: Draft) -> None:
 
 def _infection(d: Draft) -> None:
     d.risk_factors += d.rng.sample(["fever", "iv_drug_use", "immunosuppression"], d.rng.randint(1, 2))
+    if d.also(0.4):  # a measured fever, and the blood results of the work-up
+        d.vitals["temperature_c"] = round(d.more.uniform(38.0, 39.6), 1)
+    if d.also(0.3):
+        d.labs.update(crp_mg_l=d.more.randint(15, 150), esr_mm_h=d.more.randint(25, 110))
+        d.labs["wbc_10e9_l"] = round(d.more.uniform(11.5, 18.0), 1)
 
 
 def _malignancy(d: Draft) -> None:

@@ -59,6 +59,7 @@ def classify_individuals(graph: Graph) -> dict[str, set[str]]:
 
     with tempfile.TemporaryDirectory() as tmp:
         world, onto = _load(graph, tmp)
+        list(world.classes())  # owlready2 applies inferred subclass links only to classes already loaded
         with onto:
             owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
         out: dict[str, set[str]] = {}

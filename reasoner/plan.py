@@ -228,6 +228,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             f for t, fs in failed.items() if (idx.is_a(t, interv) if pain_relief else idx.is_a(interv, t)) for f in fs
         ]
         if was_tried and stance in ("do", "consider") and info.phase == "now":
+            was_tried.sort(key=lambda f: path_key(path(f)))
             tried[interv].extend(was_tried)
             why = (f"already tried without success ({', '.join(path(f) for f in was_tried)}): not offered again",)
             preempted.append(NotApplicable(info.iri, info.label, "already_tried", why))

@@ -182,8 +182,9 @@ def test_a_red_flag_defers_what_it_displaces_and_never_pain_relief(plans):
 
 def test_a_case_8_weeks_into_failed_care_gets_the_after_6_weeks_steps_now(plans):
     plan = plans["radiculopathy-8-weeks-failed-care"]
-    mri = step(plan, "mri_lumbar_spine")
+    mri = step(plan, "mri_lumbar_spine_without_contrast")  # ACR variant 3's; 002's "consider MRI" is covered by it
     assert mri.phase == "now" and mri.timing.startswith("due now: 8 weeks")
+    assert "rec_002_19" in [local(r) for r in mri.covers]
     assert "rec_002_12" not in rec_order(plan)  # routine-imaging avoidance is for the first 6 weeks
 
 

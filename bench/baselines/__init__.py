@@ -1,21 +1,25 @@
 """What the baselines share: the reasoner's condition names, the status fold, and the plan each one hands back.
 
-Every baseline decides the same things as spinekg (classes, conditions, red flags, dermatomes, root reach,
-elapsed weeks) by its own means into a ``reasoner.engine.CaseRun``, then calls the same
-``reasoner.plan.assemble`` — so its plan can be compared with spinekg's by ``Plan.to_dict()`` equality.
+Every baseline decides the same things as spinekg (classes of the case and of its records, clinical presentations
+and the records that established them, conditions, red flags, dermatomes, root reach, elapsed and episode weeks)
+by its own means into a ``reasoner.engine.CaseRun``, then calls the same ``reasoner.plan.assemble`` — so its plan
+can be compared with spinekg's by ``Plan.to_dict()`` equality. ``Derivations`` is spinekg's derivation rules
+(reasoner/derive.py) in plain Python, for the baselines whose own technology cannot say them (an aggregate, and
+closed-world joins).
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 
 from reasoner import apply
 from reasoner.apply import DEFAULT, Applicability
+from reasoner.consts import SK
 from reasoner.engine import Reasoner
 from reasoner.plan import Plan
 
@@ -50,6 +54,147 @@ def skolem_kb(reasoner: Reasoner) -> Graph:
     if nt is None:
         return reasoner.kb.skolemize(authority=_AUTHORITY, basepath=_BASEPATH)
     return Graph().parse(data=nt.decode() if isinstance(nt, bytes) else nt, format="nt")
+
+
+# --- the derivation rules, in plain Python ----------------------------------------------------------------------
+
+_S = str(SK)
+LATERALITY, DURATION, SEVERITY, EPISODE = _S + "laterality", _S + "durationWeeks", _S + "severity", _S + "episodeWeeks"
+COMPRESSION, IMPINGEMENT = _S + "nerve_root_compression", _S + "nerve_root_impingement"
+LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
+# the derivation rules' own terms (reasoner/derive.py says them in SPARQL): what can compress a root, which
+# of those only when moderate or severe, and the symptoms a compression can be concordant with
+HERNIATIONS = frozenset(_S + t for t in ("disc_protrusion", "disc_extrusion", "disc_herniation"))
+STENOSES = frozenset(_S + t for t in ("foraminal_stenosis", "lateral_recess_stenosis", "canal_stenosis"))
+COMPRESSIVE = HERNIATIONS | STENOSES
+COMPRESSING_SEVERITIES = frozenset(_S + s for s in ("moderate", "severe"))
+ROOT_SYMPTOMS = frozenset(_S + t for t in ("radicular_pain", "SensorySymptom", "weakness"))
+SIDED = frozenset(_S + s for s in ("left", "right"))
+
+
+class Node:
+    """One resource of a case: its IRI, its classes and its property values (IRIs as strings, numbers as floats)."""
+
+    __slots__ = ("iri", "types", "props")
+
+    def __init__(self, iri: str, *types: str):
+        self.iri = iri
+        self.types: set[str] = set(types)
+        self.props: dict[str, list] = defaultdict(list)
+
+    def first(self, prop: str):
+        values = self.props.get(prop)
+        return values[0] if values else None
+
+
+def _sides_agree(finding_sides: list[str], symptom_sides: list[str]) -> bool:
+    """Whether an imaging finding and a symptom may be on the same side: unless both say left or right, differently.
+
+    >>> left, right, bilateral = ([_S + side] for side in ("left", "right", "bilateral"))
+    >>> _sides_agree(left, right), _sides_agree(left, []), _sides_agree(left, bilateral)
+    (False, True, True)
+    """
+    return any(
+        not (a in SIDED and b in SIDED and a != b) for a in finding_sides or (None,) for b in symptom_sides or (None,)
+    )
+
+
+class Derivations:
+    """spinekg's derivation rules (reasoner/derive.py) in plain Python: the episode length of a case (the longest
+    duration of its present findings), lumbosacral radicular pain (radicular pain in no dermatome above L1 and not
+    in the hands) and nerve root compression (a herniation, or a moderate or severe stenosis, whose zone, else its
+    type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side).
+
+    The KB is read once: the named superclasses (``supers``), the body regions' dermatomes, the root reach of the
+    finding types and zones, the disc levels' roots, the dermatomes' roots and order.
+    """
+
+    def __init__(self, kb: Graph, supers: Callable[[str], frozenset[str]]):
+        self.supers = supers
+        self.spans: dict[str, list[str]] = defaultdict(list)
+        for region, derm in kb.subject_objects(SK.spansDermatome):
+            self.spans[str(region)].append(str(derm))
+        self.reach: dict[str, list[str]] = defaultdict(list)  # finding class or zone → root-reach properties
+        for cls, via in kb.subject_objects(SK.rootReach):
+            self.reach[str(cls)].append(str(via))
+        self.roots: dict[tuple[str, str], list[str]] = defaultdict(list)  # (level, property) → roots
+        for via in {v for vs in self.reach.values() for v in vs}:
+            for level, root in kb.subject_objects(URIRef(via)):
+                self.roots[(str(level), via)].append(str(root))
+        self.dermatomes_of_root: dict[str, list[str]] = defaultdict(list)
+        for derm, root in kb.subject_objects(SK.dermatomeOfRoot):
+            self.dermatomes_of_root[str(root)].append(str(derm))
+        self.order = {str(d): float(o.toPython()) for d, o in kb.subject_objects(SK.order) if isinstance(o, Literal)}
+
+    def zone_reach(self, f: Node) -> list[str]:
+        """The root-reach properties of a finding's zone (which override its type's), if it has one."""
+        return [via for z in f.props.get(_S + "zone", ()) for via in self.reach.get(z, ())]
+
+    def fixpoint(self, c: Node, facts: list[Node]) -> None:
+        """The rules run until they add nothing."""
+        while self.run(c, facts):
+            pass
+
+    def run(self, c: Node, facts: list[Node]) -> bool:
+        """One pass of the rules over a case and its records (their ``types`` closed under the subclass hierarchy);
+        whether it added anything."""
+        changed = False
+        # derive-episode-weeks: the longest duration of the case's (present) findings
+        weeks = [d for f in facts if _S + "Finding" in f.types for d in f.props.get(DURATION, ())]
+        episode = [max(weeks)] if weeks else []
+        if c.props.get(EPISODE, []) != episode:
+            c.props[EPISODE] = episode
+            changed = True
+        # derive-lumbosacral-radicular-pain: radicular pain in no dermatome above L1 and not in the hands
+        l1, hands = self.order.get(_S + "dermatome_L1"), _S + "hands"
+        for s in facts:
+            if RADICULAR_PAIN not in s.types or LUMBOSACRAL_PAIN in s.types:
+                continue
+            above = [d for d in s.props.get(_S + "inDermatome", ()) if d in self.order and self.order[d] < l1]
+            if not above and hands not in s.props.get(_S + "inBodyRegion", ()):
+                s.types |= {LUMBOSACRAL_PAIN} | self.supers(LUMBOSACRAL_PAIN)
+                changed = True
+        # infer-root-compression: a herniation, or a moderate or severe stenosis, whose zone (else its type)
+        # reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side
+        symptoms = []
+        for s in facts:
+            if s.types & ROOT_SYMPTOMS:
+                derms = set(s.props.get(_S + "inDermatome", ()))
+                derms.update(d for r in s.props.get(_S + "inBodyRegion", ()) for d in self.spans.get(r, ()))
+                symptoms.append((s, derms, s.props.get(LATERALITY, [])))
+        for f in facts:
+            levels = f.props.get(_S + "atDiscLevel")
+            kinds = f.types & COMPRESSIVE
+            if not levels or not kinds:
+                continue
+            severe = any(x in COMPRESSING_SEVERITIES for x in f.props.get(SEVERITY, ()))
+            zone_vias = self.zone_reach(f)
+            fsides = f.props.get(LATERALITY, [])
+            for t in kinds:
+                if t not in HERNIATIONS and not severe:
+                    continue
+                for default in self.reach.get(t, ()):
+                    for via in zone_vias or (default,):
+                        for level in levels:
+                            for root in self.roots.get((level, via), ()):
+                                derms = self.dermatomes_of_root.get(root, ())
+                                for s, sderms, ssides in symptoms:
+                                    if not sderms.intersection(derms):
+                                        continue
+                                    if _sides_agree(fsides, ssides):
+                                        changed |= self.compress(f, root, s)
+        return changed
+
+    def compress(self, f: Node, root: str, s: Node) -> bool:
+        """Type ``f`` a nerve root compression of ``root``, concordant with ``s``; whether that was new."""
+        new = COMPRESSION not in f.types or root not in f.props.get(_S + "compressesRoot", ())
+        new = new or s.iri not in f.props.get(_S + "concordantWith", ())
+        if new:
+            f.types |= {COMPRESSION} | self.supers(COMPRESSION)
+            for prop, value in ((_S + "compressesRoot", root), (_S + "concordantWith", s.iri)):
+                if value not in f.props.get(prop, ()):
+                    f.props[prop].append(value)
+        return new
 
 
 Speaks = apply.Speaks  # (case, rec) → condition → status → (facts, missing)

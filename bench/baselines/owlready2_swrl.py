@@ -2,46 +2,73 @@
 
 Per batch of cases, a fresh owlready2 World holds the KB and the cases (as N-Triples: owlready2 does not read
 Turtle) and one SWRL rule set; HermiT (no SWRL built-ins, no Pellet) classifies every individual with the OWL
-class definitions and the rules at once. Each condition of each recommendation gets a match class, and SWRL
-rules put into it the case resources that match the condition's positive pattern:
+class definitions and the rules at once: the findings (red flags, mJOA bands, …) and the case itself (the clinical
+presentations, defined over the case's records through ``owl:inverseOf sk:inCase``, and the duration phases over
+its episode length). Each condition of each recommendation gets a match class, and SWRL rules put into it the case
+resources that match the condition's positive pattern:
 
 - ``FindingPresent``: a fact of the finding type (and, if the condition names a side, on that side or
   bilateral): ``T(?f) ^ laterality(?f, left) -> M(?f)``;
 - ``FindingAbsent``, ``RedFlagPresent``, ``NoRedFlag``: a fact of the finding type, red flag, or any red flag;
 - ``PriorImaging``, ``NoPriorImaging``: an imaging study of the modality: ``ImagingStudy(?s) ^ modality(?s, MRI)``;
-- ``CandidateFor``: ``Case(?c) ^ candidateFor(?c, surgery_candidate) -> M(?c)``.
+- ``CandidateFor``: ``Case(?c) ^ candidateFor(?c, surgery_candidate) -> M(?c)``;
+- ``NoRedFlagScreen``: ``RedFlagScreen(?s) -> M(?s)``.
+
+``PresentationPresent`` and ``PresentationAbsent`` read HermiT's classification of the case. Which records
+*established* a presentation (what the plan names as its trigger) is not a class membership of the case, so each
+presentation also gets an "established" class and SWRL rules, one per way its definition can be met (the
+definition in disjunctive normal form over the case: ``Case(?x) ^ inCase(?y, ?x) ^ axial_pain(?y) -> E(?y)``; a
+part of the definition that binds no record, such as "in a lumbosacral dermatome", is a helper class defined as
+that part, which HermiT classifies).
 
 What SWRL without built-ins cannot say is decided in Python over HermiT's answer: every number comparison
 (a duration at least N weeks, weeks ago > 0, mJOA at most / above, age at least), every closed-world or
 negative conclusion (no fact matched, so the condition fails or holds by default; a needed fact is not
-recorded, so it is unknown), and ``FailedTreatment`` (the treatment type is a class used as a value, and
-"a narrower treatment" is subclass reasoning over that value).
+recorded, so it is unknown, including a case that records no symptoms or no imaging at all), and
+``FailedTreatment`` (the treatment type is a class used as a value, and "a narrower treatment" is subclass
+reasoning over that value). spinekg's derivation rules are not OWL either (the episode length is an aggregate;
+lumbosacral radicular pain and nerve root compression are closed-world joins: in no dermatome above L1, the zone's
+reach unless none, not on the other side): they run in Python (``Derivations``) on the cases before HermiT, and
+again on HermiT's classes after it; should HermiT's classes let them derive more, the batch is classified again.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 
-from rdflib import Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
 
 from reasoner.apply import FAILS, HOLDS, UNKNOWN
 from reasoner.case import CASE_BASE, case_graph, case_iri, parse_case
-from reasoner.consts import OWL, RDF, RDFS, SK
-from reasoner.engine import CaseRun, Reasoner
+from reasoner.consts import OWL, RDF, RDFS, SK, SKOS, XSD
+from reasoner.engine import CaseRun, Reasoner, details_of
 from reasoner.plan import Plan, assemble
 
-from . import FAILED_OUTCOMES, Conditions, fold, speak
+from . import COMPRESSION, EPISODE, FAILED_OUTCOMES, IMPINGEMENT, Conditions, Derivations, Node, fold, speak
 
 NAME, LABEL = "b", "owlready2 + HermiT + SWRL"
 BENCH = "https://w3id.org/spinekg/bench/"
 _S = str(SK)
+_THING = str(OWL.Thing)
 
 
 def _local(iri: str) -> str:
     return iri.removeprefix(_S)
+
+
+def _value(term) -> str | float:
+    """A case graph's value as the derivations read it: numbers as floats, anything else as a string."""
+    if isinstance(term, Literal):
+        value = term.toPython()
+        if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "as_tuple"):
+            return str(term)
+        return float(value)
+    return str(term)
 
 
 class Owlready2Swrl:
@@ -52,28 +79,46 @@ class Owlready2Swrl:
     def __init__(self, reasoner: Reasoner, batch_size: int = 200):
         kb = reasoner.kb
         self.reasoner = reasoner
+        self.kb = kb
         self.batch_size = batch_size
         conditions = Conditions.read(reasoner)
         self.conditions = [(rec, c, k, p) for rec, conds in conditions.by_rec.items() for c, k, p in conds]
         self.catalogue = conditions.catalogue
-        plain = Graph()
-        for triple in kb:
-            if triple[1] != OWL.imports:
-                plain.add(triple)
-        self.kb_nt = plain.serialize(format="nt", encoding="utf-8")
-        self.rules = self._swrl()
         parents: dict[str, set[str]] = defaultdict(set)
         for s, o in kb.subject_objects(RDFS.subClassOf):
             if isinstance(s, URIRef) and isinstance(o, URIRef):
                 parents[str(s)].add(str(o))
         self.parents = parents
+        self._ancestor_cache: dict[str, frozenset[str]] = {}
         self.red_flags = sorted(str(s) for s in kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
-        self.reach: dict[str, list[str]] = defaultdict(list)
-        for cls, via in kb.subject_objects(SK.rootReach):
-            self.reach[str(cls)].append(str(via))
+        self.derivations = Derivations(kb, self._ancestors)
+        self.reach = self.derivations.reach
         self.measures: dict[str, list[str]] = defaultdict(list)
         for cls, score in kb.subject_objects(SK.measures):
             self.measures[str(score)].append(str(cls))
+        self.case_fields: dict[str, list[str]] = defaultdict(list)  # class or property → the case field of it
+        for cls, name in kb.subject_objects(SK.caseField):
+            self.case_fields[str(cls)].append(str(name))
+        self.requires: dict[str, list[str]] = defaultdict(list)  # presentation → what it is defined on
+        for cls, record in kb.subject_objects(SK.requiresRecord):
+            self.requires[str(cls)].append(str(record))
+        self.within: dict[str, list[str]] = defaultdict(list)  # presentation → those it is graded within
+        for cls, outer in kb.subject_objects(SK.within):
+            self.within[str(cls)].append(str(outer))
+        case_classes = {c for c in kb.transitive_subjects(RDFS.subClassOf, SK.Case) if isinstance(c, URIRef)}
+        self.presentations = sorted(
+            str(c)
+            for c in case_classes
+            if _S + "ClinicalPresentation" in self._ancestors(str(c)) and (c, SKOS.notation, None) in kb
+        )
+        plain = Graph()
+        for triple in kb:
+            if triple[1] != OWL.imports:
+                plain.add(triple)
+        self.helpers = 0
+        self.established: dict[str, str] = {}  # class of cases → the bench class of the records establishing it
+        self.rules = self._swrl() + self._establishing(case_classes, plain)
+        self.kb_nt = plain.serialize(format="nt", encoding="utf-8")
 
     def _swrl(self) -> list[str]:
         """The SWRL rules (owlready2's text syntax, names in the spinekg and bench namespaces), one match class
@@ -93,6 +138,8 @@ class Owlready2Swrl:
                     rules.append(f"{_local(t)}(?f) -> {head}(?f)")
             elif kind == "NoRedFlag":
                 rules.append(f"RedFlag(?f) -> {head}(?f)")
+            elif kind == "NoRedFlagScreen":
+                rules.append(f"RedFlagScreen(?s) -> {head}(?s)")
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 for m in params.get("modality", ()):
                     rules.append(f"ImagingStudy(?s), modality(?s, {_local(m)}) -> {head}(?s)")
@@ -101,25 +148,143 @@ class Owlready2Swrl:
                     rules.append(f"Case(?c), candidateFor(?c, {_local(x)}) -> {head}(?c)")
         return rules
 
-    def _ancestors(self, iri: str) -> set[str]:
-        out, todo = set(), [iri]
-        while todo:
-            for p in self.parents.get(todo.pop(), ()):
-                if p not in out:
-                    out.add(p)
-                    todo.append(p)
-        return out
+    # --- which records establish a class of cases: its definition in disjunctive normal form, as SWRL ----------
 
-    def classify(self, docs: list[dict]):
-        """A World with the KB, the cases and the rules, classified by HermiT; returns it with its namespace."""
+    def _establishing(self, case_classes: set, plain: Graph) -> list[str]:
+        """For each defined class of cases, an "established" class ``e<k>`` and one SWRL rule per conjunction of
+        its definition that binds records of the case; helper classes (``h<n>``) go into ``plain``."""
+        kb, rules = self.kb, []
+        for cls, expr in sorted(kb.subject_objects(OWL.equivalentClass)):
+            if cls not in case_classes or not isinstance(expr, BNode) or (expr, OWL.oneOf, None) in kb:
+                continue
+            head = self.established.setdefault(str(cls), f"e{len(self.established)}")
+            names = (f"y{n}" for n in itertools.count())
+            helpers: dict = {}
+            for atoms, members in self._dnf(expr, "x", names):
+                if not members:
+                    continue
+                body = []
+                for atom in atoms:  # (class expression, variable): a helper class stands for the expression
+                    if isinstance(atom, tuple):
+                        part, var = atom
+                        if part not in helpers:
+                            helpers[part] = self._helper(part, plain)
+                        atom = f"{helpers[part]}(?{var})"
+                    body.append(atom)
+                rules.append(", ".join(body) + " -> " + ", ".join(f"{head}(?{m})" for m in members))
+        return rules
+
+    def _dnf(self, expr, var: str, names: Iterator[str]) -> list[tuple[list, list[str]]]:
+        """The class expression on ``?var`` as a list of conjunctions of SWRL atoms, each with the variables it
+        binds to the case's records (through ``owl:inverseOf sk:inCase``); a part that binds none is left as
+        ``(expression, variable)``."""
+        kb = self.kb
+        if isinstance(expr, URIRef) and str(expr).startswith(_S):
+            return [([f"{_local(str(expr))}(?{var})"], [])]
+        if (expr, OWL.intersectionOf, None) in kb:
+            out: list[tuple[list, list[str]]] = [([], [])]
+            for member in Collection(kb, kb.value(expr, OWL.intersectionOf)):
+                part = self._dnf(member, var, names)
+                out = [(a + b, m + n) for a, m in out for b, n in part]
+            return out
+        if (expr, OWL.unionOf, None) in kb:
+            members = Collection(kb, kb.value(expr, OWL.unionOf))
+            return [conjunction for member in members for conjunction in self._dnf(member, var, names)]
+        on = kb.value(expr, OWL.onProperty)
+        if isinstance(on, BNode) and kb.value(on, OWL.inverseOf) == SK.inCase:
+            record = next(names)
+            filler = kb.value(expr, OWL.someValuesFrom)
+            return [
+                ([f"inCase(?{record}, ?{var})", *atoms], [record, *members])
+                for atoms, members in self._dnf(filler, record, names)
+            ]
+        return [([(expr, var)], [])]
+
+    def _helper(self, expr, plain: Graph) -> str:
+        """A named bench class equivalent to a copy of the class expression ``expr`` (which binds no record)."""
+        kb = self.kb
+        memo: dict = {}
+
+        def copy(node):
+            if not isinstance(node, BNode):
+                return node
+            if node not in memo:
+                memo[node] = BNode()
+                for p, o in kb.predicate_objects(node):
+                    if p == OWL.inverseOf and o == SK.inCase:
+                        raise ValueError(f"owlready2 baseline: {expr} binds the case's records below another class")
+                    plain.add((memo[node], p, copy(o)))
+            return memo[node]
+
+        name = f"h{self.helpers}"
+        self.helpers += 1
+        plain.add((URIRef(BENCH + name), RDF.type, OWL.Class))
+        plain.add((URIRef(BENCH + name), OWL.equivalentClass, copy(expr)))
+        return name
+
+    def _ancestors(self, iri: str) -> frozenset[str]:
+        if iri not in self._ancestor_cache:
+            out, todo = set(), [iri]
+            while todo:
+                for p in self.parents.get(todo.pop(), ()):
+                    if p not in out:
+                        out.add(p)
+                        todo.append(p)
+            self._ancestor_cache[iri] = frozenset(out)
+        return self._ancestor_cache[iri]
+
+    # --- the derivation rules, in Python, before and after HermiT ---------------------------------------------
+
+    def _records(self, g: Graph, types: dict[str, set[str]] | None) -> list[tuple[Node, list[Node]]]:
+        """Each case of ``g`` and its records as the derivations read them, with the classes ``types`` gives
+        (HermiT's) or, without it, the asserted ones and their named superclasses."""
+
+        def node(s) -> Node:
+            if types is not None:
+                n = Node(str(s), *types.get(str(s), ()))
+            else:
+                told = {str(t) for t in g.objects(s, RDF.type)}
+                n = Node(str(s), *told.union(*(self._ancestors(t) for t in told)))
+            for p, o in g.predicate_objects(s):
+                if p != RDF.type:
+                    n.props[str(p)].append(_value(o))
+            return n
+
+        return [(node(c), [node(f) for f in g.subjects(SK.inCase, c)]) for c in g.subjects(RDF.type, SK.Case)]
+
+    def _derive(self, g: Graph, types: dict[str, set[str]] | None = None) -> bool:
+        """Run the derivations over the cases of ``g`` and add what they derive to ``g``; whether anything was new."""
+        added = False
+        for c, facts in self._records(g, types):
+            before = {n.iri: ({*n.types}, {p: list(v) for p, v in n.props.items()}) for n in (c, *facts)}
+            self.derivations.fixpoint(c, facts)
+            for n in (c, *facts):
+                was_types, was_props = before[n.iri]
+                for t in n.types - was_types:
+                    if (URIRef(n.iri), RDF.type, URIRef(t)) not in g:
+                        g.add((URIRef(n.iri), RDF.type, URIRef(t)))
+                        added = True
+                for p, values in n.props.items():
+                    for v in values:
+                        if v in was_props.get(p, ()):
+                            continue
+                        o = Literal(repr(float(v)), datatype=XSD.decimal) if isinstance(v, float) else URIRef(v)
+                        if p == EPISODE and any(float(w) == v for w in g.objects(URIRef(n.iri), SK.episodeWeeks)):
+                            continue
+                        if (URIRef(n.iri), URIRef(p), o) not in g:
+                            g.add((URIRef(n.iri), URIRef(p), o))
+                            added = True
+        return added
+
+    # --- HermiT -----------------------------------------------------------------------------------------------
+
+    def _world(self, cases: Graph):
+        """A World with the KB, the cases and the rules, classified by HermiT."""
         import owlready2
 
-        cases = Graph()
-        for doc in docs:
-            g = case_graph(parse_case(doc))
-            for s in set(g.subjects()):  # every case resource an OWL individual, so HermiT classifies it
+        for s in set(cases.subjects()):  # every case resource an OWL individual, so HermiT classifies it
+            if not isinstance(s, BNode):
                 cases.add((s, RDF.type, OWL.NamedIndividual))
-            cases += g
         world = owlready2.World()
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "kb.nt")
@@ -131,35 +296,59 @@ class Owlready2Swrl:
         with onto:
             for i in range(len(self.conditions)):
                 type(f"m{i}", (owlready2.Thing,), {"namespace": bench})
+            for name in self.established.values():
+                type(name, (owlready2.Thing,), {"namespace": bench})
             for text in self.rules:
                 owlready2.Imp().set_as_rule(text, namespaces=[bench, sk])
+            # owlready2 applies HermiT's subclass inferences (axial low back pain is low back pain) to the classes
+            # loaded in Python only: load them all
+            classes = list(world.classes())
             owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        del classes
         return world
+
+    def _types(self, world) -> dict[str, set[str]]:
+        """Every case resource's named classes as HermiT classified it (with every superclass, told or inferred)."""
+        import owlready2
+
+        types: dict[str, set[str]] = {}
+        for ind in world.individuals():
+            if not ind.iri.startswith(CASE_BASE):
+                continue  # an individual of the KB
+            named = {c for c in ind.is_a if isinstance(c, owlready2.ThingClass)}
+            inferred = {a.iri for c in named for a in c.ancestors() if isinstance(a, owlready2.ThingClass)}
+            types[ind.iri] = (inferred | {a for c in inferred for a in self._ancestors(c)}) - {_THING}
+        return types
+
+    def classify(self, docs: list[dict]):
+        """A World with the KB, the cases (with what the derivations add) and the rules, classified by HermiT;
+        returns it, every case resource's classes, and each case's recorded facts (for the plan's words)."""
+        cases = Graph()
+        for doc in docs:
+            cases += case_graph(parse_case(doc))
+        details = details_of(cases)  # the case as recorded, before anything is derived
+        self._derive(cases)
+        while True:
+            world = self._world(cases)
+            types = self._types(world)
+            if not self._derive(cases, types):
+                return world, types, details
 
     def runs(self, docs: list[dict]) -> list[CaseRun]:
         """What the reasoning finds for each case document of one batch."""
-        import owlready2
-
-        world = self.classify(docs)
-
-        def prop(name: str):
-            return world[_S + name]
-
-        in_case = prop("inCase")
+        world, types, details = self.classify(docs)
+        in_case = world[_S + "inCase"]
         facts_of: dict[str, list] = defaultdict(list)
-        types: dict[str, set[str]] = {}
         for ind in world.individuals():
             cases = in_case[ind]
             if cases:
                 facts_of[cases[0].iri].append(ind)
-            elif not ind.iri.startswith(CASE_BASE):
-                continue  # an individual of the KB
-            named = {c.iri for c in ind.is_a if isinstance(c, owlready2.ThingClass)}
-            types[ind.iri] = named.union(*(self._ancestors(c) for c in named))
         out = []
         for doc in docs:
             iri = str(case_iri(doc["id"]))
-            out.append(self._run(world, world[iri], facts_of.get(iri, []), types))
+            run = self._run(world, world[iri], facts_of.get(iri, []), types)
+            run.details = details.get(iri, {})
+            out.append(run)
         return out
 
     def _run(self, world, case, facts: list, types: dict[str, set[str]]) -> CaseRun:
@@ -184,12 +373,18 @@ class Owlready2Swrl:
             derms = iris(s, "inDermatome") + [d for r in values(s, "inBodyRegion") for d in iris(r, "spansDermatome")]
             run.symptom_dermatomes += [(s.iri, d, lat) for d in derms]
         for f in facts:
+            # a zone's reach overrides the type's; an inferred compression is not also reported as the impingement
+            zone_vias = [via for z in iris(f, "zone") for via in self.reach.get(z, ())]
+            compressed = COMPRESSION in types[f.iri]
             for level in values(f, "atDiscLevel"):
                 side = next(iter(iris(f, "laterality")), None)
                 for t in types[f.iri]:
-                    for via in self.reach.get(t, ()):
-                        for root in world[via][level]:
-                            run.root_reach.append((f.iri, t, level.iri, via, root.iri, side))
+                    if t == IMPINGEMENT and compressed:
+                        continue
+                    for default in self.reach.get(t, ()):
+                        for via in zone_vias or (default,):
+                            for root in world[via][level]:
+                                run.root_reach.append((f.iri, t, level.iri, via, root.iri, side))
         treatments = by_type.get(_S + "PriorTreatment", [])
 
         def failed(treatment: str) -> list:
@@ -205,16 +400,41 @@ class Owlready2Swrl:
         weeks = [float(w) for s in symptoms for w in values(s, "durationWeeks")]
         weeks += [float(w) for t in failed(_S + "conservative_care") for w in values(t, "weeks")]
         run.elapsed_weeks = max(weeks) if weeks else None
-        run.applicability = self._applicability(case, facts, types, by_type, symptoms, treatments, failed, values)
+        established = {p: {f.iri for f in by_type.get(BENCH + e, ())} for p, e in self.established.items()}
+        for p in self.presentations:
+            if p in types[case.iri]:
+                run.presentations[p] = set(established.get(p, ()))
+        episode = values(case, "episodeWeeks")
+        run.episode_weeks = float(episode[0]) if episode else None
+        run.applicability = self._applicability(
+            world, case, facts, types, by_type, symptoms, treatments, failed, values, established
+        )
         return run
 
-    def _applicability(self, case, facts, types, by_type, symptoms, treatments, failed, values):
+    def _applicability(self, world, case, facts, types, by_type, symptoms, treatments, failed, values, established):
+        import owlready2
+
         speaks: dict = {}
         iri = case.iri
         undated = not symptoms or any(not values(s, "durationWeeks") for s in symptoms)
         candidacies = values(case, "candidateFor")
         patient = values(case, "patient")
         ages = [float(a) for p in patient for a in values(p, "age")]
+        # every class the case's records are (or record absent), and the case fields those classes fill
+        recorded = set().union(
+            *(
+                types[f.iri] | {c for a in values(f, "absentType") for c in (a.iri, *self._ancestors(a.iri))}
+                for f in facts
+            )
+        )
+        filled = {name for k in recorded for name in self.case_fields.get(k, ())}
+        on_case = {  # the case fields of the properties the case node has a value of (its episode weeks)
+            name
+            for prop, names in self.case_fields.items()
+            if isinstance(world[prop], owlready2.PropertyClass) and list(world[prop][case])
+            for name in names
+        }
+
         for i, (rec, cond, kind, params) in enumerate(self.conditions):
             key = (speaks, iri, rec, cond)
             matched = by_type.get(BENCH + f"m{i}", [])  # what the SWRL rules put in the match class
@@ -233,7 +453,23 @@ class Owlready2Swrl:
                     unknown = [f.iri for f in facts if f.iri in typed and not values(f, "durationWeeks")]
                     if unknown:
                         speak(*key, UNKNOWN, unknown, ["duration_weeks"])
-            elif kind in ("FindingAbsent", "NoRedFlag", "RedFlagPresent"):
+                for t in get("findingType", ()):  # a symptom (imaging) finding of a case with no symptoms (imaging)
+                    wanted = {name for k in (t, *self._ancestors(t)) for name in self.case_fields.get(k, ())}
+                    for name in sorted(wanted - filled):
+                        speak(*key, UNKNOWN, (), [name])
+            elif kind in ("PresentationPresent", "PresentationAbsent"):
+                for p in get("presentation", ()):
+                    if p in types[iri]:  # HermiT classified the case in it
+                        speak(*key, HOLDS if kind == "PresentationPresent" else FAILS, established.get(p, ()))
+                    # unknown when the case records nothing in the fields the presentation is defined on (and,
+                    # for a grade of a presentation, is in that presentation)
+                    within = self.within.get(p, ())
+                    if within and not any(q in types[iri] for q in within):
+                        continue
+                    for name in sorted({n for k in self.requires.get(p, ()) for n in self.case_fields.get(k, ())}):
+                        if name not in filled and name not in on_case:
+                            speak(*key, UNKNOWN, (), [name])
+            elif kind in ("FindingAbsent", "NoRedFlag", "RedFlagPresent", "NoRedFlagScreen"):
                 if matched:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])
             elif kind in ("PriorImaging", "NoPriorImaging"):

@@ -1,10 +1,14 @@
 """Baseline (c), the lower bound: the same rules matched in plain Python over the case dicts, no RDF at all.
 
 The knowledge base is read once: the recommendations' conditions, the subclass hierarchy, the red flags, the
-body-region and disc-level anatomy, and the OWL class definitions compiled to Python predicates (as
-reasoner/classify.py compiles them to SPARQL). Then each case document becomes a handful of small objects named
-by the IRIs its graph would use, is classified to a fixpoint, and every condition is decided as apply.py's
-queries decide it. No validation: the cases are generated valid.
+body-region, dermatome and disc-level anatomy, the zones' root reach, the case fields (``sk:caseField``) and what
+each clinical presentation is defined on (``sk:requiresRecord``), and the OWL class definitions compiled to Python
+predicates (as reasoner/classify.py compiles them to SPARQL; a definition of a class of cases, a clinical
+presentation, reads the case's records through ``owl:inverseOf sk:inCase`` and reports the records that
+established it). Then each case document becomes a handful of small objects named by the IRIs its graph would
+use, is classified to a fixpoint together with the derivations (the episode length, lumbosacral radicular pain,
+nerve root compression from concordant imaging), and every condition is decided as apply.py's queries decide it.
+No validation: the cases are generated valid.
 """
 
 from __future__ import annotations
@@ -17,40 +21,49 @@ from rdflib.collection import Collection
 
 from reasoner.apply import FAILS, HOLDS, UNKNOWN
 from reasoner.case import CASE_BASE, vocabulary
-from reasoner.consts import OWL, RDF, RDFS, SK, XSD
-from reasoner.engine import CaseRun, Reasoner
+from reasoner.casegraph import MEASURED, _typed, is_absent
+from reasoner.consts import OWL, RDF, RDFS, SK, SKOS, XSD
+from reasoner.engine import DETAIL_PROPERTIES, CaseRun, Reasoner
 from reasoner.plan import Plan, assemble
 
-from . import FAILED_OUTCOMES, Conditions, fold, speak
+from . import (
+    COMPRESSION,
+    DURATION,
+    EPISODE,
+    FAILED_OUTCOMES,
+    IMPINGEMENT,
+    LATERALITY,
+    SEVERITY,
+    Conditions,
+    Derivations,
+    Node,
+    fold,
+    speak,
+)
 
 NAME, LABEL = "c", "plain Python"
 _S = str(SK)
-_NAMED_INDIVIDUAL = str(OWL.NamedIndividual)
-LATERALITY, DURATION, BILATERAL = _S + "laterality", _S + "durationWeeks", _S + "bilateral"
+_NAMED_INDIVIDUAL, _TYPE = str(OWL.NamedIndividual), str(RDF.type)
+BILATERAL, IN_CASE = _S + "bilateral", _S + "inCase"
 _FACETS = {
     XSD.minInclusive: lambda v, x: v >= x,
     XSD.maxInclusive: lambda v, x: v <= x,
     XSD.minExclusive: lambda v, x: v > x,
     XSD.maxExclusive: lambda v, x: v < x,
 }
+#: A compiled class expression: None when the resource is not in the class, else the case records that the
+#: definition bound through ``owl:inverseOf sk:inCase`` (what established a clinical presentation; often none).
+Match = Callable[[object, dict], "frozenset[str] | None"]
+_NONE: frozenset[str] = frozenset()
 
 
-class Node:
-    """One resource of a case: its IRI, its classes and its property values (IRIs as strings, numbers as floats)."""
-
-    __slots__ = ("iri", "types", "props")
-
-    def __init__(self, iri: str, *types: str):
-        self.iri = iri
-        self.types: set[str] = set(types)
-        self.props: dict[str, list] = defaultdict(list)
-
-    def first(self, prop: str):
-        values = self.props.get(prop)
-        return values[0] if values else None
-
-
-Pred = Callable[[object, dict], bool]
+def _text(value) -> str:
+    """A property value as the plan reads a recorded fact: numbers as ``%g``, booleans as in RDF, IRIs as given."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"{float(value):g}"
+    return str(value)
 
 
 def _number(value) -> float | None:
@@ -80,21 +93,31 @@ class PlainPython:
         for c in list(parents):
             self._supers(c, parents)
         self.red_flags = sorted(str(s) for s in kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
-        self.spans: dict[str, list[str]] = defaultdict(list)
-        for region, derm in kb.subject_objects(SK.spansDermatome):
-            self.spans[str(region)].append(str(derm))
-        self.reach: dict[str, list[str]] = defaultdict(list)  # finding class → root-reach properties
-        for cls, via in kb.subject_objects(SK.rootReach):
-            self.reach[str(cls)].append(str(via))
-        self.roots: dict[tuple[str, str], list[str]] = defaultdict(list)  # (level, property) → roots
-        for via in {v for vs in self.reach.values() for v in vs}:
-            for level, root in kb.subject_objects(URIRef(via)):
-                self.roots[(str(level), via)].append(str(root))
+        self.derivations = Derivations(kb, lambda c: self.supers.get(c, frozenset()))
+        self.spans, self.reach, self.roots = self.derivations.spans, self.derivations.reach, self.derivations.roots
         self.measures: dict[str, list[str]] = defaultdict(list)
         for cls, score in kb.subject_objects(SK.measures):
             self.measures[str(score)].append(str(cls))
+        self.case_fields: dict[str, list[str]] = defaultdict(list)  # class or property → the case field of it
+        for cls, name in kb.subject_objects(SK.caseField):
+            self.case_fields[str(cls)].append(str(name))
+        self.requires: dict[str, list[str]] = defaultdict(list)  # presentation → what it is defined on
+        for cls, record in kb.subject_objects(SK.requiresRecord):
+            self.requires[str(cls)].append(str(record))
+        self.within: dict[str, list[str]] = defaultdict(list)  # presentation → those it is graded within
+        for cls, outer in kb.subject_objects(SK.within):
+            self.within[str(cls)].append(str(outer))
+        case_classes = {str(c) for c in kb.transitive_subjects(RDFS.subClassOf, SK.Case)}
+        # the presentations a plan names: below sk:ClinicalPresentation, with a notation
+        self.presentations = sorted(
+            c
+            for c in case_classes
+            if _S + "ClinicalPresentation" in self.supers.get(c, ()) and (URIRef(c), SKOS.notation, None) in kb
+        )
         self.kb_types: dict[str, set[str]] = defaultdict(set)
-        self.definitions = self._compile_definitions()
+        definitions = self._compile_definitions()
+        self.case_definitions = [(c, m) for c, m in definitions if c in case_classes]
+        self.fact_definitions = [(c, m) for c, m in definitions if c not in case_classes]
 
     # --- the knowledge base, read once ------------------------------------------------------------------------
 
@@ -108,10 +131,10 @@ class PlainPython:
         self.supers[c] = frozenset(acc)
         return self.supers[c]
 
-    def _closed(self, types: set[str]) -> set[str]:
-        return types.union(*(self.supers.get(t, ()) for t in types))
+    def _closed(self, types) -> set[str]:
+        return set(types).union(*(self.supers.get(t, ()) for t in types))
 
-    def _compile_definitions(self) -> list[tuple[str, Pred]]:
+    def _compile_definitions(self) -> list[tuple[str, Match]]:
         kb = self.kb
         out = []
         for cls, expr in sorted(kb.subject_objects(OWL.equivalentClass)):
@@ -137,32 +160,82 @@ class PlainPython:
         node = value if isinstance(value, Node) else nodes.get(value) if isinstance(value, str) else None
         return node.props.get(prop, []) if node is not None else []
 
-    def _compile(self, expr) -> Pred:
+    @staticmethod
+    def _inverse(value, nodes: dict, prop: str) -> list[Node]:
+        """The resources of the case that have ``value`` as a value of ``prop``."""
+        iri = value.iri if isinstance(value, Node) else value
+        return [n for n in nodes.values() if iri in n.props.get(prop, ())]
+
+    def _compile(self, expr) -> Match:
         kb = self.kb
         if isinstance(expr, URIRef):
             name = str(expr)
-            return lambda v, nodes: name in self._types_of(v, nodes)
+            return lambda v, nodes: _NONE if name in self._types_of(v, nodes) else None
         if (expr, OWL.intersectionOf, None) in kb:
             parts = [self._compile(m) for m in Collection(kb, kb.value(expr, OWL.intersectionOf))]
-            return lambda v, nodes: all(p(v, nodes) for p in parts)
+
+            def every(v, nodes):
+                found = _NONE
+                for part in parts:
+                    w = part(v, nodes)
+                    if w is None:
+                        return None
+                    found = found | w if w else found
+                return found
+
+            return every
         if (expr, OWL.unionOf, None) in kb:
             parts = [self._compile(m) for m in Collection(kb, kb.value(expr, OWL.unionOf))]
-            return lambda v, nodes: any(p(v, nodes) for p in parts)
+
+            def some(v, nodes):
+                found = None
+                for part in parts:
+                    w = part(v, nodes)
+                    if w is not None:
+                        found = w if found is None else found | w
+                return found
+
+            return some
         if (expr, OWL.oneOf, None) in kb:
             members = {str(m) for m in Collection(kb, kb.value(expr, OWL.oneOf))}
-            return lambda v, nodes: (v.iri if isinstance(v, Node) else v) in members
+            return lambda v, nodes: _NONE if (v.iri if isinstance(v, Node) else v) in members else None
         if (expr, RDF.type, OWL.Restriction) in kb:
-            prop = str(kb.value(expr, OWL.onProperty))
+            on = kb.value(expr, OWL.onProperty)
+            inverse = kb.value(on, OWL.inverseOf) if isinstance(on, BNode) else None
+            if inverse is not None:
+                # a class of cases read through its records: each record that fills it is a witness
+                prop, witness = str(inverse), inverse == SK.inCase
+                test = self._compile_filler(kb.value(expr, OWL.someValuesFrom))
+
+                def through_records(v, nodes):
+                    found = None
+                    for y in self._inverse(v, nodes, prop):
+                        w = test(y, nodes)
+                        if w is not None:
+                            w = w | {y.iri} if witness else w
+                            found = w if found is None else found | w
+                    return found
+
+                return through_records
+            prop = str(on)
             if (expr, OWL.hasValue, None) in kb:
                 value = kb.value(expr, OWL.hasValue)
                 want = value.toPython() if isinstance(value, Literal) else str(value)
-                return lambda v, nodes: any(x == want for x in self._props(v, nodes, prop))
-            filler = kb.value(expr, OWL.someValuesFrom)
-            test = self._compile_filler(filler)
-            return lambda v, nodes: any(test(y, nodes) for y in self._props(v, nodes, prop))
+                return lambda v, nodes: _NONE if any(x == want for x in self._props(v, nodes, prop)) else None
+            test = self._compile_filler(kb.value(expr, OWL.someValuesFrom))
+
+            def through(v, nodes):
+                found = None
+                for y in self._props(v, nodes, prop):
+                    w = test(y, nodes)
+                    if w is not None:
+                        found = w if found is None else found | w
+                return found
+
+            return through
         raise ValueError(f"plain Python baseline: class expression {expr} is not supported")
 
-    def _compile_filler(self, filler) -> Pred:
+    def _compile_filler(self, filler) -> Match:
         kb = self.kb
         if (filler, RDF.type, RDFS.Datatype) in kb:
             tests = []
@@ -170,9 +243,9 @@ class PlainPython:
                 for pred, value in kb.predicate_objects(facet):
                     tests.append((_FACETS[pred], float(value.toPython())))
 
-            def numeric(y, nodes) -> bool:
+            def numeric(y, nodes):
                 n = _number(y)
-                return n is not None and all(check(n, bound) for check, bound in tests)
+                return _NONE if n is not None and all(check(n, bound) for check, bound in tests) else None
 
             return numeric
         if isinstance(filler, URIRef) and any(
@@ -201,16 +274,20 @@ class PlainPython:
 
         def fact(iri: str, *types: str) -> Node:
             node = nodes[iri] = Node(iri, *types)
+            node.props[IN_CASE].append(case)
             facts.append(node)
             return node
 
-        def finding(iri: str, entry: dict, kinds) -> Node:
-            if entry.get("present", True):
-                node = fact(iri, str(kinds[entry["type"]]), _NAMED_INDIVIDUAL)
+        def finding(iri: str, entry: dict, kinds, generic: str) -> Node:
+            cls, code = (kinds[entry["type"]], None) if entry["type"] in kinds else _typed(entry["type"], kinds)
+            if not is_absent(entry):  # present: false, or severity: none
+                node = fact(iri, str(cls) if cls is not None else generic, _NAMED_INDIVIDUAL)
+                if code is not None:
+                    node.types.add(str(code))
                 node.props[_S + "ofPatient"].append(patient.iri)
             else:
                 node = fact(iri, _S + "FindingAbsence")
-                node.props[_S + "absentType"].append(str(kinds[entry["type"]]))
+                node.props[_S + "absentType"] += [str(t) for t in (cls, code) if t is not None]
             p = node.props
             lat = entry.get("laterality", entry.get("side"))
             if lat is not None:
@@ -220,18 +297,22 @@ class PlainPython:
             if "level" in entry:
                 level = entry["level"]
                 p[_S + ("atDiscLevel" if level in v.disc_levels else "atSpinalLevel")].append(str(v.levels[level]))
+            if "zone" in entry:
+                p[_S + "zone"].append(str(v.zone[entry["zone"]]))
             if "duration_weeks" in entry:
-                p[_S + "durationWeeks"].append(float(entry["duration_weeks"]))
+                p[DURATION].append(float(entry["duration_weeks"]))
             if "progressive" in entry:
                 p[_S + "progressive"].append(entry["progressive"])
             if "severity" in entry:
-                p[_S + "severity"].append(str(v.severity[entry["severity"]]))
+                p[SEVERITY].append(str(v.severity[entry["severity"]]))
             if "new" in entry:
                 p[_S + "isNew"].append(entry["new"])
+            if "strength_mrc" in entry:
+                p[_S + "mrcGrade"].append(entry["strength_mrc"])
             return node
 
         for i, entry in enumerate(doc.get("symptoms", [])):
-            finding(f"{case}/symptom/{i}", entry, v.symptom_types)
+            finding(f"{case}/symptom/{i}", entry, v.symptom_types, _S + "Symptom")
         for j, study in enumerate(doc.get("imaging", [])):
             s = fact(f"{case}/imaging/{j}", _S + "ImagingStudy")
             if "modality" in study:
@@ -239,9 +320,13 @@ class PlainPython:
             if "weeks_ago" in study:
                 s.props[_S + "weeksAgo"].append(float(study["weeks_ago"]))
             for k, entry in enumerate(study.get("findings", [])):
-                finding(f"{s.iri}/finding/{k}", entry, v.imaging_finding_types)
+                node = finding(f"{s.iri}/finding/{k}", entry, v.imaging_finding_types, _S + "ImagingFinding")
+                node.props[_S + "fromStudy"].append(s.iri)
         for m, rf in enumerate(doc.get("risk_factors", [])):
-            node = fact(f"{case}/risk/{m}", str(v.risk_factors[rf]), _NAMED_INDIVIDUAL)
+            cls, code = (v.risk_factors[rf], None) if rf in v.risk_factors else _typed(rf, v.risk_factors)
+            node = fact(f"{case}/risk/{m}", str(cls) if cls is not None else _S + "RiskFactor", _NAMED_INDIVIDUAL)
+            if code is not None:
+                node.types.add(str(code))
             node.props[_S + "ofPatient"].append(patient.iri)
         for n, treatment in enumerate(doc.get("prior_treatments", [])):
             node = fact(f"{case}/treatment/{n}", _S + "PriorTreatment")
@@ -252,27 +337,68 @@ class PlainPython:
                 node.props[_S + "outcome"].append(str(v.outcome[treatment["outcome"]]))
         for key, value in doc.get("scores", {}).items():
             node = fact(f"{case}/score/{key}", str(v.scores[key]), _NAMED_INDIVIDUAL)
+            node.props[_S + "ofPatient"].append(patient.iri)
             node.props[_S + "scoreValue"].append(value)
+        for field, segment in MEASURED.items():
+            kinds = getattr(v, field)
+            for key, value in doc.get(field, {}).items():
+                node = fact(f"{case}/{segment}/{key}", str(kinds[key]), _NAMED_INDIVIDUAL)
+                node.props[_S + "ofPatient"].append(patient.iri)
+                node.props[_S + "measuredValue"].append(float(value))
+        if "red_flag_screen" in doc:
+            node = fact(f"{case}/red_flag_screen", _S + "RedFlagScreen")
+            node.props[_S + "screenResult"].append(str(v.screen_result[doc["red_flag_screen"]["result"]]))
         return case, nodes, facts
 
-    def classify(self, facts: list[Node], nodes: dict[str, Node]) -> None:
-        """The subclass closure and the compiled definitions, to a fixpoint, over the case's facts."""
-        for node in facts:
+    @staticmethod
+    def details(facts: list[Node], patient: Node) -> dict[str, dict[str, set[str]]]:
+        """What the case records of each fact and of the patient, before classification (the plan's words)."""
+        out = {}
+        for node in (*facts, patient):
+            found = {}
+            types = {t for t in node.types if t.startswith(_S)}
+            if types:
+                found[_TYPE] = types
+            for prop in DETAIL_PROPERTIES:
+                if node.props.get(prop):
+                    found[prop] = {_text(x) for x in node.props[prop]}
+            if found:
+                out[node.iri] = found
+        return out
+
+    def classify(self, c: Node, facts: list[Node], nodes: dict[str, Node]) -> dict[str, set[str]]:
+        """The subclass closure, the compiled definitions and the derivations, to a fixpoint, over the case and its
+        facts; returns, per class of cases, the records that established it."""
+        for node in (c, *facts):
             node.types = self._closed(node.types)
+        established: dict[str, set[str]] = defaultdict(set)
         changed = True
         while changed:
-            changed = False
+            changed = self.derivations.run(c, facts)
             for node in facts:
-                for cls, pred in self.definitions:
-                    if cls not in node.types and pred(node, nodes):
+                for cls, match in self.fact_definitions:
+                    if cls not in node.types and match(node, nodes) is not None:
                         node.types |= {cls} | self.supers.get(cls, frozenset())
                         changed = True
+            for cls, match in self.case_definitions:
+                witnesses = match(c, nodes)
+                if witnesses is None:
+                    continue
+                if cls not in c.types:
+                    c.types |= {cls} | self.supers.get(cls, frozenset())
+                    changed = True
+                if not witnesses <= established[cls]:
+                    established[cls] |= witnesses
+                    changed = True
+        return established
 
     def run(self, doc: dict) -> CaseRun:
         """What the reasoning finds for one case document."""
         case, nodes, facts = self.nodes(doc)
-        self.classify(facts, nodes)
+        c = nodes[case]
         run = CaseRun(case)
+        run.details = self.details(facts, nodes[case + "/patient"])
+        established = self.classify(c, facts, nodes)
         for f in facts:
             run.fact_types[f.iri] = set(f.types)
         for flag in self.red_flags:
@@ -286,11 +412,21 @@ class PlainPython:
             derms += [d for r in s.props.get(_S + "inBodyRegion", []) for d in self.spans.get(r, [])]
             run.symptom_dermatomes += [(s.iri, d, lat) for d in derms]
         for f in facts:
-            for level in f.props.get(_S + "atDiscLevel", []):
+            levels = f.props.get(_S + "atDiscLevel")
+            if not levels:
+                continue
+            # a zone's reach overrides the type's; an inferred compression is not also reported as the impingement
+            zone_vias = self.derivations.zone_reach(f)
+            compressed = COMPRESSION in f.types
+            for level in levels:
                 for t in f.types:
-                    for via in self.reach.get(t, ()):
-                        for root in self.roots.get((level, via), ()):
-                            run.root_reach.append((f.iri, t, level, via, root, f.first(_S + "laterality")))
+                    if t == IMPINGEMENT and compressed:
+                        continue
+                    for default in self.reach.get(t, ()):
+                        for via in zone_vias or (default,):
+                            for root in self.roots.get((level, via), ()):
+                                for side in f.props.get(LATERALITY) or (None,):
+                                    run.root_reach.append((f.iri, t, level, via, root, side))
         weeks = [w for s in symptoms for w in s.props.get(_S + "durationWeeks", [])]
         weeks += [
             w
@@ -298,7 +434,12 @@ class PlainPython:
             for w in t.props.get(_S + "weeks", [])
         ]
         run.elapsed_weeks = max(weeks) if weeks else None
-        run.applicability = self.applicability(case, nodes, facts, symptoms)
+        for p in self.presentations:
+            if p in c.types:
+                run.presentations[p] = set(established.get(p, ()))
+        episode = c.first(EPISODE)
+        run.episode_weeks = float(episode) if episode is not None else None
+        run.applicability = self.applicability(case, nodes, facts, symptoms, established)
         return run
 
     def _failed(self, treatments, treatment: str) -> list[Node]:
@@ -312,7 +453,7 @@ class PlainPython:
                 out.append(f)
         return out
 
-    def applicability(self, case: str, nodes: dict[str, Node], facts: list[Node], symptoms: list[Node]):
+    def applicability(self, case: str, nodes: dict[str, Node], facts: list[Node], symptoms: list[Node], established):
         speaks: dict = {}
         c, patient = nodes[case], nodes[case + "/patient"]
         undated = not symptoms or any(not s.props.get(DURATION) for s in symptoms)
@@ -321,6 +462,10 @@ class PlainPython:
             for t in f.types:
                 by_type[t].append(f)
         treated = _S + "PriorTreatment" in by_type
+        # every class the case's records are (or record absent), and the case fields those classes fill
+        recorded = set().union(*(f.types | self._closed(f.props.get(_S + "absentType", ())) for f in facts))
+        filled = {name for k in recorded for name in self.case_fields.get(k, ())}
+        on_case = {name for prop, values in c.props.items() if values for name in self.case_fields.get(prop, ())}
         for rec, cond, kind, params in self.conditions:
             key = (speaks, case, rec, cond)
             get = params.get
@@ -341,6 +486,26 @@ class PlainPython:
                         unknown = [f.iri for f in typed if not f.props.get(DURATION)]
                         if unknown:
                             speak(*key, UNKNOWN, unknown, ["duration_weeks"])
+                    # a symptom (imaging) finding of a case that records no symptoms (no imaging) at all
+                    wanted = {name for k in self._closed({ftype}) for name in self.case_fields.get(k, ())}
+                    for name in sorted(wanted - filled):
+                        speak(*key, UNKNOWN, (), [name])
+            elif kind in ("PresentationPresent", "PresentationAbsent"):
+                for p in get("presentation", ()):
+                    if p in c.types:
+                        speak(*key, HOLDS if kind == "PresentationPresent" else FAILS, established.get(p, ()))
+                    # unknown when the case records nothing in the fields the presentation is defined on (and,
+                    # for a grade of a presentation, is in that presentation)
+                    within = self.within.get(p, ())
+                    if within and not any(q in c.types for q in within):
+                        continue
+                    for name in sorted({n for k in self.requires.get(p, ()) for n in self.case_fields.get(k, ())}):
+                        if name not in filled and name not in on_case:
+                            speak(*key, UNKNOWN, (), [name])
+            elif kind == "NoRedFlagScreen":
+                screens = [f.iri for f in by_type.get(_S + "RedFlagScreen", ())]
+                if screens:
+                    speak(*key, FAILS, screens)
             elif kind in ("FindingAbsent", "RedFlagPresent", "NoRedFlag"):
                 wanted = (
                     (_S + "RedFlag",)

@@ -3,8 +3,11 @@
 
 The KB is the one spinekg's store holds (its blank nodes skolemised), so conditions keep the names plans sort by.
 
-The compiled class definitions (``reasoner.classify.compile_rules``: OWL RL has no datatype facets, so mJOA bands
-and "aged 65 or over" need them) run to a fixpoint with ``Graph.update``; the condition queries and the
+The compiled class definitions (``reasoner.classify.compile_rules``: OWL RL has no datatype facets, so mJOA bands,
+"aged 65 or over" and the duration phases need them; it has no inverse-property restrictions that say which records
+established a clinical presentation either) and spinekg's derivation rules (``reasoner.derive``: the episode
+length, an aggregate; lumbosacral radicular pain and nerve root compression, closed-world joins) run to a fixpoint
+with ``Graph.update``; the condition queries and the
 engine's SELECTs below are spinekg's, as written before spinekg was tuned for speed (``NOT EXISTS``, one query
 per condition kind). One change: the closure makes ``rdfs:subClassOf`` transitive and reflexive, so the red-flag
 query names the KB's asserted red-flag classes instead of asking for ``?flag rdfs:subClassOf sk:RedFlag``.
@@ -13,11 +16,12 @@ query names the KB's asserted red-flag classes instead of asking for ``?flag rdf
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
 
-from reasoner import classify, engine
+from reasoner import classify, derive, engine
 from reasoner.apply import FAILS, HOLDS, UNKNOWN  # noqa: F401 (the statuses QUERIES names)
 from reasoner.case import case_graph, parse_case
 from reasoner.classify import compile_rules
@@ -183,12 +187,67 @@ QUERIES: list[tuple[str, str]] = [
 }""",
         UNKNOWN,
     ),
+    # a symptom (imaging) finding required of a case that records no symptoms (no imaging study) at all: unknown
+    (
+        """SELECT ?case ?rec ?cond ?missing WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T .
+  ?T rdfs:subClassOf* ?K . ?K sk:caseField ?missing .
+  ?case a sk:Case .
+  FILTER NOT EXISTS { ?r sk:inCase ?case ; a ?t . ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
+  FILTER NOT EXISTS { ?r sk:inCase ?case ; sk:absentType ?t . ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:PresentationPresent ; sk:presentation ?P .
+  ?case a sk:Case , ?P . OPTIONAL { ?fact sk:inCase ?case ; sk:establishes ?P }
+}""",
+        HOLDS,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:PresentationAbsent ; sk:presentation ?P .
+  ?case a sk:Case , ?P . OPTIONAL { ?fact sk:inCase ?case ; sk:establishes ?P }
+}""",
+        FAILS,
+    ),
+    # a presentation defined on records the case does not have (symptoms, imaging, a score, a duration): unknown
+    (
+        """SELECT ?case ?rec ?cond ?missing WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:presentation ?P .
+  FILTER(?kind IN (sk:PresentationPresent, sk:PresentationAbsent))
+  ?P sk:requiresRecord ?K . ?K sk:caseField ?missing .
+  ?case a sk:Case .
+  FILTER(NOT EXISTS { ?P sk:within ?Q } || EXISTS { ?P sk:within ?Q . ?case a ?Q })
+  FILTER NOT EXISTS { ?r sk:inCase ?case ; a ?t . ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
+  FILTER NOT EXISTS { ?r sk:inCase ?case ; sk:absentType ?t . ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
+  FILTER NOT EXISTS { ?case ?K2 ?value . ?K2 sk:caseField ?missing }
+}""",
+        UNKNOWN,
+    ),
+    (
+        """SELECT ?case ?rec ?cond ?fact WHERE {
+  ?rec sk:hasCondition ?cond . ?cond a sk:NoRedFlagScreen .
+  ?fact sk:inCase ?case ; a sk:RedFlagScreen .
+}""",
+        FAILS,
+    ),
 ]
 
 RED_FLAG_HITS = P + "SELECT ?case ?flag ?fact WHERE { VALUES ?flag { %s } ?fact sk:inCase ?case ; a ?flag . }"
 FACT_TYPES = P + "SELECT ?case ?fact ?type WHERE { ?fact sk:inCase ?case ; a ?type . FILTER(isIRI(?type)) }"
-# the engine's own queries for what the plan needs beyond the conditions
+# the engine's own queries for what the plan needs beyond the conditions (FACT_DETAILS: the facts as recorded)
 SYMPTOM_DERMATOMES, ROOT_REACH, ELAPSED = engine.SYMPTOM_DERMATOMES, engine.ROOT_REACH, engine.ELAPSED
+PRESENTATIONS, EPISODE, FACT_DETAILS = engine.PRESENTATIONS, engine.EPISODE, engine.FACT_DETAILS
+
+
+def _recorded(term) -> str:
+    """A recorded value as the plan reads it: a number as ``%g``, anything else as its text."""
+    if isinstance(term, Literal) and isinstance(term.toPython(), (int, float, Decimal)):
+        if not isinstance(term.toPython(), bool):
+            return f"{float(term.toPython()):g}"
+    return str(term)
 
 
 def _plain(term) -> str | float | None:
@@ -210,16 +269,16 @@ class RdflibOwlrl:
     def __init__(self, reasoner: Reasoner):
         self.reasoner = reasoner
         self.kb = skolem_kb(reasoner)  # the KB as the reasoner's store holds it: condition nodes named alike
-        self.rules = compile_rules(reasoner.kb)
+        self.rules = compile_rules(reasoner.kb) + derive.RULES  # the class definitions and the derivations
         self.catalogue = Conditions.read(reasoner).catalogue
         flags = sorted(s for s in self.kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.red_flag_hits = RED_FLAG_HITS % " ".join(f"<{f}>" for f in flags)
 
-    def graph(self, doc: dict) -> Graph:
-        """The KB and the case in one graph, closed under OWL 2 RL and the compiled definitions."""
+    def graph(self, doc: dict, case: Graph | None = None) -> Graph:
+        """The KB and the case in one graph, closed under OWL 2 RL, the compiled definitions and the derivations."""
         g = Graph()
         g += self.kb
-        g += case_graph(parse_case(doc))
+        g += case if case is not None else case_graph(parse_case(doc))
         owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
         for _ in range(20):
             before = len(g)
@@ -233,10 +292,11 @@ class RdflibOwlrl:
 
     def run(self, doc: dict) -> CaseRun:
         """What the reasoning finds for one case document, all of it by SPARQL over the closed graph."""
-        g = self.graph(doc)
+        recorded = case_graph(parse_case(doc))
+        g = self.graph(doc, recorded)
 
-        def select(query: str) -> Iterator[dict]:
-            result = g.query(query)
+        def select(query: str, graph: Graph = g) -> Iterator[dict]:
+            result = graph.query(query)
             names = [str(v) for v in result.vars]
             for row in result:
                 yield {n: _plain(row[n]) for n in names}
@@ -261,6 +321,15 @@ class RdflibOwlrl:
         for row in select(ELAPSED):
             if row["weeks"] is not None:
                 run.elapsed_weeks = float(row["weeks"])
+        for row in select(PRESENTATIONS):
+            found = run.presentations[row["p"]]
+            if row["fact"] is not None:
+                found.add(row["fact"])
+        for row in select(EPISODE):
+            run.episode_weeks = float(row["weeks"])
+        for row in recorded.query(FACT_DETAILS):  # the case as recorded, before any reasoning
+            facts = run.details.setdefault(str(row.fact), {})
+            facts.setdefault(str(row.p), set()).add(_recorded(row.o))
         return run
 
     def plans(self, docs: list[dict]) -> Iterator[list[Plan]]:
