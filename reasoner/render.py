@@ -135,9 +135,7 @@ def explain(plan: Plan, key: str) -> str:
     for rec in s.recommendations:
         out.append(f"  ← recommendation {local(rec)} <{rec}>")
     for rec in s.covers:
-        out.append(
-            f"  (also recommended by {local(rec)}: covered by this step, its sentences are not evidence here)"
-        )
+        out.append(f"  (also recommended by {local(rec)}: covered by this step, its sentences are not evidence here)")
     for e in s.evidence:
         out.append(f"      ← evidence: “{e.quote}”")
         out.append(f"          {cite(e)}" + (f"; section “{e.section}”" if e.section else ""))
