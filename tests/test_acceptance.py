@@ -38,21 +38,6 @@ EXPECT_KEYS = {
 STEP_KEYS = {"intervention", "stance", "phase"}
 STANCES = {"do", "consider", "avoid"}
 PHASES = {"emergency", "urgent", "now", "if_persistent", "follow_up"}
-#: Intervention ids the shared contract (notes/contract.md) lets the knowledge base add.
-CONTRACT_INTERVENTIONS = {
-    "mri_cervical_spine",
-    "mri_thoracic_spine",
-    "urgent_spine_surgical_referral",
-    "structured_rehabilitation",
-    "stay_active_advice",
-    "superficial_heat",
-    "exercise_therapy",
-    "infection_blood_workup",
-    "malignancy_blood_workup",
-    "bone_health_assessment",
-    "oncology_referral",
-    "spinal_decompression",
-}
 
 
 @dataclass(frozen=True)
@@ -224,7 +209,7 @@ def test_vignette(path: Path, outcomes: dict[str, object]) -> None:
         doc = load(path)
     except yaml.YAMLError as exc:
         pytest.fail(f"{path.name}: not valid YAML: {exc}", pytrace=False)
-    problems = spec_problems(doc, set(vocabulary().interventions) | CONTRACT_INTERVENTIONS)
+    problems = spec_problems(doc, set(vocabulary().interventions))
     if problems:
         pytest.fail(f"{path.name}: the vignette itself is malformed:\n  " + "\n  ".join(problems), pytrace=False)
     expect = doc["expect"] or {}
