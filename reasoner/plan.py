@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
+from rdflib import URIRef
+
 from . import planparts
 from .apply import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
 from .concordance import concordance
@@ -46,8 +48,6 @@ CONSERVATIVE = str(SK.conservative_care)
 IMAGING = str(SK.ImagingIntervention)
 ANALGESIA = str(SK.pain_management)
 ASSESSMENT = str(SK.Assessment)
-INTERVENTIONAL = str(SK.InterventionalProcedure)
-STEROIDS = str(SK.systemic_corticosteroid)
 FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed)}
 URGENT = ("emergency", "urgent")
 
@@ -184,11 +184,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         if driven and phase in URGENT and info.stance == "do"
     }
     failed = _failed_treatments(run)
-    # what the red flags displace: the classes they pre-empt in the KB (conservative care) and injections;
-    # and systemic steroids; referrals, surgery and imaging from the sources are escalations a red flag does not
-    # hold back
-    preempted_classes = {str(c) for f in flags for c in reasoner.kb.objects(SK[local(f)], SK.preempts)}
-    preempted_classes |= {INTERVENTIONAL, STEROIDS} if flags else set()
+    # what the red flags displace: the classes they pre-empt in the KB (conservative care, injections, systemic
+    # steroids); referrals, surgery and imaging from the sources are escalations a red flag does not hold back
+    preempted_classes = {str(c) for f in flags for c in reasoner.kb.objects(URIRef(f), SK.preempts)}
     active, waiting, covered, preempted = [], [], defaultdict(list), []
     tried: dict[str, list[str]] = defaultdict(list)
     for item in timed:
@@ -334,7 +332,7 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
                 timing=members[0][2],
                 safety=first.safety,
                 triggers=triggers,
-                covers=tuple(covered.get((interv, phase), ())) if stance == "do" else (),
+                covers=tuple(sorted(covered.get((interv, phase), ()))) if stance == "do" else (),
             )
         )
     # an umbrella step (do or consider) lists the steps of the same phase and stance that are its parts
