@@ -2,8 +2,9 @@
 
 Each rule has an id and an "if … then …" summary; the engine runs them to a fixpoint together with the
 compiled class definitions (:mod:`reasoner.classify`), so a presentation defined on a derived fact sees it.
-They are rules, not OWL axioms (an aggregate; a join of imaging, anatomy and symptoms on the same side), so
-the HermiT agreement test leaves the classes they infer out.
+They are rules, not OWL axioms (joins of imaging, anatomy and symptoms on the same side; a closed-world reading
+of where a pain is recorded), so the HermiT agreement test gives HermiT the classes they infer as asserted. (The
+episode length the duration phases rest on is written by the case reader, ``casegraph.episode_weeks``.)
 """
 
 from __future__ import annotations
@@ -12,17 +13,6 @@ from .classify import Rule
 from .consts import SK
 
 S = f"<{SK}"
-
-EPISODE_WEEKS = Rule(
-    str(SK.episodeWeeks),
-    f"""INSERT {{ ?case {S}episodeWeeks> ?weeks }} WHERE {{
-  SELECT ?case (MAX(?d) AS ?weeks) WHERE {{
-    ?s {S}inCase> ?case ; a {S}Finding> ; {S}durationWeeks> ?d .
-  }} GROUP BY ?case
-}}""",
-)
-"""derive-episode-weeks: if a case records present symptoms with durations, then its episode lasts the longest
-of them."""
 
 ROOT_COMPRESSION = Rule(
     str(SK.nerve_root_compression),
@@ -63,7 +53,7 @@ LUMBOSACRAL_RADICULAR_PAIN = Rule(
 hands, then it is lumbosacral radicular pain (a closed-world reading of the record: OWL cannot say "in no
 cervical or thoracic dermatome")."""
 
-RULES: tuple[Rule, ...] = (EPISODE_WEEKS, ROOT_COMPRESSION, LUMBOSACRAL_RADICULAR_PAIN)
+RULES: tuple[Rule, ...] = (ROOT_COMPRESSION, LUMBOSACRAL_RADICULAR_PAIN)
 
 #: The classes only these rules infer (the HermiT agreement test gives them to HermiT as asserted).
 DERIVED_CLASSES = frozenset({str(SK.nerve_root_compression), str(SK.lumbosacral_radicular_pain)})

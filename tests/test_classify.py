@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import URIRef
 
 from reasoner.case import case_graph, load_case
-from reasoner.consts import OWL, RDF, SK, XSD
+from reasoner.consts import OWL, RDF, SK
 from reasoner.derive import DERIVED_CLASSES
 from reasoner.engine import Reasoner
 
@@ -50,8 +50,6 @@ def test_compiled_rules_agree_with_hermit(path, reasoner, java):
     # the case node is an individual too (its presentations), with what the derivation rules add before OWL
     case = URIRef(run.case)
     g.add((case, RDF.type, OWL.NamedIndividual))
-    if run.episode_weeks is not None:
-        g.add((case, SK.episodeWeeks, Literal(str(run.episode_weeks), datatype=XSD.decimal)))
     for fact, types in run.fact_types.items():
         for derived in DERIVED_CLASSES & set(types):
             g.add((URIRef(fact), RDF.type, URIRef(derived)))

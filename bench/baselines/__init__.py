@@ -100,9 +100,10 @@ def _sides_agree(finding_sides: list[str], symptom_sides: list[str]) -> bool:
 
 
 class Derivations:
-    """spinekg's derivation rules (reasoner/derive.py) in plain Python: the episode length of a case (the longest
-    duration of its present findings), lumbosacral radicular pain (radicular pain in no dermatome above L1 and not
-    in the hands) and nerve root compression (a herniation, or a moderate or severe stenosis, whose zone, else its
+    """spinekg's derivation rules (reasoner/derive.py) in plain Python, with the episode length of a case the case
+    reader records (``casegraph.episode_weeks``: the longest duration of its present findings): lumbosacral
+    radicular pain (radicular pain in no dermatome above L1 and not in the hands) and nerve root compression (a
+    herniation, or a moderate or severe stenosis, whose zone, else its
     type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side).
 
     The KB is read once: the named superclasses (``supers``), the body regions' dermatomes, the root reach of the
@@ -139,7 +140,7 @@ class Derivations:
         """One pass of the rules over a case and its records (their ``types`` closed under the subclass hierarchy);
         whether it added anything."""
         changed = False
-        # derive-episode-weeks: the longest duration of the case's (present) findings
+        # the case reader's episode length: the longest duration of the case's (present) findings
         weeks = [d for f in facts if _S + "Finding" in f.types for d in f.props.get(DURATION, ())]
         episode = [max(weeks)] if weeks else []
         if c.props.get(EPISODE, []) != episode:
