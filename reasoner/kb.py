@@ -13,6 +13,7 @@ from rdflib import Graph, Literal, URIRef
 
 from .consts import DCTERMS, OWL, PREFIXES, RDF, SK
 from .errors import KBLoadError, UsageError
+from .normalform import normal_form
 
 #: Where the ontology modules live: ``$SPINEKG_ONTOLOGY`` or the ``ontology/`` folder of this checkout.
 ONTOLOGY_DIR = Path(os.environ.get("SPINEKG_ONTOLOGY", Path(__file__).resolve().parent.parent / "ontology"))
@@ -256,21 +257,11 @@ def merged_for_export(kb: Graph) -> Graph:
 
 
 def normalised_text(path: Path) -> str:
-    """The normalised Turtle of one file: blank nodes relabelled canonically, then rdflib's ``longturtle``.
-
-    ``longturtle`` sorts subjects and predicates, but orders sibling blank nodes by their labels, which
-    differ from parse to parse; canonical labels (``rdflib.compare``) make the output depend on content only.
-    """
-    from rdflib.compare import to_canonical_graph
-
+    """The normalised Turtle of one file (:func:`reasoner.normalform.normal_form`): the module header first,
+    subjects in id order, blank nodes labelled by content, so that the text depends on the content only."""
     parsed = Graph()
     parse_into(parsed, path)
-    g = Graph(bind_namespaces="none")
-    for prefix, ns in parsed.namespaces():
-        g.bind(prefix, ns)
-    for triple in to_canonical_graph(parsed):
-        g.add(triple)
-    return g.serialize(format="longturtle")
+    return normal_form(parsed, path)
 
 
 def normalise(paths: list[Path] | None = None, check: bool = False) -> list[Path]:
