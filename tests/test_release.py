@@ -186,6 +186,21 @@ def test_no_property_is_declared_with_two_kinds(graphs):
         assert both == [], name
 
 
+_BUILTIN = (str(RDF), str(RDFS), str(OWL), "http://www.w3.org/2001/XMLSchema#")  # facets: xsd:minInclusive …
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_issue14_every_property_used_is_declared_as_owl_2_dl_asks(graphs, name):
+    """OWL 2 DL (the OWL API's profile checker) rejects an annotation whose property has no declaration: the
+    simple release's header used three dcterms properties it never declared."""
+    g = graphs[name]
+    kinds = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+    undeclared = {
+        p for p in set(g.predicates()) if not str(p).startswith(_BUILTIN) and not any((p, RDF.type, k) in g for k in kinds)
+    }
+    assert undeclared == set(), f"{name}: {sorted(undeclared)}"
+
+
 @pytest.mark.java
 def test_full_loads_in_owlready2_from_rdf_xml_and_is_consistent_under_hermit(released, java):
     import owlready2
@@ -251,3 +266,25 @@ def test_without_java_nothing_is_written(tmp_path, monkeypatch):
     with pytest.raises(SpinekgError, match="Java"):
         release.release(out)
     assert not out.exists() or list(out.rglob("*")) == []
+
+
+def test_issue14_license_files_and_citation_match_the_project():
+    """The code's license, the knowledge base's license and the citation file agree with what the package and the
+    modules declare."""
+    import tomllib
+
+    import yaml
+
+    from reasoner import kb
+    from reasoner.consts import DCTERMS
+
+    root = kb.ONTOLOGY_DIR.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"]["text"] == "Apache-2.0"
+    assert (root / "LICENSE").read_text(encoding="utf-8").lstrip().startswith("Apache License")
+    assert "Attribution 4.0 International" in (kb.ONTOLOGY_DIR / "LICENSE").read_text(encoding="utf-8")
+    licenses = set(kb.load_kb().objects(None, DCTERMS.license))
+    assert {str(x) for x in licenses} == {"https://creativecommons.org/licenses/by/4.0/"}
+    cff = yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0" and cff["license"] == "Apache-2.0"
+    assert cff["version"] == project["version"]
