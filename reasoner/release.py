@@ -109,6 +109,8 @@ def _set_header(graph: Graph, variant: str, version: str, title: str, license_: 
     graph.add((iri, DCTERMS.description, Literal(_DESCRIPTIONS[variant])))
     if license_ is not None:
         graph.add((iri, DCTERMS.license, license_))
+    for p in (DCTERMS.title, DCTERMS.description, DCTERMS.license):  # OWL 2 DL: an annotation's property is declared
+        graph.add((p, RDF.type, OWL.AnnotationProperty))
 
 
 def _copy(graph: Graph) -> Graph:
