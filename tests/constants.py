@@ -6,6 +6,8 @@ from pathlib import Path
 
 from reasoner.consts import SK
 
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).parent / "data"
 MUTATIONS = DATA / "mutations"
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"
