@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from . import rules
 from .consts import SK
 
-P = f"PREFIX sk: <{SK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
-
 HOLDS, FAILS, UNKNOWN = "holds", "fails", "unknown"
+#: What decided a condition no rule's rows speak to: its kind's closed-world default (``DEFAULT``).
+DEFAULT_RULE = "default"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ConditionResult:
     status: str  # holds | fails | unknown
     facts: tuple[str, ...] = ()  # case resources that made it hold (or fail, for absence conditions)
     missing: tuple[str, ...] = ()  # case fields whose absence made it unknown
+    rule: str = DEFAULT_RULE  # the id of the rule whose rows decided the status (``rules/conditions/ID.rq``)
 
 
 @dataclass(frozen=True)
@@ -45,206 +47,9 @@ class Applicability:
         return tuple(sorted({f for c in self.conditions if c.status == HOLDS for f in c.facts}))
 
 
-# (query, status of its rows); each row: ?case ?rec ?cond [?fact] [?missing]
-QUERIES: list[tuple[str, str]] = [
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T .
-  ?fact sk:inCase ?case ; a ?T .
-  OPTIONAL { ?cond sk:laterality ?lat }
-  FILTER(!BOUND(?lat) || EXISTS { ?fact sk:laterality ?l . FILTER(?l = ?lat || ?l = sk:bilateral) })
-  OPTIONAL { ?cond sk:minDurationWeeks ?min }
-  FILTER(!BOUND(?min) || EXISTS { ?fact sk:durationWeeks ?d . FILTER(?d >= ?min) })
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact ("duration_weeks" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T ; sk:minDurationWeeks ?min .
-  ?fact sk:inCase ?case ; a ?T .
-  MINUS { ?fact sk:durationWeeks ?d }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FindingAbsent ; sk:findingType ?T .
-  ?fact sk:inCase ?case ; a ?T .
-}""",
-        FAILS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:RedFlagPresent ; sk:redFlag ?R .
-  ?fact sk:inCase ?case ; a ?R .
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:NoRedFlag .
-  ?fact sk:inCase ?case ; a sk:RedFlag .
-}""",
-        FAILS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:PriorImaging ; sk:modality ?m .
-  ?fact sk:inCase ?case ; a sk:ImagingStudy ; sk:modality ?m ; sk:weeksAgo ?w . FILTER(?w > 0)
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:NoPriorImaging ; sk:modality ?m .
-  ?fact sk:inCase ?case ; a sk:ImagingStudy ; sk:modality ?m ; sk:weeksAgo ?w . FILTER(?w > 0)
-}""",
-        FAILS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:CandidateFor ; sk:candidacy ?x .
-  ?case sk:candidateFor ?x . BIND(?case AS ?fact)
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ("candidate_for" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:CandidateFor .
-  ?case a sk:Case . MINUS { ?case sk:candidateFor ?any }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:score ?type ; sk:value ?v .
-  ?cls sk:measures ?type . ?fact sk:inCase ?case ; a ?cls ; sk:scoreValue ?s .
-  FILTER((?kind = sk:ScoreAtMost && ?s <= ?v) || (?kind = sk:ScoreAbove && ?s > ?v))
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ("scores" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:score ?type . FILTER(?kind IN (sk:ScoreAtMost, sk:ScoreAbove))
-  ?cls sk:measures ?type . ?case a sk:Case .
-  MINUS { ?f sk:inCase ?case ; a ?cls ; sk:scoreValue ?s }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:AgeAtLeast ; sk:years ?y .
-  ?case sk:patient ?fact . ?fact sk:age ?age . FILTER(?age >= ?y)
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ("age" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:AgeAtLeast .
-  ?case a sk:Case . MINUS { ?case sk:patient/sk:age ?age }
-}""",
-        UNKNOWN,
-    ),
-    # symptom duration: per case, the longest duration and whether every symptom has one
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:SymptomDurationAtLeast ; sk:weeks ?w .
-  ?fact sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?d . FILTER(?d >= ?w)
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:SymptomDurationLessThan ; sk:weeks ?w .
-  ?fact sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?d . FILTER(?d >= ?w)
-}""",
-        FAILS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ("symptoms[].duration_weeks" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a ?kind . FILTER(?kind IN (sk:SymptomDurationAtLeast, sk:SymptomDurationLessThan))
-  { SELECT DISTINCT ?case WHERE {
-      { ?case a sk:Case MINUS { ?s sk:inCase ?case ; a sk:Symptom } }
-      UNION
-      { ?s sk:inCase ?case ; a sk:Symptom MINUS { ?s sk:durationWeeks ?d } }
-  } }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment ; sk:treatment ?T .
-  ?fact sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o .
-  ?tt rdfs:subClassOf* ?T . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed))
-  OPTIONAL { ?cond sk:weeks ?w }
-  FILTER(!BOUND(?w) || EXISTS { ?fact sk:weeks ?tw . FILTER(?tw >= ?w) })
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact ("prior_treatments[].weeks" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment ; sk:treatment ?T ; sk:weeks ?w .
-  ?fact sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o .
-  ?tt rdfs:subClassOf* ?T . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed))
-  MINUS { ?fact sk:weeks ?tw }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ("prior_treatments" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment .
-  ?case a sk:Case . MINUS { ?t sk:inCase ?case ; a sk:PriorTreatment }
-}""",
-        UNKNOWN,
-    ),
-    # a symptom (imaging) finding required of a case that records no symptoms (no imaging study) at all: unknown;
-    # FindingAbsent stays closed world ("not recorded"): "image unless the finding is shown" must hold unimaged
-    (
-        """SELECT ?case ?rec ?cond ?missing WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T .
-  ?T rdfs:subClassOf* ?K . ?K sk:caseField ?missing .
-  ?case a sk:Case .
-  MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t }
-          ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:PresentationPresent ; sk:presentation ?P .
-  ?case a ?P . OPTIONAL { ?fact sk:inCase ?case ; sk:establishes ?P }
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:PresentationAbsent ; sk:presentation ?P .
-  ?case a ?P . OPTIONAL { ?fact sk:inCase ?case ; sk:establishes ?P }
-}""",
-        FAILS,
-    ),
-    # a presentation defined on records the case does not have (symptoms, imaging, a score, a duration): unknown
-    (
-        """SELECT ?case ?rec ?cond ?missing WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:presentation ?P .
-  FILTER(?kind IN (sk:PresentationPresent, sk:PresentationAbsent))
-  ?P sk:requiresRecord ?K . ?K sk:caseField ?missing .
-  ?case a sk:Case .
-  OPTIONAL { ?P sk:within ?Q } FILTER(!BOUND(?Q) || EXISTS { ?case a ?Q })
-  MINUS { ?r sk:inCase ?case . { ?r a ?t } UNION { ?r sk:absentType ?t }
-          ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
-  MINUS { ?case ?K2 ?value . ?K2 sk:caseField ?missing }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:NoRedFlagScreen .
-  ?fact sk:inCase ?case ; a sk:RedFlagScreen .
-}""",
-        FAILS,
-    ),
-]
+#: The condition rules (``rules/conditions/*.rq``): each row of one speaks for its ``#+ status:`` of condition
+#: ``?cond`` of recommendation ``?rec`` for case ``?case``, with the ``?fact`` that made it so or the ``?missing``.
+QUERIES: tuple[rules.RuleFile, ...] = rules.load("conditions")
 
 # the default status of each condition kind when no row speaks for it
 DEFAULT = {
@@ -313,13 +118,15 @@ def evaluate(rows, conditions: Catalogue) -> list[Applicability]:
     pay cases × recommendations).
     """
     speaks: Speaks = defaultdict(lambda: defaultdict(dict))
-    for query, status in QUERIES:
-        names, result = rows(P + query)
+    for rule in QUERIES:
+        status = rule.meta["status"]
+        names, result = rows(rule.text)
         at = {n: i for i, n in enumerate(names)}
         c, r, k, f, m = at.get("case"), at.get("rec"), at.get("cond"), at.get("fact"), at.get("missing")
         for row in result:
             voices = speaks[(row[c], row[r])][row[k]]
-            facts, missing = voices.setdefault(status, (set(), set()))
+            facts, missing, ids = voices.setdefault(status, (set(), set(), set()))
+            ids.add(rule.id)
             if f is not None and row[f] is not None:
                 facts.add(row[f])
             if m is not None and row[m] is not None:
@@ -327,7 +134,7 @@ def evaluate(rows, conditions: Catalogue) -> list[Applicability]:
     return fold(speaks, conditions)
 
 
-Speaks = dict[tuple[str, str], dict[str, dict[str, tuple[set, set]]]]  # (case, rec) → condition → status → sets
+Speaks = dict[tuple[str, str], dict[str, dict[str, tuple[set, set, set]]]]  # (case, rec) → cond → status → sets
 
 
 def fold(speaks: Speaks, conditions: Catalogue) -> list[Applicability]:
@@ -344,8 +151,11 @@ def fold(speaks: Speaks, conditions: Catalogue) -> list[Applicability]:
                 if candidate in voices:
                     status = candidate
                     break
-            facts, missing = voices.get(status, (set(), set()))
-            results.append(ConditionResult(case, rec, cond, kind, status, tuple(sorted(facts)), tuple(sorted(missing))))
+            facts, missing, ids = voices.get(status, (set(), set(), {DEFAULT_RULE}))
+            decided = min(ids)  # one rule speaks for a status of a kind, but for FindingPresent's two unknowns
+            results.append(
+                ConditionResult(case, rec, cond, kind, status, tuple(sorted(facts)), tuple(sorted(missing)), decided)
+            )
         statuses = {r.status for r in results}
         overall = "fails" if FAILS in statuses else "unknown" if UNKNOWN in statuses else "applies"
         out.append(Applicability(case, rec, overall, tuple(results)))

@@ -9,11 +9,13 @@ HermiT in the test suite, so the compiled rules mean what the OWL axioms mean fo
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 
+from . import rules
 from .consts import OWL, RDF, RDFS, SK, XSD
 from .errors import SpinekgError
 
@@ -124,13 +126,8 @@ def compile_rules(kb: Graph) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-CLOSURE = f"""
-INSERT {{ ?x a ?super }} WHERE {{
-  {{ ?x <{SK.inCase}> ?case }} UNION {{ ?x a <{SK.Case}> }}
-  ?x a ?t .
-  ?t <{RDFS.subClassOf}>+ ?super .
-  FILTER(isIRI(?super))
-}}"""
+#: subclass-closure (``rules/classify/subclass-closure.rq``): a case resource has every named superclass of its classes
+CLOSURE = rules.rule("subclass-closure").body
 
 
 def tbox_triples(kb: Graph) -> list[tuple]:
@@ -139,17 +136,23 @@ def tbox_triples(kb: Graph) -> list[tuple]:
 
 
 def scoped(update: str, target: str, using: tuple[str, ...]) -> str:
-    """A rule (``INSERT { … } WHERE { … }``) that reads the ``using`` graphs and writes into ``target``.
+    """A rule (``INSERT { … } WHERE { … }``, after any ``PREFIX`` lines) that reads the ``using`` graphs and
+    writes into ``target``.
 
-    >>> print(scoped("INSERT { ?x a <urn:C> } WHERE { ?x a <urn:D> }", "urn:g", ("urn:kb", "urn:g")))
-    INSERT { GRAPH <urn:g> { ?x a <urn:C> } }
+    >>> print(scoped("PREFIX u: <urn:>\nINSERT { ?x a u:C }\nWHERE { ?x a u:D }", "urn:g", ("urn:kb", "urn:g")))
+    PREFIX u: <urn:>
+    INSERT { GRAPH <urn:g> { ?x a u:C } }
     USING <urn:kb>
     USING <urn:g>
-    WHERE { ?x a <urn:D> }
+    WHERE { ?x a u:D }
     """
-    head, where = update.strip().split(" WHERE ", 1)
+    lines = [line for line in update.strip().splitlines() if not line.lstrip().startswith("#")]
+    prologue = "".join(f"{line}\n" for line in lines if line.upper().startswith("PREFIX "))
+    rest = "\n".join(line for line in lines if not line.upper().startswith("PREFIX ")).strip()
+    head, where = re.split(r"\s+WHERE\s+", rest, maxsplit=1)
     inner = head.removeprefix("INSERT ").strip()
-    return f"INSERT {{ GRAPH <{target}> {inner} }}\n" + "".join(f"USING <{g}>\n" for g in using) + "WHERE " + where
+    using_clauses = "".join(f"USING <{g}>\n" for g in using)
+    return f"{prologue}INSERT {{ GRAPH <{target}> {inner} }}\n{using_clauses}WHERE {where}"
 
 
 def classify(store, rules: tuple[Rule, ...], target: str, using: tuple[str, ...], max_rounds: int = 20) -> int:

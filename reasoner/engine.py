@@ -8,41 +8,20 @@ from dataclasses import dataclass, field
 
 from rdflib import Graph, URIRef
 
-from . import apply, classify, derive
+from . import apply, classify, derive, rules
 from .consts import RDF, SK
 from .kb import kb_version, shared_kb
 from .kbindex import KBIndex
 from .stores import Backend, LocalStore
 
-P = apply.P
+#: The collection rules (``rules/collect/*.rq``): what the plan needs beyond the conditions.
+CASES = rules.text("cases")
+RED_FLAG_HITS = rules.text("red-flag-hits")
 
-RED_FLAG_HITS = (
-    P
-    + """SELECT ?case ?flag ?fact WHERE {
-  ?flag rdfs:subClassOf sk:RedFlag . ?fact sk:inCase ?case ; a ?flag .
-}"""
-)
-
-PRESENTATIONS = (
-    P
-    + """SELECT ?case ?p ?fact WHERE {
-  ?case a sk:Case ; a ?p . ?p rdfs:subClassOf+ sk:ClinicalPresentation ; skos:notation ?n .
-  OPTIONAL { ?fact sk:inCase ?case ; sk:establishes ?p }
-}"""
-)
+PRESENTATIONS = rules.text("presentations")
 
 #: What a case records of each of its facts, as asserted (read before classification, so the type is the one given)
-FACT_DETAILS = (
-    P
-    + """SELECT ?case ?fact ?p ?o WHERE {
-  { ?fact sk:inCase ?case } UNION { ?case sk:patient ?fact }
-  ?fact ?p ?o .
-  VALUES ?p { rdf:type sk:absentType sk:laterality sk:inDermatome sk:inBodyRegion sk:atDiscLevel sk:atSpinalLevel
-              sk:severity sk:durationWeeks sk:zone sk:progressive sk:isNew sk:measuredValue sk:scoreValue sk:mrcGrade
-              sk:treatmentType sk:outcome sk:weeks sk:screenResult sk:age sk:sex sk:modality sk:weeksAgo }
-  FILTER(?p != rdf:type || STRSTARTS(STR(?o), STR(sk:)))
-}"""
-).replace("PREFIX sk:", "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\nPREFIX sk:", 1)
+FACT_DETAILS = rules.text("fact-details")
 
 DETAIL_PROPERTIES = tuple(
     str(SK[n])
@@ -84,41 +63,15 @@ def details_of(graph: Graph) -> dict[str, dict[str, dict[str, set[str]]]]:
     return dict(out)
 
 
-EPISODE = P + "SELECT ?case ?weeks WHERE { ?case a sk:Case ; sk:episodeWeeks ?weeks }"
+EPISODE = rules.text("episode")
 
-FACT_TYPES = P + """SELECT ?case ?fact ?type WHERE { ?fact sk:inCase ?case ; a ?type . FILTER(isIRI(?type)) }"""
+FACT_TYPES = rules.text("fact-types")
 
-SYMPTOM_DERMATOMES = (
-    P
-    + """SELECT ?case ?s ?derm ?lat WHERE {
-  ?s sk:inCase ?case ; a sk:Symptom .
-  { ?s sk:inDermatome ?derm } UNION { ?s sk:inBodyRegion/sk:spansDermatome ?derm }
-  OPTIONAL { ?s sk:laterality ?lat }
-}"""
-)
+SYMPTOM_DERMATOMES = rules.text("symptom-dermatomes")
 
-ROOT_REACH = (
-    P
-    + """SELECT ?case ?f ?type ?level ?via ?root ?side WHERE {
-  ?f sk:inCase ?case ; sk:atDiscLevel ?level ; a ?type .
-  ?type sk:rootReach ?default .
-  FILTER(?type != sk:nerve_root_impingement || !EXISTS { ?f a sk:nerve_root_compression })
-  OPTIONAL { ?f sk:zone ?zone . ?zone sk:rootReach ?zoneVia }
-  BIND(COALESCE(?zoneVia, ?default) AS ?via)
-  ?level ?via ?root .
-  OPTIONAL { ?f sk:laterality ?side }
-}"""
-)
+ROOT_REACH = rules.text("root-reach")
 
-ELAPSED = (
-    P
-    + """SELECT ?case (MAX(?w) AS ?weeks) WHERE {
-  { ?s sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?w }
-  UNION
-  { ?t sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o ; sk:weeks ?w .
-    ?tt rdfs:subClassOf* sk:conservative_care . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed)) }
-} GROUP BY ?case"""
-)
+ELAPSED = rules.text("elapsed")
 
 
 @dataclass
@@ -240,7 +193,7 @@ class Reasoner:
         def of(case: str) -> CaseRun:
             return runs.setdefault(case, CaseRun(case))
 
-        for row in select(P + "SELECT ?case WHERE { ?case a sk:Case }"):
+        for row in select(CASES):
             of(row["case"])
         for a in apply.evaluate(rows, self.conditions):
             of(a.case).applicability.append(a)

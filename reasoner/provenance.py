@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL
 
+from .apply import DEFAULT_RULE
 from .consts import DCTERMS, PROV, RDF, RDFS, SK, XSD
 from .engine import CaseRun, Reasoner
 from .kb import new_graph
@@ -69,8 +70,10 @@ def case_provenance(
         for fact in sorted(facts):
             add(f"<{fact}> {a} <{flag}> .\n")
         add(f"<{flag}> <{RDFS.label}> {term(Literal(reasoner.index.label(flag)))} .\n")
-    # the case resources each recommendation's conditions held on (the plan shows them as field paths)
+    # the case resources each recommendation's conditions held on (the plan shows them as field paths), and the
+    # rules that decided its conditions (rules/conditions/ID.rq; "default": no rule's rows spoke, the kind's default)
     triggers = {x.recommendation: x.triggered_by for x in run.applicability}
+    deciders = {x.recommendation: sorted({c.rule for c in x.conditions}) for x in run.applicability}
     for n, step in enumerate(plan.steps, 1):
         s = f"<{run.case}/step/{n}>"
         add(
@@ -88,6 +91,8 @@ def case_provenance(
                 f"{s} {derived} <{rec}> .\n{s} <{PROV.qualifiedDerivation}> {q} .\n{q} {a} <{PROV.Derivation}> .\n"
                 f"{q} <{PROV.entity}> <{rec}> .\n{q} <{PROV.hadActivity}> {act} .\n"
             )
+            for rule in deciders.get(rec, [DEFAULT_RULE]):
+                add(f"{q} <{SK.decidedBy}> <{SK}rule/{rule}> .\n")
         for rec in step.recommendations:
             for fact in triggers.get(rec, ()):
                 add(f"{s} {derived} <{fact}> .\n")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from rdflib import BNode, Graph, Literal, URIRef
 
 from reasoner import apply
-from reasoner.apply import DEFAULT, Applicability
+from reasoner.apply import DEFAULT, DEFAULT_RULE, Applicability
 from reasoner.consts import SK
 from reasoner.engine import Reasoner
 from reasoner.plan import Plan
@@ -201,12 +201,15 @@ class Derivations:
 Speaks = apply.Speaks  # (case, rec) → condition → status → (facts, missing)
 
 
-def speak(speaks: Speaks, case: str, rec: str, cond: str, status: str, facts=(), missing=()) -> None:
+def speak(
+    speaks: Speaks, case: str, rec: str, cond: str, status: str, facts=(), missing=(), rule: str = DEFAULT_RULE
+) -> None:
     """Record that a row of ``status`` speaks for condition ``cond`` of ``rec`` in ``case``, with its facts and
-    missing fields."""
-    f, m = speaks.setdefault((case, rec), {}).setdefault(cond, {}).setdefault(status, (set(), set()))
+    missing fields, and the id of the rule (``reasoner/rules/conditions/``) that made it speak, where one did."""
+    f, m, ids = speaks.setdefault((case, rec), {}).setdefault(cond, {}).setdefault(status, (set(), set(), set()))
     f.update(facts)
     m.update(missing)
+    ids.add(rule)
 
 
 def fold(catalogue: dict[str, tuple[tuple[str, str], ...]], speaks: Speaks) -> list[Applicability]:

@@ -8,8 +8,8 @@ The compiled class definitions (``reasoner.classify.compile_rules``: OWL RL has 
 established a clinical presentation either) and spinekg's derivation rules (``reasoner.derive``: the episode
 length, an aggregate; lumbosacral radicular pain and nerve root compression, closed-world joins) run to a fixpoint
 with ``Graph.update``; the condition queries and the
-engine's SELECTs below are spinekg's, as written before spinekg was tuned for speed (``NOT EXISTS``, one query
-per condition kind). One change: the closure makes ``rdfs:subClassOf`` transitive and reflexive, so the red-flag
+engine's SELECTs are spinekg's own rule files (``reasoner/rules/``), run by rdflib's SPARQL engine. One change:
+the closure makes ``rdfs:subClassOf`` transitive and reflexive, so the red-flag
 query names the KB's asserted red-flag classes instead of asking for ``?flag rdfs:subClassOf sk:RedFlag``.
 """
 
@@ -21,8 +21,7 @@ from decimal import Decimal
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
 
-from reasoner import classify, derive, engine
-from reasoner.apply import FAILS, HOLDS, UNKNOWN  # noqa: F401 (the statuses QUERIES names)
+from reasoner import apply, classify, derive, engine
 from reasoner.case import case_graph, parse_case
 from reasoner.classify import compile_rules
 from reasoner.consts import RDFS, SK
@@ -37,208 +36,13 @@ P = f"PREFIX sk: <{SK}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
 
 CLOSURE = classify.CLOSURE
 
-# (query, status of its rows); each row: ?case ?rec ?cond [?fact] [?missing]
-QUERIES: list[tuple[str, str]] = [
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T .
-  ?fact sk:inCase ?case ; a ?T .
-  OPTIONAL { ?cond sk:laterality ?lat }
-  FILTER(!BOUND(?lat) || EXISTS { ?fact sk:laterality ?l . FILTER(?l = ?lat || ?l = sk:bilateral) })
-  OPTIONAL { ?cond sk:minDurationWeeks ?min }
-  FILTER(!BOUND(?min) || EXISTS { ?fact sk:durationWeeks ?d . FILTER(?d >= ?min) })
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact ("duration_weeks" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T ; sk:minDurationWeeks ?min .
-  ?fact sk:inCase ?case ; a ?T .
-  FILTER NOT EXISTS { ?fact sk:durationWeeks ?d }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FindingAbsent ; sk:findingType ?T .
-  ?fact sk:inCase ?case ; a ?T .
-}""",
-        FAILS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:RedFlagPresent ; sk:redFlag ?R .
-  ?fact sk:inCase ?case ; a ?R .
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:NoRedFlag .
-  ?fact sk:inCase ?case ; a sk:RedFlag .
-}""",
-        FAILS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:PriorImaging ; sk:modality ?m .
-  ?fact sk:inCase ?case ; a sk:ImagingStudy ; sk:modality ?m ; sk:weeksAgo ?w . FILTER(?w > 0)
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:NoPriorImaging ; sk:modality ?m .
-  ?fact sk:inCase ?case ; a sk:ImagingStudy ; sk:modality ?m ; sk:weeksAgo ?w . FILTER(?w > 0)
-}""",
-        FAILS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:CandidateFor ; sk:candidacy ?x .
-  ?case sk:candidateFor ?x . BIND(?case AS ?fact)
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ("candidate_for" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:CandidateFor .
-  ?case a sk:Case . FILTER NOT EXISTS { ?case sk:candidateFor ?any }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:score ?type ; sk:value ?v .
-  ?cls sk:measures ?type . ?fact sk:inCase ?case ; a ?cls ; sk:scoreValue ?s .
-  FILTER((?kind = sk:ScoreAtMost && ?s <= ?v) || (?kind = sk:ScoreAbove && ?s > ?v))
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ("scores" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:score ?type . FILTER(?kind IN (sk:ScoreAtMost, sk:ScoreAbove))
-  ?cls sk:measures ?type . ?case a sk:Case .
-  FILTER NOT EXISTS { ?f sk:inCase ?case ; a ?cls ; sk:scoreValue ?s }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:AgeAtLeast ; sk:years ?y .
-  ?case sk:patient ?fact . ?fact sk:age ?age . FILTER(?age >= ?y)
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ("age" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:AgeAtLeast .
-  ?case a sk:Case . FILTER NOT EXISTS { ?case sk:patient/sk:age ?age }
-}""",
-        UNKNOWN,
-    ),
-    # symptom duration: per case, the longest duration and whether every symptom has one
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:SymptomDurationAtLeast ; sk:weeks ?w .
-  ?fact sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?d . FILTER(?d >= ?w)
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:SymptomDurationLessThan ; sk:weeks ?w .
-  ?fact sk:inCase ?case ; a sk:Symptom ; sk:durationWeeks ?d . FILTER(?d >= ?w)
-}""",
-        FAILS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ("symptoms[].duration_weeks" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a ?kind . FILTER(?kind IN (sk:SymptomDurationAtLeast, sk:SymptomDurationLessThan))
-  ?case a sk:Case .
-  FILTER(NOT EXISTS { ?s sk:inCase ?case ; a sk:Symptom }
-         || EXISTS { ?s sk:inCase ?case ; a sk:Symptom . FILTER NOT EXISTS { ?s sk:durationWeeks ?d } })
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment ; sk:treatment ?T .
-  ?fact sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o .
-  ?tt rdfs:subClassOf* ?T . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed))
-  OPTIONAL { ?cond sk:weeks ?w }
-  FILTER(!BOUND(?w) || EXISTS { ?fact sk:weeks ?tw . FILTER(?tw >= ?w) })
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact ("prior_treatments[].weeks" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment ; sk:treatment ?T ; sk:weeks ?w .
-  ?fact sk:inCase ?case ; a sk:PriorTreatment ; sk:treatmentType ?tt ; sk:outcome ?o .
-  ?tt rdfs:subClassOf* ?T . FILTER(?o IN (sk:unchanged, sk:worse, sk:failed))
-  FILTER NOT EXISTS { ?fact sk:weeks ?tw }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ("prior_treatments" AS ?missing) WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FailedTreatment .
-  ?case a sk:Case . FILTER NOT EXISTS { ?t sk:inCase ?case ; a sk:PriorTreatment }
-}""",
-        UNKNOWN,
-    ),
-    # a symptom (imaging) finding required of a case that records no symptoms (no imaging study) at all: unknown
-    (
-        """SELECT ?case ?rec ?cond ?missing WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:FindingPresent ; sk:findingType ?T .
-  ?T rdfs:subClassOf* ?K . ?K sk:caseField ?missing .
-  ?case a sk:Case .
-  FILTER NOT EXISTS { ?r sk:inCase ?case ; a ?t . ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
-  FILTER NOT EXISTS { ?r sk:inCase ?case ; sk:absentType ?t . ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:PresentationPresent ; sk:presentation ?P .
-  ?case a sk:Case , ?P . OPTIONAL { ?fact sk:inCase ?case ; sk:establishes ?P }
-}""",
-        HOLDS,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:PresentationAbsent ; sk:presentation ?P .
-  ?case a sk:Case , ?P . OPTIONAL { ?fact sk:inCase ?case ; sk:establishes ?P }
-}""",
-        FAILS,
-    ),
-    # a presentation defined on records the case does not have (symptoms, imaging, a score, a duration): unknown
-    (
-        """SELECT ?case ?rec ?cond ?missing WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a ?kind ; sk:presentation ?P .
-  FILTER(?kind IN (sk:PresentationPresent, sk:PresentationAbsent))
-  ?P sk:requiresRecord ?K . ?K sk:caseField ?missing .
-  ?case a sk:Case .
-  FILTER(NOT EXISTS { ?P sk:within ?Q } || EXISTS { ?P sk:within ?Q . ?case a ?Q })
-  FILTER NOT EXISTS { ?r sk:inCase ?case ; a ?t . ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
-  FILTER NOT EXISTS { ?r sk:inCase ?case ; sk:absentType ?t . ?t rdfs:subClassOf* ?K2 . ?K2 sk:caseField ?missing }
-  FILTER NOT EXISTS { ?case ?K2 ?value . ?K2 sk:caseField ?missing }
-}""",
-        UNKNOWN,
-    ),
-    (
-        """SELECT ?case ?rec ?cond ?fact WHERE {
-  ?rec sk:hasCondition ?cond . ?cond a sk:NoRedFlagScreen .
-  ?fact sk:inCase ?case ; a sk:RedFlagScreen .
-}""",
-        FAILS,
-    ),
-]
+# spinekg's own condition rules, read from the same files the engine runs (``reasoner/rules/conditions/*.rq``)
+QUERIES: list[tuple[str, str, str]] = [(rule.text, rule.meta["status"], rule.id) for rule in apply.QUERIES]
 
 RED_FLAG_HITS = P + "SELECT ?case ?flag ?fact WHERE { VALUES ?flag { %s } ?fact sk:inCase ?case ; a ?flag . }"
-FACT_TYPES = P + "SELECT ?case ?fact ?type WHERE { ?fact sk:inCase ?case ; a ?type . FILTER(isIRI(?type)) }"
 # the engine's own queries for what the plan needs beyond the conditions (FACT_DETAILS: the facts as recorded)
 SYMPTOM_DERMATOMES, ROOT_REACH, ELAPSED = engine.SYMPTOM_DERMATOMES, engine.ROOT_REACH, engine.ELAPSED
+FACT_TYPES = engine.FACT_TYPES
 PRESENTATIONS, EPISODE, FACT_DETAILS = engine.PRESENTATIONS, engine.EPISODE, engine.FACT_DETAILS
 
 
@@ -302,12 +106,12 @@ class RdflibOwlrl:
                 yield {n: _plain(row[n]) for n in names}
 
         speaks: dict = {}
-        for query, status in QUERIES:
-            for row in select(P + query):
+        for query, status, rule in QUERIES:
+            for row in select(query):
                 facts = [row["fact"]] if row.get("fact") is not None else []
                 missing = [row["missing"]] if row.get("missing") is not None else []
-                speak(speaks, row["case"], row["rec"], row["cond"], status, facts, missing)
-        cases = [row["case"] for row in select(P + "SELECT ?case WHERE { ?case a sk:Case }")]
+                speak(speaks, row["case"], row["rec"], row["cond"], status, facts, missing, rule)
+        cases = [row["case"] for row in select(engine.CASES)]
         run = CaseRun(cases[0])
         run.applicability = fold(self.catalogue, speaks)
         for row in select(self.red_flag_hits):

@@ -1,0 +1,89 @@
+"""The reasoning rules as SPARQL files, each with an id and an "if … then …" summary, read by the engine.
+
+One file a rule, in four folders: ``conditions/`` decide a recommendation's conditions for every case
+(each row speaks for a ``#+ status:`` of a ``#+ kind:`` of condition), ``collect/`` gather what the plan
+needs, ``classify/`` and ``derive/`` are updates run to a fixpoint with the class definitions compiled from
+the ontology (``derive/`` rules infer a class OWL cannot define, ``#+ infers:``). The id is the file name;
+the tests (one per id), the documentation and the provenance of each decided condition use it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from ..consts import SK
+
+RULES_DIR = Path(__file__).resolve().parent
+GROUPS = ("conditions", "collect", "classify", "derive")
+_HEADER = re.compile(r"^#\+ (\w+): (.*)$")
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    """One rule: its id, group, summary, the other ``#+`` header fields, and its SPARQL text."""
+
+    id: str
+    group: str
+    summary: str
+    text: str
+    meta: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def iri(self) -> str:
+        """The rule's IRI, as the provenance of a decision names it."""
+        return f"{SK}rule/{self.id}"
+
+    @property
+    def body(self) -> str:
+        """The SPARQL without the ``#+`` header (``PREFIX`` lines kept)."""
+        return "\n".join(line for line in self.text.splitlines() if not line.startswith("#")).strip()
+
+
+def _read(path: Path, group: str) -> RuleFile:
+    meta: dict[str, str] = {}
+    text = path.read_text(encoding="utf-8")
+    for line in text.splitlines():
+        m = _HEADER.match(line)
+        if not m:
+            break
+        meta[m.group(1)] = m.group(2).strip()
+    if meta.get("id") != path.stem or not meta.get("summary", "").startswith("if "):
+        raise ValueError(f"{path}: a rule opens with '#+ id: {path.stem}' and '#+ summary: if … then …'")
+    return RuleFile(path.stem, group, meta["summary"], text, meta)
+
+
+@cache
+def load(group: str) -> tuple[RuleFile, ...]:
+    """The rules of one group, in id order.
+
+    >>> [r.id for r in load("derive")]
+    ['derive-lumbosacral-radicular-pain', 'infer-root-compression']
+    """
+    if group not in GROUPS:
+        raise ValueError(f"{group!r} is not one of {', '.join(GROUPS)}")
+    return tuple(_read(p, group) for p in sorted((RULES_DIR / group).glob("*.rq")))
+
+
+def all_rules() -> tuple[RuleFile, ...]:
+    """Every rule of every group."""
+    return tuple(r for g in GROUPS for r in load(g))
+
+
+def rule(rule_id: str) -> RuleFile:
+    """The rule with this id, in whichever group.
+
+    >>> rule("finding-present-holds").meta["status"]
+    'holds'
+    """
+    for r in all_rules():
+        if r.id == rule_id:
+            return r
+    raise KeyError(f"no rule {rule_id!r} in {RULES_DIR}")
+
+
+def text(rule_id: str) -> str:
+    """A rule's SPARQL text as a query engine takes it (the ``#+`` lines are comments)."""
+    return rule(rule_id).text
