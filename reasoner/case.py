@@ -14,6 +14,7 @@ from rdflib import Graph, URIRef
 
 from . import casegraph
 from .casegraph import CASE_BASE, Vocabulary
+from .caserdf import RefusedLiteral
 from .codes import CURIE_PATTERN, split_curie
 from .consts import SK
 from .errors import CaseError
@@ -42,6 +43,12 @@ MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
 #: The most digits an integer may have (Python's own limit on converting text to int).
 MAX_DIGITS = 4300
+#: The most weeks a duration, a time since imaging or a treatment's length may give: 100 years (and never more
+#: than the patient's life when the case gives an age). The same in every format: a FHIR date gives weeks too.
+MAX_WEEKS = 5_200
+#: Weeks in a year of the calendar (365.25 days), to hold durations to the patient's age.
+_WEEKS_PER_YEAR = 365.25 / 7
+_WEEKS_NOTE = f"weeks: at most {MAX_WEEKS} (100 years), and no more than the patient's age plus one year"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".ttl": "turtle", ".jsonld": "json-ld"}
 
@@ -153,11 +160,20 @@ def _notes(*notes: str) -> str:
     return f" ({'; '.join(kept)})" if kept else ""
 
 
+def _refused(value, path, ck) -> bool:
+    """Report a literal of an RDF case that was not read (too long, not of its type's form, XML or HTML)."""
+    if isinstance(value, RefusedLiteral):
+        ck.add(path, value.shown, value.reason)
+        return True
+    return False
+
+
 @dataclass(frozen=True)
 class _Number:
     minimum: float = 0
     maximum: float | None = None
     integer: bool = False
+    note: str = ""  # the schema's description
 
     def check(self, value, path, ck):
         kind = "an integer" if self.integer else "a number"
@@ -175,7 +191,8 @@ class _Number:
 
     def schema(self, vocab):
         out = {"type": "integer" if self.integer else "number", "minimum": self.minimum}
-        return out if self.maximum is None else {**out, "maximum": self.maximum}
+        out = out if self.maximum is None else {**out, "maximum": self.maximum}
+        return {**out, "description": self.note} if self.note else out
 
 
 @dataclass(frozen=True)
@@ -265,6 +282,8 @@ class _List:
             ck.add(path, value, "is not a list")
             return
         for i, item in enumerate(value):
+            if _refused(item, f"{path}[{i}]", ck):
+                continue
             self.item.check(item, f"{path}[{i}]", ck)
             if self.unique and isinstance(item, str) and item in value[:i]:
                 ck.add(f"{path}[{i}]", item, f"is listed twice (first at {path}[{value.index(item)}])")
@@ -289,7 +308,8 @@ class _Record:
                 ck.add(_join(path, key), None, f"is missing ({key} is required in {self.noun})")
         for key, item in value.items():
             if key in self.fields:
-                self.fields[key].check(item, _join(path, key), ck)
+                if not _refused(item, _join(path, key), ck):
+                    self.fields[key].check(item, _join(path, key), ck)
             else:
                 hint = _hint(key, self.fields) if isinstance(key, str) and len(key) <= MAX_STRING else ""
                 known = f"known keys: {', '.join(self.fields)}"
@@ -320,7 +340,7 @@ def _spec(vocab: Vocabulary) -> _Record:
             "body_regions": _List(_Term("body_regions", "a body region"), unique=True),
             "dermatomes": _List(_Term("dermatomes", "a dermatome"), unique=True),
             "laterality": laterality,
-            "duration_weeks": _Number(0),
+            "duration_weeks": _Number(0, MAX_WEEKS, note=_WEEKS_NOTE),
             "progressive": _Boolean(),
             "severity": severity,
             "present": _Boolean(),
@@ -346,7 +366,7 @@ def _spec(vocab: Vocabulary) -> _Record:
         {
             "modality": _Term("modality", "a modality"),
             "contrast": _Boolean(),
-            "weeks_ago": _Number(0),
+            "weeks_ago": _Number(0, MAX_WEEKS, note=_WEEKS_NOTE),
             "findings": _List(finding),
         },
     )
@@ -354,7 +374,7 @@ def _spec(vocab: Vocabulary) -> _Record:
         "a prior treatment",
         {
             "type": _Term("interventions", "an intervention"),
-            "weeks": _Number(0),
+            "weeks": _Number(0, MAX_WEEKS, note=_WEEKS_NOTE),
             "outcome": _Term("outcome", "an outcome"),
         },
         ("type",),
@@ -367,11 +387,11 @@ def _spec(vocab: Vocabulary) -> _Record:
         "the case",
         {
             "id": _Id(),
-            "age": _Number(0, 120),
+            "age": _Number(0, 120, note="years"),
             "sex": _Term("sex", "a sex"),
             "symptoms": _List(symptom),
             "imaging": _List(study),
-            "risk_factors": _List(_Coded("risk_factors", "a risk factor")),
+            "risk_factors": _List(_Coded("risk_factors", "a risk factor"), unique=True),
             "prior_treatments": _List(treatment),
             "scores": _Record("scores", scores),
             "vitals": _Record("vitals", vitals),
@@ -390,7 +410,7 @@ def json_schema() -> dict:
     ``reasoner/schema/case.schema.json`` is the committed copy (``SPINEKG_REGENERATE=1 pytest`` rewrites it).
     The schema cannot say what the reader also refuses across fields: a finding both present and absent
     (``severity: none`` is an absence, ``present: true`` with it a contradiction), a red-flag screen that found
-    none beside a red-flag feature, and a duplicate key.
+    none beside a red-flag feature, weeks longer than the patient's age, and a duplicate key.
 
     >>> s = json_schema()
     >>> s["required"], s["$defs"]["laterality"]["enum"]
@@ -456,6 +476,28 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
             )
             # the screen is refused, not the feature: a rejected case still reports its red flags
             ck.dirty.add("red_flag_screen")
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _beyond_lifetime(doc: dict, ck: _Checker) -> None:
+    """Weeks longer than the patient has lived: a duration, a time since imaging or a treatment's length of more
+    than the case's age in weeks (an age in whole years may be up to a year short, so a year is added)."""
+    age = doc.get("age")
+    if not (_number(age) and 0 <= age <= 120):
+        return
+    life = (age + 1) * _WEEKS_PER_YEAR
+    places = [("symptoms", "duration_weeks"), ("imaging", "weeks_ago"), ("prior_treatments", "weeks")]
+    for field, key in places:
+        entries = doc.get(field)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            weeks = entry.get(key) if isinstance(entry, dict) else None
+            if _number(weeks) and life < weeks <= MAX_WEEKS:
+                ck.add(
+                    f"{field}[{i}].{key}", weeks, f"is longer than the patient has lived (age {age}: {life:.0f} weeks)"
+                )
 
 
 def _imaging_findings(doc: dict) -> list[tuple[str, object]]:
@@ -560,6 +602,7 @@ def _validate(data: object, source: str, found: list[CaseProblem], copy_data: bo
     ck.keep_unmapped = data.get("unmapped_codes") == "warn"
     _spec(ck.vocab).check(data, "", ck)
     _contradictions(data, ck)
+    _beyond_lifetime(data, ck)
     if ck.problems:
         bad = [p.path for p in ck.problems if p.path] + sorted(ck.dirty)
         raise CaseError(ck.problems, salvage=casegraph.salvage_graph(data, ck.vocab, bad), source=source)

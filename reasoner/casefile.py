@@ -1,15 +1,20 @@
 """Case files and text: YAML (strict: no aliases, merge keys or duplicate keys), JSON (a FHIR R4 Bundle too),
-Turtle and JSON-LD, read within size, depth and digit limits, then validated by :mod:`reasoner.case`."""
+Turtle and JSON-LD, read within size, depth and digit limits, then validated by :mod:`reasoner.case`.
+
+The limits are the same in every format: a file or text of at most ``MAX_BYTES`` (a JSON Lines line too), a
+leading UTF-8 byte order mark skipped, anything but a regular file refused before it is read (a FIFO would
+block), a number of an RDF case read from at most ``MAX_NUMBER_CHARS`` characters, no XML or HTML literal."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import stat
 from pathlib import Path
 
 import yaml
-from rdflib import Graph
+from rdflib import Literal
 
 from . import casegraph
 from .case import (
@@ -18,6 +23,8 @@ from .case import (
     MAX_BYTES,
     MAX_DEPTH,
     MAX_DIGITS,
+    MAX_STRING,
+    MAX_WEEKS,
     Case,
     CaseError,
     CaseProblem,
@@ -25,6 +32,22 @@ from .case import (
     _validate,
     vocabulary,
 )
+from .caserdf import MAX_LITERAL_CHARS, MAX_NUMBER_CHARS, RefusedLiteral, literal_value, parse_graph
+
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_DIGITS",
+    "MAX_LITERAL_CHARS",
+    "MAX_NUMBER_CHARS",
+    "MAX_STRING",
+    "MAX_WEEKS",
+    "load_case",
+    "loads",
+    "read_text",
+]
+#: A UTF-8 byte order mark, as text: skipped at the start of a file or text in every format (editors write it).
+BOM = "\ufeff"
 
 
 class _YamlLoader(yaml.SafeLoader):
@@ -208,41 +231,94 @@ def load_case(path: str | os.PathLike) -> Case:
         raise CaseError(
             [CaseProblem("", source, f"has an unknown extension (one of {', '.join(_FORMATS)})")], source=source
         )
-    try:
-        with open(path, "rb") as f:
-            raw, size = f.read(MAX_BYTES + 1), os.fstat(f.fileno()).st_size
-        if len(raw) > MAX_BYTES:
-            big = f"{size / 1e6:.1f} MB, " if size > MAX_BYTES else ""
-            message = f"is {big}larger than the {MAX_BYTES / 1e6:g} MB limit of a case file"
-            raise CaseError([CaseProblem("", source, message)], source=source)
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError([CaseProblem("", source, f"cannot be read: {exc}")], source=source) from exc
+    text = read_text(path)
     if fmt == "json-ld":
         data, problems = _parse_text(text, "json", source)
         problems += _remote_contexts(data, "")
         if problems:
             raise CaseError(problems, source=source)
     if fmt in ("turtle", "json-ld"):
-        try:
-            graph = Graph().parse(data=text, format=fmt, publicID=CASE_BASE)
-        except Exception as exc:  # rdflib raises many unrelated types for bad syntax
-            detail = " ".join(str(exc).split("\n")[:2]).removesuffix(" at ^ in:")
-            raise CaseError([CaseProblem("", source, f"is not valid {fmt}: {detail}")], source=source) from exc
+        try:  # pyoxigraph keeps every literal's lexical form: rdflib would convert (and parse XML/HTML) at once
+            graph = parse_graph(text, fmt, CASE_BASE)
+        except (SyntaxError, ValueError) as exc:
+            detail = " ".join(str(exc).split())
+            raise CaseError([CaseProblem("", source, f"is not valid {fmt}: {detail}")], source=source) from None
         data, found = casegraph.graph_document(graph, vocabulary())
         if data is None:
             raise CaseError([CaseProblem(*p) for p in found], source=source)
-        return _validate(data, source, [CaseProblem(*p) for p in found])
+        return _validate(data, source, [CaseProblem(*p) for p in found] + _stray_literals(graph, data))
     return loads(text, fmt, source)
 
 
+def _stray_literals(graph, data: object) -> list[CaseProblem]:
+    """Literals refused (XML, HTML, too long) on triples that are not a field of the case: refused all the same,
+    named by subject and predicate (those on a field are reported there by validation)."""
+    reached, stack = set(), [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, RefusedLiteral):
+            reached.add(item)
+        elif isinstance(item, dict):
+            stack += item.values()
+        elif isinstance(item, list):
+            stack += item
+    out = []
+    for s, p, o in sorted(graph, key=str):
+        value = literal_value(o) if isinstance(o, Literal) else None
+        if isinstance(value, RefusedLiteral) and value not in reached:
+            out.append(CaseProblem("", value.shown, f"{value.reason}, on <{s}> <{p}>"))
+    return out
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The text of a case file: a regular file (a FIFO or device is refused without blocking on it) of at most
+    ``MAX_BYTES``, UTF-8, a leading byte order mark skipped; else a CaseError naming the file.
+
+    >>> read_text("/dev/null")
+    Traceback (most recent call last):
+    ...
+    reasoner.errors.CaseError: /dev/null: 1 problem in the case
+      : '/dev/null' is not a regular file (a character device)
+    """
+    source = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens at once instead of waiting for a writer
+        mode, size = (st := os.fstat(fd)).st_mode, st.st_size
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            message = f"is not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'not a file')})"
+            raise CaseError([CaseProblem("", source, message)], source=source)
+        with open(fd, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            big = f"{size / 1e6:.1f} MB, " if size > MAX_BYTES else ""
+            message = f"is {big}larger than the {MAX_BYTES / 1e6:g} MB limit of a case file"
+            raise CaseError([CaseProblem("", source, message)], source=source)
+        return raw.decode("utf-8").removeprefix(BOM)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseError([CaseProblem("", source, f"cannot be read: {exc}")], source=source) from exc
+
+
+_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
 def loads(text: str, fmt: str = "json", source: str = "<text>") -> Case:
-    """Read and validate a case from text in JSON (a FHIR R4 Bundle too) or YAML (one line of a JSON Lines cohort).
+    """Read and validate a case from text in JSON (a FHIR R4 Bundle too) or YAML (one line of a JSON Lines cohort),
+    within the limits of a case file: at most ``MAX_BYTES`` of UTF-8, a leading byte order mark skipped.
 
     >>> loads('{"id": "c5", "age": 50}').data
     {'id': 'c5', 'age': 50}
     """
-    data, problems = _parse_text(text, fmt, source)
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        message = f"is larger than the {MAX_BYTES / 1e6:g} MB limit of a case"
+        raise CaseError([CaseProblem("", source, message)], source=source)
+    data, problems = _parse_text(text.removeprefix(BOM), fmt, source)
     if data is None and problems:
         raise CaseError(problems, source=source)
     if fmt == "json" and isinstance(data, dict) and data.get("resourceType") == "Bundle":

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from . import caserdf
 from .codes import curie_of_iri, split_curie
 from .consts import DCTERMS, OWL, PREFIXES, RDF, RDFS, SK, SKOS, XSD
 from .kb import new_graph
@@ -473,7 +474,6 @@ def salvage_graph(doc: Mapping, vocab: Vocabulary, bad: list[str]) -> Graph | No
 
 # --- graph -> document ---------------------------------------------------------------------------------------
 
-_NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float, XSD.int, XSD.long, XSD.nonNegativeInteger}
 _FINDING = {
     SK.laterality: ("laterality", "laterality", False),
     SK.inDermatome: ("dermatomes", "dermatomes", True),
@@ -493,19 +493,9 @@ _FINDING_FIXED = {RDF.type, SK.inCase, SK.ofPatient, SK.absentType, SK.fromStudy
 
 
 def _value(term: Node) -> object:
-    """A literal as the document would give it; an IRI where a value is wanted stays a string (and fails)."""
-    if not isinstance(term, Literal):
-        return str(term)
-    if term.datatype in _NUMERIC and not term.ill_typed:
-        number = term.toPython()
-        if isinstance(number, Decimal):
-            return int(number) if number == number.to_integral_value() else float(number)
-        return number
-    if term.datatype == XSD.boolean and not term.ill_typed:
-        return term.toPython()
-    if term.datatype in (None, XSD.string) or term.ill_typed:
-        return str(term)
-    return term.n3()
+    """A literal as the document would give it, read from its lexical form by :func:`caserdf.literal_value` (never
+    rdflib's conversion); an IRI where a value is wanted stays a string (and fails)."""
+    return caserdf.literal_value(term) if isinstance(term, Literal) else str(term)
 
 
 def _term(vocab: Vocabulary, field: str, term: Node) -> object:

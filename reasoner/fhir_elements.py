@@ -49,6 +49,9 @@ _INTEGER_EXT = ("strength-mrc",)
 #: Vocabulary fields whose case field is a ``type``: there the case reader takes ``SCTID:…`` / ``ICD10CM:…`` itself.
 CODED_FIELDS = ("symptom_types", "imaging_finding_types", "interventions")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The earliest year a date of a Bundle may give (a birth, an onset, a study, a treatment): an onset in year 1 once
+#: gave a duration of 105,000 weeks. Durations are held to 100 years by the case reader too (``case.MAX_WEEKS``).
+MIN_YEAR = 1900
 _WEEK = 7 * 24 * 3600
 
 
@@ -209,21 +212,26 @@ class ElementReader:
         return codes[0] if codes else None
 
     def instant(self, value: object, path: str) -> dt.datetime | dt.date | None:
-        """A FHIR date (day precision) or a dateTime with time zone; a partial date cannot count weeks."""
+        """A FHIR date (day precision) or a dateTime with time zone, in or after ``MIN_YEAR``; a partial date cannot
+        count weeks."""
+        moment: dt.datetime | dt.date | None = None
         if isinstance(value, str) and _DATE.fullmatch(value):
             try:
-                return dt.date.fromisoformat(value)
+                moment = dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        elif isinstance(value, str) and "T" in value:
+        elif isinstance(value, str) and "T" in value and len(value) <= 64:
             try:
                 moment = dt.datetime.fromisoformat(value)
             except ValueError:
-                moment = None
-            if moment is not None and moment.tzinfo is not None:
-                return moment
-        self.add(path, value, "is not a full date (YYYY-MM-DD) or a dateTime with time zone")
-        return None
+                pass
+            moment = moment if moment is not None and moment.tzinfo is not None else None
+        if moment is None:
+            self.add(path, value, "is not a full date (YYYY-MM-DD) or a dateTime with time zone")
+        elif moment.year < MIN_YEAR:
+            self.add(path, value, f"is before {MIN_YEAR} (the earliest date a case may give)")
+            moment = None
+        return moment
 
     def elapsed(self, start: object, end: object, path: str, end_path: str, shown: str = "") -> int | float | None:
         """Weeks from ``start`` to ``end`` (whole days for dates, seconds for dateTimes); ``shown``: end as given."""

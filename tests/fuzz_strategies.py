@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from fuzz_rdf import rdf_literal
 from hypothesis import strategies as st
 
-from reasoner.case import MAX_BYTES, MAX_STRING, _red_flag_features, case_graph, parse_case, vocabulary
+from reasoner.case import MAX_BYTES, MAX_STRING, MAX_WEEKS, _red_flag_features, case_graph, parse_case, vocabulary
+from reasoner.casefile import BOM
 from reasoner.casegraph import is_absent
 
 V = vocabulary()
@@ -38,6 +40,8 @@ CLASSES = (
     "unicode_control",
     "injection",
     "huge_file",
+    "duplicate_entry",
+    "rdf_literal",
 )
 
 
@@ -227,6 +231,12 @@ def _consistent(doc: dict) -> dict:
                 if e.get("severity") == "none":
                     e["severity"] = "mild"
 
+    weeks = [s.get("duration_weeks", 0) for s in doc.get("symptoms", [])]
+    weeks += [s.get("weeks_ago", 0) for s in doc.get("imaging", [])] + [
+        t.get("weeks", 0) for t in doc.get("prior_treatments", [])
+    ]
+    if "age" in doc and max(weeks, default=0) > (doc["age"] + 1) * 365.25 / 7:  # no longer than the patient's life
+        doc["age"] = math.ceil(max(weeks) / (365.25 / 7))
     fix(doc.get("symptoms", []), "laterality")
     fix([f for s in doc.get("imaging", []) for f in s.get("findings", [])], "level")
     if doc.get("red_flag_screen") == {"result": "none_found"} and _red_flag_features(doc, V):
@@ -248,7 +258,7 @@ documents = st.fixed_dictionaries(
         "sex": _term("sex"),
         "symptoms": st.lists(symptom, max_size=4),
         "imaging": st.lists(study, max_size=2),
-        "risk_factors": st.lists(_term("risk_factors"), max_size=3),
+        "risk_factors": _terms("risk_factors"),
         "prior_treatments": st.lists(treatment, max_size=3),
         "scores": st.fixed_dictionaries({}, optional={"mjoa": st.integers(0, 18)}),
         "candidate_for": _terms("candidacy"),
@@ -264,12 +274,13 @@ def valid(draw) -> CaseFile:
     """A case the reader must accept and the reasoner must plan for, as YAML, JSON, Turtle or JSON-LD."""
     doc = draw(documents)
     fmt = draw(st.sampled_from(["yaml", "yaml", "json", "json-indented", "turtle", "json-ld"]))
+    bom = BOM.encode() if draw(st.integers(0, 9)) == 0 else b""  # a leading byte order mark is skipped in every format
     if fmt in ("turtle", "json-ld"):
         text = case_graph(parse_case(doc)).serialize(format=fmt)
-        return CaseFile("valid", ".ttl" if fmt == "turtle" else ".jsonld", text.encode(), "plan", doc=doc)
+        return CaseFile("valid", ".ttl" if fmt == "turtle" else ".jsonld", bom + text.encode(), "plan", doc=doc)
     if fmt == "json-indented":
-        return CaseFile("valid", ".json", json.dumps(doc, indent=2).encode(), "plan", doc=doc)
-    return CaseFile("valid", f".{fmt}", render(doc, fmt).encode(), "plan", doc=doc)
+        return CaseFile("valid", ".json", bom + json.dumps(doc, indent=2).encode(), "plan", doc=doc)
+    return CaseFile("valid", f".{fmt}", bom + render(doc, fmt).encode(), "plan", doc=doc)
 
 
 # --- where a document can be damaged ------------------------------------------------------------------------------
@@ -483,6 +494,11 @@ def _out_of_range(kind: str) -> st.SearchStrategy:
 
 _NAMED_BOUNDS = [("age", -1), ("age", 300), ("age", 121), ("age", 120.5), ("scores.mjoa", 19), ("scores.mjoa", -1)]
 _NAMED_BOUNDS += [("symptoms[].strength_mrc", 6), ("vitals.temperature_c", 29.9), ("vitals.temperature_c", 45.5)]
+_NAMED_BOUNDS += [
+    (w, v)
+    for w in ("symptoms[].duration_weeks", "imaging[].weeks_ago", "prior_treatments[].weeks")
+    for v in (MAX_WEEKS + 0.5, MAX_WEEKS + 1, 1e308)
+]  # at most 100 years, the same in every format
 
 
 @st.composite
@@ -494,7 +510,46 @@ def out_of_range(draw) -> CaseFile:
         container[key] = value
         fmt = draw(st.sampled_from(["yaml", "json"]))
         return CaseFile("out_of_range", f".{fmt}", render(doc, fmt).encode(), "reject", (path,), doc=doc)
+    if draw(st.integers(0, 3)) == 0:
+        return draw(longer_than_life())
     return draw(_damaged("out_of_range", NUMBERS, _out_of_range))
+
+
+@st.composite
+def longer_than_life(draw) -> CaseFile:
+    """A duration, time since imaging or treatment length longer than the patient's age (plus a year) in weeks."""
+    doc = draw(documents)
+    field = draw(st.sampled_from(["symptoms[].duration_weeks", "imaging[].weeks_ago", "prior_treatments[].weeks"]))
+    container, key, path, _ = _place(draw, doc, field)
+    age = draw(st.integers(0, 90))
+    doc["age"], container[key] = age, draw(st.integers(math.floor((age + 1) * 365.25 / 7) + 1, MAX_WEEKS))
+    fmt = draw(st.sampled_from(["yaml", "json"]))
+    return CaseFile("out_of_range", f".{fmt}", render(doc, fmt).encode(), "reject", (path,), doc=doc)
+
+
+@st.composite
+def duplicate_entry(draw) -> CaseFile:
+    """A list of ids that names one twice (body regions, dermatomes, risk factors, candidacies): refused at the
+    second, in every format (YAML, JSON, and Turtle, where the RDF would hold it once)."""
+    doc = draw(documents)
+    field, terms = draw(
+        st.sampled_from(
+            [("symptoms[].body_regions", "body_regions"), ("symptoms[].dermatomes", "dermatomes")]
+            + [("risk_factors", "risk_factors"), ("candidate_for", "candidacy")]
+        )
+    )
+    container, key, path, _ = _place(draw, doc, field)
+    items = draw(st.lists(_term(terms), min_size=1, max_size=3, unique=True))
+    again = draw(st.integers(0, len(items) - 1))
+    container[key] = [*items, items[again]]
+    fmt = draw(st.sampled_from(["yaml", "json"] + (["turtle"] if field == "risk_factors" else [])))
+    if fmt == "turtle":  # risk factors are nodes of their own: the same one twice is two nodes
+        text = case_graph(parse_case({**doc, field: items})).serialize(format="nt")
+        m = len(items)
+        text += f"<https://w3id.org/spinekg/case/{doc['id']}/risk/{m}> a <{V.risk_factors[items[again]]}> ;\n"
+        text += f"  <https://w3id.org/spinekg/inCase> <https://w3id.org/spinekg/case/{doc['id']}> .\n"
+        return CaseFile("duplicate_entry", ".ttl", text.encode(), "reject", ("risk_factors*",))
+    return CaseFile("duplicate_entry", f".{fmt}", render(doc, fmt).encode(), "reject", (f"{path}[{len(items)}]",))
 
 
 @st.composite
@@ -703,5 +758,7 @@ STRATEGIES = {
     "unicode_control": unicode_control(),
     "injection": injection(),
     "huge_file": huge_file(),
+    "duplicate_entry": duplicate_entry(),
+    "rdf_literal": rdf_literal(documents, CaseFile),
 }
 assert tuple(STRATEGIES) == CLASSES
