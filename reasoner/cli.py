@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from . import kb
-from .errors import SpinekgError
+from .errors import SpinekgError, UsageError
 
 EPILOG = {
     "stats": "example:\n  spinekg kb stats\n  spinekg kb stats --format json",
@@ -96,7 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         "html: a self-contained report with each step's provenance drawn, "
         "fhir: the plan as a FHIR R4 Bundle (CarePlan, RequestGroup, DetectedIssue, Provenance)",
     )
-    p.add_argument("--output", type=Path, help="write here (atomically) instead of standard output")
+    p.add_argument(
+        "--output",
+        type=Path,
+        help="write here instead of standard output (a file atomically; a device or FIFO in place; a link through)",
+    )
     p = top(
         "explain",
         "the provenance chain of one step: recommendation, evidence sentence, reference, findings",
@@ -196,19 +201,88 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=10.0, help="time limit of each query, seconds")
     p.add_argument("--max-rows", type=int, default=10000, help="result limit of each query")
     p.add_argument("--allow-remote", action="store_true", help="allow binding a non-loopback address")
+    p.add_argument("--max-result-bytes", type=int, metavar="N", help="cut an answer over N bytes (default 64000000)")
+    p.add_argument("--backend-memory", type=int, metavar="MB", help="Oxigraph memory cap (default 4096; 0: none)")
+    p.add_argument("--request-deadline", type=float, metavar="S", help="time to send a request (default 15)")
     return parser
+
+
+#: The exit status of a run whose reader closed standard output (``spinekg … | head -1``): 128 + SIGPIPE, as a
+#: command killed by the signal gives; nothing is printed.
+EXIT_PIPE_CLOSED = 141
+
+
+class _PipeClosed(Exception):
+    """The reader of standard output went away."""
+
+
+class _StdoutError(UsageError):
+    """Standard output cannot be written (a full device, an I/O error): exit status 2."""
+
+
+class _Stdout:
+    """Standard output that turns a failed write into an exit-2 error (a full device: ``> /dev/full``) or, for a
+    closed pipe, into a quiet exit; everything else is the stream's own."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def _guard(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise _PipeClosed from None
+        except OSError as exc:
+            raise _StdoutError(f"standard output: cannot write: {exc.strerror or exc}") from None
+
+    def write(self, text: str) -> int:
+        return self._guard(self._stream.write, text)
+
+    def flush(self) -> None:
+        self._guard(self._stream.flush)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so the interpreter's last flush of what could not be written does
+    not fail again (and print a traceback) at exit."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    real = sys.stdout
+    sys.stdout = _Stdout(real)
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
+        sys.stdout.flush()
+        return status
     except SpinekgError as exc:
         print(f"spinekg: {exc}", file=sys.stderr)
+        if isinstance(exc, _StdoutError):
+            _silence_stdout()
         return exc.exit_code
+    except _PipeClosed:
+        _silence_stdout()
+        return EXIT_PIPE_CLOSED
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback (a cohort says what it kept before this)
+        print("spinekg: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        sys.stdout = real
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("recommend", "explain", "why-not", "graph"):
+        _check_case_and_output(args.case, getattr(args, "output", None))
     if args.command in ("recommend", "explain", "why-not"):
         return _plan_command(args)
     if args.command == "graph":
@@ -241,10 +315,6 @@ def _plan_command(args: argparse.Namespace) -> int:
     from .api import default_reasoner, reason
     from .errors import CaseError
 
-    output = getattr(args, "output", None)
-    if output is not None and Path(output).resolve() == Path(args.case).resolve():
-        print(f"spinekg: --output {output}: is the case file itself (never overwritten)", file=sys.stderr)
-        return 2
     try:
         result = reason([args.case])[0]
     except CaseError as exc:
@@ -289,12 +359,23 @@ def _plan_command(args: argparse.Namespace) -> int:
         fmt = {"ttl": "turtle", "jsonld": "json-ld"}[args.format]
         out = result.provenance().serialize(format=fmt)
     if args.output:
-        from .report import _atomic_write  # a unique temporary name, removed if the write fails
+        from .outputs import write_output
 
-        _atomic_write(args.output, out.encode("utf-8"))
+        write_output(args.output, out.encode("utf-8"))
     else:
         sys.stdout.write(out)
     return 0
+
+
+def _check_case_and_output(case: Path, output: Path | None) -> None:
+    """Refuse, before any work, an output that is the case file itself (by its name, a symlink or a hard link), a
+    folder, or in a folder that does not exist. (A case that is not a regular file is refused by its reader.)"""
+    if output is not None:
+        from .outputs import same_file, target
+
+        if same_file(output, case):
+            raise UsageError(f"--output {output}: is the case file itself (never overwritten)")
+        target(output)  # a folder, a missing folder: refused before reasoning
 
 
 def _report_salvaged_red_flags(exc, reasoner) -> None:

@@ -1,8 +1,9 @@
 """Plans for a cohort: cases from a folder or a JSON Lines file, reasoned set-at-a-time in batches, streamed out.
 
-Outputs are written under temporary names next to the final ones and renamed into place at the end; after
-every batch a state file records how far the run got, so an interrupted run resumes (``resume=True``) where
-it stopped without redoing or losing a case.
+Outputs are written under temporary names next to the final ones and renamed into place at the end (a device or
+FIFO is written in place); after every batch a state file records how far the run got, so an interrupted run
+resumes (``resume=True``) where it stopped without redoing or losing a case. The state file is also the run's
+lock: a second run on the same outputs is refused. Worker processes die with the process that started them.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from .case import _FORMATS, _ID, Case, CaseProblem, case_iri, load_case, loads
+from .casefile import MAX_BYTES
+from .cohort_files import RunFiles
 from .engine import Reasoner
 from .errors import CaseError, UsageError
 from .ntriples import Triples
@@ -68,36 +72,80 @@ class CohortStats:
         return {**self.__dict__, "red_flags": dict(sorted(self.red_flags.items()))}
 
 
-def read_raw(source: Path, skip: int = 0) -> Iterator[tuple[int, str, bytes | Path]]:
+@dataclass(frozen=True)
+class Oversized:
+    """A JSON Lines record longer than the case limit (``MAX_BYTES``): measured while skipped, never held whole."""
+
+    size: int
+
+
+def _lines(f: BinaryIO) -> Iterator[tuple[int, bytes | Oversized]]:
+    """The non-blank lines of a JSON Lines file with their numbers; a line longer than ``MAX_BYTES`` (without its
+    end of line) is :class:`Oversized`: at most ``MAX_BYTES + 1`` bytes of it are held, the rest read past."""
+    number = 0
+    while True:
+        raw = f.readline(MAX_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) <= MAX_BYTES or raw.endswith(b"\n"):
+            if raw.strip():
+                yield number, raw
+            continue
+        size = len(raw)
+        while not raw.endswith(b"\n"):
+            raw = f.readline(65536)
+            if not raw:
+                break
+            size += len(raw)
+        yield number, Oversized(size)
+
+
+def _case_files(source: Path) -> list[Path]:
+    """The case files of a folder, sorted by name: entries with a case suffix that are not folders (a FIFO or a
+    device among them is rejected when read, never opened)."""
+    return sorted(p for p in source.iterdir() if p.suffix.lower() in _FORMATS and not p.is_dir())
+
+
+def _input(source: Path) -> None:
+    """Refuse an input that is not a folder or a regular file: a FIFO or a device would block or never end."""
+    if not source.exists():
+        raise UsageError(f"{source}: no such file or folder")
+    if not (source.is_dir() or source.is_file()):
+        raise UsageError(f"{source}: is not a folder or a regular file (a FIFO or device is not read)")
+
+
+def read_raw(source: Path, skip: int = 0) -> Iterator[tuple[int, str, bytes | Path | Oversized]]:
     """The records of a folder of case files (sorted by name) or of a JSON Lines file, unread: (position, where,
-    the line's bytes or the file's path). Blank lines are not records."""
+    the line's bytes or the file's path). Blank lines are not records; a line over the case limit is
+    :class:`Oversized`."""
     source = Path(source)
+    _input(source)
     if source.is_dir():
-        files = sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in _FORMATS)
-        for n, path in enumerate(files):
+        for n, path in enumerate(_case_files(source)):
             if n >= skip:
                 yield n, path.name, path
         return
-    if not source.is_file():
-        raise UsageError(f"{source}: no such file or folder")
     with open(source, "rb") as f:
-        n = -1
-        for number, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            n += 1
+        for n, (number, raw) in enumerate(_lines(f)):
             if n >= skip:
                 yield n, f"line {number}", raw
 
 
-def read_item(position: int, where: str, raw: bytes | Path, source: str = "") -> Item:
-    """One record read and validated: the case, or why it was rejected."""
+def read_item(position: int, where: str, raw: bytes | Path | Oversized, source: str = "") -> Item:
+    """One record read and validated: the case, or why it was rejected. A case file is read with
+    :func:`reasoner.casefile.load_case` (its limits; a FIFO or device refused unopened); a line of JSON Lines has the
+    same size limit, checked while it is read (:func:`_lines`)."""
     if isinstance(raw, Path):
         try:
             return Item(position, where, load_case(raw))
         except CaseError as exc:
             return Item(position, where, None, exc)
     origin = f"{source}:{where.removeprefix('line ')}"
+    if isinstance(raw, Oversized):
+        big = f"{raw.size / 1e6:.1f} MB, " if raw.size > MAX_BYTES + 1 else ""
+        message = f"is a line of {big}larger than the {MAX_BYTES / 1e6:g} MB limit of a case (not read)"
+        return Item(position, where, None, CaseError([CaseProblem("", origin, message)], source=origin))
     try:
         return Item(position, where, loads(raw.decode("utf-8"), "json", origin))
     except UnicodeDecodeError as exc:
@@ -122,65 +170,6 @@ def _raw_id(raw: bytes) -> str:
     return value if isinstance(value, str) and _ID.fullmatch(value) else ""
 
 
-class _Outputs:
-    """The output files under temporary names, with a state file recording each one's length after a batch."""
-
-    def __init__(self, paths: dict[str, Path | None], state_of: Path, fingerprint: dict, resume: bool):
-        self.final = {k: p for k, p in paths.items() if p is not None}
-        self.tmp = {k: p.with_name(f".{p.name}.partial") for k, p in self.final.items()}
-        self.state_path = state_of.with_name(f".{state_of.name}.state")
-        self.fingerprint = fingerprint
-        self.done = 0
-        self.ids: set[str] = set()
-        state = self._state() if resume else None
-        if state is not None:
-            self.done = state["done"]
-            for key, tmp in self.tmp.items():
-                with open(tmp, "r+b") as f:
-                    f.truncate(state["lengths"][key])  # what a batch cut short wrote after the last state
-        self.files = {k: open(p, "ab" if state is not None else "wb") for k, p in self.tmp.items()}
-
-    def _state(self) -> dict | None:
-        if not self.state_path.exists():
-            return None
-        state = json.loads(self.state_path.read_text(encoding="utf-8"))
-        if state.get("fingerprint") != self.fingerprint:
-            raise UsageError(
-                f"{self.state_path}: the interrupted run had other input, outputs or knowledge base; "
-                "remove it to start again"
-            )
-        missing = [str(p) for k, p in self.tmp.items() if not p.exists() or k not in state["lengths"]]
-        if missing:
-            raise UsageError(f"cannot resume: {', '.join(missing)} missing; remove {self.state_path} to start again")
-        return state
-
-    def write(self, key: str, data: bytes) -> None:
-        if key in self.files:
-            self.files[key].write(data)
-
-    def checkpoint(self, done: int) -> None:
-        lengths = {}
-        for key, f in self.files.items():
-            f.flush()
-            os.fsync(f.fileno())
-            lengths[key] = f.tell()
-        self.done = done
-        state = {"fingerprint": self.fingerprint, "done": done, "lengths": lengths}
-        tmp = self.state_path.with_name(self.state_path.name + ".tmp")
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        tmp.replace(self.state_path)
-
-    def finish(self) -> None:
-        for key, f in self.files.items():
-            f.close()
-            self.tmp[key].replace(self.final[key])
-        self.state_path.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        for f in self.files.values():
-            f.close()
-
-
 def _progress(total: int | None, enabled: bool | None):
     enabled = sys.stderr.isatty() if enabled is None else enabled
     if not enabled:
@@ -193,11 +182,11 @@ def _progress(total: int | None, enabled: bool | None):
 def _count(source: Path) -> int | None:
     """How many records the input holds (for the progress bar); None when counting would cost a full read."""
     if source.is_dir():
-        return sum(1 for p in source.iterdir() if p.is_file() and p.suffix.lower() in _FORMATS)
+        return len(_case_files(source))
     if source.stat().st_size > 2_000_000_000:
         return None
     with open(source, "rb") as f:
-        return sum(1 for line in f if line.strip())
+        return sum(1 for _ in _lines(f))
 
 
 @dataclass(frozen=True)
@@ -215,7 +204,7 @@ class Record:
 
 
 def reason_batch(
-    r: Reasoner, raws: list[tuple[int, str, bytes | Path]], source: str, provenance: str | None
+    r: Reasoner, raws: list[tuple[int, str, bytes | Path | Oversized]], source: str, provenance: str | None
 ) -> list[Record]:
     """Read, validate and reason over one batch set-at-a-time; ``provenance`` is None, ``"nt"`` or ``"nq"``."""
     from .api import case_triples
@@ -266,10 +255,27 @@ def reason_batch(
 _WORKER: dict[str, object] = {}
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int | None = None) -> None:
+    """Make a worker die with its parent (even on ``kill -9`` of the parent), then load the reasoner."""
+    _die_with_parent(parent)
     from .api import default_reasoner
 
     _WORKER["reasoner"] = default_reasoner()
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """On Linux, ask the kernel to SIGKILL this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``); exit
+    at once if ``parent`` (the pid it was started from) is already gone, which the request would not catch."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+            pass
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def _worker_batch(raws, source: str, provenance: str | None) -> list[Record]:
@@ -303,8 +309,11 @@ def run_cohort(
     """Reason over every case of ``source`` in batches; write a plan per line to ``output`` (JSON Lines),
     the run's PROV-O to ``provenance`` (``.nt`` N-Triples or ``.nq`` N-Quads, a graph per case) and one CSV row
     per case to ``summary``. A rejected case is reported on ``errors`` (stderr) with its line or file, counted,
-    and skipped. ``workers`` > 1 reasons batches in that many processes (the embedded store only); the outputs
-    are the same, in input order.
+    and skipped. ``workers`` > 1 reasons batches in that many processes (the embedded store only), which die with
+    this one; the outputs are the same, in input order. Each output is replaced by a rename at the end (a symlink
+    written through, a device or FIFO written in place as the run goes); a second run on the same outputs, or a
+    new run over an interrupted one's state file, is a :class:`UsageError`; so is a failed write, which keeps what
+    ``resume`` can carry on from and removes the rest.
 
     >>> import json, tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -324,8 +333,7 @@ def run_cohort(
     r = reasoner or default_reasoner()
     errors = errors if errors is not None else sys.stderr
     source = Path(source)
-    if not source.exists():
-        raise UsageError(f"{source}: no such file or folder")
+    _input(source)
     named = [("--output", output), ("--provenance", provenance), ("--summary", summary)]
     seen = {source.resolve(): "the input"}
     for flag, path in named:
@@ -337,11 +345,16 @@ def run_cohort(
         seen[where] = flag
     fingerprint = {
         "input": str(source.resolve()),
-        "input_size": sum(p.stat().st_size for p in source.iterdir()) if source.is_dir() else source.stat().st_size,
+        "input_size": sum(p.lstat().st_size for p in source.iterdir()) if source.is_dir() else source.stat().st_size,
         "outputs": [str(p) for p in (output, provenance, summary)],
         "kb_version": r.kb_version,
     }
-    out = _Outputs({"plans": output, "provenance": provenance, "summary": summary}, output, fingerprint, resume)
+    paths = {
+        "plans": ("--output", output),
+        "provenance": ("--provenance", provenance),
+        "summary": ("--summary", summary),
+    }
+    out = RunFiles(paths, fingerprint, resume)
     stats = CohortStats(resumed_from=out.done)
     kind = None if provenance is None else provenance.suffix[1:]
     started = time.perf_counter()
@@ -364,9 +377,13 @@ def run_cohort(
             bar.update(out.done)
         batches = _batches(read_raw(source, out.done), batch_size)
         if workers > 1 and reasoner is None and (total is None or total - out.done > batch_size):
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            pool = ProcessPoolExecutor(workers, initializer=_worker_init)
+            forkserver = multiprocessing.get_start_method() == "forkserver"  # there the forkserver is the parent
+            pool = ProcessPoolExecutor(
+                workers, initializer=_worker_init, initargs=(None if forkserver else os.getpid(),)
+            )
             results = _ordered(pool, batches, str(source), kind, workers)
         else:
             results = (reason_batch(r, batch, str(source), kind) for batch in batches)
@@ -378,10 +395,14 @@ def run_cohort(
             if bar is not None:
                 bar.update(len(records))
         out.finish()
+    except UsageError as exc:  # a write failed, or the input went away: say what is left
+        raise UsageError(f"{exc}; {out.abandon()}") from None
+    except BaseException:  # an interruption or a defect: it is reported by the caller; say what is left
+        print(f"spinekg: cohort stopped: {out.abandon()}", file=errors)
+        raise
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-        out.close()
         if bar is not None:
             bar.close()
     stats.seconds = time.perf_counter() - started
@@ -401,7 +422,7 @@ def _ordered(pool, batches: Iterator[list], source: str, kind: str | None, worke
         yield pending.popleft().result()
 
 
-def _write(rec: Record, out: _Outputs, stats: CohortStats, errors) -> None:
+def _write(rec: Record, out: RunFiles, stats: CohortStats, errors) -> None:
     stats.read += 1
     if rec.plan is not None and rec.case_id in out.ids:
         problem = str(_duplicate(rec.case_id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,10 +12,11 @@ from rdflib import Graph, Literal, URIRef
 
 from .consts import DCTERMS, OWL, PREFIXES, RDF, SK
 from .errors import KBLoadError, UsageError
+from .locations import knowledge_dir
 from .normalform import normal_form
 
-#: Where the ontology modules live: ``$SPINEKG_ONTOLOGY`` or the ``ontology/`` folder of this checkout.
-ONTOLOGY_DIR = Path(os.environ.get("SPINEKG_ONTOLOGY", Path(__file__).resolve().parent.parent / "ontology"))
+#: Where the ontology modules live (:func:`reasoner.locations.knowledge_dir`).
+ONTOLOGY_DIR = knowledge_dir("ontology")
 
 EXPORT_FORMATS = {"ttl": "turtle", "owl": "xml", "jsonld": "json-ld", "nt": "nt"}
 
@@ -211,18 +211,19 @@ def stats(graph: Graph | None = None, ontology_dir: Path | None = None) -> KBSta
 
 
 def export(path: Path, fmt: str, graph: Graph | None = None) -> Path:
-    """Write the merged knowledge base as one file: ``ttl``, ``owl`` (RDF/XML, opens in Protégé), ``jsonld``, ``nt``.
+    """Write the merged knowledge base as one file: ``ttl``, ``owl`` (RDF/XML, opens in Protégé), ``jsonld``, ``nt``
+    (as :func:`reasoner.outputs.write_output` writes: a regular file by a rename, a device in place, a link through).
 
     The merged file carries one ``owl:Ontology`` header of its own that imports nothing, so Protégé
     does not go looking for the module IRIs.
     """
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"--format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    from .outputs import target, write_output
+
+    target(path)  # a folder, a missing folder: refused before the KB is merged and serialised
     g = merged_for_export(graph if graph is not None else load_kb())
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    g.serialize(tmp, format=EXPORT_FORMATS[fmt], encoding="utf-8")
-    os.replace(tmp, path)
-    return Path(path)
+    return write_output(path, g.serialize(format=EXPORT_FORMATS[fmt], encoding="utf-8"))
 
 
 def merged_for_export(kb: Graph) -> Graph:

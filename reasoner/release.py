@@ -15,6 +15,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from . import kb
 from .consts import DCTERMS, OWL, RDF, RDFS, SK, SKOS, XSD
 from .errors import SpinekgError, UsageError
+from .outputs import output_error, write_outputs
 
 VARIANTS = ("base", "full", "simple")
 #: File suffix → rdflib serialisation: Turtle, and RDF/XML (``.owl``, what Protégé and owlready2 read).
@@ -294,8 +295,9 @@ def documentation(graph: Graph) -> str:
 
 def release(out_dir: Path) -> list[Path]:
     """Write the release set into ``out_dir``: ``spinekg-{base,full,simple}.{ttl,owl}`` and ``docs/index.html``
-    (pyLODE's page of the full ontology). Everything is made first, then each file is written to a temporary name
-    and renamed, so a failure (no Java, an inconsistent KB) leaves ``out_dir`` as it was. Needs Java (HermiT).
+    (pyLODE's page of the full ontology). Everything is made first, then every file is written to a temporary name
+    and only then all are renamed (:func:`reasoner.outputs.write_outputs`), so a failure (no Java, an inconsistent
+    KB, a full disk) leaves the files in ``out_dir`` as they were. Needs Java (HermiT).
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -307,21 +309,11 @@ def release(out_dir: Path) -> list[Path]:
         for suffix, fmt in FORMATS.items()
     }
     texts[DOC_PAGE] = documentation(rs.full)
-    (out / DOC_PAGE.parent).mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
     try:
-        for name, text in texts.items():
-            target = out / name
-            tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            staged.append((tmp, target))
+        (out / DOC_PAGE.parent).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise SpinekgError(f"{out}: cannot write the release: {exc}") from exc
-    for tmp, target in staged:
-        os.replace(tmp, target)
-    return [target for _, target in staged]
+        raise output_error("--release", out, exc, "cannot make the folder") from None
+    return write_outputs(((out / name, text.encode("utf-8")) for name, text in texts.items()), "--release")
 
 
 @dataclass(frozen=True)

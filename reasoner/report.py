@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 from .errors import SpinekgError
 from .graphs import inline_svg, render, step_graph
 from .kbindex import local
+from .outputs import write_output
 from .render import PHASES, STANCE, cite
 
 if TYPE_CHECKING:
@@ -328,20 +328,9 @@ def html(result: Result, *, reasoner: Reasoner | None = None) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _atomic_write(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename (never half a file)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
 def write_html(result: Result, path: str | os.PathLike, *, reasoner: Reasoner | None = None) -> Path:
-    """Write the page of ``result`` to ``path`` atomically (a temporary file renamed into place); the path.
+    """Write the page of ``result`` to ``path`` as :func:`reasoner.outputs.write_output` does (a regular file
+    atomically by a rename, a device or FIFO in place, a symlink through; a failure: exit-2 error); the path.
 
     >>> import tempfile
     >>> from reasoner.api import reason
@@ -352,7 +341,7 @@ def write_html(result: Result, path: str | os.PathLike, *, reasoner: Reasoner | 
     ...     out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>"), sorted(p.name for p in Path(d).iterdir())
     (True, ['plan.html'])
     """
-    return _atomic_write(Path(path), html(result, reasoner=reasoner).encode("utf-8"))
+    return write_output(Path(path), html(result, reasoner=reasoner).encode("utf-8"))
 
 
 def cli_graph(args: argparse.Namespace) -> int:
@@ -405,5 +394,5 @@ def cli_graph(args: argparse.Namespace) -> int:
     except SpinekgError as exc:
         print(f"spinekg: {exc}", file=sys.stderr)
         return exc.exit_code
-    print(f"wrote {_atomic_write(Path(args.output), data)}")
+    print(f"wrote {write_output(Path(args.output), data)}")
     return 0
