@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import shlex
 import sys
@@ -20,9 +19,11 @@ from rdflib import BNode, Graph, Literal, URIRef, Variable
 from .consts import PREFIXES, RDF, XSD
 from .errors import QueryError, SpinekgError
 from .kb import new_graph
+from .locations import knowledge_dir
+from .sparql import parse_rdflib, set_values, unbound_parameters, values_clause
 
-#: Where the query library lives: ``$SPINEKG_QUERIES`` or the ``queries/`` folder of this checkout.
-QUERIES_DIR = Path(os.environ.get("SPINEKG_QUERIES", Path(__file__).resolve().parent.parent / "queries"))
+#: Where the query library lives (:func:`reasoner.locations.knowledge_dir`).
+QUERIES_DIR = knowledge_dir("queries")
 
 ENGINES = ("oxigraph", "rdflib")
 FORMATS = ("table", "csv", "tsv", "json")
@@ -350,75 +351,72 @@ def _bindings(info: QueryInfo, params: Mapping[str, str]) -> dict[str, URIRef | 
     return out
 
 
+def bound_text(info: QueryInfo, params: Mapping[str, str] | None = None) -> str:
+    """The query as spinekg runs it on every engine: its text, then a ``VALUES`` clause binding its parameters.
+
+    This is the standard way to give a SPARQL query its parameters, so the same text answers the same on
+    any engine (Jena ARQ, Virtuoso, GraphDB, ...); a query without parameters is run as written.
+
+    >>> print(bound_text(load("plan-steps"), {"case": "002-lumbosacral-radiculopathy"}).splitlines()[-3:])
+    ['VALUES (?_case) {', '  ("002-lumbosacral-radiculopathy")', '}']
+    """
+    bound = _bindings(info, params or {})
+    return info.text + values_clause({f"_{k}": v for k, v in bound.items()}) if bound else info.text
+
+
 def _execute(info: QueryInfo, params, cases, engine, data) -> ResultTable | AskResult | GraphResult:
     if engine not in ENGINES:
         raise QueryError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
-    prepared = _prepare(info, engine)
+    prepared = _prepare(info, info.text, engine)  # a syntax error is reported on the query as written
     bound = _bindings(info, params)
-    _check_projected(info, prepared, engine, bound)
+    text = info.text
+    if bound:
+        _check_bound(info, bound)
+        text = bound_text(info, params)
+        # rdflib decodes "\\u" inside a string literal as an escape: it gets the values in its parsed VALUES table
+        prepared = _prepare(info, text if engine != "rdflib" else bound_text(info, dict.fromkeys(bound, "")), engine)
+        if engine == "rdflib":
+            set_values(prepared.algebra, {Variable(f"_{k}"): v for k, v in bound.items()})
     cases = list(cases)
     if data is not None and cases:
         raise QueryError("give either cases or a prepared dataset, not both")
     data = data if data is not None else dataset(cases)
     try:
         if engine == "rdflib":
-            initial = {Variable(f"_{k}"): v for k, v in bound.items()}
-            return _from_rdflib(data.graph.query(prepared, initBindings=initial))
-        return _from_ox(data.store.query(prepared, prefixes=_OX_PREFIXES, substitutions=_ox_bindings(bound)))
+            return _from_rdflib(data.graph.query(prepared))
+        return _from_ox(data.store.query(text, prefixes=_OX_PREFIXES))
     except Exception as exc:
         raise QueryError(f"{info.where}: the query failed: {exc}") from exc
 
 
-def _prepare(info: QueryInfo, engine: str):
+def _prepare(info: QueryInfo, text: str, engine: str):
     """The parsed query (rdflib) or the checked text (pyoxigraph); a syntax error gives the engine's message."""
-    if engine == "rdflib":
-        from rdflib.plugins.sparql import prepareQuery
-
-        try:
-            return prepareQuery(info.text, initNs=PREFIXES)
-        except Exception as exc:  # pyparsing raises ParseException, rdflib a few others
-            raise QueryError(f"{info.where}: syntax error: {exc}") from exc
     try:
-        ox.Store().query(info.text, prefixes=_OX_PREFIXES)
+        if engine == "rdflib":
+            return parse_rdflib(text, PREFIXES)
+        ox.Store().query(text, prefixes=_OX_PREFIXES)
     except SyntaxError as exc:
+        if text != info.text:  # the query parsed, so the VALUES clause appended to it did not
+            raise QueryError(
+                f"{info.where}: the query ends with a VALUES clause of its own: give the values there "
+                "(parameters are bound by a VALUES clause appended to the query)"
+            ) from exc
         raise QueryError(f"{info.where}: syntax error: {exc}") from exc
     except Exception:  # an evaluation error on an empty store is not a syntax error
         pass
-    return info.text
+    return text
 
 
-def _check_projected(info: QueryInfo, prepared, engine: str, bound: dict) -> None:
-    """A SELECT query must list its parameters in the SELECT clause (or use ``SELECT *``).
-
-    Parameters are bound as substitutions (RDF-dev SEP-0007), which pyoxigraph applies to the variables the
-    query returns only; rdflib would bind the others too, so both engines are held to pyoxigraph's rule.
-    """
-    if engine == "rdflib":
-        select = prepared.algebra.name == "SelectQuery"
-        projected = {str(v) for v in prepared.algebra["PV"]} if select else set()
-        missing = [k for k in bound if select and f"_{k}" not in projected]
-    else:
-        missing = []
-        try:
-            ox.Store().query(prepared, prefixes=_OX_PREFIXES, substitutions=_ox_bindings(bound))
-        except Exception as exc:
-            missing = re.findall(r"variable \?_(\w+) in its SELECT projection", str(exc))
-    if missing:
+def _check_bound(info: QueryInfo, bound: dict) -> None:
+    """Every parameter must be bound in every solution of the WHERE clause, or the VALUES clause cannot select on it
+    (a parameter only in a FILTER, BIND, OPTIONAL, MINUS, one UNION branch or a sub-query would match every row)."""
+    loose = unbound_parameters(info.text, [f"_{k}" for k in bound], PREFIXES)
+    if loose:
         raise QueryError(
-            f"{info.where}: parameter ?_{missing[0]} must be listed in the SELECT clause: parameters are bound "
-            "as substitutions, which apply to the variables a query returns"
+            f"{info.where}: parameter ?{loose[0]} must be bound by a triple pattern (or VALUES) of the WHERE clause "
+            "outside OPTIONAL, MINUS, FILTER, BIND, one branch of a UNION and sub-queries: parameters are bound by "
+            "a VALUES clause appended to the query, which selects on the solutions of its WHERE clause"
         )
-
-
-def _ox_bindings(bound: dict) -> dict:
-    def term(v):
-        if isinstance(v, URIRef):
-            return ox.NamedNode(str(v))
-        if v.language:
-            return ox.Literal(str(v), language=v.language)
-        return ox.Literal(str(v), datatype=ox.NamedNode(str(v.datatype or XSD.string)))
-
-    return {ox.Variable(f"_{k}"): term(v) for k, v in bound.items()}
 
 
 def _from_rdflib(result) -> ResultTable | AskResult | GraphResult:
@@ -489,8 +487,9 @@ def _json(t: ResultTable) -> str:
 
 def _csv(t: ResultTable) -> str:
     out = io.StringIO()
+    # SPARQL 1.1 CSV results are RFC 4180: every line, the last included, ends with CRLF (the csv module's own)
     csv.writer(out, lineterminator="\r\n").writerows([t.columns, *([v or "" for v in row] for row in t.rows)])
-    return out.getvalue().rstrip("\r\n")
+    return out.getvalue()
 
 
 def _tsv(t: ResultTable) -> str:
@@ -568,7 +567,8 @@ def _cli(runner, args) -> int:
     try:
         params = dict(split_param(p) for p in (getattr(args, "param", None) or []))
         result = runner(args.query, params, args.case or [], getattr(args, "engine", None) or "oxigraph")
-        print(format_table(result, args.format or "table"))
+        text = format_table(result, args.format or "table")
+        print(text, end="" if text.endswith("\n") else "\n")  # CSV ends in its own CRLF
     except SpinekgError as exc:
         print(f"spinekg: {exc}", file=sys.stderr)
         return exc.exit_code

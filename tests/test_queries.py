@@ -16,8 +16,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from reasoner import queries
+from reasoner.consts import PREFIXES
 from reasoner.errors import QueryError
 from reasoner.queries import ENGINES, QUERIES_DIR, dataset, list_queries, parameter_value, run, run_any
+from reasoner.sparql import unbound_parameters
 
 from constants import DATA
 
@@ -73,7 +75,8 @@ def test_header_documents_summary_parameters_columns_and_example(query):
     assert set(queries.query_parameters(query.text)) == set(params), "every ?_ variable is documented, and only those"
     for p in params.values():
         assert p.description and p.example
-        assert f"_{p.name}" in query.returns, "a parameter must be in the SELECT clause to be substituted"
+        assert f"_{p.name}" in query.returns, "the library's tables echo their parameters as their first columns"
+    assert not unbound_parameters(query.text, [f"_{p}" for p in params], PREFIXES), "a VALUES clause reaches it"
     assert query.example_params == {
         k: p.example for k, p in params.items() if p.default is None or k in query.example_params
     }
@@ -154,30 +157,71 @@ def test_an_iri_parameter_in_angle_brackets_must_be_an_iri():
         parameter_value("<urn:x> } DROP ALL { <urn:y>")
 
 
+TRICKY = [INJECTION, "a\\u0022b", "back\\slash\\", 'line\nbreak\r"""', "sk:x> } #", "\\U0001F600 é"]
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_an_injected_value_is_one_literal_and_cannot_change_the_query(engine, cohort):
     size = len(cohort.graph), len(cohort.store)
-    echo = run_any("SELECT ?_x ?n WHERE { BIND(STRLEN(?_x) AS ?n) }", {"x": INJECTION}, engine=engine, data=cohort)
-    assert echo.rows == ((INJECTION, str(len(INJECTION))),)
-    assert echo.terms[0][0].kind == "literal"
+    g = Graph()
+    for i, text in enumerate(TRICKY):
+        g.add((URIRef(f"urn:example:{i}"), URIRef("urn:example:p"), Literal(text)))
+    tiny = queries.Dataset(g)
+    for i, text in enumerate(TRICKY):
+        echo = run_any("SELECT ?_x ?s WHERE { ?s <urn:example:p> ?_x }", {"x": text}, engine=engine, data=tiny)
+        assert echo.rows == ((text, f"urn:example:{i}"),), "the value arrives exactly, as one literal"
+        assert echo.terms[0][0].kind == "literal"
     assert run("plan-steps", {"case": INJECTION}, engine=engine, data=cohort).rows == ()
     assert run("recommendations-by-stance", {"stance": "sk:do> } #"}, engine=engine, data=cohort).rows == ()
     assert (len(cohort.graph), len(cohort.store)) == size
 
 
-def test_the_query_text_is_sent_unchanged_and_the_value_as_a_substitution(monkeypatch, cohort):
-    import pyoxigraph as ox
-
+def test_issue14_the_query_text_is_sent_with_a_standard_values_clause_appended(monkeypatch, cohort):
     real, calls = cohort.store, []
 
     class Spy:
         def query(self, text, **kwargs):
-            calls.append((text, kwargs["substitutions"]))
+            calls.append(text)
             return real.query(text, **kwargs)
 
     monkeypatch.setattr(queries.Dataset, "store", property(lambda self: Spy()))
     run("plan-steps", {"case": INJECTION}, data=cohort)
-    assert calls == [(queries.load("plan-steps").text, {ox.Variable("_case"): ox.Literal(INJECTION)})]
+    assert calls == [queries.load("plan-steps").text + '\nVALUES (?_case) {\n  ("foo\\" } DROP ALL #")\n}\n']
+    assert queries.bound_text(queries.load("plan-steps"), {"case": INJECTION}) == calls[0]
+
+
+@pytest.mark.parametrize("query", [q for q in QUERIES if q.params], ids=name)
+def test_issue14_values_at_the_end_or_at_the_top_of_the_where_clause_give_the_same_rows(query, cohort):
+    """What an analyst runs elsewhere: the library text with VALUES appended, or put first in the WHERE clause."""
+    appended = queries.bound_text(query, query.example_params)
+    values = appended[len(query.text) :].strip()
+    assert values.startswith("VALUES (")
+    top = re.sub(r"^(SELECT .*?WHERE \{)$", lambda m: f"{m.group(1)} {values}", query.text, count=1, flags=re.M)
+    assert top != query.text
+    expected = multiset(run(query.name, query.example_params, data=cohort))
+    assert len(expected) > 0
+    for text in (appended, top):
+        result = cohort.store.query(text)
+        rows = [tuple("" if s[v] is None else s[v].value for v in result.variables) for s in result]
+        assert sorted(rows) == expected
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_issue14_term_mappings_without_a_mapping_under_values_binding(engine, cohort):
+    info = queries.load("term-mappings")
+    unmapped = run("term-mappings", {"mapped": "false"}, engine=engine, data=cohort)
+    assert len(unmapped) > 100 and all(r[0] == "false" and r[5] is None for r in unmapped.rows)
+    mapped = run("term-mappings", {"mapped": "true"}, engine=engine, data=cohort)
+    assert len(mapped) > 0 and all(r[0] == "true" and r[5] is not None for r in mapped.rows)
+    both = cohort.store.query(info.text)  # no VALUES clause: both sides, each row saying which
+    assert len(list(both)) == len(unmapped) + len(mapped)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_parameter_need_not_be_returned(engine):
+    text = "SELECT ?recommendation WHERE { ?recommendation sk:stance ?_stance }"
+    avoid = {r[0] for r in run_any(text, {"stance": "sk:avoid"}, engine=engine).rows}
+    assert avoid == {r[1] for r in run("recommendations-by-stance", {"stance": "sk:avoid"}, engine=engine).rows}
 
 
 # --- errors: exit status 2 and a message that says what is wrong
@@ -275,6 +319,15 @@ def test_csv_and_tsv_round_trip():
         "<https://w3id.org/spinekg/article_000>",
         '"1"^^<http://www.w3.org/2001/XMLSchema#integer>',
     ]
+
+
+def test_issue14_every_csv_line_ends_with_crlf_the_last_too(capsys):
+    table = run("article-references", {"article": "sk:article_000"})
+    text = queries.format_table(table, "csv")
+    lines = text.split("\r\n")
+    assert lines[-1] == "" and len(lines) == len(table) + 2 and "\n" not in "".join(lines)
+    assert queries.cli_query(ns(query="article-references", param=["article=sk:article_000"], format="csv")) == 0
+    assert capsys.readouterr().out == text, "the command prints the CSV as it is, adding no LF"
 
 
 # --- the command-line entry points
