@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from .api import provenance, reason, recommend
-from .engine import Reasoner
-from .kb import KBStats, export, kb_version, load_kb, stats
-from .plan import Plan, Step
-from .validate import Problem, ValidationReport
-from .validate import validate as validate_kb
+from .kb.load import KBStats, export, kb_version, load_kb, stats
+from .plan.model import Plan, Step
+from .quality.gates import Problem, ValidationReport
+from .quality.gates import validate as validate_kb
+from .reasoning.engine import Reasoner
 
 __all__ = [
     "KBStats",

@@ -8,12 +8,18 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from . import casegraph
-from .case import Case, case_iri, load_case, parse_case, vocabulary
-from .engine import CaseRun, Reasoner
+from .case import graph as casegraph
+from .case.files import load_case
+from .case.model import Case, case_iri, vocabulary
+from .case.paths import field_path, path_key
+from .case.validate import parse_case
+from .kb.load import new_graph
 from .ntriples import Triples
-from .plan import Plan, assemble
-from .provenance import provenance_graph
+from .plan.assemble import assemble
+from .plan.model import Plan
+from .plan.provenance import provenance_graph, provenance_nt
+from .reasoning.engine import CaseRun, Reasoner
+from .reasoning.stores import RemoteStore
 
 
 @lru_cache(maxsize=1)
@@ -36,8 +42,7 @@ def default_reasoner() -> Reasoner:
 def endpoint_reasoner(
     query_url: str, update_url: str | None = None, store_url: str | None = None, auth: str | None = None
 ) -> Reasoner:
-    """A reasoner whose rules run in a SPARQL 1.1 store (see :class:`reasoner.stores.RemoteStore`)."""
-    from .stores import RemoteStore
+    """A reasoner whose rules run in a SPARQL 1.1 store (see :class:`reasoner.reasoning.stores.RemoteStore`)."""
 
     return Reasoner(connect=lambda nt, version: RemoteStore(query_url, update_url, store_url, nt, version, auth=auth))
 
@@ -63,7 +68,6 @@ class Result:
     @cached_property
     def graph(self) -> Graph:
         """The case as an rdflib graph."""
-        from .kb import new_graph
 
         g = new_graph()
         for triple in self.triples:
@@ -76,13 +80,12 @@ class Result:
 
     def provenance_nt(self, reasoner: Reasoner | None = None) -> str:
         """The same PROV-O as N-Triples text, made without an rdflib graph (faster)."""
-        from .provenance import provenance_nt
 
         return provenance_nt(reasoner or default_reasoner(), self.plan, self.run, self.triples)
 
 
 def case_triples(case: Case) -> Triples:
-    """The triples of a validated case (what ``reasoner.case.case_graph`` holds), without an rdflib graph.
+    """The triples of a validated case (what ``reasoner.case.model.case_graph`` holds), without an rdflib graph.
 
     >>> len(case_triples(parse_case({"id": "t1", "age": 40}))) > 3
     True
@@ -135,7 +138,6 @@ def salvaged_red_flags(exc, reasoner: Reasoner | None = None) -> list[tuple[str,
     ...     salvaged_red_flags(exc)
     [('suspected cauda equina syndrome', ['symptoms[0]'])]
     """
-    from .plan import field_path, path_key
 
     if exc.salvage is None:
         return []

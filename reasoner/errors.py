@@ -30,7 +30,7 @@ class SeedsNotFoundError(SpinekgError):
 class CaseError(SpinekgError):
     """A case was rejected (exit status 2): every problem found, and the graph of its clean entries.
 
-    ``problems`` are :class:`reasoner.case.CaseProblem` (field path, value as given, message);
+    ``problems`` are :class:`reasoner.case.model.CaseProblem` (field path, value as given, message);
     ``salvage`` is the case graph built only from the symptoms, imaging findings and risk factors that
     had no problem (plus age and sex), so red flags can still be reported; None when nothing was clean.
     """

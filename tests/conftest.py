@@ -8,8 +8,8 @@ import shutil
 import pytest
 from rdflib import Graph
 
-from reasoner import kb
-from reasoner.validate import SEEDS_DIR
+from reasoner.kb import load as kb
+from reasoner.quality.gates import SEEDS_DIR
 
 
 @pytest.fixture(scope="session")

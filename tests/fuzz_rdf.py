@@ -10,8 +10,8 @@ from decimal import Decimal
 import pyoxigraph as ox
 from hypothesis import strategies as st
 
-from reasoner.case import case_graph, parse_case
-from reasoner.caserdf import MAX_LITERAL_CHARS, MAX_NUMBER_CHARS
+from reasoner.case.rdf import MAX_LITERAL_CHARS, MAX_NUMBER_CHARS
+from reasoner.case.validate import case_graph, parse_case
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

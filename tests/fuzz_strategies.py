@@ -16,9 +16,10 @@ from pathlib import Path
 from fuzz_rdf import rdf_literal
 from hypothesis import strategies as st
 
-from reasoner.case import MAX_BYTES, MAX_STRING, MAX_WEEKS, _red_flag_features, case_graph, parse_case, vocabulary
-from reasoner.casefile import BOM
-from reasoner.casegraph import is_absent
+from reasoner.case.files import BOM
+from reasoner.case.graph import is_absent
+from reasoner.case.model import MAX_BYTES, MAX_STRING, MAX_WEEKS, vocabulary
+from reasoner.case.validate import _red_flag_features, case_graph, parse_case
 
 V = vocabulary()
 TERMS = {name: sorted(getattr(V, name)) for name in V.__dataclass_fields__}

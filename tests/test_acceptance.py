@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from reasoner.api import reason
-from reasoner.case import parse_case, vocabulary
+from reasoner.case.model import vocabulary
+from reasoner.case.validate import parse_case
 from reasoner.errors import CaseError
 
 ACCEPTANCE = Path(__file__).resolve().parent / "acceptance"

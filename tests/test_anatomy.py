@@ -8,7 +8,7 @@ import re
 import pytest
 
 from reasoner.consts import RDF, SK, SKOS
-from reasoner.kb import load_kb
+from reasoner.kb.load import load_kb
 
 from constants import REFERENCE
 

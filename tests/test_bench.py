@@ -20,7 +20,9 @@ from bench import generate, measure, table
 from bench.baselines.plain_python import PlainPython
 from bench.run import run_baseline
 from reasoner.api import default_reasoner, reason
-from reasoner.case import SCHEMA_PATH, load_case, parse_case
+from reasoner.case.files import load_case
+from reasoner.case.model import SCHEMA_PATH
+from reasoner.case.validate import parse_case
 from reasoner.errors import CaseError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from rdflib import Literal, URIRef
 
-from reasoner.case import CaseError, case_iri, load_case, parse_case
-from reasoner.casegraph import read_vocabulary
+from reasoner.case.files import load_case
+from reasoner.case.graph import read_vocabulary
+from reasoner.case.model import CaseError, case_iri
+from reasoner.case.validate import parse_case
 from reasoner.consts import RDF, RDFS, SK, SKOS
 
 from constants import DATA
@@ -192,7 +194,7 @@ def test_a_finding_added_to_the_kb_becomes_a_valid_symptom_type(kb_copy):
 
 
 def test_the_small_value_sets_map_to_the_core_individuals():
-    from reasoner.case import vocabulary
+    from reasoner.case.model import vocabulary
 
     v = vocabulary()
     assert v.severity["none"] == SK.severity_none and v.sex["other"] == SK.sex_other

@@ -13,7 +13,10 @@ import yaml
 from rdflib import RDF, URIRef
 
 from reasoner.api import reason, recommend, salvaged_red_flags
-from reasoner.case import CaseError, case_graph, json_schema, load_case, parse_case
+from reasoner.case.files import load_case
+from reasoner.case.model import CaseError
+from reasoner.case.spec import json_schema
+from reasoner.case.validate import case_graph, parse_case
 from reasoner.consts import SK
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic
 
-from reasoner.case import case_graph, case_iri, load_case, parse_case, vocabulary
+from reasoner.case.files import load_case
+from reasoner.case.model import case_iri, vocabulary
+from reasoner.case.validate import case_graph, parse_case
 from reasoner.consts import DCTERMS, OWL, RDF, SK, XSD
 
 from constants import DATA
@@ -232,7 +234,7 @@ def test_decimals_keep_the_digits_given():
 
 
 def test_iri_suffixes_are_the_list_indexes_as_given():
-    from reasoner.casegraph import document_graph
+    from reasoner.case.graph import document_graph
 
     doc = {"id": "k", "symptoms": [{"type": "numbness"}, {"type": "weakness"}, {"type": "axial_pain"}]}
     g = document_graph(doc, vocabulary(), case_iri("k"), keep=lambda p: p != "symptoms[1]")

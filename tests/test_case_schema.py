@@ -1,6 +1,6 @@
 """The case JSON Schema is generated from the KB, committed, and agrees with the reader.
 
-Set SPINEKG_REGENERATE=1 to rewrite reasoner/schema/case.schema.json from the KB (then review the diff).
+Set SPINEKG_REGENERATE=1 to rewrite reasoner/case/schema/case.schema.json from the KB (then review the diff).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import jsonschema
 import pytest
 import yaml
 
-from reasoner.case import SCHEMA_PATH, json_schema
-from reasoner.casefile import _YamlLoader
+from reasoner.case.files import _YamlLoader
+from reasoner.case.model import SCHEMA_PATH
+from reasoner.case.spec import json_schema
 from reasoner.consts import PREFIXES, RDF, SK
 
 from constants import DATA

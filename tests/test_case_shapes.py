@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from rdflib import Literal, URIRef
 
-from reasoner.case import case_graph, load_case
-from reasoner.casecheck import check_case_graph
+from reasoner.case.files import load_case
+from reasoner.case.shapes import check_case_graph
+from reasoner.case.validate import case_graph
 from reasoner.consts import SK
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))

@@ -18,13 +18,16 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic
 
 from reasoner.api import reason, recommend
-from reasoner.case import case_graph, case_iri, json_schema, load_case, parse_case, vocabulary
-from reasoner.casegraph import document_graph
+from reasoner.case.files import load_case
+from reasoner.case.graph import document_graph
+from reasoner.case.model import case_iri, vocabulary
+from reasoner.case.spec import json_schema
+from reasoner.case.validate import case_graph, parse_case
 from reasoner.consts import RDF, RDFS, SK, SKOS, XSD
 from reasoner.errors import CaseError
-from reasoner.fhir_case import bundle_from_case
-from reasoner.fhir_codes import EXT, LOINC, SK_SYSTEM, UCUM
-from reasoner.fhir_in import case_from_bundle
+from reasoner.fhir.case import bundle_from_case
+from reasoner.fhir.codes import EXT, LOINC, SK_SYSTEM, UCUM
+from reasoner.fhir.read import case_from_bundle
 
 #: A degenerative cervical myelopathy case that uses every new field once.
 DCM = {
@@ -411,7 +414,7 @@ THRESHOLDS = {
 
 @pytest.mark.parametrize("name", THRESHOLDS)
 def test_threshold_classes_say_they_are_not_from_the_guidelines(name, kb_graph):
-    from reasoner.case import red_flag_features
+    from reasoner.case.validate import red_flag_features
 
     cls = SK[name]
     base, facet, limit = THRESHOLDS[name]
@@ -428,9 +431,9 @@ def test_threshold_classes_say_they_are_not_from_the_guidelines(name, kb_graph):
 
 @pytest.mark.java
 def test_measured_red_flags_agree_with_hermit(java):
-    from reasoner.dl import classify_individuals
-    from reasoner.engine import Reasoner
-    from reasoner.kb import new_graph
+    from reasoner.kb.load import new_graph
+    from reasoner.quality.dl import classify_individuals
+    from reasoner.reasoning.engine import Reasoner
 
     reasoner = Reasoner()
     doc = {"id": "hot", "vitals": {"temperature_c": 38.5}, "labs": {"crp_mg_l": 45, "esr_mm_h": 20, "wbc_10e9_l": 13.1}}
@@ -741,7 +744,7 @@ def test_episode_weeks_is_derived_not_read_back(tmp_path):
 def test_the_salvage_graph_keeps_clean_measurements_and_the_episode():
     vocab = vocabulary()
     doc = {"id": "s", "symptoms": [{"type": "axial_pain", "duration_weeks": 4}], "vitals": {"temperature_c": 39}}
-    from reasoner.casegraph import salvage_graph
+    from reasoner.case.graph import salvage_graph
 
     g = salvage_graph({**doc, "labs": {"crp_mg_l": -1}}, vocab, ["labs.crp_mg_l"])
     assert (URIRef(f"{case_iri('s')}/vital/temperature_c"), RDF.type, SK.BodyTemperature) in g

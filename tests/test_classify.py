@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
-from reasoner.case import case_graph, load_case
+from reasoner.case.files import load_case
+from reasoner.case.validate import case_graph
 from reasoner.consts import OWL, RDF, SK
-from reasoner.derive import DERIVED_CLASSES
-from reasoner.engine import Reasoner
+from reasoner.reasoning.derive import DERIVED_CLASSES
+from reasoner.reasoning.engine import Reasoner
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
 
@@ -37,8 +38,8 @@ def presentation_classes(reasoner, types):
 @pytest.mark.java
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_compiled_rules_agree_with_hermit(path, reasoner, java):
-    from reasoner.dl import classify_individuals
-    from reasoner.kb import new_graph
+    from reasoner.kb.load import new_graph
+    from reasoner.quality.dl import classify_individuals
 
     cg = case_graph(load_case(path))
     run = next(iter(reasoner.run([cg]).values()))

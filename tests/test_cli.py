@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph
 
-from reasoner import kb
 from reasoner.cli import build_parser, main
 from reasoner.consts import PREFIXES, RDF, SK
+from reasoner.kb import load as kb
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from reasoner import codes
-from reasoner.codes import (
+from reasoner.kb import codes as codes
+from reasoner.kb.codes import (
     SYSTEMS,
     code_problem,
     curie_of_iri,

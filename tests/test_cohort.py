@@ -19,11 +19,11 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 
 from bench.generate import generate
-from reasoner import cohort
 from reasoner.api import recommend
-from reasoner.case import parse_case
-from reasoner.casecheck import check_case_graph
-from reasoner.cohort import run_cohort
+from reasoner.case.shapes import check_case_graph
+from reasoner.case.validate import parse_case
+from reasoner.cohort import run as cohort
+from reasoner.cohort.run import run_cohort
 from reasoner.consts import PROV, SK
 from reasoner.errors import UsageError
 
@@ -78,8 +78,8 @@ def test_generated_cohort_gives_the_plans_its_cases_give_alone_in_batches_and_wo
 
 def test_generated_cases_conform_to_the_case_shapes(generated):
     """The SHACL case shapes check the graphs the case reader builds (they no longer run on every call)."""
-    from reasoner.case import case_graph
-    from reasoner.kb import new_graph
+    from reasoner.case.validate import case_graph
+    from reasoner.kb.load import new_graph
 
     merged = new_graph()
     for line in generated.read_text().splitlines():

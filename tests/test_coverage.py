@@ -14,8 +14,8 @@ import re
 import pytest
 
 from reasoner.consts import DCTERMS, OA, RDF, SK
-from reasoner.kb import load_kb
-from reasoner.validate import fold
+from reasoner.kb.load import load_kb
+from reasoner.quality.gates import fold
 
 from constants import ARTICLES, DATA
 

@@ -14,11 +14,13 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from reasoner.api import reason, recommend
-from reasoner.case import CaseError, load_case, parse_case
-from reasoner.fhir_case import bundle_from_case
-from reasoner.fhir_codes import EXT, ICD10CM, LOINC, SK_SYSTEM, SNOMED
-from reasoner.fhir_in import case_from_bundle
-from reasoner.fhir_out import CPG_STRENGTH, TARGET_ELEMENT, plan_bundle
+from reasoner.case.files import load_case
+from reasoner.case.model import CaseError
+from reasoner.case.validate import parse_case
+from reasoner.fhir.case import bundle_from_case
+from reasoner.fhir.codes import EXT, ICD10CM, LOINC, SK_SYSTEM, SNOMED
+from reasoner.fhir.read import case_from_bundle
+from reasoner.fhir.write import CPG_STRENGTH, TARGET_ELEMENT, plan_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -97,7 +99,7 @@ def _codings(node) -> list[dict]:
 
 def test_seed_000_bundle_is_coded_with_mapped_external_codes():
     """Each SNOMED CT / ICD-10-CM coding of the example resolves through the SSSOM mappings; the CT has a LOINC code."""
-    from reasoner.mappings import resolve
+    from reasoner.kb.mappings import resolve
 
     codings = _codings(_seed_bundle())
     external = [c for c in codings if c["system"] in (SNOMED, ICD10CM)]

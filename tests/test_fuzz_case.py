@@ -28,10 +28,11 @@ from hypothesis import HealthCheck, example, given, settings
 from rdflib import URIRef
 
 from reasoner.api import reason
-from reasoner.case import MAX_BYTES, case_iri, load_case
+from reasoner.case.files import load_case
+from reasoner.case.model import MAX_BYTES, case_iri
+from reasoner.case.paths import field_path
 from reasoner.consts import OA, PROV, RDF, SK
 from reasoner.errors import CaseError
-from reasoner.plan import field_path
 
 from fuzz_strategies import CLASSES, STRATEGIES, CaseFile, huge_file_of
 

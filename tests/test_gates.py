@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reasoner import kb
-from reasoner import validate as v
+from reasoner.kb import load as kb
+from reasoner.quality import gates as v
 
 
 @pytest.mark.parametrize("path", kb.module_paths() + kb.shape_paths(), ids=lambda p: p.name)
@@ -22,12 +22,14 @@ def _subjects_in_file_order(path):
 
 @pytest.mark.parametrize("path", kb.module_paths(), ids=lambda p: p.name)
 def test_issue14_module_header_first_then_subjects_in_id_order(path):
-    from reasoner.normalform import id_order
+    from reasoner.kb.normalform import id_order
 
     subjects = _subjects_in_file_order(path)
     text = path.read_text(encoding="utf-8")
     first = text[text.index(f"\n{subjects[0]}\n") :].split("\n")[2]
-    assert first == "    a owl:Ontology ;", f"{path.name}: the first subject, {subjects[0]}, is not the owl:Ontology header"
+    assert first == "    a owl:Ontology ;", (
+        f"{path.name}: the first subject, {subjects[0]}, is not the owl:Ontology header"
+    )
     named = [s for s in subjects[1:] if s.startswith("sk:")]
     assert named == sorted(named, key=id_order), f"{path.name}: subjects are not in id order"
 
@@ -52,7 +54,7 @@ def test_violation_check_finds_nothing(check, kb_graph):
 
 @pytest.mark.java
 def test_merged_ontology_is_dl_consistent(kb_graph, java):
-    from reasoner.dl import check_consistency
+    from reasoner.quality.dl import check_consistency
 
     result = check_consistency(kb_graph)
     assert result.consistent and not result.unsatisfiable, result.message

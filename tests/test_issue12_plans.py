@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reasoner.api import recommend
-from reasoner.kbindex import local
+from reasoner.kb.index import local
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 
-from reasoner import cache
-from reasoner.classify import Rule
-from reasoner.kb import kb_version
+from reasoner.kb import cache as cache
+from reasoner.kb.load import kb_version
+from reasoner.reasoning.classify import Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = "examples/000-gluteal-s2-s3-numbness.yaml"
@@ -303,7 +303,7 @@ def test_issue13_a_value_the_format_cannot_hold_is_made_and_not_stored(tmp_path,
 
 
 def test_issue13_red_flag_features_round_trip(kb_graph):
-    from reasoner.casegraph import read_red_flag_features
+    from reasoner.case.graph import read_red_flag_features
 
     value = read_red_flag_features(kb_graph)
     assert value.types and value.thresholds

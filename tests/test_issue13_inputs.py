@@ -15,8 +15,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reasoner.case import json_schema, load_case, loads
-from reasoner.casefile import BOM, MAX_BYTES, MAX_DIGITS, MAX_NUMBER_CHARS, MAX_WEEKS
+from reasoner.case.files import BOM, MAX_BYTES, MAX_DIGITS, MAX_NUMBER_CHARS, MAX_WEEKS, load_case, loads
+from reasoner.case.spec import json_schema
 from reasoner.cli import main
 from reasoner.errors import CaseError
 
@@ -26,7 +26,7 @@ DATA = ROOT / "tests" / "data" / "issue13"
 HANG_BOUND_S = 60
 XSD = "http://www.w3.org/2001/XMLSchema#"
 LIBRARY = """import json, sys
-from reasoner.case import load_case
+from reasoner.case.files import load_case
 from reasoner.errors import CaseError
 try:
     load_case(sys.argv[1])
@@ -119,7 +119,7 @@ def test_issue13_a_huge_lexical_form_of_any_xsd_type_is_refused_by_its_length(da
 def test_issue13_a_number_of_an_rdf_case_has_the_digit_limit_of_yaml_and_json_and_any_float_fits():
     assert MAX_NUMBER_CHARS == MAX_DIGITS
     doc = {"id": "tiny", "symptoms": [{"type": "axial_pain", "duration_weeks": 5e-324}], "labs": {"crp_mg_l": 1.7e308}}
-    from reasoner.case import case_graph, parse_case
+    from reasoner.case.validate import case_graph, parse_case
 
     text = case_graph(parse_case(doc)).serialize(format="turtle")
     data = loads_rdf(text)  # read back, not refused by the length of "0.000…05"
@@ -223,7 +223,7 @@ CASE = {"id": "bom", "age": 50, "symptoms": [{"type": "radicular_pain", "dermato
 @pytest.mark.parametrize("fmt", ["yaml", "json", "ttl", "jsonld"])
 def test_issue13_a_byte_order_mark_is_skipped_the_same_way_in_every_format(fmt, tmp_path):
     """A leading BOM was accepted in YAML and refused in JSON: editors write one, so it is skipped everywhere."""
-    from reasoner.case import case_graph, parse_case
+    from reasoner.case.validate import case_graph, parse_case
 
     text = {
         "yaml": "id: bom\nage: 50\nsymptoms:\n  - {type: radicular_pain, dermatomes: [L5], laterality: left}\n",

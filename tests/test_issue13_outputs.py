@@ -22,10 +22,11 @@ import psutil
 import pytest
 
 from bench.generate import generate
-from reasoner import cohort, cohort_files
-from reasoner.casefile import MAX_BYTES
+from reasoner.case.files import MAX_BYTES
 from reasoner.cli import EXIT_PIPE_CLOSED, main
-from reasoner.cohort import run_cohort
+from reasoner.cohort import files as cohort_files
+from reasoner.cohort import run as cohort
+from reasoner.cohort.run import run_cohort
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "examples" / "002-lumbosacral-radiculopathy.yaml"

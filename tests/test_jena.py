@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from reasoner import queries
+from reasoner.sparql import library as queries
+from reasoner.sparql import results
 
 pytestmark = pytest.mark.jena
 
@@ -110,7 +111,7 @@ def jena_rows(doc: dict, columns: tuple[str, ...]) -> Counter:
     return Counter(tuple(cell(row.get(c)) for c in columns) for row in doc["results"]["bindings"])
 
 
-def spinekg_rows(table: queries.ResultTable) -> Counter:
+def spinekg_rows(table: results.ResultTable) -> Counter:
     return Counter(tuple(t and normal(t.kind, t.value, t.datatype, t.lang) for t in row) for row in table.terms)
 
 

@@ -16,20 +16,15 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from reasoner import kb, queries
-from reasoner.case import vocabulary
-from reasoner.codes import SYSTEMS, split_curie
+from reasoner.case.lookup import lookup
+from reasoner.case.model import vocabulary
+from reasoner.cli.map import cli_map
 from reasoner.errors import KBLoadError
-from reasoner.mapping_lookup import cli_map, lookup
-from reasoner.mappings import (
-    all_mappings,
-    mapping_paths,
-    mapping_sets,
-    problems,
-    read_mapping_set,
-    resolve,
-    skos_graph,
-)
+from reasoner.kb import load as kb
+from reasoner.kb.codes import SYSTEMS, split_curie
+from reasoner.kb.mappings import resolve
+from reasoner.kb.sssom import all_mappings, mapping_paths, mapping_sets, problems, read_mapping_set, skos_graph
+from reasoner.sparql import library as queries
 
 from constants import DATA, REFERENCE
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from reasoner import validate as v
+from reasoner.quality import gates as v
 
 from constants import MUTATIONS
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reasoner.api import reason
-from reasoner.kbindex import local
+from reasoner.kb.index import local
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FILES = sorted(EXAMPLES.glob("*.yaml"))

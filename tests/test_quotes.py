@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reasoner import kb
-from reasoner import validate as v
 from reasoner.consts import DCTERMS, OA, RDF, SK
+from reasoner.kb import load as kb
+from reasoner.quality import gates as v
 
 _KB = kb.load_kb()
 STATEMENTS = sorted(_KB.subjects(RDF.type, SK.EvidenceStatement))

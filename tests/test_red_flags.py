@@ -28,8 +28,8 @@ def finding(g, name, ftype, **props):
 
 @pytest.fixture(scope="module")
 def classified(kb_graph, java):
-    from reasoner.dl import classify_individuals
-    from reasoner.kb import new_graph
+    from reasoner.kb.load import new_graph
+    from reasoner.quality.dl import classify_individuals
 
     g = new_graph()
     for t in kb_graph:

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph, URIRef
 
-from reasoner import kb, release
 from reasoner.consts import OWL, RDF, RDFS, SK, SKOS
 from reasoner.errors import SpinekgError, UsageError
+from reasoner.kb import load as kb
+from reasoner.quality import release as release
 
 FILES = [f"spinekg-{variant}.{suffix}" for variant in release.VARIANTS for suffix in release.FORMATS]
 #: A mapping as the SSSOM mappings add them: SNOMED CT 192970008 "Cauda equina syndrome (disorder)", a `verified`
@@ -196,7 +197,9 @@ def test_issue14_every_property_used_is_declared_as_owl_2_dl_asks(graphs, name):
     g = graphs[name]
     kinds = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
     undeclared = {
-        p for p in set(g.predicates()) if not str(p).startswith(_BUILTIN) and not any((p, RDF.type, k) in g for k in kinds)
+        p
+        for p in set(g.predicates())
+        if not str(p).startswith(_BUILTIN) and not any((p, RDF.type, k) in g for k in kinds)
     }
     assert undeclared == set(), f"{name}: {sorted(undeclared)}"
 
@@ -272,11 +275,10 @@ def test_issue14_license_files_and_citation_match_the_project():
     """The code's license, the knowledge base's license and the citation file agree with what the package and the
     modules declare."""
     import tomllib
-
     import yaml
 
-    from reasoner import kb
     from reasoner.consts import DCTERMS
+    from reasoner.kb import load as kb
 
     root = kb.ONTOLOGY_DIR.parent
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]

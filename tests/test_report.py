@@ -17,13 +17,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reasoner import graphs, report
 from reasoner.api import reason
+from reasoner.cli import graph as graph_cli
 from reasoner.consts import DCTERMS, PROV, RDF, SK
 from reasoner.errors import GraphvizError, UsageError
-from reasoner.kbindex import local
-from reasoner.plan import RedFlagOut, Warning
-from reasoner.render import cite
+from reasoner.kb.index import local
+from reasoner.plan.model import RedFlagOut, Warning
+from reasoner.present import dot as graphs
+from reasoner.present import html as report
+from reasoner.present.text import cite
 
 from constants import DATA
 
@@ -333,14 +335,14 @@ def graph_args(case: Path, step: str, output: Path) -> argparse.Namespace:
 @pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", PNG_MAGIC), (".dot", b"digraph step_1")])
 def test_cli_graph_writes_the_suffixs_format(suffix, magic, tmp_path, capsys):
     out = tmp_path / f"step{suffix}"
-    assert report.cli_graph(graph_args(EXAMPLES / f"{SEED_000}.yaml", "mri_lumbar_spine", out)) == 0
+    assert graph_cli.cli_graph(graph_args(EXAMPLES / f"{SEED_000}.yaml", "mri_lumbar_spine", out)) == 0
     assert out.read_bytes().startswith(magic)
     assert f"wrote {out}" in capsys.readouterr().out
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
 
 
 def test_cli_graph_unknown_step_names_the_steps(tmp_path, capsys):
-    status = report.cli_graph(graph_args(EXAMPLES / f"{SEED_000}.yaml", "vertebroplasty", tmp_path / "g.svg"))
+    status = graph_cli.cli_graph(graph_args(EXAMPLES / f"{SEED_000}.yaml", "vertebroplasty", tmp_path / "g.svg"))
     err = capsys.readouterr().err
     assert status == 2 and "'vertebroplasty' is not a step of this plan" in err
     assert "1 mri_lumbar_spine" in err and "10 facet_joint_injection" in err
@@ -348,12 +350,12 @@ def test_cli_graph_unknown_step_names_the_steps(tmp_path, capsys):
 
 
 def test_cli_graph_unknown_suffix(tmp_path, capsys):
-    status = report.cli_graph(graph_args(EXAMPLES / f"{SEED_000}.yaml", "1", tmp_path / "g.gif"))
+    status = graph_cli.cli_graph(graph_args(EXAMPLES / f"{SEED_000}.yaml", "1", tmp_path / "g.gif"))
     assert status == 2 and "must end in .svg, .png" in capsys.readouterr().err
 
 
 def test_cli_graph_rejected_case(tmp_path, capsys):
-    status = report.cli_graph(graph_args(REPORT / "bad-case.yaml", "1", tmp_path / "g.svg"))
+    status = graph_cli.cli_graph(graph_args(REPORT / "bad-case.yaml", "1", tmp_path / "g.svg"))
     assert status == 2
     assert "symptoms[1].dermatomes[0]: 'L9' is not a dermatome" in capsys.readouterr().err
 

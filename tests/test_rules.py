@@ -16,11 +16,13 @@ import pytest
 import yaml
 from rdflib import Graph
 
-from reasoner import apply, engine, rules
+from reasoner import rules
 from reasoner.api import reason
-from reasoner.case import parse_case
-from reasoner.engine import Reasoner
-from reasoner.kb import shared_kb
+from reasoner.case.validate import parse_case
+from reasoner.kb.load import shared_kb
+from reasoner.reasoning import conditions as apply
+from reasoner.reasoning import engine as engine
+from reasoner.reasoning.engine import Reasoner
 
 from constants import DATA, EXAMPLES, ROOT
 

@@ -31,7 +31,7 @@ from SPARQLWrapper import JSON, XML, SPARQLWrapper
 from reasoner.api import reason
 from reasoner.consts import SK
 from reasoner.errors import EndpointError, UsageError
-from reasoner.serve import CASE_GRAPH, KB_GRAPH, SD, Server, check_query, cli_serve
+from reasoner.sparql.endpoint import CASE_GRAPH, KB_GRAPH, SD, Server, check_query, cli_serve
 
 from constants import DATA
 

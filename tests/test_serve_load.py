@@ -33,8 +33,8 @@ from rdflib import URIRef
 from reasoner.api import reason
 from reasoner.consts import RDF, RDFS, SK
 from reasoner.errors import EndpointError
-from reasoner.kb import shared_kb
-from reasoner.serve import check_query
+from reasoner.kb.load import shared_kb
+from reasoner.sparql.endpoint import check_query
 
 from constants import DATA
 

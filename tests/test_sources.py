@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reasoner.consts import DCTERMS, PREFIXES, SK
-from reasoner.kb import load_kb
+from reasoner.kb.load import load_kb
 
 from constants import ARTICLES
 
@@ -138,7 +138,7 @@ def test_unverified_guideline_statements_are_shown_as_such_and_never_the_only_su
 
 def test_a_week_of_axial_low_back_pain_gets_general_care_from_the_guideline_statements():
     from reasoner.api import reason
-    from reasoner.case import parse_case
+    from reasoner.case.validate import parse_case
 
     case = {
         "id": "acute-lbp",

@@ -67,13 +67,13 @@ def test_the_wheel_holds_every_knowledge_file(installed):
     ).stdout.split()
     missing = [t for t in tracked if f"reasoner/knowledge/{t}" not in names]
     assert missing == []
-    assert "reasoner/schema/case.schema.json" in names
+    assert "reasoner/case/schema/case.schema.json" in names
 
 
 def test_the_installed_package_is_not_the_checkout(installed):
     _, venv, work, env = installed
     where = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import reasoner.kb as k; print(k.__file__); print(k.ONTOLOGY_DIR)"],
+        [str(venv / "bin" / "python"), "-c", "import reasoner.kb.load as k; print(k.__file__); print(k.ONTOLOGY_DIR)"],
         cwd=work,
         env=env,
         capture_output=True,

@@ -2,10 +2,10 @@
 
 Every baseline decides the same things as spinekg (classes of the case and of its records, clinical presentations
 and the records that established them, conditions, red flags, dermatomes, root reach, elapsed and episode weeks)
-by its own means into a ``reasoner.engine.CaseRun``, then calls the same ``reasoner.plan.assemble`` — so its plan
-can be compared with spinekg's by ``Plan.to_dict()`` equality. ``Derivations`` is spinekg's derivation rules
-(reasoner/derive.py) in plain Python, for the baselines whose own technology cannot say them (an aggregate, and
-closed-world joins).
+by its own means into a ``reasoner.reasoning.engine.CaseRun``, then calls the same
+``reasoner.plan.assemble.assemble`` — so its plan can be compared with spinekg's by ``Plan.to_dict()`` equality.
+``Derivations`` is spinekg's derivation rules (reasoner/rules/derive/) in plain Python, for the baselines whose
+own technology cannot say them (an aggregate, and closed-world joins).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from reasoner import apply
-from reasoner.apply import DEFAULT, DEFAULT_RULE, Applicability
 from reasoner.consts import SK
-from reasoner.engine import Reasoner
-from reasoner.plan import Plan
+from reasoner.plan.model import Plan
+from reasoner.reasoning import conditions as apply
+from reasoner.reasoning.conditions import DEFAULT, DEFAULT_RULE, Applicability
+from reasoner.reasoning.engine import Reasoner
 
 #: The fold of apply.py (the status when no row speaks for a condition, which wins when several do) is its own.
 #: Outcomes that count as a failed treatment.
@@ -62,7 +62,7 @@ _S = str(SK)
 LATERALITY, DURATION, SEVERITY, EPISODE = _S + "laterality", _S + "durationWeeks", _S + "severity", _S + "episodeWeeks"
 COMPRESSION, IMPINGEMENT = _S + "nerve_root_compression", _S + "nerve_root_impingement"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
-# the derivation rules' own terms (reasoner/derive.py says them in SPARQL): what can compress a root, which
+# the derivation rules' own terms (reasoner/reasoning/derive.py says them in SPARQL): what can compress a root, which
 # of those only when moderate or severe, and the symptoms a compression can be concordant with
 HERNIATIONS = frozenset(_S + t for t in ("disc_protrusion", "disc_extrusion", "disc_herniation"))
 STENOSES = frozenset(_S + t for t in ("foraminal_stenosis", "lateral_recess_stenosis", "canal_stenosis"))
@@ -100,8 +100,8 @@ def _sides_agree(finding_sides: list[str], symptom_sides: list[str]) -> bool:
 
 
 class Derivations:
-    """spinekg's derivation rules (reasoner/derive.py) in plain Python, with the episode length of a case the case
-    reader records (``casegraph.episode_weeks``: the longest duration of its present findings): lumbosacral
+    """spinekg's derivation rules (reasoner/rules/derive/) in plain Python, with the episode length of a case the
+    case reader records (``casegraph.episode_weeks``: the longest duration of its present findings): lumbosacral
     radicular pain (radicular pain in no dermatome above L1 and not in the hands) and nerve root compression (a
     herniation, or a moderate or severe stenosis, whose zone, else its
     type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side).

@@ -43,11 +43,13 @@ from collections.abc import Iterator
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 
-from reasoner.apply import FAILS, HOLDS, UNKNOWN
-from reasoner.case import CASE_BASE, case_graph, case_iri, parse_case
+from reasoner.case.model import CASE_BASE, case_iri
+from reasoner.case.validate import case_graph, parse_case
 from reasoner.consts import OWL, RDF, RDFS, SK, SKOS, XSD
-from reasoner.engine import CaseRun, Reasoner, details_of
-from reasoner.plan import Plan, assemble
+from reasoner.plan.assemble import assemble
+from reasoner.plan.model import Plan
+from reasoner.reasoning.conditions import FAILS, HOLDS, UNKNOWN
+from reasoner.reasoning.engine import CaseRun, Reasoner, details_of
 
 from . import COMPRESSION, EPISODE, FAILED_OUTCOMES, IMPINGEMENT, Conditions, Derivations, Node, fold, speak
 

@@ -3,7 +3,7 @@
 The knowledge base is read once: the recommendations' conditions, the subclass hierarchy, the red flags, the
 body-region, dermatome and disc-level anatomy, the zones' root reach, the case fields (``sk:caseField``) and what
 each clinical presentation is defined on (``sk:requiresRecord``), and the OWL class definitions compiled to Python
-predicates (as reasoner/classify.py compiles them to SPARQL; a definition of a class of cases, a clinical
+predicates (as reasoner/reasoning/classify.py compiles them to SPARQL; a definition of a class of cases, a clinical
 presentation, reads the case's records through ``owl:inverseOf sk:inCase`` and reports the records that
 established it). Then each case document becomes a handful of small objects named by the IRIs its graph would
 use, is classified to a fixpoint together with the derivations (the episode length, lumbosacral radicular pain,
@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterator
 from rdflib import BNode, Literal, URIRef
 from rdflib.collection import Collection
 
-from reasoner.apply import FAILS, HOLDS, UNKNOWN
-from reasoner.case import CASE_BASE, vocabulary
-from reasoner.casegraph import MEASURED, _typed, is_absent
+from reasoner.case.graph import MEASURED, _typed, is_absent
+from reasoner.case.model import CASE_BASE, vocabulary
 from reasoner.consts import OWL, RDF, RDFS, SK, SKOS, XSD
-from reasoner.engine import DETAIL_PROPERTIES, CaseRun, Reasoner
-from reasoner.plan import Plan, assemble
+from reasoner.plan.assemble import assemble
+from reasoner.plan.model import Plan
+from reasoner.reasoning.conditions import FAILS, HOLDS, UNKNOWN
+from reasoner.reasoning.engine import DETAIL_PROPERTIES, CaseRun, Reasoner
 
 from . import (
     COMPRESSION,

@@ -3,11 +3,11 @@
 
 The KB is the one spinekg's store holds (its blank nodes skolemised), so conditions keep the names plans sort by.
 
-The compiled class definitions (``reasoner.classify.compile_rules``: OWL RL has no datatype facets, so mJOA bands,
-"aged 65 or over" and the duration phases need them; it has no inverse-property restrictions that say which records
-established a clinical presentation either) and spinekg's derivation rules (``reasoner.derive``: the episode
-length, an aggregate; lumbosacral radicular pain and nerve root compression, closed-world joins) run to a fixpoint
-with ``Graph.update``; the condition queries and the
+The compiled class definitions (``reasoner.reasoning.classify.compile_rules``: OWL RL has no datatype facets,
+so mJOA bands, "aged 65 or over" and the duration phases need them; it has no inverse-property restrictions that
+say which records established a clinical presentation either) and spinekg's derivation rules
+(``reasoner.reasoning.derive``: the episode length, an aggregate; lumbosacral radicular pain and nerve root
+compression, closed-world joins) run to a fixpoint with ``Graph.update``; the condition queries and the
 engine's SELECTs are spinekg's own rule files (``reasoner/rules/``), run by rdflib's SPARQL engine. One change:
 the closure makes ``rdfs:subClassOf`` transitive and reflexive, so the red-flag
 query names the KB's asserted red-flag classes instead of asking for ``?flag rdfs:subClassOf sk:RedFlag``.
@@ -21,12 +21,16 @@ from decimal import Decimal
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
 
-from reasoner import apply, classify, derive, engine
-from reasoner.case import case_graph, parse_case
-from reasoner.classify import compile_rules
+from reasoner.case.validate import case_graph, parse_case
 from reasoner.consts import RDFS, SK
-from reasoner.engine import CaseRun, Reasoner
-from reasoner.plan import Plan, assemble
+from reasoner.plan.assemble import assemble
+from reasoner.plan.model import Plan
+from reasoner.reasoning import classify as classify
+from reasoner.reasoning import conditions as apply
+from reasoner.reasoning import derive as derive
+from reasoner.reasoning import engine as engine
+from reasoner.reasoning.classify import compile_rules
+from reasoner.reasoning.engine import CaseRun, Reasoner
 
 from . import Conditions, condition_name, fold, skolem_kb, speak
 

@@ -1,0 +1,1 @@
+"""Plans for a cohort: the batched run and its output files."""

@@ -1,0 +1,195 @@
+"""Read-only lookups into the knowledge base a plan needs: recommendations, evidence, labels, conflicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from rdflib import Graph, URIRef
+
+from ..consts import DCTERMS, OA, PROV, RDF, RDFS, SK, SKOS
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One evidence statement behind a recommendation: the verbatim sentence and its citations."""
+
+    id: str
+    source: str  # article id ("000") or reference table file ("red_flags.csv")
+    quote: str
+    citation: str  # markers as printed, e.g. "2, 3"; "" when uncited
+    citation_status: str  # resolved | unresolved | dangling | uncited | reference-table (comma-joined if mixed)
+    references: tuple[str, ...]  # bibliographic text of resolved references / primary sources
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class RecInfo:
+    """A recommendation as data, with what the plan shows of it."""
+
+    iri: str
+    id: str
+    label: str
+    definition: str
+    stance: str
+    phase: str
+    after_weeks: float | None
+    interval_weeks: tuple[float, float] | None
+    intervention: str
+    source: str
+    safety: bool
+    evidence: tuple[Evidence, ...]
+    order: int = 0  # position among the safety rules of one red flag (MRI before assessment before referral)
+    qualifier: str | None = None  # the sentence's own qualifiers the step heading keeps ("routine, first 6 weeks")
+
+
+def local(iri) -> str:
+    """The local name of a spinekg IRI (``sk:nsaid`` → ``nsaid``); other IRIs unchanged.
+
+    >>> local("https://w3id.org/spinekg/nsaid")
+    'nsaid'
+    """
+    text = str(iri)
+    return text[len(str(SK)) :] if text.startswith(str(SK)) else text
+
+
+class KBIndex:
+    """Lookups over one loaded knowledge base; built once per KB."""
+
+    def __init__(self, kb: Graph):
+        self.kb = kb
+        self._labels: dict[str, str] = {}
+
+    def label(self, iri) -> str:
+        key = str(iri)
+        text = self._labels.get(key)
+        if text is None:
+            value = self.kb.value(URIRef(key), RDFS.label)
+            text = self._labels[key] = str(value) if value is not None else local(iri)
+        return text
+
+    def notation(self, iri) -> str:
+        value = self.kb.value(URIRef(str(iri)), SKOS.notation)
+        return str(value) if value is not None else local(iri)
+
+    @cached_property
+    def ancestors(self) -> dict[str, frozenset[str]]:
+        """Every named class with the set of its named superclasses (itself included)."""
+        parents: dict[str, set[str]] = {}
+        for s, o in self.kb.subject_objects(RDFS.subClassOf):
+            if isinstance(s, URIRef) and isinstance(o, URIRef):
+                parents.setdefault(str(s), set()).add(str(o))
+        out: dict[str, frozenset[str]] = {}
+
+        def up(c: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+            if c in out:
+                return out[c]
+            acc = {c}
+            for p in parents.get(c, ()):
+                if p not in seen:
+                    acc |= up(p, seen | {c})
+            out[c] = frozenset(acc)
+            return out[c]
+
+        for c in list(parents):
+            up(c)
+        return out
+
+    def is_a(self, cls: str, ancestor: str) -> bool:
+        return ancestor in self.ancestors.get(cls, frozenset({cls}))
+
+    @cached_property
+    def red_flags(self) -> tuple[str, ...]:
+        return tuple(sorted(str(s) for s in self.kb.subjects(RDFS.subClassOf, SK.RedFlag)))
+
+    def _evidence(self, ev: URIRef) -> Evidence:
+        kb = self.kb
+        if (ev, RDF.type, SK.ExternalEvidence) in kb:
+            table = kb.value(ev, DCTERMS.source)
+            primaries = tuple(sorted(self.label(p) for p in kb.objects(ev, PROV.hadPrimarySource)))
+            return Evidence(
+                local(ev),
+                str(kb.value(table, SK.tableFile)),
+                str(kb.value(ev, SK.referenceText)),
+                f"{kb.value(ev, SK.referenceRow)} / {kb.value(ev, SK.referenceColumn)}"
+                + (
+                    f"; {kb.value(ev, SK.quoteOrParaphrase) or 'cell'}, {kb.value(ev, SK.verificationStatus)}"
+                    if kb.value(ev, SK.verificationStatus) is not None
+                    else ""
+                ),
+                "reference-table",
+                primaries,
+            )
+        article = kb.value(ev, DCTERMS.source)
+        quote = next(
+            (
+                str(e)
+                for t in kb.objects(ev, OA.hasTarget)
+                for s in kb.objects(t, OA.hasSelector)
+                for e in kb.objects(s, OA.exact)
+            ),
+            "",
+        )
+        cites = sorted(kb.objects(ev, SK.citation), key=lambda c: int(str(kb.value(c, SK.marker))))
+        markers = ", ".join(str(kb.value(c, SK.marker)) for c in cites)
+        statuses = sorted({local(kb.value(c, SK.citationStatus)) for c in cites}) or ["uncited"]
+        refs = tuple(
+            str(kb.value(r, DCTERMS.bibliographicCitation) or self.label(r))
+            for c in cites
+            for r in kb.objects(c, SK.citesReference)
+        )
+        section = kb.value(ev, SK.section)
+        return Evidence(
+            local(ev),
+            str(kb.value(article, DCTERMS.identifier)),
+            quote,
+            markers,
+            ",".join(statuses),
+            refs,
+            str(section) if section is not None else None,
+        )
+
+    @cached_property
+    def recommendations(self) -> dict[str, RecInfo]:
+        kb = self.kb
+        out = {}
+        for rec in kb.subjects(RDF.type, SK.Recommendation):
+            after = kb.value(rec, SK.afterWeeks)
+            lo, hi = kb.value(rec, SK.intervalWeeksMin), kb.value(rec, SK.intervalWeeksMax)
+            evidence = tuple(
+                sorted((self._evidence(e) for e in kb.objects(rec, PROV.wasDerivedFrom)), key=lambda e: e.id)
+            )
+            out[str(rec)] = RecInfo(
+                iri=str(rec),
+                id=local(rec),
+                label=str(kb.value(rec, RDFS.label)),
+                definition=str(kb.value(rec, SKOS.definition)),
+                stance=local(kb.value(rec, SK.stance)),
+                phase=local(kb.value(rec, SK.phase)),
+                after_weeks=float(after) if after is not None else None,
+                interval_weeks=(float(lo), float(hi)) if lo is not None and hi is not None else None,
+                intervention=str(kb.value(rec, SK.intervention)),
+                source=str(kb.value(kb.value(rec, DCTERMS.source), DCTERMS.identifier)),
+                safety=bool(kb.value(rec, SK.safetyRule)),
+                evidence=evidence,
+                order=int(kb.value(rec, SK.order) or 0),
+                qualifier=str(kb.value(rec, SK.qualifier)) if kb.value(rec, SK.qualifier) is not None else None,
+            )
+        return out
+
+    @cached_property
+    def conflicts(self) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+        """Conflict IRI → (label, what the disagreement is, member IRIs)."""
+        kb = self.kb
+        return {
+            str(c): (
+                self.label(c),
+                str(kb.value(c, SKOS.definition)),
+                tuple(sorted(str(m) for m in kb.objects(c, SK.conflictMember))),
+            )
+            for c in kb.subjects(RDF.type, SK.Conflict)
+        }
+
+    @cached_property
+    def phase_order(self) -> dict[str, int]:
+        return {local(p): int(self.kb.value(p, SK.order)) for p in self.kb.subjects(RDF.type, SK.Phase)}

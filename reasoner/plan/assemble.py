@@ -1,0 +1,372 @@
+"""Assemble a staged management plan from one case's reasoning results: steps, red flags, warnings, why not.
+
+The rules a clinician reads the plan by:
+
+- one step per intervention, stance and phase: recommendations merge only with the same stance and phase, and
+  every evidence sentence stays under the recommendation it supports;
+- red flags come first; the care they displace is *deferred* until they are excluded (listed, with the
+  follow-ups that wait on it), never deleted; pain relief, assessments, "do not" advice and the red flag's own
+  management are never deferred; a later recommendation of an intervention an urgent red-flag step already
+  gives is *covered* by that step (its sentence does not become the urgent step's evidence);
+- a treatment the case records as tried and failed is not offered again as initial care;
+- within a phase: what is due now and actionable first, "do not" last; an umbrella step (conservative care)
+  lists the steps that are its parts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+
+from rdflib import URIRef
+
+from ..case.paths import field_path, path_key
+from ..consts import RDF, SK
+from ..kb.index import RecInfo, local
+from ..kb.mappings import unmapped_code_warnings
+from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
+from ..reasoning.engine import CaseRun, Reasoner
+from . import parts as planparts
+from .concordance import concordance
+from .jsontext import share
+from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning
+from .words import Words
+
+CONSERVATIVE = str(SK.conservative_care)
+IMAGING = str(SK.ImagingIntervention)
+ANALGESIA = str(SK.pain_management)
+ASSESSMENT = str(SK.Assessment)
+FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed)}
+URGENT = ("emergency", "urgent")
+
+
+def _evidence(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
+    """A recommendation's evidence as plans show it (made once per recommendation, shared by every plan)."""
+    key = ("evidence", info.iri)
+    if key not in reasoner.cache:
+        out = tuple(
+            EvidenceOut(
+                e.source, e.citation, e.quote, "; ".join(e.references) or None, e.citation_status, e.section, info.id
+            )
+            for e in info.evidence
+        )
+        for e in out:
+            share(e)
+        reasoner.cache[key] = out
+    return reasoner.cache[key]
+
+
+def _failed_treatments(run: CaseRun) -> dict[str, list[str]]:
+    """Intervention IRI → the prior-treatment facts that record it as tried without success."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for fact, details in run.details.items():
+        if details.get(str(SK.outcome), set()) & FAILED_OUTCOMES:
+            for t in details.get(str(SK.treatmentType), ()):
+                out[t].append(fact)
+    return out
+
+
+def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
+    """Turn one case's reasoning results into its plan."""
+    idx = reasoner.index
+    recs = idx.recommendations
+    case = run.case
+    words = Words(idx, case, run.details)
+    path = lambda iri: field_path(case, iri)  # noqa: E731
+    flags = sorted(run.red_flags)
+    flag_labels = [idx.label(f) for f in flags]
+
+    applying, not_applicable = [], []
+    explicit = {a.recommendation: a for a in run.applicability}
+    defaults = _defaults(reasoner)
+    for rec, conditions in reasoner.conditions.items():
+        a = explicit.get(rec)
+        if a is None:
+            if rec in defaults:  # no case fact speaks to it: the same answer for every such case
+                not_applicable.append(defaults[rec])
+                continue
+            a = at_defaults(case, rec, conditions)
+        info = recs[a.recommendation]
+        if a.status != "applies":
+            not_applicable.append(_not_applicable(reasoner, info, a, path))
+            continue
+        driven_by_flag = info.safety or any(c.kind == "RedFlagPresent" and c.status == HOLDS for c in a.conditions)
+        applying.append((a, info, driven_by_flag))
+
+    # red flags, and whether the applicable source recommendations act on them
+    red_flags, warnings = [], []
+    applying_articles = sorted({info.source for _, info, _ in applying if not info.safety})
+    for flag in flags:
+        flagged_by = sorted(
+            {
+                info.source
+                for a, info, _ in applying
+                if not info.safety
+                for c in a.conditions
+                if c.kind == "RedFlagPresent" and c.status == HOLDS and flag in run.fact_types_of(c.facts)
+            }
+        )
+        facts = sorted(run.red_flags[flag], key=lambda f: path_key(path(f)))
+        triggered = tuple(path(f) for f in facts)
+
+        def because(f: str, flag: str = flag) -> str:
+            # the finding class that made it a red flag, where it is not the recorded type itself
+            why = sorted(
+                idx.label(t)
+                for t in run.fact_types.get(f, ())
+                if t != flag and idx.is_a(t, flag) and t not in run.details.get(f, {}).get(str(RDF.type), ())
+            )
+            return words.trigger(f)[1] + (f" ({', '.join(why)})" if why else "")
+
+        reason = "; ".join(because(f) for f in facts)
+        red_flags.append(RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by), reason))
+        missed = [art for art in applying_articles if art.isdigit() and art not in flagged_by]
+        if missed or not flagged_by:
+            if missed:
+                msg = (
+                    f"{idx.label(flag)} ({', '.join(triggered)}): the source article(s) "
+                    f"{', '.join(missed)} whose recommendations apply to this case do not flag it"
+                    + (f" (article(s) {', '.join(flagged_by)} do)" if flagged_by else "")
+                    + "; spinekg raises it and acts on it first with its safety rules (see the steps' evidence)"
+                )
+            else:
+                msg = (
+                    f"{idx.label(flag)} ({', '.join(triggered)}): no source article recommendation addresses it; "
+                    "spinekg acts on it with its safety rules (see the steps' evidence)"
+                )
+            warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *missed)))
+
+    screens = [f for f, d in run.details.items() if str(SK.none_found) in d.get(str(SK.screenResult), ())]
+    if screens and red_flags:
+        warnings.append(
+            Warning(
+                "red_flag_screen_contradicted",
+                "the case records a red-flag screen with none found, but the recorded findings raise "
+                + ", ".join(f"{r.label} ({r.reason})" for r in red_flags)
+                + ": the red flags stand; check the screen",
+                ("red_flag_screen", *(r.id for r in red_flags)),
+            )
+        )
+
+    # effective phase and timing of every applying recommendation
+    timed = []
+    for a, info, driven in applying:
+        phase, timing, due_now = info.phase, None, False
+        if info.phase == "if_persistent":
+            if info.after_weeks is None:
+                phase, timing, due_now = "now", "due now: the failed treatment it waits for is recorded", True
+            elif run.elapsed_weeks is not None and run.elapsed_weeks >= info.after_weeks:
+                phase, due_now = "now", True
+                timing = f"due now: {run.elapsed_weeks:g} weeks of symptoms or failed care ≥ {info.after_weeks:g} weeks"
+            else:
+                timing = f"if symptoms persist after {info.after_weeks:g} weeks"
+        elif info.phase == "follow_up" and info.interval_weeks:
+            lo, hi = info.interval_weeks
+            timing = f"in {lo:g} weeks" if lo == hi else f"every {lo:g}-{hi:g} weeks"
+        timed.append((a, info, driven, phase, timing, due_now))
+
+    # what the red flags' own urgent steps already give; what waits until they are excluded; what was tried
+    urgent_do = {
+        info.intervention: phase
+        for _, info, driven, phase, _, _ in timed
+        if driven and phase in URGENT and info.stance == "do"
+    }
+    failed = _failed_treatments(run)
+    # what the red flags displace: the classes they pre-empt in the KB (conservative care, injections, systemic
+    # steroids); referrals, surgery and imaging from the sources are escalations a red flag does not hold back
+    preempted_classes = {str(c) for f in flags for c in reasoner.kb.objects(URIRef(f), SK.preempts)}
+    active, waiting, covered, preempted = [], [], defaultdict(list), []
+    tried: dict[str, list[str]] = defaultdict(list)
+    for item in timed:
+        a, info, driven, phase, timing, due_now = item
+        interv, stance = info.intervention, info.stance
+        pain_relief, assessment = idx.is_a(interv, ANALGESIA), idx.is_a(interv, ASSESSMENT)
+        if driven:
+            active.append(item)
+            continue
+        related = next(
+            (u for u in sorted(urgent_do) if idx.is_a(interv, u) or idx.is_a(u, interv)),
+            None,
+        )
+        if related is not None and stance in ("do", "consider"):
+            covered[(related, urgent_do[related])].append(info.iri)
+            why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
+            preempted.append(NotApplicable(info.iri, info.label, "covered", why))
+            continue
+        if flags and not pain_relief and not assessment:
+            later = phase in ("if_persistent", "follow_up")
+            displaced = any(idx.is_a(interv, c) for c in preempted_classes)
+            if (stance in ("do", "consider") and (displaced or later)) or (
+                stance == "avoid" and (idx.is_a(interv, IMAGING) or later)
+            ):
+                why = (
+                    f"deferred until {', '.join(flag_labels)} is excluded: resume it then "
+                    f"(red flag {', '.join(local(f) for f in flags)})",
+                )
+                preempted.append(NotApplicable(info.iri, info.label, "deferred", why))
+                waiting.append(
+                    (a, info, driven, phase, f"deferred until {' and '.join(flag_labels)} is excluded", False)
+                )
+                continue
+        # a part of a failed umbrella (physiotherapy when "conservative care" failed) is not offered again; pain
+        # relief is withheld only where that analgesic itself (or a narrower one) was tried without success
+        was_tried = [
+            f for t, fs in failed.items() if (idx.is_a(t, interv) if pain_relief else idx.is_a(interv, t)) for f in fs
+        ]
+        if was_tried and stance in ("do", "consider") and info.phase == "now":
+            was_tried.sort(key=lambda f: path_key(path(f)))
+            tried[interv].extend(was_tried)
+            why = (f"already tried without success ({', '.join(path(f) for f in was_tried)}): not offered again",)
+            preempted.append(NotApplicable(info.iri, info.label, "already_tried", why))
+            continue
+        active.append(item)
+
+    # a "consider" of what another recommendation says to do in the same phase is given by that step
+    doing = {(info.intervention, phase) for _, info, _, phase, _, _ in active if info.stance == "do"}
+    kept = []
+    for item in active:
+        info, phase = item[1], item[3]
+        by = next(
+            (
+                (i, p)
+                for i, p in sorted(doing)
+                if p == phase and idx.is_a(i, info.intervention)  # the do is as specific or more
+            ),
+            None,
+        )
+        if info.stance == "consider" and by is not None:
+            covered[by].append(info.iri)
+            why = (f"covered by the step that says to do {idx.label(by[0])} in the same phase",)
+            preempted.append(NotApplicable(info.iri, info.label, "covered", why))
+            continue
+        kept.append(item)
+    active = kept
+    steps = _steps(reasoner, active, words, covered)
+    deferred = _steps(reasoner, waiting, words, {})
+    by_fact: dict[str, set[str]] = defaultdict(set)
+    for interv, facts in tried.items():
+        for f in facts:
+            by_fact[f].add(interv)
+    for fact in sorted(by_fact, key=lambda f: path_key(path(f))):
+        names = ", ".join(sorted(idx.label(i) for i in by_fact[fact]))
+        warnings.append(
+            Warning(
+                "already_tried",
+                f"{words.trigger(fact)[1]}: tried without success, so not offered again as initial care: {names}; "
+                "the plan's later steps (if persistent, after failed care) are the next ones",
+                (path(fact), *sorted(local(i) for i in by_fact[fact])),
+            )
+        )
+    conflicts = planparts.conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)
+    steps = [
+        replace(s, conflicts=tuple(c.id for c in conflicts if any(x.member in s.recommendations for x in c.sides)))
+        for s in steps
+    ]
+    warnings += planparts.fact_warnings(reasoner, run, not_applicable)
+    warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
+    # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
+
+    warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
+    return Plan(
+        case=case.rsplit("/", 1)[-1],
+        kb_version=reasoner.kb_version,
+        red_flags=tuple(red_flags),
+        steps=tuple(steps),
+        warnings=tuple(warnings),
+        conflicts=tuple(conflicts),
+        not_applicable=tuple(sorted(not_applicable, key=lambda n: n.recommendation)),
+        preempted=tuple(sorted(preempted, key=lambda n: n.recommendation)),
+        concordance=tuple(concordance(reasoner, run)),
+        presentations=planparts.presentations(reasoner, run),
+        deferred=tuple(deferred),
+        summary=words.summary(),
+    )
+
+
+def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[str, str], list[str]]) -> list[Step]:
+    """One step per intervention, stance and phase, in reading order, umbrella steps followed by their parts."""
+    idx = reasoner.index
+    grouped: dict[tuple[str, str, str], list] = defaultdict(list)
+    for a, info, _driven, phase, timing, due_now in items:
+        grouped[(info.intervention, info.stance, phase)].append((a, info, timing, due_now))
+    order = idx.phase_order
+
+    def sort_key(item):
+        (interv, stance, phase), members = item
+        first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
+        due_now = any(m[3] for m in members)
+        after = min((m[1].after_weeks or 0) for m in members)
+        return (order[phase], stance == "avoid", not due_now, not first.safety, after, first.order, first.id)
+
+    steps = []
+    for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
+        members.sort(key=lambda m: (not m[1].safety, m[1].order, m[1].id))
+        first = members[0][1]
+        facts = sorted({f for a, *_ in members for f in a.triggered_by}, key=lambda f: path_key(words.trigger(f)[0]))
+        triggers = tuple(Trigger(*words.trigger(f)) for f in facts)
+        heading = idx.label(interv) + (f" ({first.qualifier})" if first.qualifier else "")
+        steps.append(
+            Step(
+                id=local(interv),
+                label=heading,
+                phase=phase,
+                stance=stance,
+                recommendation=first.iri,
+                recommendations=tuple(m[1].iri for m in members),
+                triggered_by=tuple(t.path for t in triggers),
+                evidence=tuple(e for m in members for e in _evidence(reasoner, m[1])),
+                after_weeks=first.after_weeks if phase == "if_persistent" else None,
+                timing=members[0][2],
+                safety=first.safety,
+                triggers=triggers,
+                covers=tuple(sorted(covered.get((interv, phase), ()))) if stance == "do" else (),
+            )
+        )
+    # an umbrella step (do or consider) lists the steps of the same phase and stance that are its parts
+    out: list[Step] = []
+    taken: set[int] = set()
+    for n, s in enumerate(steps):
+        if n in taken:
+            continue
+        parts = [
+            m
+            for m, p in enumerate(steps)
+            if m != n
+            and m not in taken
+            and s.stance != "avoid"
+            and p.stance == s.stance
+            and p.phase == s.phase
+            and p.id != s.id
+            and idx.is_a(str(SK[p.id]), str(SK[s.id]))
+        ]
+        out.append(replace(s, parts=tuple(steps[m].id for m in parts)) if parts else s)
+        for m in parts:
+            taken.add(m)
+            out.append(replace(steps[m], part_of=s.id))
+    return out
+
+
+def _not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:
+    why, missing = [], []
+    for c in a.conditions:
+        text = reasoner.describe_condition(c.condition, c.kind)
+        if c.status == FAILS:
+            extra = f": recorded {', '.join(path(f) for f in c.facts)}" if c.facts else ""
+            why.append(f"{text} does not hold{extra}")
+        elif c.status == UNKNOWN:
+            why.append(f"{text} is unknown: the case does not record {', '.join(c.missing)}")
+            missing += c.missing
+    return NotApplicable(info.iri, info.label, a.status, tuple(why), tuple(sorted(set(missing))))
+
+
+def _defaults(reasoner: Reasoner) -> dict[str, NotApplicable]:
+    """Recommendation → its not-applicable entry for a case none of whose facts speak to it (kept per reasoner)."""
+    if "default_not_applicable" not in reasoner.cache:
+        out = {}
+        for rec, conditions in reasoner.conditions.items():
+            a = at_defaults("", rec, conditions)
+            if a.status != "applies":
+                out[rec] = _not_applicable(reasoner, reasoner.index.recommendations[rec], a, None)
+                share(out[rec])
+        reasoner.cache["default_not_applicable"] = out
+    return reasoner.cache["default_not_applicable"]

@@ -1,0 +1,146 @@
+"""The parts of a plan around its steps: the presentations, the warnings, and where the sources disagree."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..case.paths import field_path, path_key
+from ..consts import SK
+from ..kb.index import RecInfo, local
+from ..reasoning.engine import CaseRun, Reasoner
+from .model import ConflictOut, ConflictSide, NotApplicable, PresentationOut, Step, Warning
+
+
+def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ...]:
+    """The case's clinical presentations, most specific first within the KB's order of definition."""
+    idx = reasoner.index
+    case = run.case
+    named = run.presentations
+    out = []
+    for p in sorted(named, key=lambda p: local(p)):
+        triggers = tuple(sorted({field_path(case, f) for f in named[p]}, key=path_key))
+        if not triggers and run.episode_weeks is not None and local(p).endswith("_phase"):
+            triggers = (f"{run.episode_weeks:g} weeks (symptoms[].duration_weeks)",)
+        out.append(PresentationOut(local(p), idx.label(p), triggers))
+    return tuple(out)
+
+
+def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotApplicable]) -> list[Warning]:
+    out = []
+    waiting: dict[str, list[str]] = defaultdict(list)
+    for n in not_applicable:
+        if n.status == "unknown":
+            for m in n.missing:
+                waiting[m].append(local(n.recommendation))
+    for fieldname, rec_ids in sorted(waiting.items()):
+        message = f"the case does not record {fieldname}: {len(rec_ids)} recommendation(s) cannot be decided without it"
+        if fieldname == "imaging":  # not a prompt to image: the plan's imaging steps say whether imaging is due
+            message += " (not in itself a reason to image: see the plan's imaging steps)"
+        out.append(Warning("missing_fact", message, (fieldname, *sorted(rec_ids))))
+    height_loss = [f for f, types in run.fact_types.items() if str(SK.vertebral_height_loss) in types]
+    if height_loss and str(SK.fracture_suspected) not in run.red_flags:
+        path = ", ".join(sorted(field_path(run.case, f) for f in height_loss))
+        out.append(
+            Warning(
+                "fracture_not_excluded",
+                f"vertebral height loss ({path}) without a fracture red flag: a fracture is only suspected from it "
+                "when it is new in a patient aged 65 or over; check the age, whether the height loss is new, and "
+                "the fracture risk factors (osteoporosis, trauma, prolonged corticosteroid use)",
+                tuple(sorted(field_path(run.case, f) for f in height_loss)),
+            )
+        )
+    return out
+
+
+def population_warnings(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> list[Warning]:
+    """A step resting on evidence from another population; the phase cut-offs the sources disagree on."""
+    kb = reasoner.kb
+    key = ("evidence_population",)
+    if key not in reasoner.cache:
+        reasoner.cache[key] = {str(r): str(p) for r, p in kb.subject_objects(SK.evidencePopulation)}
+    populations = reasoner.cache[key]
+    out = []
+    for info in applying:
+        pop = populations.get(info.iri)
+        if pop and pop not in run.presentations:
+            out.append(
+                Warning(
+                    "evidence_from_other_population",
+                    f"{local(info.iri)} ({info.label}) rests on evidence gathered in {reasoner.index.label(pop)}, "
+                    "which this case is not classified in: weigh it accordingly",
+                    (local(info.iri), local(pop)),
+                )
+            )
+    phases = sorted(local(p) for p in run.presentations if local(p).endswith("_phase"))
+    phase_key = ("phase_recs",)
+    if phase_key not in reasoner.cache:
+        phase_iris = {str(SK.acute_phase), str(SK.subacute_phase), str(SK.chronic_phase)}
+        reasoner.cache[phase_key] = {
+            str(rec)
+            for rec, cond in kb.subject_objects(SK.hasCondition)
+            if str(kb.value(cond, SK.presentation)) in phase_iris
+        }
+    by_phase = sorted(local(i.iri) for i in applying if i.iri in reasoner.cache[phase_key])
+    if phases and by_phase:
+        weeks = f"{run.episode_weeks:g} weeks" if run.episode_weeks is not None else "its duration"
+        out.append(
+            Warning(
+                "phase_cutoffs_differ",
+                f"this case is in the {phases[0].replace('_', ' ')} at {weeks}, with spinekg's cut-offs (acute under 6 "
+                "weeks, subacute 6 to 12, chronic over 12); sources disagree: ACP 2017 counts acute as under 4 weeks "
+                "and subacute as 4 to 12, NICE NG59 uses no duration phases",
+                (phases[0], *by_phase),
+            )
+        )
+    return out
+
+
+def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list[ConflictOut]:
+    idx = reasoner.index
+    out = []
+    for iri, (label, description, members) in sorted(idx.conflicts.items()):
+        # shown where it bears on this case: two of its recommendations apply, or one does and the other side
+        # is an external source (which never "applies": it speaks for itself)
+        here = applying & set(members)
+        external = [m for m in members if m not in idx.recommendations]
+        if not here or (len(here) < 2 and not external):
+            continue
+        sides = tuple(
+            ConflictSide(
+                m,
+                idx.label(m),
+                idx.recommendations[m].source if m in idx.recommendations else "external",
+                m in applying,
+            )
+            for m in members
+        )
+        out.append(ConflictOut(local(iri), label, description, sides))
+    # a do/consider and an avoid of related interventions in the same plan
+    for avoid in (s for s in steps if s.stance == "avoid"):
+        for other in (s for s in steps if s.stance != "avoid"):
+            a, o = str(SK[avoid.id]), str(SK[other.id])
+            if idx.is_a(o, a):  # doing what the avoid covers (avoiding a subtype of what is done is no conflict)
+                sides = (
+                    ConflictSide(
+                        avoid.recommendation,
+                        idx.label(avoid.recommendation),
+                        idx.recommendations[avoid.recommendation].source,
+                        True,
+                    ),
+                    ConflictSide(
+                        other.recommendation,
+                        idx.label(other.recommendation),
+                        idx.recommendations[other.recommendation].source,
+                        True,
+                    ),
+                )
+                out.append(
+                    ConflictOut(
+                        f"stance_{avoid.id}_{other.id}",
+                        f"avoid {avoid.label} vs {other.stance} {other.label}",
+                        f"One applicable recommendation says to avoid {avoid.label}; another says to {other.stance} "
+                        f"{other.label}. Both are in the plan: decide with the patient.",
+                        sides,
+                    )
+                )
+    return out

@@ -1,0 +1,155 @@
+"""The PROV-O record of a reasoning run: run, KB version, case, plan steps and everything they derive from."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL
+
+from ..consts import DCTERMS, PROV, RDF, RDFS, SK, XSD
+from ..kb.load import new_graph
+from ..ntriples import Triples, term
+from ..reasoning.conditions import DEFAULT_RULE
+from ..reasoning.engine import CaseRun, Reasoner
+from .model import Plan
+
+_FOLLOW = (PROV.wasDerivedFrom, PROV.hadPrimarySource, SK.citesReference, DCTERMS.source, SK.intervention)
+
+
+def run_iri(case_graph: Graph | str, kb_version: str) -> URIRef:
+    """A run's IRI: a digest of the case's triples (a graph or N-Triples text) and the KB version (the same
+    input names the same run)."""
+    text = case_graph if isinstance(case_graph, str) else case_graph.serialize(format="nt")
+    digest = hashlib.sha256(kb_version.encode())
+    for line in sorted(text.splitlines()):
+        digest.update(line.encode())
+    return URIRef(f"{SK}run/{digest.hexdigest()[:16]}")
+
+
+def _time(moment: datetime) -> Literal:
+    return Literal(moment.isoformat(), datatype=XSD.dateTime)
+
+
+def case_provenance(
+    reasoner: Reasoner,
+    plan: Plan,
+    run: CaseRun,
+    case_triples: Triples,
+    started: datetime,
+    ended: datetime,
+) -> str:
+    """The case's own part of a run's PROV-O, as N-Triples: the case, the run, the plan and its steps.
+
+    Every step ``prov:wasGeneratedBy`` the run and ``prov:wasDerivedFrom`` its recommendations and the case
+    findings that triggered them (plain and qualified). The KB part (recommendations → evidence → references)
+    is :func:`kb_slice`, shared by every case of a cohort. Written as text (no rdflib terms): a cohort writes
+    this for every case.
+    """
+    case_nt = case_triples.nt()
+    out = [case_nt]
+    add = out.append
+    case = f"<{run.case}>"
+    act = f"<{run_iri(case_nt, reasoner.kb_version)}>"
+    kbv = f"<{SK}kb/{reasoner.kb_version}>"
+    agent = f"<{SK}agent/spinekg>"
+    a, derived, gen = f"<{RDF.type}>", f"<{PROV.wasDerivedFrom}>", f"<{PROV.wasGeneratedBy}>"
+    add(
+        f"{act} {a} <{SK.ReasoningRun}> .\n{act} {a} <{PROV.Activity}> .\n{act} <{PROV.used}> {case} .\n"
+        f"{act} <{PROV.used}> {kbv} .\n{act} <{PROV.wasAssociatedWith}> {agent} .\n"
+        f"{act} <{PROV.startedAtTime}> {term(_time(started))} .\n{act} <{PROV.endedAtTime}> {term(_time(ended))} .\n"
+        f"{kbv} {a} <{SK.KnowledgeBaseVersion}> .\n{kbv} {a} <{PROV.Entity}> .\n"
+        f"{kbv} <{OWL.versionInfo}> {term(Literal(reasoner.kb_version))} .\n"
+        f"{agent} {a} <{PROV.SoftwareAgent}> .\n{agent} <{RDFS.label}> {term(Literal('spinekg reasoner'))} .\n"
+    )
+    plan_iri = f"<{run.case}/plan>"
+    add(f"{plan_iri} {a} <{SK.Plan}> .\n{plan_iri} {gen} {act} .\n{plan_iri} {derived} {case} .\n")
+    # red flags the run inferred, as types of the case findings
+    for flag, facts in sorted(run.red_flags.items()):
+        for fact in sorted(facts):
+            add(f"<{fact}> {a} <{flag}> .\n")
+        add(f"<{flag}> <{RDFS.label}> {term(Literal(reasoner.index.label(flag)))} .\n")
+    # the case resources each recommendation's conditions held on (the plan shows them as field paths), and the
+    # rules that decided its conditions (rules/conditions/ID.rq; "default": no rule's rows spoke, the kind's default)
+    triggers = {x.recommendation: x.triggered_by for x in run.applicability}
+    deciders = {x.recommendation: sorted({c.rule for c in x.conditions}) for x in run.applicability}
+    for n, step in enumerate(plan.steps, 1):
+        s = f"<{run.case}/step/{n}>"
+        add(
+            f"{plan_iri} <{SK.hasStep}> {s} .\n{s} {a} <{SK.PlanStep}> .\n{s} {a} <{PROV.Entity}> .\n"
+            f"{s} <{RDFS.label}> {term(Literal(f'{step.stance} {step.label} ({step.phase})'))} .\n"
+            f"{s} <{SK.stepPosition}> {term(Literal(n))} .\n{s} <{SK.stepOf}> <{SK}{step.id}> .\n"
+            f"{s} <{SK.stance}> <{SK}{step.stance}> .\n{s} <{SK.phase}> <{SK}{step.phase}> .\n"
+            f"{s} {gen} {act} .\n"
+        )
+        if step.timing:
+            add(f"{s} <{SK.timing}> {term(Literal(step.timing))} .\n")
+        for rec in step.recommendations:
+            q = f"<{run.case}/step/{n}/derivation/{rec.rsplit('/', 1)[-1]}>"
+            add(
+                f"{s} {derived} <{rec}> .\n{s} <{PROV.qualifiedDerivation}> {q} .\n{q} {a} <{PROV.Derivation}> .\n"
+                f"{q} <{PROV.entity}> <{rec}> .\n{q} <{PROV.hadActivity}> {act} .\n"
+            )
+            for rule in deciders.get(rec, [DEFAULT_RULE]):
+                add(f"{q} <{SK.decidedBy}> <{SK}rule/{rule}> .\n")
+        for rec in step.recommendations:
+            for fact in triggers.get(rec, ()):
+                add(f"{s} {derived} <{fact}> .\n")
+        for rec in step.covers:  # applied, and given by this step (its sentences are not this step's evidence)
+            add(f"{s} <{SK.covers}> <{rec}> .\n")
+    return "".join(out)
+
+
+def kb_slice(reasoner: Reasoner, recommendations) -> Graph:
+    """The KB part of provenance: the recommendations, their evidence, the references and sources they cite."""
+    kb = reasoner.kb
+    g = new_graph()
+    frontier = {URIRef(r) for r in recommendations}
+    seen: set[URIRef] = set()
+    while frontier:
+        node = frontier.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for triple in kb.cbd(node):
+            g.add(triple)
+            _, p, o = triple
+            if isinstance(o, URIRef) and p in _FOLLOW:
+                frontier.add(o)
+    return g
+
+
+def kb_slice_nt(reasoner: Reasoner, recommendations) -> str:
+    """:func:`kb_slice` as N-Triples, each recommendation's part made once per reasoner (blank nodes labelled
+    per recommendation, so parts of different recommendations never share one by accident)."""
+    parts = reasoner.cache.setdefault("kb_slice_nt", {})
+    out = []
+    for rec in sorted(set(map(str, recommendations))):
+        if rec not in parts:
+            parts[rec] = kb_slice(reasoner, [rec]).serialize(format="nt")
+        out.append(parts[rec])
+    return "".join(out)
+
+
+def provenance_nt(reasoner: Reasoner, plan: Plan, run: CaseRun, case_triples: Triples) -> str:
+    """The run's PROV-O as N-Triples text, the KB slice included (what a cohort writes, for one case)."""
+    now = datetime.now(timezone.utc)
+    recs = {r for step in plan.steps for r in step.recommendations}
+    return kb_slice_nt(reasoner, recs) + case_provenance(reasoner, plan, run, case_triples, now, now)
+
+
+def provenance_graph(
+    reasoner: Reasoner, plan: Plan, run: CaseRun, case_triples: Triples | Graph, started: datetime | None = None
+) -> Graph:
+    """The run's PROV-O graph, self-contained: the case, the steps, and the KB slice they rest on.
+
+    Each recommendation ``prov:wasDerivedFrom`` its evidence statements, which carry the quote (``oa:exact``)
+    and ``prov:hadPrimarySource`` the cited reference.
+    """
+    if isinstance(case_triples, Graph):
+        case_triples = Triples(case_triples)
+    now = started or datetime.now(timezone.utc)
+    g = kb_slice(reasoner, {r for step in plan.steps for r in step.recommendations})
+    g.parse(data=case_provenance(reasoner, plan, run, case_triples, now, datetime.now(timezone.utc)), format="nt")
+    return g

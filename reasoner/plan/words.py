@@ -1,0 +1,89 @@
+"""The case's facts in words, as a clinician reads them: "numbness, bilateral, buttock + S2, S3"."""
+
+from __future__ import annotations
+
+from ..case.paths import field_path, path_key
+from ..consts import RDF, SK
+from ..kb.index import KBIndex, local
+
+_GENERIC = {
+    str(SK[n]) for n in ("Finding", "Symptom", "ImagingFinding", "ClinicalFinding", "RiskFactor", "Measurement")
+}
+
+
+def _number(text: str) -> str:
+    try:
+        return f"{float(text):g}"
+    except ValueError:
+        return text
+
+
+def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
+    """One recorded fact in words, from what the case records of it (property IRI → values).
+
+    >>> from reasoner.reasoning.engine import Reasoner
+    >>> idx = Reasoner().index
+    >>> sk = "https://w3id.org/spinekg/"
+    >>> fact_text(idx, {str(RDF.type): {sk + "numbness"}, sk + "laterality": {sk + "bilateral"},
+    ...                 sk + "inBodyRegion": {sk + "buttock"}, sk + "inDermatome": {sk + "dermatome_S2"}})
+    'numbness, bilateral, buttock + S2'
+    """
+
+    def values(prop: str) -> list[str]:
+        return sorted(details.get(str(SK[prop]), ()))
+
+    types = [t for t in sorted(details.get(str(RDF.type), ())) if t.startswith(str(SK)) and t not in _GENERIC]
+    parts: list[str] = []
+    if str(SK.FindingAbsence) in types:
+        absent = [idx.label(t) for t in values("absentType") if t.startswith(str(SK))]
+        parts.append("no " + (" / ".join(absent) or "finding"))
+    elif str(SK.PriorTreatment) in types:
+        parts.append(", ".join(idx.label(t) for t in values("treatmentType")))
+    elif str(SK.RedFlagScreen) in types:
+        parts.append("red-flag screen: " + ", ".join(local(v).replace("_", " ") for v in values("screenResult")))
+    elif str(SK.ImagingStudy) in types:
+        parts.append(" ".join(idx.label(m) for m in values("modality")) or "imaging study")
+        parts += [("current" if float(v) == 0 else f"{_number(v)} weeks ago") for v in values("weeksAgo")]
+    elif str(SK.Patient) in types:
+        parts += [f"{_number(v)} years" for v in values("age")] + [local(v) for v in values("sex")]
+    else:
+        parts.append(" / ".join(idx.label(t) for t in types if t != str(SK.PriorTreatment)) or "finding")
+    parts += [local(v) for v in values("laterality")]
+    where = [idx.label(r) for r in values("inBodyRegion")]
+    where += [idx.notation(d) for d in sorted(values("inDermatome"), key=lambda d: (len(d), d))]
+    if where:
+        parts.append(" + ".join([where[0]] if len(where) == 1 else [where[0], ", ".join(where[1:])]))
+    parts += [idx.notation(v) for v in values("atDiscLevel") + values("atSpinalLevel")]
+    parts += [local(v).removeprefix("zone_") + " zone" for v in values("zone")]
+    parts += [local(v).removeprefix("severity_") for v in values("severity")]
+    parts += [f"MRC {_number(v)}/5" for v in values("mrcGrade")]
+    parts += [_number(v) for v in values("scoreValue") + values("measuredValue")]
+    parts += [f"{_number(v)} week{'' if _number(v) == '1' else 's'}" for v in values("durationWeeks") + values("weeks")]
+    parts += ["progressive" for v in values("progressive") if v == "true"]
+    parts += ["new" for v in values("isNew") if v == "true"]
+    parts += [local(v).replace("_", " ") for v in values("outcome")]
+    return ", ".join(p for p in parts if p)
+
+
+class Words:
+    """The facts of one case in words, made once per fact."""
+
+    def __init__(self, idx: KBIndex, case: str, details: dict[str, dict[str, set[str]]]):
+        self.idx, self.case, self.details = idx, case, details
+        self._done: dict[str, str] = {}
+
+    def text(self, fact: str) -> str:
+        if fact not in self._done:
+            found = self.details.get(fact)
+            self._done[fact] = fact_text(self.idx, found) if found else field_path(self.case, fact)
+        return self._done[fact]
+
+    def trigger(self, fact: str) -> tuple[str, str]:
+        """(path, "words — path")."""
+        path = field_path(self.case, fact)
+        return path, f"{self.text(fact)} — {path}"
+
+    def summary(self) -> tuple[str, ...]:
+        """The case as recorded, a line a fact, in field order."""
+        lines = [(field_path(self.case, f), self.text(f)) for f in self.details]
+        return tuple(f"{path}: {text}" for path, text in sorted(lines, key=lambda x: path_key(x[0])) if text)

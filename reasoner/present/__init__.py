@@ -1,0 +1,1 @@
+"""The plan presented: plain text, the HTML report, the provenance pictures in DOT."""

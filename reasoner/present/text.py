@@ -1,0 +1,155 @@
+"""Plans as people read them: the staged text plan, and the explain / why-not chains."""
+
+from __future__ import annotations
+
+from ..kb.index import local
+from ..plan.model import EvidenceOut, Plan, Step
+
+PHASES = [
+    ("emergency", "EMERGENCY"),
+    ("urgent", "URGENT"),
+    ("now", "NOW"),
+    ("if_persistent", "IF PERSISTENT"),
+    ("follow_up", "FOLLOW-UP"),
+]
+STANCE = {"do": "DO", "consider": "CONSIDER", "avoid": "DO NOT"}
+
+
+def cite(e: EvidenceOut) -> str:
+    """How a quote is attributed: article and marker(s) with status, or the reference-table cell."""
+    if e.citation_status == "reference-table":
+        return f"{e.article} ({e.citation}); rests on {e.reference}"
+    marker = f" [{e.citation}]" if e.citation else " (no citation marker)"
+    status = "" if e.citation_status in ("resolved", "uncited") else f", citation {e.citation_status}"
+    ref = f" → {e.reference}" if e.reference else ""
+    return f"article {e.article}{marker}{status}{ref}"
+
+
+def step_lines(n: int | str, s: Step, indent: str = "  ") -> list[str]:
+    extra = f" — {s.timing}" if s.timing else ""
+    pad = indent + " " * (len(str(n)) + 2)
+    lines = [f"{indent}{n}. {STANCE[s.stance]} {s.label}{extra}"]
+    if s.parts:
+        lines.append(f"{pad}comprising the steps below it: {', '.join(s.parts)}")
+    shown = [t.text for t in s.triggers[:4]]
+    if len(s.triggers) > 4:
+        shown.append(f"and {len(s.triggers) - 4} more")
+    if shown:
+        lines.append(f"{pad}because: " + "; ".join(shown))
+    if s.covers:
+        lines.append(f"{pad}also recommended by: {', '.join(local(r) for r in s.covers)} (covered by this step)")
+    if s.conflicts:
+        lines.append(f"{pad}sources disagree: {', '.join(s.conflicts)} (see below)")
+    by_rec: dict[str, list] = {}
+    for e in s.evidence:
+        by_rec.setdefault(e.recommendation, []).append(e)
+    for rec in (local(r) for r in s.recommendations):
+        lines.append(f"{pad}{rec}:")
+        lines += [f"{pad}  “{e.quote}” — {cite(e)}" for e in by_rec.get(rec, [])]
+    return lines
+
+
+def text(plan: Plan) -> str:
+    """The plan as a clinical note: the case as recorded, its presentations, red flags with their reasons,
+    warnings, the steps by phase (each with the facts that decided it and its sentences), what waits for the red
+    flags to be excluded, where sources disagree, and the concordance."""
+    out = [f"Management plan for case {plan.case} (knowledge base {plan.kb_version})", ""]
+    if plan.summary:
+        out.append("THE CASE AS RECORDED")
+        out += [f"  {line}" for line in plan.summary]
+        out.append("")
+    if plan.presentations:
+        out.append("PRESENTATIONS")
+        for p in plan.presentations:
+            out.append(f"  {p.label} [{p.id}]" + (f" from {', '.join(p.triggered_by)}" if p.triggered_by else ""))
+        out.append("")
+    if plan.red_flags:
+        out.append("RED FLAGS")
+        for f in plan.red_flags:
+            by = (
+                f"flagged by article(s) {', '.join(f.flagged_by_sources)}"
+                if f.flagged_by_sources
+                else ("not flagged by the source articles")
+            )
+            out.append(f"  ! {f.label} [{f.id}] because: {f.reason or ', '.join(f.triggered_by)} — {by}")
+        out.append("")
+    if plan.warnings:
+        out.append("WARNINGS")
+        out += [f"  - [{w.id}] {w.message}" for w in plan.warnings]
+        out.append("")
+    n, part = 0, 0
+    for phase, title in PHASES:
+        steps = [s for s in plan.steps if s.phase == phase]
+        if not steps:
+            continue
+        out.append(title)
+        for s in steps:
+            if s.part_of:
+                part += 1
+                out += step_lines(f"{n}.{part}", s, indent="     ")
+            else:
+                n, part = n + 1, 0
+                out += step_lines(n, s)
+        out.append("")
+    if plan.deferred:
+        flags = " and ".join(f.label for f in plan.red_flags)
+        out.append(f"DEFERRED UNTIL {flags.upper()} IS EXCLUDED (then resume)")
+        for s in plan.deferred:
+            extra = f" [{s.phase.replace('_', ' ')}]"
+            out.append(f"  - {STANCE[s.stance]} {s.label}{extra}: {', '.join(local(r) for r in s.recommendations)}")
+        out.append("")
+    others = [p for p in plan.preempted if p.status != "deferred"]
+    if others:
+        out.append("GIVEN ELSEWHERE OR ALREADY TRIED")
+        out += [f"  - {local(p.recommendation)}: {p.why[0]}" for p in others]
+        out.append("")
+    if plan.conflicts:
+        out.append("WHERE SOURCES DISAGREE")
+        for c in plan.conflicts:
+            out.append(f"  * {c.label}: {c.description}")
+            for side in c.sides:
+                applies = "applies here" if side.applies else "does not apply here"
+                out.append(f"      - {local(side.member)} ({side.source}, {applies}): {side.label}")
+        out.append("")
+    if plan.concordance:
+        out.append("DERMATOME–IMAGING CONCORDANCE")
+        for d in plan.concordance:
+            how = "; ".join(f"{e.finding} {e.type} {e.level} → {e.root} root ({e.via})" for e in d.explained_by)
+            out.append(f"  {d.dermatome:<5} {'/'.join(d.sides):<11} {d.status}{': ' + how if how else ''}")
+        out.append("")
+    out.append(
+        f"{len(plan.not_applicable)} recommendation(s) did not apply: `spinekg why-not CASE RECOMMENDATION` says why."
+    )
+    return "\n".join(out)
+
+
+def explain(plan: Plan, key: str) -> str:
+    """The chain of one step: step ← recommendation ← evidence (article, marker, sentence) ← reference, ← findings."""
+    s = plan.step(key)
+    n = plan.steps.index(s) + 1
+    out = [f"step {n}: {STANCE[s.stance]} {s.label} ({s.phase}{', ' + s.timing if s.timing else ''})"]
+    deciding = (
+        "; ".join(t.text for t in s.triggers) or "(no case finding: the recommendation's conditions hold by absence)"
+    )
+    out.append(f"  ← decided by: {deciding}")
+    for rec in s.recommendations:
+        out.append(f"  ← recommendation {local(rec)} <{rec}>")
+    for rec in s.covers:
+        out.append(f"  (also recommended by {local(rec)}: covered by this step, its sentences are not evidence here)")
+    for e in s.evidence:
+        out.append(f"      ← evidence: “{e.quote}”")
+        out.append(f"          {cite(e)}" + (f"; section “{e.section}”" if e.section else ""))
+    return "\n".join(out)
+
+
+def why_not(plan: Plan, key: str) -> str:
+    """Why a recommendation is not in the plan: failed conditions, missing facts, or the red flag that pre-empted it."""
+    for n in plan.not_applicable + plan.preempted:
+        if key in (n.recommendation, local(n.recommendation)):
+            return "\n".join(
+                [f"{local(n.recommendation)} ({n.label}) is not in the plan: {n.status}"] + [f"  - {w}" for w in n.why]
+            )
+    for i, s in enumerate(plan.steps, 1):
+        if any(key in (r, local(r)) for r in s.recommendations):
+            return f"{key} applies: it gives step {i} ({STANCE[s.stance]} {s.label}, {s.phase})"
+    raise KeyError(key)

@@ -1,0 +1,1 @@
+"""Quality gates of the knowledge base, OWL DL consistency, the release set."""

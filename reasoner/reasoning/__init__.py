@@ -1,0 +1,1 @@
+"""Reasoning over cases: the engine, the condition rules, classification, derivations, the stores."""

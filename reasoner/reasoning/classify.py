@@ -1,0 +1,174 @@
+"""Classify case findings with the ontology's OWL definitions, compiled to SPARQL rules run in pyoxigraph.
+
+Each named class with an ``owl:equivalentClass`` expression (intersection, union, someValuesFrom,
+hasValue, oneOf, numeric datatype restrictions) becomes one ``INSERT … WHERE`` rule; the rules and the
+subclass closure run to a fixpoint over every case in the store at once. The result is checked against
+HermiT in the test suite, so the compiled rules mean what the OWL axioms mean for the cases we record.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+
+from .. import rules
+from ..consts import OWL, RDF, RDFS, SK, XSD
+from ..errors import SpinekgError
+
+
+class UnsupportedAxiom(SpinekgError):
+    """An OWL class expression the SPARQL compiler does not handle (names the class)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled definition: the class it infers and its SPARQL update."""
+
+    cls: str
+    update: str
+
+
+_SUPPORTED_FACETS = {XSD.minInclusive: ">=", XSD.maxInclusive: "<=", XSD.minExclusive: ">", XSD.maxExclusive: "<"}
+
+
+class _Compiler:
+    def __init__(self, kb: Graph):
+        self.kb = kb
+        self.counter = itertools.count()
+        self.members: list[str] = []  # variables bound to a case's records through owl:inverseOf sk:inCase
+
+    def var(self) -> str:
+        return f"?v{next(self.counter)}"
+
+    def compile(self, expr, x: str, owner: URIRef) -> str:
+        kb = self.kb
+        if isinstance(expr, URIRef):
+            return f"{x} a <{expr}> ."
+        if (expr, OWL.intersectionOf, None) in kb:
+            members = Collection(kb, kb.value(expr, OWL.intersectionOf))
+            return "\n".join(self.compile(m, x, owner) for m in members)
+        if (expr, OWL.unionOf, None) in kb:
+            members = Collection(kb, kb.value(expr, OWL.unionOf))
+            return " UNION ".join("{ " + self.compile(m, x, owner) + " }" for m in members)
+        if (expr, OWL.oneOf, None) in kb:
+            members = Collection(kb, kb.value(expr, OWL.oneOf))
+            return f"VALUES {x} {{ {' '.join(f'<{m}>' for m in members)} }}"
+        if (expr, RDF.type, OWL.Restriction) in kb:
+            prop = kb.value(expr, OWL.onProperty)
+            inverse = kb.value(prop, OWL.inverseOf) if isinstance(prop, BNode) else None
+            if inverse is not None:
+                if (expr, OWL.someValuesFrom, None) not in kb:
+                    raise UnsupportedAxiom(f"{owner}: only someValuesFrom is supported on an inverse property")
+                y = self.var()
+                if inverse == SK.inCase:
+                    self.members.append(y)
+                filler = kb.value(expr, OWL.someValuesFrom)
+                return f"{y} <{inverse}> {x} .\n" + self.compile_filler(filler, y, owner)
+            if (expr, OWL.hasValue, None) in kb:
+                value = kb.value(expr, OWL.hasValue)
+                if isinstance(value, Literal):
+                    y = self.var()
+                    return f"{x} <{prop}> {y} . FILTER({y} = {value.n3()})"
+                return f"{x} <{prop}> <{value}> ."
+            if (expr, OWL.someValuesFrom, None) in kb:
+                y = self.var()
+                filler = kb.value(expr, OWL.someValuesFrom)
+                return f"{x} <{prop}> {y} .\n" + self.compile_filler(filler, y, owner)
+        raise UnsupportedAxiom(f"{owner}: class expression {expr} is not supported by the SPARQL compiler")
+
+    def compile_filler(self, filler, y: str, owner: URIRef) -> str:
+        kb = self.kb
+        if (filler, RDF.type, RDFS.Datatype) in kb:
+            base = kb.value(filler, OWL.onDatatype)
+            if base not in (XSD.integer, XSD.decimal):
+                raise UnsupportedAxiom(f"{owner}: datatype {base} is not supported")
+            tests = [f"isNumeric({y})"]
+            for facet in Collection(kb, kb.value(filler, OWL.withRestrictions)):
+                for pred, value in kb.predicate_objects(facet):
+                    tests.append(f"{y} {_SUPPORTED_FACETS[pred]} {value.n3()}")
+            return f"FILTER({' && '.join(tests)})"
+        if isinstance(filler, URIRef) and (filler, OWL.equivalentClass, None) in kb and _is_nominal(kb, filler):
+            return self.compile(kb.value(filler, OWL.equivalentClass), y, owner)
+        return self.compile(filler, y, owner)
+
+
+def _is_nominal(kb: Graph, cls: URIRef) -> bool:
+    return any((e, OWL.oneOf, None) in kb for e in kb.objects(cls, OWL.equivalentClass))
+
+
+def compile_rules(kb: Graph) -> tuple[Rule, ...]:
+    """One SPARQL rule per defined class of the KB (value-set classes defined by ``owl:oneOf`` excepted).
+
+    >>> from reasoner.kb.load import load_kb
+    >>> rules = compile_rules(load_kb())
+    >>> any(r.cls.endswith("saddle_pattern_deficit") for r in rules)
+    True
+    """
+    compiler = _Compiler(kb)
+    rules = []
+    case_classes = set(kb.transitive_subjects(RDFS.subClassOf, SK.Case))
+    for cls, expr in sorted(kb.subject_objects(OWL.equivalentClass)):
+        if not isinstance(cls, URIRef) or not isinstance(expr, BNode) or (expr, OWL.oneOf, None) in kb:
+            continue
+        compiler.members = []
+        pattern = compiler.compile(expr, "?x", cls)
+        # a class of cases (a clinical presentation) classifies the case node, and records which of the case's
+        # findings established it; a class of findings classifies the case's records
+        anchor = f"?x a <{SK.Case}> ." if cls in case_classes else f"?x <{SK.inCase}> ?case ."
+        established = "".join(f" {v} <{SK.establishes}> <{cls}> ." for v in compiler.members)
+        # no FILTER NOT EXISTS: INSERT is idempotent, and NOT EXISTS over a cohort is quadratic in pyoxigraph
+        update = f"INSERT {{ ?x a <{cls}> .{established} }} WHERE {{ {anchor}\n{pattern}\n}}"
+        rules.append(Rule(str(cls), update))
+    return tuple(rules)
+
+
+#: subclass-closure (``rules/classify/subclass-closure.rq``): a case resource has every named superclass of its classes
+CLOSURE = rules.rule("subclass-closure").body
+
+
+def tbox_triples(kb: Graph) -> list[tuple]:
+    """The KB triples classification needs in the store: the named subclass hierarchy."""
+    return [(s, RDFS.subClassOf, o) for s, o in kb.subject_objects(RDFS.subClassOf) if isinstance(o, URIRef)]
+
+
+def scoped(update: str, target: str, using: tuple[str, ...]) -> str:
+    """A rule (``INSERT { … } WHERE { … }``, after any ``PREFIX`` lines) that reads the ``using`` graphs and
+    writes into ``target``.
+
+    >>> print(scoped("PREFIX u: <urn:>\\nINSERT { ?x a u:C }\\nWHERE { ?x a u:D }", "urn:g", ("urn:kb", "urn:g")))
+    PREFIX u: <urn:>
+    INSERT { GRAPH <urn:g> { ?x a u:C } }
+    USING <urn:kb>
+    USING <urn:g>
+    WHERE { ?x a u:D }
+    """
+    lines = [line for line in update.strip().splitlines() if not line.lstrip().startswith("#")]
+    prologue = "".join(f"{line}\n" for line in lines if line.upper().startswith("PREFIX "))
+    rest = "\n".join(line for line in lines if not line.upper().startswith("PREFIX ")).strip()
+    head, where = re.split(r"\s+WHERE\s+", rest, maxsplit=1)
+    inner = head.removeprefix("INSERT ").strip()
+    using_clauses = "".join(f"USING <{g}>\n" for g in using)
+    return f"{prologue}INSERT {{ GRAPH <{target}> {inner} }}\n{using_clauses}WHERE {where}"
+
+
+def classify(store, rules: tuple[Rule, ...], target: str, using: tuple[str, ...], max_rounds: int = 20) -> int:
+    """Run the subclass closure and the compiled rules to a fixpoint over every case in the ``target`` graph.
+
+    ``store`` is a :class:`reasoner.reasoning.stores.Backend`; the rules read the ``using`` graphs (the KB's and the
+    batch's) and write into ``target``. Returns the number of rounds.
+    """
+    closure = scoped(CLOSURE, target, using)
+    updates = [scoped(rule.update, target, using) for rule in rules]
+    for round_no in range(1, max_rounds + 1):
+        before = store.size(target)
+        store.update(closure)
+        for update in updates:
+            store.update(update)
+        store.update(closure)
+        if store.size(target) == before:
+            return round_no
+    raise SpinekgError(f"classification did not reach a fixpoint in {max_rounds} rounds")

@@ -1,0 +1,162 @@
+"""Decide, with SPARQL over the recommendations-as-data and the cases as recorded, which conditions hold.
+
+Closed world over what a case records ("no red flag recorded" holds when none is), but a fact a
+condition needs and the case does not record (a duration, a score, an age, the prior treatments, the
+candidacy) makes the condition *unknown*, reported with the missing field, never read as false. Every
+query runs once over all cases in the store (set-at-a-time); Python only folds the rows together.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .. import rules
+from ..consts import SK
+
+HOLDS, FAILS, UNKNOWN = "holds", "fails", "unknown"
+#: What decided a condition no rule's rows speak to: its kind's closed-world default (``DEFAULT``).
+DEFAULT_RULE = "default"
+
+
+@dataclass(frozen=True)
+class ConditionResult:
+    """The status of one condition of one recommendation for one case."""
+
+    case: str
+    recommendation: str
+    condition: str  # blank-node label of the condition, stable within one store
+    kind: str  # local name of the condition class, e.g. FindingPresent
+    status: str  # holds | fails | unknown
+    facts: tuple[str, ...] = ()  # case resources that made it hold (or fail, for absence conditions)
+    missing: tuple[str, ...] = ()  # case fields whose absence made it unknown
+    rule: str = DEFAULT_RULE  # the id of the rule whose rows decided the status (``rules/conditions/ID.rq``)
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """Whether a recommendation applies to a case, with every condition's result."""
+
+    case: str
+    recommendation: str
+    status: str  # applies | fails | unknown
+    conditions: tuple[ConditionResult, ...] = field(default_factory=tuple)
+
+    @property
+    def triggered_by(self) -> tuple[str, ...]:
+        return tuple(sorted({f for c in self.conditions if c.status == HOLDS for f in c.facts}))
+
+
+#: The condition rules (``rules/conditions/*.rq``): each row of one speaks for its ``#+ status:`` of condition
+#: ``?cond`` of recommendation ``?rec`` for case ``?case``, with the ``?fact`` that made it so or the ``?missing``.
+QUERIES: tuple[rules.RuleFile, ...] = rules.load("conditions")
+
+# the default status of each condition kind when no row speaks for it
+DEFAULT = {
+    "FindingPresent": FAILS,
+    "FindingAbsent": HOLDS,
+    "RedFlagPresent": FAILS,
+    "NoRedFlag": HOLDS,
+    "PriorImaging": FAILS,
+    "NoPriorImaging": HOLDS,
+    "CandidateFor": FAILS,
+    "ScoreAtMost": FAILS,
+    "ScoreAbove": FAILS,
+    "AgeAtLeast": FAILS,
+    "SymptomDurationAtLeast": FAILS,
+    "SymptomDurationLessThan": HOLDS,
+    "FailedTreatment": FAILS,
+    "PresentationPresent": FAILS,
+    "PresentationAbsent": HOLDS,
+    "NoRedFlagScreen": HOLDS,
+}
+# which status wins when rows of several statuses speak for one condition
+PRECEDENCE = {
+    "FindingPresent": (HOLDS, UNKNOWN),
+    "PresentationPresent": (HOLDS, UNKNOWN),
+    "PresentationAbsent": (FAILS, UNKNOWN),
+    "SymptomDurationAtLeast": (HOLDS, UNKNOWN),
+    "SymptomDurationLessThan": (FAILS, UNKNOWN),
+    "FailedTreatment": (HOLDS, UNKNOWN),
+}
+
+
+def _v(term) -> str | None:
+    return None if term is None else term.value
+
+
+Catalogue = dict[str, tuple[tuple[str, str], ...]]  # recommendation IRI → its (condition IRI, kind) pairs
+
+
+def catalogue(rows) -> Catalogue:
+    """The conditions of every recommendation, from (recommendation, condition, kind IRI) rows of the KB."""
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for rec, cond, kind in rows:
+        name = str(kind).removeprefix(str(SK))
+        if name in DEFAULT:
+            out[str(rec)].append((str(cond), name))
+    return {rec: tuple(sorted(conds, key=lambda c: (c[1], c[0]))) for rec, conds in out.items()}
+
+
+def default_status(conditions: tuple[tuple[str, str], ...]) -> str:
+    """Whether a recommendation applies to a case none of whose facts speak to its conditions."""
+    return FAILS if any(DEFAULT[kind] == FAILS for _, kind in conditions) else "applies"
+
+
+def at_defaults(case: str, rec: str, conditions: tuple[tuple[str, str], ...]) -> Applicability:
+    """A recommendation's applicability to a case whose facts speak to none of its conditions."""
+    results = tuple(ConditionResult(case, rec, cond, kind, DEFAULT[kind]) for cond, kind in conditions)
+    return Applicability(case, rec, default_status(conditions), results)
+
+
+def evaluate(rows, conditions: Catalogue) -> list[Applicability]:
+    """Evaluate the conditions of every recommendation for every case, set-at-a-time.
+
+    ``rows(query)`` runs a SELECT over the KB and the cases: (variables, rows as tuples of values or None).
+    Only the (case, recommendation) pairs that some case fact speaks to are returned; every other pair is
+    ``at_defaults`` (the plan assembly fills those in from a per-recommendation cache, so a cohort does not
+    pay cases × recommendations).
+    """
+    speaks: Speaks = defaultdict(lambda: defaultdict(dict))
+    for rule in QUERIES:
+        status = rule.meta["status"]
+        names, result = rows(rule.text)
+        at = {n: i for i, n in enumerate(names)}
+        c, r, k, f, m = at.get("case"), at.get("rec"), at.get("cond"), at.get("fact"), at.get("missing")
+        for row in result:
+            voices = speaks[(row[c], row[r])][row[k]]
+            facts, missing, ids = voices.setdefault(status, (set(), set(), set()))
+            ids.add(rule.id)
+            if f is not None and row[f] is not None:
+                facts.add(row[f])
+            if m is not None and row[m] is not None:
+                missing.add(row[m])
+    return fold(speaks, conditions)
+
+
+Speaks = dict[tuple[str, str], dict[str, dict[str, tuple[set, set, set]]]]  # (case, rec) → cond → status → sets
+
+
+def fold(speaks: Speaks, conditions: Catalogue) -> list[Applicability]:
+    """The applicability of every (case, recommendation) pair some row speaks to: each condition takes its
+    default status unless rows speak for it (``PRECEDENCE`` picks among several), the pair fails if one
+    condition fails, is unknown if one is unknown, else applies. Pairs no row speaks to are left out."""
+    out = []
+    for (case, rec), by_cond in sorted(speaks.items()):
+        results = []
+        for cond, kind in conditions.get(rec, ()):
+            voices = by_cond.get(cond, {})
+            status = DEFAULT[kind]
+            for candidate in PRECEDENCE.get(kind, tuple(voices)):
+                if candidate in voices:
+                    status = candidate
+                    break
+            facts, missing, ids = voices.get(status, (set(), set(), {DEFAULT_RULE}))
+            decided = min(ids)  # one rule speaks for a status of a kind, but for FindingPresent's two unknowns
+            results.append(
+                ConditionResult(case, rec, cond, kind, status, tuple(sorted(facts)), tuple(sorted(missing)), decided)
+            )
+        statuses = {r.status for r in results}
+        overall = "fails" if FAILS in statuses else "unknown" if UNKNOWN in statuses else "applies"
+        out.append(Applicability(case, rec, overall, tuple(results)))
+    return out

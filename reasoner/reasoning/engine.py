@@ -1,0 +1,252 @@
+"""Run the reasoning over one or many cases in one pyoxigraph store: classify, decide, gather the facts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rdflib import Graph, URIRef
+
+from .. import rules
+from ..consts import RDF, SK
+from ..kb.cache import cached
+from ..kb.index import KBIndex
+from ..kb.load import kb_version, shared_kb
+from . import classify, derive
+from . import conditions as apply
+from .stores import Backend, LocalStore
+
+#: The collection rules (``rules/collect/*.rq``): what the plan needs beyond the conditions.
+CASES = rules.text("cases")
+RED_FLAG_HITS = rules.text("red-flag-hits")
+
+PRESENTATIONS = rules.text("presentations")
+
+#: What a case records of each of its facts, as asserted (read before classification, so the type is the one given)
+FACT_DETAILS = rules.text("fact-details")
+
+DETAIL_PROPERTIES = tuple(
+    str(SK[n])
+    for n in (
+        "absentType laterality inDermatome inBodyRegion atDiscLevel atSpinalLevel severity durationWeeks zone "
+        "progressive isNew measuredValue scoreValue mrcGrade treatmentType outcome weeks screenResult age sex "
+        "modality weeksAgo"
+    ).split()
+)
+
+
+def _canon(value: str) -> str:
+    """A number as ``%g`` (the store writes ``3`` where the case graph has ``3.0``); anything else as given."""
+    try:
+        return f"{float(value):g}"
+    except ValueError:
+        return value
+
+
+def details_of(graph: Graph) -> dict[str, dict[str, dict[str, set[str]]]]:
+    """Case IRI → fact IRI → property IRI → values: what FACT_DETAILS reads from the store, from an rdflib case
+    graph as the case reader makes it (for reasoners that do not run the store's queries, e.g. the baselines).
+
+    >>> from reasoner.case.validate import case_graph
+    >>> from reasoner.case.files import loads
+    >>> g = case_graph(loads('{"id": "w1", "age": 50, "symptoms": [{"type": "numbness"}]}'))
+    >>> d = details_of(g)["https://w3id.org/spinekg/case/w1"]
+    >>> sorted(d["https://w3id.org/spinekg/case/w1/symptom/0"][str(RDF.type)])[-1]
+    'https://w3id.org/spinekg/numbness'
+    """
+    wanted = {URIRef(p) for p in DETAIL_PROPERTIES} | {RDF.type}
+    out: dict[str, dict[str, dict[str, set[str]]]] = defaultdict(dict)
+    members = [(f, c) for f, c in graph.subject_objects(SK.inCase)] + list(
+        (p, c) for c, p in graph.subject_objects(SK.patient)
+    )
+    for fact, case in members:
+        for p, o in graph.predicate_objects(fact):
+            if p in wanted and (p != RDF.type or str(o).startswith(str(SK))):
+                out[str(case)].setdefault(str(fact), {}).setdefault(str(p), set()).add(_canon(str(o)))
+    return dict(out)
+
+
+EPISODE = rules.text("episode")
+
+FACT_TYPES = rules.text("fact-types")
+
+SYMPTOM_DERMATOMES = rules.text("symptom-dermatomes")
+
+ROOT_REACH = rules.text("root-reach")
+
+ELAPSED = rules.text("elapsed")
+
+
+@dataclass
+class CaseRun:
+    """Everything the reasoning found for one case, before the plan is assembled."""
+
+    case: str
+    # the (case, recommendation) pairs some case fact speaks to; every other recommendation of the
+    # catalogue is at its defaults (``Reasoner.applicability`` gives the complete list)
+    applicability: list[apply.Applicability] = field(default_factory=list)
+    red_flags: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # flag IRI → finding IRIs
+    fact_types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    symptom_dermatomes: list[tuple[str, str, str | None]] = field(
+        default_factory=list
+    )  # symptom, dermatome, laterality
+    root_reach: list[tuple[str, str, str, str, str, str | None]] = field(default_factory=list)
+    elapsed_weeks: float | None = None
+    # clinical presentation IRI → the case findings that established it (none for a duration phase)
+    presentations: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # fact IRI → property IRI → values, as the case records it (the asserted type, not the inferred ones)
+    details: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    episode_weeks: float | None = None
+
+    def fact_types_of(self, facts) -> set[str]:
+        """Every class (asserted or inferred) of the given case resources."""
+        return {t for f in facts for t in self.fact_types.get(f, ())}
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What the reasoner derives from a KB once: the rules, the KB as N-Triples (skolemised, so the condition
+    nodes keep one name in every store), dermatome → roots, each condition's parameters, the catalogue."""
+
+    rules: tuple[classify.Rule, ...]
+    kb_nt: bytes
+    dermatome_roots: dict[str, set[str]]
+    condition_params: dict[str, dict[str, list[str]]]  # keyed by the skolem IRIs every store reports
+    conditions: apply.Catalogue
+
+
+def _compile(kb: Graph) -> Compiled:
+    skolem = kb.skolemize(authority="https://w3id.org", basepath="/spinekg/.well-known/genid/")
+    roots: dict[str, set[str]] = defaultdict(set)
+    for derm, root in skolem.subject_objects(SK.dermatomeOfRoot):
+        roots[str(derm)].add(str(root))
+    params: dict[str, dict[str, list[str]]] = {}
+    for cond in skolem.objects(None, SK.hasCondition):
+        for p, o in skolem.predicate_objects(cond):
+            params.setdefault(str(cond), {}).setdefault(str(p), []).append(str(o))
+    conditions = apply.catalogue(
+        (rec, cond, kind)
+        for rec, cond in skolem.subject_objects(SK.hasCondition)
+        if (rec, RDF.type, SK.Recommendation) in skolem
+        for kind in skolem.objects(cond, RDF.type)
+    )
+    return Compiled(
+        classify.compile_rules(kb) + derive.RULES,
+        skolem.serialize(format="nt", encoding="utf-8"),
+        roots,
+        params,
+        conditions,
+    )
+
+
+class Reasoner:
+    """The knowledge base loaded once, with its compiled rules; reasons over batches of case graphs.
+
+    >>> r = Reasoner()
+    >>> len(r.rules) > 0 and r.kb_version.startswith("0.1.0+")
+    True
+    """
+
+    def __init__(self, kb: Graph | None = None, connect: Callable[[bytes, str], Backend] | None = None):
+        """``connect(kb_ntriples, kb_version)`` gives the store the rules run in (default: an embedded one)."""
+        self.kb = kb if kb is not None else shared_kb()
+        self.index = KBIndex(self.kb)
+        self.kb_version = kb_version()
+        self.cache: dict[str, object] = {}  # what the plan assembly derives once per KB
+        if kb is None:
+            compiled = cached("reasoner", self.kb_version, lambda: _compile(self.kb))
+        else:
+            compiled = _compile(self.kb)
+        self.rules = compiled.rules
+        self.kb_nt = compiled.kb_nt
+        self.dermatome_roots = compiled.dermatome_roots
+        self.condition_params = compiled.condition_params
+        self.conditions = compiled.conditions
+        self.backend = connect(self.kb_nt, self.kb_version) if connect is not None else LocalStore(self.kb_nt)
+
+    def run(self, case_graphs: list[Graph | str]) -> dict[str, CaseRun]:
+        """Reason over every case at once (rdflib graphs or N-Triples text); one CaseRun per case IRI.
+
+        The cases go into a graph of their own next to the KB's, are classified there, every rule query runs
+        once over all of them, and the graph is dropped again.
+        """
+        text = "".join(g if isinstance(g, str) else g.serialize(format="nt") for g in case_graphs)
+        backend = self.backend
+        with backend.lock:
+            batch = backend.begin()
+            try:
+                backend.load(text, batch)
+                graphs = (backend.kb_graph, batch)
+                details = list(backend.select(FACT_DETAILS, (batch,)))
+                classify.classify(backend, self.rules, batch, graphs)
+                runs = self._collect(lambda q: backend.select(q, graphs), lambda q: backend.rows(q, graphs))
+                for row in details:
+                    if row["case"] in runs:
+                        facts = runs[row["case"]].details.setdefault(row["fact"], {})
+                        facts.setdefault(row["p"], set()).add(_canon(row["o"]))
+                return runs
+            finally:
+                backend.end(batch)
+
+    def _collect(self, select, rows) -> dict[str, CaseRun]:
+        runs: dict[str, CaseRun] = {}
+
+        def of(case: str) -> CaseRun:
+            return runs.setdefault(case, CaseRun(case))
+
+        for row in select(CASES):
+            of(row["case"])
+        for a in apply.evaluate(rows, self.conditions):
+            of(a.case).applicability.append(a)
+        for row in select(RED_FLAG_HITS):
+            of(row["case"]).red_flags[row["flag"]].add(row["fact"])
+        for row in select(FACT_TYPES):
+            of(row["case"]).fact_types[row["fact"]].add(row["type"])
+        for row in select(SYMPTOM_DERMATOMES):
+            of(row["case"]).symptom_dermatomes.append((row["s"], row["derm"], row["lat"]))
+        for row in select(ROOT_REACH):
+            values = (row["f"], row["type"], row["level"], row["via"], row["root"], row["side"])
+            of(row["case"]).root_reach.append(values)
+        for row in select(PRESENTATIONS):
+            found = of(row["case"]).presentations[row["p"]]
+            if row["fact"] is not None:
+                found.add(row["fact"])
+        for row in select(EPISODE):
+            of(row["case"]).episode_weeks = float(row["weeks"])
+        for row in select(ELAPSED):
+            if row["weeks"] is not None:
+                of(row["case"]).elapsed_weeks = float(row["weeks"])
+        return runs
+
+    def describe_condition(self, cond: str, kind: str) -> str:
+        """A condition in words: ``FindingPresent(radicular_pain)``, ``FailedTreatment(conservative_care, 6 weeks)``."""
+        key = ("describe", cond, kind)
+        if key not in self.cache:
+            self.cache[key] = self._describe(cond, kind)
+        return self.cache[key]
+
+    def _describe(self, cond: str, kind: str) -> str:
+        params = self.condition_params.get(cond, {})
+        parts = []
+        for prop in (
+            "presentation",
+            "findingType",
+            "redFlag",
+            "treatment",
+            "candidacy",
+            "score",
+            "modality",
+            "laterality",
+        ):
+            for value in sorted(params.get(str(SK[prop]), [])):
+                parts.append(value.removeprefix(str(SK)))
+        for prop, unit in (
+            ("weeks", "weeks"),
+            ("minDurationWeeks", "weeks at least"),
+            ("value", ""),
+            ("years", "years"),
+        ):
+            for value in params.get(str(SK[prop]), []):
+                parts.append(f"{float(value):g} {unit}".strip())
+        return f"{kind}({', '.join(parts)})"

@@ -1,0 +1,1 @@
+"""SPARQL: the query library, parameter binding, the read-only endpoint and its guard."""
