@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 
-from ..consts import DCTERMS, OWL, PREFIXES, RDF, SK
+from ..consts import OWL, PREFIXES, RDF, SK
 from ..errors import KBLoadError, UsageError
 from ..locations import knowledge_dir
 from ..outputs import target, write_output
@@ -208,49 +208,23 @@ def stats(graph: Graph | None = None, ontology_dir: Path | None = None) -> KBSta
 
 
 def export(path: Path, fmt: str, graph: Graph | None = None) -> Path:
-    """Write the merged knowledge base as one file: ``ttl``, ``owl`` (RDF/XML, opens in Protégé), ``jsonld``, ``nt``
-    (as :func:`reasoner.outputs.write_output` writes: a regular file by a rename, a device in place, a link through).
-
-    The merged file carries one ``owl:Ontology`` header of its own that imports nothing, so Protégé
-    does not go looking for the module IRIs.
+    """Write the knowledge base as one file, the very graph the query library runs on (every module with its
+    ``owl:Ontology`` header, and the SSSOM mappings as SKOS): ``ttl``, ``jsonld``, ``nt``, or ``owl`` (RDF/XML), which
+    leaves out the modules' ``owl:imports`` of each other: every module is in the file, and Protégé or owlready2
+    would otherwise go looking for them on the web. (``kb export --release`` gives the merged release ontologies.)
+    Written as :func:`reasoner.outputs.write_output` writes: a regular file by a rename, a device in place, a link
+    through.
     """
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"--format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
 
-    target(path)  # a folder, a missing folder: refused before the KB is merged and serialised
-    g = merged_for_export(graph if graph is not None else load_kb())
+    target(path)  # a folder, a missing folder: refused before the KB is serialised
+    g = graph if graph is not None else shared_kb()
+    if fmt == "owl":
+        kept = new_graph()
+        kept += (t for t in g if t[1] != OWL.imports)
+        g = kept
     return write_output(path, g.serialize(format=EXPORT_FORMATS[fmt], encoding="utf-8"))
-
-
-def merged_for_export(kb: Graph) -> Graph:
-    """The KB with its module headers folded into one ontology header (module imports dropped)."""
-    g = new_graph()
-    modules = set(kb.subjects(RDF.type, OWL.Ontology))
-    for s, p, o in kb:
-        if s in modules:
-            continue
-        g.add((s, p, o))
-    merged = URIRef(str(SK) + "spinekg")
-    version = kb_version()
-    g.add((merged, RDF.type, OWL.Ontology))
-    g.add((merged, OWL.versionIRI, URIRef(f"{SK}releases/{version.split('+')[0]}/spinekg")))
-    g.add((merged, OWL.versionInfo, Literal(version)))
-    g.add(
-        (
-            merged,
-            DCTERMS.title,
-            Literal("spinekg: lumbar degenerative spine disease and radiculopathy guideline knowledge"),
-        )
-    )
-    g.add(
-        (
-            merged,
-            DCTERMS.description,
-            Literal("All spinekg modules merged: " + ", ".join(sorted(str(m) for m in modules))),
-        )
-    )
-    g.add((merged, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
-    return g
 
 
 def normalised_text(path: Path) -> str:

@@ -121,10 +121,41 @@ def _copy(graph: Graph) -> Graph:
     return g
 
 
+def merged_for_export(kb_graph: Graph) -> Graph:
+    """The KB with its module headers folded into one ontology header (module imports dropped)."""
+    g = kb.new_graph()
+    modules = set(kb_graph.subjects(RDF.type, OWL.Ontology))
+    for s, p, o in kb_graph:
+        if s in modules:
+            continue
+        g.add((s, p, o))
+    merged = URIRef(str(SK) + "spinekg")
+    version = kb.kb_version()
+    g.add((merged, RDF.type, OWL.Ontology))
+    g.add((merged, OWL.versionIRI, URIRef(f"{SK}releases/{version.split('+')[0]}/spinekg")))
+    g.add((merged, OWL.versionInfo, Literal(version)))
+    g.add(
+        (
+            merged,
+            DCTERMS.title,
+            Literal("spinekg: lumbar degenerative spine disease and radiculopathy guideline knowledge"),
+        )
+    )
+    g.add(
+        (
+            merged,
+            DCTERMS.description,
+            Literal("All spinekg modules merged: " + ", ".join(sorted(str(m) for m in modules))),
+        )
+    )
+    g.add((merged, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
+    return g
+
+
 def merged_graph(kb_graph: Graph) -> Graph:
-    """Everything of the KB as one ontology (``kb.merged_for_export``: module headers folded, no imports), with
+    """Everything of the KB as one ontology (``merged_for_export``: module headers folded, no imports), with
     every undeclared predicate (a SKOS mapping one, say) declared an annotation property."""
-    g = kb.merged_for_export(kb_graph)
+    g = merged_for_export(kb_graph)
     g.remove((None, OWL.imports, None))
     _declare_annotation_properties(g)
     return g
