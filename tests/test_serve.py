@@ -18,20 +18,23 @@ import urllib.error
 import urllib.request
 from argparse import Namespace
 from html.parser import HTMLParser
+from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlencode
 from xml.dom.minidom import Document
 from xml.etree import ElementTree
 
+import psutil
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS
 from SPARQLWrapper import JSON, XML, SPARQLWrapper
 
 from reasoner.api import reason
+from reasoner.cli.serve import cli_serve
 from reasoner.consts import SK
 from reasoner.errors import EndpointError, UsageError
-from reasoner.sparql.endpoint import CASE_GRAPH, KB_GRAPH, SD, Server, check_query, cli_serve
+from reasoner.sparql.endpoint import CASE_GRAPH, KB_GRAPH, SD, Server, check_query
 
 from constants import DATA
 
@@ -280,16 +283,23 @@ def test_allowed_queries_are_answered(server, listener, path):
     assert not connected(listener)
 
 
-def test_oxigraph_alone_would_reach_out(server, listener):
-    """Why the guard refuses SERVICE: Oxigraph's own server runs it (if this changes, say so in the docs)."""
+def test_oxigraph_past_the_guard_reaches_no_host(server, listener):
+    """SERVICE sent straight to Oxigraph (the guard's own connection, past its check) connects nowhere: Oxigraph
+    runs SERVICE (its log shows it tried), but in a network namespace with only its own loopback (issue 13)."""
     query, _ = fixture(SERVE / "refused" / "service.rq", listener)
-    upstream = f"http://127.0.0.1:{server._httpd.guard.upstream}/query"  # the private port, past the guard
-    thread = threading.Thread(target=http, args=(f"{upstream}?{urlencode({'query': query})}",))
-    thread.start()
+    log = server.store.parent / "oxigraph.log"
+    before = log.stat().st_size
+    conn = HTTPConnection("oxigraph", timeout=10)
+    conn.sock = server.backend.connect(time.monotonic() + 10)
+    headers = {"Accept": ACCEPT["json"], "Content-Type": "application/x-www-form-urlencoded"}
     try:
-        assert connected(listener, wait=5)  # closed at once, so Oxigraph's SERVICE call fails fast
+        conn.request("POST", "/query", urlencode({"query": query}), headers)
+        answer = conn.getresponse().read()
     finally:
-        thread.join(10)
+        conn.close()
+    assert server.backend.isolated and not connected(listener, wait=0.5)
+    tried = log.read_bytes()[before:]
+    assert b"onnection refused" in answer + tried, (answer, tried)
 
 
 @pytest.mark.parametrize("path", sorted((SERVE / "refused").glob("*.ru")), ids=lambda p: p.stem)
@@ -389,16 +399,17 @@ def test_a_port_in_use_is_a_clear_error(server):
 def test_server_stop_ends_oxigraph_and_removes_the_store():
     s = Server(port=0)
     s.start()
-    store, oxigraph = s.store, s._proc
-    assert store.is_dir() and oxigraph.poll() is None
+    store, oxigraph = s.store, psutil.Process(s.backend.oxigraph_pid)
+    assert store.is_dir() and oxigraph.is_running() and oxigraph.name().startswith("oxigraph")
     s.stop()
-    assert not store.exists() and oxigraph.poll() is not None
+    assert not store.exists() and not psutil.pid_exists(oxigraph.pid) or oxigraph.status() == psutil.STATUS_ZOMBIE
 
 
 def test_cli_serve_prints_the_urls_answers_and_stops_on_ctrl_c_removing_its_store():
     before = set(Path(tempfile.gettempdir()).glob("spinekg-serve-*"))
     code = (
-        "import sys; from argparse import Namespace; from pathlib import Path; from reasoner.serve import cli_serve\n"
+        "import sys; from argparse import Namespace; from pathlib import Path\n"
+        "from reasoner.cli.serve import cli_serve\n"
         f"sys.exit(cli_serve(Namespace(case=[Path({str(CASE)!r})], host='127.0.0.1', port=0, timeout=5, max_rows=10)))"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

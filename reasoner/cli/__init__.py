@@ -109,7 +109,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cli_map(args)
     if args.command == "serve":
-        from ..sparql.endpoint import cli_serve
+        from .serve import cli_serve
 
         return cli_serve(args)
     if args.command == "kb":
