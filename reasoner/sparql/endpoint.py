@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDFS, VOID
 
+from ..api import as_case, default_reasoner, reason
 from ..consts import SK
 from ..errors import EndpointError, UsageError
 from .backend import Backend
@@ -64,8 +65,6 @@ def dataset(cases: list[Path] | tuple[Path, ...] = ()) -> dict[URIRef, Graph]:
     >>> list(graphs) == [KB_GRAPH] and len(graphs[KB_GRAPH]) > 1000
     True
     """
-    from ..api import as_case, default_reasoner, reason
-
     loaded = [as_case(c) for c in cases]
     first: dict[str, str] = {}
     for c in loaded:
