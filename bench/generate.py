@@ -68,7 +68,7 @@ def labelled(n: int, seed: int = 0) -> Iterator[tuple[dict, frozenset[str]]]:
 def generate(n: int, seed: int = 0) -> Iterator[dict]:
     """The first ``n`` case documents of the cohort of ``seed`` (ids ``gen-<seed>-<i>``), valid for ``parse_case``.
 
-    >>> from reasoner.case import parse_case
+    >>> from reasoner.case.validate import parse_case
     >>> [parse_case(doc).id for doc in generate(3, seed=1)]
     ['gen-1-0', 'gen-1-1', 'gen-1-2']
     """
