@@ -8,6 +8,7 @@ from reasoner.consts import SK
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+ACCEPTANCE = ROOT / "tests" / "acceptance"
 DATA = Path(__file__).parent / "data"
 MUTATIONS = DATA / "mutations"
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"

@@ -27,6 +27,8 @@ def cohort(args: argparse.Namespace) -> int:
             progress=args.progress,
             resume=args.resume,
             reasoner=reasoner,
+            full=args.full,
+            knowledge=args.knowledge,
             workers=args.workers if args.workers is not None else (1 if reasoner else min(4, os.cpu_count() or 1)),
         )
     finally:

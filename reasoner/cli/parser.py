@@ -129,7 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
         "2 usage error or unreadable input",
     )
     p.add_argument("input", type=Path, help="a folder of case files, or a JSON Lines file (one case per line)")
-    p.add_argument("--output", type=Path, required=True, help="the plans, one JSON object per line")
+    p.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        help="the plans, one JSON object per line: compact, referring by id to the --knowledge part (or --full)",
+    )
+    p.add_argument(
+        "--knowledge",
+        type=Path,
+        help="the knowledge base's part the compact plans refer to (labels, evidence, conditions), written once "
+        "(default: the output's name with .kb.json)",
+    )
+    p.add_argument("--full", action="store_true", help="write every plan whole, as `recommend --format json` does")
     p.add_argument("--provenance", type=Path, help="the run's PROV-O: FILE.nt (N-Triples) or FILE.nq (N-Quads)")
     p.add_argument("--summary", type=Path, help="a CSV row per case: red flags, steps per phase, warnings")
     p.add_argument("--batch-size", type=int, default=2000, help="cases reasoned together (bounds the memory)")

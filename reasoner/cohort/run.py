@@ -21,12 +21,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
+import orjson
+
 from ..api import case_triples, default_reasoner
 from ..case.files import MAX_BYTES, load_case, loads
 from ..case.model import _FORMATS, _ID, Case, CaseProblem, case_iri
 from ..errors import CaseError, UsageError
 from ..ntriples import Triples
 from ..plan.assemble import assemble
+from ..plan.compact import compact, kb_part
 from ..plan.provenance import case_provenance, kb_slice
 from ..reasoning.engine import Reasoner
 from .files import RunFiles
@@ -205,9 +208,18 @@ class Record:
 
 
 def reason_batch(
-    r: Reasoner, raws: list[tuple[int, str, bytes | Path | Oversized]], source: str, provenance: str | None
+    r: Reasoner,
+    raws: list[tuple[int, str, bytes | Path | Oversized]],
+    source: str,
+    provenance: str | None,
+    full: bool = False,
 ) -> list[Record]:
-    """Read, validate and reason over one batch set-at-a-time; ``provenance`` is None, ``"nt"`` or ``"nq"``."""
+    """Read, validate and reason over one batch set-at-a-time: a function of the batch and the loaded KB alone
+    (no other state is read or kept), so any engine that maps a function over partitions can run it.
+
+    ``provenance`` is None, ``"nt"`` or ``"nq"``; each plan is a compact line referring to the run's KB part
+    (:func:`reasoner.plan.compact.compact`), or with ``full`` the self-contained plan of the design.
+    """
 
     out: list[Record | None] = []
     good: list[tuple[int, Item, Triples]] = []
@@ -225,6 +237,7 @@ def reason_batch(
         seen.add(item.case.id)
         good.append((len(out), item, case_triples(item.case)))
         out.append(None)
+    knowledge = None if full else kb_part(r)
     started = datetime.now(timezone.utc)
     runs = r.run([t.nt() for _, _, t in good]) if good else {}
     ended = datetime.now(timezone.utc)
@@ -248,7 +261,8 @@ def reason_batch(
             " ".join(w.id for w in plan.warnings),
             "",
         )
-        out[slot] = Record(item.position, item.where, plan.case, plan.to_json(), prov, row, (), flags)
+        line = plan.to_json() if full else orjson.dumps(compact(plan, knowledge)).decode("utf-8")
+        out[slot] = Record(item.position, item.where, plan.case, line, prov, row, (), flags)
     return out
 
 
@@ -277,8 +291,8 @@ def _die_with_parent(parent: int | None) -> None:
         os._exit(1)
 
 
-def _worker_batch(raws, source: str, provenance: str | None) -> list[Record]:
-    return reason_batch(_WORKER["reasoner"], raws, source, provenance)
+def _worker_batch(raws, source: str, provenance: str | None, full: bool) -> list[Record]:
+    return reason_batch(_WORKER["reasoner"], raws, source, provenance, full)
 
 
 def _batches(raws: Iterator, size: int) -> Iterator[list]:
@@ -304,15 +318,21 @@ def run_cohort(
     reasoner: Reasoner | None = None,
     workers: int = 1,
     errors=None,
+    full: bool = False,
+    knowledge: Path | None = None,
 ) -> CohortStats:
-    """Reason over every case of ``source`` in batches; write a plan per line to ``output`` (JSON Lines),
-    the run's PROV-O to ``provenance`` (``.nt`` N-Triples or ``.nq`` N-Quads, a graph per case) and one CSV row
-    per case to ``summary``. A rejected case is reported on ``errors`` (stderr) with its line or file, counted,
-    and skipped. ``workers`` > 1 reasons batches in that many processes (the embedded store only), which die with
-    this one; the outputs are the same, in input order. Each output is replaced by a rename at the end (a symlink
-    written through, a device or FIFO written in place as the run goes); a second run on the same outputs, or a
-    new run over an interrupted one's state file, is a :class:`UsageError`; so is a failed write, which keeps what
-    ``resume`` can carry on from and removes the rest.
+    """Reason over every case of ``source`` in batches; write a plan per line to ``output`` (JSON Lines), the run's
+    PROV-O to ``provenance`` (``.nt`` N-Triples or ``.nq`` N-Quads, a graph per case) and one CSV row per case to
+    ``summary``. Each plan line is compact: the case's own decisions, referring by id to the knowledge base's part
+    (labels, evidence, condition wording; :func:`reasoner.plan.compact.kb_part`), written once to ``knowledge``
+    (default: the output's name with ``.kb.json``; none for a device or FIFO output unless named);
+    :func:`reasoner.plan.compact.expand` joins a line and the part into the full plan. ``full`` writes the full,
+    self-contained plan on every line instead (no part). A rejected case is reported on ``errors`` (stderr) with its
+    line or file, counted, and skipped. ``workers`` > 1 reasons batches in that many processes (the embedded store
+    only), which die with this one; the outputs are the same, in input order. Each output is replaced by a rename at
+    the end (a symlink written through, a device or FIFO written in place as the run goes); a second run on the same
+    outputs, or a new run over an interrupted one's state file, is a :class:`UsageError`; so is a failed write,
+    which keeps what ``resume`` can carry on from and removes the rest.
 
     >>> import json, tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -320,6 +340,8 @@ def run_cohort(
     >>> stats = run_cohort(d / "in.jsonl", d / "plans.jsonl", errors=io.StringIO())
     >>> stats.planned, stats.rejected, json.loads((d / "plans.jsonl").read_text())["case"]
     (1, 1, 'a')
+    >>> sorted(p.name for p in d.iterdir())
+    ['in.jsonl', 'plans.jsonl', 'plans.kb.json']
     """
 
     if batch_size < 1:
@@ -332,7 +354,11 @@ def run_cohort(
     errors = errors if errors is not None else sys.stderr
     source = Path(source)
     _input(source)
-    named = [("--output", output), ("--provenance", provenance), ("--summary", summary)]
+    if full and knowledge is not None:
+        raise UsageError("--knowledge: the full plans (--full) refer to no knowledge base part; leave one out")
+    if not full and knowledge is None and (not Path(output).exists() or Path(output).is_file()):
+        knowledge = Path(output).with_name(Path(output).name.removesuffix(".jsonl") + ".kb.json")
+    named = [("--output", output), ("--provenance", provenance), ("--summary", summary), ("--knowledge", knowledge)]
     seen = {source.resolve(): "the input"}
     for flag, path in named:
         if path is None:
@@ -344,13 +370,15 @@ def run_cohort(
     fingerprint = {
         "input": str(source.resolve()),
         "input_size": sum(p.lstat().st_size for p in source.iterdir()) if source.is_dir() else source.stat().st_size,
-        "outputs": [str(p) for p in (output, provenance, summary)],
+        "outputs": [str(p) for p in (output, provenance, summary, knowledge)],
+        "full": full,
         "kb_version": r.kb_version,
     }
     paths = {
         "plans": ("--output", output),
         "provenance": ("--provenance", provenance),
         "summary": ("--summary", summary),
+        "knowledge": ("--knowledge", knowledge),
     }
     out = RunFiles(paths, fingerprint, resume)
     stats = CohortStats(resumed_from=out.done)
@@ -365,6 +393,8 @@ def run_cohort(
                 out.write("summary", _csv_row(SUMMARY_FIELDS))
             if provenance is not None:
                 out.write("provenance", _kb_part(r, r.kb_version if kind == "nq" else None))
+            if knowledge is not None:
+                out.write("knowledge", orjson.dumps(kb_part(r)) + b"\n")
         else:  # the ids of the cases already done, to catch a later duplicate
             for item in read_items(source):
                 if item.position >= out.done:
@@ -382,9 +412,9 @@ def run_cohort(
             pool = ProcessPoolExecutor(
                 workers, initializer=_worker_init, initargs=(None if forkserver else os.getpid(),)
             )
-            results = _ordered(pool, batches, str(source), kind, workers)
+            results = _ordered(pool, batches, str(source), kind, workers, full)
         else:
-            results = (reason_batch(r, batch, str(source), kind) for batch in batches)
+            results = (reason_batch(r, batch, str(source), kind, full) for batch in batches)
         for records in results:
             for rec in records:
                 _write(rec, out, stats, errors)
@@ -407,13 +437,15 @@ def run_cohort(
     return stats
 
 
-def _ordered(pool, batches: Iterator[list], source: str, kind: str | None, workers: int) -> Iterator[list[Record]]:
+def _ordered(
+    pool, batches: Iterator[list], source: str, kind: str | None, workers: int, full: bool
+) -> Iterator[list[Record]]:
     """The batches' records in input order, at most ``workers + 1`` batches in flight (bounded memory)."""
     from collections import deque
 
     pending: deque = deque()
     for batch in batches:
-        pending.append(pool.submit(_worker_batch, batch, source, kind))
+        pending.append(pool.submit(_worker_batch, batch, source, kind, full))
         if len(pending) > workers:
             yield pending.popleft().result()
     while pending:

@@ -1,0 +1,282 @@
+"""A plan as a cohort writes it: the case's own decisions, joined by id to the knowledge base's part, written once.
+
+A full plan (``Plan.to_dict``) repeats, for every case, text that belongs to the knowledge base: each step's
+evidence sentences, every label, and the condition wording of the ~100 recommendations that do not apply. A
+compact line keeps only what this case decided: steps (intervention, stance, phase, recommendation ids, the
+paths of the facts that triggered them), red flags, warnings, the conflicts that bear on it, and each
+not-applicable recommendation as its id with the ids of its failing conditions and the fields they miss. The
+knowledge base's part (:func:`kb_part`: labels, evidence, condition wording, conflicts) is written once per run;
+:func:`expand` joins the two back into exactly ``Plan.to_dict()`` (a test proves it on every example, vignette and
+generated case). Where a value cannot be referenced (a conflict spinekg made for this plan, a why-not of its own
+wording), the line keeps it whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ..consts import RDFS
+from ..kb.index import local
+from ..reasoning.engine import Reasoner
+from .assemble import _evidence
+from .model import NotApplicable, Plan, Step
+
+FORMAT = "spinekg-cohort-line 1"
+KB_FORMAT = "spinekg-cohort-kb 1"
+_SK = "https://w3id.org/spinekg/"
+#: Step fields left out of a compact step where they have their default value.
+_STEP_DEFAULTS = {
+    "after_weeks": None,
+    "timing": None,
+    "safety": False,
+    "parts": [],
+    "part_of": None,
+    "covers": [],
+    "conflicts": [],
+}
+
+
+def _short(iri: str) -> str:
+    return iri.removeprefix(_SK)
+
+
+def _long(ident: str) -> str:
+    return ident if "://" in ident else _SK + ident
+
+
+def kb_part(reasoner: Reasoner) -> dict:
+    """What every compact line of a run refers to: labels by id; per recommendation its label, evidence (as the
+    plan shows it) and conditions (id → wording); the conflicts between sources. Made once per reasoner."""
+    if "kb_part" in reasoner.cache:
+        return reasoner.cache["kb_part"]
+    idx = reasoner.index
+    recs = {}
+    for iri, info in sorted(idx.recommendations.items()):
+        conditions = {
+            f"c{n}": reasoner.describe_condition(cond, kind)
+            for n, (cond, kind) in enumerate(reasoner.conditions.get(iri, ()), 1)
+        }
+        recs[_short(iri)] = {
+            "label": info.label,
+            "evidence": [asdict(e) for e in _evidence(reasoner, info)],
+            "conditions": conditions,
+        }
+    conflicts = {
+        local(iri): {"label": label, "description": description, "members": [_short(m) for m in members]}
+        for iri, (label, description, members) in sorted(idx.conflicts.items())
+    }
+    labels = {_short(str(s)): str(o) for s, o in reasoner.kb.subject_objects(RDFS.label) if str(s).startswith(_SK)}
+    part = {
+        "format": KB_FORMAT,
+        "kb_version": reasoner.kb_version,
+        "labels": labels,
+        "recommendations": recs,
+        "conflicts": conflicts,
+        "sources": {_short(m): idx.recommendations[m].source for m in idx.recommendations},
+    }
+    reasoner.cache["kb_part"] = part
+    return part
+
+
+def _step(step: Step, kb: dict) -> dict:
+    out = {
+        "id": step.id,
+        "phase": step.phase,
+        "stance": step.stance,
+        "recommendations": [_short(r) for r in step.recommendations],
+        "triggered_by": list(step.triggered_by),
+        "triggers": [[t.path, t.text] for t in step.triggers],
+    }
+    for key, default in _STEP_DEFAULTS.items():
+        value = getattr(step, key)
+        if isinstance(value, tuple):
+            value = [_short(v) for v in value] if key == "covers" else list(value)
+        if value != default:
+            out[key] = value
+    if step.label != _label(step.id, kb):  # a qualified heading ("… (do not assume efficacy)")
+        out["label"] = step.label
+    return out
+
+
+def _why(why: tuple[str, ...], conditions: dict[str, str]) -> list | None:
+    """The why-not of a recommendation as [condition id, "f" or "u", facts or missing fields] rows, or None if a
+    line of it is not one a failed or unknown condition gives (it is then kept whole)."""
+    by_text = sorted(conditions.items(), key=lambda kv: -len(kv[1]))
+    rows = []
+    for line in why:
+        for cid, text in by_text:
+            if not line.startswith(text):
+                continue
+            rest = line[len(text) :]
+            if rest == " does not hold":
+                rows.append([cid, "f", []])
+            elif rest.startswith(" does not hold: recorded "):
+                rows.append([cid, "f", rest.removeprefix(" does not hold: recorded ").split(", ")])
+            elif rest.startswith(" is unknown: the case does not record "):
+                rows.append([cid, "u", rest.removeprefix(" is unknown: the case does not record ").split(", ")])
+            else:
+                continue
+            break
+        else:
+            return None
+    return rows
+
+
+def compact(plan: Plan, kb: dict) -> dict:
+    """The plan as a cohort line: this case's decisions, referring to ``kb`` (:func:`kb_part`) by id.
+
+    >>> import json
+    >>> from reasoner.api import default_reasoner, reason
+    >>> r = default_reasoner()
+    >>> plan = reason(["examples/002-lumbosacral-radiculopathy.yaml"], r)[0].plan
+    >>> line = compact(plan, kb_part(r))
+    >>> expand(line, kb_part(r)) == json.loads(plan.to_json()), len(json.dumps(line)) < len(plan.to_json()) / 4
+    (True, True)
+    """
+    out: dict = {"format": FORMAT, "case": plan.case, "kb_version": plan.kb_version}
+    out["red_flags"] = [[f.id, list(f.triggered_by), list(f.flagged_by_sources), f.reason] for f in plan.red_flags]
+    out["steps"] = [_step(s, kb) for s in plan.steps]
+    out["deferred"] = [_step(s, kb) for s in plan.deferred]
+    out["warnings"] = [[w.id, w.message, list(w.subjects)] for w in plan.warnings]
+    conflicts = []
+    for c in plan.conflicts:
+        known = kb["conflicts"].get(c.id)
+        if known is not None and [_short(s.member) for s in c.sides] == known["members"]:
+            conflicts.append([c.id, [s.applies for s in c.sides]])
+        else:
+            conflicts.append(_plain(asdict(c)))
+    out["conflicts"] = conflicts
+    out["not_applicable"] = [_not_applicable(e, kb) for e in plan.not_applicable]
+    out["preempted"] = [_entry(e) for e in plan.preempted]
+    out["presentations"] = [[p.id, list(p.triggered_by)] for p in plan.presentations]
+    out["concordance"] = [_plain(asdict(row)) for row in plan.concordance]
+    out["summary"] = list(plan.summary)
+    return out
+
+
+def _plain(value: object) -> object:
+    """Tuples as lists, all the way down (what the value is after a round trip through JSON)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _entry(e: NotApplicable) -> dict:
+    return {
+        "recommendation": _short(e.recommendation),
+        "status": e.status,
+        "why": list(e.why),
+        "missing": list(e.missing),
+    }
+
+
+def _not_applicable(e: NotApplicable, kb: dict) -> list | dict:
+    rec = _short(e.recommendation)
+    rows = _why(e.why, kb["recommendations"].get(rec, {}).get("conditions", {}))
+    if rows is not None and sorted({m for _, s, v in rows if s == "u" for m in v}) == list(e.missing):
+        return [rec, e.status, rows]
+    return _entry(e)
+
+
+def _full_step(step: dict, kb: dict) -> dict:
+    recs = [_long(r) for r in step["recommendations"]]
+    evidence = [e for r in step["recommendations"] for e in kb["recommendations"][r]["evidence"]]
+    full = {
+        "id": step["id"],
+        "label": step.get("label") or _label(step["id"], kb),
+        "phase": step["phase"],
+        "stance": step["stance"],
+        "recommendation": recs[0],
+        "recommendations": recs,
+        "triggered_by": step["triggered_by"],
+        "evidence": evidence,
+    }
+    for key, default in _STEP_DEFAULTS.items():
+        value = step.get(key, default)
+        full[key] = [_long(v) for v in value] if key == "covers" else value
+    full["triggers"] = [{"path": p, "text": t} for p, t in step["triggers"]]
+    return full
+
+
+def _full_why(rec: str, status: str, rows: list, kb: dict) -> dict:
+    conditions = kb["recommendations"][rec]["conditions"]
+    why, missing = [], []
+    for cid, kind, values in rows:
+        text = conditions[cid]
+        if kind == "f":
+            why.append(f"{text} does not hold" + (f": recorded {', '.join(values)}" if values else ""))
+        else:
+            why.append(f"{text} is unknown: the case does not record {', '.join(values)}")
+            missing += values
+    return {
+        "recommendation": _long(rec),
+        "label": _label(rec, kb),
+        "status": status,
+        "why": why,
+        "missing": sorted(set(missing)),
+    }
+
+
+def _full_entry(entry: dict, kb: dict) -> dict:
+    rec = entry["recommendation"]
+    return {
+        "recommendation": _long(rec),
+        "label": _label(rec, kb),
+        "status": entry["status"],
+        "why": entry["why"],
+        "missing": entry["missing"],
+    }
+
+
+def _label(ident: str, kb: dict) -> str:
+    """A label as the plan gives it (``KBIndex.label``: the rdfs:label, else the local name)."""
+    if ident in kb["recommendations"]:
+        return kb["recommendations"][ident]["label"]
+    return kb["labels"].get(ident) or local(_long(ident))
+
+
+def expand(line: dict, kb: dict) -> dict:
+    """A compact line joined with the knowledge base's part: the full plan, ``Plan.to_dict()`` to the letter."""
+    if line.get("format") != FORMAT or kb.get("format") != KB_FORMAT:
+        raise ValueError(f"not a {FORMAT} line with a {KB_FORMAT} part")
+    if line["kb_version"] != kb["kb_version"]:
+        raise ValueError(f"the line's KB version {line['kb_version']} is not the part's {kb['kb_version']}")
+    conflicts = []
+    for c in line["conflicts"]:
+        if isinstance(c, dict):
+            conflicts.append(c)
+            continue
+        cid, applies_all = c
+        known = kb["conflicts"][cid]
+        sides = [
+            {
+                "member": _long(m),
+                "label": _label(m, kb),
+                "source": kb["sources"].get(m, "external"),
+                "applies": applies,
+            }
+            for m, applies in zip(known["members"], applies_all, strict=True)
+        ]
+        conflicts.append({"id": cid, "label": known["label"], "description": known["description"], "sides": sides})
+    not_applicable = [
+        _full_why(e[0], e[1], e[2], kb) if isinstance(e, list) else _full_entry(e, kb) for e in line["not_applicable"]
+    ]
+    return {
+        "case": line["case"],
+        "kb_version": line["kb_version"],
+        "red_flags": [
+            {"id": i, "label": _label(i, kb), "triggered_by": t, "flagged_by_sources": s, "reason": r}
+            for i, t, s, r in line["red_flags"]
+        ],
+        "steps": [_full_step(s, kb) for s in line["steps"]],
+        "warnings": [{"id": i, "message": m, "subjects": s} for i, m, s in line["warnings"]],
+        "conflicts": conflicts,
+        "not_applicable": not_applicable,
+        "preempted": [_full_entry(e, kb) for e in line["preempted"]],
+        "concordance": line["concordance"],
+        "presentations": [{"id": p, "label": _label(p, kb), "triggered_by": t} for p, t in line["presentations"]],
+        "deferred": [_full_step(s, kb) for s in line["deferred"]],
+        "summary": line["summary"],
+    }
