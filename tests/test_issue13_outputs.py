@@ -25,6 +25,7 @@ from bench.generate import generate
 from reasoner.case.files import MAX_BYTES
 from reasoner.cli import EXIT_PIPE_CLOSED, main
 from reasoner.cohort import files as cohort_files
+from reasoner.cohort import inputs as cohort_inputs
 from reasoner.cohort import run as cohort
 from reasoner.cohort.run import run_cohort
 
@@ -385,8 +386,8 @@ def test_issue13_a_json_lines_line_is_read_at_most_up_to_the_limit():
             return line
 
     f = Reader(b'{"id": "a"}\n' + b"x" * (2 * MAX_BYTES) + b"\n" + b"y" * MAX_BYTES + b"\n")
-    lines = list(cohort._lines(f))
-    assert [n for n, _ in lines] == [1, 2, 3] and lines[1][1] == cohort.Oversized(2 * MAX_BYTES + 1)
+    lines = list(cohort_inputs._lines(f))
+    assert [n for n, _ in lines] == [1, 2, 3] and lines[1][1] == cohort_inputs.Oversized(2 * MAX_BYTES + 1)
     assert lines[2][1] == b"y" * MAX_BYTES + b"\n"  # exactly the limit is allowed
     assert Reader.largest <= MAX_BYTES + 1
 

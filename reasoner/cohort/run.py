@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
 import time
@@ -19,13 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
 
 import orjson
 
 from ..api import case_triples, default_reasoner
-from ..case.files import MAX_BYTES, load_case, loads
-from ..case.model import _FORMATS, _ID, Case, CaseProblem, case_iri
+from ..case.model import CaseProblem, case_iri
 from ..errors import CaseError, UsageError
 from ..ntriples import Triples
 from ..plan.assemble import assemble
@@ -33,6 +30,7 @@ from ..plan.compact import compact, kb_part
 from ..plan.provenance import case_provenance, kb_slice
 from ..reasoning.engine import Reasoner
 from .files import RunFiles
+from .inputs import Item, Oversized, check_input, count_records, read_item, read_items, read_raw
 
 SUMMARY_FIELDS = (
     "case",
@@ -47,17 +45,6 @@ SUMMARY_FIELDS = (
     "warnings",
     "problems",
 )
-
-
-@dataclass(frozen=True)
-class Item:
-    """One input record: where it came from, and the validated case or why it was rejected."""
-
-    position: int  # 0-based position in the input
-    where: str  # "line 12" or the file name
-    case: Case | None
-    error: CaseError | None = None
-    raw_id: str = ""  # the id of a rejected record, where it names a valid one
 
 
 @dataclass
@@ -76,104 +63,6 @@ class CohortStats:
         return {**self.__dict__, "red_flags": dict(sorted(self.red_flags.items()))}
 
 
-@dataclass(frozen=True)
-class Oversized:
-    """A JSON Lines record longer than the case limit (``MAX_BYTES``): measured while skipped, never held whole."""
-
-    size: int
-
-
-def _lines(f: BinaryIO) -> Iterator[tuple[int, bytes | Oversized]]:
-    """The non-blank lines of a JSON Lines file with their numbers; a line longer than ``MAX_BYTES`` (without its
-    end of line) is :class:`Oversized`: at most ``MAX_BYTES + 1`` bytes of it are held, the rest read past."""
-    number = 0
-    while True:
-        raw = f.readline(MAX_BYTES + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) <= MAX_BYTES or raw.endswith(b"\n"):
-            if raw.strip():
-                yield number, raw
-            continue
-        size = len(raw)
-        while not raw.endswith(b"\n"):
-            raw = f.readline(65536)
-            if not raw:
-                break
-            size += len(raw)
-        yield number, Oversized(size)
-
-
-def _case_files(source: Path) -> list[Path]:
-    """The case files of a folder, sorted by name: entries with a case suffix that are not folders (a FIFO or a
-    device among them is rejected when read, never opened)."""
-    return sorted(p for p in source.iterdir() if p.suffix.lower() in _FORMATS and not p.is_dir())
-
-
-def _input(source: Path) -> None:
-    """Refuse an input that is not a folder or a regular file: a FIFO or a device would block or never end."""
-    if not source.exists():
-        raise UsageError(f"{source}: no such file or folder")
-    if not (source.is_dir() or source.is_file()):
-        raise UsageError(f"{source}: is not a folder or a regular file (a FIFO or device is not read)")
-
-
-def read_raw(source: Path, skip: int = 0) -> Iterator[tuple[int, str, bytes | Path | Oversized]]:
-    """The records of a folder of case files (sorted by name) or of a JSON Lines file, unread: (position, where,
-    the line's bytes or the file's path). Blank lines are not records; a line over the case limit is
-    :class:`Oversized`."""
-    source = Path(source)
-    _input(source)
-    if source.is_dir():
-        for n, path in enumerate(_case_files(source)):
-            if n >= skip:
-                yield n, path.name, path
-        return
-    with open(source, "rb") as f:
-        for n, (number, raw) in enumerate(_lines(f)):
-            if n >= skip:
-                yield n, f"line {number}", raw
-
-
-def read_item(position: int, where: str, raw: bytes | Path | Oversized, source: str = "") -> Item:
-    """One record read and validated: the case, or why it was rejected. A case file is read with
-    :func:`reasoner.case.files.load_case` (its limits; a FIFO or device refused unopened); a line of JSON Lines has the
-    same size limit, checked while it is read (:func:`_lines`)."""
-    if isinstance(raw, Path):
-        try:
-            return Item(position, where, load_case(raw))
-        except CaseError as exc:
-            return Item(position, where, None, exc)
-    origin = f"{source}:{where.removeprefix('line ')}"
-    if isinstance(raw, Oversized):
-        big = f"{raw.size / 1e6:.1f} MB, " if raw.size > MAX_BYTES + 1 else ""
-        message = f"is a line of {big}larger than the {MAX_BYTES / 1e6:g} MB limit of a case (not read)"
-        return Item(position, where, None, CaseError([CaseProblem("", origin, message)], source=origin))
-    try:
-        return Item(position, where, loads(raw.decode("utf-8"), "json", origin))
-    except UnicodeDecodeError as exc:
-        problem = CaseProblem("", raw[max(0, exc.start - 10) : exc.end + 10], "is not valid UTF-8")
-        return Item(position, where, None, CaseError([problem], source=origin))
-    except CaseError as exc:
-        return Item(position, where, None, exc, _raw_id(raw))
-
-
-def read_items(source: Path, skip: int = 0) -> Iterator[Item]:
-    """The records of a folder of case files or of a JSON Lines file, validated one by one."""
-    for position, where, raw in read_raw(source, skip):
-        yield read_item(position, where, raw, str(source))
-
-
-def _raw_id(raw: bytes) -> str:
-    """The id a rejected JSON line gives, when it gives a valid one (for the summary row)."""
-    try:
-        value = json.loads(raw).get("id")
-    except (ValueError, AttributeError, RecursionError):
-        return ""
-    return value if isinstance(value, str) and _ID.fullmatch(value) else ""
-
-
 def _progress(total: int | None, enabled: bool | None):
     enabled = sys.stderr.isatty() if enabled is None else enabled
     if not enabled:
@@ -181,16 +70,6 @@ def _progress(total: int | None, enabled: bool | None):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="case", desc="spinekg cohort", file=sys.stderr, smoothing=0.1)
-
-
-def _count(source: Path) -> int | None:
-    """How many records the input holds (for the progress bar); None when counting would cost a full read."""
-    if source.is_dir():
-        return len(_case_files(source))
-    if source.stat().st_size > 2_000_000_000:
-        return None
-    with open(source, "rb") as f:
-        return sum(1 for _ in _lines(f))
 
 
 @dataclass(frozen=True)
@@ -207,20 +86,26 @@ class Record:
     red_flags: tuple[str, ...] = ()
 
 
+#: The stages of :func:`reason_batch`, as ``timings`` reports them (seconds).
+STAGES = ("read_validate", "case_graph", "reason", "assemble", "serialise", "provenance")
+
+
 def reason_batch(
     r: Reasoner,
     raws: list[tuple[int, str, bytes | Path | Oversized]],
     source: str,
     provenance: str | None,
     full: bool = False,
+    timings: dict[str, float] | None = None,
 ) -> list[Record]:
     """Read, validate and reason over one batch set-at-a-time: a function of the batch and the loaded KB alone
     (no other state is read or kept), so any engine that maps a function over partitions can run it.
 
     ``provenance`` is None, ``"nt"`` or ``"nq"``; each plan is a compact line referring to the run's KB part
-    (:func:`reasoner.plan.compact.compact`), or with ``full`` the self-contained plan of the design.
+    (:func:`reasoner.plan.compact.compact`), or with ``full`` the self-contained plan of the design. ``timings``,
+    if given, gets each of ``STAGES``' seconds added to it (the benchmark's shares).
     """
-
+    clock = _Clock(timings)
     out: list[Record | None] = []
     good: list[tuple[int, Item, Triples]] = []
     seen: set[str] = set()
@@ -235,21 +120,27 @@ def reason_batch(
             out.append(Record(item.position, item.where, item.raw_id, None, "", row, problems))
             continue
         seen.add(item.case.id)
-        good.append((len(out), item, case_triples(item.case)))
+        good.append((len(out), item, None))
         out.append(None)
+    clock.lap("read_validate")
+    good = [(slot, item, case_triples(item.case)) for slot, item, _ in good]
     knowledge = None if full else kb_part(r)
+    clock.lap("case_graph")
     started = datetime.now(timezone.utc)
     runs = r.run([t.nt() for _, _, t in good]) if good else {}
     ended = datetime.now(timezone.utc)
+    clock.lap("reason")
     for slot, item, triples in good:
         run = runs[str(case_iri(item.case.id))]
         plan = assemble(r, run)
+        clock.lap("assemble")
         prov = ""
         if provenance is not None:
             prov = case_provenance(r, plan, run, triples, started, ended)
             if provenance == "nq":
                 g = f" <{run.case}/provenance> .\n"
                 prov = "".join(line[: -len(" .")] + g for line in prov.splitlines())
+        clock.lap("provenance")
         phases = Counter(s.phase for s in plan.steps)
         flags = tuple(f.id for f in plan.red_flags)
         row = (
@@ -263,7 +154,22 @@ def reason_batch(
         )
         line = plan.to_json() if full else orjson.dumps(compact(plan, knowledge)).decode("utf-8")
         out[slot] = Record(item.position, item.where, plan.case, line, prov, row, (), flags)
+        clock.lap("serialise")
     return out
+
+
+class _Clock:
+    """Adds the time since the last lap to a stage of ``timings`` (nothing when there is none to add to)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+            self.last = now
 
 
 _WORKER: dict[str, object] = {}
@@ -353,7 +259,7 @@ def run_cohort(
     r = reasoner or default_reasoner()
     errors = errors if errors is not None else sys.stderr
     source = Path(source)
-    _input(source)
+    check_input(source)
     if full and knowledge is not None:
         raise UsageError("--knowledge: the full plans (--full) refer to no knowledge base part; leave one out")
     if not full and knowledge is None and (not Path(output).exists() or Path(output).is_file()):
@@ -384,7 +290,7 @@ def run_cohort(
     stats = CohortStats(resumed_from=out.done)
     kind = None if provenance is None else provenance.suffix[1:]
     started = time.perf_counter()
-    total = _count(source)
+    total = count_records(source)
     bar = _progress(total, progress)
     pool = None
     try:
