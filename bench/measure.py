@@ -230,7 +230,100 @@ def cohort(cases: Path, workdir: Path, batch_size: int, fallback: bool) -> dict:
         raise RuntimeError(f"{' '.join(command)}: exit {result['exit']}: {result['stderr']}")
     del result["stderr"]
     lines = sum(1 for _ in open(workdir / "plans.jsonl", encoding="utf-8"))
-    return {**result, "command": "bench.cohort_fallback" if fallback else "spinekg cohort", "plans": lines}
+    written = {
+        name: (workdir / name).stat().st_size
+        for name in ("plans.jsonl", "plans.kb.json", "prov.nt")
+        if (workdir / name).exists()
+    }
+    return {
+        **result,
+        "command": "bench.cohort_fallback" if fallback else "spinekg cohort",
+        "plans": lines,
+        "bytes": written,
+        "bytes_per_case": round(sum(written.values()) / max(lines, 1)),
+    }
+
+
+def cohort_on_endpoint(cases: Path, workdir: Path, batch_size: int) -> dict:
+    """``spinekg cohort --endpoint`` against an Oxigraph server the benchmark starts on 127.0.0.1 (and stops):
+    the rules run in an external SPARQL 1.1 store, the KB and each batch loaded over the Graph Store Protocol."""
+    import socket
+    import urllib.request
+
+    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [binary, "serve", "--location", str(workdir / "store"), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("oxigraph serve did not start") from None
+                time.sleep(0.2)
+        command = [
+            *spinekg_command(),
+            "cohort",
+            str(cases),
+            "--output",
+            str(workdir / "endpoint-plans.jsonl"),
+            "--provenance",
+            str(workdir / "endpoint-prov.nt"),
+            "--batch-size",
+            str(batch_size),
+            "--endpoint",
+            f"{base}/query",
+            "--update-endpoint",
+            f"{base}/update",
+            "--graph-store",
+            f"{base}/store",
+            "--no-progress",
+        ]
+        result = watch(command, ROOT)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if result["exit"] != 0:
+        raise RuntimeError(f"{' '.join(command)}: exit {result['exit']}: {result['stderr']}")
+    del result["stderr"]
+    return result
+
+
+def python_floor(cases: Path, workdir: Path) -> float:
+    """Seconds the plain-Python floor takes: read the JSON Lines, parse every line, write it back out."""
+    start = time.perf_counter()
+    with open(cases, encoding="utf-8") as src, open(workdir / "floor.jsonl", "w", encoding="utf-8") as dst:
+        for line in src:
+            dst.write(json.dumps(json.loads(line), ensure_ascii=False) + "\n")
+    return time.perf_counter() - start
+
+
+def stages(reasoner, cases: Path, batch_size: int) -> dict:
+    """The share of each stage of ``reasoner.cohort.run.reason_batch`` (read and validate, case graphs, reasoning,
+    plan assembly, serialising, provenance) over a cohort, in process, one batch after another."""
+    from reasoner.cohort.inputs import read_raw
+    from reasoner.cohort.run import STAGES, reason_batch
+
+    timings: dict[str, float] = {}
+    batch: list = []
+    for raw in read_raw(cases):
+        batch.append(raw)
+        if len(batch) == batch_size:
+            reason_batch(reasoner, batch, str(cases), "nt", timings=timings)
+            batch = []
+    if batch:
+        reason_batch(reasoner, batch, str(cases), "nt", timings=timings)
+    total = sum(timings.values()) or 1.0
+    return {stage: round(100 * timings.get(stage, 0.0) / total, 1) for stage in STAGES} | {"seconds": round(total, 3)}
 
 
 def timed(batches: Iterator[list], total: int, budget: float | None, consume: Callable[[list], None]) -> dict:

@@ -97,6 +97,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--single-cases", type=int, help="cases timed one at a time (default 200; --quick: 20)")
     parser.add_argument("--cold-runs", type=int, help="cold CLI starts (default 5; --quick: 2)")
+    parser.add_argument(
+        "--endpoint-cases",
+        type=int,
+        help="cases run with --endpoint on an Oxigraph server (default 10000, --quick 10)",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that everything runs")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON and Markdown go")
     args = parser.parse_args(argv)
@@ -111,6 +116,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.budget_seconds = args.budget_seconds if args.budget_seconds is not None else (5.0 if quick else 600.0)
     args.single_cases = args.single_cases or (20 if quick else 200)
     args.cold_runs = args.cold_runs or (2 if quick else 5)
+    args.endpoint_cases = args.endpoint_cases if args.endpoint_cases is not None else (10 if quick else 10_000)
     return args
 
 
@@ -178,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
             measure.dump_jsonl(subset, cases)
             _log(f"{n:,} cases: {'bench.cohort_fallback' if fallback else 'spinekg cohort'}")
             size["cohort"] = measure.cohort(cases, Path(tmp), args.batch_size, fallback)
+            size["python_floor_seconds"] = round(measure.python_floor(cases, Path(tmp)), 3)
+            _log(f"{n:,} cases: stages of the batch function, in process")
+            size["stages"] = measure.stages(reasoner, cases, args.batch_size)
         _log(f"{n:,} cases: spinekg in-process")
         reference: list[str] = []
         got = measure.timed(
@@ -198,6 +207,14 @@ def main(argv: list[str] | None = None) -> int:
                 if b["status"] != "finished":
                     skipped[key] = f"did not finish {n:,}"
         result["sizes"].append(size)
+
+    if args.endpoint_cases:
+        n = args.endpoint_cases
+        _log(f"{n:,} cases: spinekg cohort --endpoint (an Oxigraph server on 127.0.0.1)")
+        with tempfile.TemporaryDirectory(prefix="spinekg-bench-") as tmp:
+            cases = Path(tmp) / "cases.jsonl"
+            measure.dump_jsonl(docs[:n], cases)
+            result["endpoint"] = {"cases": n, **measure.cohort_on_endpoint(cases, Path(tmp), args.batch_size)}
 
     text = table.markdown(result)
     out = args.results_dir
