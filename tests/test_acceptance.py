@@ -19,7 +19,8 @@ from reasoner.api import reason
 from reasoner.case import parse_case, vocabulary
 from reasoner.errors import CaseError
 
-ACCEPTANCE = Path(__file__).resolve().parent / "acceptance"
+from constants import ACCEPTANCE
+
 FILES = sorted(ACCEPTANCE.glob("*.yaml"))
 
 TOP_KEYS = {"description", "covers", "case", "expect"}

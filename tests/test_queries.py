@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import doctest
 import io
 import json
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
@@ -21,10 +19,8 @@ from reasoner.errors import QueryError
 from reasoner.queries import ENGINES, QUERIES_DIR, dataset, list_queries, parameter_value, run, run_any
 from reasoner.sparql import unbound_parameters
 
-from constants import DATA
+from constants import DATA, EXAMPLE_CASES, EXAMPLES
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 FIXTURES = DATA / "queries"
 QUERIES = list_queries()
 INJECTION = 'foo" } DROP ALL #'
@@ -37,7 +33,7 @@ def name(q) -> str:
 @pytest.fixture(scope="module")
 def cohort() -> queries.Dataset:
     """The KB, the 14 example cases and the PROV-O graphs of their runs: built once for this module."""
-    return dataset(EXAMPLES)
+    return dataset(EXAMPLE_CASES)
 
 
 @pytest.fixture(scope="module")
@@ -321,59 +317,53 @@ def test_csv_and_tsv_round_trip():
     ]
 
 
-def test_issue14_every_csv_line_ends_with_crlf_the_last_too(capsys):
+def test_issue14_every_csv_line_ends_with_crlf_the_last_too(spinekg):
     table = run("article-references", {"article": "sk:article_000"})
     text = queries.format_table(table, "csv")
     lines = text.split("\r\n")
     assert lines[-1] == "" and len(lines) == len(table) + 2 and "\n" not in "".join(lines)
-    assert queries.cli_query(ns(query="article-references", param=["article=sk:article_000"], format="csv")) == 0
-    assert capsys.readouterr().out == text, "the command prints the CSV as it is, adding no LF"
+    ran = spinekg("query", "article-references", "--param", "article=sk:article_000", "--format", "csv")
+    assert ran.returncode == 0 and ran.stdout == text, "the command prints the CSV as it is, adding no LF"
 
 
 # --- the command-line entry points
 
 
-def ns(**kw):
-    base = {"query": None, "param": None, "case": None, "format": "table"}
-    return argparse.Namespace(**{**base, **kw})
+def test_cli_query_prints_the_answer(spinekg):
+    out = spinekg("query", "reference-citations", "--param", "reference=sk:ref_000_3", "--format", "csv")
+    assert out.returncode == 0 and "https://w3id.org/spinekg/ev_000_20" in out.stdout and not out.stderr
 
 
-def test_cli_query_prints_the_answer(capsys):
-    code = queries.cli_query(ns(query="reference-citations", param=["reference=sk:ref_000_3"], format="csv"))
-    out = capsys.readouterr()
-    assert code == 0 and "https://w3id.org/spinekg/ev_000_20" in out.out and not out.err
-
-
-def test_cli_query_without_a_name_lists_the_library(capsys):
-    assert queries.cli_query(ns()) == 0
-    out = capsys.readouterr().out
-    assert all(q.name in out for q in QUERIES)
+def test_cli_query_without_a_name_lists_the_library(spinekg):
+    out = spinekg("query")
+    assert out.returncode == 0
+    assert all(q.name in out.stdout for q in QUERIES)
 
 
 @pytest.mark.parametrize(
-    "kw,message",
+    "args,message",
     [
-        ({"query": "nope"}, "unknown query 'nope'"),
-        ({"query": "reference-citations"}, "missing parameter ?_reference"),
-        ({"query": "conflicts", "param": ["colour=red"]}, "unknown parameter colour"),
-        ({"query": "conflicts", "param": ["colour"]}, "expected key=value"),
-        ({"query": "case-red-flags", "case": [FIXTURES / "bad-case.yaml"]}, "'L9' is not a dermatome"),
+        (["nope"], "unknown query 'nope'"),
+        (["reference-citations"], "missing parameter ?_reference"),
+        (["conflicts", "--param", "colour=red"], "unknown parameter colour"),
+        (["conflicts", "--param", "colour"], "expected key=value"),
+        (["case-red-flags", "--case", FIXTURES / "bad-case.yaml"], "'L9' is not a dermatome"),
     ],
 )
-def test_cli_query_errors_go_to_stderr_with_status_2(kw, message, capsys):
-    assert queries.cli_query(ns(**kw)) == 2
-    out = capsys.readouterr()
-    assert message in out.err and not out.out
+def test_cli_query_errors_go_to_stderr_with_status_2(args, message, spinekg):
+    out = spinekg("query", *args)
+    assert out.returncode == 2
+    assert message in out.stderr and not out.stdout
 
 
-def test_cli_sparql_takes_a_file_or_text_and_cases(capsys):
-    case = ROOT / "examples" / "redflag-cauda-equina.yaml"
-    assert queries.cli_sparql(ns(query=str(FIXTURES / "construct.rq"), param=["reference=sk:ref_000_3"])) == 0
-    assert "ev_000_20" in capsys.readouterr().out
+def test_cli_sparql_takes_a_file_or_text_and_cases(spinekg):
+    case = EXAMPLES / "redflag-cauda-equina.yaml"
+    out = spinekg("sparql", FIXTURES / "construct.rq", "--param", "reference=sk:ref_000_3")
+    assert out.returncode == 0 and "ev_000_20" in out.stdout
     text = "SELECT ?flag WHERE { ?f sk:inCase ?c ; a ?flag . ?flag rdfs:subClassOf sk:RedFlag }"
-    assert queries.cli_sparql(ns(query=text, case=[case], format="tsv")) == 0
-    assert "<https://w3id.org/spinekg/cauda_equina_syndrome_suspected>" in capsys.readouterr().out
-    assert queries.cli_sparql(ns(query="SELECT ?x WHERE {")) == 2
-    assert "syntax error" in capsys.readouterr().err
-    assert queries.cli_sparql(ns(query="missing.rq")) == 2
-    assert "missing.rq: query file not found" in capsys.readouterr().err
+    out = spinekg("sparql", text, "--format", "tsv", "--case", case)
+    assert out.returncode == 0 and "<https://w3id.org/spinekg/cauda_equina_syndrome_suspected>" in out.stdout
+    out = spinekg("sparql", "SELECT ?x WHERE {")
+    assert out.returncode == 2 and "syntax error" in out.stderr
+    out = spinekg("sparql", "missing.rq")
+    assert out.returncode == 2 and "missing.rq: query file not found" in out.stderr
