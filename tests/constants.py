@@ -8,7 +8,9 @@ from reasoner.consts import SK
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-ACCEPTANCE = ROOT / "tests" / "acceptance"
+#: The example cases, in name order (parametrize lists use it: a file glob, no KB load at collection).
+EXAMPLE_CASES = sorted(EXAMPLES.glob("*.yaml"))
+ACCEPTANCE = Path(__file__).resolve().parent / "acceptance"
 DATA = Path(__file__).parent / "data"
 MUTATIONS = DATA / "mutations"
 REFERENCE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference"

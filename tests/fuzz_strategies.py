@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,32 @@ from reasoner.case.graph import is_absent
 from reasoner.case.model import MAX_BYTES, MAX_STRING, MAX_WEEKS, vocabulary
 from reasoner.case.validate import _red_flag_features, case_graph, parse_case
 
-V = vocabulary()
-TERMS = {name: sorted(getattr(V, name)) for name in V.__dataclass_fields__}
-TERMS["levels"] = sorted(V.levels)
+
+class _Terms(Mapping):
+    """The ids of each vocabulary field, sorted; read from the knowledge base on first use, not at import (so
+    collecting the tests loads no KB)."""
+
+    def __init__(self) -> None:
+        self._terms: dict[str, list[str]] | None = None
+
+    def _load(self) -> dict[str, list[str]]:
+        if self._terms is None:
+            v = vocabulary()
+            self._terms = {name: sorted(getattr(v, name)) for name in v.__dataclass_fields__}
+            self._terms["levels"] = sorted(v.levels)
+        return self._terms
+
+    def __getitem__(self, name: str) -> list[str]:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+TERMS = _Terms()
 
 #: Every class of input, in the order the report lists them.
 CLASSES = (
@@ -170,7 +194,7 @@ ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,40}", fullmatch=True)
 
 
 def _term(field: str) -> st.SearchStrategy[str]:
-    return st.sampled_from(TERMS[field])
+    return st.deferred(lambda: st.sampled_from(TERMS[field]))
 
 
 def _terms(field: str, unique: bool = True) -> st.SearchStrategy[list[str]]:
@@ -240,16 +264,20 @@ def _consistent(doc: dict) -> dict:
         doc["age"] = math.ceil(max(weeks) / (365.25 / 7))
     fix(doc.get("symptoms", []), "laterality")
     fix([f for s in doc.get("imaging", []) for f in s.get("findings", [])], "level")
-    if doc.get("red_flag_screen") == {"result": "none_found"} and _red_flag_features(doc, V):
+    if doc.get("red_flag_screen") == {"result": "none_found"} and _red_flag_features(doc, vocabulary()):
         doc["red_flag_screen"] = {"result": "found"}
     return doc
 
 
 def _measured(field: str) -> st.SearchStrategy[dict]:
     """``vitals`` or ``labs``: any of their keys, each in its range (a temperature 30 to 45, a lab value >= 0)."""
-    values = {k: st.one_of(st.integers(30, 45), st.floats(30, 45)) for k in TERMS[field] if k == "temperature_c"}
-    values |= {k: st.one_of(st.integers(0, 500), st.floats(0, 500)) for k in TERMS[field] if k not in values}
-    return st.fixed_dictionaries({}, optional=values)
+
+    def build() -> st.SearchStrategy[dict]:
+        values = {k: st.one_of(st.integers(30, 45), st.floats(30, 45)) for k in TERMS[field] if k == "temperature_c"}
+        values |= {k: st.one_of(st.integers(0, 500), st.floats(0, 500)) for k in TERMS[field] if k not in values}
+        return st.fixed_dictionaries({}, optional=values)
+
+    return st.deferred(build)
 
 
 documents = st.fixed_dictionaries(
@@ -343,15 +371,19 @@ TEXT_FIELDS = [f for f, kind in FIELDS.items() if kind == "id" or kind.startswit
 NUMBERS = [f for f, kind in FIELDS.items() if kind in ("number", "integer")]
 RECORDS = ["", "symptoms[]", "imaging[]", "imaging[].findings[]", "prior_treatments[]", "scores", "vitals", "labs"]
 RECORDS += ["red_flag_screen"]
-_MINIMAL = {
-    "symptoms": {"type": TERMS["symptom_types"][0]},
-    "imaging": {"modality": TERMS["modality"][0]},
-    "findings": {"type": TERMS["imaging_finding_types"][0]},
-    "prior_treatments": {"type": TERMS["interventions"][0]},
-    "vitals": {"temperature_c": 37.0},
-    "labs": {"crp_mg_l": 5},
-    "red_flag_screen": {"result": "found"},
-}
+
+
+def _minimal(key: str) -> dict:
+    """The smallest valid entry of a list or record (a fresh copy)."""
+    return {
+        "symptoms": {"type": TERMS["symptom_types"][0]},
+        "imaging": {"modality": TERMS["modality"][0]},
+        "findings": {"type": TERMS["imaging_finding_types"][0]},
+        "prior_treatments": {"type": TERMS["interventions"][0]},
+        "vitals": {"temperature_c": 37.0},
+        "labs": {"crp_mg_l": 5},
+        "red_flag_screen": {"result": "found"},
+    }[key]
 
 
 def _record(draw, doc: dict, template: str) -> tuple[dict, str, tuple]:
@@ -361,7 +393,7 @@ def _record(draw, doc: dict, template: str) -> tuple[dict, str, tuple]:
         return container, path, at
     target = container.get(where) if isinstance(container, dict) else container[where]
     if not isinstance(target, dict) or not target:
-        target = container[where] = {"mjoa": 10} if template == "scores" else dict(_MINIMAL[_list_key(template)])
+        target = container[where] = {"mjoa": 10} if template == "scores" else _minimal(_list_key(template))
     return target, path, (*at, where)
 
 
@@ -386,7 +418,7 @@ def _place(draw, doc: dict, template: str) -> tuple[object, object, str, tuple]:
             if last and not cur:
                 cur.append(None)
             elif not cur:
-                cur.append(dict(_MINIMAL[parts[n - 1]]))
+                cur.append(_minimal(parts[n - 1]))
             i = draw(st.integers(0, len(cur) - 1))
             if last:
                 return cur, i, f"{path}[{i}]", at
@@ -547,7 +579,9 @@ def duplicate_entry(draw) -> CaseFile:
     if fmt == "turtle":  # risk factors are nodes of their own: the same one twice is two nodes
         text = case_graph(parse_case({**doc, field: items})).serialize(format="nt")
         m = len(items)
-        text += f"<https://w3id.org/spinekg/case/{doc['id']}/risk/{m}> a <{V.risk_factors[items[again]]}> ;\n"
+        text += (
+            f"<https://w3id.org/spinekg/case/{doc['id']}/risk/{m}> a <{vocabulary().risk_factors[items[again]]}> ;\n"
+        )
         text += f"  <https://w3id.org/spinekg/inCase> <https://w3id.org/spinekg/case/{doc['id']}> .\n"
         return CaseFile("duplicate_entry", ".ttl", text.encode(), "reject", ("risk_factors*",))
     return CaseFile("duplicate_entry", f".{fmt}", render(doc, fmt).encode(), "reject", (f"{path}[{len(items)}]",))

@@ -20,7 +20,8 @@ from reasoner.case.model import vocabulary
 from reasoner.case.validate import parse_case
 from reasoner.errors import CaseError
 
-ACCEPTANCE = Path(__file__).resolve().parent / "acceptance"
+from constants import ACCEPTANCE
+
 FILES = sorted(ACCEPTANCE.glob("*.yaml"))
 
 TOP_KEYS = {"description", "covers", "case", "expect"}

@@ -11,7 +11,6 @@ import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -25,9 +24,9 @@ from reasoner.case.model import SCHEMA_PATH
 from reasoner.case.validate import parse_case
 from reasoner.errors import CaseError
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-VIGNETTES = sorted((ROOT / "tests" / "acceptance").glob("*.yaml"))
+from constants import ACCEPTANCE, EXAMPLE_CASES, ROOT
+
+VIGNETTES = sorted(ACCEPTANCE.glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +43,7 @@ def chosen_cases(n_flagged: int = 10, n_plain: int = 10) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def cases() -> list[dict]:
-    return chosen_cases() + [load_case(p).data for p in EXAMPLES]
+    return chosen_cases() + [load_case(p).data for p in EXAMPLE_CASES]
 
 
 @pytest.fixture(scope="module")

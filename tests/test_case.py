@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from rdflib import Literal, URIRef
@@ -16,11 +15,9 @@ from reasoner.case.model import CaseError, case_iri
 from reasoner.case.validate import parse_case
 from reasoner.consts import RDF, RDFS, SK, SKOS
 
-from constants import DATA
+from constants import DATA, EXAMPLE_CASES
 
-ROOT = Path(__file__).resolve().parent.parent
 BAD = DATA / "cases" / "bad"
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
 
 def expectations() -> dict[str, list[str]]:
@@ -83,7 +80,7 @@ def test_nothing_is_coerced_and_no_default_is_filled_in():
         parse_case({"id": "c", "age": "45"})
 
 
-@pytest.mark.parametrize("path", EXAMPLES + sorted(BAD.iterdir()), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", EXAMPLE_CASES + sorted(BAD.iterdir()), ids=lambda p: p.name)
 def test_load_case_does_not_modify_its_input(path):
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     try:

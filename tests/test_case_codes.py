@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -19,8 +16,8 @@ from reasoner.case.spec import json_schema
 from reasoner.case.validate import case_graph, parse_case
 from reasoner.consts import SK
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+from constants import EXAMPLES
+
 SNOMED = "http://snomed.info/id/"
 UNMAPPED = "SCTID:22298006"  # a real SNOMED CT id (myocardial infarction) with no mapping to a spinekg term
 
@@ -206,15 +203,13 @@ def test_a_rejected_case_still_reports_the_red_flag_of_a_coded_finding():
     assert salvaged_red_flags(info.value) == [("suspected cauda equina syndrome", ["symptoms[0]"])]
 
 
-def test_the_command_line_refuses_an_unmapped_code_with_status_2(tmp_path):
+def test_the_command_line_refuses_an_unmapped_code_with_status_2(spinekg, tmp_path):
     path = tmp_path / "coded.yaml"
     path.write_text(
         f"id: coded\nsymptoms:\n  - {{type: '{UNMAPPED}'}}\n  - {{type: radicular_pain}}\n", encoding="utf-8"
     )
     before = path.read_bytes()
-    out = subprocess.run(
-        [sys.executable, "-m", "reasoner.cli", "recommend", str(path)], capture_output=True, text=True, cwd=ROOT
-    )
+    out = spinekg("recommend", path)
     assert out.returncode == 2 and out.stdout == ""
     assert f"symptoms[0].type: '{UNMAPPED}' has no mapping to a spinekg term" in out.stderr
     assert path.read_bytes() == before

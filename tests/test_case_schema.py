@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -18,10 +17,8 @@ from reasoner.case.model import SCHEMA_PATH
 from reasoner.case.spec import json_schema
 from reasoner.consts import PREFIXES, RDF, SK
 
-from constants import DATA
+from constants import DATA, EXAMPLE_CASES
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 BAD = DATA / "cases" / "bad"
 #: Bad inputs the schema cannot refuse, and why; every other bad mapping must fail the schema too.
 BEYOND_SCHEMA = {
@@ -87,7 +84,7 @@ def test_schema_enums_are_the_kb_vocabulary(schema, kb_graph):
     assert "L4-5" not in enums["levels"] and "L9" not in enums["dermatomes"]
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("example", EXAMPLE_CASES, ids=lambda p: p.stem)
 def test_example_is_valid_against_the_schema(example, schema):
     jsonschema.validate(yaml.load(example.read_text(encoding="utf-8"), Loader=_YamlLoader), schema)
 

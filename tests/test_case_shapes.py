@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from rdflib import Literal, URIRef
 
@@ -12,18 +10,19 @@ from reasoner.case.shapes import check_case_graph
 from reasoner.case.validate import case_graph
 from reasoner.consts import SK
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+from constants import EXAMPLE_CASES
+
 CASE = "https://w3id.org/spinekg/case/002-lumbosacral-radiculopathy"
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLE_CASES, ids=lambda p: p.stem)
 def test_every_example_conforms(path):
     assert check_case_graph(case_graph(load_case(path))) == []
 
 
 @pytest.fixture()
 def graph():
-    return case_graph(load_case(EXAMPLES[[p.stem for p in EXAMPLES].index("002-lumbosacral-radiculopathy")]))
+    return case_graph(load_case(EXAMPLE_CASES[[p.stem for p in EXAMPLE_CASES].index("002-lumbosacral-radiculopathy")]))
 
 
 S0 = URIRef(CASE + "/symptom/0")

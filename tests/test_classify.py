@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from rdflib import URIRef
 
@@ -13,7 +11,7 @@ from reasoner.consts import OWL, RDF, SK
 from reasoner.reasoning.derive import DERIVED_CLASSES
 from reasoner.reasoning.engine import Reasoner
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+from constants import EXAMPLE_CASES
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +34,7 @@ def presentation_classes(reasoner, types):
 
 
 @pytest.mark.java
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLE_CASES, ids=lambda p: p.stem)
 def test_compiled_rules_agree_with_hermit(path, reasoner, java):
     from reasoner.kb.load import new_graph
     from reasoner.quality.dl import classify_individuals

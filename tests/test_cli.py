@@ -1,4 +1,5 @@
-"""The spinekg command line: kb stats, validate, export, normalize, and its exit statuses."""
+"""The spinekg command line: kb stats, validate, export, normalize, its exit statuses, and each command as a real
+process."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from reasoner.cli import build_parser, main
 from reasoner.consts import PREFIXES, RDF, SK
 from reasoner.kb import load as kb
 
-ROOT = Path(__file__).resolve().parent.parent
+from constants import EXAMPLES, ROOT
 
 
 def shape(graph):
@@ -22,12 +23,59 @@ def shape(graph):
     return sorted(tuple(str(mask(x)) for x in triple) for triple in graph)
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "reasoner", *args], capture_output=True, text=True, cwd=ROOT)
+def process(*args: object, command: tuple[str, ...] = (sys.executable, "-m", "reasoner")):
+    """The real command in a new process (the other tests run ``main([...])`` in this one: the ``spinekg`` fixture).
+    Its output is decoded as it is: ``text=True`` would turn the CSV's CRLF into LF."""
+    done = subprocess.run([*command, *map(str, args)], capture_output=True, cwd=ROOT, timeout=300)
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
-def test_stats_json_counts_what_the_graph_holds(kb_graph):
-    out = run("kb", "stats", "--format", "json")
+SEED000 = EXAMPLES / "000-gluteal-s2-s3-numbness.yaml"
+#: One run of each command ({out}: a folder for its outputs); ``serve`` is started as a process by test_serve.py.
+EVERY_COMMAND = {
+    "kb": ["kb", "stats", "--format", "json"],
+    "recommend": ["recommend", SEED000, "--format", "json"],
+    "explain": ["explain", SEED000, "mri_lumbar_spine"],
+    "why-not": ["why-not", SEED000, "rec_000_02"],
+    "graph": ["graph", SEED000, "mri_lumbar_spine", "--output", "{out}/step.svg"],
+    "cohort": ["cohort", EXAMPLES, "--output", "{out}/plans.jsonl", "--summary", "{out}/summary.csv"],
+    "map": ["map", "ICD10CM:M51.36", "--format", "json"],
+    "query": ["query", "reference-citations", "--param", "reference=sk:ref_000_3", "--format", "csv"],
+    "sparql": ["sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?r a <https://w3id.org/spinekg/Recommendation> }"],
+    "usage error": ["recommend"],
+}
+
+
+@pytest.mark.parametrize("name", EVERY_COMMAND)
+def test_each_command_as_a_real_process_gives_what_main_gives_in_process(spinekg, tmp_path, name):
+    """The smoke test of every command: ``python -m reasoner`` exits and prints as ``main([...])`` does, so the
+    in-process tests test the command users run."""
+    runs = []
+    for how in ("process", "in-process"):
+        out = tmp_path / how
+        out.mkdir()
+        args = [str(a).replace("{out}", str(out)) for a in EVERY_COMMAND[name]]
+        ran = process(*args) if how == "process" else spinekg(*args)
+        files = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+        runs.append(
+            (ran.returncode, ran.stdout.replace(str(out), "{out}"), ran.stderr.replace(str(out), "{out}"), files)
+        )
+    assert runs[0] == runs[1]
+    assert runs[0][0] == (2 if name == "usage error" else 0), runs[0][2]
+    assert runs[0][1] or runs[0][3] or name == "usage error", "the command gave nothing to compare"
+
+
+def test_the_console_script_runs_the_command_line():
+    script = Path(sys.executable).parent / "spinekg"
+    assert script.is_file(), f"{script}: no console script (pip install -e '.[test]')"
+    out = process("kb", "stats", "--format", "json", command=(str(script),))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["recommendations"] > 0
+    assert process(command=(str(script),)).returncode == 2
+
+
+def test_stats_json_counts_what_the_graph_holds(spinekg, kb_graph):
+    out = spinekg("kb", "stats", "--format", "json")
     assert out.returncode == 0, out.stderr
     s = json.loads(out.stdout)
     recs = len(set(kb_graph.subjects(RDF.type, SK.Recommendation)))
@@ -46,15 +94,17 @@ def test_stats_json_counts_what_the_graph_holds(kb_graph):
     assert s["references"] == 6
 
 
-def test_stats_text_names_every_article():
-    out = run("kb", "stats")
+def test_stats_text_names_every_article(spinekg):
+    out = spinekg("kb", "stats")
     assert out.returncode == 0
     for article in ("000", "001", "002", "003", "004"):
         assert f"  {article}  " in out.stdout
 
 
-def test_validate_passes_on_the_kb(seeds_dir):
-    out = run("kb", "validate", "--gate", "shacl", "--gate", "violations", "--gate", "quotes", "--gate", "normalised")
+def test_validate_passes_on_the_kb(spinekg, seeds_dir):
+    out = spinekg(
+        "kb", "validate", "--gate", "shacl", "--gate", "violations", "--gate", "quotes", "--gate", "normalised"
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "passes" in out.stdout
 
@@ -69,6 +119,7 @@ def test_validate_fails_with_exit_1_and_names_the_term_on_a_broken_kb(tmp_path):
         rec.read_text(encoding="utf-8").replace("sk:intervention sk:nsaid ;", "sk:intervention sk:nsaidz ;"),
         encoding="utf-8",
     )
+    # a real process: SPINEKG_ONTOLOGY is read when reasoner.kb is imported
     env = {"SPINEKG_ONTOLOGY": str(broken), "PATH": "/usr/bin:/bin"}
     out = subprocess.run(
         [sys.executable, "-m", "reasoner", "kb", "validate", "--gate", "violations"],
@@ -112,10 +163,10 @@ def test_owl_export_loads_in_owlready2(tmp_path, java):
     assert onto.search_one(iri=str(SK.saddle_pattern_deficit)) is not None
 
 
-def test_usage_errors_exit_2():
-    assert run("kb", "export", "--format", "pdf", "--output", "x").returncode == 2
-    assert run("kb", "nope").returncode == 2
-    assert run().returncode == 2
+def test_usage_errors_exit_2(spinekg):
+    assert spinekg("kb", "export", "--format", "pdf", "--output", "x").returncode == 2
+    assert spinekg("kb", "nope").returncode == 2
+    assert spinekg().returncode == 2
 
 
 def test_normalize_check_exits_1_on_an_unnormalised_file(tmp_path):
@@ -125,6 +176,7 @@ def test_normalize_check_exits_1_on_an_unnormalised_file(tmp_path):
     shutil.copytree(kb.ONTOLOGY_DIR, broken)
     core = broken / "core.ttl"
     core.write_text(core.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")
+    # a real process: SPINEKG_ONTOLOGY is read when reasoner.kb is imported
     env = {"SPINEKG_ONTOLOGY": str(broken), "PATH": "/usr/bin:/bin"}
     out = subprocess.run(
         [sys.executable, "-m", "reasoner", "kb", "normalize", "--check"],

@@ -27,12 +27,7 @@ from reasoner.cohort.run import run_cohort
 from reasoner.consts import PROV, SK
 from reasoner.errors import UsageError
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-
-
-def cli(*args, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "reasoner", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+from constants import EXAMPLE_CASES
 
 
 def alone(case) -> dict:
@@ -56,12 +51,12 @@ def generated(tmp_path_factory) -> Path:
 def test_examples_in_a_folder_give_the_plans_they_give_alone(tmp_path):
     folder = tmp_path / "cases"
     folder.mkdir()
-    for p in EXAMPLES:
+    for p in EXAMPLE_CASES:
         shutil.copy(p, folder / p.name)
     stats = run_cohort(folder, tmp_path / "plans.jsonl", batch_size=5)
-    assert (stats.planned, stats.rejected, stats.batches) == (len(EXAMPLES), 0, 3)
+    assert (stats.planned, stats.rejected, stats.batches) == (len(EXAMPLE_CASES), 0, 3)
     got = plans_of(tmp_path / "plans.jsonl")
-    for p in EXAMPLES:
+    for p in EXAMPLE_CASES:
         plan = alone(p)
         assert got[plan["case"]] == plan, p.name
 
@@ -108,11 +103,13 @@ BAD = [
 ]
 
 
-def test_bad_cases_are_reported_by_line_skipped_and_counted(tmp_path):
+def test_bad_cases_are_reported_by_line_skipped_and_counted(spinekg, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_bytes(("\n".join(BAD) + "\n").encode() + b'{"id": "bad-utf8", "sex": "\xff"}\n')
     before = hashlib.sha256(src.read_bytes()).hexdigest()
-    out = cli("cohort", src, "--output", tmp_path / "plans.jsonl", "--summary", tmp_path / "s.csv", "--batch-size", 3)
+    out = spinekg(
+        "cohort", src, "--output", tmp_path / "plans.jsonl", "--summary", tmp_path / "s.csv", "--batch-size", 3
+    )
     assert out.returncode == 0, out.stderr
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before
     err = out.stderr
@@ -224,19 +221,19 @@ def test_resume_refuses_a_state_of_other_input(generated, tmp_path, monkeypatch)
         run_cohort(other, tmp_path / "plans.jsonl", resume=True)
 
 
-def test_cli_progress_bar_and_summary_line(generated, tmp_path):
-    out = cli("cohort", generated, "--output", tmp_path / "plans.jsonl", "--progress", "--batch-size", 20)
+def test_cli_progress_bar_and_summary_line(spinekg, generated, tmp_path):
+    out = spinekg("cohort", generated, "--output", tmp_path / "plans.jsonl", "--progress", "--batch-size", 20)
     assert out.returncode == 0, out.stderr
     assert "spinekg cohort: 100%" in out.stderr and "60/60" in out.stderr
     assert "60 read, 60 planned, 0 rejected" in out.stderr
 
 
-def test_cli_usage_errors_exit_2(tmp_path):
-    out = cli("cohort", tmp_path / "missing.jsonl", "--output", tmp_path / "p.jsonl")
+def test_cli_usage_errors_exit_2(spinekg, tmp_path):
+    out = spinekg("cohort", tmp_path / "missing.jsonl", "--output", tmp_path / "p.jsonl")
     assert out.returncode == 2 and "no such file or folder" in out.stderr
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a"}\n')
-    out = cli("cohort", src, "--output", tmp_path / "p.jsonl", "--provenance", tmp_path / "p.ttl")
+    out = spinekg("cohort", src, "--output", tmp_path / "p.jsonl", "--provenance", tmp_path / "p.ttl")
     assert out.returncode == 2 and "must end in .nt" in out.stderr and not (tmp_path / "p.jsonl").exists()
 
 
@@ -290,7 +287,7 @@ def _quad_count(base: str) -> int:
 
 @pytest.mark.parametrize("graph_store", [True, False], ids=["graph-store-protocol", "insert-data"])
 def test_endpoint_mode_gives_the_embedded_plans_and_leaves_the_store_as_it_was(
-    generated, tmp_path, oxigraph_server, graph_store
+    spinekg, generated, tmp_path, oxigraph_server, graph_store
 ):
     embedded = tmp_path / "embedded.jsonl"
     run_cohort(generated, embedded, batch_size=25)
@@ -298,15 +295,15 @@ def test_endpoint_mode_gives_the_embedded_plans_and_leaves_the_store_as_it_was(
     args = ["--endpoint", f"{oxigraph_server}/query", "--update-endpoint", f"{oxigraph_server}/update"]
     if graph_store:
         args += ["--graph-store", f"{oxigraph_server}/store"]
-    out = cli("cohort", generated, "--output", tmp_path / "remote.jsonl", "--batch-size", 25, *args)
+    out = spinekg("cohort", generated, "--output", tmp_path / "remote.jsonl", "--batch-size", 25, *args)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "remote.jsonl").read_bytes() == embedded.read_bytes()
     assert _quad_count(oxigraph_server) == before == 2
 
 
-def test_endpoint_that_does_not_answer_is_a_clear_error(generated, tmp_path):
+def test_endpoint_that_does_not_answer_is_a_clear_error(spinekg, generated, tmp_path):
     port = _free_port()  # nothing listens there
-    out = cli("cohort", generated, "--output", tmp_path / "p.jsonl", "--endpoint", f"http://127.0.0.1:{port}/query")
+    out = spinekg("cohort", generated, "--output", tmp_path / "p.jsonl", "--endpoint", f"http://127.0.0.1:{port}/query")
     assert out.returncode != 0 and f"127.0.0.1:{port}" in out.stderr and "Traceback" not in out.stderr
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,10 @@ from reasoner.fhir.codes import EXT, ICD10CM, LOINC, SK_SYSTEM, SNOMED
 from reasoner.fhir.read import case_from_bundle
 from reasoner.fhir.write import CPG_STRENGTH, TARGET_ELEMENT, plan_bundle
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-SEED000 = ROOT / "examples" / "000-gluteal-s2-s3-numbness.yaml"
-SEED000_FHIR = ROOT / "examples" / "000-gluteal-s2-s3-numbness.fhir.json"
-DATA = ROOT / "tests" / "data" / "fhir"
+from constants import DATA, EXAMPLE_CASES, EXAMPLES, ROOT
+
+SEED000 = EXAMPLES / "000-gluteal-s2-s3-numbness.yaml"
+SEED000_FHIR = EXAMPLES / "000-gluteal-s2-s3-numbness.fhir.json"
 VALIDATOR = ROOT / "tools" / "fhir-validate"
 RECORDED = "2025-01-01T00:00:00Z"
 
@@ -42,7 +40,7 @@ def _entry(bundle: dict, kind: str, n: int = 0) -> dict:
 @pytest.fixture(scope="module")
 def results():
     """Every example's reasoning result, reasoned together once."""
-    return {r.case.source: r for r in reason(EXAMPLES)}
+    return {r.case.source: r for r in reason(EXAMPLE_CASES)}
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +125,7 @@ def test_seed_000_coded_by_external_codes_alone_gives_the_same_plan():
     assert recommend(parse_case(doc)).to_dict() == recommend(load_case(SEED000)).to_dict()
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLE_CASES, ids=lambda p: p.stem)
 def test_every_example_round_trips_through_a_bundle(path):
     """case → Bundle → case is the identity: each field the examples use has a FHIR form the reader reads back."""
     doc = load_case(path).data
@@ -342,14 +340,12 @@ def test_durations_count_back_from_the_bundle_timestamp():
     assert case_from_bundle(bundle) == {**doc, "imaging": [{"modality": "MRI", "contrast": False, "weeks_ago": 52}]}
 
 
-def test_cli_refuses_a_bad_bundle_with_exit_2_and_the_fhir_path(tmp_path):
+def test_cli_refuses_a_bad_bundle_with_exit_2_and_the_fhir_path(spinekg, tmp_path):
     bad = _seed_bundle()
     BAD["unknown-dermatome"][0](bad)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad), encoding="utf-8")
-    out = subprocess.run(
-        [sys.executable, "-m", "reasoner.cli", "recommend", str(path)], capture_output=True, text=True, cwd=ROOT
-    )
+    out = spinekg("recommend", path)
     assert out.returncode == 2, out.stderr
     assert out.stdout == ""
     assert BAD["unknown-dermatome"][1] in out.stderr
@@ -417,7 +413,7 @@ def test_red_flags_and_warnings_are_detected_issues(results):
 
 
 def test_an_avoid_step_is_a_do_not_action(results):
-    r, b = _plan(results, ROOT / "examples" / "002-lumbosacral-radiculopathy.yaml")
+    r, b = _plan(results, EXAMPLES / "002-lumbosacral-radiculopathy.yaml")
     pairs = zip(r.plan.steps, _entry(b, "RequestGroup")["action"], strict=True)
     avoid = [(s, a) for s, a in pairs if s.stance == "avoid"]
     assert avoid and all(a["title"] == f"Do not: {s.label}" for s, a in avoid)
@@ -427,46 +423,53 @@ def test_an_avoid_step_is_a_do_not_action(results):
 def test_plan_bundle_is_deterministic(results):
     r, b = _plan(results, SEED000)
     assert plan_bundle(r, r.plan.kb_version, recorded=RECORDED) == b
-    other = plan_bundle(results[str(EXAMPLES[1])], r.plan.kb_version, recorded=RECORDED)
+    other = plan_bundle(results[str(EXAMPLE_CASES[1])], r.plan.kb_version, recorded=RECORDED)
     assert {e["fullUrl"] for e in b["entry"]}.isdisjoint(e["fullUrl"] for e in other["entry"])
 
 
 # --- validation: fhir.resources (R4B models) and the npm package fhir (R4) -------------------------------------
 
 
-def _input_bundles() -> dict[str, dict]:
+#: The input Bundles checked by the validators: the seed's FHIR file and each example converted (built by the
+#: ``input_bundles`` fixture, not at collection).
+INPUT_BUNDLES = [SEED000_FHIR.name] + [f"{p.stem}.yaml → Bundle" for p in EXAMPLE_CASES]
+
+
+@pytest.fixture(scope="module")
+def input_bundles() -> dict[str, dict]:
     out = {SEED000_FHIR.name: _seed_bundle()}
-    out |= {f"{p.stem}.yaml → Bundle": bundle_from_case(load_case(p).data) for p in EXAMPLES}
+    out |= {f"{p.stem}.yaml → Bundle": bundle_from_case(load_case(p).data) for p in EXAMPLE_CASES}
+    assert list(out) == INPUT_BUNDLES
     return out
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLE_CASES, ids=lambda p: p.stem)
 def test_plan_bundle_passes_fhir_resources(results, path):
     Bundle.model_validate(_plan(results, path)[1])
 
 
-@pytest.mark.parametrize("name", list(_input_bundles()))
-def test_input_bundle_passes_fhir_resources(name):
-    Bundle.model_validate(_input_bundles()[name])
+@pytest.mark.parametrize("name", INPUT_BUNDLES)
+def test_input_bundle_passes_fhir_resources(input_bundles, name):
+    Bundle.model_validate(input_bundles[name])
 
 
 @pytest.mark.node
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLE_CASES, ids=lambda p: p.stem)
 def test_plan_bundle_passes_the_npm_validator(results, npm_validate, path):
     status, messages = npm_validate(_plan(results, path)[1])
     assert status == 0, messages
 
 
 @pytest.mark.node
-@pytest.mark.parametrize("name", list(_input_bundles()))
-def test_input_bundle_passes_the_npm_validator(npm_validate, name):
-    status, messages = npm_validate(_input_bundles()[name])
+@pytest.mark.parametrize("name", INPUT_BUNDLES)
+def test_input_bundle_passes_the_npm_validator(npm_validate, input_bundles, name):
+    status, messages = npm_validate(input_bundles[name])
     assert status == 0, messages
 
 
 @pytest.mark.node
 def test_validators_reject_a_careplan_without_status_and_intent(npm_validate):
-    broken = json.loads((DATA / "careplan-without-status.json").read_text(encoding="utf-8"))
+    broken = json.loads((DATA / "fhir" / "careplan-without-status.json").read_text(encoding="utf-8"))
     status, messages = npm_validate(broken)
     assert status == 1
     assert "CarePlan.status: Missing property" in messages and "CarePlan.intent: Missing property" in messages
@@ -477,7 +480,7 @@ def test_validators_reject_a_careplan_without_status_and_intent(npm_validate):
 @pytest.mark.node
 def test_npm_validator_catches_a_required_binding_fhir_resources_misses(npm_validate):
     """Why two validators: a code outside a required value set passes the R4B models, not the npm package."""
-    broken = json.loads((DATA / "requestgroup-bad-priority.json").read_text(encoding="utf-8"))
+    broken = json.loads((DATA / "fhir" / "requestgroup-bad-priority.json").read_text(encoding="utf-8"))
     Bundle.model_validate(broken)
     status, messages = npm_validate(broken)
     assert status == 1

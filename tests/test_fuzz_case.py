@@ -34,9 +34,9 @@ from reasoner.case.paths import field_path
 from reasoner.consts import OA, PROV, RDF, SK
 from reasoner.errors import CaseError
 
+from constants import EXAMPLES, ROOT
 from fuzz_strategies import CLASSES, STRATEGIES, CaseFile, huge_file_of
 
-ROOT = Path(__file__).resolve().parent.parent
 #: A bound against hangs (a file must be read, and a valid one planned, within it), not a speed test.
 TIME_LIMIT_S = 120
 EXAMPLES_PER_CLASS = 25
@@ -51,7 +51,7 @@ STEPS_CHECKED = Counter()
 EXPLICIT = {
     "valid": [
         CaseFile("valid", ".yaml", path.read_bytes(), "plan", doc=yaml.safe_load(path.read_text(encoding="utf-8")))
-        for path in (ROOT / "examples/redflag-cauda-equina.yaml", ROOT / "examples/003-disc-space-narrowing.yaml")
+        for path in (EXAMPLES / "redflag-cauda-equina.yaml", EXAMPLES / "003-disc-space-narrowing.yaml")
     ]
 }
 

@@ -28,8 +28,8 @@ from rdflib.compare import isomorphic
 from reasoner.cli import build_parser
 from reasoner.consts import PROV
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+from constants import EXAMPLE_CASES, EXAMPLES, ROOT
+
 CASE = "000-gluteal-s2-s3-numbness.yaml"
 OTHER = "002-lumbosacral-radiculopathy.yaml"
 
@@ -90,7 +90,7 @@ def drive(tmp: Path, commands: list[tuple[str, list[str]]], inputs: list[Path], 
 def workspace(tmp_path_factory, seeds_dir):
     """Copies of the examples, the ontology and the query library, and where outputs go."""
     tmp = tmp_path_factory.mktemp("integrity")
-    shutil.copytree(ROOT / "examples", tmp / "cases")
+    shutil.copytree(EXAMPLES, tmp / "cases")
     shutil.copytree(ROOT / "ontology", tmp / "ontology")
     shutil.copytree(ROOT / "queries", tmp / "queries")
     (tmp / "out").mkdir()
@@ -183,16 +183,11 @@ def test_a_rejected_case_leaves_an_existing_output_untouched(ran, workspace):
     assert kept.read_bytes() == b"an older file\n" and kept.stat().st_ino == inodes["kept.json"]
 
 
-def test_an_output_that_is_the_input_case_is_refused(tmp_path):
+def test_an_output_that_is_the_input_case_is_refused(spinekg, tmp_path):
     case = tmp_path / "case.json"
     case.write_text('{"id": "same-file", "symptoms": [{"type": "axial_pain"}]}', encoding="utf-8")
     before = hashlib.sha256(case.read_bytes()).hexdigest()
-    out = subprocess.run(
-        [sys.executable, "-m", "reasoner", "recommend", str(case), "--format", "json", "--output", str(case)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    out = spinekg("recommend", case, "--format", "json", "--output", case)
     assert hashlib.sha256(case.read_bytes()).hexdigest() == before, "the input case was overwritten by the plan"
     assert out.returncode == 2 and "--output" in out.stderr
 
@@ -209,7 +204,7 @@ def twice(workspace):
         out = tmp / f"plans-{seed}"
         out.mkdir()
         cmds = []
-        for ex in EXAMPLES:
+        for ex in EXAMPLE_CASES:
             case, plan = str(tmp / "cases" / ex.name), str(out / f"{ex.stem}.json")
             cmds.append((f"{ex.stem}.json", ["recommend", case, "--format", "json", "--output", plan]))
             cmds.append((f"{ex.stem}.txt", ["recommend", case]))
@@ -218,7 +213,7 @@ def twice(workspace):
     return runs
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("example", EXAMPLE_CASES, ids=lambda p: p.stem)
 def test_the_same_case_gives_the_same_json_plan_byte_for_byte_in_two_processes(twice, example):
     (out1, res1), (out2, res2) = twice
     assert res1[f"{example.stem}.json"]["code"] == res2[f"{example.stem}.json"]["code"] == 0

@@ -5,14 +5,12 @@ Each test names the defect it guards against; it fails if the plan assembly or t
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from reasoner.api import recommend
 from reasoner.kb.index import local
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from constants import EXAMPLES
 
 
 def steps(plan) -> set[tuple[str, str]]:

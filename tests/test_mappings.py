@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import re
@@ -18,7 +17,6 @@ from rdflib.namespace import RDFS, SKOS
 
 from reasoner.case.lookup import lookup
 from reasoner.case.model import vocabulary
-from reasoner.cli.map import cli_map
 from reasoner.errors import KBLoadError
 from reasoner.kb import load as kb
 from reasoner.kb.codes import SYSTEMS, split_curie
@@ -288,28 +286,27 @@ def test_a_code_used_by_two_terms_names_both():
     assert [str(t) for t in resolve("ICD10CM:M47.816").terms] == ["https://w3id.org/spinekg/spondylosis"]
 
 
-def run_map(capsys, text, fmt="text"):
-    status = cli_map(argparse.Namespace(code_or_term=text, format=fmt))
-    out, err = capsys.readouterr()
-    return status, out, err
+def run_map(spinekg, text, fmt="text"):
+    ran = spinekg("map", text, "--format", fmt)
+    return ran.returncode, ran.stdout, ran.stderr
 
 
-def test_map_command_text(capsys):
-    status, out, err = run_map(capsys, "ICD10CM:M51.36")
+def test_map_command_text(spinekg):
+    status, out, err = run_map(spinekg, "ICD10CM:M51.36")
     assert status == 0 and not err
     assert "skos:broadMatch" in out and "sk:degenerative_disc_disease" in out and "does not stand for it" in out
 
 
-def test_map_command_json_keeps_codes_as_strings(capsys):
-    status, out, _ = run_map(capsys, "sk:degenerative_disc_disease", "json")
+def test_map_command_json_keeps_codes_as_strings(spinekg):
+    status, out, _ = run_map(spinekg, "sk:degenerative_disc_disease", "json")
     (answer,) = json.loads(out)
     assert status == 0 and answer["kind"] == "term"
     objects = {m["object_id"]: m for m in answer["mappings"]}
     assert objects["SCTID:26538006"]["resolves"] is True and objects["ICD10CM:M51.36"]["resolves"] is False
 
 
-def test_map_command_tsv(capsys):
-    status, out, _ = run_map(capsys, "urinary_retention", "tsv")
+def test_map_command_tsv(spinekg):
+    status, out, _ = run_map(spinekg, "urinary_retention", "tsv")
     lines = out.splitlines()
     assert lines[0].split("\t")[:4] == ["subject_id", "subject_label", "predicate_id", "object_id"]
     assert {line.split("\t")[3] for line in lines[1:]} == {"SCTID:267064002", "ICD10CM:R33.9", "HP:0000016"}
@@ -325,8 +322,8 @@ def test_map_command_tsv(capsys):
         ("no_such_term", 2, "neither a spinekg term nor a code"),
     ],
 )
-def test_map_command_exit_status(capsys, text, status, says):
-    got, out, err = run_map(capsys, text)
+def test_map_command_exit_status(spinekg, text, status, says):
+    got, out, err = run_map(spinekg, text)
     assert got == status and says in out + err
     if status == 2:
         assert not out

@@ -6,21 +6,19 @@ for (seed 000's cauda equina red flag the article missed, the staged phases, pre
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from reasoner.api import reason
 from reasoner.kb.index import local
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-FILES = sorted(EXAMPLES.glob("*.yaml"))
-VARIANTS = Path(__file__).resolve().parent / "data" / "plans"
+from constants import DATA, EXAMPLE_CASES
+
+VARIANTS = DATA / "plans"
 
 
 @pytest.fixture(scope="module")
 def plans():
-    return {p.stem: r.plan for p, r in zip(FILES, reason(FILES), strict=True)}
+    return {p.stem: r.plan for p, r in zip(EXAMPLE_CASES, reason(EXAMPLE_CASES), strict=True)}
 
 
 def rec_order(plan):
@@ -200,7 +198,7 @@ def test_mjoa_threshold_conflict_is_surfaced_for_myelopathy(plans):
 
 
 def test_plans_are_the_same_alone_and_in_a_batch(plans):
-    for path in FILES[:6]:
+    for path in EXAMPLE_CASES[:6]:
         alone = reason([path])[0].plan
         assert alone.to_dict() == plans[path.stem].to_dict(), path.name
 

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import doctest
 import io
 import json
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from reasoner.cli import query as query_cli
 from reasoner.consts import PREFIXES
 from reasoner.errors import QueryError
 from reasoner.sparql import library as queries
-from reasoner.sparql import results
 from reasoner.sparql.binding import unbound_parameters
 from reasoner.sparql.library import ENGINES, QUERIES_DIR, dataset, list_queries, parameter_value, run, run_any
 
-from constants import DATA
+from constants import DATA, EXAMPLE_CASES, EXAMPLES
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 FIXTURES = DATA / "queries"
 QUERIES = list_queries()
 INJECTION = 'foo" } DROP ALL #'
@@ -39,7 +33,7 @@ def name(q) -> str:
 @pytest.fixture(scope="module")
 def cohort() -> queries.Dataset:
     """The KB, the 14 example cases and the PROV-O graphs of their runs: built once for this module."""
-    return dataset(EXAMPLES)
+    return dataset(EXAMPLE_CASES)
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +268,7 @@ def test_unknown_engine_and_format_are_errors():
     with pytest.raises(QueryError, match="engine 'jena'"):
         run("conflicts", {}, engine="jena")
     with pytest.raises(QueryError, match="--format 'xml'"):
-        results.format_table(run("kb-modules", {}), "xml")
+        queries.format_table(run("kb-modules", {}), "xml")
 
 
 # --- results: ASK, CONSTRUCT, DESCRIBE and the output formats
@@ -288,7 +282,7 @@ def test_ask_construct_and_describe(engine):
     assert {str(s).rsplit("/", 1)[-1] for s in built.subjects()} == {"ev_000_11", "ev_000_20", "ev_000_22"}
     described = run_any("DESCRIBE sk:ref_000_3", engine=engine).graph
     assert (URIRef("https://w3id.org/spinekg/ref_000_3"), None, None) in described
-    turtle = results.format_table(results.GraphResult(built), "ttl")
+    turtle = queries.format_table(queries.GraphResult(built), "ttl")
     assert isomorphic(Graph().parse(data=turtle, format="turtle"), built)
 
 
@@ -299,23 +293,23 @@ def test_run_answers_select_only():
 
 def test_json_is_the_sparql_results_shape():
     table = run("recommendation-evidence", {"recommendation": "sk:rec_000_15"})
-    doc = json.loads(results.format_table(table, "json"))
+    doc = json.loads(queries.format_table(table, "json"))
     assert doc["head"]["vars"] == list(table.columns)
     assert len(doc["results"]["bindings"]) == len(table)
     first = doc["results"]["bindings"][0]
     assert first["_recommendation"] == {"type": "uri", "value": "https://w3id.org/spinekg/rec_000_15"}
     assert first["quote"]["type"] == "literal" and "datatype" not in first["quote"]
-    ask = json.loads(results.format_table(results.AskResult(True), "json"))
+    ask = json.loads(queries.format_table(queries.AskResult(True), "json"))
     assert ask == {"head": {}, "boolean": True}
 
 
 def test_csv_and_tsv_round_trip():
     table = run("article-references", {"article": "sk:article_000"})
-    rows = list(csv.reader(io.StringIO(results.format_table(table, "csv"))))
+    rows = list(csv.reader(io.StringIO(queries.format_table(table, "csv"))))
     assert tuple(rows[0]) == table.columns and [tuple(r) for r in rows[1:]] == [
         tuple("" if v is None else v for v in r) for r in table.rows
     ]
-    tsv = results.format_table(table, "tsv").split("\n")
+    tsv = queries.format_table(table, "tsv").split("\n")
     assert tsv[0].split("\t") == [f"?{c}" for c in table.columns]
     assert tsv[1].split("\t")[:2] == [
         "<https://w3id.org/spinekg/article_000>",
@@ -323,59 +317,53 @@ def test_csv_and_tsv_round_trip():
     ]
 
 
-def test_issue14_every_csv_line_ends_with_crlf_the_last_too(capsys):
+def test_issue14_every_csv_line_ends_with_crlf_the_last_too(spinekg):
     table = run("article-references", {"article": "sk:article_000"})
-    text = results.format_table(table, "csv")
+    text = queries.format_table(table, "csv")
     lines = text.split("\r\n")
     assert lines[-1] == "" and len(lines) == len(table) + 2 and "\n" not in "".join(lines)
-    assert query_cli.cli_query(ns(query="article-references", param=["article=sk:article_000"], format="csv")) == 0
-    assert capsys.readouterr().out == text, "the command prints the CSV as it is, adding no LF"
+    ran = spinekg("query", "article-references", "--param", "article=sk:article_000", "--format", "csv")
+    assert ran.returncode == 0 and ran.stdout == text, "the command prints the CSV as it is, adding no LF"
 
 
 # --- the command-line entry points
 
 
-def ns(**kw):
-    base = {"query": None, "param": None, "case": None, "format": "table"}
-    return argparse.Namespace(**{**base, **kw})
+def test_cli_query_prints_the_answer(spinekg):
+    out = spinekg("query", "reference-citations", "--param", "reference=sk:ref_000_3", "--format", "csv")
+    assert out.returncode == 0 and "https://w3id.org/spinekg/ev_000_20" in out.stdout and not out.stderr
 
 
-def test_cli_query_prints_the_answer(capsys):
-    code = query_cli.cli_query(ns(query="reference-citations", param=["reference=sk:ref_000_3"], format="csv"))
-    out = capsys.readouterr()
-    assert code == 0 and "https://w3id.org/spinekg/ev_000_20" in out.out and not out.err
-
-
-def test_cli_query_without_a_name_lists_the_library(capsys):
-    assert query_cli.cli_query(ns()) == 0
-    out = capsys.readouterr().out
-    assert all(q.name in out for q in QUERIES)
+def test_cli_query_without_a_name_lists_the_library(spinekg):
+    out = spinekg("query")
+    assert out.returncode == 0
+    assert all(q.name in out.stdout for q in QUERIES)
 
 
 @pytest.mark.parametrize(
-    "kw,message",
+    "args,message",
     [
-        ({"query": "nope"}, "unknown query 'nope'"),
-        ({"query": "reference-citations"}, "missing parameter ?_reference"),
-        ({"query": "conflicts", "param": ["colour=red"]}, "unknown parameter colour"),
-        ({"query": "conflicts", "param": ["colour"]}, "expected key=value"),
-        ({"query": "case-red-flags", "case": [FIXTURES / "bad-case.yaml"]}, "'L9' is not a dermatome"),
+        (["nope"], "unknown query 'nope'"),
+        (["reference-citations"], "missing parameter ?_reference"),
+        (["conflicts", "--param", "colour=red"], "unknown parameter colour"),
+        (["conflicts", "--param", "colour"], "expected key=value"),
+        (["case-red-flags", "--case", FIXTURES / "bad-case.yaml"], "'L9' is not a dermatome"),
     ],
 )
-def test_cli_query_errors_go_to_stderr_with_status_2(kw, message, capsys):
-    assert query_cli.cli_query(ns(**kw)) == 2
-    out = capsys.readouterr()
-    assert message in out.err and not out.out
+def test_cli_query_errors_go_to_stderr_with_status_2(args, message, spinekg):
+    out = spinekg("query", *args)
+    assert out.returncode == 2
+    assert message in out.stderr and not out.stdout
 
 
-def test_cli_sparql_takes_a_file_or_text_and_cases(capsys):
-    case = ROOT / "examples" / "redflag-cauda-equina.yaml"
-    assert query_cli.cli_sparql(ns(query=str(FIXTURES / "construct.rq"), param=["reference=sk:ref_000_3"])) == 0
-    assert "ev_000_20" in capsys.readouterr().out
+def test_cli_sparql_takes_a_file_or_text_and_cases(spinekg):
+    case = EXAMPLES / "redflag-cauda-equina.yaml"
+    out = spinekg("sparql", FIXTURES / "construct.rq", "--param", "reference=sk:ref_000_3")
+    assert out.returncode == 0 and "ev_000_20" in out.stdout
     text = "SELECT ?flag WHERE { ?f sk:inCase ?c ; a ?flag . ?flag rdfs:subClassOf sk:RedFlag }"
-    assert query_cli.cli_sparql(ns(query=text, case=[case], format="tsv")) == 0
-    assert "<https://w3id.org/spinekg/cauda_equina_syndrome_suspected>" in capsys.readouterr().out
-    assert query_cli.cli_sparql(ns(query="SELECT ?x WHERE {")) == 2
-    assert "syntax error" in capsys.readouterr().err
-    assert query_cli.cli_sparql(ns(query="missing.rq")) == 2
-    assert "missing.rq: query file not found" in capsys.readouterr().err
+    out = spinekg("sparql", text, "--format", "tsv", "--case", case)
+    assert out.returncode == 0 and "<https://w3id.org/spinekg/cauda_equina_syndrome_suspected>" in out.stdout
+    out = spinekg("sparql", "SELECT ?x WHERE {")
+    assert out.returncode == 2 and "syntax error" in out.stderr
+    out = spinekg("sparql", "missing.rq")
+    assert out.returncode == 2 and "missing.rq: query file not found" in out.stderr

@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from rdflib import Graph
 
 from reasoner.consts import PREFIXES
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED000 = ROOT / "examples" / "000-gluteal-s2-s3-numbness.yaml"
-SEED001 = ROOT / "examples" / "001-ischiofemoral-narrowing.yaml"
-SEED002 = ROOT / "examples" / "002-lumbosacral-radiculopathy.yaml"
+from constants import EXAMPLES, ROOT
+
+SEED000 = EXAMPLES / "000-gluteal-s2-s3-numbness.yaml"
+SEED001 = EXAMPLES / "001-ischiofemoral-narrowing.yaml"
+SEED002 = EXAMPLES / "002-lumbosacral-radiculopathy.yaml"
 
 
-def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "reasoner", *map(str, args)], capture_output=True, text=True, cwd=cwd)
-
-
-def test_json_plan_follows_the_design_contract():
-    out = run("recommend", SEED000, "--format", "json")
+def test_json_plan_follows_the_design_contract(spinekg):
+    out = spinekg("recommend", SEED000, "--format", "json")
     assert out.returncode == 0, out.stderr
     plan = json.loads(out.stdout)
     for key in ("case", "kb_version", "red_flags", "steps", "warnings", "conflicts", "not_applicable"):
@@ -41,8 +35,8 @@ def test_json_plan_follows_the_design_contract():
     assert na["recommendation"].startswith("https://w3id.org/spinekg/rec_") and na["why"]
 
 
-def test_text_plan_shows_phases_quotes_and_citations():
-    out = run("recommend", SEED002)
+def test_text_plan_shows_phases_quotes_and_citations(spinekg):
+    out = spinekg("recommend", SEED002)
     assert out.returncode == 0
     assert "NOW" in out.stdout and "DO NOT bed rest" in out.stdout
     assert (
@@ -51,14 +45,14 @@ def test_text_plan_shows_phases_quotes_and_citations():
     )
 
 
-def test_same_input_same_json_byte_for_byte():
-    a, b = run("recommend", SEED000, "--format", "json"), run("recommend", SEED000, "--format", "json")
+def test_same_input_same_json_byte_for_byte(spinekg):
+    a, b = spinekg("recommend", SEED000, "--format", "json"), spinekg("recommend", SEED000, "--format", "json")
     assert a.stdout == b.stdout
 
 
-def test_provenance_graph_traces_each_step_to_sentence_reference_and_findings(tmp_path):
+def test_provenance_graph_traces_each_step_to_sentence_reference_and_findings(spinekg, tmp_path):
     target = tmp_path / "run.ttl"
-    assert run("recommend", SEED000, "--format", "ttl", "--output", target).returncode == 0
+    assert spinekg("recommend", SEED000, "--format", "ttl", "--output", target).returncode == 0
     g = Graph().parse(target)
     rows = list(
         g.query(
@@ -81,45 +75,45 @@ def test_provenance_graph_traces_each_step_to_sentence_reference_and_findings(tm
     assert (None, None, PREFIXES["sk"].cauda_equina_syndrome_suspected) in g
 
 
-def test_jsonld_provenance_parses():
-    out = run("recommend", SEED002, "--format", "jsonld")
+def test_jsonld_provenance_parses(spinekg):
+    out = spinekg("recommend", SEED002, "--format", "jsonld")
     assert out.returncode == 0
     assert len(Graph().parse(data=out.stdout, format="json-ld")) > 100
 
 
-def test_explain_gives_the_chain():
-    out = run("explain", SEED000, "mri_lumbar_spine")
+def test_explain_gives_the_chain(spinekg):
+    out = spinekg("explain", SEED000, "mri_lumbar_spine")
     assert out.returncode == 0
     assert "← recommendation rec_safety_ces_mri" in out.stdout
     # issue 12: the deciding facts in words; the article's later "MRI as the next step" is covered, not evidence
     assert "← decided by: numbness, bilateral, buttock + L2, L3, S2, S3 — symptoms[0]" in out.stdout
     assert "also recommended by rec_000_01: covered by this step" in out.stdout
     assert "MRI of the lumbar spine without contrast is recommended as the next diagnostic step" not in out.stdout
-    assert run("explain", SEED000, "no_such_step").returncode == 2
+    assert spinekg("explain", SEED000, "no_such_step").returncode == 2
 
 
-def test_why_not_names_the_red_flag_the_failed_condition_or_the_missing_fact():
-    deferred = run("why-not", SEED000, "rec_000_02").stdout
+def test_why_not_names_the_red_flag_the_failed_condition_or_the_missing_fact(spinekg):
+    deferred = spinekg("why-not", SEED000, "rec_000_02").stdout
     assert "deferred until suspected cauda equina syndrome is excluded" in deferred
     # issue 11: a symptom-based recommendation on a CT report that records no symptoms is unknown, naming the field
-    unknown_symptoms = run("why-not", SEED001, "rec_002_01").stdout
+    unknown_symptoms = spinekg("why-not", SEED001, "rec_002_01").stdout
     assert ": unknown" in unknown_symptoms and "does not record symptoms" in unknown_symptoms
-    failed = run("why-not", SEED000, "rec_004_28").stdout  # imaged, no height loss (002's case records no imaging)
+    failed = spinekg("why-not", SEED000, "rec_004_28").stdout  # imaged, no height loss (002's case records no imaging)
     assert "FindingPresent(vertebral_height_loss) does not hold" in failed
-    unknown = run("why-not", SEED002, "rec_002_19").stdout
+    unknown = spinekg("why-not", SEED002, "rec_002_19").stdout
     assert "does not record candidate_for" in unknown and "does not record prior_treatments" in unknown
-    assert "applies" in run("why-not", SEED002, "rec_002_02").stdout
-    assert run("why-not", SEED002, "rec_999_99").returncode == 2
+    assert "applies" in spinekg("why-not", SEED002, "rec_002_02").stdout
+    assert spinekg("why-not", SEED002, "rec_999_99").returncode == 2
 
 
-def test_a_rejected_case_exits_2_names_each_problem_and_still_reports_its_red_flags(tmp_path):
+def test_a_rejected_case_exits_2_names_each_problem_and_still_reports_its_red_flags(spinekg, tmp_path):
     case = tmp_path / "bad.yaml"
     case.write_text(
         "id: bad\nsymptoms:\n  - {type: urinary_retention}\n  - {type: numbness, dermatomes: [L9]}\n"
         "scores: {mjoa: 19}\n",
         encoding="utf-8",
     )
-    out = run("recommend", case, "--format", "json")
+    out = spinekg("recommend", case, "--format", "json")
     assert out.returncode == 2 and out.stdout == ""
     assert "symptoms[1].dermatomes[0]: 'L9' is not a dermatome" in out.stderr
     assert "scores.mjoa: 19" in out.stderr
@@ -127,11 +121,11 @@ def test_a_rejected_case_exits_2_names_each_problem_and_still_reports_its_red_fl
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "ttl"])
-def test_input_file_is_never_modified(tmp_path, fmt):
+def test_input_file_is_never_modified(spinekg, tmp_path, fmt):
     case = tmp_path / "case.yaml"
     case.write_bytes(SEED000.read_bytes())
     before = hashlib.sha256(case.read_bytes()).hexdigest()
-    run("recommend", case, "--format", fmt, "--output", tmp_path / "out")
+    assert spinekg("recommend", case, "--format", fmt, "--output", tmp_path / "out").returncode == 0
     assert hashlib.sha256(case.read_bytes()).hexdigest() == before
 
 
@@ -141,26 +135,26 @@ def test_the_readme_shows_each_command():
         assert command in readme
 
 
-def test_html_report_and_graph_from_the_command_line(tmp_path):
+def test_html_report_and_graph_from_the_command_line(spinekg, tmp_path):
     page = tmp_path / "plan.html"
-    assert run("recommend", SEED000, "--format", "html", "--output", page).returncode == 0
+    assert spinekg("recommend", SEED000, "--format", "html", "--output", page).returncode == 0
     text = page.read_text(encoding="utf-8")
     assert "suspected cauda equina syndrome" in text and text.count("<svg") >= 10
     picture = tmp_path / "step.svg"
-    assert run("graph", SEED000, "mri_lumbar_spine", "--output", picture).returncode == 0
+    assert spinekg("graph", SEED000, "mri_lumbar_spine", "--output", picture).returncode == 0
     assert "rec_safety_ces_mri" in picture.read_text(encoding="utf-8")
-    assert run("graph", SEED000, "no_such_step", "--output", picture).returncode == 2
+    assert spinekg("graph", SEED000, "no_such_step", "--output", picture).returncode == 2
 
 
-def test_query_and_sparql_from_the_command_line():
-    out = run("query", "reference-citations", "--param", "reference=sk:ref_000_3", "--format", "csv")
+def test_query_and_sparql_from_the_command_line(spinekg):
+    out = spinekg("query", "reference-citations", "--param", "reference=sk:ref_000_3", "--format", "csv")
     assert out.returncode == 0 and "rec_000_09" in out.stdout
-    assert run("query", "no-such-query").returncode == 2
-    count = run(
+    assert spinekg("query", "no-such-query").returncode == 2
+    count = spinekg(
         "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?r a <https://w3id.org/spinekg/Recommendation> }", "--format", "tsv"
     )
     from reasoner.api import default_reasoner
 
     expected = len(default_reasoner().index.recommendations)  # the KB's own count, read another way
     assert count.returncode == 0 and f'"{expected}"' in count.stdout
-    assert run("sparql", "SELECT WHERE {").returncode == 2
+    assert spinekg("sparql", "SELECT WHERE {").returncode == 2

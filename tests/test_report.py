@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import html as htmllib
 import os
 import re
@@ -18,7 +17,6 @@ import pytest
 import yaml
 
 from reasoner.api import reason
-from reasoner.cli import graph as graph_cli
 from reasoner.consts import DCTERMS, PROV, RDF, SK
 from reasoner.errors import GraphvizError, UsageError
 from reasoner.kb.index import local
@@ -27,10 +25,9 @@ from reasoner.present import dot as graphs
 from reasoner.present import html as report
 from reasoner.present.text import cite
 
-from constants import DATA
+from constants import DATA, EXAMPLES
 
 REPORT = DATA / "report"
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FIXTURES = sorted(REPORT.glob("*.yaml"))
 EXPECTED = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in FIXTURES if p.stem != "bad-case"}
 CASES = sorted(EXPECTED)
@@ -328,36 +325,33 @@ def test_write_html_replaces_atomically(results, tmp_path, monkeypatch):
     assert out.read_text(encoding="utf-8") == "old page" and [p.name for p in tmp_path.iterdir()] == ["plan.html"]
 
 
-def graph_args(case: Path, step: str, output: Path) -> argparse.Namespace:
-    return argparse.Namespace(case=case, step=step, output=output)
-
-
 @pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", PNG_MAGIC), (".dot", b"digraph step_1")])
-def test_cli_graph_writes_the_suffixs_format(suffix, magic, tmp_path, capsys):
+def test_cli_graph_writes_the_suffixs_format(suffix, magic, tmp_path, spinekg):
     out = tmp_path / f"step{suffix}"
-    assert graph_cli.cli_graph(graph_args(EXAMPLES / f"{SEED_000}.yaml", "mri_lumbar_spine", out)) == 0
+    ran = spinekg("graph", EXAMPLES / f"{SEED_000}.yaml", "mri_lumbar_spine", "--output", out)
+    assert ran.returncode == 0
     assert out.read_bytes().startswith(magic)
-    assert f"wrote {out}" in capsys.readouterr().out
+    assert f"wrote {out}" in ran.stdout
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
 
 
-def test_cli_graph_unknown_step_names_the_steps(tmp_path, capsys):
-    status = graph_cli.cli_graph(graph_args(EXAMPLES / f"{SEED_000}.yaml", "vertebroplasty", tmp_path / "g.svg"))
-    err = capsys.readouterr().err
-    assert status == 2 and "'vertebroplasty' is not a step of this plan" in err
+def test_cli_graph_unknown_step_names_the_steps(tmp_path, spinekg):
+    ran = spinekg("graph", EXAMPLES / f"{SEED_000}.yaml", "vertebroplasty", "--output", tmp_path / "g.svg")
+    err = ran.stderr
+    assert ran.returncode == 2 and "'vertebroplasty' is not a step of this plan" in err
     assert "1 mri_lumbar_spine" in err and "10 facet_joint_injection" in err
     assert not list(tmp_path.iterdir())
 
 
-def test_cli_graph_unknown_suffix(tmp_path, capsys):
-    status = graph_cli.cli_graph(graph_args(EXAMPLES / f"{SEED_000}.yaml", "1", tmp_path / "g.gif"))
-    assert status == 2 and "must end in .svg, .png" in capsys.readouterr().err
+def test_cli_graph_unknown_suffix(tmp_path, spinekg):
+    ran = spinekg("graph", EXAMPLES / f"{SEED_000}.yaml", "1", "--output", tmp_path / "g.gif")
+    assert ran.returncode == 2 and "must end in .svg, .png" in ran.stderr
 
 
-def test_cli_graph_rejected_case(tmp_path, capsys):
-    status = graph_cli.cli_graph(graph_args(REPORT / "bad-case.yaml", "1", tmp_path / "g.svg"))
-    assert status == 2
-    assert "symptoms[1].dermatomes[0]: 'L9' is not a dermatome" in capsys.readouterr().err
+def test_cli_graph_rejected_case(tmp_path, spinekg):
+    ran = spinekg("graph", REPORT / "bad-case.yaml", "1", "--output", tmp_path / "g.svg")
+    assert ran.returncode == 2
+    assert "symptoms[1].dermatomes[0]: 'L9' is not a dermatome" in ran.stderr
 
 
 # --- in a browser ---------------------------------------------------------------------------------------
