@@ -144,7 +144,8 @@ def test_issue14_export_is_the_graph_the_queries_run_on(fmt, parse_as, tmp_path,
     back = Graph().parse(target, format=parse_as)
     want = Graph()
     want += (t for t in kb_graph if fmt != "owl" or t[1] != OWL.imports)
-    assert len(run("kb-modules", data=Dataset(back)).rows) == len(run("kb-modules").rows) == 14
+    modules = len(kb.module_paths())
+    assert len(run("kb-modules", data=Dataset(back)).rows) == len(run("kb-modules").rows) == modules > 1
     # rdflib.compare.isomorphic takes a minute on this graph: compare the ground triples exactly and
     # the blank-node triples as a multiset with the blank nodes masked
     assert len(back) == len(want)

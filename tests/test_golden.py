@@ -96,3 +96,17 @@ def test_issue14_golden_provenance_has_no_run_time_and_names_the_kb_version_plac
     g = Graph().parse(GOLDEN / f"{FILES[0].stem}.prov.ttl", format="turtle")
     assert not list(g.triples((None, PROV.startedAtTime, None)))
     assert Literal(KB_VERSION) in set(g.objects(None, OWL.versionInfo))
+
+
+def test_issue14_run_graphs_reference_kb_nodes_instead_of_copying_them(results):
+    """A run's graph names the KB's nodes (evidence targets, quotes, citations, conditions have IRIs): loaded beside
+    the KB it adds no copy of a KB node, and what it says of a KB node is what the KB says."""
+    from rdflib import BNode
+
+    kb = default_reasoner().kb
+    kb_subjects = set(kb.subjects())
+    for stem, result in results.items():
+        graph = result.provenance()
+        assert not [t for t in graph if any(isinstance(x, BNode) for x in t)], f"{stem}: blank nodes in the run graph"
+        foreign = [t for t in graph if t[0] in kb_subjects and t not in kb]
+        assert foreign == [], f"{stem}: says of KB nodes what the KB does not: {foreign[:3]}"
