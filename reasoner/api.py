@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import cast
 
 from rdflib import Graph
 
@@ -90,10 +92,10 @@ def case_triples(case: Case) -> Triples:
     >>> len(case_triples(parse_case({"id": "t1", "age": 40}))) > 3
     True
     """
-    return casegraph.document_graph(case.data, vocabulary(), case_iri(case.id), into=Triples())
+    return cast(Triples, casegraph.document_graph(case.data, vocabulary(), case_iri(case.id), into=Triples()))
 
 
-def reason(cases: list[Case | str | Path | dict], reasoner: Reasoner | None = None) -> list[Result]:
+def reason(cases: Sequence[Case | str | Path | dict], reasoner: Reasoner | None = None) -> list[Result]:
     """Plans for many cases at once: one store, every rule query run once over all of them.
 
     Each case is validated by the case reader before it reaches the store (the SHACL case shapes check the

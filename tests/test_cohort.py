@@ -26,6 +26,7 @@ from reasoner.cohort import run as cohort
 from reasoner.cohort.run import run_cohort
 from reasoner.consts import PROV, SK
 from reasoner.errors import UsageError
+from reasoner.plan.compact import expand
 
 from constants import EXAMPLE_CASES
 
@@ -36,8 +37,13 @@ def alone(case) -> dict:
 
 
 def plans_of(path: Path) -> dict[str, dict]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return {p["case"]: p for p in map(json.loads, lines)}
+    """The plans of a cohort output, each compact line joined with the run's KB part (its full plan)."""
+    lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    part = path.with_name(path.name.removesuffix(".jsonl") + ".kb.json")
+    if part.exists():
+        kb = json.loads(part.read_text(encoding="utf-8"))
+        lines = [expand(line, kb) for line in lines]
+    return {p["case"]: p for p in lines}
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +88,10 @@ def test_generated_cases_conform_to_the_case_shapes(generated):
     assert check_case_graph(merged) == []
 
 
-def test_plan_lines_are_the_json_of_the_plan(tmp_path):
+def test_full_plan_lines_are_the_json_of_the_plan(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "p1", "age": 70, "symptoms": [{"type": "urinary_retention"}]}) + "\n")
-    run_cohort(src, tmp_path / "plans.jsonl")
+    run_cohort(src, tmp_path / "plans.jsonl", full=True)
     line = (tmp_path / "plans.jsonl").read_text(encoding="utf-8")
     plan = recommend({"id": "p1", "age": 70, "symptoms": [{"type": "urinary_retention"}]})
     assert line == json.dumps(plan.to_dict(), ensure_ascii=False) + "\n"
@@ -183,12 +189,12 @@ def test_an_interrupted_run_resumes_without_redoing_or_losing_cases(generated, t
 
     real, calls = cohort.reason_batch, []
 
-    def dying(r, raws, source, kind):
+    def dying(r, raws, source, kind, *rest):
         calls.append(len(raws))
         if len(calls) == 4:  # the fourth batch is half-written when the process dies
-            out = real(r, raws, source, kind)
+            out = real(r, raws, source, kind, *rest)
             raise KeyboardInterrupt(out)
-        return real(r, raws, source, kind)
+        return real(r, raws, source, kind, *rest)
 
     monkeypatch.setattr(cohort, "reason_batch", dying)
     with pytest.raises(KeyboardInterrupt):

@@ -254,15 +254,18 @@ def test_issue13_a_full_disk_before_any_batch_is_recorded_leaves_nothing(tmp_pat
 def test_issue13_a_full_disk_after_a_batch_keeps_what_resume_carries_on(tmp_path, monkeypatch, capsys):
     src = cases(tmp_path, 20)
     whole = tmp_path / "whole.jsonl"
-    run_cohort(src, whole, batch_size=10, errors=io.StringIO())
+    run_cohort(src, whole, batch_size=10, errors=io.StringIO(), full=True)
     out = tmp_path / "plans.jsonl"
     _failing_fsync(monkeypatch, at=4)  # 1: state; 2, 3: plans and state after batch 1; 4: plans after batch 2
-    assert main(["cohort", str(src), "--output", str(out), "--batch-size", "10", "--workers", "1"]) == 2
+    full = ["--full"]  # no KB part: the fsyncs counted are the plans' and the state's
+    assert main(["cohort", str(src), "--output", str(out), "--batch-size", "10", "--workers", "1", *full]) == 2
     err = capsys.readouterr().err
     assert "No space left on device" in err and "the 10 records done so far are kept" in err and "--resume" in err
     assert (tmp_path / ".plans.jsonl.state").exists() and not out.exists()
     monkeypatch.undo()
-    assert main(["cohort", str(src), "--output", str(out), "--batch-size", "10", "--workers", "1", "--resume"]) == 0
+    assert (
+        main(["cohort", str(src), "--output", str(out), "--batch-size", "10", "--workers", "1", "--resume", *full]) == 0
+    )
     assert "resumed after 10" in capsys.readouterr().err
     assert out.read_bytes() == whole.read_bytes()
     assert listing(tmp_path) == ["cases.jsonl", "plans.jsonl", "whole.jsonl"]
@@ -298,7 +301,7 @@ def test_issue13_a_second_cohort_on_the_same_output_is_refused_and_the_first_is_
     ids = [json.loads(line)["case"] for line in out.read_text().splitlines()]
     assert ids == [json.loads(line)["id"] for line in src.read_text().splitlines()]
     assert len(summary[0].decode().splitlines()) == 9 and stat.S_ISFIFO(os.lstat(fifo).st_mode)
-    assert listing(tmp_path) == ["cases.jsonl", "plans.jsonl", "summary.fifo"]
+    assert listing(tmp_path) == ["cases.jsonl", "plans.jsonl", "plans.kb.json", "summary.fifo"]
 
 
 def test_issue13_a_state_file_left_by_an_interrupted_run_is_refused_without_resume(tmp_path, monkeypatch, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
@@ -49,7 +50,7 @@ def _term(vocab: Vocabulary, field: str, term: Node) -> object:
     return found if found is not None else str(term)
 
 
-def _one(values: list) -> object:
+def _one(values: list) -> Any:
     """One value as itself; several (an RDF case saying two things at once) as a list, which fails validation."""
     return values[0] if len(values) == 1 else values
 
@@ -82,6 +83,7 @@ def _given_type(vocab: Vocabulary, field: str, given: list, generic: URIRef | No
     codes = [t for t in given if isinstance(t, URIRef) and curie_of_iri(str(t))]
     if len(codes) == 1:
         curie = curie_of_iri(str(codes[0]))
+        assert curie is not None  # codes holds only IRIs with a CURIE
         term = resolve_for(curie, getattr(vocab, field), "").term
         expected = {term} if term is not None else ({generic} if generic is not None else set())
         if set(given) - {codes[0]} == expected:
@@ -109,13 +111,13 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
     """
     cases = sorted(set(g.subjects(RDF.type, SK.Case)), key=str)
     if len(cases) != 1:
-        found = [str(c) for c in cases]
+        found: list = [str(c) for c in cases]
         return None, [("", found, f"has {len(cases)} sk:Case nodes; a case graph has exactly one")]
     case = cases[0]
     problems: list[tuple[str, object, str]] = []
     doc: dict = {}
 
-    def objects(node: Node, prop: URIRef) -> list:
+    def objects(node: Node, prop: Node) -> list:
         return sorted(g.objects(node, prop), key=str)
 
     def extra(node: Node, known: set) -> dict:
@@ -162,7 +164,7 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
         generic = None if absent else (SK.Symptom if kind == "symptom_types" else SK.ImagingFinding)
         entry: dict = {"type": _given_type(vocab, kind, given, generic, unmapped)} if given else {}
         for prop, (key, field, many) in _FINDING.items():
-            values = [_term(vocab, field, o) for o in objects(node, prop)]
+            values: list = [_term(vocab, field, o) for o in objects(node, prop)]
             if values and kind == "imaging_finding_types" and key == "laterality":
                 key = "side"
             if values:

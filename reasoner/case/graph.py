@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from types import MappingProxyType
+from typing import cast
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.query import ResultRow
 from rdflib.term import Node
 
 from ..consts import DCTERMS, OWL, PREFIXES, RDF, RDFS, SK, SKOS, XSD
-from ..kb.codes import split_curie
+from ..kb.codes import System, split_curie
 from ..kb.load import new_graph
 from ..kb.mappings import resolve_for
 
@@ -98,27 +100,31 @@ def read_vocabulary(kb: Graph) -> Vocabulary:
     """
 
     def classes(*kinds: URIRef) -> Mapping[str, URIRef]:
-        found = {}
+        found: dict[str, URIRef] = {}
         for kind in kinds:
-            for row in kb.query(_CLASSES, initNs=PREFIXES, initBindings={"kind": kind}):
-                found[str(row.n)] = row.c
+            rows = cast("Iterable[ResultRow]", kb.query(_CLASSES, initNs=PREFIXES, initBindings={"kind": kind}))
+            for row in rows:
+                found[str(row.n)] = cast(URIRef, row.c)
         return MappingProxyType(dict(sorted(found.items())))
 
     def members(kind: URIRef, notation_only: bool = False, strip: str = "") -> Mapping[str, URIRef]:
-        found = {}
-        for row in kb.query(_MEMBERS, initNs=PREFIXES, initBindings={"kind": kind}):
+        found: dict[str, URIRef] = {}
+        rows = cast("Iterable[ResultRow]", kb.query(_MEMBERS, initNs=PREFIXES, initBindings={"kind": kind}))
+        for row in rows:
             if row.n is not None:
-                found[str(row.n)] = row.x
+                found[str(row.n)] = cast(URIRef, row.x)
             elif not notation_only:
-                found[str(row.x).removeprefix(str(SK)).removesuffix(strip)] = row.x
+                found[str(row.x).removeprefix(str(SK)).removesuffix(strip)] = cast(URIRef, row.x)
         return MappingProxyType(dict(sorted(found.items())))
 
     def measured(kind: URIRef) -> Mapping[str, URIRef]:
-        found = {str(n): c for c in kb.subjects(RDFS.subClassOf, kind) for n in kb.objects(c, SKOS.notation)}
+        found = {
+            str(n): cast(URIRef, c) for c in kb.subjects(RDFS.subClassOf, kind) for n in kb.objects(c, SKOS.notation)
+        }
         return MappingProxyType(dict(sorted(found.items())))
 
     scores = {
-        str(n).removesuffix("_score"): c
+        str(n).removesuffix("_score"): cast(URIRef, c)
         for c in kb.subjects(RDFS.subClassOf, SK.ScoreFinding)
         for n in kb.objects(c, SKOS.notation)
         if str(n).endswith("_score")
@@ -193,7 +199,7 @@ def read_red_flag_features(kb: Graph) -> RedFlagFeatures:
     from rdflib.collection import Collection
 
     flags: dict[str, set[str]] = {}
-    for row in kb.query(_FLAGGED, initNs=PREFIXES):
+    for row in cast("Iterable[ResultRow]", kb.query(_FLAGGED, initNs=PREFIXES)):
         flags.setdefault(str(row.c), set()).add(str(row.flag))
     thresholds = []
     for cls in sorted(flags):
@@ -261,7 +267,7 @@ def _typed(value: str, kinds: Mapping[str, URIRef]) -> tuple[URIRef | None, URIR
     if value in kinds:
         return kinds[value], None
 
-    system, code = split_curie(value)
+    system, code = cast("tuple[System, str]", split_curie(value))  # a validated case: a known system
     return resolve_for(value, kinds, "").term, URIRef(system.iri + code)
 
 

@@ -121,6 +121,7 @@ def _short(datatype: URIRef) -> str:
 
 def _n3(term: Literal) -> str:
     """The literal in N3 with a short datatype, its lexical form cut to 40 characters (a JSON string's escapes)."""
+    assert term.datatype is not None  # only a typed literal is shown this way
     lexical = str(term)
     cut = json.dumps(lexical if len(lexical) <= 40 else lexical[:40] + "…", ensure_ascii=False)
     return f"{cut}^^{_short(term.datatype)}"
@@ -151,6 +152,7 @@ def literal_value(term: Literal) -> object:
     if len(lexical) > limit:
         what = "a number" if numeric else "a typed literal"
         return RefusedLiteral(_n3(term), f"is {what} of {len(lexical)} characters (at most {limit} are read)")
+    number: int | Decimal
     if datatype in _INTEGERS and _INTEGER.fullmatch(lexical):
         number, (low, high) = int(lexical), _INTEGERS[datatype]
         if (low is None or number >= low) and (high is None or number <= high):

@@ -6,6 +6,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..kb.codes import CURIE_PATTERN, split_curie
 from ..kb.mappings import case_code_problem
@@ -16,6 +17,14 @@ from .rdf import RefusedLiteral
 __all__ = ["json_schema"]
 
 # --- the document's shape: one spec drives both validation and the JSON Schema ----------------------------------
+
+
+class _Spec(Protocol):
+    """A node of the document's shape: it checks a value and gives its JSON Schema."""
+
+    def check(self, value, path, ck): ...
+
+    def schema(self, vocab): ...
 
 
 class _Checker:
@@ -165,7 +174,7 @@ class _Choice:
 
 @dataclass(frozen=True)
 class _List:
-    item: object
+    item: _Spec
     unique: bool = False  # a set in RDF: the same id twice would be lost, so it is refused
 
     def check(self, value, path, ck):
@@ -214,9 +223,9 @@ class _Record:
         return out
 
 
-_SCORE_RANGES = {"mjoa": (0, 18)}
+_SCORE_RANGES: dict[str, tuple[float, float | None]] = {"mjoa": (0, 18)}
 #: The range of a measurement of ``vitals`` or ``labs`` (the unit is in the key); any other is a number >= 0.
-_MEASUREMENT_RANGES = {"temperature_c": (30, 45)}
+_MEASUREMENT_RANGES: dict[str, tuple[float, float | None]] = {"temperature_c": (30, 45)}
 _LEVEL = "a disc level or vertebra"
 
 

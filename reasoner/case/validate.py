@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+from typing import TypeGuard, cast
 
 from rdflib import Graph
 
@@ -71,7 +72,7 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
             ck.dirty.add("red_flag_screen")
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -119,7 +120,7 @@ def _red_flag_features(doc: dict, vocab: Vocabulary) -> list[tuple[str, object, 
     threshold the KB defines as a red flag (``sk:fever_measured``). Flags that only classification infers from
     several facts (a bilateral weakness, a saddle-pattern numbness, an mJOA of 11) are not seen here."""
     features = red_flag_features()
-    out = []
+    out: list[tuple[str, object, tuple[str, ...]]] = []
 
     def typed(path: str, value: object, field: str) -> None:
         if not isinstance(value, str):
@@ -159,7 +160,7 @@ def _type_key(ftype: object, vocab: Vocabulary, field: str) -> object:
     if split_curie(ftype) is None:
         return ftype
 
-    term = resolve_for(ftype, getattr(vocab, field), "").term
+    term = resolve_for(cast(str, ftype), getattr(vocab, field), "").term  # a CURIE: a string
     return vocab.id_of(field, term) if term is not None else ftype
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from ..case.lookup import Lookup, lookup
-from ..kb.codes import SYSTEMS, split_curie
+from ..kb.codes import SYSTEMS, System, split_curie
 from ..kb.sssom import Mapping
 
 _TSV_COLUMNS = ("subject_id", "subject_label", "predicate_id", "object_id", "object_label", "mapping_justification")
@@ -13,7 +15,7 @@ def _text(answers: list[Lookup]) -> str:
     lines = []
     for a in answers:
         if a.kind == "code":
-            system = split_curie(a.key)[0].name
+            system = cast("tuple[System, str]", split_curie(a.key))[0].name  # a code: a known system
             label = a.mappings[0].object_label if a.mappings else ""
             lines.append(f"{a.key}  {label}  [{system}]".rstrip() if label else f"{a.key}  [{system}]")
             for m in a.mappings:

@@ -69,6 +69,7 @@ class RunFiles:
                 self._lock = os.open(self.state_path, flags)
             except OSError as exc:
                 raise outputs.output_error(label, shown, exc, "cannot open the run's state file") from None
+        assert self._lock is not None  # opened above, or raised
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -93,6 +94,7 @@ class RunFiles:
             raise
 
     def _read_state(self) -> dict:
+        assert self._lock is not None  # read only while the state file is held
         os.lseek(self._lock, 0, os.SEEK_SET)
         with os.fdopen(os.dup(self._lock), "rb") as f:
             raw = f.read(1_000_000)
@@ -152,6 +154,7 @@ class RunFiles:
         if self._lock is None:
             self.done = done
             return
+        assert self.state_path is not None  # the lock is the state file
         lengths = {k: self.files[k].tell() for k in self.tmp}
         data = (json.dumps({"fingerprint": self.fingerprint, "done": done, "lengths": lengths}) + "\n").encode()
         data = data.ljust(self._state_size, b" ")
@@ -224,6 +227,7 @@ class RunFiles:
         for tmp in self._owned:
             tmp.unlink(missing_ok=True)
         if self._lock is not None:
+            assert self.state_path is not None  # the lock is the state file
             self.state_path.unlink(missing_ok=True)
             self._release()
         return "no partial output is left behind"

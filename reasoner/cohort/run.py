@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, cast
 
 import orjson
 
 from ..api import case_triples, default_reasoner
-from ..case.model import CaseProblem, case_iri
+from ..case.model import Case, CaseProblem, case_iri
 from ..errors import CaseError, UsageError
-from ..ntriples import Triples
 from ..plan.assemble import assemble
 from ..plan.compact import compact, kb_part
 from ..plan.provenance import case_provenance, kb_slice
@@ -107,7 +107,7 @@ def reason_batch(
     """
     clock = _Clock(timings)
     out: list[Record | None] = []
-    good: list[tuple[int, Item, Triples]] = []
+    good: list[tuple[int, Item, Any]] = []  # (slot, item, its triples: None until the whole batch is read)
     seen: set[str] = set()
     for raw in raws:
         item = read_item(*raw, source)
@@ -115,15 +115,16 @@ def reason_batch(
             error = CaseError([_duplicate(item.case.id)], source=item.where)
             item = Item(item.position, item.where, None, error, item.case.id)
         if item.case is None:
+            assert item.error is not None  # an item without a case says why
             problems = tuple(str(p) for p in item.error.problems)
-            row = (item.raw_id, item.where, "rejected", "", "", "", "", "", "", "", "; ".join(problems))
+            row: tuple = (item.raw_id, item.where, "rejected", "", "", "", "", "", "", "", "; ".join(problems))
             out.append(Record(item.position, item.where, item.raw_id, None, "", row, problems))
             continue
         seen.add(item.case.id)
         good.append((len(out), item, None))
         out.append(None)
     clock.lap("read_validate")
-    good = [(slot, item, case_triples(item.case)) for slot, item, _ in good]
+    good = [(slot, item, case_triples(cast(Case, item.case))) for slot, item, _ in good]
     knowledge = None if full else kb_part(r)
     clock.lap("case_graph")
     started = datetime.now(timezone.utc)
@@ -131,6 +132,7 @@ def reason_batch(
     ended = datetime.now(timezone.utc)
     clock.lap("reason")
     for slot, item, triples in good:
+        assert item.case is not None  # good holds only the cases that were read
         run = runs[str(case_iri(item.case.id))]
         plan = assemble(r, run)
         clock.lap("assemble")
@@ -152,10 +154,10 @@ def reason_batch(
             " ".join(w.id for w in plan.warnings),
             "",
         )
-        line = plan.to_json() if full else orjson.dumps(compact(plan, knowledge)).decode("utf-8")
+        line = plan.to_json() if full else orjson.dumps(compact(plan, cast(dict, knowledge))).decode("utf-8")
         out[slot] = Record(item.position, item.where, plan.case, line, prov, row, (), flags)
         clock.lap("serialise")
-    return out
+    return cast("list[Record]", out)  # every slot is filled by now
 
 
 class _Clock:
@@ -172,7 +174,7 @@ class _Clock:
             self.last = now
 
 
-_WORKER: dict[str, object] = {}
+_WORKER: dict[str, Reasoner] = {}
 
 
 def _worker_init(parent: int | None = None) -> None:

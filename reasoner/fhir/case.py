@@ -63,6 +63,8 @@ def _interpretation(present: bool) -> list:
 
 
 class _Writer:
+    entries: list[dict]
+
     def __init__(self, doc: dict, as_of: dt.datetime) -> None:
         self.doc, self.as_of, self.entries = doc, as_of, []
         self.patient = "urn:uuid:" + fhir_uuid(doc["id"], "patient")
@@ -173,7 +175,7 @@ def bundle_from_case(doc: dict, as_of: str = "2025-01-01T00:00:00Z") -> dict:
         res = {"resourceType": "Condition", "subject": {"reference": w.patient}, "code": _code("risk_factors", risk)}
         w.add(res, "risk", n)
     for n, t in enumerate(doc.get("prior_treatments", [])):
-        res: dict = {"resourceType": "Procedure", "status": "completed", "code": _code("interventions", t["type"])}
+        res = {"resourceType": "Procedure", "status": "completed", "code": _code("interventions", t["type"])}
         res["subject"] = {"reference": w.patient}
         if "weeks" in t:
             res["performedPeriod"] = {"start": _when(moment, t["weeks"]), "end": _when(moment, 0)}

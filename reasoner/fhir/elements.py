@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 from ..case.model import CaseProblem
 from .codes import (
@@ -149,8 +150,8 @@ class ElementReader:
         if bad:
             return None
         if not found and unmapped:
-            for problem in unmapped:
-                self.add(*problem)
+            for unread in unmapped:
+                self.add(*unread)
             return None
         if not found:
             systems = ", ".join([SK_SYSTEM, SNOMED, ICD10CM] + ([LOINC] if loinc or measures else []))
@@ -171,7 +172,7 @@ class ElementReader:
 
     def extensions(self, res: dict, path: str, allowed: tuple[str, ...]) -> dict:
         """The spinekg extensions of a resource, by name; an unknown or misplaced one is a problem."""
-        out = {}
+        out: dict[str, object] = {}
         for i, ext in enumerate(res.get("extension") or []):
             url = ext.get("url") if isinstance(ext, dict) else None
             if not (isinstance(url, str) and url.startswith(EXT)):
@@ -225,7 +226,7 @@ class ElementReader:
                 moment = dt.datetime.fromisoformat(value)
             except ValueError:
                 pass
-            moment = moment if moment is not None and moment.tzinfo is not None else None
+            moment = moment if moment is not None and cast(dt.datetime, moment).tzinfo is not None else None
         if moment is None:
             self.add(path, value, "is not a full date (YYYY-MM-DD) or a dateTime with time zone")
         elif moment.year < MIN_YEAR:

@@ -203,7 +203,7 @@ def _read_report(r: _BundleReader, i: int, res: dict, used: dict[int, str], n: i
             study["contrast"] = contrast.pop()
     if "effectiveDateTime" in res:
         study["weeks_ago"] = r.since(res["effectiveDateTime"], f"{path}.effectiveDateTime")
-    findings = []
+    findings: list[dict | None] = []
     for j, ref in enumerate(res.get("result") or []):
         k = r.target(ref, f"{path}.result[{j}]", "Observation")
         if k is None:
@@ -386,7 +386,7 @@ def _read(r: _BundleReader) -> dict:
 
 def _ordered(doc: dict) -> dict:
     """The document's keys in the case format's order (id first), as a person writes them."""
-    keys = ("id", "age", "sex", "symptoms", "imaging", "risk_factors", "prior_treatments", "scores")
+    keys: tuple[str, ...] = ("id", "age", "sex", "symptoms", "imaging", "risk_factors", "prior_treatments", "scores")
     keys += ("vitals", "labs", "red_flag_screen", "candidate_for")
     return {k: doc[k] for k in keys if k in doc}
 

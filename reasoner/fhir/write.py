@@ -89,7 +89,7 @@ def _provenance(result, n: int, s: Step, url: dict[str, str], recorded: str) -> 
         for e in info.evidence if info else ():
             marker = f", citation [{e.citation}] ({e.citation_status})" if e.citation else f" ({e.citation_status})"
             source = f"reference table {e.source}" if e.citation_status == "reference-table" else f"article {e.source}"
-            what = {"identifier": {"system": URI, "value": SK_SYSTEM + e.id}}
+            what: dict[str, object] = {"identifier": {"system": URI, "value": SK_SYSTEM + e.id}}
             what["display"] = f"{source}{marker}: “{e.quote}”"
             entity.append({"role": "quotation", "what": what})
     for path in s.triggered_by:
@@ -108,7 +108,7 @@ def _provenance(result, n: int, s: Step, url: dict[str, str], recorded: str) -> 
 
 def _issues(plan: Plan, patient: dict, device: dict) -> list[tuple[str, object, dict]]:
     """Red flags (severity high) and warnings (moderate) as DetectedIssues."""
-    out = []
+    out: list[tuple[str, object, dict]] = []
     for f in plan.red_flags:
         by = (
             f"flagged by article(s) {', '.join(f.flagged_by_sources)}"
@@ -151,7 +151,7 @@ def _request_group(plan: Plan, patient: dict, device: dict) -> dict:
     """The steps, one action each; where sources disagree and what red flags pre-empted, as notes."""
     notes = [f"Sources disagree — {c.label}: {c.description}" for c in plan.conflicts]
     notes += [f"Pre-empted by a red flag — {local(p.recommendation)}: {p.label}" for p in plan.preempted]
-    out = {"resourceType": "RequestGroup", "status": "draft", "intent": "proposal"}
+    out: dict[str, object] = {"resourceType": "RequestGroup", "status": "draft", "intent": "proposal"}
     out |= {"subject": patient, "author": device}
     if notes:
         out["note"] = [{"text": text} for text in notes]

@@ -44,7 +44,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -253,12 +253,12 @@ def _encode(value: object) -> object:
     if type(value) is tuple:
         return ["t", [_encode(v) for v in value]]
     if type(value) in (set, frozenset):
-        return ["s" if type(value) is set else "fs", [_encode(v) for v in value]]
+        return ["s" if type(value) is set else "fs", [_encode(v) for v in cast("set | frozenset", value)]]
     if type(value) is dict:
         return ["d", [[_encode(k), _encode(v)] for k, v in value.items()]]
     if type(value) is defaultdict and value.default_factory in _FACTORIES.values():
         items = [[_encode(k), _encode(v)] for k, v in value.items()]
-        return ["dd", value.default_factory.__name__, items]
+        return ["dd", cast(type, value.default_factory).__name__, items]  # one of _FACTORIES: not None
     if type(value) is bytes:
         return ["y", base64.b64encode(value).decode("ascii")]
     if type(value) is Graph:
@@ -332,7 +332,7 @@ def _encode_graph(graph) -> dict:
 def _decode_graph(data: dict) -> object:
     from rdflib import BNode, Graph, Literal, URIRef
 
-    def term(t: object) -> object:
+    def term(t: object) -> URIRef | BNode | Literal:
         if type(t) is str:
             return URIRef(t)
         if type(t) is list and len(t) == 2 and t[0] == "b" and type(t[1]) is str:

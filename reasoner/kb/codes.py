@@ -101,7 +101,7 @@ def loinc_valid(code: str) -> bool:
     (True, False)
     """
     m = _LOINC.fullmatch(code) if isinstance(code, str) else None
-    return bool(m) and loinc_check_digit(m[1]) == m[2]
+    return m is not None and loinc_check_digit(m[1]) == m[2]
 
 
 # --- ICD-10-CM format ----------------------------------------------------------------------------------------

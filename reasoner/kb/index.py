@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from ..consts import DCTERMS, OA, PROV, RDF, RDFS, SK, SKOS
 
@@ -102,7 +104,7 @@ class KBIndex:
     def red_flags(self) -> tuple[str, ...]:
         return tuple(sorted(str(s) for s in self.kb.subjects(RDFS.subClassOf, SK.RedFlag)))
 
-    def _evidence(self, ev: URIRef) -> Evidence:
+    def _evidence(self, ev: Node) -> Evidence:
         kb = self.kb
         if (ev, RDF.type, SK.ExternalEvidence) in kb:
             table = kb.value(ev, DCTERMS.source)
@@ -154,8 +156,9 @@ class KBIndex:
         kb = self.kb
         out = {}
         for rec in kb.subjects(RDF.type, SK.Recommendation):
-            after = kb.value(rec, SK.afterWeeks)
-            lo, hi = kb.value(rec, SK.intervalWeeksMin), kb.value(rec, SK.intervalWeeksMax)
+            after = cast("Literal | None", kb.value(rec, SK.afterWeeks))
+            lo = cast("Literal | None", kb.value(rec, SK.intervalWeeksMin))
+            hi = cast("Literal | None", kb.value(rec, SK.intervalWeeksMax))
             evidence = tuple(
                 sorted((self._evidence(e) for e in kb.objects(rec, PROV.wasDerivedFrom)), key=lambda e: e.id)
             )
@@ -172,7 +175,7 @@ class KBIndex:
                 source=str(kb.value(kb.value(rec, DCTERMS.source), DCTERMS.identifier)),
                 safety=bool(kb.value(rec, SK.safetyRule)),
                 evidence=evidence,
-                order=int(kb.value(rec, SK.order) or 0),
+                order=int(cast("Literal | None", kb.value(rec, SK.order)) or 0),
                 qualifier=str(kb.value(rec, SK.qualifier)) if kb.value(rec, SK.qualifier) is not None else None,
             )
         return out
@@ -192,4 +195,4 @@ class KBIndex:
 
     @cached_property
     def phase_order(self) -> dict[str, int]:
-        return {local(p): int(self.kb.value(p, SK.order)) for p in self.kb.subjects(RDF.type, SK.Phase)}
+        return {local(p): int(cast(Literal, self.kb.value(p, SK.order))) for p in self.kb.subjects(RDF.type, SK.Phase)}

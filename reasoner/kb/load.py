@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from rdflib import Graph, URIRef
+from rdflib.query import ResultRow
 
 from ..consts import OWL, PREFIXES, RDF, SK
 from ..errors import KBLoadError, UsageError
@@ -179,7 +182,7 @@ def stats(graph: Graph | None = None, ontology_dir: Path | None = None) -> KBSta
         k: Counter()
         for k in ("rec", "ev", "cit", "uncited", "ref", "redflag", "intervention", "conflict", "safety", "tablerec")
     }
-    for row in g.query(_STATS_QUERY, initNs=PREFIXES):
+    for row in cast("Iterable[ResultRow]", g.query(_STATS_QUERY, initNs=PREFIXES)):
         per[str(row.kind)][str(row.key)] += int(row.n)
 
     def count_type(t: URIRef) -> int:

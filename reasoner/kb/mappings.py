@@ -6,12 +6,13 @@ import functools
 from collections.abc import Iterable
 from collections.abc import Mapping as Table
 from dataclasses import dataclass
+from typing import cast
 
 from rdflib import URIRef
 
 from ..case.paths import field_path, path_key
 from ..consts import RDFS, SK
-from .codes import SYSTEMS, curie_of_iri, split_curie
+from .codes import SYSTEMS, System, curie_of_iri, split_curie
 from .load import shared_kb
 from .sssom import Mapping, all_mappings
 
@@ -97,7 +98,7 @@ def resolve_for(curie: str, allowed: Table[str, URIRef], noun: str) -> FieldReso
     maps to degenerative_disc_disease, which is not a symptom type
     """
     r = resolve(curie)
-    system = split_curie(curie)[0].name if split_curie(curie) else ""
+    system = cast("tuple[System, str]", split_curie(curie))[0].name if split_curie(curie) else ""
     if r.problem is not None:
         return FieldResolution(curie, problem=f"is not a valid {system or 'external'} code: {r.problem}", system=system)
     iris = set(allowed.values())

@@ -6,7 +6,7 @@ import io
 import re
 from pathlib import Path
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic, to_canonical_graph
 from rdflib.plugins.serializers.longturtle import LongTurtleSerializer
 
@@ -16,7 +16,7 @@ from ..errors import KBLoadError
 _NUMBER = re.compile(r"(\d+)")
 
 
-def id_order(node: URIRef | BNode) -> tuple:
+def id_order(node: object) -> tuple:
     """A sort key that reads numbers as numbers, so ``ev_000_2`` comes before ``ev_000_10``.
 
     >>> sorted(["ev_000_10", "ev_000_9", "ev_000_22", "ev_001_01"], key=id_order)

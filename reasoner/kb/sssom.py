@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping as Table
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import yaml
 from rdflib import Graph, Literal, URIRef
@@ -17,7 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from ..consts import OWL, RDF, RDFS, SK, SKOS
 from ..errors import KBLoadError
 from ..locations import knowledge_dir
-from .codes import SYSTEMS, split_curie
+from .codes import SYSTEMS, System, split_curie
 
 __all__ = ["Mapping", "MappingSet", "all_mappings", "mapping_paths", "mapping_sets", "problems", "read_mapping_set"]
 __all__ += ["skos_graph"]
@@ -69,7 +70,7 @@ class Mapping:
 
     @property
     def object(self) -> URIRef:
-        system, code = split_curie(self.object_id)
+        system, code = cast("tuple[System, str]", split_curie(self.object_id))  # checked when the set is read
         return URIRef(system.iri + code)
 
     @property
@@ -259,7 +260,7 @@ def skos_graph(sets: Iterable[MappingSet]) -> Graph:
         g.add((cls, RDF.type, OWL.Class))
     for s in sets:
         for m in s.mappings:
-            system, code = split_curie(m.object_id)
+            system, code = cast("tuple[System, str]", split_curie(m.object_id))  # checked when the set is read
             scheme = URIRef(system.scheme)
             g.add((m.subject, m.predicate, m.object))
             g.add((m.object, RDF.type, SKOS.Concept))

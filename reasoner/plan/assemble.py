@@ -347,7 +347,8 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
 
 
 def _not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:
-    why, missing = [], []
+    why: list[str] = []
+    missing: list[str] = []
     for c in a.conditions:
         text = reasoner.describe_condition(c.condition, c.kind)
         if c.status == FAILS:

@@ -14,6 +14,7 @@ wording), the line keeps it whole.
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from ..consts import RDFS
 from ..kb.index import local
@@ -25,7 +26,7 @@ FORMAT = "spinekg-cohort-line 1"
 KB_FORMAT = "spinekg-cohort-kb 1"
 _SK = "https://w3id.org/spinekg/"
 #: Step fields left out of a compact step where they have their default value.
-_STEP_DEFAULTS = {
+_STEP_DEFAULTS: dict[str, Any] = {
     "after_weeks": None,
     "timing": None,
     "safety": False,
@@ -138,7 +139,7 @@ def compact(plan: Plan, kb: dict) -> dict:
     out["steps"] = [_step(s, kb) for s in plan.steps]
     out["deferred"] = [_step(s, kb) for s in plan.deferred]
     out["warnings"] = [[w.id, w.message, list(w.subjects)] for w in plan.warnings]
-    conflicts = []
+    conflicts: list[object] = []
     for c in plan.conflicts:
         known = kb["conflicts"].get(c.id)
         if known is not None and [_short(s.member) for s in c.sides] == known["members"]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..case.paths import field_path
 from ..consts import SK
 from ..kb.index import local
 
 if TYPE_CHECKING:
+    from rdflib import Literal
+
     from ..reasoning.engine import CaseRun, Reasoner
 
 VIA = {
@@ -70,7 +72,7 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
         )
 
     out = []
-    for derm in sorted(symptomatic, key=lambda d: int(kb.value(SK[local(d)], SK.order) or 0)):
+    for derm in sorted(symptomatic, key=lambda d: int(cast("Literal | None", kb.value(SK[local(d)], SK.order)) or 0)):
         roots = reasoner.dermatome_roots.get(derm, set())
         covered: set[str] = set()
         explanations = []
@@ -94,7 +96,7 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
         for derm, roots in reasoner.dermatome_roots.items():
             if root in roots and derm not in symptomatic:
                 reached[derm].append(explain(finding, ftype, level, via, root, side))
-    for derm in sorted(reached, key=lambda d: int(kb.value(SK[local(d)], SK.order) or 0)):
-        sides = sorted({s for e in reached[derm] for s in _sides(str(SK[e.side]) if e.side else None)})
-        out.append(DermatomeConcordance(idx.notation(derm), tuple(sides), IMAGING_ONLY, tuple(reached[derm])))
+    for derm in sorted(reached, key=lambda d: int(cast("Literal | None", kb.value(SK[local(d)], SK.order)) or 0)):
+        found_sides = sorted({s for e in reached[derm] for s in _sides(str(SK[e.side]) if e.side else None)})
+        out.append(DermatomeConcordance(idx.notation(derm), tuple(found_sides), IMAGING_ONLY, tuple(reached[derm])))
     return out

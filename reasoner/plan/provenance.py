@@ -8,14 +8,25 @@ from datetime import datetime, timezone
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL
 
-from ..consts import DCTERMS, PROV, RDF, RDFS, SK, XSD
+from ..consts import DCTERMS, OA, PROV, RDF, RDFS, SK, XSD
 from ..kb.load import new_graph
 from ..ntriples import Triples, term
 from ..reasoning.conditions import DEFAULT_RULE
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Plan
 
-_FOLLOW = (PROV.wasDerivedFrom, PROV.hadPrimarySource, SK.citesReference, DCTERMS.source, SK.intervention)
+#: The links the KB slice follows from a recommendation: to its evidence, the evidence's quote (target and selector)
+#: and citations, the references and sources they cite, the intervention.
+_FOLLOW = (
+    PROV.wasDerivedFrom,
+    PROV.hadPrimarySource,
+    SK.citesReference,
+    DCTERMS.source,
+    SK.intervention,
+    OA.hasTarget,
+    OA.hasSelector,
+    SK.citation,
+)
 
 
 def run_iri(case_graph: Graph | str, kb_version: str) -> URIRef:

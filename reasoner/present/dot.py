@@ -6,11 +6,13 @@ import re
 import shutil
 import subprocess
 import textwrap
+from collections.abc import Iterable
 from decimal import Decimal
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from ..api import default_reasoner
 from ..case.paths import field_path, path_key
@@ -27,7 +29,15 @@ FONT = "DejaVu Sans"
 WRAP = 46  # characters per line of a quote
 STANCE = {"do": "DO", "consider": "CONSIDER", "avoid": "DO NOT"}
 STEP_FILL = {"do": "#d8f0dc", "consider": "#dbe8f7", "avoid": "#f6dcdc"}
-EVIDENCE = {"shape": "note", "style": "filled", "fillcolor": "#fffdf5"}
+
+
+class _NodeStyle(TypedDict):
+    shape: str
+    style: str
+    fillcolor: str
+
+
+EVIDENCE: _NodeStyle = {"shape": "note", "style": "filled", "fillcolor": "#fffdf5"}
 # what a case resource says about itself that the picture leaves out (bookkeeping links, not findings)
 SKIP = {RDF.type, SK.inCase, SK.ofPatient, SK.fromStudy}
 LEGEND = (
@@ -91,12 +101,12 @@ def _value(idx, o) -> str:
     return f"{float(v):g}" if isinstance(v, (int, float, Decimal)) else str(v)
 
 
-def _finding_label(idx, prov: Graph, case: str, fact: URIRef) -> tuple[str, bool]:
+def _finding_label(idx, prov: Graph, case: str, fact: Node) -> tuple[str, bool]:
     """A finding's node label (field path, types, what the case records of it) and whether it has a red flag."""
     classes = [t for t in prov.objects(fact, RDF.type) if t not in (OWL.NamedIndividual, SK.Case)]
     flags = sorted(idx.label(t) for t in classes if str(t) in idx.red_flags)
     types = sorted(idx.label(t) for t in classes if str(t) not in idx.red_flags)
-    values: dict[URIRef, list[str]] = {}
+    values: dict[Node, list[str]] = {}
     for p, o in prov.predicate_objects(fact):
         if p in SKIP or (fact == URIRef(case) and p != SK.candidateFor):
             continue
@@ -136,7 +146,7 @@ def _evidence(dot: _Dot, prov: Graph, ev: URIRef) -> str:
         if prov.value(table, DCTERMS.title) is not None:
             label += _small(_wrap(prov.value(table, DCTERMS.title), 30))
         dot.edge(me, dot.node(table, label, shape="cylinder", style="filled", fillcolor="#eeeeee"), "quoted from")
-        for src in sorted(prov.objects(ev, PROV.hadPrimarySource)):
+        for src in sorted(cast("Iterable[URIRef]", prov.objects(ev, PROV.hadPrimarySource))):
             dot.edge(me, _source(dot, prov, src), "primary source")
         return me
     article = prov.value(ev, DCTERMS.source)
@@ -150,7 +160,7 @@ def _evidence(dot: _Dot, prov: Graph, ev: URIRef) -> str:
     for c in cites:
         marker = str(prov.value(c, SK.marker))
         status = local(prov.value(c, SK.citationStatus))
-        refs = sorted(prov.objects(c, SK.citesReference))
+        refs = sorted(cast("Iterable[URIRef]", prov.objects(c, SK.citesReference)))
         cited.update(refs)
         for ref in refs:
             dot.edge(me, _source(dot, prov, ref), f"cites [{marker}]")
@@ -166,7 +176,7 @@ def _evidence(dot: _Dot, prov: Graph, ev: URIRef) -> str:
             dot.edge(me, node, f"cites [{marker}]")
     if not cites:
         dot.edge(me, dot.node("uncited", "<I>uncited: the sentence carries no marker</I>", shape="plaintext"))
-    for src in sorted(set(prov.objects(ev, PROV.hadPrimarySource)) - cited):
+    for src in sorted(cast("set[URIRef]", set(prov.objects(ev, PROV.hadPrimarySource)) - cited)):
         dot.edge(me, _source(dot, prov, src), "primary source")
     return me
 
@@ -247,7 +257,7 @@ def step_graph(result: Result, step_key: str, *, prov: Graph | None = None, reas
         )
         node = dot.node(rec, label, shape="box", style="filled", fillcolor="#fff3c4")
         dot.edge(me, node)
-        for ev in sorted(prov.objects(rec, PROV.wasDerivedFrom)):
+        for ev in sorted(cast("Iterable[URIRef]", prov.objects(rec, PROV.wasDerivedFrom))):
             dot.edge(node, _evidence(dot, prov, ev))
     title = f"Provenance of step {n}: {STANCE[step.stance]} {step.label} ({step.phase.replace('_', ' ')})"
     lines = [

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from rdflib import BNode, Graph, Literal, URIRef
 
@@ -219,11 +220,14 @@ def infer_class_hierarchy(graph: Graph) -> set[tuple[URIRef, URIRef, URIRef]]:
         inferred.save(file=path, format="ntriples")
         added = Graph().parse(path, format="nt")
     classes = {c for c in graph.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)}
-    return {
-        (s, p, o)
-        for s, p, o in added
-        if p in (RDFS.subClassOf, OWL.equivalentClass) and s in classes and o in classes and o != OWL.Thing
-    }
+    return cast(  # s and o are among the classes, p one of two IRIs
+        "set[tuple[URIRef, URIRef, URIRef]]",
+        {
+            (s, p, o)
+            for s, p, o in added
+            if p in (RDFS.subClassOf, OWL.equivalentClass) and s in classes and o in classes and o != OWL.Thing
+        },
+    )
 
 
 def full_graph(merged: Graph, version: str, inferred: set[tuple[URIRef, URIRef, URIRef]]) -> Graph:

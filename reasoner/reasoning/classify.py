@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
+from rdflib.term import Node
 
 from .. import rules
 from ..consts import OWL, RDF, RDFS, SK, XSD
@@ -32,7 +33,12 @@ class Rule:
     update: str
 
 
-_SUPPORTED_FACETS = {XSD.minInclusive: ">=", XSD.maxInclusive: "<=", XSD.minExclusive: ">", XSD.maxExclusive: "<"}
+_SUPPORTED_FACETS: dict[Node, str] = {
+    XSD.minInclusive: ">=",
+    XSD.maxInclusive: "<=",
+    XSD.minExclusive: ">",
+    XSD.maxExclusive: "<",
+}
 
 
 class _Compiler:

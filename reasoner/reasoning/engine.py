@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from rdflib import Graph, URIRef
 
@@ -122,7 +123,7 @@ def _compile(kb: Graph) -> Compiled:
     for derm, root in skolem.subject_objects(SK.dermatomeOfRoot):
         roots[str(derm)].add(str(root))
     params: dict[str, dict[str, list[str]]] = {}
-    for cond in skolem.objects(None, SK.hasCondition):
+    for cond in set(skolem.objects(None, SK.hasCondition)):  # a named condition may serve several recommendations
         for p, o in skolem.predicate_objects(cond):
             params.setdefault(str(cond), {}).setdefault(str(p), []).append(str(o))
     conditions = apply.catalogue(
@@ -153,7 +154,7 @@ class Reasoner:
         self.kb = kb if kb is not None else shared_kb()
         self.index = KBIndex(self.kb)
         self.kb_version = kb_version()
-        self.cache: dict[str, object] = {}  # what the plan assembly derives once per KB
+        self.cache: dict[Hashable, Any] = {}  # what the plan assembly derives once per KB
         if kb is None:
             compiled = cached("reasoner", self.kb_version, lambda: _compile(self.kb))
         else:
@@ -178,7 +179,7 @@ class Reasoner:
             try:
                 backend.load(text, batch)
                 graphs = (backend.kb_graph, batch)
-                details = list(backend.select(FACT_DETAILS, (batch,)))
+                details = cast("list[dict[str, str]]", list(backend.select(FACT_DETAILS, (batch,))))  # all bound
                 classify.classify(backend, self.rules, batch, graphs)
                 runs = self._collect(lambda q: backend.select(q, graphs), lambda q: backend.rows(q, graphs))
                 for row in details:

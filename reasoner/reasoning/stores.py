@@ -17,7 +17,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from typing import Protocol
+from contextlib import AbstractContextManager
+from typing import Protocol, cast
 
 import pyoxigraph as ox
 
@@ -56,6 +57,13 @@ class Backend(Protocol):
     def kb_graph(self) -> str:
         """The named graph holding the knowledge base."""
 
+    @property
+    def lock(self) -> AbstractContextManager[object]:
+        """Held by the engine around a batch: one batch at a time in a store."""
+
+    def close(self) -> None:
+        """Give back what the store holds for this run."""
+
 
 class LocalStore:
     """An in-memory pyoxigraph store holding the KB once; a batch's graph is removed after it.
@@ -93,12 +101,14 @@ class LocalStore:
         return (dict(zip(names, row, strict=True)) for row in rows)
 
     def rows(self, text: str, graphs: tuple[str, ...]) -> tuple[list[str], Iterator[tuple]]:
-        result = self._store.query(text, default_graph=[ox.NamedNode(g) for g in graphs])
+        result = cast(ox.QuerySolutions, self._store.query(text, default_graph=[ox.NamedNode(g) for g in graphs]))
         names = [v.value for v in result.variables]
         return names, (tuple(None if t is None else t.value for t in solution) for solution in result)
 
     def size(self, graph: str) -> int:
-        counted = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        counted = cast(
+            ox.QuerySolutions, self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        )
         return int(next(iter(counted))[0].value)  # counted in the store: half the time of iterating its quads
 
     def end(self, graph: str) -> None:
@@ -188,7 +198,7 @@ class RemoteStore:
 
     def size(self, graph: str) -> int:
         rows = list(self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", ()))
-        return int(rows[0]["n"]) if rows else 0
+        return int(cast(str, rows[0]["n"])) if rows else 0  # a COUNT is always bound
 
     def end(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH <{graph}>")

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef, Variable
@@ -45,7 +46,7 @@ def select(store: ox.Store, query: str) -> list[Row]:
     >>> select(s, "SELECT ?o WHERE { ?s ?p ?o }")[0]["o"]
     'x'
     """
-    result = store.query(query)
+    result = cast(ox.QuerySolutions, store.query(query))
     names = [v.value for v in result.variables]
     rows = []
     for solution in result:
@@ -73,7 +74,7 @@ def sparql_term(term: URIRef | Literal) -> str:
     if term.language:
         return f"{text}@{term.language}"
     plain = term.datatype is None or str(term.datatype) == _XSD_STRING
-    return text if plain else f"{text}^^{sparql_term(URIRef(term.datatype))}"
+    return text if plain else f"{text}^^{sparql_term(URIRef(cast(URIRef, term.datatype)))}"
 
 
 def values_clause(bindings: Mapping[str, URIRef | Literal]) -> str:

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from pyparsing import ParseException, ParseResults
 from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseQuery, parseUpdate
@@ -180,7 +181,7 @@ class Checkers:
 
     def _ready(self, proc: subprocess.Popen) -> bool:
         line = _read_line(proc, time.monotonic() + self._start_timeout_s)
-        return bool(line) and json.loads(line).get("ready") is True
+        return bool(line) and json.loads(cast(bytes, line)).get("ready") is True
 
     def _replace(self, proc: subprocess.Popen) -> None:
         """Kill ``proc`` and start another in the background (the request that waited does not wait for it)."""
@@ -239,6 +240,7 @@ class Checkers:
 
 
 def _write_all(proc: subprocess.Popen, data: bytes) -> None:
+    assert proc.stdin is not None  # started with stdin=PIPE
     view = memoryview(data)
     while view:
         view = view[os.write(proc.stdin.fileno(), view) :]
@@ -246,6 +248,7 @@ def _write_all(proc: subprocess.Popen, data: bytes) -> None:
 
 def _read_line(proc: subprocess.Popen, deadline: float) -> bytes | None:
     """One line from ``proc``'s stdout by ``deadline``: the line, b"" when it closed, None when time ran out."""
+    assert proc.stdout is not None  # started with stdout=PIPE
     fd, data = proc.stdout.fileno(), b""
     while not data.endswith(b"\n"):
         left = deadline - time.monotonic()

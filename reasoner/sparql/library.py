@@ -84,6 +84,7 @@ def parse_header(text: str, name: str = "<query>", path: Path | None = None) -> 
     ('Anything?', 'x', 'sk:x')
     """
     fields: dict[str, list[str]] = {}
+    m: re.Match[str] | None
     for m in re.finditer(r"^\s*#\+\s*([\w-]+)\s*:\s*(.*?)\s*$", text, re.M):
         fields.setdefault(m.group(1), []).append(m.group(2))
     where = path or name

@@ -145,7 +145,7 @@ class _DeadlineReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, buffer) -> int:
         left = self.handler.read_deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("the request was not received within the deadline")
@@ -366,7 +366,7 @@ class Guard(BaseHTTPRequestHandler):
             "ask for fewer rows or shorter values\n"
         ).encode()
 
-    def _stream(self, conn, resp, checked: CheckedQuery, head: list[bytes], size: int, deadline: float) -> None:  # type: ignore[no-untyped-def]
+    def _stream(self, conn, resp, checked: CheckedQuery, head: list[bytes], size: int, deadline: float) -> None:
         """Relay a long answer in chunks; over the time or byte limit, a last line says why and the last chunk
         (HTTP/1.0: the rest) is left out, so a client sees that the answer is incomplete."""
         chunked = self.request_version != "HTTP/1.0"

@@ -76,7 +76,7 @@ class GraphResult:
 def from_rdflib(result) -> ResultTable | AskResult | GraphResult:
     def term(t) -> Term | None:
         if t is None or isinstance(t, (URIRef, BNode)):
-            return t and Term("uri" if isinstance(t, URIRef) else "bnode", str(t))
+            return None if t is None else Term("uri" if isinstance(t, URIRef) else "bnode", str(t))
         dt = str(t.datatype) if t.datatype is not None else None
         return Term("literal", str(t), None if dt in _PLAIN else dt, t.language)
 
@@ -93,7 +93,7 @@ def from_rdflib(result) -> ResultTable | AskResult | GraphResult:
 def from_ox(result) -> ResultTable | AskResult | GraphResult:
     def term(t) -> Term | None:
         if t is None or isinstance(t, (ox.NamedNode, ox.BlankNode)):
-            return t and Term("uri" if isinstance(t, ox.NamedNode) else "bnode", t.value)
+            return None if t is None else Term("uri" if isinstance(t, ox.NamedNode) else "bnode", t.value)
         dt = t.datatype.value
         return Term("literal", t.value, None if dt in _PLAIN else dt, t.language)
 
