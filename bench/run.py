@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             measure.dump_jsonl(subset, cases)
             _log(f"{n:,} cases: {'bench.cohort_fallback' if fallback else 'spinekg cohort'}")
             size["cohort"] = measure.cohort(cases, Path(tmp), args.batch_size, fallback)
-            size["python_floor_seconds"] = round(measure.python_floor(cases, Path(tmp)), 3)
+            size["python_floor_seconds"] = round(measure.python_floor(cases, Path(tmp)), 6)
             if n <= 10_000:  # the shares are the same at every size; at 100,000 it would be one more long run
                 _log(f"{n:,} cases: stages of the batch function, in process")
                 size["stages"] = measure.stages(reasoner, cases, args.batch_size)

@@ -171,7 +171,7 @@ def test_an_output_replaces_the_old_file_by_a_rename_and_leaves_no_temporary_fil
     path = tmp / "out" / name
     assert path.read_bytes() != b"an older file\n" and path.stat().st_size > 100
     assert path.stat().st_ino != inodes[name], f"{name} was rewritten in place, not renamed into place"
-    expected = {*OUTPUTS, "kept.json", "step.dot", "cohort.jsonl"}
+    expected = {*OUTPUTS, "kept.json", "step.dot", "cohort.jsonl", "cohort.kb.json"}
     assert {p.name for p in (tmp / "out").iterdir()} == expected, "a temporary file was left behind"
 
 

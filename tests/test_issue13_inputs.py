@@ -252,7 +252,7 @@ def test_issue13_a_fifo_given_as_the_case_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "case.yaml"
     os.mkfifo(fifo)
     assert library(fifo) == [["", str(fifo), "is not a regular file (a FIFO)"]]
-    assert f"{fifo}: is not a regular file" in command_line(fifo).replace("'", "")
+    assert f"{fifo} is not a regular file (a FIFO)" in command_line(fifo).replace("'", "")
 
 
 @pytest.mark.parametrize("kind", ["directory", "device"])

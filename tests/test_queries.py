@@ -16,6 +16,7 @@ from rdflib.compare import isomorphic
 from reasoner.consts import PREFIXES
 from reasoner.errors import QueryError
 from reasoner.sparql import library as queries
+from reasoner.sparql import results
 from reasoner.sparql.binding import unbound_parameters
 from reasoner.sparql.library import ENGINES, QUERIES_DIR, dataset, list_queries, parameter_value, run, run_any
 
@@ -268,7 +269,7 @@ def test_unknown_engine_and_format_are_errors():
     with pytest.raises(QueryError, match="engine 'jena'"):
         run("conflicts", {}, engine="jena")
     with pytest.raises(QueryError, match="--format 'xml'"):
-        queries.format_table(run("kb-modules", {}), "xml")
+        results.format_table(run("kb-modules", {}), "xml")
 
 
 # --- results: ASK, CONSTRUCT, DESCRIBE and the output formats
@@ -282,7 +283,7 @@ def test_ask_construct_and_describe(engine):
     assert {str(s).rsplit("/", 1)[-1] for s in built.subjects()} == {"ev_000_11", "ev_000_20", "ev_000_22"}
     described = run_any("DESCRIBE sk:ref_000_3", engine=engine).graph
     assert (URIRef("https://w3id.org/spinekg/ref_000_3"), None, None) in described
-    turtle = queries.format_table(queries.GraphResult(built), "ttl")
+    turtle = results.format_table(results.GraphResult(built), "ttl")
     assert isomorphic(Graph().parse(data=turtle, format="turtle"), built)
 
 
@@ -293,23 +294,23 @@ def test_run_answers_select_only():
 
 def test_json_is_the_sparql_results_shape():
     table = run("recommendation-evidence", {"recommendation": "sk:rec_000_15"})
-    doc = json.loads(queries.format_table(table, "json"))
+    doc = json.loads(results.format_table(table, "json"))
     assert doc["head"]["vars"] == list(table.columns)
     assert len(doc["results"]["bindings"]) == len(table)
     first = doc["results"]["bindings"][0]
     assert first["_recommendation"] == {"type": "uri", "value": "https://w3id.org/spinekg/rec_000_15"}
     assert first["quote"]["type"] == "literal" and "datatype" not in first["quote"]
-    ask = json.loads(queries.format_table(queries.AskResult(True), "json"))
+    ask = json.loads(results.format_table(results.AskResult(True), "json"))
     assert ask == {"head": {}, "boolean": True}
 
 
 def test_csv_and_tsv_round_trip():
     table = run("article-references", {"article": "sk:article_000"})
-    rows = list(csv.reader(io.StringIO(queries.format_table(table, "csv"))))
+    rows = list(csv.reader(io.StringIO(results.format_table(table, "csv"))))
     assert tuple(rows[0]) == table.columns and [tuple(r) for r in rows[1:]] == [
         tuple("" if v is None else v for v in r) for r in table.rows
     ]
-    tsv = queries.format_table(table, "tsv").split("\n")
+    tsv = results.format_table(table, "tsv").split("\n")
     assert tsv[0].split("\t") == [f"?{c}" for c in table.columns]
     assert tsv[1].split("\t")[:2] == [
         "<https://w3id.org/spinekg/article_000>",
@@ -319,7 +320,7 @@ def test_csv_and_tsv_round_trip():
 
 def test_issue14_every_csv_line_ends_with_crlf_the_last_too(spinekg):
     table = run("article-references", {"article": "sk:article_000"})
-    text = queries.format_table(table, "csv")
+    text = results.format_table(table, "csv")
     lines = text.split("\r\n")
     assert lines[-1] == "" and len(lines) == len(table) + 2 and "\n" not in "".join(lines)
     ran = spinekg("query", "article-references", "--param", "article=sk:article_000", "--format", "csv")

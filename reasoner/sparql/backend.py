@@ -106,7 +106,9 @@ class Backend:
                 raise EndpointError(f"the store did not accept a connection ({exc or 'restarting'})", 503) from exc
         if not fds:
             raise EndpointError("the store did not accept a connection: it is restarting", 503)
-        return socket.socket(fileno=fds[0])
+        sock = socket.socket(fileno=fds[0])
+        sock.setblocking(True)  # the host's end was non-blocking; a caller that sets no timeout must not see EAGAIN
+        return sock
 
     def died_since(self, deaths: int, wait_s: float) -> bool:
         """Whether Oxigraph died after ``deaths`` deaths had been counted (waiting up to ``wait_s`` to notice)."""

@@ -169,7 +169,7 @@ class Checkers:
 
     def _spawn(self) -> subprocess.Popen:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from reasoner.guard import checker_main; checker_main()"],
+            [sys.executable, "-c", "from reasoner.sparql.guard import checker_main; checker_main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

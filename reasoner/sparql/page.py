@@ -4,7 +4,6 @@ resource from outside, so it works offline."""
 from __future__ import annotations
 
 import html
-import json
 
 from ..consts import PREFIXES
 from .library import bound_text, list_queries
@@ -35,13 +34,14 @@ def examples() -> dict[str, str]:
 def query_page(graphs: dict[str, int], limits: str) -> bytes:
     """The page: the limits, a form whose example list holds :func:`examples`, and the named graphs' sizes."""
     shown = examples()
-    options = "".join(f'<option value="{html.escape(k)}">{html.escape(k)}</option>' for k in shown)
+    options = "".join(
+        f'<option value="{html.escape(k)}" data-query="{html.escape(text)}">{html.escape(k)}</option>'
+        for k, text in shown.items()
+    )
     items = "".join(f"<li><code>{html.escape(n)}</code> ({count} triples)</li>" for n, count in graphs.items())
-    script_safe = json.dumps(shown).replace("</", "<\\/")
     return PAGE.format(
         example=html.escape(shown["steps per loaded case"]),
         options=options,
-        examples=script_safe,
         graphs=items,
         limits=html.escape(limits),
     ).encode()
@@ -65,9 +65,8 @@ pre{{background:#f4f4f4;padding:.5em;overflow:auto}}</style></head>
 <script>
 const types = {{json: "application/sparql-results+json", xml: "application/sparql-results+xml",
   csv: "text/csv", tsv: "text/tab-separated-values", ttl: "text/turtle"}};
-const examples = {examples};
 document.getElementById("ex").addEventListener("change", (e) => {{
-  document.getElementById("q").value = examples[e.target.value];
+  document.getElementById("q").value = e.target.selectedOptions[0].dataset.query;
 }});
 document.getElementById("f").addEventListener("submit", async (e) => {{
   e.preventDefault();
