@@ -102,6 +102,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         help="cases run with --endpoint on an Oxigraph server (default 10000, --quick 10)",
     )
+    parser.add_argument(
+        "--in-process-up-to",
+        type=int,
+        help="time spinekg in-process and the baselines only up to this size (larger sizes: the cohort alone)",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that everything runs")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON and Markdown go")
     args = parser.parse_args(argv)
@@ -140,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             "budget_seconds": args.budget_seconds,
             "batch_size": args.batch_size,
             "owlready2_batch": args.owlready2_batch,
+            "in_process_up_to": args.in_process_up_to,
             "seed": args.seed,
             "red_flag_rates": generate.RED_FLAG_RATES,
             "article_weights": generate.ARTICLE_WEIGHTS,
@@ -188,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
             if n <= 10_000:  # the shares are the same at every size; at 100,000 it would be one more long run
                 _log(f"{n:,} cases: stages of the batch function, in process")
                 size["stages"] = measure.stages(reasoner, cases, args.batch_size)
+        if args.in_process_up_to is not None and n > args.in_process_up_to:
+            size["spinekg"] = None
+            size["baselines"] = {k: {"status": "not run", "reason": "not timed at this size"} for k in table.BASELINES}
+            result["sizes"].append(size)
+            continue
         _log(f"{n:,} cases: spinekg in-process")
         reference: list[str] = []
         got = measure.timed(

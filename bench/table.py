@@ -153,6 +153,8 @@ def markdown(result: dict) -> str:
                 f"{shares} | | {none} |"
             )
         s = size["spinekg"]
+        if s is None:  # the cohort alone at this size (--in-process-up-to)
+            continue
         targets = []
         for key, floor in RATIO_TARGETS.items():
             b = size["baselines"].get(key)
