@@ -31,6 +31,14 @@ FAILED_OUTCOMES = ("unchanged", "worse", "failed")
 _AUTHORITY, _BASEPATH = "https://w3id.org", "/spinekg/.well-known/genid/"
 
 
+def grouped(pairs) -> defaultdict[str, list[str]]:
+    """``key → [values]`` from (key, value) pairs of KB terms, as strings, in the order given (a missing key: [])."""
+    out: defaultdict[str, list[str]] = defaultdict(list)
+    for key, value in pairs:
+        out[str(key)].append(str(value))
+    return out
+
+
 def condition_name(node) -> str:
     """The name the reasoner gives a KB node: a blank node's skolem IRI, an IRI as itself.
 

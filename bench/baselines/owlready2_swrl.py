@@ -51,7 +51,7 @@ from reasoner.plan.model import Plan
 from reasoner.reasoning.conditions import FAILS, HOLDS, UNKNOWN
 from reasoner.reasoning.engine import CaseRun, Reasoner, details_of
 
-from . import COMPRESSION, EPISODE, FAILED_OUTCOMES, IMPINGEMENT, Conditions, Derivations, Node, fold, speak
+from . import COMPRESSION, EPISODE, FAILED_OUTCOMES, IMPINGEMENT, Conditions, Derivations, Node, fold, grouped, speak
 
 NAME, LABEL = "b", "owlready2 + HermiT + SWRL"
 BENCH = "https://w3id.org/spinekg/bench/"
@@ -95,18 +95,10 @@ class Owlready2Swrl:
         self.red_flags = sorted(str(s) for s in kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.derivations = Derivations(kb, self._ancestors)
         self.reach = self.derivations.reach
-        self.measures: dict[str, list[str]] = defaultdict(list)
-        for cls, score in kb.subject_objects(SK.measures):
-            self.measures[str(score)].append(str(cls))
-        self.case_fields: dict[str, list[str]] = defaultdict(list)  # class or property → the case field of it
-        for cls, name in kb.subject_objects(SK.caseField):
-            self.case_fields[str(cls)].append(str(name))
-        self.requires: dict[str, list[str]] = defaultdict(list)  # presentation → what it is defined on
-        for cls, record in kb.subject_objects(SK.requiresRecord):
-            self.requires[str(cls)].append(str(record))
-        self.within: dict[str, list[str]] = defaultdict(list)  # presentation → those it is graded within
-        for cls, outer in kb.subject_objects(SK.within):
-            self.within[str(cls)].append(str(outer))
+        self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
+        self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
+        self.requires = grouped(kb.subject_objects(SK.requiresRecord))  # presentation → what it is defined on
+        self.within = grouped(kb.subject_objects(SK.within))  # presentation → those it is graded within
         case_classes = {c for c in kb.transitive_subjects(RDFS.subClassOf, SK.Case) if isinstance(c, URIRef)}
         self.presentations = sorted(
             str(c)

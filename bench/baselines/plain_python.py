@@ -39,6 +39,7 @@ from . import (
     Derivations,
     Node,
     fold,
+    grouped,
     speak,
 )
 
@@ -96,18 +97,10 @@ class PlainPython:
         self.red_flags = sorted(str(s) for s in kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.derivations = Derivations(kb, lambda c: self.supers.get(c, frozenset()))
         self.spans, self.reach, self.roots = self.derivations.spans, self.derivations.reach, self.derivations.roots
-        self.measures: dict[str, list[str]] = defaultdict(list)
-        for cls, score in kb.subject_objects(SK.measures):
-            self.measures[str(score)].append(str(cls))
-        self.case_fields: dict[str, list[str]] = defaultdict(list)  # class or property → the case field of it
-        for cls, name in kb.subject_objects(SK.caseField):
-            self.case_fields[str(cls)].append(str(name))
-        self.requires: dict[str, list[str]] = defaultdict(list)  # presentation → what it is defined on
-        for cls, record in kb.subject_objects(SK.requiresRecord):
-            self.requires[str(cls)].append(str(record))
-        self.within: dict[str, list[str]] = defaultdict(list)  # presentation → those it is graded within
-        for cls, outer in kb.subject_objects(SK.within):
-            self.within[str(cls)].append(str(outer))
+        self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
+        self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
+        self.requires = grouped(kb.subject_objects(SK.requiresRecord))  # presentation → what it is defined on
+        self.within = grouped(kb.subject_objects(SK.within))  # presentation → those it is graded within
         case_classes = {str(c) for c in kb.transitive_subjects(RDFS.subClassOf, SK.Case)}
         # the presentations a plan names: below sk:ClinicalPresentation, with a notation
         self.presentations = sorted(
