@@ -30,6 +30,7 @@ from reasoner.reasoning import conditions as apply
 from reasoner.reasoning import derive as derive
 from reasoner.reasoning import engine as engine
 from reasoner.reasoning.classify import compile_rules
+from reasoner.reasoning.conditions import recommendations_of
 from reasoner.reasoning.engine import CaseRun, Reasoner
 
 from . import Conditions, condition_name, fold, skolem_kb, speak
@@ -79,6 +80,7 @@ class RdflibOwlrl:
         self.kb = skolem_kb(reasoner)  # the KB as the reasoner's store holds it: condition nodes named alike
         self.rules = compile_rules(reasoner.kb) + derive.RULES  # the class definitions and the derivations
         self.catalogue = Conditions.read(reasoner).catalogue
+        self.recs_of = recommendations_of(self.catalogue)
         flags = sorted(s for s in self.kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.red_flag_hits = RED_FLAG_HITS % " ".join(f"<{f}>" for f in flags)
 
@@ -114,7 +116,8 @@ class RdflibOwlrl:
             for row in select(query):
                 facts = [row["fact"]] if row.get("fact") is not None else []
                 missing = [row["missing"]] if row.get("missing") is not None else []
-                speak(speaks, row["case"], row["rec"], row["cond"], status, facts, missing, rule)
+                for rec in self.recs_of.get(row["cond"], ()):  # a row speaks for the condition in each that has it
+                    speak(speaks, row["case"], rec, row["cond"], status, facts, missing, rule)
         cases = [row["case"] for row in select(engine.CASES)]
         run = CaseRun(cases[0])
         run.applicability = fold(self.catalogue, speaks)

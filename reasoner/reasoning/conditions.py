@@ -9,7 +9,7 @@ query runs once over all cases in the store (set-at-a-time); Python only folds t
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .. import rules
 from ..consts import SK
@@ -19,9 +19,8 @@ HOLDS, FAILS, UNKNOWN = "holds", "fails", "unknown"
 DEFAULT_RULE = "default"
 
 
-@dataclass(frozen=True)
-class ConditionResult:
-    """The status of one condition of one recommendation for one case."""
+class ConditionResult(NamedTuple):
+    """The status of one condition of one recommendation for one case (a named tuple: a cohort makes millions)."""
 
     case: str
     recommendation: str
@@ -33,14 +32,13 @@ class ConditionResult:
     rule: str = DEFAULT_RULE  # the id of the rule whose rows decided the status (``rules/conditions/ID.rq``)
 
 
-@dataclass(frozen=True)
-class Applicability:
+class Applicability(NamedTuple):
     """Whether a recommendation applies to a case, with every condition's result."""
 
     case: str
     recommendation: str
     status: str  # applies | fails | unknown
-    conditions: tuple[ConditionResult, ...] = field(default_factory=tuple)
+    conditions: tuple[ConditionResult, ...] = ()
 
     @property
     def triggered_by(self) -> tuple[str, ...]:
@@ -113,25 +111,80 @@ def evaluate(rows, conditions: Catalogue) -> list[Applicability]:
     """Evaluate the conditions of every recommendation for every case, set-at-a-time.
 
     ``rows(query)`` runs a SELECT over the KB and the cases: (variables, rows as tuples of values or None).
+    A condition's status does not depend on which recommendation has it (named conditions are shared), so the
+    rows speak for (case, condition) and each is folded once into every recommendation that has the condition.
     Only the (case, recommendation) pairs that some case fact speaks to are returned; every other pair is
     ``at_defaults`` (the plan assembly fills those in from a per-recommendation cache, so a cohort does not
     pay cases × recommendations).
     """
-    speaks: Speaks = defaultdict(lambda: defaultdict(dict))
+    spoken: dict[str, dict[str, dict[str, tuple[set, set, set]]]] = {}  # case → condition → status → sets
     for rule in QUERIES:
         status = rule.meta["status"]
         names, result = rows(rule.text)
         at = {n: i for i, n in enumerate(names)}
-        c, r, k, f, m = at.get("case"), at.get("rec"), at.get("cond"), at.get("fact"), at.get("missing")
+        c, k, f, m = at.get("case"), at.get("cond"), at.get("fact"), at.get("missing")
         for row in result:
-            voices = speaks[(row[c], row[r])][row[k]]
-            facts, missing, ids = voices.setdefault(status, (set(), set(), set()))
-            ids.add(rule.id)
+            by_cond = spoken.get(row[c])
+            if by_cond is None:
+                by_cond = spoken[row[c]] = {}
+            voices = by_cond.get(row[k])
+            if voices is None:
+                voices = by_cond[row[k]] = {}
+            sets = voices.get(status)
+            if sets is None:
+                sets = voices[status] = (set(), set(), set())
+            sets[2].add(rule.id)
             if f is not None and row[f] is not None:
-                facts.add(row[f])
+                sets[0].add(row[f])
             if m is not None and row[m] is not None:
-                missing.add(row[m])
-    return fold(speaks, conditions)
+                sets[1].add(row[m])
+    return fold_conditions(spoken, conditions)
+
+
+def recommendations_of(conditions: Catalogue) -> dict[str, tuple[str, ...]]:
+    """Condition IRI → the recommendations that have it."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for rec, conds in conditions.items():
+        for cond, _ in conds:
+            out[cond].append(rec)
+    return {cond: tuple(recs) for cond, recs in out.items()}
+
+
+def _decide(kind: str, voices: dict[str, tuple[set, set, set]]) -> tuple[str, tuple[str, ...], tuple[str, ...], str]:
+    """A condition's status from the rows that speak for it: its kind's default unless rows speak (``PRECEDENCE``
+    picks among several), with the facts, missing fields and deciding rule of that status."""
+    status = DEFAULT[kind]
+    for candidate in PRECEDENCE.get(kind, tuple(voices)):
+        if candidate in voices:
+            status = candidate
+            break
+    facts, missing, ids = voices.get(status, (set(), set(), {DEFAULT_RULE}))
+    # one rule speaks for a status of a kind, but for FindingPresent's two unknowns
+    return status, tuple(sorted(facts)), tuple(sorted(missing)), min(ids)
+
+
+def fold_conditions(
+    spoken: dict[str, dict[str, dict[str, tuple[set, set, set]]]], conditions: Catalogue
+) -> list[Applicability]:
+    """:func:`fold` of rows that speak for (case, condition): each condition decided once per case, then every
+    recommendation that has a spoken-for condition folded as :func:`fold` folds it; ordered by case, then
+    recommendation."""
+    recs_of = recommendations_of(conditions)
+    out = []
+    for case in sorted(spoken):
+        by_cond = spoken[case]
+        decided: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], str]] = {}
+        for rec in sorted({rec for cond in by_cond for rec in recs_of.get(cond, ())}):
+            results = []
+            for cond, kind in conditions[rec]:
+                d = decided.get(cond)
+                if d is None:
+                    d = decided[cond] = _decide(kind, by_cond.get(cond, {}))
+                results.append(ConditionResult(case, rec, cond, kind, *d))
+            statuses = {r.status for r in results}
+            overall = "fails" if FAILS in statuses else "unknown" if UNKNOWN in statuses else "applies"
+            out.append(Applicability(case, rec, overall, tuple(results)))
+    return out
 
 
 Speaks = dict[tuple[str, str], dict[str, dict[str, tuple[set, set, set]]]]  # (case, rec) → cond → status → sets
@@ -143,20 +196,11 @@ def fold(speaks: Speaks, conditions: Catalogue) -> list[Applicability]:
     condition fails, is unknown if one is unknown, else applies. Pairs no row speaks to are left out."""
     out = []
     for (case, rec), by_cond in sorted(speaks.items()):
-        results = []
-        for cond, kind in conditions.get(rec, ()):
-            voices = by_cond.get(cond, {})
-            status = DEFAULT[kind]
-            for candidate in PRECEDENCE.get(kind, tuple(voices)):
-                if candidate in voices:
-                    status = candidate
-                    break
-            facts, missing, ids = voices.get(status, (set(), set(), {DEFAULT_RULE}))
-            decided = min(ids)  # one rule speaks for a status of a kind, but for FindingPresent's two unknowns
-            results.append(
-                ConditionResult(case, rec, cond, kind, status, tuple(sorted(facts)), tuple(sorted(missing)), decided)
-            )
+        results = tuple(
+            ConditionResult(case, rec, cond, kind, *_decide(kind, by_cond.get(cond, {})))
+            for cond, kind in conditions.get(rec, ())
+        )
         statuses = {r.status for r in results}
         overall = "fails" if FAILS in statuses else "unknown" if UNKNOWN in statuses else "applies"
-        out.append(Applicability(case, rec, overall, tuple(results)))
+        out.append(Applicability(case, rec, overall, results))
     return out

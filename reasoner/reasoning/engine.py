@@ -194,7 +194,10 @@ class Reasoner:
         runs: dict[str, CaseRun] = {}
 
         def of(case: str) -> CaseRun:
-            return runs.setdefault(case, CaseRun(case))
+            run = runs.get(case)
+            if run is None:
+                run = runs[case] = CaseRun(case)
+            return run
 
         for row in select(CASES):
             of(row["case"])
