@@ -3,8 +3,9 @@
 A full plan (``Plan.to_dict``) repeats, for every case, text that belongs to the knowledge base: each step's
 evidence sentences, every label, and the condition wording of the ~100 recommendations that do not apply. A
 compact line keeps only what this case decided: steps (intervention, stance, phase, recommendation ids, the
-paths of the facts that triggered them), red flags, warnings, the conflicts that bear on it, and each
-not-applicable recommendation as its id with the ids of its failing conditions and the fields they miss. The
+paths of the facts that triggered them, the words for each fact once), red flags, warnings, the conflicts that
+bear on it, and each not-applicable recommendation whose entry is not its default (the one a case none of whose
+facts speak to it gets, in the part) as its id with the ids of its failing conditions and the fields they miss. The
 knowledge base's part (:func:`kb_part`: labels, evidence, condition wording, conflicts) is written once per run;
 :func:`expand` joins the two back into exactly ``Plan.to_dict()`` (a test proves it on every example, vignette and
 generated case). Where a value cannot be referenced (a conflict spinekg made for this plan, a why-not of its own
@@ -19,11 +20,11 @@ from typing import Any
 from ..consts import RDFS
 from ..kb.index import local
 from ..reasoning.engine import Reasoner
-from .assemble import _evidence
+from .assemble import _defaults, _evidence
 from .model import NotApplicable, Plan, Step
 
-FORMAT = "spinekg-cohort-line 1"
-KB_FORMAT = "spinekg-cohort-kb 1"
+FORMAT = "spinekg-cohort-line 2"
+KB_FORMAT = "spinekg-cohort-kb 2"
 _SK = "https://w3id.org/spinekg/"
 #: Step fields left out of a compact step where they have their default value.
 _STEP_DEFAULTS: dict[str, Any] = {
@@ -67,7 +68,7 @@ def kb_part(reasoner: Reasoner) -> dict:
         for iri, (label, description, members) in sorted(idx.conflicts.items())
     }
     labels = {_short(str(s)): str(o) for s, o in reasoner.kb.subject_objects(RDFS.label) if str(s).startswith(_SK)}
-    part = {
+    part: dict = {
         "format": KB_FORMAT,
         "kb_version": reasoner.kb_version,
         "labels": labels,
@@ -75,19 +76,28 @@ def kb_part(reasoner: Reasoner) -> dict:
         "conflicts": conflicts,
         "sources": {_short(m): idx.recommendations[m].source for m in idx.recommendations},
     }
+    # each recommendation's not-applicable entry for a case none of whose facts speak to it: a line lists only
+    # the entries that differ from these (most of the ~100 recommendations of any case are at their defaults)
+    part["not_applicable_defaults"] = {
+        _short(rec): _not_applicable(entry, part) for rec, entry in sorted(_defaults(reasoner).items())
+    }
     reasoner.cache["kb_part"] = part
     return part
 
 
-def _step(step: Step, kb: dict) -> dict:
-    out = {
+def _step(step: Step, kb: dict, facts: dict[str, str]) -> dict:
+    out: dict[str, Any] = {
         "id": step.id,
         "phase": step.phase,
         "stance": step.stance,
         "recommendations": [_short(r) for r in step.recommendations],
         "triggered_by": list(step.triggered_by),
-        "triggers": [[t.path, t.text] for t in step.triggers],
     }
+    for t in step.triggers:
+        facts.setdefault(t.path, t.text)
+    # the trigger words are the line's, by path, unless this step's differ (then they are kept whole)
+    if [t.path for t in step.triggers] != out["triggered_by"] or any(facts[t.path] != t.text for t in step.triggers):
+        out["triggers"] = [[t.path, t.text] for t in step.triggers]
     for key, default in _STEP_DEFAULTS.items():
         value = getattr(step, key)
         if isinstance(value, tuple):
@@ -136,8 +146,10 @@ def compact(plan: Plan, kb: dict) -> dict:
     """
     out: dict = {"format": FORMAT, "case": plan.case, "kb_version": plan.kb_version}
     out["red_flags"] = [[f.id, list(f.triggered_by), list(f.flagged_by_sources), f.reason] for f in plan.red_flags]
-    out["steps"] = [_step(s, kb) for s in plan.steps]
-    out["deferred"] = [_step(s, kb) for s in plan.deferred]
+    facts: dict[str, str] = {}
+    out["steps"] = [_step(s, kb, facts) for s in plan.steps]
+    out["deferred"] = [_step(s, kb, facts) for s in plan.deferred]
+    out["facts"] = facts
     out["warnings"] = [[w.id, w.message, list(w.subjects)] for w in plan.warnings]
     conflicts: list[object] = []
     for c in plan.conflicts:
@@ -147,7 +159,17 @@ def compact(plan: Plan, kb: dict) -> dict:
         else:
             conflicts.append(_plain(asdict(c)))
     out["conflicts"] = conflicts
-    out["not_applicable"] = [_not_applicable(e, kb) for e in plan.not_applicable]
+    defaults = kb["not_applicable_defaults"]
+    listed = set()
+    changed = []
+    for e in plan.not_applicable:
+        rec = _short(e.recommendation)
+        listed.add(rec)
+        entry = _not_applicable(e, kb)
+        if rec not in defaults or entry != defaults[rec]:
+            changed.append(entry)
+    out["not_applicable"] = changed  # the entries that are not the recommendation's default
+    out["not_applicable_unlisted"] = sorted(set(defaults) - listed)  # defaults that this plan does not list
     out["preempted"] = [_entry(e) for e in plan.preempted]
     out["presentations"] = [[p.id, list(p.triggered_by)] for p in plan.presentations]
     out["concordance"] = [_plain(asdict(row)) for row in plan.concordance]
@@ -173,7 +195,23 @@ def _entry(e: NotApplicable) -> dict:
     }
 
 
+#: Compact why-not entries already made, by (part, entry): the same entries recur across a cohort's cases.
+_MADE: dict[tuple[int, NotApplicable], list | dict] = {}
+_PARTS: dict[int, dict] = {}  # the parts ``_MADE`` is keyed by, kept alive so that an id is never reused
+
+
 def _not_applicable(e: NotApplicable, kb: dict) -> list | dict:
+    key = (id(kb), e)
+    made = _MADE.get(key)
+    if made is None:
+        if len(_MADE) > 100_000:
+            _MADE.clear()
+        _PARTS[id(kb)] = kb
+        made = _MADE[key] = _not_applicable_of(e, kb)
+    return made
+
+
+def _not_applicable_of(e: NotApplicable, kb: dict) -> list | dict:
     rec = _short(e.recommendation)
     rows = _why(e.why, kb["recommendations"].get(rec, {}).get("conditions", {}))
     if rows is not None and sorted({m for _, s, v in rows if s == "u" for m in v}) == list(e.missing):
@@ -181,7 +219,7 @@ def _not_applicable(e: NotApplicable, kb: dict) -> list | dict:
     return _entry(e)
 
 
-def _full_step(step: dict, kb: dict) -> dict:
+def _full_step(step: dict, kb: dict, facts: dict[str, str]) -> dict:
     recs = [_long(r) for r in step["recommendations"]]
     evidence = [e for r in step["recommendations"] for e in kb["recommendations"][r]["evidence"]]
     full = {
@@ -197,7 +235,8 @@ def _full_step(step: dict, kb: dict) -> dict:
     for key, default in _STEP_DEFAULTS.items():
         value = step.get(key, default)
         full[key] = [_long(v) for v in value] if key == "covers" else value
-    full["triggers"] = [{"path": p, "text": t} for p, t in step["triggers"]]
+    triggers = step["triggers"] if "triggers" in step else [[p, facts[p]] for p in step["triggered_by"]]
+    full["triggers"] = [{"path": p, "text": t} for p, t in triggers]
     return full
 
 
@@ -261,8 +300,11 @@ def expand(line: dict, kb: dict) -> dict:
             for m, applies in zip(known["members"], applies_all, strict=True)
         ]
         conflicts.append({"id": cid, "label": known["label"], "description": known["description"], "sides": sides})
+    entries = {rec: e for rec, e in kb["not_applicable_defaults"].items() if rec not in line["not_applicable_unlisted"]}
+    entries.update((e[0] if isinstance(e, list) else e["recommendation"], e) for e in line["not_applicable"])
     not_applicable = [
-        _full_why(e[0], e[1], e[2], kb) if isinstance(e, list) else _full_entry(e, kb) for e in line["not_applicable"]
+        _full_why(e[0], e[1], e[2], kb) if isinstance(e, list) else _full_entry(e, kb)
+        for _, e in sorted(entries.items(), key=lambda kv: _long(kv[0]))
     ]
     return {
         "case": line["case"],
@@ -271,13 +313,13 @@ def expand(line: dict, kb: dict) -> dict:
             {"id": i, "label": _label(i, kb), "triggered_by": t, "flagged_by_sources": s, "reason": r}
             for i, t, s, r in line["red_flags"]
         ],
-        "steps": [_full_step(s, kb) for s in line["steps"]],
+        "steps": [_full_step(s, kb, line["facts"]) for s in line["steps"]],
         "warnings": [{"id": i, "message": m, "subjects": s} for i, m, s in line["warnings"]],
         "conflicts": conflicts,
         "not_applicable": not_applicable,
         "preempted": [_full_entry(e, kb) for e in line["preempted"]],
         "concordance": line["concordance"],
         "presentations": [{"id": p, "label": _label(p, kb), "triggered_by": t} for p, t in line["presentations"]],
-        "deferred": [_full_step(s, kb) for s in line["deferred"]],
+        "deferred": [_full_step(s, kb, line["facts"]) for s in line["deferred"]],
         "summary": line["summary"],
     }

@@ -29,6 +29,9 @@ _FOLLOW = (
 )
 
 
+_SK = str(SK)
+
+
 def run_iri(case_graph: Graph | str, kb_version: str) -> URIRef:
     """A run's IRI: a digest of the case's triples (a graph or N-Triples text) and the KB version (the same
     input names the same run)."""
@@ -83,32 +86,44 @@ def case_provenance(
         add(f"<{flag}> <{RDFS.label}> {term(Literal(reasoner.index.label(flag)))} .\n")
     # the case resources each recommendation's conditions held on (the plan shows them as field paths), and the
     # rules that decided its conditions (rules/conditions/ID.rq; "default": no rule's rows spoke, the kind's default)
-    triggers = {x.recommendation: x.triggered_by for x in run.applicability}
-    deciders = {x.recommendation: sorted({c.rule for c in x.conditions}) for x in run.applicability}
+    used = {r for step in plan.steps for r in step.recommendations}
+    triggers = {x.recommendation: x.triggered_by for x in run.applicability if x.recommendation in used}
+    deciders = {
+        x.recommendation: sorted({c.rule for c in x.conditions}) for x in run.applicability if x.recommendation in used
+    }
+    has_step, step_cls, entity, label = f"<{SK.hasStep}>", f"<{SK.PlanStep}>", f"<{PROV.Entity}>", f"<{RDFS.label}>"
+    position, step_of, stance, phase = f"<{SK.stepPosition}>", f"<{SK.stepOf}>", f"<{SK.stance}>", f"<{SK.phase}>"
+    qualified, derivation, p_entity = f"<{PROV.qualifiedDerivation}>", f"<{PROV.Derivation}>", f"<{PROV.entity}>"
+    had_activity, decided_by, timing, covers = (
+        f"<{PROV.hadActivity}>",
+        f"<{SK.decidedBy}>",
+        f"<{SK.timing}>",
+        f"<{SK.covers}>",
+    )
+    integer = f"^^<{XSD.integer}> .\n"
     for n, step in enumerate(plan.steps, 1):
         s = f"<{run.case}/step/{n}>"
         add(
-            f"{plan_iri} <{SK.hasStep}> {s} .\n{s} {a} <{SK.PlanStep}> .\n{s} {a} <{PROV.Entity}> .\n"
-            f"{s} <{RDFS.label}> {term(Literal(f'{step.stance} {step.label} ({step.phase})'))} .\n"
-            f"{s} <{SK.stepPosition}> {term(Literal(n))} .\n{s} <{SK.stepOf}> <{SK}{step.id}> .\n"
-            f"{s} <{SK.stance}> <{SK}{step.stance}> .\n{s} <{SK.phase}> <{SK}{step.phase}> .\n"
+            f"{plan_iri} {has_step} {s} .\n{s} {a} {step_cls} .\n{s} {a} {entity} .\n"
+            f"{s} {label} {term(Literal(f'{step.stance} {step.label} ({step.phase})'))} .\n"
+            f'{s} {position} "{n}"{integer}{s} {step_of} <{_SK}{step.id}> .\n'
+            f"{s} {stance} <{_SK}{step.stance}> .\n{s} {phase} <{_SK}{step.phase}> .\n"
             f"{s} {gen} {act} .\n"
         )
         if step.timing:
-            add(f"{s} <{SK.timing}> {term(Literal(step.timing))} .\n")
+            add(f"{s} {timing} {term(Literal(step.timing))} .\n")
         for rec in step.recommendations:
             q = f"<{run.case}/step/{n}/derivation/{rec.rsplit('/', 1)[-1]}>"
             add(
-                f"{s} {derived} <{rec}> .\n{s} <{PROV.qualifiedDerivation}> {q} .\n{q} {a} <{PROV.Derivation}> .\n"
-                f"{q} <{PROV.entity}> <{rec}> .\n{q} <{PROV.hadActivity}> {act} .\n"
+                f"{s} {derived} <{rec}> .\n{s} {qualified} {q} .\n{q} {a} {derivation} .\n"
+                f"{q} {p_entity} <{rec}> .\n{q} {had_activity} {act} .\n"
             )
             for rule in deciders.get(rec, [DEFAULT_RULE]):
-                add(f"{q} <{SK.decidedBy}> <{SK}rule/{rule}> .\n")
-        for rec in step.recommendations:
-            for fact in triggers.get(rec, ()):
-                add(f"{s} {derived} <{fact}> .\n")
+                add(f"{q} {decided_by} <{_SK}rule/{rule}> .\n")
+        for fact in dict.fromkeys(f for rec in step.recommendations for f in triggers.get(rec, ())):
+            add(f"{s} {derived} <{fact}> .\n")  # once each, in the recommendations' order
         for rec in step.covers:  # applied, and given by this step (its sentences are not this step's evidence)
-            add(f"{s} <{SK.covers}> <{rec}> .\n")
+            add(f"{s} {covers} <{rec}> .\n")
     return "".join(out)
 
 
