@@ -239,7 +239,7 @@ def test_cli_usage_errors_exit_2(spinekg, tmp_path):
     assert out.returncode == 2 and "no such file or folder" in out.stderr
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a"}\n')
-    out = spinekg("cohort", src, "--output", tmp_path / "p.jsonl", "--provenance", tmp_path / "p.ttl")
+    out = spinekg("cohort", src, "--output", tmp_path / "p.jsonl", "--provenance", tmp_path / "p.rdf")
     assert out.returncode == 2 and "must end in .nt" in out.stderr and not (tmp_path / "p.jsonl").exists()
 
 

@@ -142,7 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the output's name with .kb.json)",
     )
     p.add_argument("--full", action="store_true", help="write every plan whole, as `recommend --format json` does")
-    p.add_argument("--provenance", type=Path, help="the run's PROV-O: FILE.nt (N-Triples) or FILE.nq (N-Quads)")
+    p.add_argument(
+        "--provenance",
+        type=Path,
+        help="the run's PROV-O: FILE.nt (N-Triples), FILE.nq (N-Quads, a graph per case), or the same triples in about "
+        "a quarter of the bytes as FILE.ttl (Turtle) or FILE.trig (TriG, a graph per case), prefixes declared once",
+    )
     p.add_argument("--summary", type=Path, help="a CSV row per case: red flags, steps per phase, warnings")
     p.add_argument("--batch-size", type=int, default=2000, help="cases reasoned together (bounds the memory)")
     p.add_argument("--resume", action="store_true", help="carry on an interrupted run with the same arguments")

@@ -28,6 +28,7 @@ from ..errors import CaseError, UsageError
 from ..plan.assemble import assemble
 from ..plan.compact import compact, kb_part
 from ..plan.provenance import case_provenance, kb_slice
+from ..plan.turtle import COHORT, turtle
 from ..reasoning.engine import Reasoner
 from .files import RunFiles
 from .inputs import Item, Oversized, check_input, count_records, read_item, read_items, read_raw
@@ -101,9 +102,10 @@ def reason_batch(
     """Read, validate and reason over one batch set-at-a-time: a function of the batch and the loaded KB alone
     (no other state is read or kept), so any engine that maps a function over partitions can run it.
 
-    ``provenance`` is None, ``"nt"`` or ``"nq"``; each plan is a compact line referring to the run's KB part
-    (:func:`reasoner.plan.compact.compact`), or with ``full`` the self-contained plan of the design. ``timings``,
-    if given, gets each of ``STAGES``' seconds added to it (the benchmark's shares).
+    ``provenance`` is None, ``"nt"``, ``"nq"``, ``"ttl"`` or ``"trig"``: the syntax of each case's PROV-O (the same
+    triples; Turtle and TriG use the prefixes the file's header declares, :func:`_kb_part`). Each plan is a compact
+    line referring to the run's KB part (:func:`reasoner.plan.compact.compact`), or with ``full`` the self-contained
+    plan of the design. ``timings``, if given, gets each of ``STAGES``' seconds added to it (the benchmark's shares).
     """
     clock = _Clock(timings)
     out: list[Record | None] = []
@@ -138,10 +140,7 @@ def reason_batch(
         clock.lap("assemble")
         prov = ""
         if provenance is not None:
-            prov = case_provenance(r, plan, run, triples, started, ended)
-            if provenance == "nq":
-                g = f" <{run.case}/provenance> .\n"
-                prov = "".join(line[: -len(" .")] + g for line in prov.splitlines())
+            prov = _syntax(case_provenance(r, plan, run, triples, started, ended), provenance, f"{run.case}/provenance")
         clock.lap("provenance")
         phases = Counter(s.phase for s in plan.steps)
         flags = tuple(f.id for f in plan.red_flags)
@@ -230,10 +229,11 @@ def run_cohort(
     knowledge: Path | None = None,
 ) -> CohortStats:
     """Reason over every case of ``source`` in batches; write a plan per line to ``output`` (JSON Lines), the run's
-    PROV-O to ``provenance`` (``.nt`` N-Triples or ``.nq`` N-Quads, a graph per case) and one CSV row per case to
-    ``summary``. Each plan line is compact: the case's own decisions, referring by id to the knowledge base's part
-    (labels, evidence, condition wording; :func:`reasoner.plan.compact.kb_part`), written once to ``knowledge``
-    (default: the output's name with ``.kb.json``; none for a device or FIFO output unless named);
+    PROV-O to ``provenance`` (``.nt`` N-Triples or ``.nq`` N-Quads, a graph per case; ``.ttl`` Turtle or ``.trig``
+    TriG, the same triples and graphs with prefixes declared once at the top and each case's subjects grouped) and
+    one CSV row per case to ``summary``. Each plan line is compact: the case's own decisions, referring by id to the
+    knowledge base's part (labels, evidence, condition wording; :func:`reasoner.plan.compact.kb_part`), written once
+    to ``knowledge`` (default: the output's name with ``.kb.json``; none for a device or FIFO output unless named);
     :func:`reasoner.plan.compact.expand` joins a line and the part into the full plan. ``full`` writes the full,
     self-contained plan on every line instead (no part). A rejected case is reported on ``errors`` (stderr) with its
     line or file, counted, and skipped. ``workers`` > 1 reasons batches in that many processes (the embedded store
@@ -256,8 +256,10 @@ def run_cohort(
         raise UsageError(f"--batch-size: {batch_size} is not a positive number of cases")
     if workers < 1:
         raise UsageError(f"--workers: {workers} is not a positive number of processes")
-    if provenance is not None and provenance.suffix not in (".nt", ".nq"):
-        raise UsageError(f"--provenance: {provenance} must end in .nt (N-Triples) or .nq (N-Quads)")
+    if provenance is not None and provenance.suffix not in (".nt", ".nq", ".ttl", ".trig"):
+        raise UsageError(
+            f"--provenance: {provenance} must end in .nt (N-Triples), .nq (N-Quads), .ttl (Turtle) or .trig (TriG)"
+        )
     r = reasoner or default_reasoner()
     errors = errors if errors is not None else sys.stderr
     source = Path(source)
@@ -300,7 +302,7 @@ def run_cohort(
             if summary is not None:
                 out.write("summary", _csv_row(SUMMARY_FIELDS))
             if provenance is not None:
-                out.write("provenance", _kb_part(r, r.kb_version if kind == "nq" else None))
+                out.write("provenance", _kb_part(r, cast(str, kind)))
             if knowledge is not None:
                 out.write("knowledge", orjson.dumps(kb_part(r)) + b"\n")
         else:  # the ids of the cases already done, to catch a later duplicate
@@ -385,13 +387,22 @@ def _duplicate(case_id: str) -> CaseProblem:
     return CaseProblem("id", case_id, "is already used by an earlier case of the cohort")
 
 
-def _kb_part(r: Reasoner, graph: str | None) -> bytes:
-    """The KB slice every plan step's provenance rests on, once for the whole run."""
+def _kb_part(r: Reasoner, kind: str) -> bytes:
+    """The start of a run's provenance file of syntax ``kind`` (nt, nq, ttl, trig): for Turtle and TriG the
+    ``@base`` and ``@prefix`` lines, then the KB slice every plan step's provenance rests on, once for the run."""
     text = kb_slice(r, r.index.recommendations).serialize(format="nt")
-    if graph is None:
-        return text.encode("utf-8")
-    g = f" <https://w3id.org/spinekg/kb/{graph}> .\n"
-    return "".join(line[: -len(" .")] + g for line in text.splitlines() if line).encode("utf-8")
+    head = COHORT.header() if kind in ("ttl", "trig") else ""
+    return (head + _syntax(text, kind, f"https://w3id.org/spinekg/kb/{r.kb_version}")).encode("utf-8")
+
+
+def _syntax(nt: str, kind: str, graph: str) -> str:
+    """N-Triples text in the syntax ``kind``: as it is (nt), in ``graph`` (nq, trig), as Turtle (ttl)."""
+    if kind == "nq":
+        g = f" <{graph}> .\n"
+        return "".join(line[: -len(" .")] + g for line in nt.splitlines() if line)
+    if kind in ("ttl", "trig"):
+        return turtle(nt, COHORT, graph if kind == "trig" else None)
+    return nt
 
 
 def _csv_row(values) -> bytes:
