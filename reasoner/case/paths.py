@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 PATHS = [
     (re.compile(r"/symptom/(\d+)$"), "symptoms[{0}]"),
@@ -18,6 +19,7 @@ PATHS = [
 ]
 
 
+@lru_cache(maxsize=4096)
 def path_key(path: str) -> tuple:
     """Sort key that puts ``findings[2]`` before ``findings[10]``."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path))

@@ -29,9 +29,10 @@ from ..reasoning.engine import CaseRun, Reasoner
 from . import parts as planparts
 from .concordance import concordance
 from .jsontext import share
-from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning
+from .model import ConflictOut, EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning
 from .words import Words
 
+_S = str(SK)
 CONSERVATIVE = str(SK.conservative_care)
 IMAGING = str(SK.ImagingIntervention)
 ANALGESIA = str(SK.pain_management)
@@ -72,7 +73,14 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     recs = idx.recommendations
     case = run.case
     words = Words(idx, case, run.details)
-    path = lambda iri: field_path(case, iri)  # noqa: E731
+    paths: dict[str, str] = {}
+
+    def path(iri: str) -> str:
+        known = paths.get(iri)
+        if known is None:
+            known = paths[iri] = field_path(case, iri)
+        return known
+
     flags = sorted(run.red_flags)
     flag_labels = [idx.label(f) for f in flags]
 
@@ -258,10 +266,11 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             )
         )
     conflicts = planparts.conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)
-    steps = [
-        replace(s, conflicts=tuple(c.id for c in conflicts if any(x.member in s.recommendations for x in c.sides)))
-        for s in steps
-    ]
+    if conflicts:
+        steps = [
+            replace(s, conflicts=ids) if (ids := tuple(c.id for c in conflicts if _bears_on(c, s))) else s
+            for s in steps
+        ]
     warnings += planparts.fact_warnings(reasoner, run, not_applicable)
     warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
@@ -337,13 +346,17 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
             and p.stance == s.stance
             and p.phase == s.phase
             and p.id != s.id
-            and idx.is_a(str(SK[p.id]), str(SK[s.id]))
+            and idx.is_a(_S + p.id, _S + s.id)
         ]
         out.append(replace(s, parts=tuple(steps[m].id for m in parts)) if parts else s)
         for m in parts:
             taken.add(m)
             out.append(replace(steps[m], part_of=s.id))
     return out
+
+
+def _bears_on(conflict: ConflictOut, step: Step) -> bool:
+    return any(x.member in step.recommendations for x in conflict.sides)
 
 
 def _not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:

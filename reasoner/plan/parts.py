@@ -10,6 +10,8 @@ from ..kb.index import RecInfo, local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import ConflictOut, ConflictSide, NotApplicable, PresentationOut, Step, Warning
 
+_S = str(SK)
+
 
 def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ...]:
     """The case's clinical presentations, most specific first within the KB's order of definition."""
@@ -118,7 +120,7 @@ def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list
     # a do/consider and an avoid of related interventions in the same plan
     for avoid in (s for s in steps if s.stance == "avoid"):
         for other in (s for s in steps if s.stance != "avoid"):
-            a, o = str(SK[avoid.id]), str(SK[other.id])
+            a, o = _S + avoid.id, _S + other.id
             if idx.is_a(o, a):  # doing what the avoid covers (avoiding a subtype of what is done is no conflict)
                 sides = (
                     ConflictSide(

@@ -6,6 +6,8 @@ from ..case.paths import field_path, path_key
 from ..consts import RDF, SK
 from ..kb.index import KBIndex, local
 
+_S = str(SK)
+
 _GENERIC = {
     str(SK[n]) for n in ("Finding", "Symptom", "ImagingFinding", "ClinicalFinding", "RiskFactor", "Measurement")
 }
@@ -30,7 +32,7 @@ def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
     """
 
     def values(prop: str) -> list[str]:
-        return sorted(details.get(str(SK[prop]), ()))
+        return sorted(details.get(_S + prop, ()))
 
     types = [t for t in sorted(details.get(str(RDF.type), ())) if t.startswith(str(SK)) and t not in _GENERIC]
     parts: list[str] = []
@@ -71,6 +73,7 @@ class Words:
     def __init__(self, idx: KBIndex, case: str, details: dict[str, dict[str, set[str]]]):
         self.idx, self.case, self.details = idx, case, details
         self._done: dict[str, str] = {}
+        self._triggers: dict[str, tuple[str, str]] = {}
 
     def text(self, fact: str) -> str:
         if fact not in self._done:
@@ -80,8 +83,11 @@ class Words:
 
     def trigger(self, fact: str) -> tuple[str, str]:
         """(path, "words — path")."""
-        path = field_path(self.case, fact)
-        return path, f"{self.text(fact)} — {path}"
+        made = self._triggers.get(fact)
+        if made is None:
+            path = field_path(self.case, fact)
+            made = self._triggers[fact] = (path, f"{self.text(fact)} — {path}")
+        return made
 
     def summary(self) -> tuple[str, ...]:
         """The case as recorded, a line a fact, in field order."""

@@ -46,7 +46,8 @@ class Applicability(NamedTuple):
 
 
 #: The condition rules (``rules/conditions/*.rq``): each row of one speaks for its ``#+ status:`` of condition
-#: ``?cond`` of recommendation ``?rec`` for case ``?case``, with the ``?fact`` that made it so or the ``?missing``.
+#: ``?cond`` (of every recommendation that has it) for case ``?case``, with the ``?fact`` that made it so or the
+#: ``?missing`` field.
 QUERIES: tuple[rules.RuleFile, ...] = rules.load("conditions")
 
 # the default status of each condition kind when no row speaks for it
