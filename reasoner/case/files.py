@@ -11,9 +11,10 @@ import json
 import os
 import re
 import stat
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
 from rdflib import Literal
 
 from ..fhir.read import case_from_bundle
@@ -35,6 +36,9 @@ from .rdf import MAX_LITERAL_CHARS, MAX_NUMBER_CHARS, RefusedLiteral, literal_va
 from .spec import _join
 from .validate import _validate
 
+if TYPE_CHECKING:
+    import yaml
+
 __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
@@ -51,27 +55,44 @@ __all__ = [
 BOM = "\ufeff"
 
 
-class _YamlLoader(yaml.SafeLoader):
-    """The safe loader with YAML 1.2 core-schema scalars: no yes/no/on/off booleans, no sexagesimal or octal."""
-
-
 _BOOL, _INT, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_YamlLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_YamlLoader.add_implicit_resolver(_INT, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
-_YamlLoader.add_implicit_resolver(
-    _FLOAT,
-    re.compile(
-        r"^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+)$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
-    ),
-    list("-+0123456789."),
-)
+
+
+@cache
+def _yaml_loader() -> type[yaml.SafeLoader]:
+    """The YAML loader of case files, made at its first use: importing PyYAML takes about 10 ms of a cold command
+    that a JSON, Turtle or FHIR case does not need. (``_YamlLoader`` names it too.)"""
+    import yaml
+
+    class _YamlLoader(yaml.SafeLoader):
+        """The safe loader with YAML 1.2 core-schema scalars: no yes/no/on/off booleans, no sexagesimal or octal."""
+
+    _YamlLoader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _YamlLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    _YamlLoader.add_implicit_resolver(_INT, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+    _YamlLoader.add_implicit_resolver(
+        _FLOAT,
+        re.compile(
+            r"^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+)$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"
+        ),
+        list("-+0123456789."),
+    )
+    _YamlLoader.add_constructor(_INT, _yaml_int)
+    return _YamlLoader
+
+
+def __getattr__(name: str) -> object:
+    if name == "_YamlLoader":  # the loader class, made when first asked for (tests load example files with it)
+        return _yaml_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _yaml_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    import yaml
+
     text = loader.construct_scalar(node)
     if len(text.lstrip("+-")) > MAX_DIGITS:
         raise yaml.constructor.ConstructorError(
@@ -80,14 +101,13 @@ def _yaml_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     return int(text)
 
 
-_YamlLoader.add_constructor(_INT, _yaml_int)
-
-
 def _scan_yaml(node, path: str, seen: set, out: list[CaseProblem], aliases: list[CaseProblem]) -> None:
     """Find duplicate keys (``out``) and aliases (``aliases``) in a composed YAML tree, with their paths.
 
     An alias is the same node met twice; it is not walked again, so an alias bomb costs nothing here.
     """
+    import yaml
+
     if id(node) in seen:
         line = node.start_mark.line + 1
         aliases.append(
@@ -195,9 +215,11 @@ def _parse(text: str, fmt: str, source: str) -> tuple[object, list[CaseProblem]]
         except (json.JSONDecodeError, ValueError) as exc:  # ValueError: from _json_int
             return None, [CaseProblem("", source, f"is not valid JSON: {exc}")]
         return _plain(data, "", problems), problems
+    import yaml
+
     loader = None
     try:
-        loader = _YamlLoader(text)  # its reader refuses control characters at once
+        loader = _yaml_loader()(text)  # its reader refuses control characters at once
         node = loader.get_single_node()
         if node is None:
             return None, []

@@ -1,8 +1,8 @@
 """A per-user cache of what loading the knowledge base derives, kept in a format that cannot run code.
 
-What it holds: the parsed KB graph, the case vocabulary, the red-flag features and the reasoner's compiled
-inputs, so that a cold command skips the Turtle parse. Keyed by the KB version (a digest of the modules), this
-package's source and the Python and rdflib versions: a change to any of them misses.
+What it holds: the parsed KB graph, the case vocabulary, the red-flag features, the reasoner's compiled inputs
+and the recommendations a plan shows, so that a cold command skips the Turtle parse. Keyed by the KB version (a
+digest of the modules), this package's source and the Python and rdflib versions: a change to any of them misses.
 
 ``SPINEKG_CACHE=off`` turns it off; ``SPINEKG_CACHE=DIR`` puts it in DIR (default: ``$XDG_CACHE_HOME/spinekg``
 or ``~/.cache/spinekg``).
@@ -46,6 +46,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from .graphcache import decode_graph, encode_graph
+
 T = TypeVar("T")
 
 FORMAT = "spinekg-cache 1"
@@ -54,6 +56,8 @@ _DATACLASSES = (
     "reasoner.reasoning.engine.Compiled",
     "reasoner.reasoning.classify.Rule",
     "reasoner.case.graph.RedFlagFeatures",
+    "reasoner.kb.index.RecInfo",
+    "reasoner.kb.index.Evidence",
 )
 _FACTORIES = {f.__name__: f for f in (set, list, dict, int)}  # of a defaultdict
 _UNSAFE_MODE = stat.S_IWGRP | stat.S_IWOTH
@@ -86,7 +90,11 @@ def _code_digest() -> str:
 
     digest = hashlib.sha256(f"{FORMAT} {sys.version_info[:3]} rdflib {rdflib.__version__}".encode())
     package = Path(__file__).resolve().parent.parent  # reasoner/
-    for path in sorted([*package.rglob("*.py"), *package.rglob("*.rq")]):  # the code and its rule files
+    found = []
+    for folder, subfolders, names in os.walk(package):  # a walk that skips __pycache__: a third of rglob's time
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        found += [Path(folder, name) for name in names if name.endswith((".py", ".rq"))]
+    for path in sorted(found):  # the code and its rule files
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -262,7 +270,7 @@ def _encode(value: object) -> object:
     if type(value) is bytes:
         return ["y", base64.b64encode(value).decode("ascii")]
     if type(value) is Graph:
-        return ["g", _encode_graph(value)]
+        return ["g", encode_graph(value)]
     name = f"{type(value).__module__}.{type(value).__qualname__}"
     if dataclasses.is_dataclass(value) and name in _DATACLASSES:
         return ["dc", name, {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}]
@@ -289,72 +297,9 @@ def _decode(node: object) -> Any:
     if tag == "y" and len(node) == 2 and type(node[1]) is str:
         return base64.b64decode(node[1], validate=True)
     if tag == "g" and len(node) == 2 and type(node[1]) is dict:
-        return _decode_graph(node[1])
+        return decode_graph(node[1])
     if tag == "dc" and len(node) == 3 and node[1] in _DATACLASSES and type(node[2]) is dict:
         module, _, qualname = node[1].rpartition(".")
         cls = getattr(sys.modules[module], qualname)  # a KeyError (module not loaded) rebuilds the entry
         return cls(**{name: _decode(v) for name, v in node[2].items()})
     raise ValueError(f"unknown tag {tag!r}")
-
-
-def _encode_graph(graph) -> dict:
-    from rdflib import BNode, Literal, URIRef
-    from rdflib.plugins.stores.memory import Memory
-
-    if type(graph.store) is not Memory:
-        raise BadCacheFile("only a graph in rdflib's Memory store can be cached")
-    ids: dict[object, int] = {}
-    terms: list[object] = []
-
-    def term_id(term: object) -> int:
-        found = ids.get(term)
-        if found is not None:
-            return found
-        if type(term) is URIRef:
-            terms.append(str(term))
-        elif type(term) is BNode:
-            terms.append(["b", str(term)])
-        elif type(term) is Literal:
-            terms.append(["l", str(term), None if term.datatype is None else str(term.datatype), term.language])
-        else:
-            raise BadCacheFile(f"a {type(term).__name__} term cannot be cached")
-        ids[term] = len(terms) - 1
-        return ids[term]
-
-    triples: list[int] = []
-    for s, p, o in graph:
-        triples += (term_id(s), term_id(p), term_id(o))
-    identifier = term_id(graph.identifier)
-    namespaces = [[prefix, str(ns)] for prefix, ns in graph.namespaces()]
-    return {"terms": terms, "triples": triples, "namespaces": namespaces, "identifier": identifier}
-
-
-def _decode_graph(data: dict) -> object:
-    from rdflib import BNode, Graph, Literal, URIRef
-
-    def term(t: object) -> URIRef | BNode | Literal:
-        if type(t) is str:
-            return URIRef(t)
-        if type(t) is list and len(t) == 2 and t[0] == "b" and type(t[1]) is str:
-            return BNode(t[1])
-        if type(t) is list and len(t) == 4 and t[0] == "l" and type(t[1]) is str:
-            if t[2] is not None and type(t[2]) is not str or t[3] is not None and type(t[3]) is not str:
-                raise ValueError("a literal's datatype and language are strings or null")
-            return Literal(t[1], datatype=t[2], lang=t[3])
-        raise ValueError("not a term")
-
-    terms = [term(t) for t in data["terms"]]
-    flat = data["triples"]
-    if type(flat) is not list or len(flat) % 3 or not all(type(i) is int and 0 <= i < len(terms) for i in flat):
-        raise ValueError("the triples are not indexes into the terms")
-    identifier = terms[data["identifier"]]
-    graph = Graph(identifier=identifier, bind_namespaces="none")
-    add = graph.store.add  # what Graph.add does, less its per-triple checks: the file's checksum held
-    for i in range(0, len(flat), 3):
-        s, p, o = terms[flat[i]], terms[flat[i + 1]], terms[flat[i + 2]]
-        if type(p) is not URIRef or type(s) is Literal:
-            raise ValueError("a triple's predicate is an IRI and its subject is not a literal")
-        add((s, p, o), graph, quoted=False)
-    for prefix, ns in data["namespaces"]:
-        graph.bind(prefix, URIRef(ns), override=True, replace=True)
-    return graph

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-import yaml
 from rdflib import Graph, Literal, URIRef
 
 from ..consts import OWL, RDF, RDFS, SK, SKOS
@@ -117,6 +116,8 @@ def _parse(path: Path) -> tuple[dict, list[dict[str, str]], list[str]]:
     except (OSError, UnicodeDecodeError) as exc:
         return {}, [], [f"cannot be read: {exc}"]
     head, table = _split(text)
+    import yaml  # here, not at the top: a cold command that reads no mapping set is spared importing PyYAML
+
     try:
         meta = yaml.safe_load("\n".join(head)) or {}
     except yaml.YAMLError as exc:
