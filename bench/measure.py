@@ -219,9 +219,10 @@ def has_cohort_command() -> bool:
     return done.returncode == 0
 
 
-def cohort(cases: Path, workdir: Path, batch_size: int, fallback: bool) -> dict:
-    """``spinekg cohort`` (or the stand-in) over a JSON-lines file, with provenance: wall time and peak memory."""
-    outputs = ["--output", workdir / "plans.jsonl", "--provenance", workdir / "prov.nt"]
+def cohort(cases: Path, workdir: Path, batch_size: int, fallback: bool, syntax: str = "nt") -> dict:
+    """``spinekg cohort`` (or the stand-in) over a JSON-lines file, with provenance (``prov.nt``, or in the
+    ``syntax`` given: ``ttl`` for Turtle): wall time, peak memory and the bytes written."""
+    outputs = ["--output", workdir / "plans.jsonl", "--provenance", workdir / f"prov.{syntax}"]
     outputs += ["--summary", workdir / "summary.csv", "--batch-size", str(batch_size)]
     head = [sys.executable, "-m", "bench.cohort_fallback"] if fallback else [*spinekg_command(), "cohort"]
     command = [str(x) for x in [*head, cases, *outputs]]
@@ -232,7 +233,7 @@ def cohort(cases: Path, workdir: Path, batch_size: int, fallback: bool) -> dict:
     lines = sum(1 for _ in open(workdir / "plans.jsonl", encoding="utf-8"))
     written = {
         name: (workdir / name).stat().st_size
-        for name in ("plans.jsonl", "plans.kb.json", "prov.nt")
+        for name in ("plans.jsonl", "plans.kb.json", f"prov.{syntax}")
         if (workdir / name).exists()
     }
     return {

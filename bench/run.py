@@ -191,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"{n:,} cases: {'bench.cohort_fallback' if fallback else 'spinekg cohort'}")
             size["cohort"] = measure.cohort(cases, Path(tmp), args.batch_size, fallback)
             size["python_floor_seconds"] = round(measure.python_floor(cases, Path(tmp)), 6)
+            if n <= 10_000 and not fallback:  # the same run with the provenance as Turtle: what it writes
+                _log(f"{n:,} cases: spinekg cohort, provenance as Turtle")
+                for old in Path(tmp).glob("plans*"):
+                    old.unlink()
+                size["cohort_turtle"] = measure.cohort(cases, Path(tmp), args.batch_size, fallback, syntax="ttl")
             if n <= 10_000:  # the shares are the same at every size; at 100,000 it would be one more long run
                 _log(f"{n:,} cases: stages of the batch function, in process")
                 size["stages"] = measure.stages(reasoner, cases, args.batch_size)
