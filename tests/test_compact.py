@@ -58,13 +58,17 @@ def test_issue15_compact_lines_are_a_fraction_of_the_full_plans(plans):
     assert small < full / 3, (small, full)
 
 
-def test_issue15_the_not_applicable_recommendations_are_ids_with_condition_ids(plans):
+def test_issue15_the_not_applicable_recommendations_are_carried_by_their_conditions(plans):
     part = kb_part(default_reasoner())
-    line = compact(plans[0], part)
-    entry = next(e for e in line["not_applicable"] if isinstance(e, list))
-    rec, status, rows = entry
-    assert rec in part["recommendations"] and status in ("fails", "unknown")
-    assert all(cid in part["recommendations"][rec]["conditions"] for cid, _, _ in rows)
+    lines = [compact(plan, part) for plan in plans]
+    # every plan's why-nots come back from the statuses of the conditions not at their default: none is listed
+    assert all("conditions" in line and line["not_applicable"] == [] for line in lines)
+    decided = [(int(k), v) for line in lines for k, v in line["conditions"].items()]
+    assert decided and all(0 <= k < len(part["condition_defaults"]) for k, _ in decided)
+    assert all(v[0] in "hfu" and v != [part["condition_defaults"][k], []] for k, v in decided)
+    assert {v[0] for _, v in decided} == {"h", "f", "u"}  # holds, fails (with the facts) and unknown all occur
+    entry = next(e for line in lines for e in expand(line, part)["not_applicable"])
+    assert entry["why"] and entry["status"] in ("fails", "unknown")
 
 
 def test_issue15_a_cohort_writes_compact_lines_and_its_kb_part_once(tmp_path):

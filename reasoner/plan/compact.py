@@ -4,9 +4,10 @@ A full plan (``Plan.to_dict``) repeats, for every case, text that belongs to the
 evidence sentences, every label, and the condition wording of the ~100 recommendations that do not apply. A
 compact line keeps only what this case decided: steps (intervention, stance, phase, recommendation ids, the
 paths of the facts that triggered them, the words for each fact once), red flags, warnings, the conflicts that
-bear on it, and each not-applicable recommendation whose entry is not its default (the one a case none of whose
-facts speak to it gets, in the part) as its id with the ids of its failing conditions and the fields they miss. The
-knowledge base's part (:func:`kb_part`: labels, evidence, condition wording, conflicts) is written once per run;
+bear on it, and the status of each condition that is not at its default (holds, fails with the facts recorded,
+unknown with the fields missing): every recommendation's why-not follows from its conditions' statuses, so the
+~100 why-nots of a case are not written one by one. The knowledge base's part (:func:`kb_part`: labels, evidence,
+condition wording and defaults, conflicts) is written once per run;
 :func:`expand` joins the two back into exactly ``Plan.to_dict()`` (a test proves it on every example, vignette and
 generated case). Where a value cannot be referenced (a conflict spinekg made for this plan, a why-not of its own
 wording), the line keeps it whole.
@@ -19,12 +20,15 @@ from typing import Any
 
 from ..consts import RDFS
 from ..kb.index import local
+from ..reasoning.conditions import DEFAULT
 from ..reasoning.engine import Reasoner
-from .assemble import _defaults, _evidence
+from .assemble import _evidence
 from .model import NotApplicable, Plan, Step
 
-FORMAT = "spinekg-cohort-line 2"
-KB_FORMAT = "spinekg-cohort-kb 2"
+FORMAT = "spinekg-cohort-line 3"
+#: a condition's status in a line: holds, fails, unknown
+_LETTER = {"holds": "h", "fails": "f", "unknown": "u"}
+KB_FORMAT = "spinekg-cohort-kb 3"
 _SK = "https://w3id.org/spinekg/"
 #: Step fields left out of a compact step where they have their default value.
 _STEP_DEFAULTS: dict[str, Any] = {
@@ -53,6 +57,13 @@ def kb_part(reasoner: Reasoner) -> dict:
         return reasoner.cache["kb_part"]
     idx = reasoner.index
     recs = {}
+    # every condition once, numbered: its default status (the one a case none of whose facts speak to it gets);
+    # a recommendation names its conditions c1, c2, … in the order plans give them, each with its number here
+    numbers = {cond: n for n, cond in enumerate(sorted({c for cs in reasoner.conditions.values() for c, _ in cs}))}
+    defaults = [""] * len(numbers)
+    for conds in reasoner.conditions.values():
+        for cond, kind in conds:
+            defaults[numbers[cond]] = _LETTER[DEFAULT[kind]]
     for iri, info in sorted(idx.recommendations.items()):
         conditions = {
             f"c{n}": reasoner.describe_condition(cond, kind)
@@ -62,6 +73,7 @@ def kb_part(reasoner: Reasoner) -> dict:
             "label": info.label,
             "evidence": [asdict(e) for e in _evidence(reasoner, info)],
             "conditions": conditions,
+            "keys": [numbers[cond] for cond, _ in reasoner.conditions.get(iri, ())],
         }
     conflicts = {
         local(iri): {"label": label, "description": description, "members": [_short(m) for m in members]}
@@ -75,11 +87,7 @@ def kb_part(reasoner: Reasoner) -> dict:
         "recommendations": recs,
         "conflicts": conflicts,
         "sources": {_short(m): idx.recommendations[m].source for m in idx.recommendations},
-    }
-    # each recommendation's not-applicable entry for a case none of whose facts speak to it: a line lists only
-    # the entries that differ from these (most of the ~100 recommendations of any case are at their defaults)
-    part["not_applicable_defaults"] = {
-        _short(rec): _not_applicable(entry, part) for rec, entry in sorted(_defaults(reasoner).items())
+        "condition_defaults": defaults,
     }
     reasoner.cache["kb_part"] = part
     return part
@@ -159,17 +167,7 @@ def compact(plan: Plan, kb: dict) -> dict:
         else:
             conflicts.append(_plain(asdict(c)))
     out["conflicts"] = conflicts
-    defaults = kb["not_applicable_defaults"]
-    listed = set()
-    changed = []
-    for e in plan.not_applicable:
-        rec = _short(e.recommendation)
-        listed.add(rec)
-        entry = _not_applicable(e, kb)
-        if rec not in defaults or entry != defaults[rec]:
-            changed.append(entry)
-    out["not_applicable"] = changed  # the entries that are not the recommendation's default
-    out["not_applicable_unlisted"] = sorted(set(defaults) - listed)  # defaults that this plan does not list
+    out.update(_not_applicable_part(plan, kb))
     out["preempted"] = [_entry(e) for e in plan.preempted]
     out["presentations"] = [[p.id, list(p.triggered_by)] for p in plan.presentations]
     out["concordance"] = [_plain(asdict(row)) for row in plan.concordance]
@@ -300,7 +298,7 @@ def expand(line: dict, kb: dict) -> dict:
             for m, applies in zip(known["members"], applies_all, strict=True)
         ]
         conflicts.append({"id": cid, "label": known["label"], "description": known["description"], "sides": sides})
-    entries = {rec: e for rec, e in kb["not_applicable_defaults"].items() if rec not in line["not_applicable_unlisted"]}
+    entries = _derived(line["conditions"], kb) if "conditions" in line else {}
     entries.update((e[0] if isinstance(e, list) else e["recommendation"], e) for e in line["not_applicable"])
     not_applicable = [
         _full_why(e[0], e[1], e[2], kb) if isinstance(e, list) else _full_entry(e, kb)
@@ -323,3 +321,54 @@ def expand(line: dict, kb: dict) -> dict:
         "deferred": [_full_step(s, kb, line["facts"]) for s in line["deferred"]],
         "summary": line["summary"],
     }
+
+
+def _not_applicable_part(plan: Plan, kb: dict) -> dict:
+    """The why-nots of a plan as the statuses of the conditions that are not at their default (numbered as in the
+    part; a recommendation's why-not is then a function of its conditions' statuses, :func:`_derived`), plus the
+    entries that are not (kept whole). Where that would not give back every entry, each is listed instead."""
+    recs = kb["recommendations"]
+    defaults = kb["condition_defaults"]
+    listed = [_not_applicable(e, kb) for e in plan.not_applicable]
+    decided: dict[int, list] = {}
+    whole = []
+    parsed = set()
+    for entry in listed:
+        if not isinstance(entry, list):
+            whole.append(entry)
+            continue
+        rec, _, rows = entry
+        parsed.add(rec)
+        speaks = {cid: (kind, values) for cid, kind, values in rows}
+        for n, key in enumerate(recs[rec]["keys"], 1):
+            kind, values = speaks.get(f"c{n}", ("h", []))
+            decided.setdefault(key, [kind, values])
+    kept = {e["recommendation"] for e in whole}
+    for rec, info in recs.items():  # a recommendation not listed applies: every condition of it holds
+        if rec not in parsed and rec not in kept:
+            for key in info["keys"]:
+                decided.setdefault(key, ["h", []])
+    conditions = {str(k): v for k, v in sorted(decided.items()) if v != [defaults[k], []]}
+    line = {"conditions": conditions, "not_applicable": whole}
+    expected = {(e[0] if isinstance(e, list) else e["recommendation"]): e for e in listed}
+    derived = _derived(conditions, kb)
+    derived.update((e["recommendation"], e) for e in whole)
+    if derived != expected:  # conditions that speak otherwise for two recommendations: list every entry
+        return {"not_applicable": listed}
+    return line
+
+
+def _derived(conditions: dict[str, list], kb: dict) -> dict[str, list | dict]:
+    """Recommendation → its why-not row (:func:`_why`'s form), from the line's condition statuses and the defaults:
+    every recommendation with a condition that fails or is unknown."""
+    defaults = kb["condition_defaults"]
+    out: dict[str, list | dict] = {}
+    for rec, info in kb["recommendations"].items():
+        rows = []
+        for n, key in enumerate(info["keys"], 1):
+            kind, values = conditions.get(str(key), (defaults[key], []))
+            if kind != "h":
+                rows.append([f"c{n}", kind, values])
+        if rows:
+            out[rec] = [rec, "fails" if any(r[1] == "f" for r in rows) else "unknown", rows]
+    return out
