@@ -8,6 +8,7 @@ the plans ``--full`` writes.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import orjson
 import pytest
@@ -89,3 +90,39 @@ def test_issue15_a_line_and_a_part_of_another_kb_version_are_refused(plans):
     line = compact(plans[0], part)
     with pytest.raises(ValueError, match="KB version"):
         expand({**line, "kb_version": "0.0.0+other"}, part)
+
+
+def test_issue15_a_why_not_of_its_own_wording_is_kept_whole_and_still_joins_back(plans):
+    part = kb_part(default_reasoner())
+    plan = next(p for p in plans if p.not_applicable)
+    odd = replace(plan.not_applicable[0], why=("a reason no condition gives",))
+    changed = replace(plan, not_applicable=(odd, *plan.not_applicable[1:]))
+    line = orjson.loads(orjson.dumps(compact(changed, part)))
+    assert "conditions" in line and [e["why"] for e in line["not_applicable"]] == [list(odd.why)]
+    assert expand(line, part) == json.loads(changed.to_json())
+
+
+def test_issue15_why_nots_that_disagree_on_a_condition_are_listed_one_by_one(plans):
+    part = kb_part(default_reasoner())
+    recs = part["recommendations"]
+    for plan in plans:  # a plan with two why-nots naming the same failed condition (a named, shared one)
+        by_key: dict = {}
+        for n, e in enumerate(plan.not_applicable):
+            rec = e.recommendation.removeprefix("https://w3id.org/spinekg/")
+            for i, key in enumerate(recs[rec]["keys"], 1):
+                text = recs[rec]["conditions"][f"c{i}"] + " does not hold"
+                if text in e.why:
+                    by_key.setdefault(key, []).append((n, e, text))
+        shared = next((v for v in by_key.values() if len(v) > 1), None)
+        if shared is not None:
+            break
+    else:
+        pytest.fail("no plan has two why-nots with the same failed condition")
+    n, entry, text = shared[0]
+    why = tuple(w + ": recorded symptoms[9]" if w == text else w for w in entry.why)
+    entries = list(plan.not_applicable)
+    entries[n] = replace(entry, why=why)
+    changed = replace(plan, not_applicable=tuple(entries))
+    line = orjson.loads(orjson.dumps(compact(changed, part)))
+    assert "conditions" not in line and len(line["not_applicable"]) == len(entries)
+    assert expand(line, part) == json.loads(changed.to_json())
