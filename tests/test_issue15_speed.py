@@ -85,3 +85,17 @@ def test_issue15_conditions_decided_once_per_case_fold_as_per_recommendation(bat
     once = fold_conditions(spoken, r.conditions)
     assert len(once) > 1000
     assert once == fold(per_rec, r.conditions)
+
+
+def test_issue15_the_embedded_store_is_rebuilt_after_the_batches_it_held(batch_text):
+    from reasoner.reasoning.stores import LocalStore
+
+    r = default_reasoner()
+    store = LocalStore(r.kb_nt, rebuild_after=len(batch_text.splitlines()) // 2)
+    first = store._store  # type: ignore[attr-defined]
+    batch = store.begin()
+    store.load(batch_text, batch)
+    store.end(batch)
+    assert store._store is not first  # type: ignore[attr-defined]  (what it held is given back with the old one)
+    assert store.size(store.kb_graph) == len(r.kb_nt.splitlines())  # the KB is there again, and only it
+    assert store.size(batch) == 0
