@@ -194,18 +194,32 @@ def _entry(e: NotApplicable) -> dict:
 
 
 #: Compact why-not entries already made, by (part, entry): the same entries recur across a cohort's cases.
-_MADE: dict[tuple[int, NotApplicable], list | dict] = {}
+_MADE: dict[tuple[int, NotApplicable], tuple[list | dict, tuple[tuple[int, list], ...] | None]] = {}
 _PARTS: dict[int, dict] = {}  # the parts ``_MADE`` is keyed by, kept alive so that an id is never reused
 
 
 def _not_applicable(e: NotApplicable, kb: dict) -> list | dict:
+    return _made(e, kb)[0]
+
+
+def _made(e: NotApplicable, kb: dict) -> tuple[list | dict, tuple[tuple[int, list], ...] | None]:
+    """The compact entry of a why-not, and what it says of each condition of its recommendation (condition number,
+    status; None for an entry kept whole or one whose status its rows do not give)."""
     key = (id(kb), e)
     made = _MADE.get(key)
     if made is None:
         if len(_MADE) > 100_000:
             _MADE.clear()
         _PARTS[id(kb)] = kb
-        made = _MADE[key] = _not_applicable_of(e, kb)
+        entry = _not_applicable_of(e, kb)
+        says = None
+        if isinstance(entry, list):
+            rec, status, rows = entry
+            speaks = {cid: [kind, values] for cid, kind, values in rows}
+            if status == ("fails" if any(kind == "f" for _, kind, _ in rows) else "unknown"):
+                keys = kb["recommendations"][rec]["keys"]
+                says = tuple((k, speaks.get(f"c{n}", _HOLDS)) for n, k in enumerate(keys, 1))
+        made = _MADE[key] = (entry, says)
     return made
 
 
@@ -326,49 +340,87 @@ def expand(line: dict, kb: dict) -> dict:
 def _not_applicable_part(plan: Plan, kb: dict) -> dict:
     """The why-nots of a plan as the statuses of the conditions that are not at their default (numbered as in the
     part; a recommendation's why-not is then a function of its conditions' statuses, :func:`_derived`), plus the
-    entries that are not (kept whole). Where that would not give back every entry, each is listed instead."""
-    recs = kb["recommendations"]
-    defaults = kb["condition_defaults"]
-    listed = [_not_applicable(e, kb) for e in plan.not_applicable]
+    entries that are not (kept whole). Where the entries do not agree on a condition (then no statuses give them
+    back), each is listed instead."""
     decided: dict[int, list] = {}
-    whole = []
-    parsed = set()
-    for entry in listed:
-        if not isinstance(entry, list):
+    listed, whole, named = [], [], set()
+    agree = True
+    for e in plan.not_applicable:
+        entry, says = _made(e, kb)
+        listed.append(entry)
+        if isinstance(entry, dict):
             whole.append(entry)
+            named.add(entry["recommendation"])
             continue
-        rec, _, rows = entry
-        parsed.add(rec)
-        speaks = {cid: (kind, values) for cid, kind, values in rows}
-        for n, key in enumerate(recs[rec]["keys"], 1):
-            kind, values = speaks.get(f"c{n}", ("h", []))
-            decided.setdefault(key, [kind, values])
-    kept = {e["recommendation"] for e in whole}
-    for rec, info in recs.items():  # a recommendation not listed applies: every condition of it holds
-        if rec not in parsed and rec not in kept:
+        named.add(entry[0])
+        if says is None:
+            agree = False
+            continue
+        for key, status in says:
+            known = decided.setdefault(key, status)
+            if known is not status and known != status:
+                agree = False
+    for rec, info in kb["recommendations"].items():  # a recommendation not listed applies: its conditions hold
+        if rec not in named:
             for key in info["keys"]:
-                decided.setdefault(key, ["h", []])
-    conditions = {str(k): v for k, v in sorted(decided.items()) if v != [defaults[k], []]}
-    line = {"conditions": conditions, "not_applicable": whole}
-    expected = {(e[0] if isinstance(e, list) else e["recommendation"]): e for e in listed}
-    derived = _derived(conditions, kb)
-    derived.update((e["recommendation"], e) for e in whole)
-    if derived != expected:  # conditions that speak otherwise for two recommendations: list every entry
+                known = decided.setdefault(key, _HOLDS)
+                if known is not _HOLDS and known != _HOLDS:
+                    agree = False
+    if not agree:
         return {"not_applicable": listed}
-    return line
+    defaults = kb["condition_defaults"]
+    # copies: the statuses are shared between the entries made once for many cases
+    conditions = {str(k): [v[0], [*v[1]]] for k, v in sorted(decided.items()) if v != [defaults[k], []]}
+    return {"conditions": conditions, "not_applicable": whole}
+
+
+_HOLDS = ["h", []]
+
+
+#: Per part (kept alive in ``_PARTS``): each recommendation's why-not row with every condition at its default,
+#: condition number → the recommendations that have it, the conditions whose default is not "holds".
+_TABLE: dict[int, tuple[dict[str, list], dict[int, frozenset[str]], tuple[int, ...]]] = {}
+
+
+def _tables(kb: dict) -> tuple[dict[str, list], dict[int, frozenset[str]], tuple[int, ...]]:
+    made = _TABLE.get(id(kb))
+    if made is None:
+        _PARTS[id(kb)] = kb
+        recs_of: dict[int, set[str]] = {}
+        for rec, info in kb["recommendations"].items():
+            for key in info["keys"]:
+                recs_of.setdefault(key, set()).add(rec)
+        at_default = {}
+        for rec, info in kb["recommendations"].items():
+            row = _row(rec, info["keys"], {}, kb["condition_defaults"])
+            if row is not None:
+                at_default[rec] = row
+        holding = tuple(k for k, d in enumerate(kb["condition_defaults"]) if d != "h")
+        made = _TABLE[id(kb)] = (at_default, {k: frozenset(v) for k, v in recs_of.items()}, holding)
+    return made
+
+
+def _row(rec: str, keys: list[int], conditions: dict[str, list], defaults: list[str]) -> list | None:
+    rows: list[list] = []
+    for n, key in enumerate(keys, 1):
+        kind, values = conditions.get(str(key), (defaults[key], []))
+        if kind != "h":
+            rows.append([f"c{n}", kind, values])
+    if not rows:
+        return None
+    return [rec, "fails" if any(r[1] == "f" for r in rows) else "unknown", rows]
 
 
 def _derived(conditions: dict[str, list], kb: dict) -> dict[str, list | dict]:
     """Recommendation → its why-not row (:func:`_why`'s form), from the line's condition statuses and the defaults:
     every recommendation with a condition that fails or is unknown."""
-    defaults = kb["condition_defaults"]
-    out: dict[str, list | dict] = {}
-    for rec, info in kb["recommendations"].items():
-        rows = []
-        for n, key in enumerate(info["keys"], 1):
-            kind, values = conditions.get(str(key), (defaults[key], []))
-            if kind != "h":
-                rows.append([f"c{n}", kind, values])
-        if rows:
-            out[rec] = [rec, "fails" if any(r[1] == "f" for r in rows) else "unknown", rows]
+    at_default, recs_of_key, _ = _tables(kb)
+    out: dict[str, list | dict] = dict(at_default)
+    recs = kb["recommendations"]
+    for rec in {r for k in conditions for r in recs_of_key.get(int(k), ())}:
+        row = _row(rec, recs[rec]["keys"], conditions, kb["condition_defaults"])
+        if row is None:
+            out.pop(rec, None)
+        else:
+            out[rec] = row
     return out

@@ -1,7 +1,8 @@
 """The reasoning rules as SPARQL files, each with an id and an "if … then …" summary, read by the engine.
 
-One file a rule, in four folders: ``conditions/`` decide a recommendation's conditions for every case
-(each row speaks for a ``#+ status:`` of a ``#+ kind:`` of condition), ``collect/`` gather what the plan
+One file a rule, in four folders: ``conditions/`` decide the recommendations' conditions for every case
+(each row, ``?case ?cond`` with the ``?fact`` or ``?missing`` field, speaks for a ``#+ status:`` of a ``#+ kind:``
+of condition, in every recommendation that has it), ``collect/`` gather what the plan
 needs, ``classify/`` and ``derive/`` are updates run to a fixpoint with the class definitions compiled from
 the ontology (``derive/`` rules infer a class OWL cannot define, ``#+ infers:``). The id is the file name;
 the tests (one per id), the documentation and the provenance of each decided condition use it.
