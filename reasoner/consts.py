@@ -23,6 +23,8 @@ class _Terms(Namespace):
 
 
 SK = _Terms("https://w3id.org/spinekg/")
+#: the namespace as a plain string, for IRIs built in loops (``SK_IRI + name``)
+SK_IRI = str(SK)
 OA = Namespace("http://www.w3.org/ns/oa#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
@@ -39,4 +41,4 @@ PREFIXES = {
     "sh": SH,
 }
 
-__all__ = ["SK", "OA", "SH", "PREFIXES", "DCTERMS", "OWL", "PROV", "RDF", "RDFS", "SKOS", "XSD"]
+__all__ = ["SK", "SK_IRI", "OA", "SH", "PREFIXES", "DCTERMS", "OWL", "PROV", "RDF", "RDFS", "SKOS", "XSD"]

@@ -21,7 +21,7 @@ from dataclasses import replace
 from rdflib import URIRef
 
 from ..case.paths import field_path, path_key
-from ..consts import RDF, SK
+from ..consts import RDF, SK, SK_IRI
 from ..kb.index import RecInfo, local
 from ..kb.mappings import unmapped_code_warnings
 from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
@@ -32,7 +32,6 @@ from .jsontext import share
 from .model import ConflictOut, EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning
 from .words import Words
 
-_S = str(SK)
 CONSERVATIVE = str(SK.conservative_care)
 IMAGING = str(SK.ImagingIntervention)
 ANALGESIA = str(SK.pain_management)
@@ -346,7 +345,7 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
             and p.stance == s.stance
             and p.phase == s.phase
             and p.id != s.id
-            and idx.is_a(_S + p.id, _S + s.id)
+            and idx.is_a(SK_IRI + p.id, SK_IRI + s.id)
         ]
         out.append(replace(s, parts=tuple(steps[m].id for m in parts)) if parts else s)
         for m in parts:

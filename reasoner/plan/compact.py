@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from ..consts import RDFS
+from ..consts import RDFS, SK_IRI
 from ..kb.index import local
 from ..reasoning.conditions import DEFAULT
 from ..reasoning.engine import Reasoner
@@ -29,7 +29,6 @@ FORMAT = "spinekg-cohort-line 3"
 #: a condition's status in a line: holds, fails, unknown
 _LETTER = {"holds": "h", "fails": "f", "unknown": "u"}
 KB_FORMAT = "spinekg-cohort-kb 3"
-_SK = "https://w3id.org/spinekg/"
 #: Step fields left out of a compact step where they have their default value.
 _STEP_DEFAULTS: dict[str, Any] = {
     "after_weeks": None,
@@ -43,11 +42,11 @@ _STEP_DEFAULTS: dict[str, Any] = {
 
 
 def _short(iri: str) -> str:
-    return iri.removeprefix(_SK)
+    return iri.removeprefix(SK_IRI)
 
 
 def _long(ident: str) -> str:
-    return ident if "://" in ident else _SK + ident
+    return ident if "://" in ident else SK_IRI + ident
 
 
 def kb_part(reasoner: Reasoner) -> dict:
@@ -79,7 +78,7 @@ def kb_part(reasoner: Reasoner) -> dict:
         local(iri): {"label": label, "description": description, "members": [_short(m) for m in members]}
         for iri, (label, description, members) in sorted(idx.conflicts.items())
     }
-    labels = {_short(str(s)): str(o) for s, o in reasoner.kb.subject_objects(RDFS.label) if str(s).startswith(_SK)}
+    labels = {_short(str(s)): str(o) for s, o in reasoner.kb.subject_objects(RDFS.label) if str(s).startswith(SK_IRI)}
     part: dict = {
         "format": KB_FORMAT,
         "kb_version": reasoner.kb_version,
@@ -216,7 +215,7 @@ def _made(e: NotApplicable, kb: dict) -> tuple[list | dict, tuple[tuple[int, lis
         if isinstance(entry, list):
             rec, status, rows = entry
             speaks = {cid: [kind, values] for cid, kind, values in rows}
-            if status == ("fails" if any(kind == "f" for _, kind, _ in rows) else "unknown"):
+            if status == _status(rows):
                 keys = kb["recommendations"][rec]["keys"]
                 says = tuple((k, speaks.get(f"c{n}", _HOLDS)) for n, k in enumerate(keys, 1))
         made = _MADE[key] = (entry, says)
@@ -377,12 +376,12 @@ def _not_applicable_part(plan: Plan, kb: dict) -> dict:
 _HOLDS = ["h", []]
 
 
-#: Per part (kept alive in ``_PARTS``): each recommendation's why-not row with every condition at its default,
-#: condition number → the recommendations that have it, the conditions whose default is not "holds".
-_TABLE: dict[int, tuple[dict[str, list], dict[int, frozenset[str]], tuple[int, ...]]] = {}
+#: Per part (kept alive in ``_PARTS``): each recommendation's why-not row with every condition at its default, and
+#: condition number → the recommendations that have it.
+_TABLE: dict[int, tuple[dict[str, list], dict[int, frozenset[str]]]] = {}
 
 
-def _tables(kb: dict) -> tuple[dict[str, list], dict[int, frozenset[str]], tuple[int, ...]]:
+def _tables(kb: dict) -> tuple[dict[str, list], dict[int, frozenset[str]]]:
     made = _TABLE.get(id(kb))
     if made is None:
         _PARTS[id(kb)] = kb
@@ -395,8 +394,7 @@ def _tables(kb: dict) -> tuple[dict[str, list], dict[int, frozenset[str]], tuple
             row = _row(rec, info["keys"], {}, kb["condition_defaults"])
             if row is not None:
                 at_default[rec] = row
-        holding = tuple(k for k, d in enumerate(kb["condition_defaults"]) if d != "h")
-        made = _TABLE[id(kb)] = (at_default, {k: frozenset(v) for k, v in recs_of.items()}, holding)
+        made = _TABLE[id(kb)] = (at_default, {k: frozenset(v) for k, v in recs_of.items()})
     return made
 
 
@@ -406,15 +404,18 @@ def _row(rec: str, keys: list[int], conditions: dict[str, list], defaults: list[
         kind, values = conditions.get(str(key), (defaults[key], []))
         if kind != "h":
             rows.append([f"c{n}", kind, values])
-    if not rows:
-        return None
-    return [rec, "fails" if any(r[1] == "f" for r in rows) else "unknown", rows]
+    return [rec, _status(rows), rows] if rows else None
+
+
+def _status(rows: list) -> str:
+    """A why-not's status from its rows: it fails if a condition fails, else it is unknown."""
+    return "fails" if any(kind == "f" for _, kind, _ in rows) else "unknown"
 
 
 def _derived(conditions: dict[str, list], kb: dict) -> dict[str, list | dict]:
     """Recommendation → its why-not row (:func:`_why`'s form), from the line's condition statuses and the defaults:
     every recommendation with a condition that fails or is unknown."""
-    at_default, recs_of_key, _ = _tables(kb)
+    at_default, recs_of_key = _tables(kb)
     out: dict[str, list | dict] = dict(at_default)
     recs = kb["recommendations"]
     for rec in {r for k in conditions for r in recs_of_key.get(int(k), ())}:

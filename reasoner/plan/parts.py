@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..case.paths import field_path, path_key
-from ..consts import SK
+from ..consts import SK, SK_IRI
 from ..kb.index import RecInfo, local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import ConflictOut, ConflictSide, NotApplicable, PresentationOut, Step, Warning
-
-_S = str(SK)
 
 
 def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ...]:
@@ -120,7 +118,7 @@ def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list
     # a do/consider and an avoid of related interventions in the same plan
     for avoid in (s for s in steps if s.stance == "avoid"):
         for other in (s for s in steps if s.stance != "avoid"):
-            a, o = _S + avoid.id, _S + other.id
+            a, o = SK_IRI + avoid.id, SK_IRI + other.id
             if idx.is_a(o, a):  # doing what the avoid covers (avoiding a subtype of what is done is no conflict)
                 sides = (
                     ConflictSide(

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL
 
-from ..consts import DCTERMS, OA, PROV, RDF, RDFS, SK, XSD
+from ..consts import DCTERMS, OA, PROV, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.load import new_graph
 from ..ntriples import Triples, term
 from ..reasoning.conditions import DEFAULT_RULE
@@ -27,9 +27,6 @@ _FOLLOW = (
     OA.hasSelector,
     SK.citation,
 )
-
-
-_SK = str(SK)
 
 
 def run_iri(case_graph: Graph | str, kb_version: str) -> URIRef:
@@ -106,8 +103,8 @@ def case_provenance(
         add(
             f"{plan_iri} {has_step} {s} .\n{s} {a} {step_cls} .\n{s} {a} {entity} .\n"
             f"{s} {label} {term(Literal(f'{step.stance} {step.label} ({step.phase})'))} .\n"
-            f'{s} {position} "{n}"{integer}{s} {step_of} <{_SK}{step.id}> .\n'
-            f"{s} {stance} <{_SK}{step.stance}> .\n{s} {phase} <{_SK}{step.phase}> .\n"
+            f'{s} {position} "{n}"{integer}{s} {step_of} <{SK_IRI}{step.id}> .\n'
+            f"{s} {stance} <{SK_IRI}{step.stance}> .\n{s} {phase} <{SK_IRI}{step.phase}> .\n"
             f"{s} {gen} {act} .\n"
         )
         if step.timing:
@@ -119,7 +116,7 @@ def case_provenance(
                 f"{q} {p_entity} <{rec}> .\n{q} {had_activity} {act} .\n"
             )
             for rule in deciders.get(rec, [DEFAULT_RULE]):
-                add(f"{q} {decided_by} <{_SK}rule/{rule}> .\n")
+                add(f"{q} {decided_by} <{SK_IRI}rule/{rule}> .\n")
         for fact in dict.fromkeys(f for rec in step.recommendations for f in triggers.get(rec, ())):
             add(f"{s} {derived} <{fact}> .\n")  # once each, in the recommendations' order
         for rec in step.covers:  # applied, and given by this step (its sentences are not this step's evidence)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from ..case.paths import field_path, path_key
-from ..consts import RDF, SK
+from ..consts import RDF, SK, SK_IRI
 from ..kb.index import KBIndex, local
-
-_S = str(SK)
 
 _GENERIC = {
     str(SK[n]) for n in ("Finding", "Symptom", "ImagingFinding", "ClinicalFinding", "RiskFactor", "Measurement")
@@ -32,7 +30,7 @@ def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
     """
 
     def values(prop: str) -> list[str]:
-        return sorted(details.get(_S + prop, ()))
+        return sorted(details.get(SK_IRI + prop, ()))
 
     types = [t for t in sorted(details.get(str(RDF.type), ())) if t.startswith(str(SK)) and t not in _GENERIC]
     parts: list[str] = []

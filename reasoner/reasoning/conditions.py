@@ -182,9 +182,7 @@ def fold_conditions(
                 if d is None:
                     d = decided[cond] = _decide(kind, by_cond.get(cond, {}))
                 results.append(ConditionResult(case, rec, cond, kind, *d))
-            statuses = {r.status for r in results}
-            overall = "fails" if FAILS in statuses else "unknown" if UNKNOWN in statuses else "applies"
-            out.append(Applicability(case, rec, overall, tuple(results)))
+            out.append(Applicability(case, rec, _overall(results), tuple(results)))
     return out
 
 
@@ -201,7 +199,12 @@ def fold(speaks: Speaks, conditions: Catalogue) -> list[Applicability]:
             ConditionResult(case, rec, cond, kind, *_decide(kind, by_cond.get(cond, {})))
             for cond, kind in conditions.get(rec, ())
         )
-        statuses = {r.status for r in results}
-        overall = "fails" if FAILS in statuses else "unknown" if UNKNOWN in statuses else "applies"
-        out.append(Applicability(case, rec, overall, results))
+        out.append(Applicability(case, rec, _overall(results), results))
     return out
+
+
+def _overall(results) -> str:
+    """A recommendation's applicability from its conditions': it fails if one fails, is unknown if one is, else
+    applies."""
+    statuses = {r.status for r in results}
+    return FAILS if FAILS in statuses else UNKNOWN if UNKNOWN in statuses else "applies"
