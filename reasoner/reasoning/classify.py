@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -19,6 +20,7 @@ from rdflib.term import Node
 from .. import rules
 from ..consts import OWL, RDF, RDFS, SK, XSD
 from ..errors import SpinekgError
+from . import needs
 
 
 class UnsupportedAxiom(SpinekgError):
@@ -27,10 +29,12 @@ class UnsupportedAxiom(SpinekgError):
 
 @dataclass(frozen=True)
 class Rule:
-    """One compiled definition: the class it infers and its SPARQL update."""
+    """One compiled definition: the class it infers, its SPARQL update, and the keys it needs to match anything
+    (:mod:`reasoner.reasoning.needs`; ``needs.ANY`` when not read)."""
 
     cls: str
     update: str
+    needs: tuple[frozenset[str], ...] = (frozenset(),)
 
 
 _SUPPORTED_FACETS: dict[Node, str] = {
@@ -181,6 +185,7 @@ KEYS = (
 )
 
 
+@lru_cache(maxsize=4096)
 def reads(update: str) -> frozenset[str] | None:
     """Every IRI the ``WHERE`` part of a rule names (the classes and predicates whose triples it can read), or None
     when it has a variable predicate or class (it can read anything). An over-approximation: a rule none of whose
@@ -206,33 +211,65 @@ def reads(update: str) -> frozenset[str] | None:
     return frozenset(out)
 
 
-def _keys(store, target: str) -> dict[str | None, str | None]:
-    return {row["k"]: row["n"] for row in store.select(KEYS, (target,))}
+def keys(store, graph: str) -> dict[str, int]:
+    """Class or predicate IRI → how many triples of ``graph`` have it (:data:`KEYS`)."""
+    return {row["k"]: int(row["n"]) for row in store.select(KEYS, (graph,)) if row["k"] is not None}
+
+
+_TARGET = "urn:spinekg:target-graph"  # stands for the batch graph in a rule scoped once for every batch
+
+
+@lru_cache(maxsize=4096)
+def _scoped_once(update: str, using: tuple[str, ...]) -> str:
+    return scoped(update, _TARGET, using)
+
+
+def _scoped_for(update: str, target: str, using: tuple[str, ...]) -> str:
+    return _scoped_once(update, tuple(_TARGET if g == target else g for g in using)).replace(_TARGET, target)
 
 
 def classify(store, rules: tuple[Rule, ...], target: str, using: tuple[str, ...], max_rounds: int = 20) -> int:
     """Run the subclass closure and the compiled rules to a fixpoint over every case in the ``target`` graph.
 
     ``store`` is a :class:`reasoner.reasoning.stores.Backend`; the rules read the ``using`` graphs (the KB's and the
-    batch's) and write into ``target``. The first round runs every rule; a later round only the rules that name a
-    class or predicate the round before gave a new triple (:func:`reads`), which finds what running them all would.
-    Returns the number of rounds.
+    batch's) and write into ``target``. Returns the number of rounds (:func:`to_fixpoint` says how).
     """
-    closure = scoped(CLOSURE, target, using)
-    updates = [(scoped(rule.update, target, using), reads(rule.update)) for rule in rules]
-    before = _keys(store, target)
-    changed: set[str | None] | None = None  # None: run every rule
+    return to_fixpoint(store, rules, target, using, max_rounds)[0]
+
+
+def to_fixpoint(
+    store,
+    rules: tuple[Rule, ...],
+    target: str,
+    using: tuple[str, ...],
+    max_rounds: int = 20,
+    kb_keys: frozenset[str] | None = None,
+) -> tuple[int, dict[str, int]]:
+    """:func:`classify`, and the keys of the ``target`` graph at the fixpoint.
+
+    The first round runs every rule; a later round only the rules that name a class or predicate the round before
+    gave a new triple (:func:`reads`), which finds what running them all would. Given the keys of the KB's graph
+    (``kb_keys``), a rule runs only when they and the batch's keys hold what it needs (:mod:`.needs`): one that
+    does not could match nothing.
+    """
+    closure = _scoped_for(CLOSURE, target, using)
+    updates = [(_scoped_for(rule.update, target, using), reads(rule.update), rule.needs) for rule in rules]
+    store.update(closure)  # later rounds start closed: the round before ended with the closure
+    before = keys(store, target)
+    changed: set[str] | None = None  # None: run every rule
     for round_no in range(1, max_rounds + 1):
-        if round_no == 1:  # later rounds start closed: the round before ended with the closure
-            store.update(closure)
-        for update, named in updates:
-            if changed is None or named is None or not named.isdisjoint(changed):
-                store.update(update)
+        present = None if kb_keys is None else kb_keys | before.keys()
+        for update, named, wanted in updates:
+            if changed is not None and named is not None and named.isdisjoint(changed):
+                continue
+            if present is not None and not needs.possible(wanted, present):
+                continue
+            store.update(update)
         store.update(closure)
-        after = _keys(store, target)
+        after = keys(store, target)
         changed = {k for k, n in after.items() if before.get(k) != n}
         if not changed:
-            return round_no
+            return round_no, after
         before = after
     raise SpinekgError(f"classification did not reach a fixpoint in {max_rounds} rounds")
 

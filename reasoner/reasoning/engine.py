@@ -14,7 +14,7 @@ from ..consts import RDF, SK
 from ..kb.cache import cached
 from ..kb.index import KBIndex
 from ..kb.load import kb_version, shared_kb
-from . import classify, derive
+from . import classify, derive, needs
 from . import conditions as apply
 from .stores import Backend, LocalStore
 
@@ -115,6 +115,7 @@ class Compiled:
     dermatome_roots: dict[str, set[str]]
     condition_params: dict[str, dict[str, list[str]]]  # keyed by the skolem IRIs every store reports
     conditions: apply.Catalogue
+    query_needs: dict[str, needs.Needs]  # a condition or collection rule's text → the keys it needs to match
 
 
 def _compile(kb: Graph) -> Compiled:
@@ -132,12 +133,14 @@ def _compile(kb: Graph) -> Compiled:
         if (rec, RDF.type, SK.Recommendation) in skolem
         for kind in skolem.objects(cond, RDF.type)
     )
+    updates = classify.compile_rules(kb) + derive.RULES
     return Compiled(
-        classify.compile_rules(kb) + derive.RULES,
+        tuple(classify.Rule(r.cls, r.update, needs.of_update(r.update)) for r in updates),
         skolem.serialize(format="nt", encoding="utf-8"),
         roots,
         params,
         conditions,
+        {r.text: needs.of_query(r.text) for g in ("conditions", "collect") for r in rules.load(g)},
     )
 
 
@@ -164,24 +167,39 @@ class Reasoner:
         self.dermatome_roots = compiled.dermatome_roots
         self.condition_params = compiled.condition_params
         self.conditions = compiled.conditions
+        self.query_needs = compiled.query_needs
+        self._kb_keys: frozenset[str] | None = None  # the classes and predicates of the store's KB graph
         self.backend = connect(self.kb_nt, self.kb_version) if connect is not None else LocalStore(self.kb_nt)
 
     def run(self, case_graphs: list[Graph | str]) -> dict[str, CaseRun]:
         """Reason over every case at once (rdflib graphs or N-Triples text); one CaseRun per case IRI.
 
-        The cases go into a graph of their own next to the KB's, are classified there, every rule query runs
-        once over all of them, and the graph is dropped again.
+        The cases go into a graph of their own next to the KB's, are classified there, every rule query that can
+        match runs once over all of them (one whose classes or predicates are not in the store would find
+        nothing: :mod:`.needs`), and the graph is dropped again.
         """
         text = "".join(g if isinstance(g, str) else g.serialize(format="nt") for g in case_graphs)
         backend = self.backend
         with backend.lock:
+            if self._kb_keys is None:
+                self._kb_keys = frozenset(classify.keys(backend, backend.kb_graph))
+            kb_keys = self._kb_keys
             batch = backend.begin()
             try:
                 backend.load(text, batch)
                 graphs = (backend.kb_graph, batch)
                 details = cast("list[dict[str, str]]", list(backend.select(FACT_DETAILS, (batch,))))  # all bound
-                classify.classify(backend, self.rules, batch, graphs)
-                runs = self._collect(lambda q: backend.select(q, graphs), lambda q: backend.rows(q, graphs))
+                _, batch_keys = classify.to_fixpoint(backend, self.rules, batch, graphs, kb_keys=kb_keys)
+                present = kb_keys | batch_keys.keys()
+                wanted = self.query_needs
+
+                def can(q: str) -> bool:
+                    return q not in wanted or needs.possible(wanted[q], present)
+
+                runs = self._collect(
+                    lambda q: backend.select(q, graphs) if can(q) else iter(()),
+                    lambda q: backend.rows(q, graphs) if can(q) else ([], iter(())),
+                )
                 for row in details:
                     if row["case"] in runs:
                         facts = runs[row["case"]].details.setdefault(row["fact"], {})
