@@ -53,8 +53,21 @@ def test_issue15_needs_read_from_the_algebra():
     # an alternative that contains another is dropped
     wider = needs.of_query("SELECT * { ?x a <urn:C> ; <urn:p> ?y }")
     assert _sets(needs.either(needs.of_query("SELECT * { ?x a <urn:C> }"), wider)) == [["C"]]
+    # the classes an update can give: a variable class can be any (the subclass closure's)
+    assert needs.inserted_types("INSERT { ?x a <urn:C> ; <urn:p> ?y } WHERE { ?x a <urn:D> }") == {"urn:C"}
+    assert needs.inserted_types("INSERT { GRAPH <urn:g> { ?x a <urn:C> } } WHERE { ?x a <urn:D> }") == {"urn:C"}
+    assert needs.inserted_types(classify.CLOSURE) is None
+    assert needs.inserted_types("INSERT { ?x ?p <urn:C> } WHERE { ?x <urn:q> ?p }") is None
     assert needs.possible(((frozenset({"a", "b"})), frozenset({"c"})), {"c"})
     assert not needs.possible((frozenset({"a", "b"}),), {"a", "c"})
+
+
+def test_issue15_each_rule_gives_its_own_class_and_the_closure_after_a_round_only_those():
+    r = default_reasoner()
+    assert all(rule.types == {rule.cls} for rule in r.rules)
+    closure = classify.closure_of({f"{SK}acute_phase", f"{SK}Case"})
+    assert f"FILTER(?t IN (<{SK}Case>, <{SK}acute_phase>))" in closure
+    assert needs.of_update(closure) == needs.of_update(classify.CLOSURE)
 
 
 def _single_cases() -> list:

@@ -135,7 +135,9 @@ def _compile(kb: Graph) -> Compiled:
     )
     updates = classify.compile_rules(kb) + derive.RULES
     return Compiled(
-        tuple(classify.Rule(r.cls, r.update, needs.of_update(r.update)) for r in updates),
+        tuple(
+            classify.Rule(r.cls, r.update, needs.of_update(r.update), needs.inserted_types(r.update)) for r in updates
+        ),
         skolem.serialize(format="nt", encoding="utf-8"),
         roots,
         params,

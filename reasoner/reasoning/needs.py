@@ -36,8 +36,8 @@ _PASS = {"SelectQuery", "Project", "Distinct", "Reduced", "Slice", "OrderBy", "E
 
 
 def _minimal(alternatives: Iterable[frozenset[str]]) -> Needs:
-    """Drop an alternative that contains another (it is never the easier one to meet)."""
-    unique = sorted(set(alternatives), key=len)
+    """Drop an alternative that contains another (it is never the easier one to meet); the rest in a fixed order."""
+    unique = sorted(set(alternatives), key=lambda alt: (len(alt), sorted(alt)))
     kept: list[frozenset[str]] = []
     for alt in unique:
         if not any(k <= alt for k in kept):
@@ -130,6 +130,29 @@ def of_update(text: str) -> Needs:
     """
     operations = translateUpdate(parseUpdate(text)).algebra
     return of_algebra(operations[0]) if len(operations) == 1 else ANY
+
+
+def inserted_types(text: str) -> frozenset[str] | None:
+    """The classes an ``INSERT … WHERE`` update can give a resource (``?x a C`` in its template), or None when it
+    can give any (a variable class, or not one ``INSERT``).
+
+    >>> sorted(inserted_types("INSERT { ?x a <urn:C> ; <urn:p> ?y } WHERE { ?x a <urn:D> }"))
+    ['urn:C']
+    >>> inserted_types("INSERT { ?x a ?c } WHERE { ?x <urn:p> ?c }") is None
+    True
+    """
+    operations = translateUpdate(parseUpdate(text)).algebra
+    if len(operations) != 1 or getattr(operations[0], "name", None) != "Modify" or not operations[0].insert:
+        return None
+    template = operations[0].insert
+    triples = list(template.get("triples") or []) + [t for ts in (template.get("quads") or {}).values() for t in ts]
+    out = set()
+    for _, p, o in triples:
+        if p == RDF.type or not isinstance(p, URIRef):
+            if not isinstance(o, URIRef) or not isinstance(p, URIRef):
+                return None
+            out.add(str(o))
+    return frozenset(out)
 
 
 def possible(needs: Needs, keys: frozenset[str] | set[str]) -> bool:
