@@ -171,6 +171,7 @@ def fold_conditions(
     recommendation that has a spoken-for condition folded as :func:`fold` folds it; ordered by case, then
     recommendation."""
     recs_of = recommendations_of(conditions)
+    unspoken = {kind: _decide(kind, {}) for kind in DEFAULT}  # a condition no row speaks for: the same every time
     out = []
     for case in sorted(spoken):
         by_cond = spoken[case]
@@ -180,7 +181,8 @@ def fold_conditions(
             for cond, kind in conditions[rec]:
                 d = decided.get(cond)
                 if d is None:
-                    d = decided[cond] = _decide(kind, by_cond.get(cond, {}))
+                    voices = by_cond.get(cond)
+                    d = decided[cond] = unspoken[kind] if voices is None else _decide(kind, voices)
                 results.append(ConditionResult(case, rec, cond, kind, *d))
             out.append(Applicability(case, rec, _overall(results), tuple(results)))
     return out

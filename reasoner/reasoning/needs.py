@@ -20,8 +20,6 @@ from collections.abc import Iterable
 
 from rdflib import URIRef
 from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
-from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
 from ..consts import RDF
 
@@ -111,6 +109,13 @@ def of_algebra(node) -> Needs:
     return ANY
 
 
+def _update_algebra(text: str) -> list:
+    from rdflib.plugins.sparql.algebra import translateUpdate  # 70 ms to import: only when the rules are compiled
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    return translateUpdate(parseUpdate(text)).algebra
+
+
 def of_query(text: str) -> Needs:
     """What a SELECT or ASK needs.
 
@@ -119,6 +124,9 @@ def of_query(text: str) -> Needs:
     >>> of_query("SELECT (COUNT(*) AS ?n) WHERE { ?x a <urn:C> }")
     (frozenset(),)
     """
+    from rdflib.plugins.sparql.algebra import translateQuery  # 70 ms to import: only when the rules are compiled
+    from rdflib.plugins.sparql.parser import parseQuery
+
     return of_algebra(translateQuery(parseQuery(text)).algebra)
 
 
@@ -128,7 +136,7 @@ def of_update(text: str) -> Needs:
     >>> [sorted(a) for a in of_update("INSERT { ?x a <urn:D> } WHERE { { ?x a <urn:C> } UNION { ?x <urn:p>+ ?y } }")]
     [['urn:C'], ['urn:p']]
     """
-    operations = translateUpdate(parseUpdate(text)).algebra
+    operations = _update_algebra(text)
     return of_algebra(operations[0]) if len(operations) == 1 else ANY
 
 
@@ -141,7 +149,7 @@ def inserted_types(text: str) -> frozenset[str] | None:
     >>> inserted_types("INSERT { ?x a ?c } WHERE { ?x <urn:p> ?c }") is None
     True
     """
-    operations = translateUpdate(parseUpdate(text)).algebra
+    operations = _update_algebra(text)
     if len(operations) != 1 or getattr(operations[0], "name", None) != "Modify" or not operations[0].insert:
         return None
     template = operations[0].insert
