@@ -6,6 +6,14 @@ of condition, in every recommendation that has it), ``collect/`` gather what the
 needs, ``classify/`` and ``derive/`` are updates run to a fixpoint with the class definitions compiled from
 the ontology (``derive/`` rules infer a class OWL cannot define, ``#+ infers:``). The id is the file name;
 the tests (one per id), the documentation and the provenance of each decided condition use it.
+
+Writing a rule that pyoxigraph runs fast (with these, and with rules that cannot match skipped, reasoning one
+case went from 34 ms to 8 ms): start from the case's records and join the knowledge base's conditions after them;
+keep a broad pattern (``?x a ?t``) inside each ``UNION`` branch rather than after the ``UNION``; bind a variable
+predicate by a triple pattern, not by ``BIND`` (after a ``BIND``, ``?level ?via ?root`` read every triple of the
+store); find the few fields a case lacks in a sub-``SELECT`` before joining the conditions that need them. Compare
+the rows before and after on generated cases alone and in batches: a rewrite must give the same rows, as a
+multiset.
 """
 
 from __future__ import annotations
