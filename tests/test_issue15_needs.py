@@ -45,6 +45,8 @@ def test_issue15_needs_read_from_the_algebra():
     assert _sets(needs.of_query("SELECT * { ?x <urn:p>|^<urn:q> ?y }")) == [["p"], ["q"]]
     # a variable predicate or class needs nothing, nor does rdf:type itself
     assert _sets(needs.of_query("SELECT * { ?x ?p ?y . ?x a ?t }")) == [[]]
+    # a named graph's keys are not counted
+    assert _sets(needs.of_query("SELECT * { GRAPH <urn:g> { ?x a <urn:C> } }")) == [[]]
     # an aggregate without GROUP BY gives a row over nothing; with GROUP BY, not
     assert _sets(needs.of_query("SELECT (COUNT(*) AS ?n) { ?x a <urn:C> }")) == [[]]
     assert _sets(needs.of_query("SELECT ?x (COUNT(*) AS ?n) { ?x a <urn:C> } GROUP BY ?x")) == [["C"]]
