@@ -28,6 +28,12 @@ may run code, change a plan or stop a command:
 - Writes go to an exclusively created temporary file (mode 0600) in the same directory, renamed over the
   entry: a reader sees the old file or the new one, never half of one. A cache that cannot be written is
   ignored.
+
+Pruning. Every change of the code or the KB makes a new set of entries (about 3 MB), so after writing an entry
+the cache removes the entries not used for ``PRUNE_AFTER_DAYS`` days (a read marks an entry used), leftover
+temporary files of that age, and the pickle files of versions before this format. It removes only regular files
+of the user's own, named as this cache names them, in the directory it uses, never following a symlink; a file
+it cannot remove is left.
 """
 
 from __future__ import annotations
@@ -37,9 +43,11 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import secrets
 import stat
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
@@ -62,6 +70,11 @@ _DATACLASSES = (
 _FACTORIES = {f.__name__: f for f in (set, list, dict, int)}  # of a defaultdict
 _UNSAFE_MODE = stat.S_IWGRP | stat.S_IWOTH
 _warned: set[str] = set()
+PRUNE_AFTER_DAYS = 14
+#: the files this cache writes: ``NAME-VERSION-DIGEST.json`` (``.pickle`` before this format), and a temporary file
+_OURS = re.compile(
+    r"[a-z][\w.-]*-[0-9a-f]{12}\.(?:json|pickle)|\.[a-z][\w.-]*-[0-9a-f]{12}\.json\.\d+\.[0-9a-f]{8}\.tmp"
+)
 
 
 class BadCacheFile(ValueError):
@@ -110,17 +123,47 @@ def cached(name: str, kb_version: str, make: Callable[[], T]) -> T:
         return make()
     try:
         try:
-            return _read(fd, key)
+            value = _read(fd, key)
         except (OSError, BadCacheFile):
             pass
+        else:
+            try:
+                os.utime(f"{key}.json", dir_fd=fd, follow_symlinks=False)  # used now: not pruned
+            except OSError:
+                pass
+            return value
         value = make()
         try:
             _write(fd, key, value)
         except (OSError, ValueError, RecursionError):  # ValueError: BadCacheFile, or a NaN
             pass
+        else:
+            prune(fd, keep=f"{key}.json")
         return value
     finally:
         os.close(fd)
+
+
+def prune(dir_fd: int, keep: str, now: float | None = None) -> list[str]:
+    """Remove this cache's files in the directory ``dir_fd`` not used for :data:`PRUNE_AFTER_DAYS` days, but
+    ``keep``; the names removed. Only regular files of this user's, named as the cache names them."""
+    cutoff = (time.time() if now is None else now) - PRUNE_AFTER_DAYS * 86400
+    removed = []
+    try:
+        found = list(os.scandir(dir_fd))
+    except OSError:
+        return removed
+    for entry in found:
+        if entry.name == keep or not _OURS.fullmatch(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and info.st_mtime < cutoff:
+                os.unlink(entry.name, dir_fd=dir_fd)
+                removed.append(entry.name)
+        except OSError:
+            pass
+    return removed
 
 
 def _owned_and_private(info: os.stat_result) -> bool:
