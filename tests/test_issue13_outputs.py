@@ -330,7 +330,7 @@ def test_issue13_a_state_file_left_by_an_interrupted_run_is_refused_without_resu
 
 
 def test_issue13_cohort_workers_die_with_their_parent_on_kill_9(tmp_path):
-    src = cases(tmp_path, 400)
+    src = cases(tmp_path, 4000)  # seconds of work: 400 cases were done (1.1 s) before the test saw the workers
     out = tmp_path / "plans.jsonl"
     args = ["cohort", src, "--output", out, "--workers", "2", "--batch-size", "10", "--no-progress"]
     parent = subprocess.Popen(

@@ -148,7 +148,7 @@ def prune(dir_fd: int, keep: str, now: float | None = None) -> list[str]:
     """Remove this cache's files in the directory ``dir_fd`` not used for :data:`PRUNE_AFTER_DAYS` days, but
     ``keep``; the names removed. Only regular files of this user's, named as the cache names them."""
     cutoff = (time.time() if now is None else now) - PRUNE_AFTER_DAYS * 86400
-    removed = []
+    removed: list[str] = []
     try:
         found = list(os.scandir(dir_fd))
     except OSError:
