@@ -264,7 +264,7 @@ def to_fixpoint(
     """
     closure = _scoped_for(CLOSURE, target, using)
     updates = [(_scoped_for(r.update, target, using), reads(r.update), r.needs, r.types) for r in rules]
-    store.update(closure)  # later rounds start closed: the round before ended with the closure
+    store.update(closure)  # the batch closed once, whole; each round then ends closed (the closure of what it gave)
     before = keys(store, target)
     changed: set[str] | None = None  # None: run every rule
     for round_no in range(1, max_rounds + 1):

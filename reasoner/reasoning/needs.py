@@ -18,6 +18,7 @@ nothing, so the rule always runs.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rdflib import URIRef
 from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
@@ -111,7 +112,8 @@ def of_algebra(node) -> Needs:
     return ANY
 
 
-def _update_algebra(text: str) -> list:
+@lru_cache(maxsize=256)
+def _update_algebra(text: str) -> list:  # read once for of_update and inserted_types (30 ms a rule)
     from rdflib.plugins.sparql.algebra import translateUpdate  # 70 ms to import: only when the rules are compiled
     from rdflib.plugins.sparql.parser import parseUpdate
 
