@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -16,19 +17,41 @@ from .case.files import load_case
 from .case.model import Case, case_iri, vocabulary
 from .case.paths import field_path, path_key
 from .case.validate import parse_case
+from .errors import UsageError
 from .kb.graphcache import materialise
 from .kb.load import new_graph
 from .ntriples import Triples
 from .plan.assemble import assemble
 from .plan.model import Plan
 from .plan.provenance import provenance_graph, provenance_nt
-from .reasoning.engine import CaseRun, Reasoner
+from .reasoning.engine import ENGINES, CaseRun, Reasoner
 from .reasoning.stores import RemoteStore
+
+#: The engine :func:`default_reasoner` builds when ``SPINEKG_ENGINE`` does not name one (:data:`ENGINES`): the
+#: in-process one, unless a command that reasons over one case in a fresh process asked for the embedded store
+#: (:func:`prefer_engine`): it loads the KB in a fifth of the time and has no KB-side joins to compute first.
+_preferred = ["python"]
+
+
+def prefer_engine(engine: str) -> None:
+    """The engine the process's default reasoner uses, if it is not built yet and ``SPINEKG_ENGINE`` is unset."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
+    _preferred[0] = engine
+
+
+def engine_name() -> str:
+    """The engine a default reasoner built now would use: ``SPINEKG_ENGINE``, else the preferred one."""
+    chosen = os.environ.get("SPINEKG_ENGINE") or _preferred[0]
+    if chosen not in ENGINES:
+        raise UsageError(f"SPINEKG_ENGINE: {chosen!r} is not one of {', '.join(ENGINES)}")
+    return chosen
 
 
 @lru_cache(maxsize=1)
 def default_reasoner() -> Reasoner:
-    """The reasoner over the installed knowledge base, built once per process.
+    """The reasoner over the installed knowledge base, built once per process, with the engine
+    :func:`engine_name` names (plans are the same with either: the test suite compares them).
 
     The KB's hundreds of thousands of Python objects live as long as the process: they are moved out of the
     garbage collector's sight (``gc.freeze``), so its full collections no longer pause a warm call for tens
@@ -37,7 +60,7 @@ def default_reasoner() -> Reasoner:
     :mod:`reasoner.cli` runs so, and skips the collection, the freeze and the filling (its plan reads the KB one
     predicate at a time), about 25 ms of its cold start.
     """
-    reasoner = Reasoner()
+    reasoner = Reasoner(engine=engine_name())
     reasoner.index.use_cache(reasoner.kb_version)  # the recommendations, now, so they are frozen with the rest
     if gc.isenabled():
         materialise(reasoner.kb)

@@ -72,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     collecting = gc.isenabled()
     if args.command in ONE_CASE_COMMANDS:
         gc.disable()
+        if argv is None:  # the program itself (not main() called in another): one case, in a fresh process
+            from ..api import prefer_engine
+
+            prefer_engine("oxigraph")  # the embedded store starts faster; the plans are the same
     try:
         status = _dispatch(args)
         sys.stdout.flush()

@@ -213,7 +213,11 @@ def reads(update: str) -> frozenset[str] | None:
 
 
 def keys(store, graph: str) -> dict[str, int]:
-    """Class or predicate IRI → how many triples of ``graph`` have it (:data:`KEYS`)."""
+    """Class or predicate IRI → how many triples of ``graph`` have it (:data:`KEYS`; a store that counts them
+    itself, the in-process one, says so with a ``keys`` method)."""
+    counted = getattr(store, "keys", None)
+    if counted is not None:
+        return counted(graph)
     return {row["k"]: int(row["n"]) for row in store.select(KEYS, (graph,)) if row["k"] is not None}
 
 

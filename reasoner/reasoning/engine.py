@@ -14,9 +14,16 @@ from ..consts import RDF, SK
 from ..kb.cache import cached
 from ..kb.index import KBIndex
 from ..kb.load import kb_version, shared_kb
-from . import classify, derive, needs
+from . import classify, derive, inproc, needs
 from . import conditions as apply
-from .stores import Backend, LocalStore
+from .stores import KB_GRAPH, Backend, LocalStore
+
+#: Where the rules run in this process: ``python`` (:mod:`.inproc`, the rule texts compiled once and evaluated over
+#: Python indexes; the default) or ``oxigraph`` (an embedded pyoxigraph store, the reference the tests compare with)
+ENGINES = ("python", "oxigraph")
+#: The in-process engine reasons over at most this many cases at a time (a case costs the same alone or in a batch
+#: there, and its hash joins grow with the batch)
+PYTHON_BATCH = 200
 
 #: The collection rules (``rules/collect/*.rq``): what the plan needs beyond the conditions.
 CASES = rules.text("cases")
@@ -116,9 +123,22 @@ class Compiled:
     condition_params: dict[str, dict[str, list[str]]]  # keyed by the skolem IRIs every store reports
     conditions: apply.Catalogue
     query_needs: dict[str, needs.Needs]  # a condition or collection rule's text → the keys it needs to match
+    plans: dict[str, Any]  # every text the in-process engine runs → its compiled plan (:mod:`.inproc`)
 
 
-def _compile(kb: Graph) -> Compiled:
+def _plans(updates: tuple[classify.Rule, ...]) -> dict[str, Any]:
+    """The texts the in-process store is given, compiled: the rules and the closure scoped to its batch graph, and
+    the queries (a closure for some classes only is made from the whole closure's plan when it comes)."""
+    using = (KB_GRAPH, inproc.BATCH_GRAPH)
+    texts = [classify.scoped(r.update, inproc.BATCH_GRAPH, using) for r in updates]
+    texts.append(classify.scoped(classify.CLOSURE, inproc.BATCH_GRAPH, using))
+    texts += [FACT_DETAILS] + [r.text for g in ("conditions", "collect") for r in rules.load(g)]
+    return {t: inproc.freeze(inproc.compile_text(t)) for t in texts}
+
+
+def _compile(kb: Graph, with_plans: bool = True) -> Compiled:
+    """What a reasoner derives from a KB; ``with_plans=False`` leaves the in-process engine to compile each text
+    the first time it runs it (a KB of a test's own, not cached: two seconds less to start)."""
     skolem = kb.skolemize(authority="https://w3id.org", basepath="/spinekg/.well-known/genid/")
     roots: dict[str, set[str]] = defaultdict(set)
     for derm, root in skolem.subject_objects(SK.dermatomeOfRoot):
@@ -134,15 +154,17 @@ def _compile(kb: Graph) -> Compiled:
         for kind in skolem.objects(cond, RDF.type)
     )
     updates = classify.compile_rules(kb) + derive.RULES
+    compiled = tuple(
+        classify.Rule(r.cls, r.update, needs.of_update(r.update), needs.inserted_types(r.update)) for r in updates
+    )
     return Compiled(
-        tuple(
-            classify.Rule(r.cls, r.update, needs.of_update(r.update), needs.inserted_types(r.update)) for r in updates
-        ),
+        compiled,
         skolem.serialize(format="nt", encoding="utf-8"),
         roots,
         params,
         conditions,
         {r.text: needs.of_query(r.text) for g in ("conditions", "collect") for r in rules.load(g)},
+        _plans(compiled) if with_plans else {},
     )
 
 
@@ -154,8 +176,16 @@ class Reasoner:
     True
     """
 
-    def __init__(self, kb: Graph | None = None, connect: Callable[[bytes, str], Backend] | None = None):
-        """``connect(kb_ntriples, kb_version)`` gives the store the rules run in (default: an embedded one)."""
+    def __init__(
+        self,
+        kb: Graph | None = None,
+        connect: Callable[[bytes, str], Backend] | None = None,
+        engine: str = "python",
+    ):
+        """``connect(kb_ntriples, kb_version)`` gives the store the rules run in; without it, ``engine`` says which
+        in-process one (:data:`ENGINES`)."""
+        if engine not in ENGINES:
+            raise ValueError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
         self.kb = kb if kb is not None else shared_kb()
         self.index = KBIndex(self.kb)
         self.kb_version = kb_version()
@@ -163,7 +193,7 @@ class Reasoner:
         if kb is None:
             compiled = cached("reasoner", self.kb_version, lambda: _compile(self.kb))
         else:
-            compiled = _compile(self.kb)
+            compiled = _compile(self.kb, with_plans=False)
         self.rules = compiled.rules
         self.kb_nt = compiled.kb_nt
         self.dermatome_roots = compiled.dermatome_roots
@@ -171,7 +201,16 @@ class Reasoner:
         self.conditions = compiled.conditions
         self.query_needs = compiled.query_needs
         self._kb_keys: frozenset[str] | None = None  # the classes and predicates of the store's KB graph
-        self.backend = connect(self.kb_nt, self.kb_version) if connect is not None else LocalStore(self.kb_nt)
+        self.backend: Backend
+        if connect is not None:
+            self.engine = "endpoint"
+            self.backend = connect(self.kb_nt, self.kb_version)
+        elif engine == "python":
+            self.engine = engine
+            self.backend = inproc.PythonStore(self.kb_nt, KB_GRAPH, compiled.plans)
+        else:
+            self.engine = engine
+            self.backend = LocalStore(self.kb_nt)
 
     def run(self, case_graphs: list[Graph | str]) -> dict[str, CaseRun]:
         """Reason over every case at once (rdflib graphs or N-Triples text); one CaseRun per case IRI.
@@ -180,6 +219,11 @@ class Reasoner:
         match runs once over all of them (one whose classes or predicates are not in the store would find
         nothing: :mod:`.needs`), and the graph is dropped again.
         """
+        if self.engine == "python" and len(case_graphs) > PYTHON_BATCH:
+            runs: dict[str, CaseRun] = {}
+            for start in range(0, len(case_graphs), PYTHON_BATCH):
+                runs.update(self.run(case_graphs[start : start + PYTHON_BATCH]))
+            return runs
         text = "".join(g if isinstance(g, str) else g.serialize(format="nt") for g in case_graphs)
         backend = self.backend
         with backend.lock:
