@@ -30,7 +30,7 @@ from .reasoning.stores import RemoteStore
 #: The engine :func:`default_reasoner` builds when ``SPINEKG_ENGINE`` does not name one (:data:`ENGINES`): the
 #: in-process one, unless a command that reasons over one case in a fresh process asked for the embedded store
 #: (:func:`prefer_engine`): it loads the KB in a fifth of the time and has no KB-side joins to compute first.
-_preferred = ["python"]
+_preferred = ["auto"]
 
 
 def prefer_engine(engine: str) -> None:

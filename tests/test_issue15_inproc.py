@@ -255,7 +255,7 @@ def test_issue15_engine_is_chosen_by_spinekg_engine(tmp_path):
             [sys.executable, "-m", "reasoner", "recommend", example], env=env, capture_output=True, check=True
         )
         outputs[engine].append(plan.stdout)
-    assert outputs["python"][:2] == ["python", "PythonStore"]
+    assert outputs["python"][:2] == ["python", "PythonStore"]  # what SPINEKG_ENGINE names, not the default auto
     assert outputs["oxigraph"][:2] == ["oxigraph", "LocalStore"]
     assert outputs["python"][2] == outputs["oxigraph"][2]
     bad = subprocess.run(
@@ -266,6 +266,25 @@ def test_issue15_engine_is_chosen_by_spinekg_engine(tmp_path):
     )
     assert bad.returncode == 2 and "SPINEKG_ENGINE: 'jena'" in bad.stderr
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_issue15_auto_engine_runs_small_batches_in_python_and_large_ones_in_the_store(engines):
+    from reasoner.reasoning import engine as eng
+    from reasoner.reasoning.stores import LocalStore
+
+    auto = Reasoner()
+    assert auto.engine == "auto"
+    assert isinstance(auto.backend_for(1), inproc.PythonStore)
+    assert isinstance(auto.backend_for(eng.AUTO_PYTHON_UP_TO), inproc.PythonStore)
+    assert isinstance(auto.backend_for(eng.AUTO_PYTHON_UP_TO + 1), LocalStore)
+    cases = [api.case_triples(api.as_case(c)).nt() for c in generate(eng.AUTO_PYTHON_UP_TO + 5, seed=19)]
+    want = engines[0].run(cases)
+    for got in (auto.run(cases), auto.run(cases[:3])):
+        for iri, run in got.items():
+            assert _normal(run) == _normal(want[iri])
+    auto.close()
+    with pytest.raises(ValueError, match="engine 'jena'"):
+        Reasoner(engine="jena")
 
 
 @pytest.mark.long

@@ -33,7 +33,7 @@ def cohort(args: argparse.Namespace) -> int:
         )
     finally:
         if reasoner is not None:
-            reasoner.backend.close()
+            reasoner.close()
     flags = ", ".join(f"{k} {v}" for k, v in sorted(stats.red_flags.items())) or "none"
     print(
         f"spinekg cohort: {stats.read} read, {stats.planned} planned, {stats.rejected} rejected"
