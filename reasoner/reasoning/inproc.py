@@ -704,12 +704,10 @@ def all_vars(n: Any) -> frozenset[str]:
 
 
 class _Error(Exception):
-    """An expression error: a FILTER reads it as false."""
+    """An expression error: a FILTER reads it as false. Raised as a new instance each time: one instance raised
+    again keeps every traceback it was raised with, and with them every frame's solutions (memory grew by about
+    60 kB a case)."""
 
-
-_ERROR = _Error()
-_TRUE = Lit("true", XSD + "boolean")
-_FALSE = Lit("false", XSD + "boolean")
 _UNIT: list[dict] = [{}]
 _ROW = " row"  # a name no SPARQL variable has: the position of a left solution in an OPTIONAL
 
@@ -724,7 +722,7 @@ def _ebv(v: Term) -> bool:
             return v.num != 0 and v.num == v.num
         if v.dt in (_STRING, _LANG_STRING):
             return bool(v.lex)
-    raise _ERROR
+    raise _Error
 
 
 def _equal(a: Term, b: Term) -> bool:
@@ -744,7 +742,7 @@ def _equal(a: Term, b: Term) -> bool:
                 return False
         if a.dt in (_STRING, _LANG_STRING) and b.dt in (_STRING, _LANG_STRING):
             return False
-        raise _ERROR
+        raise _Error
     return a == b
 
 
@@ -754,7 +752,7 @@ def _less(a: Term, b: Term) -> bool:
             return a.num < b.num
         if a.dt == b.dt == _STRING:
             return a.lex < b.lex
-    raise _ERROR
+    raise _Error
 
 
 class _Eval:
@@ -806,7 +804,7 @@ class _Eval:
         if seeds is _UNIT:
             return self.alone(n)
         if self.kb_only(n):
-            return self.hash_join(seeds, self.store.kb_solutions(n, self))
+            return _join(seeds, self.store.kb_solutions(n, self))
         return _join(seeds, self.alone(n))
 
     def alone(self, n: Any) -> list[dict]:
@@ -888,9 +886,6 @@ class _Eval:
         if tag == "group":
             return self.group(n)
         raise Unsupported(f"algebra {tag}")
-
-    def hash_join(self, seeds: list[dict], solutions: list[dict]) -> list[dict]:
-        return _join(seeds, solutions)
 
     def group(self, n: Any) -> list[dict]:
         _, inner, by, aggs = n
@@ -1112,7 +1107,7 @@ class _Eval:
         if tag == "var":
             v = mu.get(e[1])
             if v is None:
-                raise _ERROR
+                raise _Error
             return v
         if tag == "term":
             return e[1]
@@ -1140,7 +1135,7 @@ class _Eval:
                 except _Error:
                     error = True
             if error:
-                raise _ERROR
+                raise _Error
             return e[3]
         if tag == "and":
             error = False
@@ -1151,7 +1146,7 @@ class _Eval:
                 except _Error:
                     error = True
             if error:
-                raise _ERROR
+                raise _Error
             return True
         if tag == "or":
             error = False
@@ -1162,7 +1157,7 @@ class _Eval:
                 except _Error:
                     error = True
             if error:
-                raise _ERROR
+                raise _Error
             return False
         if tag == "not":
             return not _ebv(self.value(e[1], mu))
@@ -1180,13 +1175,13 @@ class _Eval:
                     return self.value(x, mu)
                 except _Error:
                     continue
-            raise _ERROR
+            raise _Error
         if tag == "call":
             name, args = e[1], e[2]
             if name == "STRSTARTS":
                 a, b = (self.value(x, mu) for x in args)
                 if not (isinstance(a, Lit) and isinstance(b, Lit)):
-                    raise _ERROR
+                    raise _Error
                 return a.lex.startswith(b.lex)
             v = self.value(args[0], mu)
             if name == "isIRI":
@@ -1199,7 +1194,7 @@ class _Eval:
                 return isinstance(v, Blank)
             if name == "STR":
                 if isinstance(v, Blank):
-                    raise _ERROR
+                    raise _Error
                 return Lit(v if type(v) is str else v.lex)
         raise Unsupported(f"expression {tag}")
 
@@ -1325,12 +1320,11 @@ class PythonStore:
         self.plans: dict[str, Any] = {text: thaw(plan) for text, plan in (plans or {}).items()}
         self.lock = threading.RLock()
         self._kb_solutions: dict[int, list[dict]] = {}
-        self._keys: dict[int, frozenset[str] | None] = {}
         self._safe: dict[int, bool] = {}
         self._orders: dict[tuple, tuple] = {}
         self._closures: dict[tuple, list[Term]] = {}
         self._closure_keys: dict[Any, frozenset[str] | None] = {}
-        self._pinned: list[Any] = []  # plans whose id() keys a cache stay alive
+        self._pinned: dict[int, Any] = {}  # the plans (and parts) whose id() keys a cache: kept alive
 
     # -- the Backend protocol
 
@@ -1418,18 +1412,11 @@ class PythonStore:
             self.plans[text] = plan
         return plan
 
-    def keys_of(self, n: Any) -> frozenset[str] | None:
-        key = id(n)
-        if key not in self._keys:
-            self._pinned.append(n)
-            self._keys[key] = plan_keys(n)
-        return self._keys[key]
-
     def kb_solutions(self, n: Any, ev: _Eval) -> list[dict]:
         key = id(n)
         out = self._kb_solutions.get(key)
         if out is None:
-            self._pinned.append(n)
+            self._pinned[id(n)] = n
             out = self._kb_solutions[key] = _Eval(self, (self.kb,)).compute(n)
         return out
 
@@ -1439,7 +1426,7 @@ class PythonStore:
         key = id(n)
         safe = self._safe.get(key)
         if safe is None:
-            self._pinned.append(n)
+            self._pinned[id(n)] = n
             safe = self._safe[key] = expr_vars(n[1]) <= plan_vars(n[2])
         return safe
 
@@ -1449,7 +1436,12 @@ class PythonStore:
             keys = self._closure_keys[p] = plan_keys(("bgp", ((Var("s"), p, Var("o")),)))
         batch = ev.batch
         reads_kb = ev.graphs in ((self.kb,), (self.kb, self._batch))
-        cacheable = reads_kb and keys is not None and (batch is None or not any(batch.has_key(k) for k in keys))
+        cacheable = (
+            reads_kb
+            and node in self.kb_terms  # a case's resource is not remembered: the memory would grow with the cases
+            and keys is not None
+            and (batch is None or not any(batch.has_key(k) for k in keys))
+        )
         if not cacheable:
             return ev.reach(p, node)
         memo_key = (p, node)  # what the KB alone gives: the batch holds none of the path's predicates
@@ -1463,7 +1455,7 @@ class PythonStore:
         key = id(triples)
         out = self._vars.get(key)
         if out is None:
-            self._pinned.append(triples)
+            self._pinned[id(triples)] = triples
             out = self._vars[key] = frozenset(x.name for t in triples for x in t if type(x) is Var)
         return out
 
@@ -1483,7 +1475,7 @@ class PythonStore:
                         walk(y)
 
             walk(n)
-            self._pinned.append(n)
+            self._pinned[id(n)] = n
             out = self._bgps[key] = tuple(found)
         return out
 
@@ -1529,7 +1521,7 @@ class PythonStore:
                     chosen.add(i)
                     bound.update(x.name for x in (s, p, o) if type(x) is Var)
                     grown = True
-        self._pinned.append(triples)
+        self._pinned[id(triples)] = triples
         out = self._blocks[key] = frozenset(chosen)
         return out
 
@@ -1538,7 +1530,7 @@ class PythonStore:
         entry = self._block_entries.get(key)
         if entry is None:
             part = tuple(triples[i] for i in sorted(block))
-            self._pinned.append(triples)
+            self._pinned[id(triples)] = triples
             rows = _Eval(self, (self.kb,)).bgp(part, _UNIT)
             entry = self._block_entries[key] = _Block(part, rows)
         return entry
@@ -1551,7 +1543,7 @@ class PythonStore:
         key = (id(triples), bound, block, ev.graphs == (self.kb,), 0 if batch is None else batch.size.bit_length())
         order = self._orders.get(key)
         if order is None:
-            self._pinned.append(triples)
+            self._pinned[id(triples)] = triples
             if len(block) > 1 and not (len(ev.graphs) == 1 and ev.graphs[0] is self.kb):
                 entry = self.block_entry(triples, block)
                 left: list = [None] + [t for i, t in enumerate(triples) if i not in block]
