@@ -14,6 +14,13 @@ predicate by a triple pattern, not by ``BIND`` (after a ``BIND``, ``?level ?via 
 store); find the few fields a case lacks in a sub-``SELECT`` before joining the conditions that need them. Compare
 the rows before and after on generated cases alone and in batches: a rewrite must give the same rows, as a
 multiset.
+
+The same texts also run in process (:mod:`reasoner.reasoning.inproc`), which implements only the SPARQL the rules
+use: basic graph patterns with property paths, OPTIONAL, UNION, MINUS, FILTER (with EXISTS and the functions
+``isIRI``, ``isNumeric``, ``isLiteral``, ``isBlank``, ``BOUND``, ``STR``, ``STRSTARTS``, ``COALESCE``, ``IN``),
+BIND, VALUES, sub-SELECT, DISTINCT, GROUP BY with COUNT, MAX, MIN and SAMPLE, and ``INSERT … WHERE``. A rule using
+anything else is refused when the rules are compiled (``Unsupported``, naming it): add it there, with a case in
+``tests/test_issue15_inproc.py`` comparing it with pyoxigraph.
 """
 
 from __future__ import annotations
