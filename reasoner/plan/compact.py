@@ -78,14 +78,20 @@ def kb_part(reasoner: Reasoner) -> dict:
         local(iri): {"label": label, "description": description, "members": [_short(m) for m in members]}
         for iri, (label, description, members) in sorted(idx.conflicts.items())
     }
-    labels = {_short(str(s)): str(o) for s, o in reasoner.kb.subject_objects(RDFS.label) if str(s).startswith(SK_IRI)}
+    # sorted: the graph's own order depends on how it was loaded (parsed, or read from the cache), so two processes
+    # wrote the labels in different orders (the cohort test comparing a process with main() failed now and then)
+    labels = dict(
+        sorted(
+            (_short(str(s)), str(o)) for s, o in reasoner.kb.subject_objects(RDFS.label) if str(s).startswith(SK_IRI)
+        )
+    )
     part: dict = {
         "format": KB_FORMAT,
         "kb_version": reasoner.kb_version,
         "labels": labels,
         "recommendations": recs,
         "conflicts": conflicts,
-        "sources": {_short(m): idx.recommendations[m].source for m in idx.recommendations},
+        "sources": {_short(m): idx.recommendations[m].source for m in sorted(idx.recommendations)},
         "condition_defaults": defaults,
     }
     reasoner.cache["kb_part"] = part
