@@ -14,11 +14,14 @@ from constants import ROOT
 PACKAGE = ROOT / "reasoner"
 MODULES = sorted(PACKAGE.rglob("*.py"))
 #: Imports a function may make on purpose: the command line imports what a command needs when it runs (a cold
-#: ``spinekg`` starts fast), and the DL check loads owlready2 (and Java) only when it is asked for.
+#: ``spinekg`` starts fast), the DL check loads owlready2 (and Java) only when it is asked for, and the reasoner
+#: imports its in-process engine only when it uses it.
 LAZY = {
     "reasoner.cli": None,
     "reasoner.quality.gates": {"reasoner.quality.dl"},
     "reasoner.quality.release": {"reasoner.quality.dl"},
+    # the in-process engine, only when a reasoner uses it (a one-case command uses the embedded store)
+    "reasoner.reasoning.engine": {"reasoner.reasoning.inproc"},
 }
 
 

@@ -14,7 +14,7 @@ from ..consts import RDF, SK
 from ..kb.cache import cached
 from ..kb.index import KBIndex
 from ..kb.load import kb_version, shared_kb
-from . import classify, derive, inproc, needs
+from . import classify, derive, needs
 from . import conditions as apply
 from .stores import KB_GRAPH, Backend, LocalStore
 
@@ -126,22 +126,22 @@ class Compiled:
     condition_params: dict[str, dict[str, list[str]]]  # keyed by the skolem IRIs every store reports
     conditions: apply.Catalogue
     query_needs: dict[str, needs.Needs]  # a condition or collection rule's text → the keys it needs to match
-    plans: dict[str, Any]  # every text the in-process engine runs → its compiled plan (:mod:`.inproc`)
 
 
 def _plans(updates: tuple[classify.Rule, ...]) -> dict[str, Any]:
     """The texts the in-process store is given, compiled: the rules and the closure scoped to its batch graph, and
     the queries (a closure for some classes only is made from the whole closure's plan when it comes)."""
-    using = (KB_GRAPH, inproc.BATCH_GRAPH)
-    texts = [classify.scoped(r.update, inproc.BATCH_GRAPH, using) for r in updates]
-    texts.append(classify.scoped(classify.CLOSURE, inproc.BATCH_GRAPH, using))
+    from .inproc import BATCH_GRAPH, compile_text, freeze  # only for the in-process engine (Reasoner.__init__)
+
+    using = (KB_GRAPH, BATCH_GRAPH)
+    texts = [classify.scoped(r.update, BATCH_GRAPH, using) for r in updates]
+    texts.append(classify.scoped(classify.CLOSURE, BATCH_GRAPH, using))
     texts += [FACT_DETAILS] + [r.text for g in ("conditions", "collect") for r in rules.load(g)]
-    return {t: inproc.freeze(inproc.compile_text(t)) for t in texts}
+    return {t: freeze(compile_text(t)) for t in texts}
 
 
-def _compile(kb: Graph, with_plans: bool = True) -> Compiled:
-    """What a reasoner derives from a KB; ``with_plans=False`` leaves the in-process engine to compile each text
-    the first time it runs it (a KB of a test's own, not cached: two seconds less to start)."""
+def _compile(kb: Graph) -> Compiled:
+    """What a reasoner derives from a KB (the in-process engine's plans are cached apart: :func:`_plans`)."""
     skolem = kb.skolemize(authority="https://w3id.org", basepath="/spinekg/.well-known/genid/")
     roots: dict[str, set[str]] = defaultdict(set)
     for derm, root in skolem.subject_objects(SK.dermatomeOfRoot):
@@ -167,7 +167,6 @@ def _compile(kb: Graph, with_plans: bool = True) -> Compiled:
         params,
         conditions,
         {r.text: needs.of_query(r.text) for g in ("conditions", "collect") for r in rules.load(g)},
-        _plans(compiled) if with_plans else {},
     )
 
 
@@ -196,7 +195,7 @@ class Reasoner:
         if kb is None:
             compiled = cached("reasoner", self.kb_version, lambda: _compile(self.kb))
         else:
-            compiled = _compile(self.kb, with_plans=False)
+            compiled = _compile(self.kb)
         self.rules = compiled.rules
         self.kb_nt = compiled.kb_nt
         self.dermatome_roots = compiled.dermatome_roots
@@ -211,7 +210,12 @@ class Reasoner:
             self.backend = connect(self.kb_nt, self.kb_version)
         elif engine in ("python", "auto"):
             self.engine = engine
-            self.backend = inproc.PythonStore(self.kb_nt, KB_GRAPH, compiled.plans)
+            # the plans in a cache entry of their own: a command that uses the embedded store does not read them
+            # (about 30 ms of a cold start); a KB of a test's own compiles each text the first time it runs
+            from .inproc import PythonStore  # 15 ms to import: a one-case command (the embedded store) does not
+
+            plans = cached("inproc-plans", self.kb_version, lambda: _plans(self.rules)) if kb is None else {}
+            self.backend = PythonStore(self.kb_nt, KB_GRAPH, plans)
         else:
             self.engine = engine
             self.backend = LocalStore(self.kb_nt)
