@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .expressions import NOTHING, ROW, UNIT, ExpressionError, Expressions, hash_join, less, minus
+from .expressions import NOTHING, ROW, UNIT, ExpressionError, Expressions, compatible, hash_join, less, minus
 from .terms import XSD, Index, Lit, Term, Unsupported, Var, match
 
 if TYPE_CHECKING:
@@ -302,19 +302,13 @@ class Evaluation(Expressions):
         keys = tuple(sorted(entry.vars & bound))
         table = entry.table(keys)
         others = entry.vars.difference(keys)
-        out = []
+        out: list[dict] = []
         for mu in sols:
             rows = table.get(tuple(mu[k] for k in keys))
             if not rows:
                 continue
             if any(v in mu for v in others):  # an OPTIONAL's variable some solutions bind: check each pair
-                for row in rows:
-                    for k, v in row.items():
-                        w = mu.get(k)
-                        if w is not None and w != v:
-                            break
-                    else:
-                        out.append({**mu, **row})
+                out.extend({**mu, **row} for row in rows if compatible(mu, row))
             else:
                 for row in rows:
                     out.append({**mu, **row})

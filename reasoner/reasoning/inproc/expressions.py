@@ -6,8 +6,6 @@ from typing import Any
 
 from .terms import DECIMAL, FLOATS, INTEGERS, LANG_STRING, STRING, XSD, Blank, Lit, Term, Unsupported
 
-# ---------------------------------------------------------------------------------------------------- evaluating
-
 
 class ExpressionError(Exception):
     """An expression error: a FILTER reads it as false. Raised as a new instance each time: one instance raised
@@ -21,6 +19,7 @@ ROW = " row"  # a name no SPARQL variable has: the position of a left solution i
 
 
 def ebv(v: Term) -> bool:
+    """A value's effective boolean value (SPARQL 17.2.2)."""
     if isinstance(v, bool):
         return v
     if isinstance(v, Lit):
@@ -34,6 +33,7 @@ def ebv(v: Term) -> bool:
 
 
 def equal(a: Term, b: Term) -> bool:
+    """SPARQL's ``=``: numbers by value, other terms as terms; an error where the spec has one."""
     if type(a) is str or type(b) is str:
         return a == b
     if isinstance(a, Lit) and isinstance(b, Lit):
@@ -55,6 +55,7 @@ def equal(a: Term, b: Term) -> bool:
 
 
 def less(a: Term, b: Term) -> bool:
+    """SPARQL's ``<`` on numbers and plain strings (an error for anything else)."""
     if isinstance(a, Lit) and isinstance(b, Lit):
         if a.num is not None and b.num is not None:
             return a.num < b.num
@@ -221,13 +222,15 @@ def hash_join(left: list[dict], right: list[dict]) -> list[dict]:
     out = []
     for mu in left:
         for nu in table.get(tuple(mu[k] for k in keys), ()):
-            if check:
-                for k, v in nu.items():
-                    w = mu.get(k)
-                    if w is not None and w != v:
-                        break
-                else:
-                    out.append({**mu, **nu})
-            else:
+            if not check or compatible(mu, nu):
                 out.append({**mu, **nu})
     return out
+
+
+def compatible(mu: dict, nu: dict) -> bool:
+    """Whether two solutions agree on every variable both bind."""
+    for k, v in nu.items():
+        w = mu.get(k)
+        if w is not None and w != v:
+            return False
+    return True

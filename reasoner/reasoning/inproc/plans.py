@@ -7,9 +7,7 @@ from typing import Any
 
 from .terms import RDF_TYPE, XSD, Blank, Lit, Term, Unsupported, Var
 
-# ---------------------------------------------------------------------------------------------------- compiling
-
-# A plan is nested tuples, (tag, ...), so that it pickles with the compiled rules:
+# A plan is nested tuples, (tag, ...), kept with the compiled rules in the KB cache (freeze, thaw):
 #   ("bgp", ((s, p, o), ...)[, drop])  with Var, IRI str, Lit, or a path (("link", iri) ("inv", x) ("seq", xs)
 #                              ("alt", xs) ("mul", x, mod)) in predicate position; drop: see existentials()
 #   ("join", a, b) ("leftjoin", a, b, expr|None) ("union", a, b) ("minus", a, b) ("filter", expr, a)
@@ -234,7 +232,7 @@ def existentials(plan: Any) -> Any:
     places: dict[str, int] = {}
     grouped = False
 
-    def count(x, in_bgp: bool = False) -> None:
+    def count(x) -> None:
         nonlocal grouped
         if isinstance(x, tuple) and x:
             if x[0] == "bgp" and len(x) == 2 and isinstance(x[1], tuple):

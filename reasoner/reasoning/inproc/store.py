@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from ...errors import SpinekgError
@@ -12,8 +12,6 @@ from .evaluate import Evaluation
 from .expressions import NOTHING, UNIT
 from .plans import compile_text, expr_vars, plan_keys, plan_vars, thaw
 from .terms import RDF_TYPE, Index, Lit, Term, Unsupported, Var, parse_nt, value_of
-
-# ---------------------------------------------------------------------------------------------------- the store
 
 
 class _Block:
@@ -47,7 +45,8 @@ _CLOSURE_FILTER = re.compile(r"\n[ \t]*FILTER\(\?t IN \(([^()]*)\)\)")
 
 
 class PythonStore:
-    """A :class:`.stores.Backend` that evaluates the rule texts in this process (see the module's text).
+    """A :class:`reasoner.reasoning.stores.Backend` that evaluates the rule texts in this process (see the
+    package's text).
 
     ``plans`` maps a text to its compiled plan (:func:`compile_text`, as :func:`freeze` gives it); a text not in it
     is compiled on first use.
@@ -91,14 +90,10 @@ class PythonStore:
         return BATCH_GRAPH
 
     def load(self, nt: str, graph: str) -> None:
-        target = self._graph(graph)
-        for s, p, o in parse_nt(nt):
-            target.add(s, p, o)
-
-    def load_triples(self, triples: Iterable[tuple[Term, str, Term]]) -> None:
-        """Add terms (as :func:`parse_nt` gives them) to the batch graph."""
+        if graph != BATCH_GRAPH:  # the KB's solutions are cached: it is loaded once, when the store is made
+            raise SpinekgError(f"{graph}: the in-process store loads cases into its batch graph only")
         add = self._batch.add
-        for s, p, o in triples:
+        for s, p, o in parse_nt(nt):
             add(s, p, o)
 
     def update(self, text: str) -> None:
@@ -157,7 +152,10 @@ class PythonStore:
         if plan is None:
             m = _CLOSURE_FILTER.search(text)
             base = self.plans.get(text[: m.start()] + text[m.end() :]) if m else None
-            if m is not None and base is not None and base[0] == "insert":
+            dropped = base is not None and any(
+                len(t) > 2 and "t" in t[2] for t in _walk_bgps(base[1])
+            )  # the filter reads ?t: only over a plan that binds it everywhere
+            if m is not None and base is not None and base[0] == "insert" and not dropped:
                 listed = tuple(_term_of(x.strip()) for x in m.group(1).split(","))
                 plan = ("insert", ("filter", ("in", ("var", "t"), tuple(("term", t) for t in listed), False),
                                    base[1]), base[2])  # fmt: skip
@@ -461,6 +459,16 @@ class PythonStore:
             distinct = sum(len(g.pos.get(p, ())) for g in graphs)
             return 1.5 + total / max(distinct, 1)
         return 10.0 + total
+
+
+def _walk_bgps(x: Any) -> Iterator[tuple]:
+    """The BGP nodes of a plan."""
+    if isinstance(x, tuple) and x:
+        if x[0] == "bgp" and len(x) in (2, 3) and isinstance(x[1], tuple):
+            yield x
+            return
+        for y in x:
+            yield from _walk_bgps(y)
 
 
 def _term_of(text: str) -> Term:
