@@ -27,9 +27,10 @@ from .plan.provenance import provenance_graph, provenance_nt
 from .reasoning.engine import ENGINES, CaseRun, Reasoner
 from .reasoning.stores import RemoteStore
 
-#: The engine :func:`default_reasoner` builds when ``SPINEKG_ENGINE`` does not name one (:data:`ENGINES`): the
-#: in-process one, unless a command that reasons over one case in a fresh process asked for the embedded store
-#: (:func:`prefer_engine`): it loads the KB in a fifth of the time and has no KB-side joins to compute first.
+#: The engine :func:`default_reasoner` builds when ``SPINEKG_ENGINE`` does not name one (:data:`ENGINES`): ``auto``
+#: (the in-process engine for a few cases at a time, the embedded store for more), unless a command that reasons
+#: over one case in a fresh process asked for the embedded store (:func:`prefer_engine`): it loads the KB in a
+#: third of the time and has no KB-side parts to compute first.
 _preferred = ["auto"]
 
 
