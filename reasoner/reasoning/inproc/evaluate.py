@@ -15,17 +15,17 @@ if TYPE_CHECKING:
 class Evaluation(Expressions):
     """One evaluation: the graphs read, the batch's keys, and the caches of the store."""
 
-    __slots__ = ("graphs", "batch", "store", "substitute", "_inner")
+    __slots__ = ("graphs", "batch", "kb_alone", "mixed", "store", "substitute", "_inner")
 
     def __init__(self, store: PythonStore, graphs: tuple[Index, ...], substitute: bool = False):
         self.store = store
         self.graphs = graphs
         self.batch = store._batch if any(g is store._batch for g in graphs) else None
+        self.kb_alone = len(graphs) == 1 and graphs[0] is store.kb  # everything it reads is the KB's
+        self.mixed = self.batch is not None and len(graphs) == 2  # the KB and the batch
         # inside EXISTS, the outer solution's values are substituted into the pattern: its filters see them
         self.substitute = substitute
         self._inner: Evaluation | None = None
-
-    # -- caching of parts that read the KB only
 
     def exists(self, plan: Any, mu: dict) -> bool:
         inner = self._inner
@@ -33,30 +33,31 @@ class Evaluation(Expressions):
             inner = self._inner = Evaluation(self.store, self.graphs, substitute=True)
         return bool(inner.run(plan, [mu]))
 
+    # -- caching of parts that read the KB only
+
     def kb_only(self, n: Any) -> bool:
         """Whether ``n`` finds in the KB and the batch what it finds in the KB alone: every basic graph pattern in
         it is answered by the KB alone (:meth:`PythonStore.block`)."""
-        store = self.store
-        if len(self.graphs) == 1 and self.graphs[0] is store.kb:
+        if self.kb_alone:
             return True
         batch = self.batch
-        if batch is None or len(self.graphs) != 2:
+        if batch is None or not self.mixed:
             return False
-        now = store.now(batch)[0]
-        known = now.get(id(n))
+        store = self.store
+        now = store.now(batch)
+        known = now.kb_only.get(id(n))
         if known is None:
             bgps = store.bgps_of(n)
             # the keys and constant subjects of all its BGPs decide each BGP's block
             every, consts = store.node_shape(n)
-            held, apart = store._batch_keys(batch)
-            key = (id(n), every & held, apart, tuple(c in batch.spo for c in consts))
+            key = (id(n), every & now.held, now.apart, tuple(c in batch.spo for c in consts))
             known = store._kb_only.get(key)
             if known is None:
                 known = all(len(store.block(t, self)) == len(t) for t in bgps)
                 if len(store._kb_only) > 100_000:
                     store._kb_only.clear()
                 store._kb_only[key] = known
-            now[id(n)] = known
+            now.kb_only[id(n)] = known
         return known
 
     def run(self, n: Any, seeds: list[dict]) -> list[dict]:
@@ -85,13 +86,10 @@ class Evaluation(Expressions):
         return self.compute(n)
 
     def compute(self, n: Any) -> list[dict]:
+        """The solutions of ``n`` with nothing bound, evaluated here (:meth:`alone` may take them from the cache)."""
         tag = n[0]
-        if tag == "bgp":
-            return self.bgp(n[1], UNIT, n[2] if len(n) > 2 else NOTHING)
-        if tag == "join":
-            return self.run(n[2], self.run(n[1], UNIT))
-        if tag == "union":
-            return self.run(n[1], UNIT) + self.run(n[2], UNIT)
+        if tag in ("bgp", "join", "union"):  # run() takes these without a cache: what it binds, they read
+            return self.run(n, UNIT)
         if tag == "filter":
             expr = n[1]
             return [mu for mu in self.run(n[2], UNIT) if self.test(expr, mu)]
@@ -152,8 +150,6 @@ class Evaluation(Expressions):
             return out
         if tag == "values":
             return [dict(row) for row in n[1]]
-        if tag == "unit":
-            return [{}]
         if tag == "group":
             return self.group(n)
         raise Unsupported(f"algebra {tag}")
@@ -246,7 +242,11 @@ class Evaluation(Expressions):
                     for _ in match(graphs, s1, p1, o1):
                         out.append(mu)
                         break
-            elif isinstance(p, tuple):
+                sols = out
+                if not sols:
+                    break
+                continue  # binds nothing
+            if isinstance(p, tuple):
                 for mu in sols:
                     s1 = mu.get(s.name) if type(s) is Var else s
                     o1 = mu.get(o.name) if type(o) is Var else o

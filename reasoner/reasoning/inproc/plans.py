@@ -11,10 +11,10 @@ from .terms import RDF_TYPE, XSD, Blank, Lit, Term, Unsupported, Var
 #   ("bgp", ((s, p, o), ...)[, drop])  with Var, IRI str, Lit, or a path (("link", iri) ("inv", x) ("seq", xs)
 #                              ("alt", xs) ("mul", x, mod)) in predicate position; drop: see existentials()
 #   ("join", a, b) ("leftjoin", a, b, expr|None) ("union", a, b) ("minus", a, b) ("filter", expr, a)
-#   ("extend", a, var, expr) ("project", a, (vars)) ("distinct", a) ("values", (dict, ...)) ("unit",)
+#   ("extend", a, var, expr) ("project", a, (vars)) ("distinct", a) ("values", (dict, ...))
 #   ("group", a, (group vars), ((agg, var, expr|None, distinct), ...))
 # An expression: ("var", name) ("term", t) ("rel", op, a, b) ("in", a, (xs), negated) ("and", xs) ("or", xs)
-#   ("not", x) ("exists", plan, negated) ("call", name, xs)
+#   ("not", x) ("exists", plan, negated) ("call", name, xs) ("bound", name) ("coalesce", xs)
 
 
 def _term(t) -> Term:
@@ -116,9 +116,7 @@ def _node(n) -> Any:
         return ("join", _node(n.p1), _node(n.p2))
     if name == "LeftJoin":
         expr = n.expr
-        cond = None if expr is None or getattr(expr, "name", None) == "TrueFilter" else _expr(expr)
-        while cond is not None and cond[0] == "not" and cond[1][0] == "not":  # !!x tests as x (_filters_kept)
-            cond = cond[1][1]
+        cond = None if expr is None or getattr(expr, "name", None) == "TrueFilter" else _tested(_expr(expr))
         return ("leftjoin", _node(n.p1), _node(n.p2), cond)
     if name == "Union":
         return ("union", _node(n.p1), _node(n.p2))
@@ -157,19 +155,26 @@ def _filter(e: Any, p: Any) -> Any:
     """``FILTER(e)`` over ``p``, each conjunct moved down a join to the side that always binds every variable it
     reads (EXISTS patterns included): the same solutions, fewer tested (a filter over a join of the KB's conditions
     with a case's records tested every pair)."""
-    while e[0] == "not" and e[1][0] == "not":  # a filter tests !!x as x (see _filters_kept)
-        e = e[1][1]
+    e = _tested(e)
     if e[0] == "and":
         for part in e[1]:
             p = _filter(part, p)
         return p
     if p[0] == "join":
-        wanted = expr_vars(e)
+        wanted = all_vars(e)
         if wanted <= plan_vars(p[1]):
             return ("join", _filter(e, p[1]), p[2])
         if wanted <= plan_vars(p[2]):
             return ("join", p[1], _filter(e, p[2]))
     return ("filter", e, p)
+
+
+def _tested(e: Any) -> Any:
+    """A filter's expression without the ``!!`` :func:`_filters_kept` wrapped it in: a filter tests ``!!x`` as
+    ``x``."""
+    while e[0] == "not" and e[1][0] == "not":
+        e = e[1][1]
+    return e
 
 
 def _filters_kept(parsed: Any) -> Any:
@@ -381,7 +386,7 @@ def plan_keys(plan: Any) -> frozenset[str] | None:
             return node(n[1]) and expr(n[3])
         if tag in ("project", "distinct", "group"):
             return node(n[1]) and (tag != "group" or all(a[2] is None or expr(a[2]) for a in n[3]))
-        if tag in ("values", "unit"):
+        if tag == "values":
             return True
         if tag in ("select", "insert"):
             return node(n[1])
@@ -418,31 +423,9 @@ def plan_vars(n: Any) -> frozenset[str]:
     return frozenset()
 
 
-def expr_vars(e: Any) -> frozenset[str]:
-    """Every variable an expression mentions, in EXISTS patterns too."""
-    tag = e[0]
-    if tag == "var":
-        return frozenset((e[1],))
-    if tag == "bound":
-        return frozenset((e[1],))
-    if tag == "exists":
-        return all_vars(e[1])
-    out: frozenset[str] = frozenset()
-    for part in e[1:]:
-        if isinstance(part, tuple) and part and isinstance(part[0], str) and part[0] in _EXPR_TAGS:
-            out |= expr_vars(part)
-        elif isinstance(part, tuple):
-            for x in part:
-                if isinstance(x, tuple) and x and x[0] in _EXPR_TAGS:
-                    out |= expr_vars(x)
-    return out
-
-
-_EXPR_TAGS = {"var", "term", "rel", "in", "and", "or", "not", "exists", "call", "coalesce", "bound"}
-
-
 def all_vars(n: Any) -> frozenset[str]:
-    """Every variable a plan mentions (in its patterns, expressions, BINDs, projections and groups)."""
+    """Every variable a plan or an expression mentions (in its patterns, expressions with their EXISTS patterns,
+    BINDs, projections and groups)."""
     out: set[str] = set()
 
     def walk(x) -> None:

@@ -10,17 +10,16 @@ from typing import Any
 from ...errors import SpinekgError
 from .evaluate import Evaluation
 from .expressions import NOTHING, UNIT
-from .plans import compile_text, expr_vars, plan_keys, plan_vars, thaw
+from .plans import all_vars, compile_text, plan_keys, plan_vars, thaw
 from .terms import RDF_TYPE, Index, Lit, Term, Unsupported, Var, parse_nt, value_of
 
 
 class _Block:
     """The solutions of a BGP's KB-only triples, and their hash tables by the variables a join binds first."""
 
-    __slots__ = ("triples", "rows", "vars", "_tables")
+    __slots__ = ("rows", "vars", "_tables")
 
     def __init__(self, triples: tuple, rows: list[dict], hidden: frozenset[str] = frozenset()):
-        self.triples = triples
         self.rows = rows
         self.vars = frozenset(x.name for t in triples for x in t if type(x) is Var) - hidden
         self._tables: dict[tuple, dict[tuple, list[dict]]] = {}
@@ -38,6 +37,19 @@ class _Block:
         if not keys:
             return 10.0 + len(self.rows)
         return 1.0 + len(self.rows) / max(len(self.table(keys)), 1)
+
+
+class _Now:
+    """What the batch, as it is now, gives the questions :meth:`PythonStore.block` asks: the classes and predicates
+    it holds, whether none of its subjects is a KB term, and the answers found so far (by plan and BGP id)."""
+
+    __slots__ = ("key", "held", "apart", "kb_only", "blocks", "signatures")
+
+    def __init__(self, key: tuple, held: frozenset[str], apart: bool):
+        self.key, self.held, self.apart = key, held, apart
+        self.kb_only: dict[int, bool] = {}
+        self.blocks: dict[int, frozenset[int]] = {}
+        self.signatures: dict[int, tuple] = {}
 
 
 BATCH_GRAPH = "https://w3id.org/spinekg/graph/batch/in-process"
@@ -67,10 +79,7 @@ class PythonStore:
         self._shapes: dict[int, tuple] = {}
         self._dropped: dict[tuple, tuple[frozenset[str], frozenset]] = {}
         self._node_shapes: dict[int, tuple[frozenset[str], tuple]] = {}
-        self._state_key: tuple = ()
-        self._state: tuple[frozenset[str], bool] = (frozenset(), True)
-        self._now_key: tuple = ()
-        self._now: tuple[dict[int, bool], dict[int, frozenset[int]], dict[int, tuple]] = ({}, {}, {})
+        self._now = _Now((), frozenset(), True)
         self._block_entries: dict[tuple, _Block] = {}
         self._bgps: dict[int, tuple] = {}
         self._vars: dict[int, frozenset[str]] = {}
@@ -80,7 +89,7 @@ class PythonStore:
         self._safe: dict[int, bool] = {}
         self._orders: dict[tuple, tuple] = {}
         self._closures: dict[tuple, list[Term]] = {}
-        self._closure_keys: dict[Any, frozenset[str] | None] = {}
+        self._path_keys: dict[Any, frozenset[str] | None] = {}
         self._pinned: dict[int, Any] = {}  # the plans (and parts) whose id() keys a cache: kept alive
 
     # -- the Backend protocol
@@ -179,17 +188,20 @@ class PythonStore:
         safe = self._safe.get(key)
         if safe is None:
             self._pinned[id(n)] = n
-            safe = self._safe[key] = expr_vars(n[1]) <= plan_vars(n[2])
+            safe = self._safe[key] = all_vars(n[1]) <= plan_vars(n[2])
         return safe
 
+    def path_keys(self, p: Any) -> frozenset[str] | None:
+        """The predicates a property path reads (None: any)."""
+        if p not in self._path_keys:
+            self._path_keys[p] = plan_keys(("bgp", ((Var("s"), p, Var("o")),)))
+        return self._path_keys[p]
+
     def closure(self, p: Any, node: Term, ev: Evaluation) -> list[Term]:
-        keys = self._closure_keys.get(p, ())
-        if keys == ():
-            keys = self._closure_keys[p] = plan_keys(("bgp", ((Var("s"), p, Var("o")),)))
+        keys = self.path_keys(p)
         batch = ev.batch
-        reads_kb = ev.graphs in ((self.kb,), (self.kb, self._batch))
         cacheable = (
-            reads_kb
+            (ev.kb_alone or ev.mixed)
             and node in self.kb_terms  # a case's resource is not remembered: the memory would grow with the cases
             and keys is not None
             and (batch is None or not any(batch.has_key(k) for k in keys))
@@ -216,30 +228,9 @@ class PythonStore:
         key = id(n)
         out = self._bgps.get(key)
         if out is None:
-            found: list[tuple] = []
-
-            def walk(x) -> None:
-                if isinstance(x, tuple) and x:
-                    if x[0] == "bgp" and len(x) in (2, 3) and isinstance(x[1], tuple):
-                        found.append(x[1])
-                        return
-                    for y in x:
-                        walk(y)
-
-            walk(n)
             self._pinned[id(n)] = n
-            out = self._bgps[key] = tuple(found)
+            out = self._bgps[key] = tuple(bgp[1] for bgp in _walk_bgps(n))
         return out
-
-    def _batch_keys(self, batch: Index) -> tuple[frozenset[str], bool]:
-        """The classes and predicates a batch holds, and whether none of its subjects is a KB term (per batch
-        and state: the rules add triples)."""
-        key = self._state_of(batch)
-        if self._state_key != key:
-            types = batch.pos.get(RDF_TYPE, {})
-            self._state = (frozenset(batch.pos).union(o for o in types if type(o) is str), batch.clashes == 0)
-            self._state_key = key
-        return self._state
 
     @staticmethod
     def _state_of(batch: Index) -> tuple:
@@ -247,13 +238,13 @@ class PythonStore:
         sets (a rule that adds a type a class already has in the batch changes nothing :meth:`block` reads)."""
         return (batch.serial, len(batch.pos), len(batch.pos.get(RDF_TYPE, ())), len(batch.spo), batch.clashes)
 
-    def now(self, batch: Index) -> tuple[dict[int, bool], dict[int, frozenset[int]], dict[int, tuple]]:
-        """What :meth:`Evaluation.kb_only`, :meth:`block` and :meth:`signature` found for the batch as it is now (by
-        plan and BGP id)."""
+    def now(self, batch: Index) -> _Now:
+        """The batch as it is now (:class:`_Now`), made again when the rules have added a key or a subject."""
         key = self._state_of(batch)
-        if self._now_key != key:
-            self._now = ({}, {}, {})
-            self._now_key = key
+        if self._now.key != key:
+            types = batch.pos.get(RDF_TYPE, {})
+            held = frozenset(batch.pos).union(o for o in types if type(o) is str)
+            self._now = _Now(key, held, batch.clashes == 0)
         return self._now
 
     def _shape(self, triples: tuple) -> tuple:
@@ -265,7 +256,7 @@ class PythonStore:
             rows = []
             for s, p, o in triples:
                 if isinstance(p, tuple):
-                    keys = plan_keys(("bgp", ((Var("s"), p, Var("o")),)))
+                    keys = self.path_keys(p)
                 elif type(p) is not str:
                     keys = None
                 elif p == RDF_TYPE:
@@ -296,12 +287,11 @@ class PythonStore:
     def signature(self, triples: tuple, batch: Index) -> tuple:
         """What of a batch decides a BGP's :meth:`block`: which of its keys the batch holds, whether a batch
         subject is a KB term, and which of its constant subjects the batch has triples about."""
-        now = self.now(batch)[2]
-        out = now.get(id(triples))
+        now = self.now(batch)
+        out = now.signatures.get(id(triples))
         if out is None:
-            held, apart = self._batch_keys(batch)
             _, every, consts = self._shape(triples)
-            out = now[id(triples)] = (every & held, apart, tuple(c in batch.spo for c in consts))
+            out = now.signatures[id(triples)] = (every & now.held, now.apart, tuple(c in batch.spo for c in consts))
         return out
 
     def block(self, triples: tuple, ev: Evaluation) -> frozenset[int]:
@@ -309,22 +299,21 @@ class PythonStore:
         predicate the batch does not hold; and, while no subject of the batch is a term of the KB (the batch's
         resources are the cases'), one whose subject those triples bind (it is a KB term) or is a KB constant the
         batch has no triple about."""
-        if len(ev.graphs) == 1 and ev.graphs[0] is self.kb:
+        if ev.kb_alone:
             return frozenset(range(len(triples)))
         batch = ev.batch
-        if batch is None or len(ev.graphs) != 2:
+        if batch is None or not ev.mixed:
             return frozenset()
-        now = self.now(batch)[1]
-        out = now.get(id(triples))
+        now = self.now(batch)
+        out = now.blocks.get(id(triples))
         if out is not None:
             return out
-        signature = self.signature(triples, batch)
-        key = (id(triples), signature)
+        key = (id(triples), self.signature(triples, batch))
         out = self._blocks.get(key)
         if out is not None:
-            now[id(triples)] = out
+            now.blocks[id(triples)] = out
             return out
-        held, apart = self._batch_keys(batch)
+        held, apart = now.held, now.apart
         rows = self._shape(triples)[0]
         chosen: set[int] = set()
         bound: set[str] = set()
@@ -346,7 +335,7 @@ class PythonStore:
                     grown = True
         if len(self._blocks) > 100_000:
             self._blocks.clear()
-        out = self._blocks[key] = now[id(triples)] = frozenset(chosen)
+        out = self._blocks[key] = now.blocks[id(triples)] = frozenset(chosen)
         return out
 
     def block_entry(self, triples: tuple, block: frozenset[int], hidden: frozenset[str] = NOTHING) -> _Block:
@@ -402,13 +391,13 @@ class PythonStore:
             bound,
             block,
             hidden,
-            ev.graphs == (self.kb,),
+            ev.kb_alone,
             0 if batch is None else batch.size.bit_length(),
         )
         order = self._orders.get(key)
         if order is None:
             self._pinned[id(triples)] = triples
-            if len(block) > 1 and not (len(ev.graphs) == 1 and ev.graphs[0] is self.kb):
+            if len(block) > 1 and not ev.kb_alone:
                 entry = self.block_entry(triples, block, hidden)
                 left: list = [None] + [t for i, t in enumerate(triples) if i not in block]
             else:
