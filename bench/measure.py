@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -219,21 +220,27 @@ def has_cohort_command() -> bool:
     return done.returncode == 0
 
 
-def cohort(cases: Path, workdir: Path, batch_size: int, fallback: bool, syntax: str = "nt") -> dict:
+def cohort(
+    cases: Path, workdir: Path, batch_size: int, fallback: bool, syntax: str = "nt", compressed: bool = False
+) -> dict:
     """``spinekg cohort`` (or the stand-in) over a JSON-lines file, with provenance (``prov.nt``, or in the
-    ``syntax`` given: ``ttl`` for Turtle): wall time, peak memory and the bytes written."""
-    outputs = ["--output", workdir / "plans.jsonl", "--provenance", workdir / f"prov.{syntax}"]
-    outputs += ["--summary", workdir / "summary.csv", "--batch-size", str(batch_size)]
+    ``syntax`` given: ``ttl`` for Turtle; with ``compressed`` every output gzip-compressed, ``plans.jsonl.gz`` …):
+    wall time, peak memory and the bytes written."""
+    gz = ".gz" if compressed else ""
+    names = [f"plans.jsonl{gz}", f"prov.{syntax}{gz}", f"summary.csv{gz}"]
+    outputs = ["--output", workdir / names[0], "--provenance", workdir / names[1]]
+    outputs += ["--summary", workdir / names[2], "--batch-size", str(batch_size)]
     head = [sys.executable, "-m", "bench.cohort_fallback"] if fallback else [*spinekg_command(), "cohort"]
     command = [str(x) for x in [*head, cases, *outputs]]
     result = watch(command, ROOT)
     if result["exit"] != 0:
         raise RuntimeError(f"{' '.join(command)}: exit {result['exit']}: {result['stderr']}")
     del result["stderr"]
-    lines = sum(1 for _ in open(workdir / "plans.jsonl", encoding="utf-8"))
+    with (gzip.open if compressed else open)(workdir / names[0], "rb") as plans:
+        lines = sum(1 for _ in plans)
     written = {
         name: (workdir / name).stat().st_size
-        for name in ("plans.jsonl", "plans.kb.json", f"prov.{syntax}")
+        for name in (names[0], f"plans.kb.json{gz}", names[1])
         if (workdir / name).exists()
     }
     return {

@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                 for old in Path(tmp).glob("plans*"):
                     old.unlink()
                 size["cohort_turtle"] = measure.cohort(cases, Path(tmp), args.batch_size, fallback, syntax="ttl")
+                _log(f"{n:,} cases: spinekg cohort, every output gzip-compressed")
+                size["cohort_gzip"] = measure.cohort(cases, Path(tmp), args.batch_size, fallback, compressed=True)
             if n <= 10_000:  # the shares are the same at every size; at 100,000 it would be one more long run
                 _log(f"{n:,} cases: stages of the batch function, in process")
                 size["stages"] = measure.stages(reasoner, cases, args.batch_size)

@@ -137,15 +137,16 @@ def markdown(result: dict) -> str:
                 f"| {n:,} cases: bytes written per case ({parts}) | {c['bytes_per_case'] / 1000:.1f} kB | "
                 f"≤ {TARGETS['bytes_per_case'] / 1000:g} kB {verdict(ok)} | {none} |"
             )
-        t = size.get("cohort_turtle")
-        if t and "bytes_per_case" in t:
-            ok = t["bytes_per_case"] <= TARGETS["bytes_per_case"]
-            parts = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in t["bytes"].items())
-            lines.append(
-                f"| {n:,} cases: bytes written per case, provenance as Turtle ({parts}; the run: "
-                f"{seconds(t['seconds'])}) | {t['bytes_per_case'] / 1000:.1f} kB | "
-                f"≤ {TARGETS['bytes_per_case'] / 1000:g} kB {verdict(ok)} | {none} |"
-            )
+        for key, how in (("cohort_turtle", "provenance as Turtle"), ("cohort_gzip", "every output gzip-compressed")):
+            t = size.get(key)
+            if t and "bytes_per_case" in t:
+                ok = t["bytes_per_case"] <= TARGETS["bytes_per_case"]
+                parts = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in t["bytes"].items())
+                lines.append(
+                    f"| {n:,} cases: bytes written per case, {how} ({parts}; the run: "
+                    f"{seconds(t['seconds'])}) | {t['bytes_per_case'] / 1000:.1f} kB | "
+                    f"≤ {TARGETS['bytes_per_case'] / 1000:g} kB {verdict(ok)} | {none} |"
+                )
         if size.get("python_floor_seconds"):
             floor = c["seconds"] / size["python_floor_seconds"]
             ok = floor <= TARGETS["floor_ratio"] if n == TARGETS["floor_cases"] else None

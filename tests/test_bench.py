@@ -260,9 +260,9 @@ def test_quick_run_writes_one_table_with_every_column(tmp_path):
     header = [c.strip() for c in rows[0].strip("|").split("|")]
     assert header == ["measurement", "spinekg", "target", *table.BASELINES.values()]
     assert all(len(r.strip("|").split("|")) == len(header) for r in rows)
-    # header, rule, single, cold; per size: cohort, bytes per case (N-Triples, Turtle), the Python floor, stage
-    # shares, in-process; the external-store row
-    assert len(rows) == 2 + 2 + 6 * len(result["sizes"]) + 1
+    # header, rule, single, cold; per size: cohort, bytes per case (N-Triples, Turtle, gzip), the Python floor,
+    # stage shares, in-process; the external-store row
+    assert len(rows) == 2 + 2 + 7 * len(result["sizes"]) + 1
     m = result["machine"]
     assert m["cpu"] and m["cores"] and m["ram_gib"] and m["python"]
     assert all(m["packages"][p] for p in ("pyoxigraph", "rdflib", "owlrl", "owlready2"))
@@ -274,6 +274,9 @@ def test_quick_run_writes_one_table_with_every_column(tmp_path):
         set(turtle["bytes"]) >= {"plans.jsonl", "prov.ttl"}
         and turtle["bytes_per_case"] < size["cohort"]["bytes_per_case"]
     )
+    packed = size["cohort_gzip"]
+    assert set(packed["bytes"]) >= {"plans.jsonl.gz", "prov.nt.gz"} and packed["plans"] == size["cases"]
+    assert packed["bytes_per_case"] * 5 < size["cohort"]["bytes_per_case"]
     assert size["python_floor_seconds"] > 0 and 99 <= sum(v for k, v in size["stages"].items() if k != "seconds") <= 101
     assert result["endpoint"]["cases"] == 10 and result["endpoint"]["exit"] == 0
     c = size["baselines"]["c"]

@@ -133,20 +133,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         type=Path,
         required=True,
-        help="the plans, one JSON object per line: compact, referring by id to the --knowledge part (or --full)",
+        help="the plans, one JSON object per line: compact, referring by id to the --knowledge part (or --full); "
+        "FILE.jsonl.gz writes them gzip-compressed (so do --provenance and --summary names ending in .gz)",
     )
     p.add_argument(
         "--knowledge",
         type=Path,
         help="the knowledge base's part the compact plans refer to (labels, evidence, conditions), written once "
-        "(default: the output's name with .kb.json)",
+        "(default: the output's name with .kb.json, .kb.json.gz for a .gz output)",
     )
     p.add_argument("--full", action="store_true", help="write every plan whole, as `recommend --format json` does")
     p.add_argument(
         "--provenance",
         type=Path,
         help="the run's PROV-O: FILE.nt (N-Triples), FILE.nq (N-Quads, a graph per case), or the same triples in about "
-        "a quarter of the bytes as FILE.ttl (Turtle) or FILE.trig (TriG, a graph per case), prefixes declared once",
+        "a quarter of the bytes as FILE.ttl (Turtle) or FILE.trig (TriG, a graph per case), prefixes declared once; "
+        "add .gz (prov.nt.gz) for gzip, about a fifteenth of the bytes",
     )
     p.add_argument("--summary", type=Path, help="a CSV row per case: red flags, steps per phase, warnings")
     p.add_argument("--batch-size", type=int, default=2000, help="cases reasoned together (bounds the memory)")

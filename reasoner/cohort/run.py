@@ -231,9 +231,10 @@ def run_cohort(
     """Reason over every case of ``source`` in batches; write a plan per line to ``output`` (JSON Lines), the run's
     PROV-O to ``provenance`` (``.nt`` N-Triples or ``.nq`` N-Quads, a graph per case; ``.ttl`` Turtle or ``.trig``
     TriG, the same triples and graphs with prefixes declared once at the top and each case's subjects grouped) and
-    one CSV row per case to ``summary``. Each plan line is compact: the case's own decisions, referring by id to the
+    one CSV row per case to ``summary``; a name ending in ``.gz`` (``plans.jsonl.gz``, ``prov.nt.gz``) is written
+    gzip-compressed, a member per batch (:class:`reasoner.cohort.files.RunFiles`). Each plan line is compact: the case's own decisions, referring by id to the
     knowledge base's part (labels, evidence, condition wording; :func:`reasoner.plan.compact.kb_part`), written once
-    to ``knowledge`` (default: the output's name with ``.kb.json``; none for a device or FIFO output unless named);
+    to ``knowledge`` (default: the output's name with ``.kb.json``, ``.kb.json.gz`` for a ``.gz`` one; none for a device or FIFO output unless named);
     :func:`reasoner.plan.compact.expand` joins a line and the part into the full plan. ``full`` writes the full,
     self-contained plan on every line instead (no part). A rejected case is reported on ``errors`` (stderr) with its
     line or file, counted, and skipped. ``workers`` > 1 reasons batches in that many processes (the embedded store
@@ -256,10 +257,7 @@ def run_cohort(
         raise UsageError(f"--batch-size: {batch_size} is not a positive number of cases")
     if workers < 1:
         raise UsageError(f"--workers: {workers} is not a positive number of processes")
-    if provenance is not None and provenance.suffix not in (".nt", ".nq", ".ttl", ".trig"):
-        raise UsageError(
-            f"--provenance: {provenance} must end in .nt (N-Triples), .nq (N-Quads), .ttl (Turtle) or .trig (TriG)"
-        )
+    kind = None if provenance is None else _syntax_of(Path(provenance))
     r = reasoner or default_reasoner()
     errors = errors if errors is not None else sys.stderr
     source = Path(source)
@@ -267,7 +265,9 @@ def run_cohort(
     if full and knowledge is not None:
         raise UsageError("--knowledge: the full plans (--full) refer to no knowledge base part; leave one out")
     if not full and knowledge is None and (not Path(output).exists() or Path(output).is_file()):
-        knowledge = Path(output).with_name(Path(output).name.removesuffix(".jsonl") + ".kb.json")
+        name = Path(output).name
+        gz = ".gz" if name.endswith(".gz") else ""
+        knowledge = Path(output).with_name(name.removesuffix(".gz").removesuffix(".jsonl") + ".kb.json" + gz)
     named = [("--output", output), ("--provenance", provenance), ("--summary", summary), ("--knowledge", knowledge)]
     seen = {source.resolve(): "the input"}
     for flag, path in named:
@@ -292,7 +292,6 @@ def run_cohort(
     }
     out = RunFiles(paths, fingerprint, resume)
     stats = CohortStats(resumed_from=out.done)
-    kind = None if provenance is None else provenance.suffix[1:]
     started = time.perf_counter()
     total = count_records(source)
     bar = _progress(total, progress)
@@ -385,6 +384,17 @@ def _write(rec: Record, out: RunFiles, stats: CohortStats, errors) -> None:
 
 def _duplicate(case_id: str) -> CaseProblem:
     return CaseProblem("id", case_id, "is already used by an earlier case of the cohort")
+
+
+def _syntax_of(provenance: Path) -> str:
+    """The provenance syntax a file name asks for (``prov.nt``, ``prov.ttl.gz`` …), or an exit-2 error."""
+    suffix = Path(provenance.name.removesuffix(".gz")).suffix
+    if suffix not in (".nt", ".nq", ".ttl", ".trig"):
+        raise UsageError(
+            f"--provenance: {provenance} must end in .nt (N-Triples), .nq (N-Quads), .ttl (Turtle) or .trig (TriG), "
+            "with .gz after it for gzip"
+        )
+    return suffix[1:]
 
 
 def _kb_part(r: Reasoner, kind: str) -> bytes:
