@@ -232,9 +232,10 @@ def run_cohort(
     PROV-O to ``provenance`` (``.nt`` N-Triples or ``.nq`` N-Quads, a graph per case; ``.ttl`` Turtle or ``.trig``
     TriG, the same triples and graphs with prefixes declared once at the top and each case's subjects grouped) and
     one CSV row per case to ``summary``; a name ending in ``.gz`` (``plans.jsonl.gz``, ``prov.nt.gz``) is written
-    gzip-compressed, a member per batch (:class:`reasoner.cohort.files.RunFiles`). Each plan line is compact: the case's own decisions, referring by id to the
-    knowledge base's part (labels, evidence, condition wording; :func:`reasoner.plan.compact.kb_part`), written once
-    to ``knowledge`` (default: the output's name with ``.kb.json``, ``.kb.json.gz`` for a ``.gz`` one; none for a device or FIFO output unless named);
+    gzip-compressed, a member per batch (:class:`reasoner.cohort.files.RunFiles`). Each plan line is compact: the
+    case's own decisions, referring by id to the knowledge base's part (labels, evidence, condition wording;
+    :func:`reasoner.plan.compact.kb_part`), written once to ``knowledge`` (default: the output's name with
+    ``.kb.json``, ``.kb.json.gz`` for a ``.gz`` one; none for a device or FIFO output unless named);
     :func:`reasoner.plan.compact.expand` joins a line and the part into the full plan. ``full`` writes the full,
     self-contained plan on every line instead (no part). A rejected case is reported on ``errors`` (stderr) with its
     line or file, counted, and skipped. ``workers`` > 1 reasons batches in that many processes (the embedded store

@@ -9,7 +9,7 @@ from typing import cast
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from ..consts import DCTERMS, OA, PROV, RDF, RDFS, SK, SKOS
+from ..consts import DCTERMS, OA, PROV, RDF, RDFS, SK, SK_IRI, SKOS
 from .cache import cached
 
 
@@ -46,6 +46,9 @@ class RecInfo:
     qualifier: str | None = None  # the sentence's own qualifiers the step heading keeps ("routine, first 6 weeks")
 
 
+_SK_LEN = len(SK_IRI)
+
+
 def local(iri) -> str:
     """The local name of a spinekg IRI (``sk:nsaid`` → ``nsaid``); other IRIs unchanged.
 
@@ -53,7 +56,7 @@ def local(iri) -> str:
     'nsaid'
     """
     text = str(iri)
-    return text[len(str(SK)) :] if text.startswith(str(SK)) else text
+    return text[_SK_LEN:] if text.startswith(SK_IRI) else text
 
 
 class KBIndex:
@@ -62,6 +65,7 @@ class KBIndex:
     def __init__(self, kb: Graph):
         self.kb = kb
         self._labels: dict[str, str] = {}
+        self._notations: dict[str, str] = {}
 
     def use_cache(self, kb_version: str) -> None:
         """Take the recommendations from the per-user cache (:func:`reasoner.kb.cache.cached`, keyed by
@@ -79,8 +83,12 @@ class KBIndex:
         return text
 
     def notation(self, iri) -> str:
-        value = self.kb.value(URIRef(str(iri)), SKOS.notation)
-        return str(value) if value is not None else local(iri)
+        key = str(iri)
+        text = self._notations.get(key)
+        if text is None:
+            value = self.kb.value(URIRef(key), SKOS.notation)
+            text = self._notations[key] = str(value) if value is not None else local(iri)
+        return text
 
     @cached_property
     def ancestors(self) -> dict[str, frozenset[str]]:

@@ -229,14 +229,14 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         active.append(item)
 
     # a "consider" of what another recommendation says to do in the same phase is given by that step
-    doing = {(info.intervention, phase) for _, info, _, phase, _, _ in active if info.stance == "do"}
+    doing = sorted({(info.intervention, phase) for _, info, _, phase, _, _ in active if info.stance == "do"})
     kept = []
     for item in active:
         info, phase = item[1], item[3]
         by = next(
             (
                 (i, p)
-                for i, p in sorted(doing)
+                for i, p in doing
                 if p == phase and idx.is_a(i, info.intervention)  # the do is as specific or more
             ),
             None,

@@ -9,6 +9,11 @@ from ..kb.index import KBIndex, local
 _GENERIC = {
     str(SK[n]) for n in ("Finding", "Symptom", "ImagingFinding", "ClinicalFinding", "RiskFactor", "Measurement")
 }
+# the IRIs fact_text tests, as strings made once (it runs for every fact of every case)
+_TYPE, _ABSENCE, _PRIOR, _SCREEN, _STUDY, _PATIENT = (
+    str(RDF.type),
+    *(SK_IRI + n for n in ("FindingAbsence", "PriorTreatment", "RedFlagScreen", "ImagingStudy", "Patient")),
+)
 
 
 def _number(text: str) -> str:
@@ -32,22 +37,22 @@ def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
     def values(prop: str) -> list[str]:
         return sorted(details.get(SK_IRI + prop, ()))
 
-    types = [t for t in sorted(details.get(str(RDF.type), ())) if t.startswith(str(SK)) and t not in _GENERIC]
+    types = [t for t in sorted(details.get(_TYPE, ())) if t.startswith(SK_IRI) and t not in _GENERIC]
     parts: list[str] = []
-    if str(SK.FindingAbsence) in types:
-        absent = [idx.label(t) for t in values("absentType") if t.startswith(str(SK))]
+    if _ABSENCE in types:
+        absent = [idx.label(t) for t in values("absentType") if t.startswith(SK_IRI)]
         parts.append("no " + (" / ".join(absent) or "finding"))
-    elif str(SK.PriorTreatment) in types:
+    elif _PRIOR in types:
         parts.append(", ".join(idx.label(t) for t in values("treatmentType")))
-    elif str(SK.RedFlagScreen) in types:
+    elif _SCREEN in types:
         parts.append("red-flag screen: " + ", ".join(local(v).replace("_", " ") for v in values("screenResult")))
-    elif str(SK.ImagingStudy) in types:
+    elif _STUDY in types:
         parts.append(" ".join(idx.label(m) for m in values("modality")) or "imaging study")
         parts += [("current" if float(v) == 0 else f"{_number(v)} weeks ago") for v in values("weeksAgo")]
-    elif str(SK.Patient) in types:
+    elif _PATIENT in types:
         parts += [f"{_number(v)} years" for v in values("age")] + [local(v) for v in values("sex")]
     else:
-        parts.append(" / ".join(idx.label(t) for t in types if t != str(SK.PriorTreatment)) or "finding")
+        parts.append(" / ".join(idx.label(t) for t in types if t != _PRIOR) or "finding")
     parts += [local(v) for v in values("laterality")]
     where = [idx.label(r) for r in values("inBodyRegion")]
     where += [idx.notation(d) for d in sorted(values("inDermatome"), key=lambda d: (len(d), d))]
