@@ -173,18 +173,27 @@ def fold_conditions(
     recs_of = recommendations_of(conditions)
     unspoken = {kind: _decide(kind, {}) for kind in DEFAULT}  # a condition no row speaks for: the same every time
     out = []
+    make = tuple.__new__  # the named tuples made without their keyword-taking __new__: millions in a cohort
     for case in sorted(spoken):
         by_cond = spoken[case]
         decided: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], str]] = {}
-        for rec in sorted({rec for cond in by_cond for rec in recs_of.get(cond, ())}):
+        recs: set[str] = set()
+        for cond in by_cond:
+            recs.update(recs_of.get(cond, ()))
+        for rec in sorted(recs):
             results = []
+            overall = "applies"  # :func:`_overall`, as the results are made
             for cond, kind in conditions[rec]:
                 d = decided.get(cond)
                 if d is None:
                     voices = by_cond.get(cond)
                     d = decided[cond] = unspoken[kind] if voices is None else _decide(kind, voices)
-                results.append(ConditionResult(case, rec, cond, kind, *d))
-            out.append(Applicability(case, rec, _overall(results), tuple(results)))
+                if d[0] == FAILS:
+                    overall = FAILS
+                elif d[0] == UNKNOWN and overall != FAILS:
+                    overall = UNKNOWN
+                results.append(make(ConditionResult, (case, rec, cond, kind, *d)))
+            out.append(make(Applicability, (case, rec, overall, tuple(results))))
     return out
 
 
