@@ -24,7 +24,7 @@ from .ntriples import Triples
 from .plan.assemble import assemble
 from .plan.model import Plan
 from .plan.provenance import provenance_graph, provenance_nt
-from .reasoning.engine import ENGINES, CaseRun, Reasoner
+from .reasoning.engine import ENGINES, CaseRun, Reasoner, fewer_collections
 from .reasoning.stores import RemoteStore
 
 #: The engine :func:`default_reasoner` builds when ``SPINEKG_ENGINE`` does not name one (:data:`ENGINES`): ``auto``
@@ -131,13 +131,14 @@ def reason(cases: Sequence[Case | str | Path | dict], reasoner: Reasoner | None 
     graphs the reader builds in the test suite, over the examples and a generated cohort).
     """
     r = reasoner or default_reasoner()
-    loaded = [as_case(c) for c in cases]
-    triples = [case_triples(c) for c in loaded]
-    runs = r.run([t.nt() for t in triples])
-    out = []
-    for c, t in zip(loaded, triples, strict=True):
-        run = runs[str(case_iri(c.id))]
-        out.append(Result(assemble(r, run), c, t, run))
+    with fewer_collections():
+        loaded = [as_case(c) for c in cases]
+        triples = [case_triples(c) for c in loaded]
+        runs = r.run([t.nt() for t in triples])
+        out = []
+        for c, t in zip(loaded, triples, strict=True):
+            run = runs[str(case_iri(c.id))]
+            out.append(Result(assemble(r, run), c, t, run))
     return out
 
 

@@ -29,7 +29,7 @@ from ..plan.assemble import assemble
 from ..plan.compact import compact, kb_part
 from ..plan.provenance import case_provenance, kb_slice
 from ..plan.turtle import COHORT, turtle
-from ..reasoning.engine import Reasoner
+from ..reasoning.engine import Reasoner, fewer_collections
 from .files import RunFiles
 from .inputs import Item, Oversized, check_input, count_records, read_item, read_items, read_raw
 
@@ -107,7 +107,18 @@ def reason_batch(
     line referring to the run's KB part (:func:`reasoner.plan.compact.compact`), or with ``full`` the self-contained
     plan of the design. ``timings``, if given, gets each of ``STAGES``' seconds added to it (the benchmark's shares).
     """
-    clock = _Clock(timings)
+    with fewer_collections():
+        return _reason_batch(r, raws, source, provenance, full, _Clock(timings))
+
+
+def _reason_batch(
+    r: Reasoner,
+    raws: list[tuple[int, str, bytes | Path | Oversized]],
+    source: str,
+    provenance: str | None,
+    full: bool,
+    clock: _Clock,
+) -> list[Record]:
     out: list[Record | None] = []
     good: list[tuple[int, Item, Any]] = []  # (slot, item, its triples: None until the whole batch is read)
     seen: set[str] = set()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -28,6 +30,28 @@ AUTO_PYTHON_UP_TO = 20
 #: The Python engine reasons over at most this many cases at a time (a case costs about the same alone or in a
 #: batch there, and its hash joins grow with the batch)
 PYTHON_BATCH = 200
+
+#: How many allocations Python's cyclic collector lets pass while a batch is reasoned, where its default is 700: a
+#: batch makes millions of short-lived rows and tuples that reference counting frees, and each collection walked
+#: all that was still alive. Measured on 4,000 generated cases: the batch function 4.68 -> 4.07 ms a case (reasoning
+#: 2.39 -> 1.77), one case 5.2 -> 4.8 ms.
+GC_THRESHOLD = 100_000
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Raise the collector's first threshold to :data:`GC_THRESHOLD` for the block, then put it back (a collector
+    that is off, or set higher already, is left as it is)."""
+    first, *rest = gc.get_threshold()
+    if first >= GC_THRESHOLD or not gc.isenabled():
+        yield
+        return
+    gc.set_threshold(GC_THRESHOLD, *rest)
+    try:
+        yield
+    finally:
+        gc.set_threshold(first, *rest)
+
 
 #: The collection rules (``rules/collect/*.rq``): what the plan needs beyond the conditions.
 CASES = rules.text("cases")
@@ -249,7 +273,7 @@ class Reasoner:
             return runs
         text = "".join(g if isinstance(g, str) else g.serialize(format="nt") for g in case_graphs)
         backend = self.backend_for(len(case_graphs))
-        with backend.lock:
+        with backend.lock, fewer_collections():
             if self._kb_keys is None:
                 self._kb_keys = frozenset(classify.keys(backend, backend.kb_graph))
             kb_keys = self._kb_keys
