@@ -112,3 +112,21 @@ def test_a_provenance_name_of_no_syntax_is_refused_before_anything_is_written(sp
     out = spinekg("cohort", src, "--output", tmp_path / "p.jsonl", "--provenance", tmp_path / name)
     assert out.returncode == 2 and f"{name} must end in .nt" in out.stderr and "with .gz after it" in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_a_gzip_input_gives_the_plans_of_the_plain_one(cases, tmp_path):
+    packed = tmp_path / "cases.jsonl.gz"
+    packed.write_bytes(gzip.compress(cases.read_bytes()))
+    run_cohort(cases, tmp_path / "plain.jsonl", batch_size=15)
+    stats = run_cohort(packed, tmp_path / "packed.jsonl", batch_size=15)
+    assert stats.planned == 40 and (tmp_path / "packed.jsonl").read_bytes() == (tmp_path / "plain.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["cut", "not gzip"])
+def test_a_damaged_gzip_input_is_refused_before_any_output_is_made(spinekg, cases, tmp_path, damage):
+    data = gzip.compress(cases.read_bytes())
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(data[: len(data) // 2] if damage == "cut" else cases.read_bytes())
+    out = spinekg("cohort", src, "--output", tmp_path / "p.jsonl", "--provenance", tmp_path / "p.nt.gz")
+    assert out.returncode == 2 and f"{src}: is not a whole gzip file" in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl.gz"]  # no partial or state file either

@@ -128,7 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
         "exit status: 0 the run finished (rejected cases are reported and counted, not fatal); "
         "2 usage error or unreadable input",
     )
-    p.add_argument("input", type=Path, help="a folder of case files, or a JSON Lines file (one case per line)")
+    p.add_argument(
+        "input",
+        type=Path,
+        help="a folder of case files, or a JSON Lines file (one case per line; FILE.jsonl.gz: gzip-compressed)",
+    )
     p.add_argument(
         "--output",
         type=Path,

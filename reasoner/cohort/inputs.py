@@ -1,9 +1,13 @@
-"""A cohort's input: the records of a folder of case files or a JSON Lines file, each read within the case limits."""
+"""A cohort's input: the records of a folder of case files or a JSON Lines file (gzip-compressed when its name ends in
+``.gz``), each read within the case limits."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -53,6 +57,21 @@ def _lines(f: BinaryIO) -> Iterator[tuple[int, bytes | Oversized]]:
         yield number, Oversized(size)
 
 
+@contextmanager
+def _opened(source: Path) -> Iterator[BinaryIO]:
+    """A JSON Lines file opened for reading, decompressed as it is read when its name ends in ``.gz``; a gzip stream
+    that is cut short or corrupt is an exit-2 error naming the file."""
+    if not source.name.endswith(".gz"):
+        with open(source, "rb") as f:
+            yield f
+        return
+    try:
+        with gzip.open(source, "rb") as f:
+            yield f
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise UsageError(f"{source}: is not a whole gzip file ({exc})") from None
+
+
 def _case_files(source: Path) -> list[Path]:
     """The case files of a folder, sorted by name: entries with a case suffix that are not folders (a FIFO or a
     device among them is rejected when read, never opened)."""
@@ -78,7 +97,7 @@ def read_raw(source: Path, skip: int = 0) -> Iterator[tuple[int, str, bytes | Pa
             if n >= skip:
                 yield n, path.name, path
         return
-    with open(source, "rb") as f:
+    with _opened(source) as f:
         for n, (number, raw) in enumerate(_lines(f)):
             if n >= skip:
                 yield n, f"line {number}", raw
@@ -126,7 +145,7 @@ def count_records(source: Path) -> int | None:
     """How many records the input holds (for the progress bar); None when counting would cost a full read."""
     if source.is_dir():
         return len(_case_files(source))
-    if source.stat().st_size > 2_000_000_000:
+    if source.stat().st_size > (200_000_000 if source.name.endswith(".gz") else 2_000_000_000):
         return None
-    with open(source, "rb") as f:
+    with _opened(source) as f:
         return sum(1 for _ in _lines(f))

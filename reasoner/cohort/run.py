@@ -302,10 +302,10 @@ def run_cohort(
         "summary": ("--summary", summary),
         "knowledge": ("--knowledge", knowledge),
     }
+    started = time.perf_counter()
+    total = count_records(source)  # a full read: an input that cannot be read fails here, before any output is made
     out = RunFiles(paths, fingerprint, resume)
     stats = CohortStats(resumed_from=out.done)
-    started = time.perf_counter()
-    total = count_records(source)
     bar = _progress(total, progress)
     pool = None
     try:
