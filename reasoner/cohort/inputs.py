@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from ..case.files import MAX_BYTES, load_case, loads
 from ..case.model import _FORMATS, _ID, Case, CaseProblem
@@ -67,7 +67,7 @@ def _opened(source: Path) -> Iterator[BinaryIO]:
         return
     try:
         with gzip.open(source, "rb") as f:
-            yield f
+            yield cast(BinaryIO, f)  # a GzipFile reads as a binary file does
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise UsageError(f"{source}: is not a whole gzip file ({exc})") from None
 
