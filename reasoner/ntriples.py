@@ -28,6 +28,24 @@ def term(t) -> str:
     return text
 
 
+_PLAIN: dict[str, str] = {}
+
+
+def plain(text: str) -> str:
+    """A plain string literal in N-Triples syntax, as :func:`term` writes ``Literal(text)``, remembered by its text
+    (the same step labels recur in every case of a cohort, and an rdflib Literal is slow to make).
+
+    >>> plain('say "hi"') == term(Literal('say "hi"'))
+    True
+    """
+    made = _PLAIN.get(text)
+    if made is None:
+        made = term(Literal(text))
+        if len(_PLAIN) < 100_000:
+            _PLAIN[text] = made
+    return made
+
+
 class Triples(list):
     """A list of (s, p, o) rdflib terms that the case graph builder can write into (``add``), as N-Triples."""
 

@@ -10,7 +10,7 @@ from rdflib.namespace import OWL
 
 from ..consts import DCTERMS, OA, PROV, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.load import new_graph
-from ..ntriples import Triples, term
+from ..ntriples import Triples, plain, term
 from ..reasoning.conditions import DEFAULT_RULE
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Plan
@@ -43,6 +43,19 @@ def _time(moment: datetime) -> Literal:
     return Literal(moment.isoformat(), datatype=XSD.dateTime)
 
 
+_TIMES: dict[datetime, str] = {}
+
+
+def _time_nt(moment: datetime) -> str:
+    """:func:`_time` in N-Triples syntax, made once for a batch's start and end (every case of it writes them)."""
+    made = _TIMES.get(moment)
+    if made is None:
+        if len(_TIMES) > 64:
+            _TIMES.clear()
+        made = _TIMES[moment] = term(_time(moment))
+    return made
+
+
 def case_provenance(
     reasoner: Reasoner,
     plan: Plan,
@@ -69,10 +82,10 @@ def case_provenance(
     add(
         f"{act} {a} <{SK.ReasoningRun}> .\n{act} {a} <{PROV.Activity}> .\n{act} <{PROV.used}> {case} .\n"
         f"{act} <{PROV.used}> {kbv} .\n{act} <{PROV.wasAssociatedWith}> {agent} .\n"
-        f"{act} <{PROV.startedAtTime}> {term(_time(started))} .\n{act} <{PROV.endedAtTime}> {term(_time(ended))} .\n"
+        f"{act} <{PROV.startedAtTime}> {_time_nt(started)} .\n{act} <{PROV.endedAtTime}> {_time_nt(ended)} .\n"
         f"{kbv} {a} <{SK.KnowledgeBaseVersion}> .\n{kbv} {a} <{PROV.Entity}> .\n"
-        f"{kbv} <{OWL.versionInfo}> {term(Literal(reasoner.kb_version))} .\n"
-        f"{agent} {a} <{PROV.SoftwareAgent}> .\n{agent} <{RDFS.label}> {term(Literal('spinekg reasoner'))} .\n"
+        f"{kbv} <{OWL.versionInfo}> {plain(reasoner.kb_version)} .\n"
+        f"{agent} {a} <{PROV.SoftwareAgent}> .\n{agent} <{RDFS.label}> {plain('spinekg reasoner')} .\n"
     )
     plan_iri = f"<{run.case}/plan>"
     add(f"{plan_iri} {a} <{SK.Plan}> .\n{plan_iri} {gen} {act} .\n{plan_iri} {derived} {case} .\n")
@@ -80,7 +93,7 @@ def case_provenance(
     for flag, facts in sorted(run.red_flags.items()):
         for fact in sorted(facts):
             add(f"<{fact}> {a} <{flag}> .\n")
-        add(f"<{flag}> <{RDFS.label}> {term(Literal(reasoner.index.label(flag)))} .\n")
+        add(f"<{flag}> <{RDFS.label}> {plain(reasoner.index.label(flag))} .\n")
     # the case resources each recommendation's conditions held on (the plan shows them as field paths), and the
     # rules that decided its conditions (rules/conditions/ID.rq; "default": no rule's rows spoke, the kind's default)
     used = {r for step in plan.steps for r in step.recommendations}
@@ -102,13 +115,13 @@ def case_provenance(
         s = f"<{run.case}/step/{n}>"
         add(
             f"{plan_iri} {has_step} {s} .\n{s} {a} {step_cls} .\n{s} {a} {entity} .\n"
-            f"{s} {label} {term(Literal(f'{step.stance} {step.label} ({step.phase})'))} .\n"
+            f"{s} {label} {plain(f'{step.stance} {step.label} ({step.phase})')} .\n"
             f'{s} {position} "{n}"{integer}{s} {step_of} <{SK_IRI}{step.id}> .\n'
             f"{s} {stance} <{SK_IRI}{step.stance}> .\n{s} {phase} <{SK_IRI}{step.phase}> .\n"
             f"{s} {gen} {act} .\n"
         )
         if step.timing:
-            add(f"{s} {timing} {term(Literal(step.timing))} .\n")
+            add(f"{s} {timing} {plain(step.timing)} .\n")
         for rec in step.recommendations:
             q = f"<{run.case}/step/{n}/derivation/{rec.rsplit('/', 1)[-1]}>"
             add(
