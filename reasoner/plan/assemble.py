@@ -10,7 +10,8 @@ The rules a clinician reads the plan by:
   gives is *covered* by that step (its sentence does not become the urgent step's evidence);
 - a treatment the case records as tried and failed is not offered again as initial care;
 - within a phase: what is due now and actionable first, "do not" last; an umbrella step (conservative care)
-  lists the steps that are its parts.
+  lists the steps that are its parts, each step is given once (under its outermost umbrella), and the umbrella
+  with its parts stands where the first of them would (a red flag's urgent MRI stays first).
 """
 
 from __future__ import annotations
@@ -330,27 +331,36 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
                 covers=tuple(sorted(covered.get((interv, phase), ()))) if stance == "do" else (),
             )
         )
-    # an umbrella step (do or consider) lists the steps of the same phase and stance that are its parts
-    out: list[Step] = []
-    taken: set[int] = set()
-    for n, s in enumerate(steps):
-        if n in taken:
-            continue
-        parts = [
-            m
-            for m, p in enumerate(steps)
-            if m != n
-            and m not in taken
-            and s.stance != "avoid"
+
+    # an umbrella step (do or consider) lists the steps of the same phase and stance that are its parts, each step
+    # given once: a part (its parts' parts too) stands under its outermost umbrella, and the umbrella with its parts
+    # takes the place of the first of them in reading order (a red flag's urgent MRI stays first under "MRI")
+    def under(p: Step, s: Step) -> bool:
+        return (
+            s.stance != "avoid"
             and p.stance == s.stance
             and p.phase == s.phase
             and p.id != s.id
             and idx.is_a(SK_IRI + p.id, SK_IRI + s.id)
-        ]
+        )
+
+    outer = [not any(under(s, u) for u in steps) for s in steps]
+    umbrella: dict[int, int] = {}  # a part → the first outermost umbrella, in reading order, it stands under
+    for n, s in enumerate(steps):
+        if outer[n]:
+            for m, p in enumerate(steps):
+                if m not in umbrella and not outer[m] and under(p, s):
+                    umbrella[m] = n
+    groups = []
+    for n in range(len(steps)):
+        if outer[n]:
+            parts = [m for m in range(len(steps)) if umbrella.get(m) == n]
+            groups.append((min([n, *parts]), n, parts))
+    out: list[Step] = []
+    for _, n, parts in sorted(groups):
+        s = steps[n]
         out.append(replace(s, parts=tuple(steps[m].id for m in parts)) if parts else s)
-        for m in parts:
-            taken.add(m)
-            out.append(replace(steps[m], part_of=s.id))
+        out.extend(replace(steps[m], part_of=s.id) for m in parts)
     return out
 
 
