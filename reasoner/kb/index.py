@@ -75,19 +75,18 @@ class KBIndex:
         self.__dict__["recommendations"] = cached("recommendations", kb_version, lambda: self.recommendations)
 
     def label(self, iri) -> str:
-        key = str(iri)
-        text = self._labels.get(key)
-        if text is None:
-            value = self.kb.value(URIRef(key), RDFS.label)
-            text = self._labels[key] = str(value) if value is not None else local(iri)
-        return text
+        return self._text(self._labels, iri, RDFS.label)
 
     def notation(self, iri) -> str:
+        return self._text(self._notations, iri, SKOS.notation)
+
+    def _text(self, made: dict[str, str], iri, prop: URIRef) -> str:
+        """A term's ``prop`` (its local name where it has none), looked up in the graph once per term."""
         key = str(iri)
-        text = self._notations.get(key)
+        text = made.get(key)
         if text is None:
-            value = self.kb.value(URIRef(key), SKOS.notation)
-            text = self._notations[key] = str(value) if value is not None else local(iri)
+            value = self.kb.value(URIRef(key), prop)
+            text = made[key] = str(value) if value is not None else local(iri)
         return text
 
     @cached_property
