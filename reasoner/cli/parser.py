@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="the run's PROV-O: FILE.nt (N-Triples), FILE.nq (N-Quads, a graph per case), or the same triples in about "
         "a quarter of the bytes as FILE.ttl (Turtle) or FILE.trig (TriG, a graph per case), prefixes declared once; "
-        "add .gz (prov.nt.gz) for gzip, about a fifteenth of the bytes",
+        "add .gz (prov.nt.gz) for gzip, about a fourteenth of the N-Triples bytes",
     )
     p.add_argument("--summary", type=Path, help="a CSV row per case: red flags, steps per phase, warnings")
     p.add_argument("--batch-size", type=int, default=2000, help="cases reasoned together (bounds the memory)")
