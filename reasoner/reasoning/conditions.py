@@ -182,18 +182,13 @@ def fold_conditions(
             recs.update(recs_of.get(cond, ()))
         for rec in sorted(recs):
             results = []
-            overall = "applies"  # :func:`_overall`, as the results are made
             for cond, kind in conditions[rec]:
                 d = decided.get(cond)
                 if d is None:
                     voices = by_cond.get(cond)
                     d = decided[cond] = unspoken[kind] if voices is None else _decide(kind, voices)
-                if d[0] == FAILS:
-                    overall = FAILS
-                elif d[0] == UNKNOWN and overall != FAILS:
-                    overall = UNKNOWN
                 results.append(make(ConditionResult, (case, rec, cond, kind, *d)))
-            out.append(make(Applicability, (case, rec, overall, tuple(results))))
+            out.append(make(Applicability, (case, rec, _overall(results), tuple(results))))
     return out
 
 
