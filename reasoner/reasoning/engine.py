@@ -34,8 +34,8 @@ PYTHON_BATCH = 200
 
 #: How many allocations Python's cyclic collector lets pass while a batch is reasoned, where its default is 700: a
 #: batch makes millions of short-lived rows and tuples that reference counting frees, and each collection walked
-#: all that was still alive. Measured on 4,000 generated cases: the batch function 4.68 -> 4.07 ms a case (reasoning
-#: 2.39 -> 1.77), one case 5.2 -> 4.8 ms.
+#: all that was still alive. Measured on 4,000 generated cases: the batch function 4.68 -> 4.37 ms a case (reasoning
+#: 2.39 -> 2.0); one case about 5.2 -> 5.0 ms (within the noise of one run).
 GC_THRESHOLD = 100_000
 
 
