@@ -50,7 +50,7 @@ class Evaluation(Expressions):
             bgps = store.bgps_of(n)
             # the keys and constant subjects of all its BGPs decide each BGP's block
             every, consts = store.node_shape(n)
-            key = (id(n), every & now.held, now.apart, tuple(c in batch.spo for c in consts))
+            key = (id(n), *now.deciding(every, consts, batch))
             known = store._kb_only.get(key)
             if known is None:
                 known = all(len(store.block(t, self)) == len(t) for t in bgps)

@@ -51,6 +51,11 @@ class _Now:
         self.blocks: dict[int, frozenset[int]] = {}
         self.signatures: dict[int, tuple] = {}
 
+    def deciding(self, every: frozenset[str], consts: tuple, batch: Index) -> tuple:
+        """What of the batch decides how a part with these keys and constant subjects reads the KB: which of the
+        keys it holds, whether none of its subjects is a KB term, and which constants it has triples about."""
+        return (every & self.held, self.apart, tuple(c in batch.spo for c in consts))
+
 
 BATCH_GRAPH = "https://w3id.org/spinekg/graph/batch/in-process"
 _CLOSURE_FILTER = re.compile(r"\n[ \t]*FILTER\(\?t IN \(([^()]*)\)\)")
@@ -291,7 +296,7 @@ class PythonStore:
         out = now.signatures.get(id(triples))
         if out is None:
             _, every, consts = self._shape(triples)
-            out = now.signatures[id(triples)] = (every & now.held, now.apart, tuple(c in batch.spo for c in consts))
+            out = now.signatures[id(triples)] = now.deciding(every, consts, batch)
         return out
 
     def block(self, triples: tuple, ev: Evaluation) -> frozenset[int]:
