@@ -9,7 +9,8 @@ The rules a clinician reads the plan by:
   management are never deferred; a later recommendation of an intervention an urgent red-flag step already
   gives is *covered* by that step (its sentence does not become the urgent step's evidence);
 - a treatment the case records as tried and failed is not offered again as initial care;
-- within a phase: what is due now and actionable first, "do not" last; an umbrella step (conservative care)
+- within a phase: a red flag's own management first, then the screen for red flags, then what is due now and
+  actionable, then the rest in their sources' order, "do not" last; an umbrella step (conservative care)
   lists the steps that are its parts, each step is given once (under its outermost umbrella), and the umbrella
   with its parts stands where the first of them would (a red flag's urgent MRI stays first).
 """
@@ -37,6 +38,7 @@ CONSERVATIVE = str(SK.conservative_care)
 IMAGING = str(SK.ImagingIntervention)
 ANALGESIA = str(SK.pain_management)
 ASSESSMENT = str(SK.Assessment)
+RED_FLAG_SCREENING = str(SK.red_flag_screening)
 FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed)}
 URGENT = ("emergency", "urgent")
 
@@ -305,7 +307,8 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
         first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
         due_now = any(m[3] for m in members)
         after = min((m[1].after_weeks or 0) for m in members)
-        return (order[phase], stance == "avoid", not due_now, not first.safety, after, first.order, first.id)
+        return (order[phase], stance == "avoid", _rank(interv, first.safety, due_now), after,
+                first.order, first.id)  # fmt: skip
 
     steps = []
     for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
@@ -362,6 +365,18 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
         out.append(replace(s, parts=tuple(steps[m].id for m in parts)) if parts else s)
         out.extend(replace(steps[m], part_of=s.id) for m in parts)
     return out
+
+
+def _rank(interv: str, safety: bool, due_now: bool) -> int:
+    """Where a step stands among the steps of its phase that share its "do not" or not: a red flag's own management
+    first; then the screen for red flags (red flags come first: NICE NG59 1.1.1 asks to exclude specific causes,
+    and a plan that lists it after the treatments reads as if it could wait); then an escalation whose time has
+    come; then the rest in their sources' order (an article's steps in the article's order)."""
+    if safety:
+        return 0
+    if interv == RED_FLAG_SCREENING:
+        return 1
+    return 2 if due_now else 3
 
 
 def _bears_on(conflict: ConflictOut, step: Step) -> bool:

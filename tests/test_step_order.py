@@ -1,0 +1,86 @@
+"""Within a phase the screen for red flags comes first, after the red flags' own steps: red flags come first.
+
+Found reading the plans aloud: the screen was ordered by its source like any step, so an uncomplicated acute low
+back pain was told "consider muscle relaxants, consider NSAIDs, heat, exercise" and only then "red flag screening",
+as step 5 of 9, and article 004's patient got it as step 18 of 30, after the treatments and the brace. NICE NG59
+1.1.1 (exclude specific causes) is what makes the rest of the plan the plan of non-specific low back pain.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bench.generate import generate
+from reasoner.api import default_reasoner, reason
+from reasoner.case.validate import parse_case
+from reasoner.errors import CaseError
+
+from constants import ACCEPTANCE, EXAMPLES
+
+SCREEN = "red_flag_screening"
+
+
+def assert_screen_leads_its_phase(plan) -> None:
+    """In each phase of the plan (and of what is deferred), the screen stands after the safety steps and before
+    every other step that is not a "do not"."""
+    for steps in (plan.steps, plan.deferred):
+        phases: dict[str, list] = {}
+        for s in steps:
+            if s.part_of is None:
+                phases.setdefault(s.phase, []).append(s)
+        for phase, top in phases.items():
+            acting = [s for s in top if s.stance != "avoid"]
+            ids = [s.id for s in acting]
+            if SCREEN in ids:
+                at = ids.index(SCREEN)
+                assert all(s.safety for s in acting[:at]), (plan.case, phase, ids)
+
+
+def test_acute_low_back_pain_is_screened_before_it_is_treated():
+    plan = reason([EXAMPLES / "acute-axial-low-back-pain.yaml"])[0].plan
+    assert [s.id for s in plan.steps][0] == SCREEN
+    # the treatments follow, and nothing was dropped to put it there
+    assert {"nsaid", "superficial_heat", "stay_active_advice", "bed_rest"} <= {s.id for s in plan.steps}
+
+
+def test_the_screen_comes_after_a_red_flags_own_steps_and_before_the_article_steps():
+    paths = [EXAMPLES / "004-spondylosis-l2-height-loss.yaml", EXAMPLES / "redflag-fracture.yaml"]
+    plans = {p.stem: r.plan for p, r in zip(paths, reason(paths), strict=True)}
+    now = [s.id for s in plans["004-spondylosis-l2-height-loss"].steps if s.phase == "now" and s.part_of is None]
+    # the fracture work-up of the safety rules, then the screen, then article 004's examinations and treatments
+    assert now[:2] == ["bone_health_assessment", SCREEN]
+    assert now.index(SCREEN) < now.index("neurological_examination") < now.index("pain_assessment")
+    follow_up = [s.id for s in plans["004-spondylosis-l2-height-loss"].steps if s.phase == "follow_up"]
+    assert follow_up[0] == SCREEN
+    fracture = [(s.phase, s.id) for s in plans["redflag-fracture"].steps if s.stance != "avoid"]
+    assert fracture[:3] == [("urgent", "lumbar_spine_imaging"), ("now", "bone_health_assessment"), ("now", SCREEN)]
+
+
+def test_every_example_and_vignette_plan_leads_with_the_screen():
+    cases: list = sorted(EXAMPLES.glob("*.yaml"))
+    for path in sorted(ACCEPTANCE.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        case = dict(doc.get("case") or {}, id=path.stem)
+        try:
+            cases.append(parse_case(case, source=str(path)))
+        except CaseError:  # the vignettes of bad input
+            continue
+    results = reason(cases)
+    screened = 0
+    for result in results:
+        assert_screen_leads_its_phase(result.plan)
+        screened += any(s.id == SCREEN for s in result.plan.steps)
+    assert screened > 20  # the screen is in most plans: the check above is not vacuous
+
+
+@pytest.mark.parametrize("seed", [2, 16])
+def test_generated_plans_lead_with_the_screen(seed):
+    results = reason(list(generate(600, seed=seed)), default_reasoner())
+    for result in results:
+        assert_screen_leads_its_phase(result.plan)
+    moved = 0
+    for result in results:
+        ids = [s.id for s in result.plan.steps if s.phase == "now" and not s.safety and s.stance != "avoid"]
+        moved += len(ids) > 1 and ids[0] == SCREEN
+    assert moved > 100
