@@ -176,11 +176,13 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         timed.append((a, info, driven, phase, timing, due_now))
 
     # what the red flags' own urgent steps already give; what waits until they are excluded; what was tried
-    urgent_do = {
-        info.intervention: phase
-        for _, info, driven, phase, _, _ in timed
-        if driven and phase in URGENT and info.stance == "do"
-    }
+    # (an intervention a red flag gives in two urgent phases is given by the more urgent step)
+    urgent_do: dict[str, str] = {}
+    for _, info, driven, phase, _, _ in timed:
+        if driven and phase in URGENT and info.stance == "do":
+            known = urgent_do.get(info.intervention)
+            if known is None or URGENT.index(phase) < URGENT.index(known):
+                urgent_do[info.intervention] = phase
     failed = _failed_treatments(run)
     # what the red flags displace: the classes they pre-empt in the KB (conservative care, injections, systemic
     # steroids); referrals, surgery and imaging from the sources are escalations a red flag does not hold back

@@ -94,7 +94,8 @@ def catalogue(rows) -> Catalogue:
         name = str(kind).removeprefix(str(SK))
         if name in DEFAULT:
             out[str(rec)].append((str(cond), name))
-    return {rec: tuple(sorted(conds, key=lambda c: (c[1], c[0]))) for rec, conds in out.items()}
+    # in recommendation order: the KB graph's own order follows the hash seed of the process that parsed it
+    return {rec: tuple(sorted(conds, key=lambda c: (c[1], c[0]))) for rec, conds in sorted(out.items())}
 
 
 def default_status(conditions: tuple[tuple[str, str], ...]) -> str:
