@@ -75,10 +75,12 @@ class KBIndex:
         self.__dict__["recommendations"] = cached("recommendations", kb_version, lambda: self.recommendations)
 
     def label(self, iri) -> str:
-        return self._text(self._labels, iri, RDFS.label)
+        text = self._labels.get(iri)  # an IRI and its string are one key
+        return text if text is not None else self._text(self._labels, iri, RDFS.label)
 
     def notation(self, iri) -> str:
-        return self._text(self._notations, iri, SKOS.notation)
+        text = self._notations.get(iri)
+        return text if text is not None else self._text(self._notations, iri, SKOS.notation)
 
     def _text(self, made: dict[str, str], iri, prop: URIRef) -> str:
         """A term's ``prop`` (its local name where it has none), looked up in the graph once per term."""

@@ -168,6 +168,9 @@ def _red_flags_named(curie: str) -> list[str]:
     ]
 
 
+_SK = str(SK)
+
+
 def unmapped_code_warnings(case_iri: str, fact_types: Table[str, Iterable[str]]) -> list[tuple]:
     """``(id, message, subjects)`` of the plan warnings for the findings a case kept as unmapped codes: a case
     fact typed by a code IRI that establishes none of the fact's spinekg types.
@@ -179,7 +182,7 @@ def unmapped_code_warnings(case_iri: str, fact_types: Table[str, Iterable[str]])
     out = []
     for fact, types in fact_types.items():
         types = set(types)
-        for t in sorted(types):
+        for t in sorted(t for t in types if not t.startswith(_SK)):  # a spinekg term is no code
             curie = curie_of_iri(t)
             if curie is None or {str(x) for x in resolve(curie).terms} & types:
                 continue

@@ -31,7 +31,7 @@ from ..reasoning.engine import CaseRun, Reasoner
 from . import parts as planparts
 from .concordance import concordance
 from .jsontext import share
-from .model import ConflictOut, EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning
+from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning
 from .words import Words
 
 CONSERVATIVE = str(SK.conservative_care)
@@ -40,6 +40,9 @@ ANALGESIA = str(SK.pain_management)
 ASSESSMENT = str(SK.Assessment)
 RED_FLAG_SCREENING = str(SK.red_flag_screening)
 FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed)}
+OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
+    str(SK[n]) for n in ("outcome", "treatmentType", "screenResult", "none_found")
+)
 URGENT = ("emergency", "urgent")
 
 
@@ -63,8 +66,8 @@ def _failed_treatments(run: CaseRun) -> dict[str, list[str]]:
     """Intervention IRI → the prior-treatment facts that record it as tried without success."""
     out: dict[str, list[str]] = defaultdict(list)
     for fact, details in run.details.items():
-        if details.get(str(SK.outcome), set()) & FAILED_OUTCOMES:
-            for t in details.get(str(SK.treatmentType), ()):
+        if details.get(OUTCOME, set()) & FAILED_OUTCOMES:
+            for t in details.get(TREATMENT_TYPE, ()):
                 out[t].append(fact)
     return out
 
@@ -146,7 +149,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 )
             warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *missed)))
 
-    screens = [f for f, d in run.details.items() if str(SK.none_found) in d.get(str(SK.screenResult), ())]
+    screens = [f for f, d in run.details.items() if NONE_FOUND in d.get(SCREEN_RESULT, ())]
     if screens and red_flags:
         warnings.append(
             Warning(
@@ -183,6 +186,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             known = urgent_do.get(info.intervention)
             if known is None or URGENT.index(phase) < URGENT.index(known):
                 urgent_do[info.intervention] = phase
+    urgent_order = sorted(urgent_do)
     failed = _failed_treatments(run)
     # what the red flags displace: the classes they pre-empt in the KB (conservative care, injections, systemic
     # steroids); referrals, surgery and imaging from the sources are escalations a red flag does not hold back
@@ -197,7 +201,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             active.append(item)
             continue
         related = next(
-            (u for u in sorted(urgent_do) if idx.is_a(interv, u) or idx.is_a(u, interv)),
+            (u for u in urgent_order if idx.is_a(interv, u) or idx.is_a(u, interv)),
             None,
         )
         if related is not None and stance in ("do", "consider"):
@@ -238,15 +242,17 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     kept = []
     for item in active:
         info, phase = item[1], item[3]
-        by = next(
-            (
-                (i, p)
-                for i, p in doing
-                if p == phase and idx.is_a(i, info.intervention)  # the do is as specific or more
-            ),
-            None,
-        )
-        if info.stance == "consider" and by is not None:
+        by = None
+        if info.stance == "consider":
+            by = next(
+                (
+                    (i, p)
+                    for i, p in doing
+                    if p == phase and idx.is_a(i, info.intervention)  # the do is as specific or more
+                ),
+                None,
+            )
+        if by is not None:
             covered[by].append(info.iri)
             why = (f"covered by the step that says to do {idx.label(by[0])} in the same phase",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
@@ -270,9 +276,12 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             )
         )
     conflicts = planparts.conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)
-    if conflicts:
+    if conflicts:  # on each step whose recommendations a side of the conflict is
+        sides = [(c.id, frozenset(x.member for x in c.sides)) for c in conflicts]
         steps = [
-            replace(s, conflicts=ids) if (ids := tuple(c.id for c in conflicts if _bears_on(c, s))) else s
+            replace(s, conflicts=ids)
+            if (ids := tuple(cid for cid, members in sides if not members.isdisjoint(s.recommendations)))
+            else s
             for s in steps
         ]
     warnings += planparts.fact_warnings(reasoner, run, not_applicable)
@@ -340,22 +349,26 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
     # an umbrella step (do or consider) lists the steps of the same phase and stance that are its parts, each step
     # given once: a part (its parts' parts too) stands under its outermost umbrella, and the umbrella with its parts
     # takes the place of the first of them in reading order (a red flag's urgent MRI stays first under "MRI")
-    def under(p: Step, s: Step) -> bool:
-        return (
-            s.stance != "avoid"
-            and p.stance == s.stance
-            and p.phase == s.phase
-            and p.id != s.id
-            and idx.is_a(SK_IRI + p.id, SK_IRI + s.id)
-        )
-
-    outer = [not any(under(s, u) for u in steps) for s in steps]
-    umbrella: dict[int, int] = {}  # a part → the first outermost umbrella, in reading order, it stands under
+    # (a part and its umbrella share phase and stance, not "do not": each such kind of step is looked at alone)
+    kinds: dict[tuple[str, str], list[int]] = defaultdict(list)
     for n, s in enumerate(steps):
-        if outer[n]:
-            for m, p in enumerate(steps):
-                if m not in umbrella and not outer[m] and under(p, s):
-                    umbrella[m] = n
+        if s.stance != "avoid":
+            kinds[(s.phase, s.stance)].append(n)
+    ancestors = idx.ancestors
+    outer = [True] * len(steps)
+    umbrella: dict[int, int] = {}  # a part → the first outermost umbrella, in reading order, it stands under
+    for members in kinds.values():
+        if len(members) < 2:
+            continue
+        iris = {n: SK_IRI + steps[n].id for n in members}
+        above = {n: ancestors.get(iris[n], frozenset()) for n in members}
+        for m in members:  # m is a part of n: m != n and iris[n] in above[m]
+            outer[m] = not any(m != n and iris[n] in above[m] for n in members)
+        for n in members:
+            if outer[n]:
+                for m in members:
+                    if m not in umbrella and not outer[m] and m != n and iris[n] in above[m]:
+                        umbrella[m] = n
     groups = []
     for n in range(len(steps)):
         if outer[n]:
@@ -379,10 +392,6 @@ def _rank(interv: str, safety: bool, due_now: bool) -> int:
     if interv == RED_FLAG_SCREENING:
         return 1
     return 2 if due_now else 3
-
-
-def _bears_on(conflict: ConflictOut, step: Step) -> bool:
-    return any(x.member in step.recommendations for x in conflict.sides)
 
 
 def _not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:

@@ -25,6 +25,9 @@ def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ..
     return tuple(out)
 
 
+_HEIGHT_LOSS = str(SK.vertebral_height_loss)
+
+
 def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotApplicable]) -> list[Warning]:
     out = []
     waiting: dict[str, list[str]] = defaultdict(list)
@@ -37,7 +40,7 @@ def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotAppl
         if fieldname == "imaging":  # not a prompt to image: the plan's imaging steps say whether imaging is due
             message += " (not in itself a reason to image: see the plan's imaging steps)"
         out.append(Warning("missing_fact", message, (fieldname, *sorted(rec_ids))))
-    height_loss = [f for f, types in run.fact_types.items() if str(SK.vertebral_height_loss) in types]
+    height_loss = [f for f, types in run.fact_types.items() if _HEIGHT_LOSS in types]
     if height_loss and str(SK.fracture_suspected) not in run.red_flags:
         path = ", ".join(sorted(field_path(run.case, f) for f in height_loss))
         out.append(
@@ -116,10 +119,12 @@ def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list
         )
         out.append(ConflictOut(local(iri), label, description, sides))
     # a do/consider and an avoid of related interventions in the same plan
+    ancestors = idx.ancestors  # each step's classes looked up once (idx.is_a(o, a) is a in these of o)
+    others = [(s, ancestors.get(o, frozenset((o,)))) for s in steps if s.stance != "avoid" for o in [SK_IRI + s.id]]
     for avoid in (s for s in steps if s.stance == "avoid"):
-        for other in (s for s in steps if s.stance != "avoid"):
-            a, o = SK_IRI + avoid.id, SK_IRI + other.id
-            if idx.is_a(o, a):  # doing what the avoid covers (avoiding a subtype of what is done is no conflict)
+        a = SK_IRI + avoid.id
+        for other, above in others:
+            if a in above:  # doing what the avoid covers (avoiding a subtype of what is done is no conflict)
                 sides = (
                     ConflictSide(
                         avoid.recommendation,

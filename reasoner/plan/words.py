@@ -35,7 +35,8 @@ def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
     """
 
     def values(prop: str) -> list[str]:
-        return sorted(details.get(SK_IRI + prop, ()))
+        found = details.get(SK_IRI + prop)
+        return sorted(found) if found else []
 
     types = [t for t in sorted(details.get(_TYPE, ())) if t.startswith(SK_IRI) and t not in _GENERIC]
     parts: list[str] = []
