@@ -77,6 +77,16 @@ def test_generated_cohort_gives_the_plans_its_cases_give_alone_in_batches_and_wo
         assert got[doc["id"]] == alone(doc), doc["id"]
 
 
+def test_workers_get_batches_of_even_size(generated, tmp_path):
+    # 60 cases in batches of at most 25 on 2 workers: 4 batches of 15, not 25 + 25 + 10 (the last reasoned alone
+    # while the other worker waits); one process keeps the batches as asked
+    stats = run_cohort(generated, tmp_path / "plans.jsonl", batch_size=25, workers=2)
+    assert (stats.planned, stats.batches) == (60, 4)
+    one = run_cohort(generated, tmp_path / "one.jsonl", batch_size=25, workers=1)
+    assert (one.planned, one.batches) == (60, 3)
+    assert (tmp_path / "plans.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
+
+
 def test_generated_cases_conform_to_the_case_shapes(generated):
     """The SHACL case shapes check the graphs the case reader builds (they no longer run on every call)."""
     from reasoner.case.validate import case_graph

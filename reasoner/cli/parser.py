@@ -155,7 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
         "add .gz (prov.nt.gz) for gzip, about a fourteenth of the N-Triples bytes",
     )
     p.add_argument("--summary", type=Path, help="a CSV row per case: red flags, steps per phase, warnings")
-    p.add_argument("--batch-size", type=int, default=2000, help="cases reasoned together (bounds the memory)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=2000,
+        help="cases reasoned together (bounds the memory); with --workers, batches are made even, at most this",
+    )
     p.add_argument("--resume", action="store_true", help="carry on an interrupted run with the same arguments")
     p.add_argument(
         "--workers",
