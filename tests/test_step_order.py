@@ -44,6 +44,38 @@ def test_acute_low_back_pain_is_screened_before_it_is_treated():
     assert {"nsaid", "superficial_heat", "stay_active_advice", "bed_rest"} <= {s.id for s in plan.steps}
 
 
+def test_of_the_guideline_statements_what_to_do_comes_before_what_to_consider():
+    """ACP 2017 R1: heat (nonpharmacologic) first, NSAIDs or muscle relaxants "if pharmacologic treatment is
+    desired"; the statements have no reading order of their own, so the stronger stance leads."""
+    plan = reason([EXAMPLES / "acute-axial-low-back-pain.yaml"])[0].plan
+    now = [(s.stance, s.id) for s in plan.steps if s.phase == "now" and s.stance != "avoid"]
+    assert now == [
+        ("do", SCREEN),
+        ("do", "superficial_heat"),
+        ("do", "stay_active_advice"),
+        ("consider", "muscle_relaxant"),
+        ("consider", "nsaid"),
+        ("consider", "exercise_therapy"),
+    ]
+    for path in sorted(ACCEPTANCE.glob("axial-*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            case = parse_case(dict(doc.get("case") or {}, id=path.stem), source=str(path))
+        except CaseError:
+            continue
+        plan = reason([case])[0].plan
+        if any(s.timing and s.timing.startswith("due now") for s in plan.steps):
+            continue
+        for phase in {s.phase for s in plan.steps}:
+            led = [
+                s.stance
+                for s in plan.steps
+                if s.phase == phase and s.part_of is None and not s.safety and s.id != SCREEN
+                and s.stance != "avoid" and s.recommendation.rsplit("/", 1)[-1].startswith("rec_ext_")
+            ]  # fmt: skip
+            assert led == sorted(led, key=lambda stance: stance == "consider"), (path.stem, phase, led)
+
+
 def test_the_screen_comes_after_a_red_flags_own_steps_and_before_the_article_steps():
     paths = [EXAMPLES / "004-spondylosis-l2-height-loss.yaml", EXAMPLES / "redflag-fracture.yaml"]
     plans = {p.stem: r.plan for p, r in zip(paths, reason(paths), strict=True)}

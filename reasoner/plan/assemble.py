@@ -10,9 +10,11 @@ The rules a clinician reads the plan by:
   gives is *covered* by that step (its sentence does not become the urgent step's evidence);
 - a treatment the case records as tried and failed is not offered again as initial care;
 - within a phase: a red flag's own management first, then the screen for red flags, then what is due now and
-  actionable, then the rest in their sources' order, "do not" last; an umbrella step (conservative care)
-  lists the steps that are its parts, each step is given once (under its outermost umbrella), and the umbrella
-  with its parts stands where the first of them would (a red flag's urgent MRI stays first).
+  actionable, then the rest in their sources' order (an article's steps in the article's order; of the
+  guideline statements, which have none, what to do before what to consider), "do not" last; an umbrella
+  step (conservative care) lists the steps that are its parts, each step is given once (under its outermost
+  umbrella), and the umbrella with its parts stands where the first of them would (a red flag's urgent MRI
+  stays first).
 """
 
 from __future__ import annotations
@@ -318,8 +320,12 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
         first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
         due_now = any(m[3] for m in members)
         after = min((m[1].after_weeks or 0) for m in members)
+        # the guideline statements (NICE, ACP, …) have no reading order of their own (their ids are alphabetical):
+        # among them, what to do before what to consider (ACP 2017: heat first, drugs "if pharmacologic treatment
+        # is desired")
+        weaker = stance == "consider" and not first.source.isdigit()
         return (order[phase], stance == "avoid", _rank(interv, first.safety, due_now), after,
-                first.order, first.id)  # fmt: skip
+                first.order, weaker, first.id)  # fmt: skip
 
     steps = []
     for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
