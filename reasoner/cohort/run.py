@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
@@ -34,6 +34,7 @@ from ..plan.turtle import COHORT, turtle
 from ..reasoning.engine import Reasoner, fewer_collections
 from .files import RunFiles
 from .inputs import Item, Oversized, check_input, count_records, read_item, read_items, read_raw
+from .workers import Spool, die_with_parent, even_batches, ordered, spooled
 
 SUMMARY_FIELDS = (
     "case",
@@ -87,18 +88,6 @@ class Record:
     summary: tuple = ()
     problems: tuple[str, ...] = ()
     red_flags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Spool:
-    """A batch's plan lines and provenance as a worker process wrote them to two files, for this process to copy
-    into the outputs (the kernel copies, where it can): with 2 workers, moving about 80 kB a case through the pipe
-    as Python strings and writing them out again took a tenth of the run's CPU in this process. ``spans`` are each
-    record's (plan offset, length, provenance offset, length) in the two files."""
-
-    plans: str
-    provenance: str
-    spans: tuple[tuple[int, int, int, int], ...]
 
 
 #: The stages of :func:`reason_batch`, as ``timings`` reports them (seconds).
@@ -203,56 +192,18 @@ _WORKER: dict[str, Reasoner] = {}
 
 def _worker_init(parent: int | None = None) -> None:
     """Make a worker die with its parent (even on ``kill -9`` of the parent), then load the reasoner."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
 
     _WORKER["reasoner"] = default_reasoner()
-
-
-def _die_with_parent(parent: int | None) -> None:
-    """On Linux, ask the kernel to SIGKILL this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``); exit
-    at once if ``parent`` (the pid it was started from) is already gone, which the request would not catch."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
-        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
-            pass
-    if parent is not None and os.getppid() != parent:
-        os._exit(1)
 
 
 def _worker_batch(
     raws, source: str, provenance: str | None, full: bool, spool: str | None = None
 ) -> tuple[list[Record], Spool | None]:
     """A batch reasoned in a worker; with a ``spool`` folder, its plan lines and provenance are written there and
-    the records carry none (:class:`Spool`)."""
+    the records carry none (:func:`.workers.spooled`)."""
     records = reason_batch(_WORKER["reasoner"], raws, source, provenance, full)
-    if spool is None or not records:
-        return records, None
-    name = os.path.join(spool, f"{records[0].position}")
-    spans = []
-    at_plan = at_prov = 0
-    try:
-        with open(f"{name}.plans", "wb") as plans, open(f"{name}.prov", "wb") as prov:
-            for rec in records:
-                line = b"" if rec.plan is None else (rec.plan + "\n").encode("utf-8")
-                text = rec.provenance.encode("utf-8")
-                plans.write(line)
-                prov.write(text)
-                spans.append((at_plan, len(line), at_prov, len(text)))
-                at_plan += len(line)
-                at_prov += len(text)
-    except OSError:  # no room in the spool folder (or no folder): the text goes back through the pipe
-        for path in (f"{name}.plans", f"{name}.prov"):
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-        return records, None
-    light = [rec if rec.plan is None else replace(rec, plan="", provenance="") for rec in records]
-    return light, Spool(f"{name}.plans", f"{name}.prov", tuple(spans))
+    return spooled(records, spool) if spool is not None else (records, None)
 
 
 def _batches(raws: Iterator, size: int) -> Iterator[list]:
@@ -380,7 +331,7 @@ def run_cohort(
                 workers, initializer=_worker_init, initargs=(None if forkserver else os.getpid(),)
             )
             spool = tempfile.mkdtemp(prefix="spinekg-cohort-")  # the workers' outputs, each file copied and removed
-            results = _ordered(pool, batches, str(source), kind, workers, full, spool)
+            results = ordered(pool, _worker_batch, batches, workers, (str(source), kind, full, spool))
         else:
             results = ((reason_batch(r, batch, str(source), kind, full), None) for batch in batches)
         for records, spooled in results:
@@ -404,34 +355,6 @@ def run_cohort(
             bar.close()
     stats.seconds = time.perf_counter() - started
     return stats
-
-
-def even_batches(remaining: int, batch_size: int, workers: int) -> int:
-    """The size of batches that keep every worker busy to the end: as many batches as ``batch_size`` needs, rounded
-    up to a multiple of ``workers``, of equal size (never more than ``batch_size``). 10,000 cases in batches of 2,000
-    on 2 workers were 5 batches, the last one reasoned while the other worker had nothing to do; now they are 6 of
-    1,667.
-
-    >>> even_batches(10_000, 2000, 2), even_batches(100_000, 2000, 2), even_batches(4_500, 2000, 4)
-    (1667, 2000, 1125)
-    """
-    rounds = -(-remaining // (batch_size * workers))  # rounds of one batch a worker
-    return max(1, -(-remaining // (rounds * workers)))
-
-
-def _ordered(
-    pool, batches: Iterator[list], source: str, kind: str | None, workers: int, full: bool, spool: str
-) -> Iterator[tuple[list[Record], Spool | None]]:
-    """The batches' records in input order, at most ``workers + 1`` batches in flight (bounded memory and spool)."""
-    from collections import deque
-
-    pending: deque = deque()
-    for batch in batches:
-        pending.append(pool.submit(_worker_batch, batch, source, kind, full, spool))
-        if len(pending) > workers:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 def _write_batch(records: list[Record], spooled: Spool | None, out: RunFiles, stats: CohortStats, errors) -> None:
