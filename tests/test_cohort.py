@@ -77,14 +77,25 @@ def test_generated_cohort_gives_the_plans_its_cases_give_alone_in_batches_and_wo
         assert got[doc["id"]] == alone(doc), doc["id"]
 
 
-def test_workers_get_batches_of_even_size(generated, tmp_path):
+def test_workers_get_batches_of_even_size(generated, tmp_path, monkeypatch):
     # 60 cases in batches of at most 25 on 2 workers: 4 batches of 15, not 25 + 25 + 10 (the last reasoned alone
     # while the other worker waits); one process keeps the batches as asked
+    monkeypatch.setattr(cohort, "MIN_SHARE", 1)  # workers even for so few cases
     stats = run_cohort(generated, tmp_path / "plans.jsonl", batch_size=25, workers=2)
     assert (stats.planned, stats.batches) == (60, 4)
     one = run_cohort(generated, tmp_path / "one.jsonl", batch_size=25, workers=1)
     assert (one.planned, one.batches) == (60, 3)
     assert (tmp_path / "plans.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
+
+
+def test_a_cohort_smaller_than_a_batch_is_shared_by_the_workers(generated, tmp_path, monkeypatch):
+    # 60 cases, batches of up to 2,000: with workers for 20 cases or more, 2 workers get a batch of 30 each (one
+    # batch in one process before); fewer than that between them, and one process does it
+    monkeypatch.setattr(cohort, "MIN_SHARE", 20)
+    assert run_cohort(generated, tmp_path / "two.jsonl", workers=2).batches == 2
+    monkeypatch.setattr(cohort, "MIN_SHARE", 31)
+    assert run_cohort(generated, tmp_path / "one.jsonl", workers=2).batches == 1
+    assert (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
 
 
 def test_generated_cases_conform_to_the_case_shapes(generated):

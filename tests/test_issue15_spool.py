@@ -21,6 +21,7 @@ import pytest
 
 from bench.generate import generate
 from reasoner.cohort import files as cohort_files
+from reasoner.cohort import run as cohort_run
 from reasoner.cohort.run import run_cohort
 
 from constants import ROOT
@@ -30,7 +31,8 @@ TIMES = re.compile(rb"^.*#(started|ended)AtTime> .*\n", re.M)  # the run's own t
 
 @pytest.fixture
 def spool_dir(tmp_path, monkeypatch) -> Path:
-    """The folder the run makes its spool folder in (checked empty afterwards)."""
+    """The folder the run makes its spool folder in (checked empty afterwards); workers even for a few cases."""
+    monkeypatch.setattr(cohort_run, "MIN_SHARE", 1)
     folder = tmp_path / "tmp"
     folder.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
@@ -67,11 +69,15 @@ def run(src: Path, out: Path, workers: int, suffix: str = "") -> dict[str, bytes
     return got
 
 
-def test_spooled_outputs_are_those_of_one_process(tmp_path, spool_dir):
+def test_spooled_outputs_are_those_of_one_process(tmp_path, spool_dir, monkeypatch):
     src = cases(tmp_path, 45, duplicate=(3, 37))  # 37 is in a later batch than 3
     one = run(src, tmp_path / "one", workers=1)
+    copied = []
+    real = cohort_files.RunFiles.copy
+    monkeypatch.setattr(cohort_files.RunFiles, "copy", lambda self, *a: (copied.append(a[0]), real(self, *a))[1])
     two = run(src, tmp_path / "two", workers=2)
     assert two == one
+    assert len(copied) == 2 * 44  # every planned record's text came through a spool file
     assert one["plans"].count(b"\n") == 44  # the duplicate is left out ...
     assert b"is already used by an earlier case" in one["summary"]  # ... and said so
     assert list(spool_dir.iterdir()) == []  # the spool folder went with the run

@@ -51,6 +51,11 @@ SUMMARY_FIELDS = (
 )
 
 
+#: The fewest cases a worker process is started for: below it, one process is as fast (forking and warming a worker
+#: cost about as much as reasoning this many cases).
+MIN_SHARE = 100
+
+
 @dataclass
 class CohortStats:
     """What a cohort run did."""
@@ -318,7 +323,7 @@ def run_cohort(
                     out.ids.add(item.case.id)
         if bar is not None:
             bar.update(out.done)
-        parallel = workers > 1 and reasoner is None and (total is None or total - out.done > batch_size)
+        parallel = workers > 1 and reasoner is None and (total is None or total - out.done >= workers * MIN_SHARE)
         size = even_batches(total - out.done, batch_size, workers) if parallel and total is not None else batch_size
         batches = _batches(read_raw(source, out.done), size)
         results: Iterator[tuple[list[Record], Spool | None]]
