@@ -339,8 +339,8 @@ def run_cohort(
             results = ordered(pool, _worker_batch, batches, workers, (str(source), kind, full, spool))
         else:
             results = ((reason_batch(r, batch, str(source), kind, full), None) for batch in batches)
-        for records, spooled in results:
-            _write_batch(records, spooled, out, stats, errors)
+        for records, text in results:
+            _write_batch(records, text, out, stats, errors)
             stats.batches += 1
             out.checkpoint(records[-1].position + 1)
             if bar is not None:
@@ -362,20 +362,20 @@ def run_cohort(
     return stats
 
 
-def _write_batch(records: list[Record], spooled: Spool | None, out: RunFiles, stats: CohortStats, errors) -> None:
+def _write_batch(records: list[Record], text: Spool | None, out: RunFiles, stats: CohortStats, errors) -> None:
     """Write a batch's records; a spooled batch's text is copied from its files, which are then removed."""
-    if spooled is None:
+    if text is None:
         for rec in records:
             _write(rec, out, stats, errors)
         return
     try:
-        with open(spooled.plans, "rb") as plans, open(spooled.provenance, "rb") as prov:
-            for rec, (a, n, b, m) in zip(records, spooled.spans, strict=True):
+        with open(text.plans, "rb") as plans, open(text.provenance, "rb") as prov:
+            for rec, (a, n, b, m) in zip(records, text.spans, strict=True):
                 if _write(rec, out, stats, errors, text=False):
                     out.copy("plans", plans.fileno(), a, n)
                     out.copy("provenance", prov.fileno(), b, m)
     finally:
-        for name in (spooled.plans, spooled.provenance):
+        for name in (text.plans, text.provenance):
             try:
                 os.unlink(name)
             except OSError:  # removed with the folder at the end
