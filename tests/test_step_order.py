@@ -76,6 +76,23 @@ def test_of_the_guideline_statements_what_to_do_comes_before_what_to_consider():
             assert led == sorted(led, key=lambda stance: stance == "consider"), (path.stem, phase, led)
 
 
+def test_of_what_is_due_now_the_mri_comes_before_the_injection_it_would_guide():
+    path = ACCEPTANCE / "radicular-8wk-failed-concordant-mri-47m.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    plan = reason([parse_case(dict(doc["case"], id=path.stem), source=str(path))])[0].plan
+    due = [(s.stance, s.id) for s in plan.steps if s.timing and s.timing.startswith("due now")]
+    assert due == [("do", "mri_lumbar_spine_without_contrast"), ("consider", "epidural_steroid_injection")]
+    assert [s.id for s in plan.steps][:2] == [SCREEN, "mri_lumbar_spine_without_contrast"]
+    for result in reason(list(generate(600, seed=4)), default_reasoner()):
+        for phase in {s.phase for s in result.plan.steps}:
+            stances = [
+                s.stance
+                for s in result.plan.steps
+                if s.phase == phase and s.part_of is None and s.timing and s.timing.startswith("due now")
+            ]
+            assert stances == sorted(stances, key=lambda stance: stance == "consider"), (result.plan.case, phase)
+
+
 def test_the_screen_comes_after_a_red_flags_own_steps_and_before_the_article_steps():
     paths = [EXAMPLES / "004-spondylosis-l2-height-loss.yaml", EXAMPLES / "redflag-fracture.yaml"]
     plans = {p.stem: r.plan for p, r in zip(paths, reason(paths), strict=True)}

@@ -9,12 +9,12 @@ The rules a clinician reads the plan by:
   management are never deferred; a later recommendation of an intervention an urgent red-flag step already
   gives is *covered* by that step (its sentence does not become the urgent step's evidence);
 - a treatment the case records as tried and failed is not offered again as initial care;
-- within a phase: a red flag's own management first, then the screen for red flags, then what is due now and
-  actionable, then the rest in their sources' order (an article's steps in the article's order; of the
-  guideline statements, which have none, what to do before what to consider), "do not" last; an umbrella
-  step (conservative care) lists the steps that are its parts, each step is given once (under its outermost
-  umbrella), and the umbrella with its parts stands where the first of them would (a red flag's urgent MRI
-  stays first).
+- within a phase: a red flag's own management first, then the screen for red flags, then what is due now
+  (to do before to consider), then the rest in their sources' order (an article's steps in the article's
+  order; of the guideline statements, which have none, what to do before what to consider), "do not" last;
+  an umbrella step (conservative care) lists the steps that are its parts, each step is given once (under
+  its outermost umbrella), and the umbrella with its parts stands where the first of them would (a red
+  flag's urgent MRI stays first).
 """
 
 from __future__ import annotations
@@ -324,7 +324,7 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
         # among them, what to do before what to consider (ACP 2017: heat first, drugs "if pharmacologic treatment
         # is desired")
         weaker = stance == "consider" and not first.source.isdigit()
-        return (order[phase], stance == "avoid", _rank(interv, first.safety, due_now), after,
+        return (order[phase], stance == "avoid", _rank(interv, stance, first.safety, due_now), after,
                 first.order, weaker, first.id)  # fmt: skip
 
     steps = []
@@ -388,16 +388,19 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
     return out
 
 
-def _rank(interv: str, safety: bool, due_now: bool) -> int:
+def _rank(interv: str, stance: str, safety: bool, due_now: bool) -> int:
     """Where a step stands among the steps of its phase that share its "do not" or not: a red flag's own management
     first; then the screen for red flags (red flags come first: NICE NG59 1.1.1 asks to exclude specific causes,
-    and a plan that lists it after the treatments reads as if it could wait); then an escalation whose time has
-    come; then the rest in their sources' order (an article's steps in the article's order)."""
+    and a plan that lists it after the treatments reads as if it could wait); then the escalations whose time has
+    come, what to do before what to consider (the MRI due now before the injection it would guide); then the rest
+    in their sources' order (an article's steps in the article's order)."""
     if safety:
         return 0
     if interv == RED_FLAG_SCREENING:
         return 1
-    return 2 if due_now else 3
+    if due_now:
+        return 3 if stance == "consider" else 2
+    return 4
 
 
 def _not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:
