@@ -59,6 +59,9 @@ def local(iri) -> str:
     return text[_SK_LEN:] if text.startswith(SK_IRI) else text
 
 
+_LABEL, _NOTATION = RDFS.label, SKOS.notation  # looked up once: an rdflib namespace attribute is slow to read
+
+
 class KBIndex:
     """Lookups over one loaded knowledge base; built once per KB."""
 
@@ -75,18 +78,17 @@ class KBIndex:
         self.__dict__["recommendations"] = cached("recommendations", kb_version, lambda: self.recommendations)
 
     def label(self, iri) -> str:
-        text = self._labels.get(iri)  # an IRI and its string are one key
-        return text if text is not None else self._text(self._labels, iri, RDFS.label)
+        return self._text(self._labels, iri, _LABEL)
 
     def notation(self, iri) -> str:
-        text = self._notations.get(iri)
-        return text if text is not None else self._text(self._notations, iri, SKOS.notation)
+        return self._text(self._notations, iri, _NOTATION)
 
     def _text(self, made: dict[str, str], iri, prop: URIRef) -> str:
-        """A term's ``prop`` (its local name where it has none), looked up in the graph once per term."""
-        key = str(iri)
-        text = made.get(key)
+        """A term's ``prop`` (its local name where it has none), looked up in the graph once per term (an IRI and
+        its string are one key)."""
+        text = made.get(iri)
         if text is None:
+            key = str(iri)
             value = self.kb.value(URIRef(key), prop)
             text = made[key] = str(value) if value is not None else local(iri)
         return text
@@ -114,8 +116,13 @@ class KBIndex:
             up(c)
         return out
 
+    def above(self, cls: str) -> frozenset[str]:
+        """The named classes ``cls`` is a subclass of, itself included (just itself where the KB has no such class)."""
+        found = self.ancestors.get(cls)
+        return found if found is not None else frozenset((cls,))
+
     def is_a(self, cls: str, ancestor: str) -> bool:
-        return ancestor in self.ancestors.get(cls, frozenset({cls}))
+        return ancestor in self.above(cls)
 
     @cached_property
     def red_flags(self) -> tuple[str, ...]:

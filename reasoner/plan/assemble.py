@@ -360,14 +360,13 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
     for n, s in enumerate(steps):
         if s.stance != "avoid":
             kinds[(s.phase, s.stance)].append(n)
-    ancestors = idx.ancestors
     outer = [True] * len(steps)
     umbrella: dict[int, int] = {}  # a part → the first outermost umbrella, in reading order, it stands under
     for members in kinds.values():
         if len(members) < 2:
             continue
         iris = {n: SK_IRI + steps[n].id for n in members}
-        above = {n: ancestors.get(iris[n], frozenset()) for n in members}
+        above = {n: idx.above(iris[n]) for n in members}
         for m in members:  # m is a part of n: m != n and iris[n] in above[m]
             outer[m] = not any(m != n and iris[n] in above[m] for n in members)
         for n in members:

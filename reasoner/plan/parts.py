@@ -119,8 +119,7 @@ def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list
         )
         out.append(ConflictOut(local(iri), label, description, sides))
     # a do/consider and an avoid of related interventions in the same plan
-    ancestors = idx.ancestors  # each step's classes looked up once (idx.is_a(o, a) is a in these of o)
-    others = [(s, ancestors.get(o, frozenset((o,)))) for s in steps if s.stance != "avoid" for o in [SK_IRI + s.id]]
+    others = [(s, idx.above(SK_IRI + s.id)) for s in steps if s.stance != "avoid"]  # idx.is_a(o, a): a in above(o)
     for avoid in (s for s in steps if s.stance == "avoid"):
         a = SK_IRI + avoid.id
         for other, above in others:
