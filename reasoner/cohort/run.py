@@ -34,7 +34,7 @@ from ..plan.turtle import COHORT, turtle
 from ..reasoning.engine import Reasoner, fewer_collections
 from .files import RunFiles
 from .inputs import Item, Oversized, check_input, count_records, read_item, read_items, read_raw
-from .workers import Spool, die_with_parent, even_batches, ordered, spooled
+from .workers import Spool, die_with_parent, discard, even_batches, ordered, spooled
 
 SUMMARY_FIELDS = (
     "case",
@@ -375,11 +375,7 @@ def _write_batch(records: list[Record], text: Spool | None, out: RunFiles, stats
                     out.copy("plans", plans.fileno(), a, n)
                     out.copy("provenance", prov.fileno(), b, m)
     finally:
-        for name in (text.plans, text.provenance):
-            try:
-                os.unlink(name)
-            except OSError:  # removed with the folder at the end
-                pass
+        discard(text.plans, text.provenance)
 
 
 def _write(rec: Record, out: RunFiles, stats: CohortStats, errors, text: bool = True) -> bool:

@@ -7,6 +7,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -60,14 +61,17 @@ def spooled(records: list[Record], spool: str) -> tuple[list[Record], Spool | No
                 at_plan += len(line)
                 at_prov += len(text)
     except OSError:  # the text goes back through the pipe
-        for path in (f"{name}.plans", f"{name}.prov"):
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        discard(f"{name}.plans", f"{name}.prov")
         return records, None
     light = [rec if rec.plan is None else replace(rec, plan="", provenance="") for rec in records]
     return light, Spool(f"{name}.plans", f"{name}.prov", tuple(spans))
+
+
+def discard(*paths: str) -> None:
+    """Remove spool files, those already gone or that cannot be removed left (the folder goes at the end)."""
+    for path in paths:
+        with suppress(OSError):
+            os.unlink(path)
 
 
 def even_batches(remaining: int, batch_size: int, workers: int) -> int:
