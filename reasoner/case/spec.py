@@ -225,7 +225,13 @@ class _Record:
 
 _SCORE_RANGES: dict[str, tuple[float, float | None]] = {"mjoa": (0, 18)}
 #: The range of a measurement of ``vitals`` or ``labs`` (the unit is in the key); any other is a number >= 0.
-_MEASUREMENT_RANGES: dict[str, tuple[float, float | None]] = {"temperature_c": (30, 45)}
+#: Upper bounds catch a value in another unit (a white cell count of 14,000 is per microlitre, not 10^9/L): no
+#: white cell count reaches 1,000 × 10^9/L, and the Westergren tube an ESR is read in is 200 mm long.
+_MEASUREMENT_RANGES: dict[str, tuple[float, float | None]] = {
+    "temperature_c": (30, 45),
+    "wbc_10e9_l": (0, 1000),
+    "esr_mm_h": (0, 200),
+}
 _LEVEL = "a disc level or vertebra"
 
 

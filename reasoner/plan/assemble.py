@@ -8,7 +8,8 @@ The rules a clinician reads the plan by:
   follow-ups that wait on it), never deleted; pain relief, assessments, "do not" advice and the red flag's own
   management are never deferred; a later recommendation of an intervention an urgent red-flag step already
   gives is *covered* by that step (its sentence does not become the urgent step's evidence);
-- a treatment the case records as tried and failed is not offered again as initial care;
+- a treatment the case records as tried and failed is not offered again as initial care (advice to stay active and
+  education are not courses that fail: they stay);
 - within a phase: a red flag's own management first, then the screen for red flags, then what is due now
   (to do before to consider), then the rest in their sources' order (an article's steps in the article's
   order; of the guideline statements, which have none, what to do before what to consider), "do not" last;
@@ -40,6 +41,7 @@ CONSERVATIVE = str(SK.conservative_care)
 IMAGING = str(SK.ImagingIntervention)
 ANALGESIA = str(SK.pain_management)
 ASSESSMENT = str(SK.Assessment)
+ADVICE = str(SK.Advice)
 RED_FLAG_SCREENING = str(SK.red_flag_screening)
 FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed)}
 OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
@@ -195,6 +197,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     preempted_classes = {str(c) for f in flags for c in reasoner.kb.objects(URIRef(f), SK.preempts)}
     active, waiting, covered, preempted = [], [], defaultdict(list), []
     tried: dict[str, list[str]] = defaultdict(list)
+    tried_later: dict[str, list[str]] = defaultdict(list)
     for item in timed:
         a, info, driven, phase, timing, due_now = item
         interv, stance = info.intervention, info.stance
@@ -228,12 +231,18 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 continue
         # a part of a failed umbrella (physiotherapy when "conservative care" failed) is not offered again; pain
         # relief is withheld only where that analgesic itself (or a narrower one) was tried without success
+        # a later step (an injection after 6 weeks) is not offered again where that intervention itself (or a
+        # narrower one) failed; advice (stay active, education) is not a course that fails: it stays
+        initial = info.phase == "now"
         was_tried = [
-            f for t, fs in failed.items() if (idx.is_a(t, interv) if pain_relief else idx.is_a(interv, t)) for f in fs
+            f
+            for t, fs in failed.items()
+            if (idx.is_a(interv, t) if initial and not pain_relief else idx.is_a(t, interv))
+            for f in fs
         ]
-        if was_tried and stance in ("do", "consider") and info.phase == "now":
+        if was_tried and stance in ("do", "consider") and not idx.is_a(interv, ADVICE):
             was_tried.sort(key=lambda f: path_key(path(f)))
-            tried[interv].extend(was_tried)
+            (tried if initial else tried_later)[interv].extend(was_tried)
             why = (f"already tried without success ({', '.join(path(f) for f in was_tried)}): not offered again",)
             preempted.append(NotApplicable(info.iri, info.label, "already_tried", why))
             continue
@@ -263,18 +272,24 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     active = kept
     steps = _steps(reasoner, active, words, covered)
     deferred = _steps(reasoner, waiting, words, {})
-    by_fact: dict[str, set[str]] = defaultdict(set)
-    for interv, facts in tried.items():
-        for f in facts:
-            by_fact[f].add(interv)
+    by_fact: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
+    for side, given in enumerate((tried, tried_later)):
+        for interv, facts in given.items():
+            for f in facts:
+                by_fact[f][side].add(interv)
     for fact in sorted(by_fact, key=lambda f: path_key(path(f))):
-        names = ", ".join(sorted(idx.label(i) for i in by_fact[fact]))
+        now, later = (", ".join(sorted(idx.label(i) for i in side)) for side in by_fact[fact])
+        said = []
+        if now:
+            said.append(f"so not offered again as initial care: {now}; the plan's later steps (if persistent, after "
+                        "failed care) are the next ones")  # fmt: skip
+        if later:
+            said.append(f"so not offered again as a later step: {later}")
         warnings.append(
             Warning(
                 "already_tried",
-                f"{words.trigger(fact)[1]}: tried without success, so not offered again as initial care: {names}; "
-                "the plan's later steps (if persistent, after failed care) are the next ones",
-                (path(fact), *sorted(local(i) for i in by_fact[fact])),
+                f"{words.trigger(fact)[1]}: tried without success, {'; and '.join(said)}",
+                (path(fact), *sorted(local(i) for i in set().union(*by_fact[fact]))),
             )
         )
     conflicts = planparts.conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)
