@@ -76,6 +76,7 @@ HERNIATIONS = frozenset(_S + t for t in ("disc_protrusion", "disc_extrusion", "d
 STENOSES = frozenset(_S + t for t in ("foraminal_stenosis", "lateral_recess_stenosis", "canal_stenosis"))
 COMPRESSIVE = HERNIATIONS | STENOSES
 COMPRESSING_SEVERITIES = frozenset(_S + s for s in ("moderate", "severe"))
+CENTRAL_CANAL = _S + "centralCanalReaches"  # a central canal stenosis reaches every root below it
 ROOT_SYMPTOMS = frozenset(_S + t for t in ("radicular_pain", "SensorySymptom", "weakness"))
 SIDED = frozenset(_S + s for s in ("left", "right"))
 
@@ -139,6 +140,12 @@ class Derivations:
         """The root-reach properties of a finding's zone (which override its type's), if it has one."""
         return [via for z in f.props.get(_S + "zone", ()) for via in self.reach.get(z, ())]
 
+    @staticmethod
+    def vias(default: str, zone_vias: list[str]) -> Iterable[str]:
+        """How a finding reaches roots: by its zone, else its type's default; a central canal stenosis by its type,
+        whatever its zone (it reaches every root below it)."""
+        return zone_vias if zone_vias and default != CENTRAL_CANAL else (default,)
+
     def fixpoint(self, c: Node, facts: list[Node]) -> None:
         """The rules run until they add nothing."""
         while self.run(c, facts):
@@ -183,7 +190,7 @@ class Derivations:
                 if t not in HERNIATIONS and not severe:
                     continue
                 for default in self.reach.get(t, ()):
-                    for via in zone_vias or (default,):
+                    for via in self.vias(default, zone_vias):
                         for level in levels:
                             for root in self.roots.get((level, via), ()):
                                 derms = self.dermatomes_of_root.get(root, ())

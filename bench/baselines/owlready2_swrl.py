@@ -10,7 +10,8 @@ resources that match the condition's positive pattern:
 - ``FindingPresent``: a fact of the finding type (and, if the condition names a side, on that side or
   bilateral): ``T(?f) ^ laterality(?f, left) -> M(?f)``;
 - ``FindingAbsent``, ``RedFlagPresent``, ``NoRedFlag``: a fact of the finding type, red flag, or any red flag;
-- ``PriorImaging``, ``NoPriorImaging``: an imaging study of the modality: ``ImagingStudy(?s) ^ modality(?s, MRI)``;
+- ``PriorImaging``, ``NoPriorImaging``: an imaging study of the modality: ``ImagingStudy(?s) ^ modality(?s, MRI)``
+  (its weeks ago compared in Python: before today; of this episode);
 - ``CandidateFor``: ``Case(?c) ^ candidateFor(?c, surgery_candidate) -> M(?c)``;
 - ``NoRedFlagScreen``: ``RedFlagScreen(?s) -> M(?s)``.
 
@@ -28,8 +29,9 @@ recorded, so it is unknown, including a case that records no symptoms or no imag
 ``FailedTreatment`` (the treatment type is a class used as a value, and "a narrower treatment" is subclass
 reasoning over that value). spinekg's derivation rules are not OWL either (the episode length is an aggregate;
 lumbosacral radicular pain and nerve root compression are closed-world joins: in no dermatome above L1, the zone's
-reach unless none, not on the other side): they run in Python (``Derivations``) on the cases before HermiT, and
-again on HermiT's classes after it; should HermiT's classes let them derive more, the batch is classified again.
+reach unless none (a central canal stenosis: its type's), not on the other side): they run in Python
+(``Derivations``) on the cases before HermiT, and again on HermiT's classes after it; should HermiT's classes let
+them derive more, the batch is classified again.
 """
 
 from __future__ import annotations
@@ -376,7 +378,7 @@ class Owlready2Swrl:
                     if t == IMPINGEMENT and compressed:
                         continue
                     for default in self.reach.get(t, ()):
-                        for via in zone_vias or (default,):
+                        for via in Derivations.vias(default, zone_vias):
                             for root in world[via][level]:
                                 run.root_reach.append((f.iri, t, level.iri, via, root.iri, side))
         treatments = by_type.get(_S + "PriorTreatment", [])
@@ -467,7 +469,18 @@ class Owlready2Swrl:
                 if matched:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])
             elif kind in ("PriorImaging", "NoPriorImaging"):
-                hits = [s.iri for s in matched if any(w > 0 for w in values(s, "weeksAgo"))]
+                # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode (no older
+                # than the longest-lasting record; any, when no duration is recorded)
+                durations = [float(d) for f in facts for d in values(f, "durationWeeks")]
+                longest = max(durations) if durations else None
+                hits = [
+                    s.iri
+                    for s in matched
+                    if any(
+                        w > 0 if kind == "PriorImaging" else longest is None or w <= longest
+                        for w in values(s, "weeksAgo")
+                    )
+                ]
                 if hits:
                     speak(*key, HOLDS if kind == "PriorImaging" else FAILS, hits)
             elif kind == "CandidateFor":

@@ -417,7 +417,7 @@ class PlainPython:
                     if t == IMPINGEMENT and compressed:
                         continue
                     for default in self.reach.get(t, ()):
-                        for via in zone_vias or (default,):
+                        for via in self.derivations.vias(default, zone_vias):
                             for root in self.roots.get((level, via), ()):
                                 for side in f.props.get(LATERALITY) or (None,):
                                     run.root_reach.append((f.iri, t, level, via, root, side))
@@ -511,11 +511,18 @@ class PlainPython:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, hits)
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 modalities = get("modality", ())
+                # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode: one no
+                # older than the longest-lasting symptom (any, when no duration is recorded)
+                durations = [d for f in facts for d in f.props.get(DURATION, [])]
+                longest = max(durations) if durations else None
                 hits = [
                     f.iri
                     for f in by_type.get(_S + "ImagingStudy", ())
                     if any(m in modalities for m in f.props.get(_S + "modality", []))
-                    and any(w > 0 for w in f.props.get(_S + "weeksAgo", []))
+                    and any(
+                        w > 0 if kind == "PriorImaging" else longest is None or w <= longest
+                        for w in f.props.get(_S + "weeksAgo", [])
+                    )
                 ]
                 if hits:
                     speak(*key, HOLDS if kind == "PriorImaging" else FAILS, hits)
