@@ -270,11 +270,15 @@ def _consistent(doc: dict) -> dict:
 
 
 def _measured(field: str) -> st.SearchStrategy[dict]:
-    """``vitals`` or ``labs``: any of their keys, each in its range (a temperature 30 to 45, a lab value >= 0)."""
+    """``vitals`` or ``labs``: any of their keys, each in its range (a temperature 30 to 45, an ESR 0 to 200, a white
+    cell count 0 to 1,000, a CRP >= 0)."""
+    ranges = {"temperature_c": (30, 45), "esr_mm_h": (0, 200)}
 
     def build() -> st.SearchStrategy[dict]:
-        values = {k: st.one_of(st.integers(30, 45), st.floats(30, 45)) for k in TERMS[field] if k == "temperature_c"}
-        values |= {k: st.one_of(st.integers(0, 500), st.floats(0, 500)) for k in TERMS[field] if k not in values}
+        values = {
+            k: st.one_of(st.integers(*ranges.get(k, (0, 500))), st.floats(*ranges.get(k, (0, 500))))
+            for k in TERMS[field]
+        }
         return st.fixed_dictionaries({}, optional=values)
 
     return st.deferred(build)
@@ -527,6 +531,7 @@ def _out_of_range(kind: str) -> st.SearchStrategy:
 
 _NAMED_BOUNDS = [("age", -1), ("age", 300), ("age", 121), ("age", 120.5), ("scores.mjoa", 19), ("scores.mjoa", -1)]
 _NAMED_BOUNDS += [("symptoms[].strength_mrc", 6), ("vitals.temperature_c", 29.9), ("vitals.temperature_c", 45.5)]
+_NAMED_BOUNDS += [("labs.esr_mm_h", 201), ("labs.wbc_10e9_l", 1000.5), ("labs.wbc_10e9_l", 14000)]
 _NAMED_BOUNDS += [
     (w, v)
     for w in ("symptoms[].duration_weeks", "imaging[].weeks_ago", "prior_treatments[].weeks")
@@ -536,7 +541,8 @@ _NAMED_BOUNDS += [
 
 @st.composite
 def out_of_range(draw) -> CaseFile:
-    if draw(st.booleans()):  # the bounds the contract names: age 0-120, mJOA 0-18, MRC 0-5, temperature 30-45
+    # the bounds the contract names: age 0-120, mJOA 0-18, MRC 0-5, temperature 30-45, ESR 0-200, WBC 0-1000
+    if draw(st.booleans()):
         doc = draw(documents)
         field, value = draw(st.sampled_from(_NAMED_BOUNDS))
         container, key, path, _ = _place(draw, doc, field)

@@ -286,13 +286,13 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             for f in facts:
                 by_fact[f][side].add(interv)
     for fact in sorted(by_fact, key=lambda f: path_key(path(f))):
-        now, later = (", ".join(sorted(idx.label(i) for i in side)) for side in by_fact[fact])
+        as_initial, as_later = (", ".join(sorted(idx.label(i) for i in side)) for side in by_fact[fact])
         said = []
-        if now:
-            said.append(f"so not offered again as initial care: {now}; the plan's later steps (if persistent, after "
-                        "failed care) are the next ones")  # fmt: skip
-        if later:
-            said.append(f"so not offered again as a later step: {later}")
+        if as_initial:
+            said.append(f"so not offered again as initial care: {as_initial}; the plan's later steps (if persistent, "
+                        "after failed care) are the next ones")  # fmt: skip
+        if as_later:
+            said.append(f"so not offered again as a later step: {as_later}")
         warnings.append(
             Warning(
                 "already_tried",
