@@ -22,17 +22,16 @@ definition in disjunctive normal form over the case: ``Case(?x) ^ inCase(?y, ?x)
 part of the definition that binds no record, such as "in a lumbosacral dermatome", is a helper class defined as
 that part, which HermiT classifies).
 
-What SWRL without built-ins cannot say is decided in Python over HermiT's answer: every number comparison
-(a duration at least N weeks, weeks ago > 0, mJOA at most / above, age at least), every closed-world or
-negative conclusion (no fact matched, so the condition fails or holds by default; a needed fact is not
-recorded, so it is unknown, including a case that records no symptoms or no imaging at all), and
-``FailedTreatment`` (the treatment type is a class used as a value, and "a narrower treatment" is subclass
+What SWRL without built-ins cannot say is decided in Python over HermiT's answer: every number comparison (a
+duration at least N weeks, weeks ago > 0, mJOA at most / above, age at least), every closed-world or negative
+conclusion (no fact matched, so the condition fails or holds by default; a needed fact is not recorded, so it is
+unknown, including a case that records no symptoms or no imaging at all), and ``FailedTreatment`` and
+``NoFailedTreatment`` (the treatment type is a class used as a value, and "a narrower treatment" is subclass
 reasoning over that value). spinekg's derivation rules are not OWL either (the episode length is an aggregate;
 lumbosacral radicular pain and nerve root compression are closed-world joins: in no dermatome above L1, the zone's
 reach unless none (a central canal stenosis: its type's), not on the other side): they run in Python
 (``Derivations``) on the cases before HermiT, and again on HermiT's classes after it; should HermiT's classes let
-them derive more, the batch is classified again.
-"""
+them derive more, the batch is classified again."""
 
 from __future__ import annotations
 
@@ -528,6 +527,11 @@ class Owlready2Swrl:
                             speak(*key, UNKNOWN, unknown, ["prior_treatments[].weeks"])
                 if not treatments:
                     speak(*key, UNKNOWN, (), ["prior_treatments"])
+            elif kind == "NoFailedTreatment":  # closed world: a treatment not recorded has not failed
+                for treatment in get("treatment", ()):
+                    done = [t.iri for t in failed(treatment)]
+                    if done:
+                        speak(*key, FAILS, done)
         return fold(self.catalogue, speaks)
 
     def plans(self, docs: list[dict]) -> Iterator[list[Plan]]:

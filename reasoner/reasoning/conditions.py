@@ -65,6 +65,7 @@ DEFAULT = {
     "SymptomDurationAtLeast": FAILS,
     "SymptomDurationLessThan": HOLDS,
     "FailedTreatment": FAILS,
+    "NoFailedTreatment": HOLDS,
     "PresentationPresent": FAILS,
     "PresentationAbsent": HOLDS,
     "NoRedFlagScreen": HOLDS,
