@@ -203,12 +203,19 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         interv, stance = info.intervention, info.stance
         pain_relief, assessment = idx.is_a(interv, ANALGESIA), idx.is_a(interv, ASSESSMENT)
         if driven:
-            # a red flag's step another red flag gives in a more urgent phase (cauda equina's emergency MRI and
-            # infection's urgent one) is given once, by the more urgent step
-            sooner = urgent_do.get(interv)
-            if stance == "do" and phase in URGENT and sooner is not None and URGENT.index(sooner) < URGENT.index(phase):
-                covered[(interv, sooner)].append(info.iri)
-                why = (f"covered by the {sooner} red-flag step {local(interv)}, which already gives it",)
+            # a red flag's step another red flag gives (it or a narrower one: an MRI for "imaging") in a more urgent
+            # phase (cauda equina's emergency MRI, infection's urgent one) is given once, by the more urgent step
+            sooner = next(
+                (
+                    (u, p)
+                    for u in urgent_order
+                    if (p := urgent_do[u]) and URGENT.index(p) < URGENT.index(phase) and idx.is_a(u, interv)
+                ),
+                None,
+            ) if stance == "do" and phase in URGENT else None  # fmt: skip
+            if sooner is not None:
+                covered[sooner].append(info.iri)
+                why = (f"covered by the {sooner[1]} red-flag step {local(sooner[0])}, which already gives it",)
                 preempted.append(NotApplicable(info.iri, info.label, "covered", why))
                 continue
             active.append(item)

@@ -28,6 +28,12 @@ def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ..
 _HEIGHT_LOSS = str(SK.vertebral_height_loss)
 
 
+#: NICE NG59 is for people over 16 ("Low back pain and sciatica in over 16s"); the ACR and ACP guidelines are for
+#: adults: under this age, a plan is outside its sources' population.
+ADULT_AGE = 16
+_AGE = str(SK.age)
+
+
 def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotApplicable]) -> list[Warning]:
     out = []
     waiting: dict[str, list[str]] = defaultdict(list)
@@ -40,6 +46,17 @@ def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotAppl
         if fieldname == "imaging":  # not a prompt to image: the plan's imaging steps say whether imaging is due
             message += " (not in itself a reason to image: see the plan's imaging steps)"
         out.append(Warning("missing_fact", message, (fieldname, *sorted(rec_ids))))
+    ages = [float(a) for a in run.details.get(run.case + "/patient", {}).get(_AGE, ())]
+    if ages and (age := min(ages)) < ADULT_AGE:
+        out.append(
+            Warning(
+                "outside_adult_guidelines",
+                f"age {age:g}: the guidelines and articles this plan rests on are for adults (NICE NG59 is for people "
+                f"over {ADULT_AGE}); back pain in a child or young adolescent is not adult low back pain, and its "
+                "causes and red flags differ: read this plan as out of its sources' scope (spinekg's judgement)",
+                ("age",),
+            )
+        )
     height_loss = [f for f, types in run.fact_types.items() if _HEIGHT_LOSS in types]
     if height_loss and str(SK.fracture_suspected) not in run.red_flags:
         path = ", ".join(sorted(field_path(run.case, f) for f in height_loss))
