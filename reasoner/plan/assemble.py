@@ -5,8 +5,9 @@ The rules a clinician reads the plan by:
 - one step per intervention, stance and phase: recommendations merge only with the same stance and phase, and
   every evidence sentence stays under the recommendation it supports;
 - red flags come first; the care they displace is *deferred* until they are excluded (listed, with the
-  follow-ups that wait on it), never deleted; pain relief, assessments, "do not" advice and the red flag's own
-  management are never deferred; a later recommendation of an intervention an urgent red-flag step already
+  follow-ups that wait on it), never deleted; pain relief, assessments, "do not" advice, what the red flag spares
+  (``sk:spares``: a suspected fracture keeps advice to stay active and heat) and the red flag's own management
+  are never deferred; a later recommendation of an intervention an urgent red-flag step already
   gives is *covered* by that step (its sentence does not become the urgent step's evidence);
 - a treatment the case records as tried and failed is not offered again as initial care (advice to stay active and
   education are not courses that fail: they stay);
@@ -194,7 +195,14 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     failed = _failed_treatments(run)
     # what the red flags displace: the classes they pre-empt in the KB (conservative care, injections, systemic
     # steroids); referrals, surgery and imaging from the sources are escalations a red flag does not hold back
-    preempted_classes = {str(c) for f in flags for c in reasoner.kb.objects(URIRef(f), SK.preempts)}
+    # (and what a red flag spares of them: a suspected fracture keeps advice to stay active and heat)
+    displacing = [
+        (
+            [str(c) for c in reasoner.kb.objects(URIRef(f), SK.preempts)],
+            [str(c) for c in reasoner.kb.objects(URIRef(f), SK.spares)],
+        )
+        for f in flags
+    ]
     active, waiting, covered, preempted = [], [], defaultdict(list), []
     tried: dict[str, list[str]] = defaultdict(list)
     tried_later: dict[str, list[str]] = defaultdict(list)
@@ -231,7 +239,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             continue
         if flags and not pain_relief and not assessment:
             later = phase in ("if_persistent", "follow_up")
-            displaced = any(idx.is_a(interv, c) for c in preempted_classes)
+            displaced = any(
+                any(idx.is_a(interv, c) for c in preempts) and not any(idx.is_a(interv, c) for c in spares)
+                for preempts, spares in displacing
+            )
             if (stance in ("do", "consider") and (displaced or later)) or (
                 stance == "avoid" and (idx.is_a(interv, IMAGING) or later)
             ):
