@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import OWL
 
 from reasoner.consts import SK
 from reasoner.plan.model import Plan
@@ -53,6 +55,21 @@ def check_condition_names(reasoner: Reasoner, names: Iterable[str]) -> None:
     unknown = sorted(set(names) - set(reasoner.condition_params))
     if unknown:
         raise RuntimeError(f"bench: {len(unknown)} condition names unknown to the reasoner, e.g. {unknown[0]}")
+
+
+def severity_graded(kb: Graph) -> dict[str, str]:
+    """Finding type → the class it grades: a type defined as a named class at a severity and nothing else
+    (``severe_pain`` ≡ ``PainSymptom`` with severity severe), as the rule ``finding-present-severity-unknown`` reads
+    the KB."""
+    out = {}
+    for t, e in kb.subject_objects(OWL.equivalentClass):
+        for members in kb.objects(e, OWL.intersectionOf):
+            parts = list(Collection(kb, members))
+            named = [x for x in parts if isinstance(x, URIRef)]
+            graded = [x for x in parts if (x, OWL.onProperty, SK.severity) in kb and (x, OWL.hasValue, None) in kb]
+            if len(parts) == 2 and len(named) == 1 and len(graded) == 1 and isinstance(t, URIRef):
+                out[str(t)] = str(named[0])
+    return out
 
 
 def skolem_kb(reasoner: Reasoner) -> Graph:

@@ -52,7 +52,19 @@ from reasoner.plan.model import Plan
 from reasoner.reasoning.conditions import FAILS, HOLDS, UNKNOWN
 from reasoner.reasoning.engine import CaseRun, Reasoner, details_of
 
-from . import COMPRESSION, EPISODE, FAILED_OUTCOMES, IMPINGEMENT, Conditions, Derivations, Node, fold, grouped, speak
+from . import (
+    COMPRESSION,
+    EPISODE,
+    FAILED_OUTCOMES,
+    IMPINGEMENT,
+    Conditions,
+    Derivations,
+    Node,
+    fold,
+    grouped,
+    severity_graded,
+    speak,
+)
 
 NAME, LABEL = "b", "owlready2 + HermiT + SWRL"
 BENCH = "https://w3id.org/spinekg/bench/"
@@ -95,6 +107,7 @@ class Owlready2Swrl:
         self._ancestor_cache: dict[str, frozenset[str]] = {}
         self.red_flags = sorted(str(s) for s in kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.derivations = Derivations(kb, self._ancestors)
+        self.graded = severity_graded(kb)  # severe_pain → PainSymptom
         self.reach = self.derivations.reach
         self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
@@ -448,6 +461,12 @@ class Owlready2Swrl:
                     unknown = [f.iri for f in facts if f.iri in typed and not values(f, "durationWeeks")]
                     if unknown:
                         speak(*key, UNKNOWN, unknown, ["duration_weeks"])
+                for t in get("findingType", ()):  # a symptom of the graded class with no severity recorded
+                    if t in self.graded and any(
+                        _S + "Symptom" in types[f.iri] and not values(f, "severity")
+                        for f in by_type.get(self.graded[t], ())
+                    ):
+                        speak(*key, UNKNOWN, (), ["symptoms[].severity"])
                 for t in get("findingType", ()):  # a symptom (imaging) finding of a case with no symptoms (imaging)
                     wanted = {name for k in (t, *self._ancestors(t)) for name in self.case_fields.get(k, ())}
                     for name in sorted(wanted - filled):

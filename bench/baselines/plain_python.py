@@ -40,6 +40,7 @@ from . import (
     Node,
     fold,
     grouped,
+    severity_graded,
     speak,
 )
 
@@ -96,6 +97,7 @@ class PlainPython:
             self._supers(c, parents)
         self.red_flags = sorted(str(s) for s in kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.derivations = Derivations(kb, lambda c: self.supers.get(c, frozenset()))
+        self.graded = severity_graded(kb)  # severe_pain → PainSymptom
         self.spans, self.reach, self.roots = self.derivations.spans, self.derivations.reach, self.derivations.roots
         self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
@@ -480,6 +482,14 @@ class PlainPython:
                         unknown = [f.iri for f in typed if not f.props.get(DURATION)]
                         if unknown:
                             speak(*key, UNKNOWN, unknown, ["duration_weeks"])
+                    if ftype in self.graded:  # a symptom of the graded class with no severity recorded
+                        ungraded = [
+                            f
+                            for f in by_type.get(self.graded[ftype], ())
+                            if _S + "Symptom" in f.types and not f.props.get(SEVERITY)
+                        ]
+                        if ungraded:
+                            speak(*key, UNKNOWN, (), ["symptoms[].severity"])
                     # a symptom (imaging) finding of a case that records no symptoms (no imaging) at all
                     wanted = {name for k in self._closed({ftype}) for name in self.case_fields.get(k, ())}
                     for name in sorted(wanted - filled):
