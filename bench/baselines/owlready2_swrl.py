@@ -546,11 +546,14 @@ class Owlready2Swrl:
                             speak(*key, UNKNOWN, unknown, ["prior_treatments[].weeks"])
                 if not treatments:
                     speak(*key, UNKNOWN, (), ["prior_treatments"])
-            elif kind == "NoFailedTreatment":  # closed world: a treatment not recorded has not failed
+            elif kind == "NoFailedTreatment":  # closed world: a treatment not recorded (or its weeks) has not failed
                 for treatment in get("treatment", ()):
-                    done = [t.iri for t in failed(treatment)]
-                    if done:
-                        speak(*key, FAILS, done)
+                    for w in get("weeks", (None,)):
+                        done = [
+                            t.iri for t in failed(treatment) if w is None or any(x >= w for x in values(t, "weeks"))
+                        ]
+                        if done:
+                            speak(*key, FAILS, done)
         return fold(self.catalogue, speaks)
 
     def plans(self, docs: list[dict]) -> Iterator[list[Plan]]:
