@@ -13,6 +13,7 @@ import pytest
 
 from bench.generate import generate
 from reasoner.api import default_reasoner, reason
+from reasoner.consts import SK
 
 #: a radiograph of disc space narrowing with axial, facet and spasm pain: physical therapy, NSAIDs and activity
 #: modification come before conservative care in reading order, and are its parts
@@ -84,7 +85,11 @@ def test_a_red_flags_urgent_step_keeps_its_place_under_an_umbrella():
     urgent = [s for s in plan.steps if s.phase == "urgent"]
     assert [s.id for s in urgent[:2]] == ["mri_lumbar_spine", "mri_lumbar_spine_with_and_without_contrast"]
     assert urgent[1].safety and urgent[1].part_of == "mri_lumbar_spine"
-    assert {"spine_specialist_referral", "oncology_referral"} <= {s.id for s in urgent[2:]}
+    assert "oncology_referral" in {s.id for s in urgent[2:]}
+    # her L5 numbness with suspected malignancy takes the MSCC pathway: the emergency referral gives the urgent one
+    emergency = {s.id: s for s in plan.steps if s.phase == "emergency"}
+    assert SK + "rec_safety_malignancy_referral" in emergency["emergency_spine_surgical_referral"].covers
+    assert "spine_specialist_referral" not in {s.id for s in urgent}
 
 
 @pytest.mark.parametrize("seed", [1, 15])
