@@ -488,9 +488,8 @@ class Owlready2Swrl:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode (no older
-                # than the longest-lasting record; any, when no duration is recorded)
-                durations = [float(d) for f in facts for d in values(f, "durationWeeks")]
-                longest = max(durations) if durations else None
+                # than the episode's length; any, when the case has none)
+                longest = max((float(w) for w in values(case, "episodeWeeks")), default=None)
                 hits = [
                     s.iri
                     for s in matched

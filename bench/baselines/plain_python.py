@@ -522,9 +522,8 @@ class PlainPython:
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 modalities = get("modality", ())
                 # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode: one no
-                # older than the longest-lasting symptom (any, when no duration is recorded)
-                durations = [d for f in facts for d in f.props.get(DURATION, [])]
-                longest = max(durations) if durations else None
+                # older than the episode's length (any, when the case has none)
+                longest = max(c.props.get(EPISODE, ()), default=None)
                 hits = [
                     f.iri
                     for f in by_type.get(_S + "ImagingStudy", ())
