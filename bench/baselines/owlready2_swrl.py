@@ -532,27 +532,21 @@ class Owlready2Swrl:
                         speak(*key, HOLDS if kind == "SymptomDurationAtLeast" else FAILS, hits)
                 if undated:
                     speak(*key, UNKNOWN, (), ["symptoms[].duration_weeks"])
-            elif kind == "FailedTreatment":
+            elif kind in ("FailedTreatment", "NoFailedTreatment"):
+                # the failed treatments for the weeks: FailedTreatment holds, NoFailedTreatment fails; only the
+                # first is unknown without the weeks or the treatments (the second is closed world)
                 for treatment in get("treatment", ()):
                     done = failed(treatment)
                     for w in get("weeks", (None,)):
                         holds = [t.iri for t in done if w is None or any(x >= w for x in values(t, "weeks"))]
                         if holds:
-                            speak(*key, HOLDS, holds)
-                    if get("weeks"):
+                            speak(*key, HOLDS if kind == "FailedTreatment" else FAILS, holds)
+                    if get("weeks") and kind == "FailedTreatment":
                         unknown = [t.iri for t in done if not values(t, "weeks")]
                         if unknown:
                             speak(*key, UNKNOWN, unknown, ["prior_treatments[].weeks"])
-                if not treatments:
+                if not treatments and kind == "FailedTreatment":
                     speak(*key, UNKNOWN, (), ["prior_treatments"])
-            elif kind == "NoFailedTreatment":  # closed world: a treatment not recorded (or its weeks) has not failed
-                for treatment in get("treatment", ()):
-                    for w in get("weeks", (None,)):
-                        done = [
-                            t.iri for t in failed(treatment) if w is None or any(x >= w for x in values(t, "weeks"))
-                        ]
-                        if done:
-                            speak(*key, FAILS, done)
         return fold(self.catalogue, speaks)
 
     def plans(self, docs: list[dict]) -> Iterator[list[Plan]]:

@@ -569,31 +569,23 @@ class PlainPython:
                         speak(*key, HOLDS if kind == "SymptomDurationAtLeast" else FAILS, hits)
                 if undated:
                     speak(*key, UNKNOWN, (), ["symptoms[].duration_weeks"])
-            elif kind == "FailedTreatment":
+            elif kind in ("FailedTreatment", "NoFailedTreatment"):
+                # the failed treatments for the weeks: FailedTreatment holds, NoFailedTreatment fails; only the
+                # first is unknown without the weeks or the treatments (the second is closed world)
                 for treatment in get("treatment", ()):
                     failed = self._failed(by_type.get(_S + "PriorTreatment", ()), treatment)
                     for w in get("weeks", (None,)):
-                        holds = [
+                        done = [
                             t.iri for t in failed if w is None or any(x >= w for x in t.props.get(_S + "weeks", []))
                         ]
-                        if holds:
-                            speak(*key, HOLDS, holds)
-                    if get("weeks"):
+                        if done:
+                            speak(*key, HOLDS if kind == "FailedTreatment" else FAILS, done)
+                    if get("weeks") and kind == "FailedTreatment":
                         unknown = [t.iri for t in failed if not t.props.get(_S + "weeks")]
                         if unknown:
                             speak(*key, UNKNOWN, unknown, ["prior_treatments[].weeks"])
-                if not treated:
+                if not treated and kind == "FailedTreatment":
                     speak(*key, UNKNOWN, (), ["prior_treatments"])
-            elif kind == "NoFailedTreatment":  # closed world: a treatment not recorded (or its weeks) has not failed
-                for treatment in get("treatment", ()):
-                    for w in get("weeks", (None,)):
-                        done = [
-                            t.iri
-                            for t in self._failed(by_type.get(_S + "PriorTreatment", ()), treatment)
-                            if w is None or any(x >= w for x in t.props.get(_S + "weeks", []))
-                        ]
-                        if done:
-                            speak(*key, FAILS, done)
         return fold(self.catalogue, speaks)
 
     def plans(self, docs: list[dict]) -> Iterator[list[Plan]]:
