@@ -213,14 +213,16 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         if driven:
             # a red flag's step another red flag gives (it or a narrower one: an MRI for "imaging") in a more urgent
             # phase (cauda equina's emergency MRI, infection's urgent one) is given once, by the more urgent step
-            sooner = next(
-                (
-                    (u, p)
-                    for u in urgent_order
-                    if (p := urgent_do[u]) and URGENT.index(p) < URGENT.index(phase) and idx.is_a(u, interv)
-                ),
-                None,
-            ) if stance == "do" and phase in URGENT else None  # fmt: skip
+            sooner = None
+            if stance == "do" and phase in URGENT:
+                sooner = next(
+                    (
+                        (u, urgent_do[u])
+                        for u in urgent_order
+                        if URGENT.index(urgent_do[u]) < URGENT.index(phase) and idx.is_a(u, interv)
+                    ),
+                    None,
+                )
             if sooner is not None:
                 covered[sooner].append(info.iri)
                 why = (f"covered by the {sooner[1]} red-flag step {local(sooner[0])}, which already gives it",)

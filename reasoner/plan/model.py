@@ -84,6 +84,12 @@ class ConflictSide:
     source: str
     applies: bool
 
+    @property
+    def standing(self) -> str:
+        """How the side stands in this case: an external guideline is a side in its own name, not a recommendation
+        that applies or not."""
+        return "a guideline" if self.source == "external" else "applies" if self.applies else "does not apply"
+
 
 @dataclass(frozen=True)
 class ConflictOut:

@@ -220,7 +220,7 @@ def _conflicts(plan: Plan) -> list[str]:
             "<table><thead><tr><th>side</th><th>source</th><th>here</th><th>what it says</th></tr></thead><tbody>",
         ]
         for side in c.sides:
-            here = "a guideline" if side.source == "external" else "applies" if side.applies else "does not apply"
+            here = side.standing
             body.append(
                 f"<tr><td><code>{_e(local(side.member))}</code></td><td>{_e(side.source)}</td><td>{_e(here)}</td>"
                 f"<td>{_e(side.label)}</td></tr>"

@@ -108,15 +108,8 @@ def text(plan: Plan) -> str:
         for c in plan.conflicts:
             out.append(f"  * {c.label}: {c.description}")
             for side in c.sides:
-                # an external guideline is a side in its own name, not a recommendation that applies or not
-                applies = (
-                    "a guideline"
-                    if side.source == "external"
-                    else "applies here"
-                    if side.applies
-                    else "does not apply here"
-                )
-                out.append(f"      - {local(side.member)} ({side.source}, {applies}): {side.label}")
+                here = side.standing if side.source == "external" else f"{side.standing} here"
+                out.append(f"      - {local(side.member)} ({side.source}, {here}): {side.label}")
         out.append("")
     if plan.concordance:
         out.append("DERMATOME–IMAGING CONCORDANCE")
