@@ -84,7 +84,7 @@ def flags(classified, name):
         ("legs", {"cauda_equina_syndrome_suspected"}),
         ("fever", {"infection_suspected"}),
         ("cancer", {"malignancy_suspected"}),
-        ("steroids", {"fracture_suspected"}),
+        ("steroids", {"fracture_suspected", "infection_suspected"}),  # chronic steroids are immunosuppression too
         ("worse", {"progressive_neurological_deficit"}),
         ("mjoa10", {"severe_myelopathy"}),
         ("unstable", {"spinal_instability"}),

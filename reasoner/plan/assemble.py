@@ -36,7 +36,7 @@ from . import parts as planparts
 from .concordance import concordance
 from .jsontext import share
 from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning
-from .words import Words
+from .words import Words, until_excluded
 
 CONSERVATIVE = str(SK.conservative_care)
 IMAGING = str(SK.ImagingIntervention)
@@ -249,12 +249,12 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 stance == "avoid" and (idx.is_a(interv, IMAGING) or later)
             ):
                 why = (
-                    f"deferred until {', '.join(flag_labels)} is excluded: resume it then "
+                    f"deferred {until_excluded(flag_labels, ', ')}: resume it then "
                     f"(red flag {', '.join(local(f) for f in flags)})",
                 )
                 preempted.append(NotApplicable(info.iri, info.label, "deferred", why))
                 waiting.append(
-                    (a, info, driven, phase, f"deferred until {' and '.join(flag_labels)} is excluded", False)
+                    (a, info, driven, phase, f"deferred {until_excluded(flag_labels)}", False)
                 )
                 continue
         # a part of a failed umbrella (physiotherapy when "conservative care" failed) is not offered again; pain

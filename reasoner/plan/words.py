@@ -97,3 +97,14 @@ class Words:
         """The case as recorded, a line a fact, in field order."""
         lines = [(field_path(self.case, f), self.text(f)) for f in self.details]
         return tuple(f"{path}: {text}" for path, text in sorted(lines, key=lambda x: path_key(x[0])) if text)
+
+
+def until_excluded(labels: list[str], join: str = " and ") -> str:
+    """Until when deferred care waits, in words.
+
+    >>> until_excluded(["suspected spinal infection"])
+    'until suspected spinal infection is excluded'
+    >>> until_excluded(["suspected vertebral fracture", "suspected spinal infection"])
+    'until suspected vertebral fracture and suspected spinal infection are excluded'
+    """
+    return f"until {join.join(labels)} {'are' if len(labels) > 1 else 'is'} excluded"

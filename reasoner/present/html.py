@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..api import default_reasoner
 from ..kb.index import local
 from ..outputs import write_output
+from ..plan.words import until_excluded
 from .dot import inline_svg, render, step_graph
 from .text import PHASES, STANCE, cite
 
@@ -129,13 +130,12 @@ def _summary(plan: Plan) -> list[str]:
 def _deferred(plan: Plan) -> list[str]:
     if not plan.deferred:
         return []
-    flags = " and ".join(f.label for f in plan.red_flags)
     rows = [
         f'<li>{_e(STANCE[s.stance])} {_e(s.label)} <span class="timing">({_e(s.phase.replace("_", " "))})</span>: '
         f"{_e(', '.join(local(r) for r in s.recommendations))}</li>"
         for s in plan.deferred
     ]
-    return _section("deferred", f"Deferred until {flags} is excluded, then resume", ["<ul>", *rows, "</ul>"])
+    return _section("deferred", f"Deferred {until_excluded([f.label for f in plan.red_flags])}, then resume", ["<ul>", *rows, "</ul>"])
 
 
 def _warnings(plan: Plan) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..kb.index import local
 from ..plan.model import EvidenceOut, Plan, Step
+from ..plan.words import until_excluded
 
 PHASES = [
     ("emergency", "EMERGENCY"),
@@ -92,8 +93,7 @@ def text(plan: Plan) -> str:
                 out += step_lines(n, s)
         out.append("")
     if plan.deferred:
-        flags = " and ".join(f.label for f in plan.red_flags)
-        out.append(f"DEFERRED UNTIL {flags.upper()} IS EXCLUDED (then resume)")
+        out.append(f"DEFERRED {until_excluded([f.label for f in plan.red_flags]).upper()} (then resume)")
         for s in plan.deferred:
             extra = f" [{s.phase.replace('_', ' ')}]"
             out.append(f"  - {STANCE[s.stance]} {s.label}{extra}: {', '.join(local(r) for r in s.recommendations)}")
