@@ -12,7 +12,7 @@ resources that match the condition's positive pattern:
 - ``FindingAbsent``, ``RedFlagPresent``, ``NoRedFlag``: a fact of the finding type, red flag, or any red flag;
 - ``PriorImaging``, ``NoPriorImaging``: an imaging study of the modality: ``ImagingStudy(?s) ^ modality(?s, MRI)``
   (its weeks ago compared in Python: before today; of this episode);
-- ``CandidateFor``: ``Case(?c) ^ candidateFor(?c, surgery_candidate) -> M(?c)``;
+- ``CandidateFor`` and ``CandidacyOpen``: ``Case(?c) ^ candidateFor(?c, surgery_candidate) -> M(?c)``;
 - ``NoRedFlagScreen``: ``RedFlagScreen(?s) -> M(?s)``.
 
 ``PresentationPresent`` and ``PresentationAbsent`` read HermiT's classification of the case. Which records
@@ -151,7 +151,7 @@ class Owlready2Swrl:
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 for m in params.get("modality", ()):
                     rules.append(f"ImagingStudy(?s), modality(?s, {_local(m)}) -> {head}(?s)")
-            elif kind == "CandidateFor":
+            elif kind in ("CandidateFor", "CandidacyOpen"):
                 for x in params.get("candidacy", ()):
                     rules.append(f"Case(?c), candidateFor(?c, {_local(x)}) -> {head}(?c)")
         return rules
@@ -426,6 +426,7 @@ class Owlready2Swrl:
         iri = case.iri
         undated = not symptoms or any(not values(s, "durationWeeks") for s in symptoms)
         candidacies = values(case, "candidateFor")
+        none_of = {str(v) for v in values(case, "recordsNoneOf")}  # list fields given empty: recorded as none
         patient = values(case, "patient")
         ages = [float(a) for p in patient for a in values(p, "age")]
         # every class the case's records are (or record absent), and the case fields those classes fill
@@ -500,11 +501,17 @@ class Owlready2Swrl:
                 ]
                 if hits:
                     speak(*key, HOLDS if kind == "PriorImaging" else FAILS, hits)
-            elif kind == "CandidateFor":
-                if BENCH + f"m{i}" in types[iri]:
+            elif kind in ("CandidateFor", "CandidacyOpen"):
+                # listed (the SWRL class): CandidateFor holds; CandidacyOpen fails when a candidacy is recorded (an
+                # empty list included) without it; CandidateFor is unknown when none is recorded
+                listed = BENCH + f"m{i}" in types[iri]
+                recorded = bool(candidacies) or "candidate_for" in none_of
+                if kind == "CandidateFor" and listed:
                     speak(*key, HOLDS, [iri])
-                if not candidacies:
+                if kind == "CandidateFor" and not recorded:
                     speak(*key, UNKNOWN, (), ["candidate_for"])
+                if kind == "CandidacyOpen" and recorded and not listed:
+                    speak(*key, FAILS, [iri])
             elif kind in ("ScoreAtMost", "ScoreAbove"):
                 for score in get("score", ()):
                     classes = self.measures.get(score, [])
@@ -545,7 +552,7 @@ class Owlready2Swrl:
                         unknown = [t.iri for t in done if not values(t, "weeks")]
                         if unknown:
                             speak(*key, UNKNOWN, unknown, ["prior_treatments[].weeks"])
-                if not treatments and kind == "FailedTreatment":
+                if not treatments and kind == "FailedTreatment" and "prior_treatments" not in none_of:
                     speak(*key, UNKNOWN, (), ["prior_treatments"])
         return fold(self.catalogue, speaks)
 

@@ -267,6 +267,9 @@ class PlainPython:
             patient.props[_S + "sex"].append(str(v.sex[doc["sex"]]))
         for cand in doc.get("candidate_for", []):
             c.props[_S + "candidateFor"].append(str(v.candidacy[cand]))
+        for listed in ("candidate_for", "prior_treatments"):  # an empty list: recorded, the patient has none
+            if doc.get(listed) == []:
+                c.props[_S + "recordsNoneOf"].append(listed)
 
         def fact(iri: str, *types: str) -> Node:
             node = nodes[iri] = Node(iri, *types)
@@ -535,12 +538,18 @@ class PlainPython:
                 ]
                 if hits:
                     speak(*key, HOLDS if kind == "PriorImaging" else FAILS, hits)
-            elif kind == "CandidateFor":
+            elif kind in ("CandidateFor", "CandidacyOpen"):
+                # CandidateFor holds when listed and is unknown when nothing is recorded; CandidacyOpen fails when
+                # a candidacy is recorded (an empty list included) without it
                 cands = c.props.get(_S + "candidateFor", [])
-                if any(x in cands for x in get("candidacy", ())):
+                recorded = bool(cands) or "candidate_for" in c.props.get(_S + "recordsNoneOf", [])
+                listed = any(x in cands for x in get("candidacy", ()))
+                if kind == "CandidateFor" and listed:
                     speak(*key, HOLDS, [case])
-                if not cands:
+                if kind == "CandidateFor" and not recorded:
                     speak(*key, UNKNOWN, (), ["candidate_for"])
+                if kind == "CandidacyOpen" and recorded and not listed:
+                    speak(*key, FAILS, [case])
             elif kind in ("ScoreAtMost", "ScoreAbove"):
                 for score in get("score", ()):
                     classes = self.measures.get(score, [])
@@ -584,7 +593,8 @@ class PlainPython:
                         unknown = [t.iri for t in failed if not t.props.get(_S + "weeks")]
                         if unknown:
                             speak(*key, UNKNOWN, unknown, ["prior_treatments[].weeks"])
-                if not treated and kind == "FailedTreatment":
+                none_of = c.props.get(_S + "recordsNoneOf", [])
+                if not treated and kind == "FailedTreatment" and "prior_treatments" not in none_of:
                     speak(*key, UNKNOWN, (), ["prior_treatments"])
         return fold(self.catalogue, speaks)
 

@@ -241,7 +241,15 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
         doc["red_flag_screen"] = screen
     if cands := objects(case, SK.candidateFor):
         doc["candidate_for"] = [_term(vocab, "candidacy", c) for c in cands]
-    doc.update(extra(case, {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor, SK.episodeWeeks}))
+    for none in map(str, objects(case, SK.recordsNoneOf)):  # a list given empty: recorded, the patient has none
+        if none not in ("candidate_for", "prior_treatments"):
+            problems.append((none, str(SK.recordsNoneOf), "is not a list field a case can record as empty"))
+        elif none in doc:
+            problems.append((none, str(SK.recordsNoneOf), "is recorded empty and with entries"))
+        else:
+            doc[none] = []
+    known = {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor, SK.episodeWeeks, SK.recordsNoneOf}
+    doc.update(extra(case, known))
     if unmapped:
         doc["unmapped_codes"] = "warn"
     return doc, problems

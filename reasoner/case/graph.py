@@ -311,6 +311,9 @@ def document_graph(
     if keep("candidate_for"):
         for cand in doc.get("candidate_for", []):
             g.add((case, SK.candidateFor, vocab.candidacy[cand]))
+    for listed in ("candidate_for", "prior_treatments"):  # an empty list is recorded: the patient has none
+        if doc.get(listed) == [] and keep(listed):
+            g.add((case, SK.recordsNoneOf, Literal(listed)))
 
     def finding(node: URIRef, entry: Mapping, kinds: Mapping[str, URIRef], generic: URIRef) -> None:
         cls, code = _typed(entry["type"], kinds)

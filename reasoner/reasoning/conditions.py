@@ -59,6 +59,7 @@ DEFAULT = {
     "PriorImaging": FAILS,
     "NoPriorImaging": HOLDS,
     "CandidateFor": FAILS,
+    "CandidacyOpen": HOLDS,
     "ScoreAtMost": FAILS,
     "ScoreAbove": FAILS,
     "AgeAtLeast": FAILS,
