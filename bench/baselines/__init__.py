@@ -195,10 +195,14 @@ class Derivations:
                 derms = set(s.props.get(_S + "inDermatome", ()))
                 derms.update(d for r in s.props.get(_S + "inBodyRegion", ()) for d in self.spans.get(r, ()))
                 symptoms.append((s, derms, s.props.get(LATERALITY, [])))
+        ago = {s.iri: s.props.get(_S + "weeksAgo", []) for s in facts if _S + "ImagingStudy" in s.types}
         for f in facts:
             levels = f.props.get(_S + "atDiscLevel")
             kinds = f.types & COMPRESSIVE
             if not levels or not kinds:
+                continue
+            # a study older than the episode is an earlier episode's
+            if episode and any(w > episode[0] for st in f.props.get(_S + "fromStudy", ()) for w in ago.get(st, ())):
                 continue
             severe = any(x in COMPRESSING_SEVERITIES for x in f.props.get(SEVERITY, ()))
             zone_vias = self.zone_reach(f)
