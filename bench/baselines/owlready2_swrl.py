@@ -25,8 +25,8 @@ that part, which HermiT classifies).
 What SWRL without built-ins cannot say is decided in Python over HermiT's answer: every number comparison (a
 duration at least N weeks, weeks ago > 0, mJOA at most / above, age at least), every closed-world or negative
 conclusion (no fact matched, so the condition fails or holds by default; a needed fact is not recorded, so it is
-unknown, including a case that records no symptoms or no imaging at all), and ``FailedTreatment`` and
-``NoFailedTreatment`` (the treatment type is a class used as a value, and "a narrower treatment" is subclass
+unknown, including a case that records no symptoms or no imaging at all), ``FailedTreatment``,
+``NoFailedTreatment``, ``HadTreatment`` and ``NoTreatment`` (the treatment type is a class used as a value, and "a narrower treatment" is subclass
 reasoning over that value). spinekg's derivation rules are not OWL either (the episode length is an aggregate;
 lumbosacral radicular pain and nerve root compression are closed-world joins: in no dermatome above L1, the zone's
 reach unless none (a central canal stenosis: its type's), not on the other side): they run in Python
@@ -395,11 +395,11 @@ class Owlready2Swrl:
                                 run.root_reach.append((f.iri, t, level.iri, via, root.iri, side))
         treatments = by_type.get(_S + "PriorTreatment", [])
 
-        def failed(treatment: str) -> list:
+        def failed(treatment: str, any_outcome: bool = False) -> list:
             out = []
             for t in treatments:
                 tt, outcome = values(t, "treatmentType"), iris(t, "outcome")
-                if not tt or not outcome or _local(outcome[0]) not in FAILED_OUTCOMES:
+                if not tt or not any_outcome and (not outcome or _local(outcome[0]) not in FAILED_OUTCOMES):
                     continue
                 if treatment == tt[0].iri or treatment in self._ancestors(tt[0].iri):
                     out.append(t)
@@ -539,6 +539,14 @@ class Owlready2Swrl:
                         speak(*key, HOLDS if kind == "SymptomDurationAtLeast" else FAILS, hits)
                 if undated:
                     speak(*key, UNKNOWN, (), ["symptoms[].duration_weeks"])
+            elif kind in ("HadTreatment", "NoTreatment"):
+                # whatever the outcome: HadTreatment holds, NoTreatment fails; only the first is unknown without
+                # the treatments (the second is closed world)
+                for treatment in get("treatment", ()):
+                    if had := failed(treatment, any_outcome=True):
+                        speak(*key, HOLDS if kind == "HadTreatment" else FAILS, [t.iri for t in had])
+                if not treatments and kind == "HadTreatment" and "prior_treatments" not in none_of:
+                    speak(*key, UNKNOWN, (), ["prior_treatments"])
             elif kind in ("FailedTreatment", "NoFailedTreatment"):
                 # the failed treatments for the weeks: FailedTreatment holds, NoFailedTreatment fails; only the
                 # first is unknown without the weeks or the treatments (the second is closed world)

@@ -441,12 +441,13 @@ class PlainPython:
         run.applicability = self.applicability(case, nodes, facts, symptoms, established)
         return run
 
-    def _failed(self, treatments, treatment: str) -> list[Node]:
-        """The prior treatments of ``treatment`` or a narrower one whose outcome says they failed."""
+    def _failed(self, treatments, treatment: str, any_outcome: bool = False) -> list[Node]:
+        """The prior treatments of ``treatment`` or a narrower one whose outcome says they failed (or, with
+        ``any_outcome``, whatever their outcome)."""
         out = []
         for f in treatments:
             tt, outcome = f.first(_S + "treatmentType"), f.first(_S + "outcome")
-            if tt is None or outcome is None or outcome.removeprefix(_S) not in FAILED_OUTCOMES:
+            if tt is None or not any_outcome and (outcome is None or outcome.removeprefix(_S) not in FAILED_OUTCOMES):
                 continue
             if tt == treatment or treatment in self.supers.get(tt, ()):
                 out.append(f)
@@ -578,6 +579,16 @@ class PlainPython:
                         speak(*key, HOLDS if kind == "SymptomDurationAtLeast" else FAILS, hits)
                 if undated:
                     speak(*key, UNKNOWN, (), ["symptoms[].duration_weeks"])
+            elif kind in ("HadTreatment", "NoTreatment"):
+                # whatever the outcome: HadTreatment holds, NoTreatment fails; only the first is unknown without
+                # the treatments (the second is closed world)
+                for treatment in get("treatment", ()):
+                    had = self._failed(by_type.get(_S + "PriorTreatment", ()), treatment, any_outcome=True)
+                    if had:
+                        speak(*key, HOLDS if kind == "HadTreatment" else FAILS, [t.iri for t in had])
+                none_of = c.props.get(_S + "recordsNoneOf", [])
+                if not treated and kind == "HadTreatment" and "prior_treatments" not in none_of:
+                    speak(*key, UNKNOWN, (), ["prior_treatments"])
             elif kind in ("FailedTreatment", "NoFailedTreatment"):
                 # the failed treatments for the weeks: FailedTreatment holds, NoFailedTreatment fails; only the
                 # first is unknown without the weeks or the treatments (the second is closed world)

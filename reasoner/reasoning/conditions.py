@@ -67,6 +67,8 @@ DEFAULT = {
     "SymptomDurationLessThan": HOLDS,
     "FailedTreatment": FAILS,
     "NoFailedTreatment": HOLDS,
+    "HadTreatment": FAILS,
+    "NoTreatment": HOLDS,
     "PresentationPresent": FAILS,
     "PresentationAbsent": HOLDS,
     "NoRedFlagScreen": HOLDS,
@@ -79,6 +81,7 @@ PRECEDENCE = {
     "SymptomDurationAtLeast": (HOLDS, UNKNOWN),
     "SymptomDurationLessThan": (FAILS, UNKNOWN),
     "FailedTreatment": (HOLDS, UNKNOWN),
+    "HadTreatment": (HOLDS, UNKNOWN),
 }
 
 
