@@ -27,11 +27,11 @@ duration at least N weeks, weeks ago > 0, mJOA at most / above, age at least), e
 conclusion (no fact matched, so the condition fails or holds by default; a needed fact is not recorded, so it is
 unknown, including a case that records no symptoms or no imaging at all), ``FailedTreatment``,
 ``NoFailedTreatment``, ``HadTreatment`` and ``NoTreatment`` (the treatment type is a class used as a value, and
-"a narrower treatment" is subclass reasoning over that value). spinekg's derivation rules are not OWL either (the episode length is an aggregate;
-lumbosacral radicular pain and nerve root compression are closed-world joins: in no dermatome above L1, the zone's
-reach unless none (a central canal stenosis: its type's), not on the other side): they run in Python
-(``Derivations``) on the cases before HermiT, and again on HermiT's classes after it; should HermiT's classes let
-them derive more, the batch is classified again."""
+"a narrower treatment" is subclass reasoning over that value). spinekg's derivation rules are not OWL either (the
+episode length is an aggregate; lumbosacral radicular pain and nerve root compression are closed-world joins: in no
+dermatome above L1, the zone's reach unless none (a central canal stenosis: its type's), not on the other side, from
+a study of this episode): they run in Python (``Derivations``) on the cases before HermiT, and again on HermiT's
+classes after it; should HermiT's classes let them derive more, the batch is classified again."""
 
 from __future__ import annotations
 
