@@ -372,9 +372,11 @@ class Owlready2Swrl:
             run.fact_types[f.iri] = {t for t in types[f.iri] if not t.startswith(BENCH)}
             for t in types[f.iri]:
                 by_type[t].append(f)
+        # a red flag the case records as excluded (worked up) is said, not raised
+        excluded = {getattr(x, "iri", str(x)) for x in values(case, "excludesRedFlag")}
         for flag in self.red_flags:
             for f in by_type.get(flag, ()):
-                run.red_flags[flag].add(f.iri)
+                (run.excluded_flags if flag in excluded else run.red_flags)[flag].add(f.iri)
         symptoms = by_type.get(_S + "Symptom", [])
         for s in symptoms:
             lat = next(iter(iris(s, "laterality")), None)
@@ -426,6 +428,7 @@ class Owlready2Swrl:
         iri = case.iri
         undated = not symptoms or any(not values(s, "durationWeeks") for s in symptoms)
         candidacies = values(case, "candidateFor")
+        excluded = {getattr(x, "iri", str(x)) for x in values(case, "excludesRedFlag")}
         none_of = {str(v) for v in values(case, "recordsNoneOf")}  # list fields given empty: recorded as none
         patient = values(case, "patient")
         ages = [float(a) for p in patient for a in values(p, "age")]
@@ -485,6 +488,10 @@ class Owlready2Swrl:
                         if name not in filled and name not in on_case:
                             speak(*key, UNKNOWN, (), [name])
             elif kind in ("FindingAbsent", "NoRedFlag", "RedFlagPresent", "NoRedFlagScreen"):
+                if kind in ("NoRedFlag", "RedFlagPresent"):  # only a red flag the case does not record as excluded
+                    flags = get("redFlag", ()) if kind == "RedFlagPresent" else self.red_flags
+                    live = {f for f in flags if f not in excluded}
+                    matched = [f for f in matched if live & types[f.iri]]
                 if matched:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])
             elif kind in ("PriorImaging", "NoPriorImaging"):

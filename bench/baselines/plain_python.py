@@ -267,6 +267,8 @@ class PlainPython:
             patient.props[_S + "sex"].append(str(v.sex[doc["sex"]]))
         for cand in doc.get("candidate_for", []):
             c.props[_S + "candidateFor"].append(str(v.candidacy[cand]))
+        for flag in doc.get("red_flags_excluded", []):
+            c.props[_S + "excludesRedFlag"].append(str(v.red_flags[flag]))
         for listed in ("candidate_for", "prior_treatments"):  # an empty list: recorded, the patient has none
             if doc.get(listed) == []:
                 c.props[_S + "recordsNoneOf"].append(listed)
@@ -400,10 +402,11 @@ class PlainPython:
         established = self.classify(c, facts, nodes)
         for f in facts:
             run.fact_types[f.iri] = set(f.types)
+        excluded = set(c.props.get(_S + "excludesRedFlag", []))  # worked up and excluded: said, not raised
         for flag in self.red_flags:
             for f in facts:
                 if flag in f.types:
-                    run.red_flags[flag].add(f.iri)
+                    (run.excluded_flags if flag in excluded else run.red_flags)[flag].add(f.iri)
         symptoms = [f for f in facts if _S + "Symptom" in f.types]
         for s in symptoms:
             lat = s.first(_S + "laterality")
@@ -516,11 +519,13 @@ class PlainPython:
                     speak(*key, FAILS, screens)
             elif kind in ("FindingAbsent", "RedFlagPresent", "NoRedFlag"):
                 wanted = (
-                    (_S + "RedFlag",)
+                    self.red_flags
                     if kind == "NoRedFlag"
                     else get("findingType" if kind == "FindingAbsent" else "redFlag", ())
                 )
-                hits = [f.iri for w in wanted for f in by_type.get(w, ())]
+                if kind != "FindingAbsent":  # a red flag the case records as excluded is not present
+                    wanted = [w for w in wanted if w not in c.props.get(_S + "excludesRedFlag", [])]
+                hits = list(dict.fromkeys(f.iri for w in wanted for f in by_type.get(w, ())))
                 if hits:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, hits)
             elif kind in ("PriorImaging", "NoPriorImaging"):

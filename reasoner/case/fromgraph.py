@@ -248,7 +248,10 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
             problems.append((none, str(SK.recordsNoneOf), "is recorded empty and with entries"))
         else:
             doc[none] = []
+    if excluded := objects(case, SK.excludesRedFlag):
+        doc["red_flags_excluded"] = [_term(vocab, "red_flags", f) for f in excluded]
     known = {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor, SK.episodeWeeks, SK.recordsNoneOf}
+    known.add(SK.excludesRedFlag)
     doc.update(extra(case, known))
     if unmapped:
         doc["unmapped_codes"] = "warn"

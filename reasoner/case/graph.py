@@ -46,6 +46,7 @@ class Vocabulary:
     vitals: Mapping[str, URIRef]
     labs: Mapping[str, URIRef]
     screen_result: Mapping[str, URIRef]
+    red_flags: Mapping[str, URIRef]
 
     @property
     def levels(self) -> Mapping[str, URIRef]:
@@ -92,7 +93,8 @@ def read_vocabulary(kb: Graph) -> Vocabulary:
     individuals of their class, by notation where they have one (``severity_none`` is ``none``) and by
     local name otherwise (``injection_candidate`` is ``injection``). The keys of ``vitals`` and ``labs``
     are the notations of the direct subclasses of ``sk:VitalSign`` and ``sk:LaboratoryResult`` (a class
-    defined by a threshold below them, such as ``sk:fever_measured``, is not a key).
+    defined by a threshold below them, such as ``sk:fever_measured``, is not a key); the red flags a case may
+    record as excluded are the notations of the direct subclasses of ``sk:RedFlag``.
 
     >>> from reasoner.kb.load import load_kb
     >>> read_vocabulary(load_kb()).candidacy["surgery"]
@@ -149,6 +151,7 @@ def read_vocabulary(kb: Graph) -> Vocabulary:
         vitals=measured(SK.VitalSign),
         labs=measured(SK.LaboratoryResult),
         screen_result=members(SK.ScreenResult),
+        red_flags=measured(SK.RedFlag),
     )
 
 
@@ -311,6 +314,9 @@ def document_graph(
     if keep("candidate_for"):
         for cand in doc.get("candidate_for", []):
             g.add((case, SK.candidateFor, vocab.candidacy[cand]))
+    for i, flag in enumerate(doc.get("red_flags_excluded", [])):  # worked up and excluded by the clinician
+        if keep(f"red_flags_excluded[{i}]"):
+            g.add((case, SK.excludesRedFlag, vocab.red_flags[flag]))
     for listed in ("candidate_for", "prior_treatments"):  # an empty list is recorded: the patient has none
         if doc.get(listed) == [] and keep(listed):
             g.add((case, SK.recordsNoneOf, Literal(listed)))

@@ -304,6 +304,7 @@ def _spec(vocab: Vocabulary) -> _Record:
             "labs": _Record("labs", labs),
             "red_flag_screen": _Record("the red-flag screen", screen, ("result",)),
             "candidate_for": _List(_Term("candidacy", "a candidacy"), unique=True),
+            "red_flags_excluded": _List(_Term("red_flags", "a red flag"), unique=True),
             "unmapped_codes": _Choice(("error", "warn"), "what to do with a code that maps to no spinekg term"),
         },
         ("id",),

@@ -60,7 +60,15 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
     scan(_imaging_findings(doc), "level", "imaging_finding_types")
     screen = doc.get("red_flag_screen")
     if isinstance(screen, dict) and screen.get("result") == "none_found":
+        excluded = doc.get("red_flags_excluded")
+        excluded = (
+            {str(ck.vocab.red_flags.get(f, "")) for f in excluded if isinstance(f, str)}
+            if isinstance(excluded, list)
+            else set()
+        )
         for path, value, flags in _red_flag_features(doc, ck.vocab):
+            if flags and set(flags) <= excluded:  # worked up and excluded: the screen may say none found
+                continue
             named = " and ".join(f.removeprefix(str(SK)) for f in flags)
             ck.add(
                 "red_flag_screen.result",

@@ -94,6 +94,9 @@ def text(plan: Plan) -> str:
         out.append("")
     if plan.deferred:
         out.append(f"DEFERRED {until_excluded([f.label for f in plan.red_flags]).upper()} (then resume)")
+        ids = ", ".join(f.id for f in plan.red_flags)
+        them = "them" if len(plan.red_flags) > 1 else "it"
+        out.append(f"  (once the work-up has excluded {them}, record red_flags_excluded: [{ids}] and plan again)")
         for s in plan.deferred:
             extra = f" [{s.phase.replace('_', ' ')}]"
             out.append(f"  - {STANCE[s.stance]} {s.label}{extra}: {', '.join(local(r) for r in s.recommendations)}")

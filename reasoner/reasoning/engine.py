@@ -57,6 +57,7 @@ def fewer_collections() -> Iterator[None]:
 #: The collection rules (``rules/collect/*.rq``): what the plan needs beyond the conditions.
 CASES = rules.text("cases")
 RED_FLAG_HITS = rules.text("red-flag-hits")
+RED_FLAGS_EXCLUDED = rules.text("red-flags-excluded")
 
 PRESENTATIONS = rules.text("presentations")
 
@@ -124,6 +125,8 @@ class CaseRun:
     # catalogue is at its defaults (``Reasoner.applicability`` gives the complete list)
     applicability: list[apply.Applicability] = field(default_factory=list)
     red_flags: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # flag IRI → finding IRIs
+    # red flags the case records as excluded (worked up): flag IRI → the findings that would have raised it
+    excluded_flags: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     fact_types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     symptom_dermatomes: list[tuple[str, str, str | None]] = field(
         default_factory=list
@@ -317,6 +320,8 @@ class Reasoner:
             of(a.case).applicability.append(a)
         for row in select(RED_FLAG_HITS):
             of(row["case"]).red_flags[row["flag"]].add(row["fact"])
+        for row in select(RED_FLAGS_EXCLUDED):
+            of(row["case"]).excluded_flags[row["flag"]].add(row["fact"])
         for row in select(FACT_TYPES):
             of(row["case"]).fact_types[row["fact"]].add(row["type"])
         for row in select(SYMPTOM_DERMATOMES):
