@@ -253,9 +253,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                     f"(red flag {', '.join(local(f) for f in flags)})",
                 )
                 preempted.append(NotApplicable(info.iri, info.label, "deferred", why))
-                waiting.append(
-                    (a, info, driven, phase, f"deferred {until_excluded(flag_labels)}", False)
-                )
+                waiting.append((a, info, driven, phase, f"deferred {until_excluded(flag_labels)}", False))
                 continue
         # a part of a failed umbrella (physiotherapy when "conservative care" failed) is not offered again; pain
         # relief is withheld only where that analgesic itself (or a narrower one) was tried without success
