@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +21,7 @@ from reasoner.fhir.case import bundle_from_case
 from reasoner.fhir.codes import EXT, ICD10CM, LOINC, SK_SYSTEM, SNOMED
 from reasoner.fhir.read import case_from_bundle
 from reasoner.fhir.write import CPG_STRENGTH, TARGET_ELEMENT, plan_bundle
+from reasoner.present.text import text as text_plan
 
 from constants import DATA, EXAMPLE_CASES, EXAMPLES, ROOT
 
@@ -375,15 +377,29 @@ def test_plan_bundle_has_one_action_per_step_in_plan_order(results):
     )
 
 
+def test_an_action_shows_the_step_number_the_text_plan_shows(results):
+    """Example 002's conservative care (step 2) has parts: NSAIDs are step 2.1 in the text plan, and so in FHIR (the
+    action's prefix, its id, and its Provenance's target), not the 3rd action's 3."""
+    r, b = _plan(results, EXAMPLES / "002-lumbosacral-radiculopathy.yaml")
+    actions = _entry(b, "RequestGroup")["action"]
+    provenance = [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "Provenance"]
+    shown = re.findall(r"^ +(\d+(?:\.\d+)?)\. (?:DO NOT|DO|CONSIDER) ", text_plan(r.plan), re.M)
+    assert "2.1" in shown and [a["prefix"] for a in actions] == shown
+    for s, action, prov in zip(r.plan.steps, actions, provenance, strict=True):
+        assert action["id"] == f"step-{s.number}"
+        assert prov["target"][0]["display"].startswith(f"step {s.number}: ")
+    assert actions[2]["prefix"] == "2.1" and actions[2]["code"][0]["coding"][0]["code"] == "nsaid"
+
+
 def test_every_quote_of_a_step_is_in_its_documentation_and_its_provenance(results):
     r, b = _plan(results, SEED000)
     actions = _entry(b, "RequestGroup")["action"]
     provenance = [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "Provenance"]
     assert len(provenance) == len(r.plan.steps)
-    for n, (s, action, prov) in enumerate(zip(r.plan.steps, actions, provenance, strict=True), 1):
+    for s, action, prov in zip(r.plan.steps, actions, provenance, strict=True):
         cited = [d["citation"] for d in action["documentation"] if d["type"] == "citation"]
         assert [c.split("”")[0][1:] for c in cited] == [e.quote for e in s.evidence]
-        assert prov["target"][0]["extension"] == [{"url": TARGET_ELEMENT, "valueUri": f"step-{n}"}]
+        assert prov["target"][0]["extension"] == [{"url": TARGET_ELEMENT, "valueUri": f"step-{s.number}"}]
         quoted = [en["what"]["display"] for en in prov["entity"] if en["role"] == "quotation"]
         assert {e.quote for e in s.evidence} <= {q.split("“", 1)[1].rstrip("”") for q in quoted}
         sources = {en["what"]["identifier"]["value"] for en in prov["entity"] if en["role"] == "source"}

@@ -139,8 +139,10 @@ def test_page_shows_every_step_with_quotes_citations_and_one_svg(name, pages, re
     plan = results[name].plan
     assert plan.steps
     assert page.text().startswith(f"Management plan for case {plan.case} (knowledge base {plan.kb_version})")
-    for n, step in enumerate(plan.steps, 1):
+    for step in plan.steps:
+        n = step.number  # the anchor is the number the page shows: step-2.1
         text = page.text(f"step-{n}")
+        assert text.startswith(f"{n}. ")
         assert step.label in text and ("DO NOT" if step.stance == "avoid" else step.stance.upper()) in text
         if step.timing:
             assert squash(step.timing) in text
@@ -158,7 +160,8 @@ def test_page_shows_every_step_with_quotes_citations_and_one_svg(name, pages, re
 def test_page_svg_is_the_steps_provenance(name, pages, results):
     """Inside each step's SVG: its recommendation ids and the field paths that triggered it."""
     page = Page(pages[name])
-    for n, step in enumerate(results[name].plan.steps, 1):
+    for step in results[name].plan.steps:
+        n = step.number
         text = page.text(f"step-{n}")
         drawn = text[text.index(f"Provenance of step {n}:") :]
         for rec in step.recommendations:
@@ -251,9 +254,11 @@ def test_step_graph_follows_the_provenance_graph(name, results):
     r = results[name]
     prov = r.provenance()
     for n, step in enumerate(r.plan.steps, 1):
-        dot = graphs.step_graph(r, str(n), prov=prov)
+        dot = graphs.step_graph(r, str(step.number), prov=prov)
         shown = dot_text(dot)
         s = next(x for x in prov.subjects(SK.stepPosition) if int(prov.value(x, SK.stepPosition)) == n)
+        assert str(prov.value(s, SK.stepNumber)) == step.number  # the graph knows the number the plan shows
+        assert f"step {step.number}: " in shown
         for rec in prov.objects(s, PROV.wasDerivedFrom):
             if (rec, RDF.type, SK.Recommendation) not in prov:
                 continue
@@ -439,6 +444,7 @@ def test_page_renders_in_headless_chromium(chromium, results, tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     parsed = Page(dom.stdout)
     assert parsed.tags.count("svg") == len(plan.steps)
-    for n, step in enumerate(plan.steps, 1):
+    for step in plan.steps:
+        n = step.number
         assert step.label in parsed.text(f"step-{n}") and parsed.svgs_by_step.get(f"step-{n}") == 1
     assert "suspected cauda equina syndrome" in parsed.text("red-flags")

@@ -18,9 +18,9 @@ from ..present.html import (
 def cli_graph(args: argparse.Namespace) -> int:
     """``spinekg graph CASE STEP --output FILE``: draw one step's provenance; the format is the suffix of FILE.
 
-    ``args`` has ``case`` (a case file), ``step`` (intervention id, recommendation id or 1-based position) and
-    ``output`` (``.svg``, ``.png``, or ``.dot``/``.gv`` for the DOT source). An unknown step or suffix: a message
-    and exit status 2.
+    ``args`` has ``case`` (a case file), ``step`` (its number as the plan shows it, 2 or 2.1, its intervention id
+    or a recommendation id) and ``output`` (``.svg``, ``.png``, or ``.dot``/``.gv`` for the DOT source). An unknown
+    step or suffix: a message and exit status 2.
 
     >>> import argparse, contextlib, io, tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -53,7 +53,7 @@ def cli_graph(args: argparse.Namespace) -> int:
     try:
         dot = step_graph(result, args.step)
     except KeyError:
-        steps = ", ".join(f"{n} {s.id}" for n, s in enumerate(result.plan.steps, 1)) or "none"
+        steps = ", ".join(f"{s.number} {s.id}" for s in result.plan.steps) or "none"
         print(f"spinekg: step: {args.step!r} is not a step of this plan (steps: {steps})", file=sys.stderr)
         return 2
     try:

@@ -18,6 +18,10 @@ EPILOG = {
     "  spinekg kb normalize --check   # exit 1 if a file is not normalised",
 }
 
+#: How ``explain`` and ``graph`` take a step: the number the text and HTML plans print (a part of an umbrella step is
+#: 2.1), never a count of the steps.
+STEP_HELP = "the step: its number as the plan shows it (1, 2, 2.1, …), its intervention id or a recommendation id"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -104,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "spinekg explain examples/000-gluteal-s2-s3-numbness.yaml mri_lumbar_spine",
     )
     p.add_argument("case", type=Path)
-    p.add_argument("step", help="the step: its intervention id, its position (1, 2, …) or a recommendation id")
+    p.add_argument("step", help=STEP_HELP)
     p = top(
         "why-not",
         "why a recommendation is not in the plan: failed condition, missing fact or pre-empting red flag",
@@ -118,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         "spinekg graph examples/000-gluteal-s2-s3-numbness.yaml mri_lumbar_spine --output step.svg",
     )
     p.add_argument("case", type=Path)
-    p.add_argument("step", help="the step: its intervention id, its position (1, 2, …) or a recommendation id")
+    p.add_argument("step", help=STEP_HELP)
     p.add_argument("--output", type=Path, required=True, help="FILE.svg, FILE.png, or FILE.dot for the DOT source")
 
     p = top(

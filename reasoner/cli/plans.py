@@ -26,7 +26,7 @@ def plan_command(args: argparse.Namespace) -> int:
         try:
             print(render.explain(plan, args.step))
         except KeyError:
-            ids = ", ".join(s.id for s in plan.steps)
+            ids = ", ".join(f"{s.number} {s.id}" for s in plan.steps) or "none"
             print(f"spinekg: step: {args.step!r} is not a step of this plan (steps: {ids})", file=sys.stderr)
             return 2
         return 0

@@ -52,7 +52,8 @@ def _title(s: Step) -> str:
     return f"{_STANCE[s.stance]}: {s.label}" if s.stance == "avoid" else f"{_STANCE[s.stance]} {s.label}"
 
 
-def _action(n: int, s: Step) -> dict:
+def _action(s: Step) -> dict:
+    n = s.number  # as the text and HTML plans show it and explain takes it: 2, 2.1, …
     phase = _PHASE.get(s.phase, s.phase.replace("_", "-"))
     when = s.timing or (f"if persistent after {s.after_weeks:g} weeks" if s.after_weeks is not None else phase)
     recs = ", ".join(local(r) for r in s.recommendations)
@@ -76,8 +77,8 @@ def _action(n: int, s: Step) -> dict:
     return action
 
 
-def _provenance(result, n: int, s: Step, url: dict[str, str], recorded: str) -> dict:
-    """Where step ``n`` came from: its recommendations, their evidence sentences, and the case findings."""
+def _provenance(result, s: Step, url: dict[str, str], recorded: str) -> dict:
+    """Where a step came from: its recommendations, their evidence sentences, and the case findings."""
 
     recs = default_reasoner().index.recommendations
     case_iri = CASE_BASE + result.plan.case
@@ -95,8 +96,8 @@ def _provenance(result, n: int, s: Step, url: dict[str, str], recorded: str) -> 
     for path in s.triggered_by:
         what = {"identifier": {"system": case_iri, "value": path}, "display": f"case {result.plan.case}: {path}"}
         entity.append({"role": "source", "what": what})
-    target = _ref(url["requestgroup"], f"step {n}: {_title(s)}")
-    target["extension"] = [{"url": TARGET_ELEMENT, "valueUri": f"step-{n}"}]
+    target = _ref(url["requestgroup"], f"step {s.number}: {_title(s)}")
+    target["extension"] = [{"url": TARGET_ELEMENT, "valueUri": f"step-{s.number}"}]
     return {
         "resourceType": "Provenance",
         "target": [target],
@@ -156,7 +157,7 @@ def _request_group(plan: Plan, patient: dict, device: dict) -> dict:
     if notes:
         out["note"] = [{"text": text} for text in notes]
     if plan.steps:
-        out["action"] = [_action(n, s) for n, s in enumerate(plan.steps, 1)]
+        out["action"] = [_action(s) for s in plan.steps]
     return out
 
 
@@ -195,7 +196,7 @@ def plan_bundle(result, kb_version: str, recorded: str | None = None) -> dict:
     if issues:
         careplan["supportingInfo"] = [_ref(u) for u, _ in issues]
     provenance = [
-        ("urn:uuid:" + fhir_uuid(case, "provenance", n), _provenance(result, n, s, url, recorded))
+        ("urn:uuid:" + fhir_uuid(case, "provenance", n), _provenance(result, s, url, recorded))
         for n, s in enumerate(plan.steps, 1)
     ]
     resources = [

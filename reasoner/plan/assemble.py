@@ -155,15 +155,15 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *missed)))
 
     # a red flag the clinician worked up and excluded (red_flags_excluded): said, not raised
-    for flag, facts in sorted(run.excluded_flags.items()):
-        shown = "; ".join(words.trigger(f)[1] for f in sorted(facts, key=lambda f: path_key(path(f))))
+    for flag, found in sorted(run.excluded_flags.items()):
+        shown = "; ".join(words.trigger(f)[1] for f in sorted(found, key=lambda f: path_key(path(f))))
         warnings.append(
             Warning(
                 "red_flag_excluded",
                 f"{idx.label(flag)} is recorded as excluded (red_flags_excluded), so {shown} no longer raises it: "
                 "its work-up is not ordered again and the care it would hold back is in the plan; if the picture "
                 "changes, remove it from red_flags_excluded",
-                ("red_flags_excluded", local(flag), *sorted(path(f) for f in facts)),
+                ("red_flags_excluded", local(flag), *sorted(path(f) for f in found)),
             )
         )
     screens = [f for f, d in run.details.items() if NONE_FOUND in d.get(SCREEN_RESULT, ())]

@@ -23,7 +23,7 @@ from ..kb.index import local
 from ..reasoning.conditions import DEFAULT
 from ..reasoning.engine import Reasoner
 from .assemble import _evidence
-from .model import NotApplicable, Plan, Step
+from .model import NotApplicable, Plan, Step, step_numbers
 
 FORMAT = "spinekg-cohort-line 3"
 #: a condition's status in a line: holds, fails, unknown
@@ -236,7 +236,7 @@ def _not_applicable_of(e: NotApplicable, kb: dict) -> list | dict:
     return _entry(e)
 
 
-def _full_step(step: dict, kb: dict, facts: dict[str, str]) -> dict:
+def _full_step(step: dict, kb: dict, facts: dict[str, str], number: str | None = None) -> dict:
     recs = [_long(r) for r in step["recommendations"]]
     evidence = [e for r in step["recommendations"] for e in kb["recommendations"][r]["evidence"]]
     full = {
@@ -254,6 +254,7 @@ def _full_step(step: dict, kb: dict, facts: dict[str, str]) -> dict:
         full[key] = [_long(v) for v in value] if key == "covers" else value
     triggers = step["triggers"] if "triggers" in step else [[p, facts[p]] for p in step["triggered_by"]]
     full["triggers"] = [{"path": p, "text": t} for p, t in triggers]
+    full["number"] = number  # not in the line: the plan's numbering gives it back from the steps' order and parts
     return full
 
 
@@ -330,7 +331,12 @@ def expand(line: dict, kb: dict) -> dict:
             {"id": i, "label": _label(i, kb), "triggered_by": t, "flagged_by_sources": s, "reason": r}
             for i, t, s, r in line["red_flags"]
         ],
-        "steps": [_full_step(s, kb, line["facts"]) for s in line["steps"]],
+        "steps": [
+            _full_step(s, kb, line["facts"], n)
+            for s, n in zip(
+                line["steps"], step_numbers((s["id"], s.get("part_of")) for s in line["steps"]), strict=True
+            )
+        ],
         "warnings": [{"id": i, "message": m, "subjects": s} for i, m, s in line["warnings"]],
         "conflicts": conflicts,
         "not_applicable": not_applicable,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 
 from ..kb.index import local
 from .jsontext import dumps
@@ -50,6 +51,35 @@ class Step:
     part_of: str | None = None  # a part: the id of its umbrella step
     covers: tuple[str, ...] = ()  # later recommendations of a related intervention this urgent step already gives
     conflicts: tuple[str, ...] = ()  # ids of the plan's conflicts this step is a side of
+    number: str | None = None  # the number the plan shows it by and every command takes ("2", "2.1"; see step_numbers)
+
+
+def step_numbers(steps: Iterable[tuple[str, str | None]]) -> list[str]:
+    """The number of each step of a plan, given as (id, part_of) in the plan's order: the one numbering that the text
+    and HTML plans print and that ``explain``, ``graph``, ``why-not``, FHIR and JSON use.
+
+    A step is numbered 1, 2, … in order; a part of an umbrella step is numbered under it, 2.1, 2.2, … (the plan
+    lists the parts right after their umbrella). A part whose umbrella is not before it is numbered as a step.
+
+    >>> step_numbers([("red_flag_screening", None), ("conservative_care", None), ("nsaid", "conservative_care"),
+    ...               ("heat", "conservative_care"), ("bed_rest", None)])
+    ['1', '2', '2.1', '2.2', '3']
+    """
+    out: list[str] = []
+    top = 0
+    umbrellas: dict[str, str] = {}  # id → the number of the latest step of that id that is not a part
+    parts: dict[str, int] = {}  # the number of an umbrella step → how many parts stand under it so far
+    for ident, part_of in steps:
+        under = umbrellas.get(part_of) if part_of is not None else None
+        if under is None:
+            top += 1
+            number = str(top)
+            umbrellas[ident] = number
+        else:
+            parts[under] = parts.get(under, 0) + 1
+            number = f"{under}.{parts[under]}"
+        out.append(number)
+    return out
 
 
 @dataclass(frozen=True)
@@ -125,6 +155,14 @@ class Plan:
     deferred: tuple[Step, ...] = field(default_factory=tuple)  # care that waits until the red flags are excluded
     summary: tuple[str, ...] = field(default_factory=tuple)  # the case as recorded, a line a fact
 
+    def __post_init__(self) -> None:
+        # every step carries its number (step_numbers), however the plan was made: the JSON shows it, and a plan
+        # made with dataclasses.replace cannot keep numbers its new steps no longer have
+        numbers = step_numbers((s.id, s.part_of) for s in self.steps)
+        if any(s.number != n for s, n in zip(self.steps, numbers, strict=True)):
+            numbered = zip(self.steps, numbers, strict=True)
+            object.__setattr__(self, "steps", tuple(s if s.number == n else replace(s, number=n) for s, n in numbered))
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -134,8 +172,13 @@ class Plan:
         return dumps(self)
 
     def step(self, key: str) -> Step:
-        """A step by intervention id, recommendation id or IRI, or 1-based position."""
-        for n, s in enumerate(self.steps, 1):
-            if key in (s.id, str(n)) or any(key in (r, local(r)) for r in s.recommendations):
+        """A step by its number as the plan shows it ("3", "2.1"), intervention id, or recommendation id or IRI; an
+        intervention given in two phases is its first step. A number is never read as a position: "3" is the step
+        shown as 3, whatever parts stand before it."""
+        for s in self.steps:
+            if s.number == key:
+                return s
+        for s in self.steps:
+            if key == s.id or any(key in (r, local(r)) for r in s.recommendations):
                 return s
         raise KeyError(key)

@@ -103,6 +103,7 @@ def case_provenance(
     }
     has_step, step_cls, entity, label = f"<{SK.hasStep}>", f"<{SK.PlanStep}>", f"<{PROV.Entity}>", f"<{RDFS.label}>"
     position, step_of, stance, phase = f"<{SK.stepPosition}>", f"<{SK.stepOf}>", f"<{SK.stance}>", f"<{SK.phase}>"
+    number = f"<{SK.stepNumber}>"
     qualified, derivation, p_entity = f"<{PROV.qualifiedDerivation}>", f"<{PROV.Derivation}>", f"<{PROV.entity}>"
     had_activity, decided_by, timing, covers = (
         f"<{PROV.hadActivity}>",
@@ -116,7 +117,7 @@ def case_provenance(
         add(
             f"{plan_iri} {has_step} {s} .\n{s} {a} {step_cls} .\n{s} {a} {entity} .\n"
             f"{s} {label} {plain(f'{step.stance} {step.label} ({step.phase})')} .\n"
-            f'{s} {position} "{n}"{integer}{s} {step_of} <{SK_IRI}{step.id}> .\n'
+            f'{s} {position} "{n}"{integer}{s} {number} "{step.number}" .\n{s} {step_of} <{SK_IRI}{step.id}> .\n'
             f"{s} {stance} <{SK_IRI}{step.stance}> .\n{s} {phase} <{SK_IRI}{step.phase}> .\n"
             f"{s} {gen} {act} .\n"
         )

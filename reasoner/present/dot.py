@@ -205,9 +205,9 @@ def step_graph(result: Result, step_key: str, *, prov: Graph | None = None, reas
 
     The triggering case findings (field path, types, red flags) → the step → its recommendations → each evidence
     statement (article and marker, the quote wrapped) → the cited reference, the reference table and external
-    guidelines, or the marker's status when it does not resolve. ``step_key`` is what ``Plan.step`` takes (an
-    intervention id, a recommendation id, or the 1-based position); an unknown key raises KeyError. Pass the
-    ``prov`` graph of ``result`` to draw several steps of one run without rebuilding it.
+    guidelines, or the marker's status when it does not resolve. ``step_key`` is what ``Plan.step`` takes (the
+    step's number as the plan shows it, 2 or 2.1, an intervention id, or a recommendation id); an unknown key raises
+    KeyError. Pass the ``prov`` graph of ``result`` to draw several steps of one run without rebuilding it.
 
     >>> from reasoner.api import reason
     >>> result = reason([{"id": "doc-graph", "symptoms": [
@@ -219,11 +219,12 @@ def step_graph(result: Result, step_key: str, *, prov: Graph | None = None, reas
 
     plan = result.plan
     step = plan.step(step_key)
-    n = plan.steps.index(step) + 1
+    position = next(i for i, s in enumerate(plan.steps, 1) if s is step)  # sk:stepPosition: its place in the plan
+    n = step.number  # as the plan shows it
     r = reasoner or default_reasoner()
     prov = prov if prov is not None else result.provenance(r)
     case = result.run.case
-    s_iri = next(s for s in prov.subjects(SK.stepPosition, Literal(n)) if (s, RDF.type, SK.PlanStep) in prov)
+    s_iri = next(s for s in prov.subjects(SK.stepPosition, Literal(position)) if (s, RDF.type, SK.PlanStep) in prov)
     sources = set(prov.objects(s_iri, PROV.wasDerivedFrom))
     recs = [URIRef(x) for x in step.recommendations if URIRef(x) in sources]
     facts = sorted(sources - set(recs), key=lambda f: path_key(field_path(case, str(f))))
@@ -261,7 +262,7 @@ def step_graph(result: Result, step_key: str, *, prov: Graph | None = None, reas
             dot.edge(node, _evidence(dot, prov, ev))
     title = f"Provenance of step {n}: {STANCE[step.stance]} {step.label} ({step.phase.replace('_', ' ')})"
     lines = [
-        f"digraph step_{n} {{",
+        f"digraph step_{str(n).replace('.', '_')} {{",
         f'  graph [id="provenance-step-{n}", rankdir=LR, fontname="{FONT}", fontsize=14, labelloc=t, labeljust=l, '
         "nodesep=0.15, ranksep=0.35, bgcolor=white];",
         f"  label=<<B>{_esc(title)}</B>{BR}{_small(_wrap(LEGEND, 100))}>;",

@@ -26,7 +26,9 @@ def cite(e: EvidenceOut) -> str:
     return f"article {e.article}{marker}{status}{ref}"
 
 
-def step_lines(n: int | str, s: Step, indent: str = "  ") -> list[str]:
+def step_lines(s: Step, indent: str = "  ") -> list[str]:
+    """A step as the text plan shows it, under its number (``Plan.step`` takes the same number back)."""
+    n = s.number
     extra = f" — {s.timing}" if s.timing else ""
     pad = indent + " " * (len(str(n)) + 2)
     lines = [f"{indent}{n}. {STANCE[s.stance]} {s.label}{extra}"]
@@ -78,19 +80,13 @@ def text(plan: Plan) -> str:
         out.append("WARNINGS")
         out += [f"  - [{w.id}] {w.message}" for w in plan.warnings]
         out.append("")
-    n, part = 0, 0
     for phase, title in PHASES:
         steps = [s for s in plan.steps if s.phase == phase]
         if not steps:
             continue
         out.append(title)
         for s in steps:
-            if s.part_of:
-                part += 1
-                out += step_lines(f"{n}.{part}", s, indent="     ")
-            else:
-                n, part = n + 1, 0
-                out += step_lines(n, s)
+            out += step_lines(s, indent="     " if s.number and "." in s.number else "  ")
         out.append("")
     if plan.deferred:
         out.append(f"DEFERRED {until_excluded([f.label for f in plan.red_flags]).upper()} (then resume)")
@@ -129,8 +125,7 @@ def text(plan: Plan) -> str:
 def explain(plan: Plan, key: str) -> str:
     """The chain of one step: step ← recommendation ← evidence (article, marker, sentence) ← reference, ← findings."""
     s = plan.step(key)
-    n = plan.steps.index(s) + 1
-    out = [f"step {n}: {STANCE[s.stance]} {s.label} ({s.phase}{', ' + s.timing if s.timing else ''})"]
+    out = [f"step {s.number}: {STANCE[s.stance]} {s.label} ({s.phase}{', ' + s.timing if s.timing else ''})"]
     deciding = (
         "; ".join(t.text for t in s.triggers) or "(no case finding: the recommendation's conditions hold by absence)"
     )
@@ -152,7 +147,7 @@ def why_not(plan: Plan, key: str) -> str:
             return "\n".join(
                 [f"{local(n.recommendation)} ({n.label}) is not in the plan: {n.status}"] + [f"  - {w}" for w in n.why]
             )
-    for i, s in enumerate(plan.steps, 1):
+    for s in plan.steps:
         if any(key in (r, local(r)) for r in s.recommendations):
-            return f"{key} applies: it gives step {i} ({STANCE[s.stance]} {s.label}, {s.phase})"
+            return f"{key} applies: it gives step {s.number} ({STANCE[s.stance]} {s.label}, {s.phase})"
     raise KeyError(key)
