@@ -88,7 +88,9 @@ def test_explain_takes_a_part_number_and_a_step_number_as_printed(spinekg):
     steps = json.loads(spinekg("recommend", SEED002, "--format", "json").stdout)["steps"]
     last = steps[-1]
     assert "." not in last["number"] and int(last["number"]) < len(steps)
-    assert spinekg("explain", SEED002, last["number"]).stdout.startswith(f"step {last['number']}: DO NOT {last['label']}")
+    assert spinekg("explain", SEED002, last["number"]).stdout.startswith(
+        f"step {last['number']}: DO NOT {last['label']}"
+    )
     refused = spinekg("explain", SEED002, str(len(steps)))  # counted one by one, more than the plan numbers
     assert refused.returncode == 2 and "2.1 nsaid" in refused.stderr
     assert f"{last['number']} {last['id']}" in refused.stderr
