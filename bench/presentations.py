@@ -434,7 +434,8 @@ def _fracture(d: Draft) -> None:
         findings = d.study("radiography")
         findings.append({"type": "vertebral_height_loss", "level": d.pick(VERTEBRAE), "new": True})
     else:
-        options = ["osteoporosis", "minor_trauma", "significant_trauma", "prolonged_corticosteroid_use"]
+        # not prolonged corticosteroid use: as immunosuppression it raises suspected infection too
+        options = ["osteoporosis", "minor_trauma", "significant_trauma"]
         d.risk_factors += d.rng.sample(options, d.rng.randint(1, 2))
 
 
