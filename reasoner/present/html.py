@@ -135,7 +135,11 @@ def _deferred(plan: Plan) -> list[str]:
         f"{_e(', '.join(local(r) for r in s.recommendations))}</li>"
         for s in plan.deferred
     ]
-    return _section("deferred", f"Deferred {until_excluded([f.label for f in plan.red_flags])}, then resume", ["<ul>", *rows, "</ul>"])
+    return _section(
+        "deferred",
+        f"Deferred {until_excluded([f.label for f in plan.red_flags])}, then resume",
+        ["<ul>", *rows, "</ul>"],
+    )
 
 
 def _warnings(plan: Plan) -> list[str]:
