@@ -32,6 +32,7 @@ from ..kb.index import RecInfo, local
 from ..kb.mappings import unmapped_code_warnings
 from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
+from . import caveats
 from . import parts as planparts
 from .concordance import concordance
 from .jsontext import share
@@ -341,6 +342,11 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         ]
     warnings += planparts.fact_warnings(reasoner, run, not_applicable)
     warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
+    # what the plan leaves to the clinician: no pain relief left, the age the sources disagree on, a listed red-flag
+    # trigger spinekg does not act on alone
+    warnings += caveats.no_pain_relief_left(reasoner, run, steps, failed, path)
+    warnings += caveats.age_threshold_differs(reasoner, run)
+    warnings += caveats.red_flag_feature_not_acted_on(reasoner, run, path)
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
 
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]

@@ -1,0 +1,174 @@
+"""Warnings for what a plan leaves to the clinician: no pain relief left, an age threshold the sources disagree on, a
+red-flag trigger spinekg does not act on alone.
+
+Each is a warning, never a step: spinekg recommends nothing its sources do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rdflib import BNode, Literal, URIRef
+
+from ..case.paths import path_key
+from ..consts import OWL, SK, SK_IRI, XSD
+from ..kb.index import local
+from ..reasoning.engine import CaseRun, Reasoner
+from .model import Step, Warning
+
+_PAIN = str(SK.PainSymptom)
+_ANALGESIA = str(SK.pain_management)
+_DRUG = str(SK.PharmacologicalIntervention)
+_AGE = str(SK.age)
+_FRACTURE, _MALIGNANCY = str(SK.fracture_suspected), str(SK.malignancy_suspected)
+
+#: The lowest age any source gives for back pain that is itself a red flag: Choosing Wisely (NASS) lists "age > 50"
+#: among its red flags, red_flags.csv "age >50 with new pain" among the triggers of suspected malignancy. Above it,
+#: the sources disagree on what the age means, and the plan says so.
+SOURCE_AGE = 50
+
+
+def pain_symptoms(reasoner: Reasoner, run: CaseRun) -> list[str]:
+    """The case's present pain symptoms (an absence recorded with ``present: false`` is not one)."""
+    idx = reasoner.index
+    return [f for f, types in run.fact_types.items() if any(idx.is_a(t, _PAIN) for t in types)]
+
+
+def _age(run: CaseRun) -> float | None:
+    ages = [float(a) for a in run.details.get(run.case + "/patient", {}).get(_AGE, ())]
+    return min(ages) if ages else None
+
+
+def no_pain_relief_left(
+    reasoner: Reasoner,
+    run: CaseRun,
+    steps: Iterable[Step],
+    failed: dict[str, list[str]],
+    path: Callable[[str], str],
+) -> list[Warning]:
+    """A patient in pain whose plan has no step to do or consider pain relief (``sk:pain_management`` or narrower).
+
+    Pain relief is never deferred by a red flag, so a plan's steps are where it would be; what the sources advise
+    against and what was tried without success are named, for the clinician to review."""
+    idx = reasoner.index
+    pain = pain_symptoms(reasoner, run)
+    steps = list(steps)
+    if not pain or any(s.stance != "avoid" and idx.is_a(SK_IRI + s.id, _ANALGESIA) for s in steps):
+        return []
+    tried = sorted(
+        ((t, f) for t, facts in failed.items() if idx.is_a(t, _ANALGESIA) for f in facts),
+        key=lambda tf: path_key(path(tf[1])),
+    )
+    against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _ANALGESIA)]
+    other_drugs = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _DRUG) and s not in against]
+    said = []
+    if tried:
+        said.append("already tried without success: " + ", ".join(f"{idx.label(t)} ({path(f)})" for t, f in tried))
+    if against:
+        said.append("the sources advise against: " + ", ".join(_unique(idx.label(SK_IRI + s.id) for s in against)))
+    if other_drugs:
+        said.append(
+            "and, of other drugs, against: " + ", ".join(_unique(idx.label(SK_IRI + s.id) for s in other_drugs))
+        )
+    pain_paths = sorted({path(f) for f in pain}, key=path_key)
+    message = (
+        f"pain is recorded ({', '.join(pain_paths)}) but this plan has no pain-relief drug to do or consider: "
+        + ("; ".join(said) + "; no analgesic option is left from its sources" if said else "its sources give none")
+        + " for this case. Pain relief is not to be withheld: review analgesia with the patient (the clinician's "
+        "decision; spinekg adds no recommendation its sources do not make)"
+    )
+    subjects = (*pain_paths, *_unique(path(f) for _, f in tried), *_unique(s.id for s in against + other_drugs))
+    return [Warning("no_pain_relief_left", message, subjects)]
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _min_age(reasoner: Reasoner, cls: URIRef) -> float | None:
+    """The lowest age (``xsd:minInclusive``) in a class's definition (``owl:equivalentClass``): the threshold the
+    reasoner uses, read from the KB so the warning says what the KB does."""
+    kb, found = reasoner.kb, []
+    todo = list(kb.objects(cls, OWL.equivalentClass))
+    seen = set(todo)
+    while todo:
+        for p, o in kb.predicate_objects(todo.pop()):
+            if p == XSD.minInclusive and isinstance(o, Literal):
+                found.append(float(o))
+            elif isinstance(o, BNode) and o not in seen:
+                seen.add(o)
+                todo.append(o)
+    return min(found) if found else None
+
+
+def age_threshold_differs(reasoner: Reasoner, run: CaseRun) -> list[Warning]:
+    """A patient over 50 in pain: the sources disagree on the age from which back pain is itself a red flag."""
+    age = _age(run)
+    pain = set(pain_symptoms(reasoner, run)) if age is not None and age > SOURCE_AGE else set()
+    if age is None or not pain:
+        return []
+    key = ("age_thresholds",)
+    if key not in reasoner.cache:
+        reasoner.cache[key] = (
+            _min_age(reasoner, SK.back_pain_in_older_patient),
+            _min_age(reasoner, SK.new_height_loss_in_older_patient),
+        )
+    alone, with_height_loss = reasoner.cache[key]
+    ours = (
+        f"spinekg raises suspected fracture on age alone at {alone:g} or over"
+        if alone is not None
+        else "spinekg does not raise suspected fracture on age alone"
+    )
+    if with_height_loss:
+        ours += f" (at {with_height_loss:g} or over with new vertebral height loss)"
+    ours += " and does not raise suspected malignancy on age alone"
+    # the fracture red flag raised by the pain itself (a pain symptom is a suspected fracture only by age)
+    by_age = not pain.isdisjoint(run.red_flags.get(_FRACTURE, ()))
+    here = (
+        "so at this age the fracture red flag is raised on age"
+        if by_age
+        else "so at this age neither red flag is raised on age alone"
+    )
+    if _MALIGNANCY in run.red_flags:
+        here += " (suspected malignancy is raised here by other findings)"
+    message = (
+        f"age {age:g} with pain: the sources disagree on the age from which back pain is itself a red flag. "
+        "ACR Appropriateness Criteria (low back pain, variant 6) names an 'elderly individual' without an age; "
+        "Choosing Wisely (NASS) lists age > 50 among its red flags; ACP/APS 2007 (Chou) 'age > 70' is known here "
+        "only as quoted in a JGIM 2015 table (unverified); red_flags.csv lists 'age >50 with new pain' among the "
+        f"triggers of suspected malignancy (thresholds recalled: unverified). {ours}, {here}: a judgement, for the "
+        "clinician to weigh with the rest of the history"
+    )
+    return [Warning("age_threshold_differs", message, ("age",))]
+
+
+def red_flag_feature_not_acted_on(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """A finding the reference facts list among a red flag's triggers (``sk:listedTriggerOf``) that spinekg does not
+    raise that red flag on alone, recorded without the red flag: named, for the clinician to weigh."""
+    key = ("listed_triggers",)
+    if key not in reasoner.cache:
+        made: dict[str, list[str]] = {}
+        for feature, red_flag in reasoner.kb.subject_objects(SK.listedTriggerOf):
+            made.setdefault(str(feature), []).append(str(red_flag))
+        reasoner.cache[key] = made
+    listed: dict[str, list[str]] = reasoner.cache[key]
+    found = {
+        f: sorted(c for c in types if c in listed)
+        for f, types in run.fact_types.items()
+        if not listed.keys().isdisjoint(types)
+    }
+    idx = reasoner.index
+    out = []
+    for fact in sorted(found, key=lambda f: path_key(path(f))):
+        for cls in found[fact]:
+            for flag in sorted(f for f in listed[cls] if f not in run.red_flags):
+                out.append(
+                    Warning(
+                        "red_flag_feature_not_acted_on",
+                        f"{idx.label(cls)} ({path(fact)}): red_flags.csv lists it among the triggers of "
+                        f"{idx.label(flag)} [{local(flag)}], but spinekg does not raise that red flag on it alone and "
+                        "nothing else in this case raises it: the clinician weighs it with the rest of the history",
+                        (path(fact), local(cls), local(flag)),
+                    )
+                )
+    return out
