@@ -19,6 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL
 
+from reasoner.case.graph import NOT_THE_EPISODE
 from reasoner.consts import SK
 from reasoner.plan.model import Plan
 from reasoner.reasoning import conditions as apply
@@ -86,6 +87,7 @@ def skolem_kb(reasoner: Reasoner) -> Graph:
 _S = str(SK)
 LATERALITY, DURATION, SEVERITY, EPISODE = _S + "laterality", _S + "durationWeeks", _S + "severity", _S + "episodeWeeks"
 COMPRESSION, IMPINGEMENT = _S + "nerve_root_compression", _S + "nerve_root_impingement"
+INCONTINENCE, NEW_INCONTINENCE = _S + "urinary_incontinence", _S + "new_urinary_incontinence"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
 # the derivation rules' own terms (reasoner/reasoning/derive.py says them in SPARQL): what can compress a root, which
 # of those only when moderate or severe, and the symptoms a compression can be concordant with
@@ -173,7 +175,9 @@ class Derivations:
         whether it added anything."""
         changed = False
         # the case reader's episode length: the longest duration of the case's (present) findings
-        weeks = [d for f in facts if _S + "Finding" in f.types for d in f.props.get(DURATION, ())]
+        dated = [f for f in facts if _S + "Finding" in f.types and f.props.get(DURATION)]
+        kept = [f for f in dated if not f.types & NOT_THE_EPISODE] or dated  # not a bladder, bowel or sexual one
+        weeks = [d for f in kept for d in f.props[DURATION]]
         episode = [max(weeks)] if weeks else []
         if c.props.get(EPISODE, []) != episode:
             c.props[EPISODE] = episode
@@ -186,6 +190,16 @@ class Derivations:
             above = [d for d in s.props.get(_S + "inDermatome", ()) if d in self.order and self.order[d] < l1]
             if not above and hands not in s.props.get(_S + "inBodyRegion", ()):
                 s.types |= {LUMBOSACRAL_PAIN} | self.supers(LUMBOSACRAL_PAIN)
+                changed = True
+        # derive-new-urinary-incontinence: incontinence, unless longer than every pain of the case and not worse
+        pains = [d for f in facts if _S + "PainSymptom" in f.types for d in f.props.get(DURATION, ())]
+        for s in facts:
+            if INCONTINENCE not in s.types or NEW_INCONTINENCE in s.types:
+                continue
+            worse = s.props.get(_S + "progressive", [])
+            older = bool(pains) and any(d > max(pains) for d in s.props.get(DURATION, ()))
+            if not (older and not any(w is True or w == "true" for w in worse)):
+                s.types |= {NEW_INCONTINENCE} | self.supers(NEW_INCONTINENCE)
                 changed = True
         # infer-root-compression: a herniation, or a moderate or severe stenosis, whose zone (else its type)
         # reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side

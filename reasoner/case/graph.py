@@ -236,13 +236,29 @@ def is_absent(entry: Mapping) -> bool:
     return entry.get("present", True) is False or entry.get("severity") == "none"
 
 
-def episode_weeks(symptoms: list) -> int | float | None:
-    """The longest ``duration_weeks`` of the present symptoms (an absence does not count), or None.
+#: Bladder, bowel and sexual symptoms are not the back or leg pain whose duration is the episode: long-standing
+#: stress incontinence does not make a 3-week back pain chronic (they count only when nothing else has a duration)
+NOT_THE_EPISODE = frozenset(
+    str(SK[n]) for n in ("urinary_incontinence", "urinary_retention", "fecal_incontinence", "sexual_dysfunction")
+)
+
+
+def episode_weeks(symptoms: list, classes: list | None = None) -> int | float | None:
+    """The longest ``duration_weeks`` of the present symptoms (an absence does not count), or None; with the
+    symptoms' ``classes`` (IRIs, or None), not counting a bladder, bowel or sexual symptom while another has one.
 
     >>> episode_weeks([{"duration_weeks": 3}, {"duration_weeks": 10, "present": False}, {"duration_weeks": 2.5}])
     3
+    >>> episode_weeks([{"duration_weeks": 3}, {"duration_weeks": 520}], [None, str(SK.urinary_incontinence)])
+    3
     """
-    weeks = [s["duration_weeks"] for s in symptoms if "duration_weeks" in s and not is_absent(s)]
+    kinds = classes if classes is not None else [None] * len(symptoms)
+    dated = [
+        (s["duration_weeks"], c)
+        for s, c in zip(symptoms, kinds, strict=True)
+        if "duration_weeks" in s and not is_absent(s)
+    ]
+    weeks = [w for w, c in dated if str(c) not in NOT_THE_EPISODE] or [w for w, _ in dated]
     return max(weeks) if weeks else None
 
 
@@ -361,7 +377,8 @@ def document_graph(
     kept = [(i, entry) for i, entry in enumerate(doc.get("symptoms", [])) if keep(f"symptoms[{i}]")]
     for i, entry in kept:
         finding(URIRef(f"{case}/symptom/{i}"), entry, vocab.symptom_types, SK.Symptom)
-    episode = episode_weeks([entry for _, entry in kept])
+    classes = [_typed(entry["type"], vocab.symptom_types)[0] for _, entry in kept]
+    episode = episode_weeks([entry for _, entry in kept], classes)
     if episode is not None:
         g.add((case, SK.episodeWeeks, _decimal(episode)))
     for j, study in enumerate(doc.get("imaging", [])):
