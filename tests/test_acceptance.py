@@ -2,7 +2,8 @@
 
 Each vignette is one YAML file in tests/acceptance/ (see its README.md): ``description``, ``covers``, the ``case``
 (the case input contract; its id is the file stem) and ``expect``: the presentations, red flags, steps that must
-appear or must not, warnings, recommendations whose why-not must say *unknown*, or that the case must be rejected.
+appear or must not, warnings, conflicts between sources the plan must show, recommendations whose why-not must say
+*unknown*, or that the case must be rejected.
 All valid vignettes are reasoned together once per module (``reasoner.api.reason``); each has one test, and a
 failing test says every expectation it missed and what the plan had.
 """
@@ -33,6 +34,7 @@ EXPECT_KEYS = {
     "absent_steps",
     "warnings",
     "absent_warnings",
+    "conflicts",
     "unknown",
     "rejected",
     "problems",
@@ -168,6 +170,8 @@ def check_plan(plan: dict, expect: dict) -> list[str]:
     have_warnings = [w["id"] for w in plan.get("warnings", [])]
     missed += [f"missing warning {w}" for w in expect.get("warnings") or [] if w not in have_warnings]
     missed += [f"unexpected warning {w}" for w in expect.get("absent_warnings") or [] if w in have_warnings]
+    have_conflicts = [c["id"] for c in plan.get("conflicts", [])]
+    missed += [f"missing conflict {c}" for c in expect.get("conflicts") or [] if c not in have_conflicts]
     why_not = {local(n["recommendation"]): n for n in plan.get("not_applicable", [])}
     applying = {local(r) for s in steps for r in s.get("recommendations", [s.get("recommendation", "")])}
     for rec in expect.get("unknown") or []:
@@ -199,6 +203,7 @@ def plan_summary(plan: dict) -> str:
         if "presentations" in plan
         else "  presentations: (no presentations[] in the plan)",
         f"  warnings: {[w['id'] for w in plan.get('warnings', [])]}",
+        f"  conflicts: {[c['id'] for c in plan.get('conflicts', [])]}",
         "  steps (intervention/stance/phase):",
     ]
     lines += [f"    {s['id']}/{s['stance']}/{s['phase']}" for s in plan.get("steps", [])] or ["    (none)"]

@@ -182,3 +182,27 @@ def test_safety_rules_cover_every_red_flag(kb_graph):
     flags = set(kb_graph.subjects(PREFIXES["rdfs"].subClassOf, SK.RedFlag))
     assert flags and flags <= covered
     assert all((rec, RDF.type, SK.Recommendation) in kb_graph for rec in kb_graph.subjects(SK.safetyRule, None))
+
+
+def test_acp_chronic_options_are_for_chronic_low_back_pain_only(kb_graph):
+    """ACP 2017 R2 names its non-drug options for chronic low back pain: each recommendation derived from it (exercise,
+    multidisciplinary rehabilitation, psychological and mind-body therapy, spinal manipulation, acupuncture) needs the
+    chronic phase and the low back pain presentation, so an acute patient gets none of them."""
+    prov = PREFIXES["prov"]
+    recs = set(kb_graph.subjects(prov.wasDerivedFrom, SK.ev_gs_acp2017_r2_chronic_nonpharm)) - set(
+        kb_graph.subjects(None, SK.Conflict)
+    )
+    assert {kb_graph.value(r, SK.intervention) for r in recs} >= {
+        SK.exercise_therapy,
+        SK.multidisciplinary_rehabilitation,
+        SK.psychological_therapy,
+        SK.mind_body_therapy,
+        SK.spinal_manipulation,
+        SK.acupuncture,
+    }
+    for rec in recs:
+        conditions = set(kb_graph.objects(rec, SK.hasCondition))
+        assert {
+            SK.condition_PresentationPresent_chronic_phase,
+            SK.condition_PresentationPresent_low_back_pain_presentation,
+        } <= conditions, rec

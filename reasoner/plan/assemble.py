@@ -13,7 +13,8 @@ The rules a clinician reads the plan by:
   education are not courses that fail: they stay);
 - within a phase: a red flag's own management first, then the screen for red flags, then what is due now
   (to do before to consider), then the rest in their sources' order (an article's steps in the article's
-  order; of the guideline statements, which have none, what to do before what to consider), "do not" last;
+  order; of the guideline statements, which have none, what to do before what to consider, and non-drug
+  options before drugs), "do not" last;
   an umbrella step (conservative care) lists the steps that are its parts, each step is given once (under
   its outermost umbrella), and the umbrella with its parts stands where the first of them would (a red
   flag's urgent MRI stays first).
@@ -381,10 +382,12 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
         after = min((m[1].after_weeks or 0) for m in members)
         # the guideline statements (NICE, ACP, …) have no reading order of their own (their ids are alphabetical):
         # among them, what to do before what to consider (ACP 2017: heat first, drugs "if pharmacologic treatment
-        # is desired")
+        # is desired"), and of what to consider, non-drug treatment before drugs (ACP 2017 R2 and R3: drugs after
+        # an inadequate response to non-drug therapy)
         weaker = stance == "consider" and not first.source.isdigit()
+        drug = weaker and idx.is_a(interv, ANALGESIA)
         return (order[phase], stance == "avoid", _rank(interv, stance, first.safety, due_now), after,
-                first.order, weaker, first.id)  # fmt: skip
+                first.order, weaker, drug, first.id)  # fmt: skip
 
     steps = []
     for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
