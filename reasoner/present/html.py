@@ -135,7 +135,11 @@ def _deferred(plan: Plan) -> list[str]:
         f"{_e(', '.join(local(r) for r in s.recommendations))}</li>"
         for s in plan.deferred
     ]
-    return _section("deferred", f"Deferred {until_excluded([f.label for f in plan.red_flags])}, then resume", ["<ul>", *rows, "</ul>"])
+    return _section(
+        "deferred",
+        f"Deferred {until_excluded([f.label for f in plan.red_flags])}, then resume",
+        ["<ul>", *rows, "</ul>"],
+    )
 
 
 def _warnings(plan: Plan) -> list[str]:
@@ -205,7 +209,7 @@ def _preempted(plan: Plan) -> list[str]:
     ]
     head = "<table><thead><tr><th>recommendation</th><th>what it says</th><th>why not</th></tr></thead><tbody>"
     return _section(
-        "preempted", "Deferred, covered or already tried: why not a step", [head, *rows, "</tbody></table>"]
+        "preempted", "Deferred, covered, already tried or overridden: why not a step", [head, *rows, "</tbody></table>"]
     )
 
 
@@ -219,8 +223,9 @@ def _conflicts(plan: Plan) -> list[str]:
             f"<p>{_e(c.description)}</p>",
             "<table><thead><tr><th>side</th><th>source</th><th>here</th><th>what it says</th></tr></thead><tbody>",
         ]
+        overridden = {p.recommendation for p in plan.preempted if p.status == "overridden"}
         for side in c.sides:
-            here = side.standing
+            here = side.standing + (", overridden: not given" if side.member in overridden else "")
             body.append(
                 f"<tr><td><code>{_e(local(side.member))}</code></td><td>{_e(side.source)}</td><td>{_e(here)}</td>"
                 f"<td>{_e(side.label)}</td></tr>"
