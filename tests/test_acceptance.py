@@ -2,8 +2,8 @@
 
 Each vignette is one YAML file in tests/acceptance/ (see its README.md): ``description``, ``covers``, the ``case``
 (the case input contract; its id is the file stem) and ``expect``: the presentations, red flags, steps that must
-appear or must not, warnings, conflicts between sources the plan must show, recommendations whose why-not must say
-*unknown*, or that the case must be rejected.
+appear or must not, warnings, recommendations whose why-not must say *unknown* or *overridden* (a conflict resolved for
+the patient), the conflicts the plan must show, or that the case must be rejected.
 All valid vignettes are reasoned together once per module (``reasoner.api.reason``); each has one test, and a
 failing test says every expectation it missed and what the plan had.
 """
@@ -34,8 +34,9 @@ EXPECT_KEYS = {
     "absent_steps",
     "warnings",
     "absent_warnings",
-    "conflicts",
     "unknown",
+    "overridden",
+    "conflicts",
     "rejected",
     "problems",
 }
@@ -170,8 +171,6 @@ def check_plan(plan: dict, expect: dict) -> list[str]:
     have_warnings = [w["id"] for w in plan.get("warnings", [])]
     missed += [f"missing warning {w}" for w in expect.get("warnings") or [] if w not in have_warnings]
     missed += [f"unexpected warning {w}" for w in expect.get("absent_warnings") or [] if w in have_warnings]
-    have_conflicts = [c["id"] for c in plan.get("conflicts", [])]
-    missed += [f"missing conflict {c}" for c in expect.get("conflicts") or [] if c not in have_conflicts]
     why_not = {local(n["recommendation"]): n for n in plan.get("not_applicable", [])}
     applying = {local(r) for s in steps for r in s.get("recommendations", [s.get("recommendation", "")])}
     for rec in expect.get("unknown") or []:
@@ -185,6 +184,17 @@ def check_plan(plan: dict, expect: dict) -> list[str]:
             missed.append(
                 f"{rec} why-not is {why_not[rec]['status']!r}: {list(why_not[rec]['why'])} (expected unknown)"
             )
+    preempted = {local(n["recommendation"]): n for n in plan.get("preempted", [])}
+    for rec in expect.get("overridden") or []:
+        if rec in applying:
+            missed.append(f"{rec} applies (gives a step), but a conflict resolved for the patient must override it")
+        elif preempted.get(rec, {}).get("status") != "overridden":
+            said = preempted.get(rec) or why_not.get(rec)
+            missed.append(f"{rec} is not overridden: {said['status'] if said else 'no why-not'}")
+    have_conflicts = [c["id"] for c in plan.get("conflicts", [])]
+    for c in expect.get("conflicts") or []:
+        if c not in have_conflicts:
+            missed.append(f"missing conflict {c} (the plan shows {have_conflicts})")
     return missed
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from reasoner.api import recommend
+from reasoner.api import reason, recommend
 from reasoner.kb.index import local
 
 from constants import EXAMPLES
@@ -155,3 +155,39 @@ def test_no_section_heading_is_an_evidence_statement():
         for s in plan.steps:
             for e in s.evidence:
                 assert e.quote not in ("Medical management including:", "Monitor for:"), (path.name, s.id)
+
+
+def test_a_conflict_resolved_for_the_patient_overrides_its_side_and_the_plan_says_so():
+    """conflict_systemic_corticosteroids is resolved against article 003's high-dose corticosteroids for sciatica
+    (sk:resolvedAgainst, sk:resolvedFor): article 003's patient with radiculopathy and root compression gets no
+    steroid step, its why-not is "overridden" with the resolution, and the conflict stays in the plan."""
+    from reasoner.present.html import html
+    from reasoner.present.text import text, why_not
+
+    case = {
+        "id": "003-radiculopathy-root-compression",
+        "age": 60,
+        "symptoms": [{"type": "radicular_pain", "dermatomes": ["L4"], "laterality": "left", "duration_weeks": 8}],
+        "imaging": [
+            {
+                "modality": "MRI",
+                "weeks_ago": 0,
+                "findings": [
+                    {"type": "disc_space_narrowing", "level": "L4-L5", "severity": "moderate"},
+                    {"type": "foraminal_stenosis", "level": "L4-L5", "side": "left", "severity": "moderate"},
+                ],
+            }
+        ],
+    }
+    result = reason([case])[0]
+    plan = result.plan
+    assert not {s.id for s in plan.steps + plan.deferred} & {"high_dose_corticosteroid", "systemic_corticosteroid"}
+    overridden = {local(p.recommendation): p for p in plan.preempted if p.status == "overridden"}
+    assert list(overridden) == ["rec_003_26"]
+    assert "conflict_systemic_corticosteroids" in overridden["rec_003_26"].why[0]
+    assert "NICE NG59" in overridden["rec_003_26"].why[0]
+    conflict = next(c for c in plan.conflicts if c.id == "conflict_systemic_corticosteroids")
+    assert any(local(side.member) == "rec_003_26" and side.applies for side in conflict.sides)
+    assert why_not(plan, "rec_003_26").splitlines()[0].endswith("is not in the plan: overridden")
+    assert "rec_003_26 (003, applies here, overridden: not given)" in text(plan)
+    assert "applies, overridden: not given" in html(result)

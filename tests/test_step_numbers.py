@@ -19,6 +19,7 @@ import yaml
 from reasoner.api import reason
 from reasoner.kb.index import local
 from reasoner.plan.model import step_numbers
+from reasoner.present.text import STANCE as STANCES
 from reasoner.present.dot import step_graph
 from reasoner.present.text import explain, text, why_not
 
@@ -89,7 +90,7 @@ def test_explain_takes_a_part_number_and_a_step_number_as_printed(spinekg):
     last = steps[-1]
     assert "." not in last["number"] and int(last["number"]) < len(steps)
     assert spinekg("explain", SEED002, last["number"]).stdout.startswith(
-        f"step {last['number']}: DO NOT {last['label']}"
+        f"step {last['number']}: {STANCES[last['stance']]} {last['label']}"
     )
     refused = spinekg("explain", SEED002, str(len(steps)))  # counted one by one, more than the plan numbers
     assert refused.returncode == 2 and "2.1 nsaid" in refused.stderr

@@ -97,10 +97,11 @@ def test_of_what_is_due_now_the_mri_comes_first_and_the_injection_waits_for_it()
                            source=str(path))])[0].plan
         for w in (0, 12)
     )  # fmt: skip
+    # (article 000's surgical consultation for symptoms persisting after 6 weeks is due too, after the injection)
     due = [(s.stance, s.id) for s in this_week.steps if s.timing and s.timing.startswith("due now")]
-    assert due == [("consider", "epidural_steroid_injection")]
+    assert due == [("consider", "epidural_steroid_injection"), ("consider", "spine_specialist_referral")]
     due = [(s.stance, s.id) for s in earlier.steps if s.timing and s.timing.startswith("due now")]
-    assert due == [("do", "mri_lumbar_spine_without_contrast")]
+    assert due == [("do", "mri_lumbar_spine_without_contrast"), ("consider", "spine_specialist_referral")]
     assert not [s for s in earlier.steps if s.id == "epidural_steroid_injection" and s.stance != "avoid"]
     assert [s.id for s in earlier.steps][:2] == [SCREEN, "mri_lumbar_spine_without_contrast"]
     for result in reason(list(generate(600, seed=4)), default_reasoner()):

@@ -151,7 +151,11 @@ def _device(kb_version: str) -> dict:
 def _request_group(plan: Plan, patient: dict, device: dict) -> dict:
     """The steps, one action each; where sources disagree and what red flags pre-empted, as notes."""
     notes = [f"Sources disagree — {c.label}: {c.description}" for c in plan.conflicts]
-    notes += [f"Pre-empted by a red flag — {local(p.recommendation)}: {p.label}" for p in plan.preempted]
+    notes += [
+        f"{'Overridden where sources disagree' if p.status == 'overridden' else 'Pre-empted by a red flag'} — "
+        f"{local(p.recommendation)}: {p.label}"
+        for p in plan.preempted
+    ]
     out: dict[str, object] = {"resourceType": "RequestGroup", "status": "draft", "intent": "proposal"}
     out |= {"subject": patient, "author": device}
     if notes:

@@ -9,6 +9,9 @@ The rules a clinician reads the plan by:
   (``sk:spares``: a suspected fracture keeps advice to stay active and heat) and the red flag's own management
   are never deferred; a later recommendation of an intervention an urgent red-flag step already
   gives is *covered* by that step (its sentence does not become the urgent step's evidence);
+- a recommendation a conflict is resolved against for the patient (``sk:resolvedAgainst`` in a presentation of
+  ``sk:resolvedFor``: no systemic steroids for axial low back pain or sciatica) is *overridden*: not a step, its
+  why-not names the conflict and its resolution, and the conflict is still shown;
 - a treatment the case records as tried and failed is not offered again as initial care (advice to stay active and
   education are not courses that fail: they stay);
 - within a phase: a red flag's own management first, then the screen for red flags, then what is due now
@@ -112,6 +115,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             continue
         driven_by_flag = info.safety or any(c.kind == "RedFlagPresent" and c.status == HOLDS for c in a.conditions)
         applying.append((a, info, driven_by_flag))
+    # a conflict resolved for the patient: the side it is resolved against is not given (the conflict is still shown)
+    holding = {info.iri for _, info, _ in applying}
+    overridden = planparts.overridden(reasoner, run, [info for _, info, _ in applying])
+    applying = [item for item in applying if item[1].iri not in overridden]
 
     # red flags, and whether the applicable source recommendations act on them
     red_flags, warnings = [], []
@@ -217,7 +224,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         )
         for f in flags
     ]
-    active, waiting, covered, preempted = [], [], defaultdict(list), []
+    active, waiting, covered, preempted = [], [], defaultdict(list), list(overridden.values())
     tried: dict[str, list[str]] = defaultdict(list)
     tried_later: dict[str, list[str]] = defaultdict(list)
     for item in timed:
@@ -332,7 +339,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 (path(fact), *sorted(local(i) for i in set().union(*by_fact[fact]))),
             )
         )
-    conflicts = planparts.conflicts(reasoner, {info.iri for _, info, _ in applying}, steps)
+    conflicts = planparts.conflicts(reasoner, holding, steps)
     if conflicts:  # on each step whose recommendations a side of the conflict is
         sides = [(c.id, frozenset(x.member for x in c.sides)) for c in conflicts]
         steps = [

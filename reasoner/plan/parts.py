@@ -115,6 +115,25 @@ def population_warnings(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo
     return out
 
 
+def overridden(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> dict[str, NotApplicable]:
+    """The applying recommendations a conflict is resolved against for this case (``sk:resolvedAgainst``: the case
+    is in a presentation the conflict is resolved for, ``sk:resolvedFor``, or a narrower one), each with its
+    why-not: not a step, the conflict still shown."""
+    idx = reasoner.index
+    resolutions = idx.resolutions
+    out = {}
+    for info in applying:
+        for conflict, where, text in resolutions.get(info.iri, ()):
+            hit = sorted(p for p in run.presentations if any(idx.is_a(p, w) for w in where))
+            if hit:
+                where_now = ", ".join(map(local, hit))
+                why = f"overridden where sources disagree ({local(conflict)}; the case is in {where_now})"
+                why += f": {text}" if text else ""
+                out[info.iri] = NotApplicable(info.iri, info.label, "overridden", (why,))
+                break
+    return out
+
+
 def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list[ConflictOut]:
     idx = reasoner.index
     out = []

@@ -37,7 +37,8 @@ h3.phase { text-transform: uppercase; letter-spacing: .06em; color: var(--muted)
 code { font-family: "DejaVu Sans Mono", monospace; font-size: 13px; background: #f0f2f4; padding: 0 3px;
   border-radius: 3px; }
 .meta { color: var(--muted); margin: 0 0 16px; }
-nav ol { columns: 2; margin: 6px 0 0; padding-left: 22px; }
+nav ul.steps { columns: 2; margin: 6px 0 0; padding-left: 0; list-style: none; }
+nav li.part, .step.part { margin-left: 28px; }
 .red-flags { background: var(--red); color: #fff; padding: 14px 20px; border-radius: 6px; margin: 18px 0; }
 .red-flags h2 { color: #fff; border-color: rgba(255,255,255,.5); margin-top: 0; }
 .red-flags li { font-size: 17px; margin: 4px 0; }
@@ -146,12 +147,14 @@ def _warnings(plan: Plan) -> list[str]:
     return _section("warnings", "Warnings", ["<ul>", *items, "</ul>"], "warnings")
 
 
-def _step(n: int, s: Step, svg: str, labels: dict[str, str]) -> list[str]:
+def _step(s: Step, svg: str, labels: dict[str, str]) -> list[str]:
+    n = s.number  # the plan's one numbering (Plan.step takes it back): 2, 2.1, …; the anchor is step-2.1
+    part = "." in str(n)
     timing = f' <span class="timing">— {_e(s.timing)}</span>' if s.timing else ""
     safety = ' <span class="safety">safety rule</span>' if s.safety else ""
     recs = "<br>".join(f"<code>{_e(local(r))}</code> {_e(labels.get(r, ''))}" for r in s.recommendations)
     out = [
-        f'<article class="step {_e(s.stance)}" id="step-{n}">',
+        f'<article class="step {_e(s.stance)}{" part" if part else ""}" id="step-{_e(str(n))}">',
         f'<h4><span class="num">{n}.</span><span class="stance">{_e(STANCE[s.stance])}</span>'
         f"{_e(s.label)}{timing}{safety}</h4>",
         '<dl class="facts">',
@@ -182,15 +185,14 @@ def _step(n: int, s: Step, svg: str, labels: dict[str, str]) -> list[str]:
 
 
 def _steps(plan: Plan, svgs: list[str], labels: dict[str, str]) -> list[str]:
-    body, n = [], 0
+    body = []
     for phase, title in PHASES:
-        steps = [s for s in plan.steps if s.phase == phase]
+        steps = [(s, svg) for s, svg in zip(plan.steps, svgs, strict=True) if s.phase == phase]
         if not steps:
             continue
         body.append(f'<h3 class="phase" id="phase-{_e(phase)}">{_e(title.capitalize())}</h3>')
-        for s in steps:
-            n += 1
-            body += _step(n, s, svgs[n - 1], labels)
+        for s, svg in steps:
+            body += _step(s, svg, labels)
     if not plan.steps:
         body.append("<p>No recommendation applies to the case as recorded.</p>")
     return _section("plan", "The plan, by phase", body)
@@ -206,7 +208,7 @@ def _preempted(plan: Plan) -> list[str]:
     ]
     head = "<table><thead><tr><th>recommendation</th><th>what it says</th><th>why not</th></tr></thead><tbody>"
     return _section(
-        "preempted", "Deferred, covered or already tried: why not a step", [head, *rows, "</tbody></table>"]
+        "preempted", "Deferred, covered, already tried or overridden: why not a step", [head, *rows, "</tbody></table>"]
     )
 
 
@@ -220,8 +222,9 @@ def _conflicts(plan: Plan) -> list[str]:
             f"<p>{_e(c.description)}</p>",
             "<table><thead><tr><th>side</th><th>source</th><th>here</th><th>what it says</th></tr></thead><tbody>",
         ]
+        overridden = {p.recommendation for p in plan.preempted if p.status == "overridden"}
         for side in c.sides:
-            here = side.standing
+            here = side.standing + (", overridden: not given" if side.member in overridden else "")
             body.append(
                 f"<tr><td><code>{_e(local(side.member))}</code></td><td>{_e(side.source)}</td><td>{_e(here)}</td>"
                 f"<td>{_e(side.label)}</td></tr>"
@@ -263,7 +266,7 @@ def _sized(svg: str) -> str:
 def _svgs(result: Result, reasoner: Reasoner | None) -> list[str]:
     """Every step's provenance picture as inline SVG, the ``dot`` runs side by side."""
     prov = result.provenance(reasoner) if result.plan.steps else None
-    dots = [step_graph(result, str(n), prov=prov, reasoner=reasoner) for n in range(1, len(result.plan.steps) + 1)]
+    dots = [step_graph(result, str(s.number), prov=prov, reasoner=reasoner) for s in result.plan.steps]
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
         return [_sized(inline_svg(svg)) for svg in pool.map(lambda d: render(d, "svg"), dots)]
 
@@ -283,13 +286,16 @@ def html(result: Result, *, reasoner: Reasoner | None = None) -> str:
     idx = (reasoner or default_reasoner()).index
     labels = {r: idx.label(r) for s in plan.steps for r in s.recommendations}
     svgs = _svgs(result, reasoner)
-    toc = ["<nav><strong>Steps</strong><ol>"]
-    toc += [
-        f'<li><a href="#step-{n}">{_e(STANCE[s.stance])} {_e(s.label)}</a> <small>({_e(s.phase.replace("_", " "))})'
-        "</small></li>"
-        for n, s in enumerate(plan.steps, 1)
-    ]
-    toc.append("</ol></nav>")
+    # the list's own numbers would count the parts of an umbrella step as steps: each item shows the plan's number
+    toc = ['<nav><strong>Steps</strong><ul class="steps">']
+    for s in plan.steps:
+        n = _e(str(s.number))
+        part = ' class="part"' if "." in n else ""
+        toc.append(
+            f'<li{part}><a href="#step-{n}"><span class="num">{n}.</span>'
+            f"{_e(STANCE[s.stance])} {_e(s.label)}</a> <small>({_e(s.phase.replace('_', ' '))})</small></li>"
+        )
+    toc.append("</ul></nav>")
     title = f"Management plan for case {plan.case}"
     parts = [
         "<!DOCTYPE html>",

@@ -97,10 +97,15 @@ def text(plan: Plan) -> str:
             extra = f" [{s.phase.replace('_', ' ')}]"
             out.append(f"  - {STANCE[s.stance]} {s.label}{extra}: {', '.join(local(r) for r in s.recommendations)}")
         out.append("")
-    others = [p for p in plan.preempted if p.status != "deferred"]
+    others = [p for p in plan.preempted if p.status not in ("deferred", "overridden")]
     if others:
         out.append("GIVEN ELSEWHERE OR ALREADY TRIED")
         out += [f"  - {local(p.recommendation)}: {p.why[0]}" for p in others]
+        out.append("")
+    overridden = [p for p in plan.preempted if p.status == "overridden"]
+    if overridden:
+        out.append("NOT GIVEN: WHERE SOURCES DISAGREE, RESOLVED FOR THE PATIENT")
+        out += [f"  - {local(p.recommendation)} ({p.label}): {p.why[0]}" for p in overridden]
         out.append("")
     if plan.conflicts:
         out.append("WHERE SOURCES DISAGREE")
@@ -108,6 +113,8 @@ def text(plan: Plan) -> str:
             out.append(f"  * {c.label}: {c.description}")
             for side in c.sides:
                 here = side.standing if side.source == "external" else f"{side.standing} here"
+                if side.member in {p.recommendation for p in overridden}:
+                    here += ", overridden: not given"
                 out.append(f"      - {local(side.member)} ({side.source}, {here}): {side.label}")
         out.append("")
     if plan.concordance:
