@@ -19,8 +19,8 @@ import yaml
 from reasoner.api import reason
 from reasoner.kb.index import local
 from reasoner.plan.model import step_numbers
-from reasoner.present.text import STANCE as STANCES
 from reasoner.present.dot import step_graph
+from reasoner.present.text import STANCE as STANCES
 from reasoner.present.text import explain, text, why_not
 
 from constants import ACCEPTANCE, EXAMPLE_CASES, EXAMPLES
