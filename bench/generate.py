@@ -56,6 +56,8 @@ def case_for(seed: int, i: int) -> tuple[dict, frozenset[str]]:
     drop_contradictions(d)
     if d.also(SCREEN_RATE):  # the red-flag screen, as recorded: it found what the case was drawn with
         d.red_flag_screen = {"result": "found" if flags else "none_found"}
+    if not flags and d.also(0.02):  # a red flag worked up and excluded at an earlier visit: no feature of it now
+        d.red_flags_excluded = [d.more.choice(sorted(RED_FLAG_RATES))]
     return d.document(), flags
 
 

@@ -54,6 +54,7 @@ class Draft:
         self.labs: dict[str, float] = {}
         self.red_flag_screen: dict[str, str] | None = None
         self.candidate_for: list[str] = []
+        self.red_flags_excluded: list[str] = []
 
     def p(self, probability: float) -> bool:
         return self.rng.random() < probability
@@ -136,6 +137,8 @@ class Draft:
             doc["red_flag_screen"] = self.red_flag_screen
         if self.candidate_for:
             doc["candidate_for"] = self.candidate_for
+        if self.red_flags_excluded:
+            doc["red_flags_excluded"] = self.red_flags_excluded
         if self.p(0.02):  # what a reader does with a code it cannot map (these cases use spinekg ids only)
             doc["unmapped_codes"] = self.pick(("error", "warn"))
         return doc

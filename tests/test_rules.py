@@ -123,6 +123,7 @@ def test_derivation_rule(rule_id, cases, monkeypatch):
 _GATHERED = {
     "cases": lambda run: True,
     "red-flag-hits": lambda run: bool(run.red_flags),
+    "red-flags-excluded": lambda run: bool(run.excluded_flags),
     "fact-types": lambda run: bool(run.fact_types),
     "symptom-dermatomes": lambda run: bool(run.symptom_dermatomes),
     "root-reach": lambda run: bool(run.root_reach),
@@ -134,6 +135,7 @@ _GATHERED = {
 _CONSTANT = {
     "cases": "CASES",
     "red-flag-hits": "RED_FLAG_HITS",
+    "red-flags-excluded": "RED_FLAGS_EXCLUDED",
     "fact-types": "FACT_TYPES",
     "symptom-dermatomes": "SYMPTOM_DERMATOMES",
     "root-reach": "ROOT_REACH",
