@@ -236,16 +236,14 @@ def is_absent(entry: Mapping) -> bool:
     return entry.get("present", True) is False or entry.get("severity") == "none"
 
 
-#: Bladder, bowel and sexual symptoms are not the back or leg pain whose duration is the episode: long-standing
-#: stress incontinence does not make a 3-week back pain chronic (they count only when nothing else has a duration)
-NOT_THE_EPISODE = frozenset(
-    str(SK[n]) for n in ("urinary_incontinence", "urinary_retention", "fecal_incontinence", "sexual_dysfunction")
-)
+#: Bladder, bowel and sexual symptoms are not the pain whose duration is the episode (they count only alone)
+_SPHINCTER = "urinary_incontinence urinary_retention fecal_incontinence sexual_dysfunction"
+NOT_THE_EPISODE = frozenset(str(SK[n]) for n in _SPHINCTER.split())
 
 
 def episode_weeks(symptoms: list, classes: list | None = None) -> int | float | None:
-    """The longest ``duration_weeks`` of the present symptoms (an absence does not count), or None; with the
-    symptoms' ``classes`` (IRIs, or None), not counting a bladder, bowel or sexual symptom while another has one.
+    """The longest ``duration_weeks`` of the present symptoms (an absence does not count), or None; with their
+    ``classes`` (IRIs, or None), not a bladder, bowel or sexual symptom (NOT_THE_EPISODE) while another has a duration.
 
     >>> episode_weeks([{"duration_weeks": 3}, {"duration_weeks": 10, "present": False}, {"duration_weeks": 2.5}])
     3
@@ -266,10 +264,8 @@ def episode_weeks(symptoms: list, classes: list | None = None) -> int | float | 
 
 
 def _decimal(value: int | float) -> Literal:
-    """An ``xsd:decimal`` with the number's own digits, always with a point (``3.0``, ``0.1``).
-
-    With the point, Turtle's shorthand (``3.0``) and JSON-LD both give back the same lexical form, so the
-    graph of a case read back from either is the same graph.
+    """An ``xsd:decimal`` with the number's own digits, always with a point (``3.0``, ``0.1``): with the point,
+    Turtle's shorthand (``3.0``) and JSON-LD give back the same lexical form, so a case read back is the same graph.
     """
     text = str(value) if isinstance(value, int) else format(Decimal(repr(value)), "f")
     return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)

@@ -76,7 +76,7 @@ def load(group: str) -> tuple[RuleFile, ...]:
     """The rules of one group, in id order.
 
     >>> [r.id for r in load("derive")]
-    ['derive-lumbosacral-radicular-pain', 'infer-root-compression']
+    ['derive-lumbosacral-radicular-pain', 'derive-new-urinary-incontinence', 'infer-root-compression']
     """
     if group not in GROUPS:
         raise ValueError(f"{group!r} is not one of {', '.join(GROUPS)}")
