@@ -40,7 +40,7 @@ from . import caveats
 from . import parts as planparts
 from .concordance import concordance
 from .jsontext import share
-from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning
+from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning, step_numbers
 from .words import Words, until_excluded
 
 CONSERVATIVE = str(SK.conservative_care)
@@ -163,18 +163,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 )
             warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *missed)))
 
-    # a red flag the clinician worked up and excluded (red_flags_excluded): said, not raised
-    for flag, found in sorted(run.excluded_flags.items()):
-        shown = "; ".join(words.trigger(f)[1] for f in sorted(found, key=lambda f: path_key(path(f))))
-        warnings.append(
-            Warning(
-                "red_flag_excluded",
-                f"{idx.label(flag)} is recorded as excluded (red_flags_excluded), so {shown} no longer raises it: "
-                "its work-up is not ordered again and the care it would hold back is in the plan; if the picture "
-                "changes, remove it from red_flags_excluded",
-                ("red_flags_excluded", local(flag), *sorted(path(f) for f in found)),
-            )
-        )
+    warnings += planparts.excluded_flag_warnings(reasoner, run, words, path)
     screens = [f for f, d in run.details.items() if NONE_FOUND in d.get(SCREEN_RESULT, ())]
     if screens and red_flags:
         warnings.append(
@@ -318,7 +307,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         kept.append(item)
     active = kept
     steps = _steps(reasoner, active, words, covered)
-    deferred = _steps(reasoner, waiting, words, {})
+    deferred = _steps(reasoner, waiting, words, {}, numbered=False)  # deferred care is not numbered
     by_fact: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
     for side, given in enumerate((tried, tried_later)):
         for interv, facts in given.items():
@@ -374,7 +363,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     )
 
 
-def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[str, str], list[str]]) -> list[Step]:
+def _steps(
+    reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[str, str], list[str]], numbered: bool = True
+) -> list[Step]:
     """One step per intervention, stance and phase, in reading order, umbrella steps followed by their parts."""
     idx = reasoner.index
     grouped: dict[tuple[str, str, str], list] = defaultdict(list)
@@ -396,7 +387,7 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
         return (order[phase], stance == "avoid", _rank(interv, stance, first.safety, due_now), after,
                 first.order, weaker, drug, first.id)  # fmt: skip
 
-    steps = []
+    steps: list[dict] = []  # each step's fields: a Step is made once, below, with its place among the umbrellas
     for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
         members.sort(key=lambda m: (not m[1].safety, m[1].order, m[1].id))
         first = members[0][1]
@@ -404,21 +395,21 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
         triggers = tuple(Trigger(*words.trigger(f)) for f in facts)
         heading = idx.label(interv) + (f" ({first.qualifier})" if first.qualifier else "")
         steps.append(
-            Step(
-                id=local(interv),
-                label=heading,
-                phase=phase,
-                stance=stance,
-                recommendation=first.iri,
-                recommendations=tuple(m[1].iri for m in members),
-                triggered_by=tuple(t.path for t in triggers),
-                evidence=tuple(e for m in members for e in _evidence(reasoner, m[1])),
-                after_weeks=first.after_weeks if phase == "if_persistent" else None,
-                timing=members[0][2],
-                safety=first.safety,
-                triggers=triggers,
-                covers=tuple(sorted(covered.get((interv, phase), ()))) if stance == "do" else (),
-            )
+            {
+                "id": local(interv),
+                "label": heading,
+                "phase": phase,
+                "stance": stance,
+                "recommendation": first.iri,
+                "recommendations": tuple(m[1].iri for m in members),
+                "triggered_by": tuple(t.path for t in triggers),
+                "evidence": tuple(e for m in members for e in _evidence(reasoner, m[1])),
+                "after_weeks": first.after_weeks if phase == "if_persistent" else None,
+                "timing": members[0][2],
+                "safety": first.safety,
+                "triggers": triggers,
+                "covers": tuple(sorted(covered.get((interv, phase), ()))) if stance == "do" else (),
+            }
         )
 
     # an umbrella step (do or consider) lists the steps of the same phase and stance that are its parts, each step
@@ -427,14 +418,14 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
     # (a part and its umbrella share phase and stance, not "do not": each such kind of step is looked at alone)
     kinds: dict[tuple[str, str], list[int]] = defaultdict(list)
     for n, s in enumerate(steps):
-        if s.stance != "avoid":
-            kinds[(s.phase, s.stance)].append(n)
+        if s["stance"] != "avoid":
+            kinds[(s["phase"], s["stance"])].append(n)
     outer = [True] * len(steps)
     umbrella: dict[int, int] = {}  # a part → the first outermost umbrella, in reading order, it stands under
     for members in kinds.values():
         if len(members) < 2:
             continue
-        iris = {n: SK_IRI + steps[n].id for n in members}
+        iris = {n: SK_IRI + steps[n]["id"] for n in members}
         above = {n: idx.above(iris[n]) for n in members}
         for m in members:  # m is a part of n: m != n and iris[n] in above[m]
             outer[m] = not any(m != n and iris[n] in above[m] for n in members)
@@ -448,12 +439,14 @@ def _steps(reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[st
         if outer[n]:
             parts = [m for m in range(len(steps)) if umbrella.get(m) == n]
             groups.append((min([n, *parts]), n, parts))
-    out: list[Step] = []
-    for _, n, parts in sorted(groups):
-        s = steps[n]
-        out.append(replace(s, parts=tuple(steps[m].id for m in parts)) if parts else s)
-        out.extend(replace(steps[m], part_of=s.id) for m in parts)
-    return out
+    # in reading order, each with its parts and, for the plan's steps, the number it is shown by (step_numbers)
+    placed = [(i, up) for _, n, ms in sorted(groups) for i, up in [(n, None), *((m, steps[n]["id"]) for m in ms)]]
+    numbers = step_numbers((steps[i]["id"], part_of) for i, part_of in placed) if numbered else [None] * len(placed)
+    parts_of = {n: tuple(steps[m]["id"] for m in parts) for _, n, parts in groups}
+    return [
+        Step(**steps[i], parts=parts_of.get(i, ()), part_of=part_of, number=number)
+        for (i, part_of), number in zip(placed, numbers, strict=True)
+    ]
 
 
 def _rank(interv: str, stance: str, safety: bool, due_now: bool) -> int:
