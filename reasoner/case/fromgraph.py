@@ -250,9 +250,8 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
             doc[none] = []
     if excluded := objects(case, SK.excludesRedFlag):
         doc["red_flags_excluded"] = [_term(vocab, "red_flags", f) for f in excluded]
-    known = {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor, SK.episodeWeeks, SK.recordsNoneOf}
-    known.add(SK.excludesRedFlag)
-    doc.update(extra(case, known))
+    known = {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor, SK.episodeWeeks}
+    doc.update(extra(case, known | {SK.recordsNoneOf, SK.excludesRedFlag}))
     if unmapped:
         doc["unmapped_codes"] = "warn"
     return doc, problems

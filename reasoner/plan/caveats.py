@@ -51,9 +51,11 @@ def no_pain_relief_left(
     Pain relief is never deferred by a red flag, so a plan's steps are where it would be; what the sources advise
     against and what was tried without success are named, for the clinician to review."""
     idx = reasoner.index
-    pain = pain_symptoms(reasoner, run)
     steps = list(steps)
-    if not pain or any(s.stance != "avoid" and idx.is_a(SK_IRI + s.id, _ANALGESIA) for s in steps):
+    if any(s.stance != "avoid" and idx.is_a(SK_IRI + s.id, _ANALGESIA) for s in steps):
+        return []  # looked at first: most plans have pain relief, and finding the pain reads every fact's classes
+    pain = pain_symptoms(reasoner, run)
+    if not pain:
         return []
     tried = sorted(
         ((t, f) for t, facts in failed.items() if idx.is_a(t, _ANALGESIA) for f in facts),
