@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
+from operator import attrgetter
 
 from rdflib import URIRef
 
@@ -286,7 +287,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
 
     # a "consider" of what another recommendation says to do in the same phase is given by that step
     doing = sorted({(info.intervention, phase) for _, info, _, phase, _, _ in active if info.stance == "do"})
-    kept = []
+    kept, backs = [], defaultdict(list)
     for item in active:
         info, phase = item[1], item[3]
         by = None
@@ -299,15 +300,16 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 ),
                 None,
             )
-        if by is not None:
+        if by is not None:  # its sentences stay, under it, with the step's evidence (a caution it adds is kept)
             covered[by].append(info.iri)
+            backs[by].append(info)
             why = (f"covered by the step that says to do {idx.label(by[0])} in the same phase",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
             continue
         kept.append(item)
     active = kept
-    steps = _steps(reasoner, active, words, covered)
-    deferred = _steps(reasoner, waiting, words, {}, numbered=False)  # deferred care is not numbered
+    steps = _steps(reasoner, active, words, covered, backs)
+    deferred = _steps(reasoner, waiting, words, {}, {}, numbered=False)  # deferred care is not numbered
     by_fact: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
     for side, given in enumerate((tried, tried_later)):
         for interv, facts in given.items():
@@ -364,9 +366,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
 
 
 def _steps(
-    reasoner: Reasoner, items: list, words: Words, covered: dict[tuple[str, str], list[str]], numbered: bool = True
+    reasoner: Reasoner, items: list, words: Words, covered: dict, backs: dict, numbered: bool = True
 ) -> list[Step]:
-    """One step per intervention, stance and phase, in reading order, umbrella steps followed by their parts."""
+    """One step per intervention, stance and phase, in reading order, umbrella steps followed by their parts; a
+    step's evidence ends with that of the recommendations to consider it that it covers (``backs``)."""
     idx = reasoner.index
     grouped: dict[tuple[str, str, str], list] = defaultdict(list)
     for a, info, _driven, phase, timing, due_now in items:
@@ -403,7 +406,12 @@ def _steps(
                 "recommendation": first.iri,
                 "recommendations": tuple(m[1].iri for m in members),
                 "triggered_by": tuple(t.path for t in triggers),
-                "evidence": tuple(e for m in members for e in _evidence(reasoner, m[1])),
+                "evidence": tuple(e for m in members for e in _evidence(reasoner, m[1]))
+                + tuple(
+                    e
+                    for i in sorted(backs.get((interv, phase), ()) if stance == "do" else (), key=attrgetter("iri"))
+                    for e in _evidence(reasoner, i)
+                ),
                 "after_weeks": first.after_weeks if phase == "if_persistent" else None,
                 "timing": members[0][2],
                 "safety": first.safety,

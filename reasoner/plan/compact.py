@@ -25,7 +25,7 @@ from ..reasoning.engine import Reasoner
 from .assemble import _evidence
 from .model import NotApplicable, Plan, Step, step_numbers
 
-FORMAT = "spinekg-cohort-line 3"
+FORMAT = "spinekg-cohort-line 4"
 #: a condition's status in a line: holds, fails, unknown
 _LETTER = {"holds": "h", "fails": "f", "unknown": "u"}
 KB_FORMAT = "spinekg-cohort-kb 3"
@@ -119,6 +119,9 @@ def _step(step: Step, kb: dict, facts: dict[str, str]) -> dict:
             out[key] = value
     if step.label != _label(step.id, kb):  # a qualified heading ("… (do not assume efficacy)")
         out["label"] = step.label
+    backing = {e.recommendation for e in step.evidence}  # the covered "consider"s whose sentences the step keeps
+    if backed := [_short(r) for r in step.covers if local(r) in backing]:
+        out["backed"] = backed
     return out
 
 
@@ -238,7 +241,9 @@ def _not_applicable_of(e: NotApplicable, kb: dict) -> list | dict:
 
 def _full_step(step: dict, kb: dict, facts: dict[str, str], number: str | None = None) -> dict:
     recs = [_long(r) for r in step["recommendations"]]
-    evidence = [e for r in step["recommendations"] for e in kb["recommendations"][r]["evidence"]]
+    evidence = [
+        e for r in step["recommendations"] + step.get("backed", []) for e in kb["recommendations"][r]["evidence"]
+    ]
     full = {
         "id": step["id"],
         "label": step.get("label") or _label(step["id"], kb),

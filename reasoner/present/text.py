@@ -49,6 +49,9 @@ def step_lines(s: Step, indent: str = "  ") -> list[str]:
     for rec in (local(r) for r in s.recommendations):
         lines.append(f"{pad}{rec}:")
         lines += [f"{pad}  “{e.quote}” — {cite(e)}" for e in by_rec.get(rec, [])]
+    for rec in (local(r) for r in s.covers if local(r) in by_rec):  # a "consider" this step gives: its words stay
+        lines.append(f"{pad}{rec} (to consider; covered by this step):")
+        lines += [f"{pad}  “{e.quote}” — {cite(e)}" for e in by_rec[rec]]
     return lines
 
 
@@ -139,8 +142,14 @@ def explain(plan: Plan, key: str) -> str:
     out.append(f"  ← decided by: {deciding}")
     for rec in s.recommendations:
         out.append(f"  ← recommendation {local(rec)} <{rec}>")
+    backing = {e.recommendation for e in s.evidence}
     for rec in s.covers:
-        out.append(f"  (also recommended by {local(rec)}: covered by this step, its sentences are not evidence here)")
+        said = (
+            "its sentences, below, are kept with this step's"
+            if local(rec) in backing
+            else "its sentences are not evidence here"
+        )
+        out.append(f"  (also recommended by {local(rec)}: covered by this step, {said})")
     for e in s.evidence:
         out.append(f"      ← evidence: “{e.quote}”")
         out.append(f"          {cite(e)}" + (f"; section “{e.section}”" if e.section else ""))
