@@ -342,12 +342,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += planparts.fact_warnings(reasoner, run, not_applicable)
     warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
     # what the plan leaves to the clinician: no pain relief left, the age the sources disagree on, a listed red-flag
-    # trigger spinekg does not act on alone
-    warnings += caveats.no_pain_relief_left(reasoner, run, steps, failed, path)
-    warnings += caveats.age_threshold_differs(reasoner, run)
-    warnings += caveats.red_flag_feature_not_acted_on(reasoner, run, path)
+    # trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish
+    warnings += caveats.caveats(reasoner, run, steps, failed, path)
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
-
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
     return Plan(
         case=case.rsplit("/", 1)[-1],

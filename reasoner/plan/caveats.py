@@ -1,5 +1,5 @@
 """Warnings for what a plan leaves to the clinician: no pain relief left, an age threshold the sources disagree on, a
-red-flag trigger spinekg does not act on alone.
+red-flag trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish.
 
 Each is a warning, never a step: spinekg recommends nothing its sources do not.
 """
@@ -26,6 +26,18 @@ _FRACTURE, _MALIGNANCY = str(SK.fracture_suspected), str(SK.malignancy_suspected
 #: among its red flags, red_flags.csv "age >50 with new pain" among the triggers of suspected malignancy. Above it,
 #: the sources disagree on what the age means, and the plan says so.
 SOURCE_AGE = 50
+
+
+def caveats(
+    reasoner: Reasoner, run: CaseRun, steps: list[Step], failed: dict[str, list[str]], path: Callable[[str], str]
+) -> list[Warning]:
+    """Every warning of this module for one plan, in this order."""
+    return (
+        no_pain_relief_left(reasoner, run, steps, failed, path)
+        + age_threshold_differs(reasoner, run)
+        + red_flag_feature_not_acted_on(reasoner, run, path)
+        + presentation_not_established(reasoner, run, path)
+    )
 
 
 def pain_symptoms(reasoner: Reasoner, run: CaseRun) -> list[str]:
@@ -173,4 +185,36 @@ def red_flag_feature_not_acted_on(reasoner: Reasoner, run: CaseRun, path: Callab
                         (path(fact), local(cls), local(flag)),
                     )
                 )
+    return out
+
+
+def presentation_not_established(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """A finding the reference facts give among a clinical presentation's features (``sk:suggestedBy``), recorded in a
+    case that is not in the presentation (its definition needs more, an imaging finding): named, with what the
+    reference facts say of establishing it (``sk:suggestedNote``), for the clinician to weigh."""
+    key = ("suggested_by",)
+    if key not in reasoner.cache:
+        made: dict[str, list[str]] = {}
+        for presentation, feature in reasoner.kb.subject_objects(SK.suggestedBy):
+            made.setdefault(str(feature), []).append(str(presentation))
+        reasoner.cache[key] = made
+    suggested: dict[str, list[str]] = reasoner.cache[key]
+    by: dict[str, list[tuple[str, str]]] = {}  # presentation → (fact, feature class), in the case's field order
+    for fact, types in sorted(run.fact_types.items(), key=lambda ft: path_key(path(ft[0]))):
+        for cls in sorted(c for c in types if c in suggested):
+            for p in suggested[cls]:
+                if p not in run.presentations:
+                    by.setdefault(p, []).append((fact, cls))
+    idx, out = reasoner.index, []
+    for p in sorted(by):
+        found = "; ".join(f"{idx.label(c)} ({path(f)})" for f, c in by[p])
+        note = next(iter(reasoner.kb.objects(URIRef(p), SK.suggestedNote)), "")
+        out.append(
+            Warning(
+                "presentation_not_established",
+                f"{found}: {'features' if len(by[p]) > 1 else 'a feature'} of {idx.label(p)} [{local(p)}], which "
+                f"this case does not establish: {note}",
+                (*_unique(path(f) for f, _ in by[p]), local(p)),
+            )
+        )
     return out
