@@ -154,3 +154,44 @@ def test_generated_plans_lead_with_the_screen(seed):
         ids = [s.id for s in result.plan.steps if s.phase == "now" and not s.safety and s.stance != "avoid"]
         moved += len(ids) > 1 and ids[0] == SCREEN
     assert moved > 100
+
+
+def test_a_procedure_failed_care_makes_due_comes_before_the_options_still_untried():
+    """Found by a clinician's review: a 42-year-old surgical candidate, 20 weeks of severe L5 sciatica with a
+    concordant extrusion, whose NSAID, physiotherapy and epidural had failed, was told to consider acupuncture, yoga,
+    rehabilitation, psychological therapy and manipulation (steps 7-11) before decompression (step 12). A "now"
+    recommendation that waits for recorded failed care (NICE NG59: decompression when non-surgical treatment has not
+    improved pain or function) is an escalation whose time has come; a drug after a failed drug is not (ACP 2017:
+    non-drug care first), so it keeps its place."""
+    doc = {
+        "id": "order-failed-care-surgical-candidate",
+        "age": 42,
+        "sex": "male",
+        "symptoms": [
+            {
+                "type": "radicular_pain",
+                "dermatomes": ["L5"],
+                "laterality": "left",
+                "duration_weeks": 20,
+                "severity": "severe",
+            },
+        ],  # fmt: skip
+        "imaging": [
+            {
+                "modality": "MRI",
+                "weeks_ago": 12,
+                "findings": [{"type": "disc_extrusion", "level": "L4-L5", "zone": "paracentral", "side": "left"}],
+            },
+        ],  # fmt: skip
+        "prior_treatments": [
+            {"type": "nsaid", "weeks": 16, "outcome": "failed"},
+            {"type": "physical_therapy", "weeks": 10, "outcome": "failed"},
+        ],
+        "candidate_for": ["surgery"],
+    }
+    plan = reason([parse_case(doc)])[0].plan
+    now = [s.id for s in plan.steps if s.phase == "now" and s.part_of is None and s.stance != "avoid"]
+    assert "decompression_surgery" in now, now
+    untried = [i for i in ("acupuncture", "spinal_manipulation", "mind_body_therapy", "exercise_therapy") if i in now]
+    assert untried, now
+    assert all(now.index("decompression_surgery") < now.index(i) for i in untried), now

@@ -189,6 +189,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 timing = f"due now: {run.elapsed_weeks:g} weeks of symptoms or failed care ≥ {info.after_weeks:g} weeks"
             else:
                 timing = f"if symptoms persist after {info.after_weeks:g} weeks"
+        elif info.phase == "now" and any(c.kind == "FailedTreatment" and c.status == HOLDS for c in a.conditions):
+            # a procedure failed care makes due before untried options (a drug after a failed one: after non-drug care)
+            due_now = not reasoner.index.is_a(info.intervention, ANALGESIA)
         elif info.phase == "follow_up" and info.interval_weeks:
             lo, hi = info.interval_weeks
             timing = f"in {lo:g} weeks" if lo == hi else f"every {lo:g}-{hi:g} weeks"
