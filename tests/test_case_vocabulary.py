@@ -730,6 +730,35 @@ def test_episode_weeks_is_absent_without_a_present_duration():
     assert case_graph(parse_case(doc)).value(case_iri("e"), SK.episodeWeeks) == Literal("2.5", datatype=XSD.decimal)
 
 
+@pytest.mark.parametrize(
+    ("symptoms", "weeks"),
+    [
+        # the low back pain or sciatica episode: cord-compression signs wait while a back or leg symptom has a duration
+        (
+            [
+                ("hand_clumsiness", {"body_regions": ["hands"]}, 16),
+                ("gait_disturbance", {}, 16),
+                ("radicular_pain", {"dermatomes": ["L5"]}, 8),
+            ],
+            "8.0",
+        ),
+        ([("myelopathy", {}, 30), ("axial_pain", {"body_regions": ["lower_back"]}, 2)], "2.0"),
+        # a symptom recorded only in the neck or arm is the cervical spine's; one reaching the leg is not only that
+        ([("radicular_pain", {"dermatomes": ["C6"]}, 20), ("radicular_pain", {"dermatomes": ["S1"]}, 3)], "3.0"),
+        ([("numbness", {"body_regions": ["hands"]}, 20), ("axial_pain", {}, 5)], "5.0"),
+        ([("numbness", {"dermatomes": ["C6", "L5"]}, 20), ("axial_pain", {}, 5)], "20.0"),
+        # alone, they set it: the longest of them, hands and neck included
+        ([("hand_clumsiness", {"body_regions": ["hands"]}, 8), ("numbness", {"dermatomes": ["C6", "C7"]}, 12)], "12.0"),
+        # and before bladder, bowel or sexual symptoms, which count only when nothing else has a duration
+        ([("myelopathy", {}, 8), ("urinary_incontinence", {}, 520)], "8.0"),
+        ([("urinary_retention", {}, 1)], "1.0"),
+    ],
+)
+def test_episode_weeks_is_the_low_back_episode(symptoms, weeks):
+    doc = {"id": "e", "symptoms": [{"type": t, **where, "duration_weeks": w} for t, where, w in symptoms]}
+    assert case_graph(parse_case(doc)).value(case_iri("e"), SK.episodeWeeks) == Literal(weeks, datatype=XSD.decimal)
+
+
 def test_episode_weeks_is_derived_not_read_back(tmp_path):
     doc = {"id": "e", "symptoms": [{"type": "axial_pain", "duration_weeks": 3}]}
     g = case_graph(parse_case(doc))

@@ -19,7 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL
 
-from reasoner.case.graph import NOT_THE_EPISODE
+from reasoner.case.episode import episode_length, episode_rank
 from reasoner.consts import SK
 from reasoner.plan.model import Plan
 from reasoner.reasoning import conditions as apply
@@ -174,11 +174,16 @@ class Derivations:
         """One pass of the rules over a case and its records (their ``types`` closed under the subclass hierarchy);
         whether it added anything."""
         changed = False
-        # the case reader's episode length: the longest duration of the case's (present) findings
-        dated = [f for f in facts if _S + "Finding" in f.types and f.props.get(DURATION)]
-        kept = [f for f in dated if not f.types & NOT_THE_EPISODE] or dated  # not a bladder, bowel or sexual one
-        weeks = [d for f in kept for d in f.props[DURATION]]
-        episode = [max(weeks)] if weeks else []
+        # the case reader's episode length: the longest duration of the case's (present) findings of the nearest
+        # rank: low back pain or sciatica; else cord-compression signs, neck or arm; else bladder, bowel or sexual
+        where = (_S + "inDermatome", _S + "inBodyRegion")
+        length = episode_length(
+            (d, episode_rank(f.types, [x for p in where for x in f.props.get(p, ())]))
+            for f in facts
+            if _S + "Finding" in f.types
+            for d in f.props.get(DURATION, ())
+        )
+        episode = [length] if length is not None else []
         if c.props.get(EPISODE, []) != episode:
             c.props[EPISODE] = episode
             changed = True

@@ -407,7 +407,7 @@ class Owlready2Swrl:
                     out.append(t)
             return out
 
-        weeks = [float(w) for s in symptoms for w in values(s, "durationWeeks")]
+        weeks = [float(w) for w in values(case, "episodeWeeks")]  # the episode (rule elapsed), not every symptom
         weeks += [float(w) for t in failed(_S + "conservative_care") for w in values(t, "weeks")]
         run.elapsed_weeks = max(weeks) if weeks else None
         established = {p: {f.iri for f in by_type.get(BENCH + e, ())} for p, e in self.established.items()}

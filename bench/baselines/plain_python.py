@@ -429,7 +429,7 @@ class PlainPython:
                             for root in self.roots.get((level, via), ()):
                                 for side in f.props.get(LATERALITY) or (None,):
                                     run.root_reach.append((f.iri, t, level, via, root, side))
-        weeks = [w for s in symptoms for w in s.props.get(_S + "durationWeeks", [])]
+        weeks = [float(w) for w in c.props.get(EPISODE, ())]  # the episode (rule elapsed), not every symptom
         weeks += [
             w
             for t in self._failed((f for f in facts if _S + "PriorTreatment" in f.types), _S + "conservative_care")

@@ -16,6 +16,7 @@ from ..consts import DCTERMS, OWL, PREFIXES, RDF, RDFS, SK, SKOS, XSD
 from ..kb.codes import System, split_curie
 from ..kb.load import new_graph
 from ..kb.mappings import resolve_for
+from .episode import episode_length, episode_rank
 
 #: Where case IRIs live: ``CASE_BASE + id``.
 CASE_BASE = "https://w3id.org/spinekg/case/"
@@ -236,14 +237,9 @@ def is_absent(entry: Mapping) -> bool:
     return entry.get("present", True) is False or entry.get("severity") == "none"
 
 
-#: Bladder, bowel and sexual symptoms are not the pain whose duration is the episode (they count only alone)
-_SPHINCTER = "urinary_incontinence urinary_retention fecal_incontinence sexual_dysfunction"
-NOT_THE_EPISODE = frozenset(str(SK[n]) for n in _SPHINCTER.split())
-
-
-def episode_weeks(symptoms: list, classes: list | None = None) -> int | float | None:
+def episode_weeks(symptoms: list, classes: list | None = None, locations: list | None = None) -> int | float | None:
     """The longest ``duration_weeks`` of the present symptoms (an absence does not count), or None; with their
-    ``classes`` (IRIs, or None), not a bladder, bowel or sexual symptom (NOT_THE_EPISODE) while another has a duration.
+    ``classes`` and ``locations`` (IRIs), of the nearest ``episode.episode_rank`` (low back pain or sciatica first).
 
     >>> episode_weeks([{"duration_weeks": 3}, {"duration_weeks": 10, "present": False}, {"duration_weeks": 2.5}])
     3
@@ -251,13 +247,12 @@ def episode_weeks(symptoms: list, classes: list | None = None) -> int | float | 
     3
     """
     kinds = classes if classes is not None else [None] * len(symptoms)
-    dated = [
-        (s["duration_weeks"], c)
-        for s, c in zip(symptoms, kinds, strict=True)
+    where = locations if locations is not None else [()] * len(symptoms)
+    return episode_length(
+        (s["duration_weeks"], episode_rank([str(c)], w))
+        for s, c, w in zip(symptoms, kinds, where, strict=True)
         if "duration_weeks" in s and not is_absent(s)
-    ]
-    weeks = [w for w, c in dated if str(c) not in NOT_THE_EPISODE] or [w for w, _ in dated]
-    return max(weeks) if weeks else None
+    )
 
 
 # --- document -> graph ---------------------------------------------------------------------------------------
@@ -305,7 +300,7 @@ def document_graph(
 
     A symptom or imaging finding recorded ``present: false`` or ``severity: none`` is an absence
     (``sk:FindingAbsence`` with ``sk:absentType``); ``severity: none`` stays on it as ``sk:severity_none``.
-    The case's ``sk:episodeWeeks`` is derived: the longest duration of the present symptoms kept.
+    The case's ``sk:episodeWeeks`` is derived: the longest duration of the present symptoms kept (``episode_weeks``).
 
     >>> from reasoner.case.model import vocabulary
     >>> g = document_graph({"id": "d1", "age": 45}, vocabulary(), URIRef(CASE_BASE + "d1"))
@@ -374,7 +369,12 @@ def document_graph(
     for i, entry in kept:
         finding(URIRef(f"{case}/symptom/{i}"), entry, vocab.symptom_types, SK.Symptom)
     classes = [_typed(entry["type"], vocab.symptom_types)[0] for _, entry in kept]
-    episode = episode_weeks([entry for _, entry in kept], classes)
+    where = [
+        [str(vocab.dermatomes[d]) for d in e.get("dermatomes", [])]
+        + [str(vocab.body_regions[r]) for r in e.get("body_regions", [])]
+        for _, e in kept
+    ]
+    episode = episode_weeks([entry for _, entry in kept], classes, where)
     if episode is not None:
         g.add((case, SK.episodeWeeks, _decimal(episode)))
     for j, study in enumerate(doc.get("imaging", [])):
