@@ -127,6 +127,30 @@ def test_headings_keep_the_sentence_qualifiers():
     assert seed001["facet_joint_injection"].endswith("(for diagnosis: controversial)")
 
 
+def test_radiofrequency_denervation_is_a_referral_for_assessment():
+    """NICE NG59 (nice_ng59_rf_denervation_criteria): referral for radiofrequency denervation, only after a positive
+    diagnostic medial branch block; the heading says the step is the referral for assessment (the block is part of
+    it), not the procedure itself."""
+    case = {
+        "id": "rf-heading",
+        "age": 58,
+        "symptoms": [
+            {
+                "type": "facet_mediated_pain",
+                "body_regions": ["lower_back"],
+                "duration_weeks": 20,
+                "severity": "moderate",
+            }
+        ],
+        "prior_treatments": [{"type": "exercise_therapy", "weeks": 12, "outcome": "failed"}],
+    }
+    (result,) = reason([case])
+    labels = {s.id: s.label for s in result.plan.steps}
+    assert labels["radiofrequency_denervation"] == (
+        "radiofrequency denervation (referral for assessment; only after a positive diagnostic medial branch block)"
+    )
+
+
 def test_a_failed_treatment_is_not_offered_again_and_the_actionable_step_comes_first():
     plan = recommend(EXAMPLES / "radiculopathy-8-weeks-failed-care.yaml")
     # after the screen for red flags (which leads every phase it is in), the step that is due now

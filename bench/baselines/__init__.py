@@ -73,6 +73,18 @@ def severity_graded(kb: Graph) -> dict[str, str]:
     return out
 
 
+def left_open(kb: Graph) -> dict[str, tuple[str, list[str]]]:
+    """Finding type → (where a case records it either way, the finding types whose record leaves it open): the
+    ``sk:leavesOpen`` and ``sk:assessedIn`` annotations (``segmental_instability`` → its ``sk:assessedIn``,
+    [``spondylolisthesis``]), as the rules ``finding-present-unassessed-unknown`` and
+    ``finding-absent-unassessed-unknown`` read the KB."""
+    out: dict[str, tuple[str, list[str]]] = {}
+    for opener, t in kb.subject_objects(SK.leavesOpen):
+        for missing in kb.objects(t, SK.assessedIn):
+            out.setdefault(str(t), (str(missing), []))[1].append(str(opener))
+    return out
+
+
 def skolem_kb(reasoner: Reasoner) -> Graph:
     """The KB exactly as the reasoner loads it into its store, blank nodes named (skolemised) as the reasoner
     names them: those names are the condition names its plans sort by."""

@@ -62,6 +62,7 @@ from . import (
     Node,
     fold,
     grouped,
+    left_open,
     severity_graded,
     speak,
 )
@@ -108,6 +109,7 @@ class Owlready2Swrl:
         self.red_flags = sorted(str(s) for s in kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.derivations = Derivations(kb, self._ancestors)
         self.graded = severity_graded(kb)  # severe_pain → PainSymptom
+        self.left_open = left_open(kb)  # segmental_instability → (its sk:assessedIn, [spondylolisthesis])
         self.reach = self.derivations.reach
         self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
@@ -447,6 +449,15 @@ class Owlready2Swrl:
             for name in names
         }
 
+        # what a recorded finding leaves open (sk:leavesOpen) and the case records neither way: type → (missing, facts)
+        settled = excluded | {getattr(a, "iri", str(a)) for f in facts for a in values(f, "absentType")}
+        unassessed = {
+            t: (missing, found)
+            for t, (missing, openers) in self.left_open.items()
+            if not ({t} | set(self._ancestors(t))) & settled
+            and (found := [f.iri for q in openers for f in by_type.get(q, ())])
+        }
+
         for i, (rec, cond, kind, params) in enumerate(self.conditions):
             key = (speaks, iri, rec, cond)
             matched = by_type.get(BENCH + f"m{i}", [])  # what the SWRL rules put in the match class
@@ -475,6 +486,8 @@ class Owlready2Swrl:
                     wanted = {name for k in (t, *self._ancestors(t)) for name in self.case_fields.get(k, ())}
                     for name in sorted(wanted - filled):
                         speak(*key, UNKNOWN, (), [name])
+                    if t in unassessed:  # left open by a recorded finding, recorded neither way
+                        speak(*key, UNKNOWN, unassessed[t][1], [unassessed[t][0]])
             elif kind in ("PresentationPresent", "PresentationAbsent"):
                 for p in get("presentation", ()):
                     if p in types[iri]:  # HermiT classified the case in it
@@ -494,6 +507,9 @@ class Owlready2Swrl:
                     matched = [f for f in matched if live & types[f.iri]]
                 if matched:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])
+                for t in get("findingType", ()) if kind == "FindingAbsent" else ():  # left open, recorded neither way
+                    if t in unassessed:
+                        speak(*key, UNKNOWN, unassessed[t][1], [unassessed[t][0]])
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode (no older
                 # than the episode's length; any, when the case has none)

@@ -40,6 +40,7 @@ from . import (
     Node,
     fold,
     grouped,
+    left_open,
     severity_graded,
     speak,
 )
@@ -98,6 +99,7 @@ class PlainPython:
         self.red_flags = sorted(str(s) for s in kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.derivations = Derivations(kb, lambda c: self.supers.get(c, frozenset()))
         self.graded = severity_graded(kb)  # severe_pain → PainSymptom
+        self.left_open = left_open(kb)  # segmental_instability → (its sk:assessedIn, [spondylolisthesis])
         self.spans, self.reach, self.roots = self.derivations.spans, self.derivations.reach, self.derivations.roots
         self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
@@ -469,6 +471,16 @@ class PlainPython:
         recorded = set().union(*(f.types | self._closed(f.props.get(_S + "absentType", ())) for f in facts))
         filled = {name for k in recorded for name in self.case_fields.get(k, ())}
         on_case = {name for prop, values in c.props.items() if values for name in self.case_fields.get(prop, ())}
+        # what a recorded finding leaves open (sk:leavesOpen) and the case records neither way: type → (missing, facts)
+        settled = {a for f in facts for a in f.props.get(_S + "absentType", ())} | set(
+            c.props.get(_S + "excludesRedFlag", [])
+        )
+        unassessed = {
+            t: (missing, facts_)
+            for t, (missing, openers) in self.left_open.items()
+            if not ({t} | self.supers.get(t, frozenset())) & settled
+            and (facts_ := [f.iri for q in openers for f in by_type.get(q, ())])
+        }
         for rec, cond, kind, params in self.conditions:
             key = (speaks, case, rec, cond)
             get = params.get
@@ -501,6 +513,8 @@ class PlainPython:
                     wanted = {name for k in self._closed({ftype}) for name in self.case_fields.get(k, ())}
                     for name in sorted(wanted - filled):
                         speak(*key, UNKNOWN, (), [name])
+                    if ftype in unassessed:  # left open by a recorded finding, recorded neither way
+                        speak(*key, UNKNOWN, unassessed[ftype][1], [unassessed[ftype][0]])
             elif kind in ("PresentationPresent", "PresentationAbsent"):
                 for p in get("presentation", ()):
                     if p in c.types:
@@ -528,6 +542,9 @@ class PlainPython:
                 hits = list(dict.fromkeys(f.iri for w in wanted for f in by_type.get(w, ())))
                 if hits:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, hits)
+                for w in wanted if kind == "FindingAbsent" else ():  # left open, recorded neither way
+                    if w in unassessed:
+                        speak(*key, UNKNOWN, unassessed[w][1], [unassessed[w][0]])
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 modalities = get("modality", ())
                 # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode: one no

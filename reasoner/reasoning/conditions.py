@@ -76,6 +76,7 @@ DEFAULT = {
 # which status wins when rows of several statuses speak for one condition
 PRECEDENCE = {
     "FindingPresent": (HOLDS, UNKNOWN),
+    "FindingAbsent": (FAILS, UNKNOWN),
     "PresentationPresent": (HOLDS, UNKNOWN),
     "PresentationAbsent": (FAILS, UNKNOWN),
     "SymptomDurationAtLeast": (HOLDS, UNKNOWN),
@@ -166,7 +167,7 @@ def _decide(kind: str, voices: dict[str, tuple[set, set, set]]) -> tuple[str, tu
             status = candidate
             break
     facts, missing, ids = voices.get(status, (set(), set(), {DEFAULT_RULE}))
-    # one rule speaks for a status of a kind, but for FindingPresent's two unknowns
+    # one rule speaks for a status of a kind, but for FindingPresent's unknowns (several rules)
     return status, tuple(sorted(facts)), tuple(sorted(missing)), min(ids)
 
 
