@@ -38,7 +38,7 @@ from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability, at_defa
 from ..reasoning.engine import CaseRun, Reasoner
 from . import caveats
 from . import parts as planparts
-from .concordance import concordance
+from .concordance import concordance, zone_not_recorded
 from .jsontext import share
 from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning, step_numbers
 from .words import Words, until_excluded
@@ -344,6 +344,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += caveats.no_pain_relief_left(reasoner, run, steps, failed, path)
     warnings += caveats.age_threshold_differs(reasoner, run)
     warnings += caveats.red_flag_feature_not_acted_on(reasoner, run, path)
+    warnings += zone_not_recorded(reasoner, run)  # a herniation without a zone: what would decide it
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
 
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
