@@ -3,7 +3,8 @@
 Each vignette is one YAML file in tests/acceptance/ (see its README.md): ``description``, ``covers``, the ``case``
 (the case input contract; its id is the file stem) and ``expect``: the presentations, red flags, steps that must
 appear or must not, warnings, recommendations whose why-not must say *unknown* or *overridden* (a conflict resolved for
-the patient), the conflicts the plan must show, or that the case must be rejected.
+the patient), the conflicts the plan must show, a symptomatic dermatome's imaging concordance, or that the case must
+be rejected.
 All valid vignettes are reasoned together once per module (``reasoner.api.reason``); each has one test, and a
 failing test says every expectation it missed and what the plan had.
 """
@@ -37,6 +38,7 @@ EXPECT_KEYS = {
     "unknown",
     "overridden",
     "conflicts",
+    "concordance",
     "rejected",
     "problems",
 }
@@ -195,6 +197,10 @@ def check_plan(plan: dict, expect: dict) -> list[str]:
     for c in expect.get("conflicts") or []:
         if c not in have_conflicts:
             missed.append(f"missing conflict {c} (the plan shows {have_conflicts})")
+    statuses = {row["dermatome"]: row["status"] for row in plan.get("concordance", [])}
+    for derm, status in (expect.get("concordance") or {}).items():
+        if statuses.get(derm) not in as_list(status):
+            missed.append(f"dermatome {derm}'s concordance is {statuses.get(derm)!r} (expected {status!r})")
     return missed
 
 

@@ -99,6 +99,7 @@ def skolem_kb(reasoner: Reasoner) -> Graph:
 _S = str(SK)
 LATERALITY, DURATION, SEVERITY, EPISODE = _S + "laterality", _S + "durationWeeks", _S + "severity", _S + "episodeWeeks"
 COMPRESSION, IMPINGEMENT = _S + "nerve_root_compression", _S + "nerve_root_impingement"
+POSSIBLE_COMPRESSION = _S + "possible_root_compression"  # a herniation without a zone: the exiting root unknown
 INCONTINENCE, NEW_INCONTINENCE = _S + "urinary_incontinence", _S + "new_urinary_incontinence"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
 # the derivation rules' own terms (reasoner/reasoning/derive.py says them in SPARQL): what can compress a root, which
@@ -144,7 +145,8 @@ class Derivations:
     case reader records (``casegraph.episode_weeks``: the longest duration of its present findings): lumbosacral
     radicular pain (radicular pain in no dermatome above L1 and not in the hands) and nerve root compression (a
     herniation, or a moderate or severe stenosis, whose zone, else its
-    type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side).
+    type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side), and
+    possible root compression (a herniation without a zone whose exiting root has such a symptom).
 
     The KB is read once: the named superclasses (``supers``), the body regions' dermatomes, the root reach of the
     finding types and zones, the disc levels' roots, the dermatomes' roots and order.
@@ -251,15 +253,28 @@ class Derivations:
                                         continue
                                     if _sides_agree(fsides, ssides):
                                         changed |= self.compress(f, root, s)
+            # infer-possible-root-compression: a herniation without a zone, whose exiting root (the reach of a
+            # possible root compression) has a symptom on the same side: possibly, not inferred, compressed
+            if _S + "disc_herniation" in f.types and not f.props.get(_S + "zone"):
+                for via in self.reach.get(POSSIBLE_COMPRESSION, ()):
+                    for level in levels:
+                        for root in self.roots.get((level, via), ()):
+                            derms = self.dermatomes_of_root.get(root, ())
+                            for s, sderms, ssides in symptoms:
+                                if sderms.intersection(derms) and _sides_agree(fsides, ssides):
+                                    changed |= self.compress(f, root, s, POSSIBLE_COMPRESSION, "possibly")
         return changed
 
-    def compress(self, f: Node, root: str, s: Node) -> bool:
-        """Type ``f`` a nerve root compression of ``root``, concordant with ``s``; whether that was new."""
-        new = COMPRESSION not in f.types or root not in f.props.get(_S + "compressesRoot", ())
-        new = new or s.iri not in f.props.get(_S + "concordantWith", ())
+    def compress(self, f: Node, root: str, s: Node, cls: str = COMPRESSION, how: str = "") -> bool:
+        """Type ``f`` a nerve root compression of ``root``, concordant with ``s`` (or, with ``cls`` the possible
+        one and ``how`` "possibly", possibly so); whether that was new."""
+        compresses, concordant = (_S + "compressesRoot", _S + "concordantWith") if not how else (
+            _S + "possiblyCompressesRoot", _S + "possiblyConcordantWith")  # fmt: skip
+        new = cls not in f.types or root not in f.props.get(compresses, ())
+        new = new or s.iri not in f.props.get(concordant, ())
         if new:
-            f.types |= {COMPRESSION} | self.supers(COMPRESSION)
-            for prop, value in ((_S + "compressesRoot", root), (_S + "concordantWith", s.iri)):
+            f.types |= {cls} | self.supers(cls)
+            for prop, value in ((compresses, root), (concordant, s.iri)):
                 if value not in f.props.get(prop, ()):
                     f.props[prop].append(value)
         return new

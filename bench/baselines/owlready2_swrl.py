@@ -57,6 +57,7 @@ from . import (
     EPISODE,
     FAILED_OUTCOMES,
     IMPINGEMENT,
+    POSSIBLE_COMPRESSION,
     Conditions,
     Derivations,
     Node,
@@ -482,6 +483,13 @@ class Owlready2Swrl:
                         for f in by_type.get(self.graded[t], ())
                     ):
                         speak(*key, UNKNOWN, (), ["symptoms[].severity"])
+                for t in get("findingType", ()):  # a compression only a herniation's unrecorded zone would decide
+                    if t in (COMPRESSION, *self._ancestors(COMPRESSION)):
+                        for f in by_type.get(POSSIBLE_COMPRESSION, ()):
+                            sides = {x.iri for x in values(f, "laterality")}
+                            for lat in get("laterality", (None,)):
+                                if t not in types[f.iri] and (lat is None or sides & {lat, _S + "bilateral"}):
+                                    speak(*key, UNKNOWN, [f.iri], ["imaging[].findings[].zone"])
                 for t in get("findingType", ()):  # a symptom (imaging) finding of a case with no symptoms (imaging)
                     wanted = {name for k in (t, *self._ancestors(t)) for name in self.case_fields.get(k, ())}
                     for name in sorted(wanted - filled):

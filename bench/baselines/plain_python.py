@@ -34,6 +34,7 @@ from . import (
     FAILED_OUTCOMES,
     IMPINGEMENT,
     LATERALITY,
+    POSSIBLE_COMPRESSION,
     SEVERITY,
     Conditions,
     Derivations,
@@ -509,6 +510,14 @@ class PlainPython:
                         ]
                         if ungraded:
                             speak(*key, UNKNOWN, (), ["symptoms[].severity"])
+                    # finding-present-zone-unknown: a herniation without a zone an exiting-root zone would make
+                    # a concordant compression of this type (a class above compression the herniation is not)
+                    if ftype in self._closed({COMPRESSION}):
+                        for f in by_type.get(POSSIBLE_COMPRESSION, ()):
+                            for lat in get("laterality", (None,)):
+                                sided = lat is None or any(x in (lat, BILATERAL) for x in f.props.get(LATERALITY, []))
+                                if ftype not in f.types and sided:
+                                    speak(*key, UNKNOWN, [f.iri], ["imaging[].findings[].zone"])
                     # a symptom (imaging) finding of a case that records no symptoms (no imaging) at all
                     wanted = {name for k in self._closed({ftype}) for name in self.case_fields.get(k, ())}
                     for name in sorted(wanted - filled):

@@ -238,7 +238,7 @@ def _concordance(plan: Plan) -> list[str]:
         return _section("concordance", "Dermatome–imaging concordance", ["<p>No symptomatic dermatome recorded.</p>"])
     rows = []
     for d in plan.concordance:
-        cls = STATUS_CLASS.get(d.status, "imaging")
+        cls = STATUS_CLASS.get(d.status) or ("part" if "unknown" in d.status else "imaging")  # the zone decides
         how = "<br>".join(
             _e(f"{x.finding} {x.type.replace('_', ' ')} {x.level} → {x.root} root ({x.via})") for x in d.explained_by
         )
