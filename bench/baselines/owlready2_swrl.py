@@ -497,15 +497,23 @@ class Owlready2Swrl:
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode (no older
                 # than the episode's length; any, when the case has none)
+                # (with beforeEpisode, PriorImaging needs a study older than the episode: unknown without its length)
                 longest = max((float(w) for w in values(case, "episodeWeeks")), default=None)
+                before = any(get("beforeEpisode", ()))
                 hits = [
                     s.iri
                     for s in matched
                     if any(
-                        w > 0 if kind == "PriorImaging" else longest is None or w <= longest
+                        (w > 0 and (not before or longest is not None and w > longest))
+                        if kind == "PriorImaging"
+                        else longest is None or w <= longest
                         for w in values(s, "weeksAgo")
                     )
                 ]
+                if kind == "PriorImaging" and before and longest is None:
+                    earlier = [s.iri for s in matched if any(w > 0 for w in values(s, "weeksAgo"))]
+                    if earlier:
+                        speak(*key, UNKNOWN, earlier, ["symptoms[].duration_weeks"])
                 if hits:
                     speak(*key, HOLDS if kind == "PriorImaging" else FAILS, hits)
             elif kind in ("CandidateFor", "CandidacyOpen"):

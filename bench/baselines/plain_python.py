@@ -530,18 +530,25 @@ class PlainPython:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, hits)
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 modalities = get("modality", ())
-                # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode: one no
-                # older than the episode's length (any, when the case has none)
+                # PriorImaging: a study before today (with beforeEpisode, older than the episode: unknown without
+                # its length); NoPriorImaging fails for a study of this episode: one no older than the episode's
+                # length (any, when the case has none)
                 longest = max(c.props.get(EPISODE, ()), default=None)
-                hits = [
-                    f.iri
+                before = any(get("beforeEpisode", ()))
+                studies = [
+                    (f, w)
                     for f in by_type.get(_S + "ImagingStudy", ())
                     if any(m in modalities for m in f.props.get(_S + "modality", []))
-                    and any(
-                        w > 0 if kind == "PriorImaging" else longest is None or w <= longest
-                        for w in f.props.get(_S + "weeksAgo", [])
-                    )
+                    for w in f.props.get(_S + "weeksAgo", [])
                 ]
+                if kind == "PriorImaging":
+                    hits = [f.iri for f, w in studies if w > 0 and (not before or longest is not None and w > longest)]
+                    earlier = [f.iri for f, w in studies if w > 0] if before and longest is None else []
+                    if earlier:
+                        speak(*key, UNKNOWN, list(dict.fromkeys(earlier)), ["symptoms[].duration_weeks"])
+                else:
+                    hits = [f.iri for f, w in studies if longest is None or w <= longest]
+                hits = list(dict.fromkeys(hits))
                 if hits:
                     speak(*key, HOLDS if kind == "PriorImaging" else FAILS, hits)
             elif kind in ("CandidateFor", "CandidacyOpen"):

@@ -82,6 +82,7 @@ PRECEDENCE = {
     "SymptomDurationLessThan": (FAILS, UNKNOWN),
     "FailedTreatment": (HOLDS, UNKNOWN),
     "HadTreatment": (HOLDS, UNKNOWN),
+    "PriorImaging": (HOLDS, UNKNOWN),
 }
 
 
