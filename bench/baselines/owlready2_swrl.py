@@ -108,6 +108,7 @@ class Owlready2Swrl:
         self.red_flags = sorted(str(s) for s in kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.derivations = Derivations(kb, self._ancestors)
         self.graded = severity_graded(kb)  # severe_pain → PainSymptom
+        self.notations = {str(s): str(o) for s, o in kb.subject_objects(SKOS.notation)}
         self.reach = self.derivations.reach
         self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
@@ -465,12 +466,16 @@ class Owlready2Swrl:
                     unknown = [f.iri for f in facts if f.iri in typed and not values(f, "durationWeeks")]
                     if unknown:
                         speak(*key, UNKNOWN, unknown, ["duration_weeks"])
-                for t in get("findingType", ()):  # a symptom of the graded class with no severity recorded
-                    if t in self.graded and any(
-                        _S + "Symptom" in types[f.iri] and not values(f, "severity")
-                        for f in by_type.get(self.graded[t], ())
+                for t in get("findingType", ()):  # a symptom (imaging finding) of the graded class, no severity
+                    for kind_of, name in (
+                        (_S + "Symptom", "symptoms[].severity"),
+                        (_S + "ImagingFinding", "imaging[].findings[].severity"),
                     ):
-                        speak(*key, UNKNOWN, (), ["symptoms[].severity"])
+                        if t in self.graded and any(
+                            kind_of in types[f.iri] and not values(f, "severity")
+                            for f in by_type.get(self.graded[t], ())
+                        ):
+                            speak(*key, UNKNOWN, (), [name])
                 for t in get("findingType", ()):  # a symptom (imaging) finding of a case with no symptoms (imaging)
                     wanted = {name for k in (t, *self._ancestors(t)) for name in self.case_fields.get(k, ())}
                     for name in sorted(wanted - filled):
@@ -494,6 +499,14 @@ class Owlready2Swrl:
                     matched = [f for f in matched if live & types[f.iri]]
                 if matched:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])
+                if kind == "FindingAbsent" and any(get("absenceRecorded", ())):
+                    # an absence the sentence states: unknown unless the case records it (of the type or broader)
+                    absent = {a.iri for f in facts for a in values(f, "absentType")}
+                    for t in get("findingType", ()):
+                        if not by_type.get(t) and not absent & {t, *self._ancestors(t)}:
+                            # by name where the case records the type's field (imaging), else the field
+                            for name in {n for k in (t, *self._ancestors(t)) for n in self.case_fields.get(k, ())}:
+                                speak(*key, UNKNOWN, (), [self.notations[t] if name in filled else name])
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode (no older
                 # than the episode's length; any, when the case has none)

@@ -58,6 +58,8 @@ _FACETS = {
 #: definition bound through ``owl:inverseOf sk:inCase`` (what established a clinical presentation; often none).
 Match = Callable[[object, dict], "frozenset[str] | None"]
 _NONE: frozenset[str] = frozenset()
+#: The records a graded finding type's severity is missing from: symptoms, imaging findings.
+_GRADED_FIELDS = ((_S + "Symptom", "symptoms[].severity"), (_S + "ImagingFinding", "imaging[].findings[].severity"))
 
 
 def _text(value) -> str:
@@ -98,6 +100,7 @@ class PlainPython:
         self.red_flags = sorted(str(s) for s in kb.subjects(RDFS.subClassOf, SK.RedFlag) if isinstance(s, URIRef))
         self.derivations = Derivations(kb, lambda c: self.supers.get(c, frozenset()))
         self.graded = severity_graded(kb)  # severe_pain → PainSymptom
+        self.notations = {str(s): str(o) for s, o in kb.subject_objects(SKOS.notation)}
         self.spans, self.reach, self.roots = self.derivations.spans, self.derivations.reach, self.derivations.roots
         self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
@@ -489,14 +492,15 @@ class PlainPython:
                         unknown = [f.iri for f in typed if not f.props.get(DURATION)]
                         if unknown:
                             speak(*key, UNKNOWN, unknown, ["duration_weeks"])
-                    if ftype in self.graded:  # a symptom of the graded class with no severity recorded
-                        ungraded = [
-                            f
-                            for f in by_type.get(self.graded[ftype], ())
-                            if _S + "Symptom" in f.types and not f.props.get(SEVERITY)
-                        ]
-                        if ungraded:
-                            speak(*key, UNKNOWN, (), ["symptoms[].severity"])
+                    if ftype in self.graded:  # a symptom (imaging finding) of the graded class with no severity
+                        for kind_of, name in _GRADED_FIELDS:
+                            ungraded = [
+                                f
+                                for f in by_type.get(self.graded[ftype], ())
+                                if kind_of in f.types and not f.props.get(SEVERITY)
+                            ]
+                            if ungraded:
+                                speak(*key, UNKNOWN, (), [name])
                     # a symptom (imaging) finding of a case that records no symptoms (no imaging) at all
                     wanted = {name for k in self._closed({ftype}) for name in self.case_fields.get(k, ())}
                     for name in sorted(wanted - filled):
@@ -528,6 +532,14 @@ class PlainPython:
                 hits = list(dict.fromkeys(f.iri for w in wanted for f in by_type.get(w, ())))
                 if hits:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, hits)
+                if kind == "FindingAbsent" and any(get("absenceRecorded", ())):
+                    # an absence the sentence states: unknown unless the case records it (of the type or broader)
+                    absent = {a for f in facts for a in f.props.get(_S + "absentType", ())}
+                    for w in wanted:
+                        if not by_type.get(w) and not absent & ({w} | self.supers.get(w, frozenset())):
+                            # by name where the case records the type's field (imaging), else the field
+                            for name in sorted({n for k in self._closed({w}) for n in self.case_fields.get(k, ())}):
+                                speak(*key, UNKNOWN, (), [self.notations[w] if name in filled else name])
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 modalities = get("modality", ())
                 # PriorImaging: a study before today (with beforeEpisode, older than the episode: unknown without

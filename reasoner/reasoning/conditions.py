@@ -78,6 +78,7 @@ PRECEDENCE = {
     "FindingPresent": (HOLDS, UNKNOWN),
     "PresentationPresent": (HOLDS, UNKNOWN),
     "PresentationAbsent": (FAILS, UNKNOWN),
+    "FindingAbsent": (FAILS, UNKNOWN),
     "SymptomDurationAtLeast": (HOLDS, UNKNOWN),
     "SymptomDurationLessThan": (FAILS, UNKNOWN),
     "FailedTreatment": (HOLDS, UNKNOWN),
