@@ -215,3 +215,51 @@ def test_a_conflict_resolved_for_the_patient_overrides_its_side_and_the_plan_say
     assert why_not(plan, "rec_003_26").splitlines()[0].endswith("is not in the plan: overridden")
     assert "rec_003_26 (003, applies here, overridden: not given)" in text(plan)
     assert "applies, overridden: not given" in html(result)
+
+
+def test_a_conflict_overrides_its_side_only_where_the_other_side_speaks_for_the_patient():
+    """conflict_ext_injections_axial_lbp is resolved against article 000's facet joint injections (rec_000_09) for
+    axial low back pain, on NICE's "no spinal injections for low back pain without sciatica". A patient with
+    facet-mediated pain and facet arthropathy who also has L5 numbness is in the lumbosacral radicular syndrome, so
+    NICE's statement does not apply to her and the conflict is not shown: the override would hide article 000's
+    step behind a disagreement the plan never shows. Where NICE's statement applies (no numbness), it overrides."""
+    facet = {
+        "age": 57,
+        "symptoms": [
+            {
+                "type": "facet_mediated_pain",
+                "body_regions": ["lower_back"],
+                "laterality": "right",
+                "duration_weeks": 20,
+                "severity": "moderate",
+            }
+        ],
+        "imaging": [
+            {
+                "modality": "CT",
+                "weeks_ago": 4,
+                "findings": [{"type": "facet_arthropathy", "level": "L4-L5", "side": "right", "severity": "moderate"}],
+            }
+        ],
+    }
+    numb = {
+        **facet,
+        "id": "facet-with-l5-numbness",
+        "symptoms": [
+            *facet["symptoms"],
+            {"type": "numbness", "dermatomes": ["L5"], "laterality": "right", "duration_weeks": 20},
+        ],
+    }
+    plain = {**facet, "id": "facet-without-sciatica"}
+    with_numbness, without = (r.plan for r in reason([numb, plain]))
+    for plan in (with_numbness, without):  # an override names a conflict the plan shows
+        shown = {c.id for c in plan.conflicts}
+        for p in plan.preempted:
+            if p.status == "overridden":
+                assert any(c in p.why[0] for c in shown), (plan.case, p.why[0], shown)
+    assert "rec_000_09" not in {local(p.recommendation) for p in with_numbness.preempted}
+    assert ("facet_joint_injection", "consider") in steps(with_numbness)
+    overridden = {local(p.recommendation) for p in without.preempted if p.status == "overridden"}
+    assert overridden == {"rec_000_09"}
+    assert ("facet_joint_injection", "consider") not in steps(without)
+    assert "conflict_ext_injections_axial_lbp" in {c.id for c in without.conflicts}

@@ -111,6 +111,7 @@ class Owlready2Swrl:
         self.derivations = Derivations(kb, self._ancestors)
         self.graded = severity_graded(kb)  # severe_pain → PainSymptom
         self.left_open = left_open(kb)  # segmental_instability → (its sk:assessedIn, [spondylolisthesis])
+        self.notations = {str(s): str(o) for s, o in kb.subject_objects(SKOS.notation)}
         self.reach = self.derivations.reach
         self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
@@ -477,12 +478,16 @@ class Owlready2Swrl:
                     unknown = [f.iri for f in facts if f.iri in typed and not values(f, "durationWeeks")]
                     if unknown:
                         speak(*key, UNKNOWN, unknown, ["duration_weeks"])
-                for t in get("findingType", ()):  # a symptom of the graded class with no severity recorded
-                    if t in self.graded and any(
-                        _S + "Symptom" in types[f.iri] and not values(f, "severity")
-                        for f in by_type.get(self.graded[t], ())
+                for t in get("findingType", ()):  # a symptom (imaging finding) of the graded class, no severity
+                    for kind_of, name in (
+                        (_S + "Symptom", "symptoms[].severity"),
+                        (_S + "ImagingFinding", "imaging[].findings[].severity"),
                     ):
-                        speak(*key, UNKNOWN, (), ["symptoms[].severity"])
+                        if t in self.graded and any(
+                            kind_of in types[f.iri] and not values(f, "severity")
+                            for f in by_type.get(self.graded[t], ())
+                        ):
+                            speak(*key, UNKNOWN, (), [name])
                 for t in get("findingType", ()):  # a compression only a herniation's unrecorded zone would decide
                     if t in (COMPRESSION, *self._ancestors(COMPRESSION)):
                         for f in by_type.get(POSSIBLE_COMPRESSION, ()):
@@ -518,18 +523,34 @@ class Owlready2Swrl:
                 for t in get("findingType", ()) if kind == "FindingAbsent" else ():  # left open, recorded neither way
                     if t in unassessed:
                         speak(*key, UNKNOWN, unassessed[t][1], [unassessed[t][0]])
+                if kind == "FindingAbsent" and any(get("absenceRecorded", ())):
+                    # an absence the sentence states: unknown unless the case records it (of the type or broader)
+                    absent = {a.iri for f in facts for a in values(f, "absentType")}
+                    for t in get("findingType", ()):
+                        if not by_type.get(t) and not absent & {t, *self._ancestors(t)}:
+                            # by name where the case records the type's field (imaging), else the field
+                            for name in {n for k in (t, *self._ancestors(t)) for n in self.case_fields.get(k, ())}:
+                                speak(*key, UNKNOWN, (), [self.notations[t] if name in filled else name])
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode (no older
                 # than the episode's length; any, when the case has none)
+                # (with beforeEpisode, PriorImaging needs a study older than the episode: unknown without its length)
                 longest = max((float(w) for w in values(case, "episodeWeeks")), default=None)
+                before = any(get("beforeEpisode", ()))
                 hits = [
                     s.iri
                     for s in matched
                     if any(
-                        w > 0 if kind == "PriorImaging" else longest is None or w <= longest
+                        (w > 0 and (not before or longest is not None and w > longest))
+                        if kind == "PriorImaging"
+                        else longest is None or w <= longest
                         for w in values(s, "weeksAgo")
                     )
                 ]
+                if kind == "PriorImaging" and before and longest is None:
+                    earlier = [s.iri for s in matched if any(w > 0 for w in values(s, "weeksAgo"))]
+                    if earlier:
+                        speak(*key, UNKNOWN, earlier, ["symptoms[].duration_weeks"])
                 if hits:
                     speak(*key, HOLDS if kind == "PriorImaging" else FAILS, hits)
             elif kind in ("CandidateFor", "CandidacyOpen"):

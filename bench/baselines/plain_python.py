@@ -60,6 +60,8 @@ _FACETS = {
 #: definition bound through ``owl:inverseOf sk:inCase`` (what established a clinical presentation; often none).
 Match = Callable[[object, dict], "frozenset[str] | None"]
 _NONE: frozenset[str] = frozenset()
+#: The records a graded finding type's severity is missing from: symptoms, imaging findings.
+_GRADED_FIELDS = ((_S + "Symptom", "symptoms[].severity"), (_S + "ImagingFinding", "imaging[].findings[].severity"))
 
 
 def _text(value) -> str:
@@ -101,6 +103,7 @@ class PlainPython:
         self.derivations = Derivations(kb, lambda c: self.supers.get(c, frozenset()))
         self.graded = severity_graded(kb)  # severe_pain → PainSymptom
         self.left_open = left_open(kb)  # segmental_instability → (its sk:assessedIn, [spondylolisthesis])
+        self.notations = {str(s): str(o) for s, o in kb.subject_objects(SKOS.notation)}
         self.spans, self.reach, self.roots = self.derivations.spans, self.derivations.reach, self.derivations.roots
         self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
@@ -502,14 +505,15 @@ class PlainPython:
                         unknown = [f.iri for f in typed if not f.props.get(DURATION)]
                         if unknown:
                             speak(*key, UNKNOWN, unknown, ["duration_weeks"])
-                    if ftype in self.graded:  # a symptom of the graded class with no severity recorded
-                        ungraded = [
-                            f
-                            for f in by_type.get(self.graded[ftype], ())
-                            if _S + "Symptom" in f.types and not f.props.get(SEVERITY)
-                        ]
-                        if ungraded:
-                            speak(*key, UNKNOWN, (), ["symptoms[].severity"])
+                    if ftype in self.graded:  # a symptom (imaging finding) of the graded class with no severity
+                        for kind_of, name in _GRADED_FIELDS:
+                            ungraded = [
+                                f
+                                for f in by_type.get(self.graded[ftype], ())
+                                if kind_of in f.types and not f.props.get(SEVERITY)
+                            ]
+                            if ungraded:
+                                speak(*key, UNKNOWN, (), [name])
                     # finding-present-zone-unknown: a herniation without a zone an exiting-root zone would make
                     # a concordant compression of this type (a class above compression the herniation is not)
                     if ftype in self._closed({COMPRESSION}):
@@ -554,20 +558,35 @@ class PlainPython:
                 for w in wanted if kind == "FindingAbsent" else ():  # left open, recorded neither way
                     if w in unassessed:
                         speak(*key, UNKNOWN, unassessed[w][1], [unassessed[w][0]])
+                if kind == "FindingAbsent" and any(get("absenceRecorded", ())):
+                    # an absence the sentence states: unknown unless the case records it (of the type or broader)
+                    absent = {a for f in facts for a in f.props.get(_S + "absentType", ())}
+                    for w in wanted:
+                        if not by_type.get(w) and not absent & ({w} | self.supers.get(w, frozenset())):
+                            # by name where the case records the type's field (imaging), else the field
+                            for name in sorted({n for k in self._closed({w}) for n in self.case_fields.get(k, ())}):
+                                speak(*key, UNKNOWN, (), [self.notations[w] if name in filled else name])
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 modalities = get("modality", ())
-                # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode: one no
-                # older than the episode's length (any, when the case has none)
+                # PriorImaging: a study before today (with beforeEpisode, older than the episode: unknown without
+                # its length); NoPriorImaging fails for a study of this episode: one no older than the episode's
+                # length (any, when the case has none)
                 longest = max(c.props.get(EPISODE, ()), default=None)
-                hits = [
-                    f.iri
+                before = any(get("beforeEpisode", ()))
+                studies = [
+                    (f, w)
                     for f in by_type.get(_S + "ImagingStudy", ())
                     if any(m in modalities for m in f.props.get(_S + "modality", []))
-                    and any(
-                        w > 0 if kind == "PriorImaging" else longest is None or w <= longest
-                        for w in f.props.get(_S + "weeksAgo", [])
-                    )
+                    for w in f.props.get(_S + "weeksAgo", [])
                 ]
+                if kind == "PriorImaging":
+                    hits = [f.iri for f, w in studies if w > 0 and (not before or longest is not None and w > longest)]
+                    earlier = [f.iri for f, w in studies if w > 0] if before and longest is None else []
+                    if earlier:
+                        speak(*key, UNKNOWN, list(dict.fromkeys(earlier)), ["symptoms[].duration_weeks"])
+                else:
+                    hits = [f.iri for f, w in studies if longest is None or w <= longest]
+                hits = list(dict.fromkeys(hits))
                 if hits:
                     speak(*key, HOLDS if kind == "PriorImaging" else FAILS, hits)
             elif kind in ("CandidateFor", "CandidacyOpen"):

@@ -79,10 +79,12 @@ PRECEDENCE = {
     "FindingAbsent": (FAILS, UNKNOWN),
     "PresentationPresent": (HOLDS, UNKNOWN),
     "PresentationAbsent": (FAILS, UNKNOWN),
+    "FindingAbsent": (FAILS, UNKNOWN),
     "SymptomDurationAtLeast": (HOLDS, UNKNOWN),
     "SymptomDurationLessThan": (FAILS, UNKNOWN),
     "FailedTreatment": (HOLDS, UNKNOWN),
     "HadTreatment": (HOLDS, UNKNOWN),
+    "PriorImaging": (HOLDS, UNKNOWN),
 }
 
 

@@ -370,4 +370,6 @@ class Reasoner:
         ):
             for value in params.get(str(SK[prop]), []):
                 parts.append(f"{float(value):g} {unit}".strip())
+        if any(str(v).lower() == "true" for v in params.get(str(SK.beforeEpisode), [])):
+            parts.append("before this episode")
         return f"{kind}({', '.join(parts)})"
