@@ -136,15 +136,15 @@ def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path:
 
 def overridden(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> dict[str, NotApplicable]:
     """The applying recommendations a conflict is resolved against for this case (``sk:resolvedAgainst``: the case
-    is in a presentation the conflict is resolved for, ``sk:resolvedFor``, or a narrower one), each with its
-    why-not: not a step, the conflict still shown."""
+    is in a presentation the conflict is resolved for, ``sk:resolvedFor``, or a narrower one, and in none it is not
+    resolved in, ``sk:resolvedUnless``), each with its why-not: not a step, the conflict still shown."""
     idx = reasoner.index
     resolutions = idx.resolutions
     out = {}
     for info in applying:
-        for conflict, where, text in resolutions.get(info.iri, ()):
+        for conflict, where, unless, text in resolutions.get(info.iri, ()):
             hit = sorted(p for p in run.presentations if any(idx.is_a(p, w) for w in where))
-            if hit:
+            if hit and not any(idx.is_a(p, u) for p in run.presentations for u in unless):
                 where_now = ", ".join(map(local, hit))
                 why = f"overridden where sources disagree ({local(conflict)}; the case is in {where_now})"
                 why += f": {text}" if text else ""
