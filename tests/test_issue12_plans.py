@@ -55,7 +55,7 @@ def test_myelopathy_without_imaged_cord_compression_gets_mri_of_the_cord_region(
     assert "mri_cervical_spine" not in {s.id for s in recommend(myelopathy(13)).steps}
 
 
-def test_vertebral_augmentation_is_not_offered_without_a_suspected_fracture_and_the_plan_says_why():
+def test_vertebral_augmentation_is_not_offered_without_a_confirmed_fracture_and_the_plan_says_why():
     case = {
         "id": "003-after-13-weeks",
         "age": 58,
@@ -65,8 +65,11 @@ def test_vertebral_augmentation_is_not_offered_without_a_suspected_fracture_and_
     }
     plan = recommend(case)
     assert not {s.id for s in plan.steps} & {"vertebral_augmentation", "vertebroplasty", "balloon_kyphoplasty"}
-    why = next(n for n in plan.not_applicable if local(n.recommendation) == "rec_003_02").why
-    assert "PresentationPresent(suspected_compression_fracture) does not hold" in why
+    # article 003's sentence applies as written; the conflict is resolved against it for a patient without a
+    # confirmed fracture (red_flags.csv: augmentation only for a painful confirmed VCF failing conservative care)
+    said = next(n for n in plan.preempted if local(n.recommendation) == "rec_003_02")
+    assert said.status == "overridden" and "conflict_vertebral_augmentation" in said.why[0]
+    assert "conflict_vertebral_augmentation" in {c.id for c in plan.conflicts}
 
 
 @pytest.mark.parametrize(

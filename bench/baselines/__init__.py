@@ -101,6 +101,7 @@ LATERALITY, DURATION, SEVERITY, EPISODE = _S + "laterality", _S + "durationWeeks
 COMPRESSION, IMPINGEMENT = _S + "nerve_root_compression", _S + "nerve_root_impingement"
 POSSIBLE_COMPRESSION = _S + "possible_root_compression"  # a herniation without a zone: the exiting root unknown
 INCONTINENCE, NEW_INCONTINENCE = _S + "urinary_incontinence", _S + "new_urinary_incontinence"
+FRACTURE_SUSPECTED, FRACTURE_NOT_EXCLUDED = _S + "fracture_suspected", _S + "fracture_feature_not_excluded"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
 # the derivation rules' own terms (reasoner/reasoning/derive.py says them in SPARQL): what can compress a root, which
 # of those only when moderate or severe, and the symptoms a compression can be concordant with
@@ -143,7 +144,8 @@ def _sides_agree(finding_sides: list[str], symptom_sides: list[str]) -> bool:
 class Derivations:
     """spinekg's derivation rules (reasoner/rules/derive/) in plain Python, with the episode length of a case the
     case reader records (``casegraph.episode_weeks``: the longest duration of its present findings): lumbosacral
-    radicular pain (radicular pain in no dermatome above L1 and not in the hands) and nerve root compression (a
+    radicular pain (radicular pain in no dermatome above L1 and not in the hands), new urinary incontinence, a feature
+    of suspected fracture the case does not exclude, and nerve root compression (a
     herniation, or a moderate or severe stenosis, whose zone, else its
     type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side), and
     possible root compression (a herniation without a zone whose exiting root has such a symptom).
@@ -220,6 +222,12 @@ class Derivations:
             if not (older and not any(w is True or w == "true" for w in worse)):
                 s.types |= {NEW_INCONTINENCE} | self.supers(NEW_INCONTINENCE)
                 changed = True
+        # derive-fracture-feature-not-excluded: a feature of suspected fracture, unless the case excludes that red flag
+        if FRACTURE_SUSPECTED not in c.props.get(_S + "excludesRedFlag", ()):
+            for f in facts:
+                if FRACTURE_SUSPECTED in f.types and FRACTURE_NOT_EXCLUDED not in f.types:
+                    f.types |= {FRACTURE_NOT_EXCLUDED} | self.supers(FRACTURE_NOT_EXCLUDED)
+                    changed = True
         # infer-root-compression: a herniation, or a moderate or severe stenosis, whose zone (else its type)
         # reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side
         symptoms = []

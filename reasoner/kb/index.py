@@ -218,16 +218,18 @@ class KBIndex:
         }
 
     @cached_property
-    def resolutions(self) -> dict[str, tuple[tuple[str, tuple[str, ...], str], ...]]:
+    def resolutions(self) -> dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...]]:
         """Recommendation IRI → the conflicts resolved against it (``sk:resolvedAgainst``), each as (conflict IRI,
-        the presentations it is resolved for (``sk:resolvedFor``), the resolution in words)."""
+        the presentations it is resolved for (``sk:resolvedFor``), those it is not resolved in after all
+        (``sk:resolvedUnless``), the resolution in words)."""
         kb = self.kb
-        out: dict[str, list[tuple[str, tuple[str, ...], str]]] = {}
+        out: dict[str, list[tuple[str, tuple[str, ...], tuple[str, ...], str]]] = {}
         for c in sorted(kb.subjects(RDF.type, SK.Conflict), key=str):
             where = tuple(sorted(str(p) for p in kb.objects(c, SK.resolvedFor)))
+            unless = tuple(sorted(str(p) for p in kb.objects(c, SK.resolvedUnless)))
             text = str(kb.value(c, SK.resolution) or "")
             for rec in kb.objects(c, SK.resolvedAgainst):
-                out.setdefault(str(rec), []).append((str(c), where, text))
+                out.setdefault(str(rec), []).append((str(c), where, unless, text))
         return {rec: tuple(v) for rec, v in out.items()}
 
     @cached_property

@@ -259,6 +259,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 any(idx.is_a(interv, c) for c in preempts) and not any(idx.is_a(interv, c) for c in spares)
                 for preempts, spares in displacing
             )
+            # what every red flag spares is not held back in a later phase either (a confirmed fracture's
+            # augmentation does not wait until the suspected fracture is excluded)
+            later = later and not all(any(idx.is_a(interv, c) for c in spares) for _, spares in displacing)
             if (stance in ("do", "consider") and (displaced or later)) or (
                 stance == "avoid" and (idx.is_a(interv, IMAGING) or later)
             ):

@@ -136,20 +136,21 @@ def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path:
 
 def overridden(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> dict[str, NotApplicable]:
     """The applying recommendations a conflict is resolved against for this case (``sk:resolvedAgainst``: the case
-    is in a presentation the conflict is resolved for, ``sk:resolvedFor``, or a narrower one, and the conflict bears
-    on the case as :func:`conflicts` shows it: another of its recommendations applies, or it has a side that is an
-    external source), each with its why-not: not a step, the conflict still shown."""
+    is in a presentation the conflict is resolved for, ``sk:resolvedFor``, or a narrower one, and in none it is not
+    resolved in, ``sk:resolvedUnless``, and the conflict bears on the case as :func:`conflicts` shows it: another of
+    its recommendations applies, or it has a side that is an external source), each with its why-not: not a step, the
+    conflict still shown."""
     idx = reasoner.index
     resolutions = idx.resolutions
     holding = {info.iri for info in applying}
     out = {}
     for info in applying:
-        for conflict, where, text in resolutions.get(info.iri, ()):
+        for conflict, where, unless, text in resolutions.get(info.iri, ()):
             members = idx.conflicts[conflict][2] if conflict in idx.conflicts else ()
             if not any(m != info.iri and (m in holding or m not in idx.recommendations) for m in members):
                 continue  # the other side is silent for this case: nothing to resolve
             hit = sorted(p for p in run.presentations if any(idx.is_a(p, w) for w in where))
-            if hit:
+            if hit and not any(idx.is_a(p, u) for p in run.presentations for u in unless):
                 where_now = ", ".join(map(local, hit))
                 why = f"overridden where sources disagree ({local(conflict)}; the case is in {where_now})"
                 why += f": {text}" if text else ""

@@ -79,7 +79,6 @@ PRECEDENCE = {
     "FindingAbsent": (FAILS, UNKNOWN),
     "PresentationPresent": (HOLDS, UNKNOWN),
     "PresentationAbsent": (FAILS, UNKNOWN),
-    "FindingAbsent": (FAILS, UNKNOWN),
     "SymptomDurationAtLeast": (HOLDS, UNKNOWN),
     "SymptomDurationLessThan": (FAILS, UNKNOWN),
     "FailedTreatment": (HOLDS, UNKNOWN),
