@@ -185,6 +185,22 @@ def test_red_flag_feature_not_acted_on_not_when_the_red_flag_is_raised():
     assert not warnings(plan, "red_flag_feature_not_acted_on")
 
 
+def test_red_flag_feature_not_acted_on_says_the_red_flag_was_worked_up_and_excluded():
+    """Found by a clinician's review: weight loss and night pain, malignancy worked up (contrast MRI, normal labs) and
+    listed in red_flags_excluded, and the night-pain warning still said "nothing else in this case raises it"."""
+    plan = recommend(
+        back_pain(
+            63, risk_factors=["unexplained_weight_loss", "night_pain"], red_flags_excluded=["malignancy_suspected"]
+        )
+    )
+    assert not plan.red_flags
+    [w] = warnings(plan, "red_flag_feature_not_acted_on")
+    assert "worked up and excluded (red_flags_excluded)" in w.message
+    assert "nothing else in this case raises it" not in w.message
+    [w] = warnings(recommend(back_pain(63, risk_factors=["night_pain"])), "red_flag_feature_not_acted_on")
+    assert "nothing else in this case raises it" in w.message
+
+
 def test_red_flag_feature_not_acted_on_is_data_a_feature_is_triples(kb_copy: Graph):
     """Adding a listed trigger is adding a triple: osteoporosis raises suspected fracture, not malignancy; annotated
     as a listed trigger of malignancy, a patient with it gets the warning naming malignancy (and not fracture)."""

@@ -181,7 +181,13 @@ def red_flag_feature_not_acted_on(reasoner: Reasoner, run: CaseRun, path: Callab
                         "red_flag_feature_not_acted_on",
                         f"{idx.label(cls)} ({path(fact)}): red_flags.csv lists it among the triggers of "
                         f"{idx.label(flag)} [{local(flag)}], but spinekg does not raise that red flag on it alone and "
-                        "nothing else in this case raises it: the clinician weighs it with the rest of the history",
+                        + (
+                            "the case records that red flag as worked up and excluded (red_flags_excluded): the "
+                            "clinician weighs whether this finding is explained by that work-up"
+                            if flag in run.excluded_flags
+                            else "nothing else in this case raises it: the clinician weighs it with the rest of the "
+                            "history"
+                        ),
                         (path(fact), local(cls), local(flag)),
                     )
                 )
