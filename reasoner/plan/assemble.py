@@ -35,7 +35,7 @@ from ..case.paths import field_path, path_key
 from ..consts import RDF, SK, SK_IRI
 from ..kb.index import RecInfo, local
 from ..kb.mappings import unmapped_code_warnings
-from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
+from ..reasoning.conditions import HOLDS, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
 from . import caveats
 from . import parts as planparts
@@ -102,7 +102,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
 
     applying, not_applicable = [], []
     explicit = {a.recommendation: a for a in run.applicability}
-    defaults = _defaults(reasoner)
+    defaults = planparts.default_not_applicable(reasoner)
     for rec, conditions in reasoner.conditions.items():
         a = explicit.get(rec)
         if a is None:
@@ -112,7 +112,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             a = at_defaults(case, rec, conditions)
         info = recs[a.recommendation]
         if a.status != "applies":
-            not_applicable.append(_not_applicable(reasoner, info, a, path))
+            not_applicable.append(planparts.not_applicable(reasoner, info, a, path))
             continue
         driven_by_flag = info.safety or any(c.kind == "RedFlagPresent" and c.status == HOLDS for c in a.conditions)
         applying.append((a, info, driven_by_flag))
@@ -474,30 +474,3 @@ def _rank(interv: str, stance: str, safety: bool, due_now: bool) -> int:
     if due_now:
         return 3 if stance == "consider" else 2
     return 4
-
-
-def _not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:
-    why: list[str] = []
-    missing: list[str] = []
-    for c in a.conditions:
-        text = reasoner.describe_condition(c.condition, c.kind)
-        if c.status == FAILS:
-            extra = f": recorded {', '.join(path(f) for f in c.facts)}" if c.facts else ""
-            why.append(f"{text} does not hold{extra}")
-        elif c.status == UNKNOWN:
-            why.append(f"{text} is unknown: the case does not record {', '.join(c.missing)}")
-            missing += c.missing
-    return NotApplicable(info.iri, info.label, a.status, tuple(why), tuple(sorted(set(missing))))
-
-
-def _defaults(reasoner: Reasoner) -> dict[str, NotApplicable]:
-    """Recommendation → its not-applicable entry for a case none of whose facts speak to it (kept per reasoner)."""
-    if "default_not_applicable" not in reasoner.cache:
-        out = {}
-        for rec, conditions in reasoner.conditions.items():
-            a = at_defaults("", rec, conditions)
-            if a.status != "applies":
-                out[rec] = _not_applicable(reasoner, reasoner.index.recommendations[rec], a, None)
-                share(out[rec])
-        reasoner.cache["default_not_applicable"] = out
-    return reasoner.cache["default_not_applicable"]

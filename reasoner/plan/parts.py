@@ -8,7 +8,9 @@ from collections.abc import Callable
 from ..case.paths import field_path, path_key
 from ..consts import SK, SK_IRI
 from ..kb.index import RecInfo, local
+from ..reasoning.conditions import FAILS, UNKNOWN, Applicability, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
+from .jsontext import share
 from .model import ConflictOut, ConflictSide, NotApplicable, PresentationOut, Step, Warning
 from .words import Words
 
@@ -209,3 +211,32 @@ def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list
                     )
                 )
     return out
+
+
+def not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:
+    """A recommendation's why-not: each condition that fails (with the facts recorded) or is unknown (with the
+    fields the case does not record)."""
+    why: list[str] = []
+    missing: list[str] = []
+    for c in a.conditions:
+        text = reasoner.describe_condition(c.condition, c.kind)
+        if c.status == FAILS:
+            extra = f": recorded {', '.join(path(f) for f in c.facts)}" if c.facts else ""
+            why.append(f"{text} does not hold{extra}")
+        elif c.status == UNKNOWN:
+            why.append(f"{text} is unknown: the case does not record {', '.join(c.missing)}")
+            missing += c.missing
+    return NotApplicable(info.iri, info.label, a.status, tuple(why), tuple(sorted(set(missing))))
+
+
+def default_not_applicable(reasoner: Reasoner) -> dict[str, NotApplicable]:
+    """Recommendation → its not-applicable entry for a case none of whose facts speak to it (kept per reasoner)."""
+    if "default_not_applicable" not in reasoner.cache:
+        out = {}
+        for rec, conditions in reasoner.conditions.items():
+            a = at_defaults("", rec, conditions)
+            if a.status != "applies":
+                out[rec] = not_applicable(reasoner, reasoner.index.recommendations[rec], a, None)
+                share(out[rec])
+        reasoner.cache["default_not_applicable"] = out
+    return reasoner.cache["default_not_applicable"]

@@ -157,6 +157,12 @@ def kb_slice(reasoner: Reasoner, recommendations) -> Graph:
     return g
 
 
+def rests_on(plan: Plan) -> set[str]:
+    """The recommendations a plan's provenance describes: those its steps rest on, and those they cover (``sk:covers``:
+    a covered "consider" keeps its sentences on the step)."""
+    return {r for step in plan.steps for r in (*step.recommendations, *step.covers)}
+
+
 def kb_slice_nt(reasoner: Reasoner, recommendations) -> str:
     """:func:`kb_slice` as N-Triples, each recommendation's part made once per reasoner (blank nodes labelled
     per recommendation, so parts of different recommendations never share one by accident)."""
@@ -172,8 +178,7 @@ def kb_slice_nt(reasoner: Reasoner, recommendations) -> str:
 def provenance_nt(reasoner: Reasoner, plan: Plan, run: CaseRun, case_triples: Triples) -> str:
     """The run's PROV-O as N-Triples text, the KB slice included (what a cohort writes, for one case)."""
     now = datetime.now(timezone.utc)
-    recs = {r for step in plan.steps for r in step.recommendations}
-    return kb_slice_nt(reasoner, recs) + case_provenance(reasoner, plan, run, case_triples, now, now)
+    return kb_slice_nt(reasoner, rests_on(plan)) + case_provenance(reasoner, plan, run, case_triples, now, now)
 
 
 def provenance_graph(
@@ -187,6 +192,6 @@ def provenance_graph(
     if isinstance(case_triples, Graph):
         case_triples = Triples(case_triples)
     now = started or datetime.now(timezone.utc)
-    g = kb_slice(reasoner, {r for step in plan.steps for r in step.recommendations})
+    g = kb_slice(reasoner, rests_on(plan))
     g.parse(data=case_provenance(reasoner, plan, run, case_triples, now, datetime.now(timezone.utc)), format="nt")
     return g

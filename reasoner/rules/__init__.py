@@ -77,7 +77,7 @@ def load(group: str) -> tuple[RuleFile, ...]:
 
     >>> [r.id for r in load("derive")]  # doctest: +NORMALIZE_WHITESPACE
     ['derive-fracture-feature-not-excluded', 'derive-lumbosacral-radicular-pain',
-     'derive-new-urinary-incontinence', 'infer-root-compression']
+     'derive-new-urinary-incontinence', 'infer-possible-root-compression', 'infer-root-compression']
     """
     if group not in GROUPS:
         raise ValueError(f"{group!r} is not one of {', '.join(GROUPS)}")
