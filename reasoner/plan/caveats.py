@@ -21,6 +21,7 @@ _ANALGESIA = str(SK.pain_management)
 _DRUG = str(SK.PharmacologicalIntervention)
 _AGE = str(SK.age)
 _FRACTURE, _MALIGNANCY = str(SK.fracture_suspected), str(SK.malignancy_suspected)
+_BACK = str(SK.low_back_pain_presentation)
 
 #: The lowest age any source gives for back pain that is itself a red flag: Choosing Wisely (NASS) lists "age > 50"
 #: among its red flags, red_flags.csv "age >50 with new pain" among the triggers of suspected malignancy. Above it,
@@ -116,9 +117,12 @@ def _min_age(reasoner: Reasoner, cls: URIRef) -> float | None:
 
 
 def age_threshold_differs(reasoner: Reasoner, run: CaseRun) -> list[Warning]:
-    """A patient over 50 in pain: the sources disagree on the age from which back pain is itself a red flag."""
+    """A patient over 50 with low back pain or sciatica (the presentation the sources' age thresholds are about: a
+    groin or hip pain alone is not), in pain: the sources disagree on the age from which back pain is itself a red
+    flag."""
     age = _age(run)
-    pain = set(pain_symptoms(reasoner, run)) if age is not None and age > SOURCE_AGE else set()
+    back = age is not None and age > SOURCE_AGE and _BACK in run.presentations
+    pain = set(pain_symptoms(reasoner, run)) if back else set()
     if age is None or not pain:
         return []
     key = ("age_thresholds",)
