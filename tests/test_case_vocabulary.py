@@ -746,7 +746,24 @@ def test_episode_weeks_is_absent_without_a_present_duration():
         # a symptom recorded only in the neck or arm is the cervical spine's; one reaching the leg is not only that
         ([("radicular_pain", {"dermatomes": ["C6"]}, 20), ("radicular_pain", {"dermatomes": ["S1"]}, 3)], "3.0"),
         ([("numbness", {"body_regions": ["hands"]}, 20), ("axial_pain", {}, 5)], "5.0"),
-        ([("numbness", {"dermatomes": ["C6", "L5"]}, 20), ("axial_pain", {}, 5)], "20.0"),
+        ([("radicular_pain", {"dermatomes": ["C6", "L5"]}, 20), ("axial_pain", {}, 5)], "20.0"),
+        # the phases are the pain's: a deficit (numbness, paresthesia, weakness) counts only when no pain has a
+        # duration (review e39: 150 weeks of stable saddle numbness after cauda equina surgery, 2 weeks of new LBP)
+        (
+            [
+                ("numbness", {"body_regions": ["saddle_region"]}, 150),
+                ("axial_pain", {"body_regions": ["lower_back"]}, 2),
+            ],
+            "2.0",
+        ),
+        ([("numbness", {"dermatomes": ["C6", "L5"]}, 20), ("axial_pain", {}, 5)], "5.0"),
+        (
+            [("weakness", {"dermatomes": ["L5"]}, 30), ("paresthesia", {}, 26), ("neurogenic_claudication", {}, 6)],
+            "6.0",
+        ),
+        ([("weakness", {"dermatomes": ["L5"]}, 10), ("numbness", {"dermatomes": ["L5"]}, 4)], "10.0"),
+        # before cord-compression signs, neck and arm (a painless foot drop's episode is still the foot drop's)
+        ([("hand_clumsiness", {"body_regions": ["hands"]}, 30), ("weakness", {"dermatomes": ["L5"]}, 4)], "4.0"),
         # alone, they set it: the longest of them, hands and neck included
         ([("hand_clumsiness", {"body_regions": ["hands"]}, 8), ("numbness", {"dermatomes": ["C6", "C7"]}, 12)], "12.0"),
         # and before bladder, bowel or sexual symptoms, which count only when nothing else has a duration

@@ -143,9 +143,9 @@ def _sides_agree(finding_sides: list[str], symptom_sides: list[str]) -> bool:
 
 class Derivations:
     """spinekg's derivation rules (reasoner/rules/derive/) in plain Python, with the episode length of a case the
-    case reader records (``casegraph.episode_weeks``: the longest duration of its present findings): lumbosacral
-    radicular pain (radicular pain in no dermatome above L1 and not in the hands), new urinary incontinence, a feature
-    of suspected fracture the case does not exclude, and nerve root compression (a
+    case reader records (``case.episode``: the longest duration of its present findings of the nearest rank, pain
+    first): lumbosacral radicular pain (radicular pain in no dermatome above L1 and not in the hands), new urinary
+    incontinence, a feature of suspected fracture the case does not exclude, and nerve root compression (a
     herniation, or a moderate or severe stenosis, whose zone, else its
     type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side), and
     possible root compression (a herniation without a zone whose exiting root has such a symptom).
@@ -191,7 +191,8 @@ class Derivations:
         whether it added anything."""
         changed = False
         # the case reader's episode length: the longest duration of the case's (present) findings of the nearest
-        # rank: low back pain or sciatica; else cord-compression signs, neck or arm; else bladder, bowel or sexual
+        # rank: the low back pain or sciatica (a PainSymptom, closed types); else another back or leg symptom;
+        # else cord-compression signs, neck or arm; else bladder, bowel or sexual
         where = (_S + "inDermatome", _S + "inBodyRegion")
         length = episode_length(
             (d, episode_rank(f.types, [x for p in where for x in f.props.get(p, ())]))

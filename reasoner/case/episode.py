@@ -17,31 +17,41 @@ NOT_THE_EPISODE = SPHINCTER | CORD_SIGNS
 #: The neck and the upper limb, the cervical spine's territory (dermatomes C2 to T1, the hands): a symptom recorded
 #: only there (neck pain, a C6 arm pain, numb hands) is not of the low back pain or sciatica episode
 NECK_AND_ARM = frozenset([str(SK[f"dermatome_{d}"]) for d in "C2 C3 C4 C5 C6 C7 C8 T1".split()] + [str(SK.hands)])
+#: The pain the phases are phases of (presentations.csv ``lbp_phase_*``: acute, subacute, chronic low back pain):
+#: a ``sk:PainSymptom`` (axial, radicular, buttock pain ...; a symptom's types must name it, as the subclass
+#: closure does) or neurogenic claudication (leg pain on walking, not a PainSymptom in findings.ttl). Numbness,
+#: paresthesia, weakness and the other deficits are not: a deficit that outlasts an old episode is not this pain's
+PAIN = frozenset({str(SK.PainSymptom), str(SK.neurogenic_claudication)})
 
 
 def episode_rank(types: Iterable[str], locations: Iterable[str] = ()) -> int:
     """How far a present symptom is from the low back pain or sciatica episode the phases are phases of (the
-    ``lbp_phase_*`` rows of presentations.csv): 0 for one of it; 1 for a sign of cord compression (CORD_SIGNS) or
-    a symptom recorded only in the neck or arm (its ``locations``, dermatome and body region IRIs, all in
-    NECK_AND_ARM); 2 for a bladder, bowel or sexual symptom (SPHINCTER). The episode is measured on the nearest
-    rank that has a duration.
+    ``lbp_phase_*`` rows of presentations.csv): 0 for its pain (``types`` meet PAIN); 1 for another symptom of the
+    back or legs (numbness, paresthesia, weakness: a painless foot drop still has an episode, its own); 2 for a sign
+    of cord compression (CORD_SIGNS) or a symptom recorded only in the neck or arm (its ``locations``, dermatome and
+    body region IRIs, all in NECK_AND_ARM); 3 for a bladder, bowel or sexual symptom (SPHINCTER). The episode is
+    measured on the nearest rank that has a duration.
 
-    >>> episode_rank([str(SK.radicular_pain)], [str(SK.dermatome_L5)]), episode_rank([str(SK.hand_clumsiness)])
-    (0, 1)
-    >>> episode_rank([str(SK.radicular_pain)], [str(SK.dermatome_C6)]), episode_rank([str(SK.urinary_retention)])
-    (1, 2)
+    >>> pain, l5 = [str(SK.radicular_pain), str(SK.PainSymptom)], [str(SK.dermatome_L5)]
+    >>> episode_rank(pain, l5), episode_rank([str(SK.numbness)], l5), episode_rank([str(SK.hand_clumsiness)])
+    (0, 1, 2)
+    >>> episode_rank(pain, [str(SK.dermatome_C6)]), episode_rank([str(SK.urinary_retention)])
+    (2, 3)
     """
     kinds, where = set(types), set(locations)
     if kinds & SPHINCTER:
+        return 3
+    if kinds & CORD_SIGNS or (where and where <= NECK_AND_ARM):
         return 2
-    return 1 if kinds & CORD_SIGNS or (where and where <= NECK_AND_ARM) else 0
+    return 0 if kinds & PAIN else 1
 
 
 def episode_length(dated: Iterable[tuple[int | float, int]]) -> int | float | None:
     """The longest duration among the symptoms of the nearest rank that has one (``(weeks, rank)`` pairs), or None.
 
-    >>> episode_length([(16, 1), (8, 0), (520, 2)]), episode_length([(16, 1), (520, 2)]), episode_length([])
-    (8, 16, None)
+    >>> episode_length([(150, 1), (2, 0), (16, 2), (520, 3)]), episode_length([(16, 2), (520, 3)])
+    (2, 16)
+    >>> episode_length([])
     """
     pairs = list(dated)
     nearest = min((rank for _, rank in pairs), default=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -29,6 +30,8 @@ class Vocabulary:
     """The ids a case may use, each mapped to its IRI in the knowledge base."""
 
     symptom_types: Mapping[str, URIRef]
+    #: the symptom types under sk:PainSymptom (the episode is the pain's first): a subset, not ids of their own
+    pain_types: Mapping[str, URIRef] = dataclasses.field(metadata={"schema": False})
     imaging_finding_types: Mapping[str, URIRef]
     risk_factors: Mapping[str, URIRef]
     interventions: Mapping[str, URIRef]
@@ -134,6 +137,7 @@ def read_vocabulary(kb: Graph) -> Vocabulary:
     }
     return Vocabulary(
         symptom_types=classes(SK.Symptom, SK.ClinicalFinding),
+        pain_types=classes(SK.PainSymptom),
         imaging_finding_types=classes(SK.ImagingFinding),
         risk_factors=classes(SK.RiskFactor),
         interventions=classes(SK.Intervention),
@@ -237,24 +241,6 @@ def is_absent(entry: Mapping) -> bool:
     return entry.get("present", True) is False or entry.get("severity") == "none"
 
 
-def episode_weeks(symptoms: list, classes: list | None = None, locations: list | None = None) -> int | float | None:
-    """The longest ``duration_weeks`` of the present symptoms (an absence does not count), or None; with their
-    ``classes`` and ``locations`` (IRIs), of the nearest ``episode.episode_rank`` (low back pain or sciatica first).
-
-    >>> episode_weeks([{"duration_weeks": 3}, {"duration_weeks": 10, "present": False}, {"duration_weeks": 2.5}])
-    3
-    >>> episode_weeks([{"duration_weeks": 3}, {"duration_weeks": 520}], [None, str(SK.urinary_incontinence)])
-    3
-    """
-    kinds = classes if classes is not None else [None] * len(symptoms)
-    where = locations if locations is not None else [()] * len(symptoms)
-    return episode_length(
-        (s["duration_weeks"], episode_rank([str(c)], w))
-        for s, c, w in zip(symptoms, kinds, where, strict=True)
-        if "duration_weeks" in s and not is_absent(s)
-    )
-
-
 # --- document -> graph ---------------------------------------------------------------------------------------
 
 
@@ -300,7 +286,8 @@ def document_graph(
 
     A symptom or imaging finding recorded ``present: false`` or ``severity: none`` is an absence
     (``sk:FindingAbsence`` with ``sk:absentType``); ``severity: none`` stays on it as ``sk:severity_none``.
-    The case's ``sk:episodeWeeks`` is derived: the longest duration of the present symptoms kept (``episode_weeks``).
+    The case's ``sk:episodeWeeks`` is derived: the longest duration of the present symptoms kept, of the nearest
+    ``episode.episode_rank`` (the pain's first: an old numbness beside a new pain does not make the episode old).
 
     >>> from reasoner.case.model import vocabulary
     >>> g = document_graph({"id": "d1", "age": 45}, vocabulary(), URIRef(CASE_BASE + "d1"))
@@ -368,13 +355,17 @@ def document_graph(
     kept = [(i, entry) for i, entry in enumerate(doc.get("symptoms", [])) if keep(f"symptoms[{i}]")]
     for i, entry in kept:
         finding(URIRef(f"{case}/symptom/{i}"), entry, vocab.symptom_types, SK.Symptom)
-    classes = [_typed(entry["type"], vocab.symptom_types)[0] for _, entry in kept]
-    where = [
-        [str(vocab.dermatomes[d]) for d in e.get("dermatomes", [])]
-        + [str(vocab.body_regions[r]) for r in e.get("body_regions", [])]
-        for _, e in kept
-    ]
-    episode = episode_weeks([entry for _, entry in kept], classes, where)
+    pains = set(vocab.pain_types.values())  # the phases are the pain's: a pain is measured first
+
+    def rank(e: Mapping) -> int:
+        cls = _typed(e["type"], vocab.symptom_types)[0]
+        where = [vocab.dermatomes[d] for d in e.get("dermatomes", [])] + [
+            vocab.body_regions[r] for r in e.get("body_regions", [])
+        ]
+        return episode_rank([str(cls)] + [str(SK.PainSymptom)] * (cls in pains), map(str, where))
+
+    dated = [(e["duration_weeks"], rank(e)) for _, e in kept if "duration_weeks" in e and not is_absent(e)]
+    episode = episode_length(dated)  # the longest duration of the nearest rank (episode.episode_rank)
     if episode is not None:
         g.add((case, SK.episodeWeeks, _decimal(episode)))
     for j, study in enumerate(doc.get("imaging", [])):

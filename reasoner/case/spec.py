@@ -324,7 +324,7 @@ def json_schema() -> dict:
     (['id'], ['bilateral', 'left', 'midline', 'right'])
     """
     vocab = vocabulary()
-    fields = [f.name for f in vocab.__dataclass_fields__.values()]
+    fields = [f.name for f in vocab.__dataclass_fields__.values() if f.metadata.get("schema", True)]
     defs = {name: {"enum": list(getattr(vocab, name))} for name in sorted([*fields, "levels"])}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

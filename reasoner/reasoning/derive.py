@@ -5,7 +5,7 @@ engine runs them to a fixpoint together with the compiled class definitions (:mo
 presentation defined on a derived fact sees it. They are rules, not OWL axioms (joins of imaging, anatomy and
 symptoms on the same side; a closed-world reading of where a pain is recorded), so the HermiT agreement test
 gives HermiT the classes they infer as asserted. (The episode length the duration phases rest on is written by
-the case reader, ``casegraph.episode_weeks``.)
+the case reader, ``case.episode``: its pain first.)
 """
 
 from __future__ import annotations
