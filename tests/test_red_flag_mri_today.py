@@ -84,3 +84,66 @@ def test_todays_contrast_mri_stands_the_infection_contrast_mri_down(plans):
 )
 def test_a_study_that_is_not_the_contrast_mri_of_today_does_not(plans, name):
     assert mri_steps(plans[name]) == ["mri_lumbar_spine_with_and_without_contrast"]
+
+
+# --- red_flag_imaging_on_file: the study on file is the work-up to review (clinician review e11) --------------------
+
+OLD_BACK_PAIN = {
+    "age": 74,
+    "symptoms": [{"type": "axial_pain", "body_regions": ["lower_back"], "duration_weeks": 52}],
+}
+WARNING_CASES = {
+    "fracture-mri-4wk": {**OLD_BACK_PAIN, "imaging": [_study(weeks_ago=4)]},
+    "fracture-radiograph-4wk": {**OLD_BACK_PAIN, "imaging": [_study("radiography", weeks_ago=4)]},
+    "fracture-mri-before-episode": {**OLD_BACK_PAIN, "imaging": [_study(weeks_ago=104)]},
+    "fracture-mri-4wk-excluded": {
+        **OLD_BACK_PAIN,
+        "imaging": [_study(weeks_ago=4)],
+        "red_flags_excluded": ["fracture_suspected"],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def warned(plans):
+    results = reason([{"id": name, **case} for name, case in WARNING_CASES.items()])
+    found = {name: r.plan for name, r in zip(WARNING_CASES, results, strict=True)}
+    return {**plans, **found}
+
+
+def on_file(plan) -> list:
+    return [w for w in plan.warnings if w.id == "red_flag_imaging_on_file"]
+
+
+def test_the_fracture_study_of_this_episode_is_named_as_the_work_up_to_review(warned):
+    (warning,) = on_file(warned["fracture-mri-4wk"])
+    assert warning.subjects == ("fracture_suspected", "imaging[0]", "rec_safety_fracture_imaging")
+    assert "MRI, 4 weeks ago (imaging[0])" in warning.message
+    assert "record red_flags_excluded: [fracture_suspected] and plan again" in warning.message
+    assert "lumbar_spine_imaging" not in [s.id for s in warned["fracture-mri-4wk"].steps]  # a warning, not a step
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fracture-radiograph-4wk",  # the fracture imaging step still stands (MRI or CT may be needed)
+        "fracture-mri-before-episode",  # an earlier episode's study is not this one's work-up
+        "fracture-mri-4wk-excluded",  # the work-up is done: red_flag_excluded says so instead
+        "infection-no-contrast-today",  # the contrast MRI is still to do
+        "progressive-mri-1wk",  # the urgent MRI is still to do
+    ],
+)
+def test_no_work_up_on_file_while_its_imaging_is_still_due_or_the_flag_is_gone(warned, name):
+    assert on_file(warned[name]) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "flag", "recs"),
+    [
+        ("progressive-mri-today", "progressive_neurological_deficit", ("rec_002_18", "rec_safety_progressive_mri")),
+        ("infection-contrast-today", "infection_suspected", ("rec_safety_infection_mri",)),
+    ],
+)
+def test_todays_study_is_named_for_the_red_flag_it_answers(warned, name, flag, recs):
+    (warning,) = on_file(warned[name])
+    assert warning.subjects == (flag, "imaging[0]", *recs)
