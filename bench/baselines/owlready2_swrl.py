@@ -533,17 +533,22 @@ class Owlready2Swrl:
                                 speak(*key, UNKNOWN, (), [self.notations[t] if name in filled else name])
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode (no older
-                # than the episode's length; any, when the case has none)
+                # than the episode's length; any, when the case has none), no older than its maxWeeksAgo (0: today's)
+                # and, with withContrast, recorded with contrast
                 # (with beforeEpisode, PriorImaging needs a study older than the episode: unknown without its length)
                 longest = max((float(w) for w in values(case, "episodeWeeks")), default=None)
                 before = any(get("beforeEpisode", ()))
+                newest = min(get("maxWeeksAgo", ()), default=None)
+                contrast = any(get("withContrast", ()))
                 hits = [
                     s.iri
                     for s in matched
                     if any(
                         (w > 0 and (not before or longest is not None and w > longest))
                         if kind == "PriorImaging"
-                        else longest is None or w <= longest
+                        else (longest is None or w <= longest)
+                        and (newest is None or w <= newest)
+                        and (not contrast or True in values(s, "contrast"))
                         for w in values(s, "weeksAgo")
                     )
                 ]

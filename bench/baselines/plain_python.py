@@ -326,6 +326,8 @@ class PlainPython:
                 s.props[_S + "modality"].append(str(v.modality[study["modality"]]))
             if "weeks_ago" in study:
                 s.props[_S + "weeksAgo"].append(float(study["weeks_ago"]))
+            if "contrast" in study:
+                s.props[_S + "contrast"].append(bool(study["contrast"]))
             for k, entry in enumerate(study.get("findings", [])):
                 node = finding(f"{s.iri}/finding/{k}", entry, v.imaging_finding_types, _S + "ImagingFinding")
                 node.props[_S + "fromStudy"].append(s.iri)
@@ -570,14 +572,19 @@ class PlainPython:
                 modalities = get("modality", ())
                 # PriorImaging: a study before today (with beforeEpisode, older than the episode: unknown without
                 # its length); NoPriorImaging fails for a study of this episode: one no older than the episode's
-                # length (any, when the case has none)
+                # length (any, when the case has none), no older than its maxWeeksAgo (0: today's) and, with
+                # withContrast, recorded with contrast
                 longest = max(c.props.get(EPISODE, ()), default=None)
                 before = any(get("beforeEpisode", ()))
+                newest = min(get("maxWeeksAgo", ()), default=None)
+                contrast = any(get("withContrast", ()))
                 studies = [
                     (f, w)
                     for f in by_type.get(_S + "ImagingStudy", ())
                     if any(m in modalities for m in f.props.get(_S + "modality", []))
+                    and (kind == "PriorImaging" or not contrast or True in f.props.get(_S + "contrast", []))
                     for w in f.props.get(_S + "weeksAgo", [])
+                    if kind == "PriorImaging" or newest is None or w <= newest
                 ]
                 if kind == "PriorImaging":
                     hits = [f.iri for f, w in studies if w > 0 and (not before or longest is not None and w > longest)]

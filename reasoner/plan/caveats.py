@@ -1,5 +1,6 @@
-"""Warnings for what a plan leaves to the clinician: no pain relief left, an age threshold the sources disagree on, a
-red-flag trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish.
+"""Warnings for what a plan leaves to the clinician: a red flag's imaging already on file, no pain relief left, an age
+threshold the sources disagree on, a red-flag trigger spinekg does not act on alone, a presentation a finding suggests
+that the case does not establish.
 
 Each is a warning, never a step: spinekg recommends nothing its sources do not.
 """
@@ -13,8 +14,10 @@ from rdflib import BNode, Literal, URIRef
 from ..case.paths import path_key
 from ..consts import OWL, SK, SK_IRI, XSD
 from ..kb.index import local
+from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
+from .words import fact_text
 
 _PAIN = str(SK.PainSymptom)
 _ANALGESIA = str(SK.pain_management)
@@ -22,6 +25,7 @@ _DRUG = str(SK.PharmacologicalIntervention)
 _AGE = str(SK.age)
 _FRACTURE, _MALIGNANCY = str(SK.fracture_suspected), str(SK.malignancy_suspected)
 _BACK = str(SK.low_back_pain_presentation)
+_IMAGING, _RED_FLAG = str(SK.ImagingIntervention), str(SK.redFlag)
 
 #: The lowest age any source gives for back pain that is itself a red flag: Choosing Wisely (NASS) lists "age > 50"
 #: among its red flags, red_flags.csv "age >50 with new pain" among the triggers of suspected malignancy. Above it,
@@ -34,11 +38,66 @@ def caveats(
 ) -> list[Warning]:
     """Every warning of this module for one plan, in this order."""
     return (
-        no_pain_relief_left(reasoner, run, steps, failed, path)
+        red_flag_imaging_on_file(reasoner, run, path)
+        + no_pain_relief_left(reasoner, run, steps, failed, path)
         + age_threshold_differs(reasoner, run)
         + red_flag_feature_not_acted_on(reasoner, run, path)
         + presentation_not_established(reasoner, run, path)
     )
+
+
+def red_flag_imaging_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """A raised red flag whose own imaging step stands down because the case records the study it asks for (its
+    ``NoPriorImaging`` condition fails, every other condition holds) and that has no imaging step left to do: that
+    study is the work-up to review, and where the work-up excludes the red flag, the clinician records so
+    (``red_flags_excluded``) and plans again, which releases the care the red flag holds back.
+
+    A warning, not a step: no source sentence is said to ask for the review."""
+    if not run.red_flags:
+        return []
+    idx, params = reasoner.index, reasoner.condition_params
+    on_file: dict[str, tuple[set[str], set[str]]] = {}  # red flag → (studies, recommendations standing down)
+    still_imaging: set[str] = set()  # red flags an imaging step of which is still given
+    for a in run.applicability:
+        info = idx.recommendations[a.recommendation]
+        if info.stance != "do" or not idx.is_a(info.intervention, _IMAGING):
+            continue
+        flags = {
+            flag
+            for c in a.conditions
+            if c.kind == "RedFlagPresent" and c.status == HOLDS
+            for flag in params.get(c.condition, {}).get(_RED_FLAG, ())
+            if flag in run.red_flags
+        }
+        if not flags:
+            continue
+        if a.status == "applies":
+            still_imaging |= flags
+            continue
+        failing = [c for c in a.conditions if c.status != HOLDS]
+        if all(c.kind == "NoPriorImaging" and c.status == FAILS for c in failing):
+            for flag in flags:
+                studies, recs = on_file.setdefault(flag, (set(), set()))
+                studies.update(f for c in failing for f in c.facts)
+                recs.add(local(info.iri))
+    out = []
+    for flag in sorted(set(on_file) - still_imaging):
+        studies, recs = on_file[flag]
+        paths = sorted(((path(f), f) for f in studies), key=lambda pf: path_key(pf[0]))
+        said = "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({p})" for p, f in paths)
+        label, name = idx.label(flag), local(flag)
+        out.append(
+            Warning(
+                "red_flag_imaging_on_file",
+                f"{label} [{name}]: its imaging ({', '.join(sorted(recs))}) is not ordered again, because the case "
+                f"records the study it asks for, done in this episode: {said}. That study is the work-up to review: "
+                f"where it, with the rest of the work-up, excludes {label}, record red_flags_excluded: [{name}] and "
+                "plan again (the care the red flag holds back then resumes); where it does not, the red flag and its "
+                "other steps stand",
+                (name, *(p for p, _ in paths), *sorted(recs)),
+            )
+        )
+    return out
 
 
 def pain_symptoms(reasoner: Reasoner, run: CaseRun) -> list[str]:

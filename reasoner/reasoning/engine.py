@@ -372,4 +372,8 @@ class Reasoner:
                 parts.append(f"{float(value):g} {unit}".strip())
         if any(str(v).lower() == "true" for v in params.get(str(SK.beforeEpisode), [])):
             parts.append("before this episode")
+        if any(str(v).lower() == "true" for v in params.get(str(SK.withContrast), [])):
+            parts.append("with contrast")
+        for value in params.get(str(SK.maxWeeksAgo), []):
+            parts.append("today" if float(value) == 0 else f"no older than {float(value):g} weeks")
         return f"{kind}({', '.join(parts)})"
