@@ -103,6 +103,9 @@ POSSIBLE_COMPRESSION = _S + "possible_root_compression"  # a herniation without 
 INCONTINENCE, NEW_INCONTINENCE = _S + "urinary_incontinence", _S + "new_urinary_incontinence"
 FRACTURE_SUSPECTED, FRACTURE_NOT_EXCLUDED = _S + "fracture_suspected", _S + "fracture_feature_not_excluded"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
+WEAKNESS, MULTI_ROOT_WEAKNESS = _S + "weakness", _S + "multi_root_weakness"
+# a one-sided record with its other side in the same case: (the class it must be in, the class derived)
+BY_SIDE = ((LUMBOSACRAL_PAIN, _S + "bilateral_sciatica_by_side"), (WEAKNESS, _S + "bilateral_leg_weakness_by_side"))
 # the derivation rules' own terms (reasoner/reasoning/derive.py says them in SPARQL): what can compress a root, which
 # of those only when moderate or severe, and the symptoms a compression can be concordant with
 HERNIATIONS = frozenset(_S + t for t in ("disc_protrusion", "disc_extrusion", "disc_herniation"))
@@ -144,8 +147,9 @@ def _sides_agree(finding_sides: list[str], symptom_sides: list[str]) -> bool:
 class Derivations:
     """spinekg's derivation rules (reasoner/rules/derive/) in plain Python, with the episode length of a case the
     case reader records (``case.episode``: the longest duration of its present findings of the nearest rank, pain
-    first): lumbosacral radicular pain (radicular pain in no dermatome above L1 and not in the hands), new urinary
-    incontinence, a feature of suspected fracture the case does not exclude, and nerve root compression (a
+    first): lumbosacral radicular pain (radicular pain in no dermatome above L1 and not in the hands), bilateral
+    sciatica and bilateral leg weakness recorded one side at a time, a weakness of two or more lumbosacral roots, new
+    urinary incontinence, a feature of suspected fracture the case does not exclude, and nerve root compression (a
     herniation, or a moderate or severe stenosis, whose zone, else its
     type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side), and
     possible root compression (a herniation without a zone whose exiting root has such a symptom).
@@ -170,6 +174,10 @@ class Derivations:
         for derm, root in kb.subject_objects(SK.dermatomeOfRoot):
             self.dermatomes_of_root[str(root)].append(str(derm))
         self.order = {str(d): float(o.toPython()) for d, o in kb.subject_objects(SK.order) if isinstance(o, Literal)}
+        # the legs: the dermatomes the both-legs region spans, and the regions of the leg (with both legs itself)
+        self.leg_dermatomes = set(self.spans.get(_S + "both_legs", ()))
+        self.leg_regions = {str(r) for r in kb.subjects(SK.partOfRegion, SK.both_legs)} | {_S + "both_legs"}
+        self.root_of = {str(d): str(r) for d, r in kb.subject_objects(SK.dermatomeOfRoot)}
 
     def zone_reach(self, f: Node) -> list[str]:
         """The root-reach properties of a finding's zone (which override its type's), if it has one."""
@@ -229,6 +237,7 @@ class Derivations:
                 if FRACTURE_SUSPECTED in f.types and FRACTURE_NOT_EXCLUDED not in f.types:
                     f.types |= {FRACTURE_NOT_EXCLUDED} | self.supers(FRACTURE_NOT_EXCLUDED)
                     changed = True
+        changed |= self.paired(facts)
         # infer-root-compression: a herniation, or a moderate or severe stenosis, whose zone (else its type)
         # reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side
         symptoms = []
@@ -272,6 +281,46 @@ class Derivations:
                             for s, sderms, ssides in symptoms:
                                 if sderms.intersection(derms) and _sides_agree(fsides, ssides):
                                     changed |= self.compress(f, root, s, POSSIBLE_COMPRESSION, "possibly")
+        return changed
+
+    def in_a_leg(self, s: Node) -> bool:
+        """Whether a symptom is felt in a leg (a dermatome of the legs, or a region of the leg), or not placed."""
+        derms, regions = s.props.get(_S + "inDermatome", ()), s.props.get(_S + "inBodyRegion", ())
+        if not derms and not regions:
+            return True
+        return not self.leg_dermatomes.isdisjoint(derms) or not self.leg_regions.isdisjoint(regions)
+
+    def paired(self, facts: list[Node]) -> bool:
+        """The rules that join two records of a case; whether they added anything.
+
+        derive-bilateral-sciatica-by-side and derive-bilateral-leg-weakness-by-side: a left and a right lumbosacral
+        radicular pain (weakness), each in a leg or not placed, are each bilateral sciatica (leg weakness);
+        derive-multi-root-weakness: weaknesses recorded in the dermatomes of two or more lumbosacral roots."""
+        changed = False
+        for base, cls in BY_SIDE:
+            sided = [
+                (s, side)
+                for s in facts
+                if base in s.types and self.in_a_leg(s)
+                for side in s.props.get(LATERALITY, ())
+                if side in SIDED
+            ]
+            for s, side in sided:
+                if cls not in s.types and any(other != side for _, other in sided):
+                    s.types |= {cls} | self.supers(cls)
+                    changed = True
+        l1 = self.order.get(_S + "dermatome_L1", 0.0)
+        roots = {
+            s.iri: {self.root_of[d] for d in s.props.get(_S + "inDermatome", ()) if d in self.root_of
+                    and self.order.get(d, -1.0) >= l1}
+            for s in facts
+            if WEAKNESS in s.types
+        }  # fmt: skip
+        if len(set().union(*roots.values())) > 1:
+            for s in facts:
+                if roots.get(s.iri) and MULTI_ROOT_WEAKNESS not in s.types:
+                    s.types |= {MULTI_ROOT_WEAKNESS} | self.supers(MULTI_ROOT_WEAKNESS)
+                    changed = True
         return changed
 
     def compress(self, f: Node, root: str, s: Node, cls: str = COMPRESSION, how: str = "") -> bool:

@@ -76,7 +76,8 @@ def load(group: str) -> tuple[RuleFile, ...]:
     """The rules of one group, in id order.
 
     >>> [r.id for r in load("derive")]  # doctest: +NORMALIZE_WHITESPACE
-    ['derive-fracture-feature-not-excluded', 'derive-lumbosacral-radicular-pain',
+    ['derive-bilateral-leg-weakness-by-side', 'derive-bilateral-sciatica-by-side',
+     'derive-fracture-feature-not-excluded', 'derive-lumbosacral-radicular-pain', 'derive-multi-root-weakness',
      'derive-new-urinary-incontinence', 'infer-possible-root-compression', 'infer-root-compression']
     """
     if group not in GROUPS:
