@@ -219,16 +219,22 @@ def age_threshold_differs(reasoner: Reasoner, run: CaseRun) -> list[Warning]:
     return [Warning("age_threshold_differs", message, ("age",))]
 
 
+def _by_class(reasoner: Reasoner, prop: URIRef, inverse: bool = False) -> dict[str, list[str]]:
+    """Finding class → the terms the KB relates it to by ``prop`` (its subjects, with ``inverse``), made once per
+    reasoner."""
+    key = ("by_class", str(prop), inverse)
+    if key not in reasoner.cache:
+        made: dict[str, list[str]] = {}
+        for a, b in reasoner.kb.subject_objects(prop):
+            made.setdefault(str(b if inverse else a), []).append(str(a if inverse else b))
+        reasoner.cache[key] = made
+    return reasoner.cache[key]
+
+
 def red_flag_feature_not_acted_on(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
     """A finding the reference facts list among a red flag's triggers (``sk:listedTriggerOf``) that spinekg does not
     raise that red flag on alone, recorded without the red flag: named, for the clinician to weigh."""
-    key = ("listed_triggers",)
-    if key not in reasoner.cache:
-        made: dict[str, list[str]] = {}
-        for feature, red_flag in reasoner.kb.subject_objects(SK.listedTriggerOf):
-            made.setdefault(str(feature), []).append(str(red_flag))
-        reasoner.cache[key] = made
-    listed: dict[str, list[str]] = reasoner.cache[key]
+    listed = _by_class(reasoner, SK.listedTriggerOf)  # finding class → the red flags it is a listed trigger of
     found = {
         f: sorted(c for c in types if c in listed)
         for f, types in run.fact_types.items()
@@ -261,13 +267,7 @@ def presentation_not_established(reasoner: Reasoner, run: CaseRun, path: Callabl
     """A finding the reference facts give among a clinical presentation's features (``sk:suggestedBy``), recorded in a
     case that is not in the presentation (its definition needs more, an imaging finding): named, with what the
     reference facts say of establishing it (``sk:suggestedNote``), for the clinician to weigh."""
-    key = ("suggested_by",)
-    if key not in reasoner.cache:
-        made: dict[str, list[str]] = {}
-        for presentation, feature in reasoner.kb.subject_objects(SK.suggestedBy):
-            made.setdefault(str(feature), []).append(str(presentation))
-        reasoner.cache[key] = made
-    suggested: dict[str, list[str]] = reasoner.cache[key]
+    suggested = _by_class(reasoner, SK.suggestedBy, inverse=True)  # finding class → the presentations it suggests
     by: dict[str, list[tuple[str, str]]] = {}  # presentation → (fact, feature class), in the case's field order
     for fact, types in sorted(run.fact_types.items(), key=lambda ft: path_key(path(ft[0]))):
         for cls in sorted(c for c in types if c in suggested):
