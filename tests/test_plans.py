@@ -10,6 +10,7 @@ import pytest
 
 from reasoner.api import reason
 from reasoner.kb.index import local
+from reasoner.present.text import text as render_text
 
 from constants import DATA, EXAMPLE_CASES
 
@@ -189,6 +190,23 @@ def test_a_red_flag_defers_what_it_displaces_and_never_pain_relief(plans):
     # issue 12: analgesia is never withheld, and "do not bed rest" is not deferred while activity advice is
     assert "rec_002_02" not in deferred and step(plan, "nsaid").stance == "do"
     assert {s.id for s in plan.deferred} >= {"conservative_care", "activity_modification"}
+
+
+def test_care_held_back_by_a_confirmed_finding_waits_for_the_surgeon_not_for_an_exclusion(plans):
+    # a progressive neurological deficit is not a suspicion a work-up excludes: the conservative care it holds back
+    # waits until a spine surgeon has assessed it; the plan must not tell the clinician to wait for it to be excluded
+    plan = plans["redflag-progressive-deficit"]
+    assert [(f.id, f.held_until) for f in plan.red_flags] == [
+        ("progressive_neurological_deficit", "has been assessed by a spine surgeon")
+    ]
+    whys = [p.why[0] for p in plan.preempted if p.status == "deferred"]
+    assert whys and all("progressive neurological deficit has been assessed by a spine surgeon" in w for w in whys)
+    assert not any("excluded" in w for w in whys)
+    text = render_text(plan)
+    assert "DEFERRED UNTIL PROGRESSIVE NEUROLOGICAL DEFICIT HAS BEEN ASSESSED BY A SPINE SURGEON" in text
+    assert "once the work-up has excluded" not in text
+    # a suspicion's care still waits for it to be excluded
+    assert plans["redflag-infection"].red_flags[0].held_until == "is excluded"
 
 
 def test_a_case_8_weeks_into_failed_care_gets_the_after_6_weeks_steps_now(plans):

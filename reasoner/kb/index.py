@@ -83,6 +83,12 @@ class KBIndex:
     def notation(self, iri) -> str:
         return self._text(self._notations, iri, _NOTATION)
 
+    def held_until(self, flag) -> str:
+        """Until when a red flag holds its care back, in words after its label (``sk:careHeldUntil``): a
+        suspicion's care waits until it "is excluded"; a confirmed finding's until a surgeon has assessed it."""
+        value = self.kb.value(URIRef(str(flag)), SK.careHeldUntil)
+        return str(value) if value is not None else "is excluded"
+
     def _text(self, made: dict[str, str], iri, prop: URIRef) -> str:
         """A term's ``prop`` (its local name where it has none), looked up in the graph once per term (an IRI and
         its string are one key)."""

@@ -98,7 +98,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         return known
 
     flags = sorted(run.red_flags)
-    flag_labels = [idx.label(f) for f in flags]
+    flag_labels = [(idx.label(f), idx.held_until(f)) for f in flags]
 
     applying, not_applicable = [], []
     explicit = {a.recommendation: a for a in run.applicability}
@@ -147,7 +147,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             return words.trigger(f)[1] + (f" ({', '.join(why)})" if why else "")
 
         reason = "; ".join(because(f) for f in facts)
-        red_flags.append(RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by), reason))
+        red_flags.append(
+            RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by), reason, idx.held_until(flag))
+        )
         missed = [art for art in applying_articles if art.isdigit() and art not in flagged_by]
         if missed or not flagged_by:
             if missed:

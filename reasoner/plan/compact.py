@@ -28,7 +28,7 @@ from .model import NotApplicable, Plan, Step, step_numbers
 FORMAT = "spinekg-cohort-line 4"
 #: a condition's status in a line: holds, fails, unknown
 _LETTER = {"holds": "h", "fails": "f", "unknown": "u"}
-KB_FORMAT = "spinekg-cohort-kb 3"
+KB_FORMAT = "spinekg-cohort-kb 4"
 #: Step fields left out of a compact step where they have their default value.
 _STEP_DEFAULTS: dict[str, Any] = {
     "after_weeks": None,
@@ -93,6 +93,8 @@ def kb_part(reasoner: Reasoner) -> dict:
         "conflicts": conflicts,
         "sources": {_short(m): idx.recommendations[m].source for m in sorted(idx.recommendations)},
         "condition_defaults": defaults,
+        # until when a red flag holds care back, where it is not "is excluded" (a confirmed finding's)
+        "held_until": {local(f): idx.held_until(f) for f in idx.red_flags if idx.held_until(f) != "is excluded"},
     }
     reasoner.cache["kb_part"] = part
     return part
@@ -333,7 +335,14 @@ def expand(line: dict, kb: dict) -> dict:
         "case": line["case"],
         "kb_version": line["kb_version"],
         "red_flags": [
-            {"id": i, "label": _label(i, kb), "triggered_by": t, "flagged_by_sources": s, "reason": r}
+            {
+                "id": i,
+                "label": _label(i, kb),
+                "triggered_by": t,
+                "flagged_by_sources": s,
+                "reason": r,
+                "held_until": kb["held_until"].get(i, "is excluded"),
+            }
             for i, t, s, r in line["red_flags"]
         ],
         "steps": [

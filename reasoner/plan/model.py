@@ -89,6 +89,9 @@ class RedFlagOut:
     triggered_by: tuple[str, ...]
     flagged_by_sources: tuple[str, ...]  # articles whose applicable recommendations act on this red flag
     reason: str = ""  # the triggering facts in words
+    # until when the care it displaces waits, after its label: "is excluded" (a suspicion), or e.g. "has been
+    # assessed by a spine surgeon" (a confirmed finding: severe myelopathy, instability, a progressive deficit)
+    held_until: str = "is excluded"
 
 
 @dataclass(frozen=True)

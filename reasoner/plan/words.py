@@ -99,12 +99,29 @@ class Words:
         return tuple(f"{path}: {text}" for path, text in sorted(lines, key=lambda x: path_key(x[0])) if text)
 
 
-def until_excluded(labels: list[str], join: str = " and ") -> str:
-    """Until when deferred care waits, in words.
+def until_excluded(flags: list[tuple[str, str]], join: str = " and ") -> str:
+    """Until when deferred care waits, in words: each red flag's label and until when it holds care back
+    (:meth:`reasoner.kb.index.Index.held_until`), those that wait for the same thing together.
 
-    >>> until_excluded(["suspected spinal infection"])
+    >>> until_excluded([("suspected spinal infection", "is excluded")])
     'until suspected spinal infection is excluded'
-    >>> until_excluded(["suspected vertebral fracture", "suspected spinal infection"])
+    >>> until_excluded([("suspected vertebral fracture", "is excluded"), ("suspected spinal infection", "is excluded")])
     'until suspected vertebral fracture and suspected spinal infection are excluded'
+    >>> until_excluded([("suspected fracture", "is excluded"), ("instability", "has been assessed by a surgeon")])
+    'until suspected fracture is excluded and instability has been assessed by a surgeon'
+    >>> until_excluded([("instability", "has been assessed"), ("severe myelopathy", "has been assessed")])
+    'until instability and severe myelopathy have been assessed'
     """
-    return f"until {join.join(labels)} {'are' if len(labels) > 1 else 'is'} excluded"
+    groups: dict[str, list[str]] = {}
+    for label, until in flags:
+        groups.setdefault(until, []).append(label)
+    parts = []
+    for until, labels in groups.items():
+        if len(labels) > 1:  # the verb agrees: "are excluded", "have been assessed"
+            verb, _, rest = until.partition(" ")
+            until = f"{_PLURAL.get(verb, verb)} {rest}"
+        parts.append(f"{join.join(labels)} {until}")
+    return f"until {' and '.join(parts)}"
+
+
+_PLURAL = {"is": "are", "has": "have", "was": "were"}
