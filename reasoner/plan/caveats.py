@@ -1,6 +1,6 @@
 """Warnings for what a plan leaves to the clinician: a red flag's imaging already on file, no pain relief left, an age
 threshold the sources disagree on, a red-flag trigger spinekg does not act on alone, a presentation a finding suggests
-that the case does not establish.
+that the case does not establish, a finding (pregnancy) none of the sources address for the plan's drugs or imaging.
 
 Each is a warning, never a step: spinekg recommends nothing its sources do not.
 """
@@ -43,6 +43,7 @@ def caveats(
         + age_threshold_differs(reasoner, run)
         + red_flag_feature_not_acted_on(reasoner, run, path)
         + presentation_not_established(reasoner, run, path)
+        + sources_silent_for_finding(reasoner, run, steps, path)
     )
 
 
@@ -286,4 +287,35 @@ def presentation_not_established(reasoner: Reasoner, run: CaseRun, path: Callabl
                 (*_unique(path(f) for f, _ in by[p]), local(p)),
             )
         )
+    return out
+
+
+def sources_silent_for_finding(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """A finding none of the sources address for some kinds of step (``sk:sourcesSilentFor``: pregnancy, for drugs
+    and imaging), recorded in a case whose plan does or considers steps of those kinds: they are named, for the
+    clinician to review before they are given. The steps stay as the sources give them."""
+    silent = _by_class(reasoner, SK.sourcesSilentFor)  # finding class → the kinds of step its sources do not address
+    idx, steps, out = reasoner.index, list(steps), []
+    for fact, types in sorted(run.fact_types.items(), key=lambda ft: path_key(path(ft[0]))):
+        for cls in sorted(c for c in types if c in silent):
+            kinds = sorted(silent[cls], key=idx.label)
+            named = _unique(
+                idx.label(SK_IRI + s.id)
+                for s in steps
+                if s.stance != "avoid" and any(idx.is_a(SK_IRI + s.id, k) for k in kinds)
+            )
+            if not named:
+                continue
+            out.append(
+                Warning(
+                    "sources_silent_for_finding",
+                    f"{idx.label(cls)} ({path(fact)}): none of spinekg's sources address it for "
+                    f"{' or '.join(idx.label(k) for k in kinds)}, so this plan's steps of those kinds are as the "
+                    f"sources give them for any patient: {', '.join(named)}. Review each for {idx.label(cls)} before "
+                    "it is given (the clinician's decision; spinekg adds no recommendation its sources do not make)",
+                    (path(fact), local(cls), *_unique(s.id for s in steps if idx.label(SK_IRI + s.id) in named)),
+                )
+            )
     return out
