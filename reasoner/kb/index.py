@@ -134,6 +134,10 @@ class KBIndex:
     def red_flags(self) -> tuple[str, ...]:
         return tuple(sorted(str(s) for s in self.kb.subjects(RDFS.subClassOf, SK.RedFlag)))
 
+    def evidence(self, ev: Node) -> Evidence:
+        """An evidence statement as plans show it (its sentence, where it comes from, its citations)."""
+        return self._evidence(ev)
+
     def _evidence(self, ev: Node) -> Evidence:
         kb = self.kb
         if (ev, RDF.type, SK.ExternalEvidence) in kb:

@@ -1,6 +1,7 @@
 """Warnings for what a plan leaves to the clinician: a red flag's imaging already on file, no pain relief left, an age
 threshold the sources disagree on, a red-flag trigger spinekg does not act on alone, a presentation a finding suggests
-that the case does not establish, a finding (pregnancy) none of the sources address for the plan's drugs or imaging.
+that the case does not establish, a finding (pregnancy) none of the sources address for the plan's drugs or imaging, a
+finding a source asks a drug to be given with in mind (renal impairment, for NSAIDs).
 
 Each is a warning, never a step: spinekg recommends nothing its sources do not.
 """
@@ -44,6 +45,7 @@ def caveats(
         + red_flag_feature_not_acted_on(reasoner, run, path)
         + presentation_not_established(reasoner, run, path)
         + sources_silent_for_finding(reasoner, run, steps, path)
+        + caution_recorded(reasoner, run, steps, path)
     )
 
 
@@ -318,4 +320,37 @@ def sources_silent_for_finding(
                     (path(fact), local(cls), *_unique(s.id for s in steps if idx.label(SK_IRI + s.id) in named)),
                 )
             )
+    return out
+
+
+def caution_recorded(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """Findings a source asks an intervention to be given with in mind (``sk:cautionFor``, the sentence
+    ``sk:cautionEvidence``: NICE on NSAIDs and gastrointestinal, liver and cardio-renal risk), recorded in a case whose
+    plan does or considers that intervention: named, with the source's sentence, once per intervention. The step
+    stays."""
+    caution = _by_class(reasoner, SK.cautionFor)  # finding class → the interventions to give with it in mind
+    idx = reasoner.index
+    given = {SK_IRI + s.id: s for s in steps if s.stance != "avoid"}
+    by: dict[str, list[tuple[str, str]]] = {}  # intervention → (fact, finding class), in the case's field order
+    for fact, types in sorted(run.fact_types.items(), key=lambda ft: path_key(path(ft[0]))):
+        for cls in sorted(c for c in types if c in caution):
+            for interv in sorted(i for i in caution[cls] if i in given):
+                by.setdefault(interv, []).append((fact, cls))
+    out = []
+    for interv, found in sorted(by.items()):
+        evidence = sorted({str(e) for _, c in found for e in reasoner.kb.objects(URIRef(c), SK.cautionEvidence)})
+        said = "; ".join(
+            f"\u201c{e.quote}\u201d ({e.source}, {e.citation})" for e in (idx.evidence(URIRef(ev)) for ev in evidence)
+        )
+        findings = ", ".join(f"{idx.label(c)} ({path(f)})" for f, c in found)
+        out.append(
+            Warning(
+                "caution_recorded",
+                f"{findings} with {idx.label(interv)} in this plan: {said}. The step stands as its sources give it; "
+                "weigh it for this patient",
+                (*_unique(path(f) for f, _ in found), *_unique(local(c) for _, c in found), given[interv].id),
+            )
+        )
     return out
