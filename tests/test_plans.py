@@ -209,6 +209,18 @@ def test_care_held_back_by_a_confirmed_finding_waits_for_the_surgeon_not_for_an_
     assert plans["redflag-infection"].red_flags[0].held_until == "is excluded"
 
 
+def test_risk_stratification_is_for_first_contact_and_waits_for_a_red_flag(plans):
+    # NICE NG59 1.1.2: stratify a new episode at first contact; stratified care is for pain without a specific cause,
+    # so an assessment a red flag displaces by name waits with the rest, where other assessments are never held back
+    assert step(plans["acute-axial-low-back-pain"], "risk_stratification").stance == "consider"
+    plan = plans["redflag-cauda-equina"]
+    assert "risk_stratification" in {s.id for s in plan.deferred}
+    assert "risk_stratification" not in {s.id for s in plan.steps}
+    assert "red_flag_screening" not in {s.id for s in plan.deferred}
+    # a later visit (a treatment recorded) is not first contact
+    assert "risk_stratification" not in {s.id for s in plans["radiculopathy-8-weeks-failed-care"].steps}
+
+
 def test_a_case_8_weeks_into_failed_care_gets_the_after_6_weeks_steps_now(plans):
     plan = plans["radiculopathy-8-weeks-failed-care"]
     mri = step(plan, "mri_lumbar_spine_without_contrast")  # ACR variant 3's; 002's "consider MRI" is covered by it

@@ -255,12 +255,14 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
             continue
-        if flags and not pain_relief and not assessment:
+        displaced = bool(flags) and any(
+            any(idx.is_a(interv, c) for c in preempts) and not any(idx.is_a(interv, c) for c in spares)
+            for preempts, spares in displacing
+        )
+        # an assessment is not held back (red flag screening, correlating imaging), unless a red flag names it among
+        # what it displaces (risk stratification for stratified care of non-specific pain)
+        if flags and not pain_relief and (not assessment or displaced):
             later = phase in ("if_persistent", "follow_up")
-            displaced = any(
-                any(idx.is_a(interv, c) for c in preempts) and not any(idx.is_a(interv, c) for c in spares)
-                for preempts, spares in displacing
-            )
             # what every red flag spares is not held back in a later phase either (a confirmed fracture's
             # augmentation does not wait until the suspected fracture is excluded)
             later = later and not all(any(idx.is_a(interv, c) for c in spares) for _, spares in displacing)
