@@ -181,11 +181,15 @@ def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list
             for m in members
         )
         out.append(ConflictOut(local(iri), label, description, sides))
-    # a do/consider and an avoid of related interventions in the same plan
+    # a do/consider and an avoid of related interventions in the same plan, unless a conflict of the KB already
+    # names both (it says what the disagreement is: "paracetamol alone" is not "acetaminophen beside an NSAID")
+    named = [{side.member for side in c.sides} for c in out]
     others = [(s, idx.above(SK_IRI + s.id)) for s in steps if s.stance != "avoid"]  # idx.is_a(o, a): a in above(o)
     for avoid in (s for s in steps if s.stance == "avoid"):
         a = SK_IRI + avoid.id
         for other, above in others:
+            if any({avoid.recommendation, other.recommendation} <= n for n in named):
+                continue
             if a in above:  # doing what the avoid covers (avoiding a subtype of what is done is no conflict)
                 sides = (
                     ConflictSide(
