@@ -89,6 +89,11 @@ class KBIndex:
         value = self.kb.value(URIRef(str(flag)), SK.careHeldUntil)
         return str(value) if value is not None else "is excluded"
 
+    def confirmed_by(self, flag) -> tuple[str, ...]:
+        """The presentations that confirm what a red flag suspects (``sk:confirmedBy``): in a case in one, the red
+        flag names a finding seen, and defers no care until an exclusion that never comes."""
+        return tuple(sorted(str(p) for p in self.kb.objects(URIRef(str(flag)), SK.confirmedBy)))
+
     def _text(self, made: dict[str, str], iri, prop: URIRef) -> str:
         """A term's ``prop`` (its local name where it has none), looked up in the graph once per term (an IRI and
         its string are one key)."""

@@ -98,7 +98,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         return known
 
     flags = sorted(run.red_flags)
-    flag_labels = [(idx.label(f), idx.held_until(f)) for f in flags]
+    # a red flag the case confirms (a fracture seen on imaging) defers nothing: no exclusion will come
+    confirmed = planparts.confirmed_flags(reasoner, run)
+    holds_back = [f for f in flags if f not in confirmed]
+    flag_labels = [(idx.label(f), idx.held_until(f)) for f in holds_back]
 
     applying, not_applicable = [], []
     explicit = {a.recommendation: a for a in run.applicability}
@@ -215,9 +218,13 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     displacing = [
         (
             [str(c) for c in reasoner.kb.objects(URIRef(f), SK.preempts)],
-            [str(c) for c in reasoner.kb.objects(URIRef(f), SK.spares)],
+            [
+                str(c)
+                for c in reasoner.kb.objects(URIRef(f), SK.spares)
+                if str(c) not in planparts.held_back(reasoner, run, f)
+            ],
         )
-        for f in flags
+        for f in holds_back
     ]
     active, waiting, covered, preempted = [], [], defaultdict(list), list(overridden.values())
     tried: dict[str, list[str]] = defaultdict(list)
@@ -255,13 +262,13 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
             continue
-        displaced = bool(flags) and any(
+        displaced = bool(holds_back) and any(
             any(idx.is_a(interv, c) for c in preempts) and not any(idx.is_a(interv, c) for c in spares)
             for preempts, spares in displacing
         )
         # an assessment is not held back (red flag screening, correlating imaging), unless a red flag names it among
         # what it displaces (risk stratification for stratified care of non-specific pain)
-        if flags and not pain_relief and (not assessment or displaced):
+        if holds_back and not pain_relief and (not assessment or displaced):
             later = phase in ("if_persistent", "follow_up")
             # what every red flag spares is not held back in a later phase either (a confirmed fracture's
             # augmentation does not wait until the suspected fracture is excluded)
@@ -271,7 +278,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             ):
                 why = (
                     f"deferred {until_excluded(flag_labels, ', ')}: resume it then "
-                    f"(red flag {', '.join(local(f) for f in flags)})",
+                    f"(red flag {', '.join(local(f) for f in holds_back)})",
                 )
                 preempted.append(NotApplicable(info.iri, info.label, "deferred", why))
                 waiting.append((a, info, driven, phase, f"deferred {until_excluded(flag_labels)}", False))

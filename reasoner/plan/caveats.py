@@ -18,6 +18,7 @@ from ..kb.index import local
 from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
+from .parts import confirmed_flags
 from .words import fact_text
 
 _PAIN = str(SK.PainSymptom)
@@ -39,7 +40,8 @@ def caveats(
 ) -> list[Warning]:
     """Every warning of this module for one plan, in this order."""
     return (
-        red_flag_imaging_on_file(reasoner, run, path)
+        red_flag_confirmed(reasoner, run, path)
+        + red_flag_imaging_on_file(reasoner, run, path)
         + no_pain_relief_left(reasoner, run, steps, failed, path)
         + age_threshold_differs(reasoner, run)
         + red_flag_feature_not_acted_on(reasoner, run, path)
@@ -47,6 +49,28 @@ def caveats(
         + sources_silent_for_finding(reasoner, run, steps, path)
         + caution_recorded(reasoner, run, steps, path)
     )
+
+
+def red_flag_confirmed(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """A raised red flag a presentation of the case confirms (``sk:confirmedBy``: new vertebral height loss on
+    imaging confirms a suspected vertebral fracture): not a suspicion the work-up will exclude, so the care it would
+    hold back is not deferred, and its own steps stand."""
+    idx = reasoner.index
+    out = []
+    for flag, presentations in sorted(confirmed_flags(reasoner, run).items()):
+        facts = sorted({f for p in presentations for f in run.presentations[p]}, key=lambda f: path_key(path(f)))
+        label, name = idx.label(flag), local(flag)
+        seen = "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({path(f)})" for f in facts)
+        out.append(
+            Warning(
+                "red_flag_confirmed",
+                f"{label} [{name}] is confirmed: {', '.join(idx.label(p) for p in presentations)} from {seen}. "
+                "It is not a suspicion a work-up will exclude, so the care it holds back while suspected is not "
+                "deferred: the steps say what is unsafe with it (and its own steps stand)",
+                (name, *(local(p) for p in presentations), *(path(f) for f in facts)),
+            )
+        )
+    return out
 
 
 def red_flag_imaging_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
@@ -84,7 +108,7 @@ def red_flag_imaging_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[s
                 studies.update(f for c in failing for f in c.facts)
                 recs.add(local(info.iri))
     out = []
-    for flag in sorted(set(on_file) - still_imaging):
+    for flag in sorted(set(on_file) - still_imaging - set(confirmed_flags(reasoner, run))):
         studies, recs = on_file[flag]
         paths = sorted(((path(f), f) for f in studies), key=lambda pf: path_key(pf[0]))
         said = "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({p})" for p, f in paths)

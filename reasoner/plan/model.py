@@ -166,6 +166,11 @@ class Plan:
             numbered = zip(self.steps, numbers, strict=True)
             object.__setattr__(self, "steps", tuple(s if s.number == n else replace(s, number=n) for s, n in numbered))
 
+    def holding_flags(self) -> tuple[RedFlagOut, ...]:
+        """The red flags that hold care back: not those the case confirms (warning ``red_flag_confirmed``)."""
+        confirmed = {w.subjects[0] for w in self.warnings if w.id == "red_flag_confirmed" and w.subjects}
+        return tuple(f for f in self.red_flags if f.id not in confirmed)
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
+from rdflib import URIRef
+
 from ..case.paths import field_path, path_key
 from ..consts import SK, SK_IRI
 from ..kb.index import RecInfo, local
@@ -134,6 +136,30 @@ def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path:
             )
         )
     return out
+
+
+def confirmed_flags(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
+    """The case's red flags that a presentation of the case confirms (``sk:confirmedBy``: a suspected vertebral
+    fracture with new vertebral height loss on imaging), each with those presentations: they defer no care."""
+    idx = reasoner.index
+    out = {}
+    for flag in run.red_flags:
+        hit = sorted(p for p in run.presentations for c in idx.confirmed_by(flag) if idx.is_a(p, c))
+        if hit:
+            out[flag] = hit
+    return out
+
+
+def held_back(reasoner: Reasoner, run: CaseRun, flag: str) -> set[str]:
+    """What a red flag holds back although it spares it elsewhere, because a finding that raised it says so
+    (``sk:holdsBack``: a suspected fracture after significant trauma holds advice to stay active back)."""
+    kb = reasoner.kb
+    return {
+        str(c)
+        for f in run.red_flags[flag]
+        for t in run.fact_types.get(f, ())
+        for c in kb.objects(URIRef(t), SK.holdsBack)
+    }
 
 
 def overridden(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> dict[str, NotApplicable]:

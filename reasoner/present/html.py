@@ -136,7 +136,7 @@ def _deferred(plan: Plan) -> list[str]:
         f"{_e(', '.join(local(r) for r in s.recommendations))}</li>"
         for s in plan.deferred
     ]
-    title = f"Deferred {until_excluded([(f.label, f.held_until) for f in plan.red_flags])}, then resume"
+    title = f"Deferred {until_excluded([(f.label, f.held_until) for f in plan.holding_flags()])}, then resume"
     return _section("deferred", title, ["<ul>", *rows, "</ul>"])
 
 

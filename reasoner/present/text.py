@@ -92,11 +92,12 @@ def text(plan: Plan) -> str:
             out += step_lines(s, indent="     " if s.number and "." in s.number else "  ")
         out.append("")
     if plan.deferred:
-        flags = [(f.label, f.held_until) for f in plan.red_flags]
+        holding = plan.holding_flags()
+        flags = [(f.label, f.held_until) for f in holding]
         out.append(f"DEFERRED {until_excluded(flags).upper()} (then resume)")
-        ids = ", ".join(f.id for f in plan.red_flags)
-        them = "them" if len(plan.red_flags) > 1 else "it"
-        if all(f.held_until == "is excluded" for f in plan.red_flags):
+        ids = ", ".join(f.id for f in holding)
+        them = "them" if len(holding) > 1 else "it"
+        if all(f.held_until == "is excluded" for f in holding):
             out.append(f"  (once the work-up has excluded {them}, record red_flags_excluded: [{ids}] and plan again)")
         else:  # a confirmed finding is not excluded: the surgeon's assessment clears the care it holds back
             out.append(f"  (once that is done and this care cleared, record red_flags_excluded: [{ids}], plan again)")
