@@ -197,8 +197,47 @@ def test_red_flag_feature_not_acted_on_says_the_red_flag_was_worked_up_and_exclu
     [w] = warnings(plan, "red_flag_feature_not_acted_on")
     assert "worked up and excluded (red_flags_excluded)" in w.message
     assert "nothing else in this case raises it" not in w.message
-    [w] = warnings(recommend(back_pain(63, risk_factors=["night_pain"])), "red_flag_feature_not_acted_on")
+    [w] = warnings(recommend(back_pain(45, risk_factors=["night_pain"])), "red_flag_feature_not_acted_on")
     assert "nothing else in this case raises it" in w.message
+
+
+def test_red_flag_feature_not_acted_on_names_the_rows_other_triggers_and_the_imaging_it_avoids():
+    """Found by a clinician's review (a 57-year-old with night pain): the warning said "nothing else in this case
+    raises it" though red_flags.csv lists 'age >50 with new pain' in the same row, and the plan's "do not image
+    (without red flags)" stood unqualified. At 63 the back pain over 50 is named, and the step avoiding imaging."""
+    plan = recommend(back_pain(63, risk_factors=["night_pain"]))
+    assert not plan.red_flags
+    [w] = warnings(plan, "red_flag_feature_not_acted_on")
+    assert "nothing else in this case raises it" not in w.message
+    assert "back pain or sciatica over age 50 (symptoms[0])" in w.message
+    [avoid] = [s for s in plan.steps if s.id == "lumbar_spine_imaging" and s.stance == "avoid"]
+    assert f"step {avoid.number} (do not imaging of the lumbar spine" in w.message
+    assert w.subjects == (
+        "risk_factors[0]",
+        "night_pain",
+        "malignancy_suspected",
+        "symptoms[0]",
+        "rec_ext_no_imaging_acute",
+    )
+
+
+@pytest.mark.parametrize(
+    ("age", "weeks", "outcome", "raised"),
+    [
+        (63, 5, "unchanged", True),  # the three together: night pain, over 50, not improving after about a month
+        (50, 5, "unchanged", False),  # not over 50
+        (63, 3, "unchanged", False),  # not yet about a month
+        (63, 5, "improved", False),  # improving on care
+    ],
+)
+def test_night_pain_over_50_not_improving_after_a_month_raises_suspected_malignancy(age, weeks, outcome, raised):
+    case = back_pain(
+        age, risk_factors=["night_pain"], prior_treatments=[{"type": "nsaid", "weeks": 2, "outcome": outcome}]
+    )
+    case["symptoms"][0]["duration_weeks"] = weeks
+    plan = recommend(case)
+    assert ("malignancy_suspected" in {f.id for f in plan.red_flags}) is raised
+    assert bool(warnings(plan, "red_flag_feature_not_acted_on")) is not raised
 
 
 def test_red_flag_feature_not_acted_on_is_data_a_feature_is_triples(kb_copy: Graph):

@@ -104,6 +104,11 @@ INCONTINENCE, NEW_INCONTINENCE = _S + "urinary_incontinence", _S + "new_urinary_
 FRACTURE_SUSPECTED, FRACTURE_NOT_EXCLUDED = _S + "fracture_suspected", _S + "fracture_feature_not_excluded"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
 WEAKNESS, MULTI_ROOT_WEAKNESS = _S + "weakness", _S + "multi_root_weakness"
+SEVERE_DEFICIT, NEW_SEVERE_DEFICIT = _S + "severe_motor_deficit", _S + "new_severe_motor_deficit"
+BACK_PAINS = frozenset(_S + t for t in ("axial_pain", "lumbosacral_radicular_pain", "buttock_pain"))
+NOT_IMPROVING, AFTER_50 = _S + "pain_not_improving_on_care", _S + "back_pain_after_50"
+NIGHT_PAIN, NIGHT_PAIN_FLAG = _S + "night_pain", _S + "night_pain_after_50_not_improving"
+UNHELPED, IMPROVED = frozenset(_S + o for o in ("unchanged", "worse", "failed")), _S + "improved"
 # a one-sided record with its other side in the same case: (the class it must be in, the class derived)
 BY_SIDE = ((LUMBOSACRAL_PAIN, _S + "bilateral_sciatica_by_side"), (WEAKNESS, _S + "bilateral_leg_weakness_by_side"))
 # the derivation rules' own terms (reasoner/reasoning/derive.py says them in SPARQL): what can compress a root, which
@@ -231,6 +236,16 @@ class Derivations:
             if not (older and not any(w is True or w == "true" for w in worse)):
                 s.types |= {NEW_INCONTINENCE} | self.supers(NEW_INCONTINENCE)
                 changed = True
+        # derive-new-severe-motor-deficit: MRC 3 or less, unless longer than the episode and not worse
+        for s in facts:
+            if SEVERE_DEFICIT not in s.types or NEW_SEVERE_DEFICIT in s.types:
+                continue
+            worse = s.props.get(_S + "progressive", [])
+            older = bool(episode) and any(d > episode[0] for d in s.props.get(DURATION, ()))
+            if not (older and not any(w is True or w == "true" for w in worse)):
+                s.types |= {NEW_SEVERE_DEFICIT} | self.supers(NEW_SEVERE_DEFICIT)
+                changed = True
+        changed |= self.malignancy_combined(facts)
         # derive-fracture-feature-not-excluded: a feature of suspected fracture, unless the case excludes that red flag
         if FRACTURE_SUSPECTED not in c.props.get(_S + "excludesRedFlag", ()):
             for f in facts:
@@ -281,6 +296,28 @@ class Derivations:
                             for s, sderms, ssides in symptoms:
                                 if sderms.intersection(derms) and _sides_agree(fsides, ssides):
                                     changed |= self.compress(f, root, s, POSSIBLE_COMPRESSION, "possibly")
+        return changed
+
+    def malignancy_combined(self, facts: list[Node]) -> bool:
+        """derive-pain-not-improving-on-care: a back pain, sciatica or buttock pain of 4 weeks or more, in a case with
+        a treatment unchanged, worse or failed and none improved; derive-night-pain-after-50-not-improving: night pain
+        in a case with back pain after 50 and such a pain. Whether they added anything."""
+        changed = False
+        outcomes = {o for f in facts if _S + "PriorTreatment" in f.types for o in f.props.get(_S + "outcome", ())}
+        if outcomes & UNHELPED and IMPROVED not in outcomes:
+            for s in facts:
+                if (
+                    s.types & BACK_PAINS
+                    and NOT_IMPROVING not in s.types
+                    and any(d >= 4 for d in s.props.get(DURATION, ()))
+                ):
+                    s.types |= {NOT_IMPROVING} | self.supers(NOT_IMPROVING)
+                    changed = True
+        if any(AFTER_50 in f.types for f in facts) and any(NOT_IMPROVING in f.types for f in facts):
+            for s in facts:
+                if NIGHT_PAIN in s.types and NIGHT_PAIN_FLAG not in s.types:
+                    s.types |= {NIGHT_PAIN_FLAG} | self.supers(NIGHT_PAIN_FLAG)
+                    changed = True
         return changed
 
     def in_a_leg(self, s: Node) -> bool:

@@ -28,6 +28,7 @@ _AGE = str(SK.age)
 _FRACTURE, _MALIGNANCY = str(SK.fracture_suspected), str(SK.malignancy_suspected)
 _BACK = str(SK.low_back_pain_presentation)
 _IMAGING, _RED_FLAG = str(SK.ImagingIntervention), str(SK.redFlag)
+_STANCE = {"do": "do", "consider": "consider", "avoid": "do not"}
 
 #: The lowest age any source gives for back pain that is itself a red flag: Choosing Wisely (NASS) lists "age > 50"
 #: among its red flags, red_flags.csv "age >50 with new pain" among the triggers of suspected malignancy. Above it,
@@ -44,7 +45,7 @@ def caveats(
         + red_flag_imaging_on_file(reasoner, run, path)
         + no_pain_relief_left(reasoner, run, steps, failed, path)
         + age_threshold_differs(reasoner, run)
-        + red_flag_feature_not_acted_on(reasoner, run, path)
+        + red_flag_feature_not_acted_on(reasoner, run, steps, path)
         + presentation_not_established(reasoner, run, path)
         + sources_silent_for_finding(reasoner, run, steps, path)
         + caution_recorded(reasoner, run, steps, path)
@@ -258,36 +259,86 @@ def _by_class(reasoner: Reasoner, prop: URIRef, inverse: bool = False) -> dict[s
     return reasoner.cache[key]
 
 
-def red_flag_feature_not_acted_on(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+def red_flag_feature_not_acted_on(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
     """A finding the reference facts list among a red flag's triggers (``sk:listedTriggerOf``) that spinekg does not
-    raise that red flag on alone, recorded without the red flag: named, for the clinician to weigh."""
+    raise that red flag on alone, recorded without the red flag: named, for the clinician to weigh, with when spinekg
+    does raise it (``sk:listedTriggerNote``) and the row's other triggers the case records (``sk:listedTriggerOf``,
+    ``sk:accompanyingTriggerOf``: back pain over age 50, care that has not helped); where there are any, a step that
+    avoids imaging on the premise of no red flag (a ``NoRedFlag`` condition) is named as resting on it."""
     listed = _by_class(reasoner, SK.listedTriggerOf)  # finding class → the red flags it is a listed trigger of
+    also = _by_class(reasoner, SK.accompanyingTriggerOf)  # … an accompanying trigger of
     found = {
         f: sorted(c for c in types if c in listed)
         for f, types in run.fact_types.items()
         if not listed.keys().isdisjoint(types)
     }
+    if not found:
+        return []
     idx = reasoner.index
+    order = sorted(run.fact_types, key=lambda f: path_key(path(f)))
+    triggers: dict[str, list[tuple[str, str]]] = {}  # red flag → the (fact, class) of its triggers in the case
+    for fact in order:
+        for cls in sorted(run.fact_types[fact]):
+            for flag in (*listed.get(cls, ()), *also.get(cls, ())):
+                triggers.setdefault(flag, []).append((fact, cls))
     out = []
     for fact in sorted(found, key=lambda f: path_key(path(f))):
         for cls in found[fact]:
             for flag in sorted(f for f in listed[cls] if f not in run.red_flags):
-                out.append(
-                    Warning(
-                        "red_flag_feature_not_acted_on",
-                        f"{idx.label(cls)} ({path(fact)}): red_flags.csv lists it among the triggers of "
-                        f"{idx.label(flag)} [{local(flag)}], but spinekg does not raise that red flag on it alone and "
-                        + (
-                            "the case records that red flag as worked up and excluded (red_flags_excluded): the "
-                            "clinician weighs whether this finding is explained by that work-up"
-                            if flag in run.excluded_flags
-                            else "nothing else in this case raises it: the clinician weighs it with the rest of the "
-                            "history"
-                        ),
-                        (path(fact), local(cls), local(flag)),
-                    )
+                note = next(iter(reasoner.kb.objects(URIRef(cls), SK.listedTriggerNote)), None)
+                # the row's other triggers: on other records, and not this one again (the other weaknesses of a
+                # multi-root deficit are the same trigger)
+                others = [(f, c) for f, c in triggers.get(flag, ()) if f != fact and c != cls]
+                head = (
+                    f"{idx.label(cls)} ({path(fact)}): red_flags.csv lists it among the triggers of "
+                    f"{idx.label(flag)} [{local(flag)}], but spinekg does not raise that red flag on it alone"
                 )
+                when = f"; {note}" if note else ""  # when spinekg does raise it
+                subjects: tuple[str, ...] = (path(fact), local(cls), local(flag))
+                if flag in run.excluded_flags:
+                    tail = (
+                        " and the case records that red flag as worked up and excluded (red_flags_excluded): the "
+                        "clinician weighs whether this finding is explained by that work-up"
+                    )
+                elif others:
+                    named = "; ".join(f"{idx.label(c)} ({path(f)})" for f, c in others)
+                    avoid = _no_red_flag_imaging_avoided(reasoner, run, steps)
+                    tail = (
+                        f"{when}. The case also records other triggers the same row lists: {named}. spinekg does not "
+                        "raise the red flag on these together: the clinician weighs them with the rest of the history"
+                        + (
+                            "; the plan's "
+                            + ", ".join(f"step {s.number} ({_STANCE[s.stance]} {s.label})" for s in avoid)
+                            + " rests on no red flag being present, which these features leave for the clinician "
+                            "to judge"
+                            if avoid
+                            else ""
+                        )
+                    )
+                    subjects += (*_unique(path(f) for f, _ in others), *(local(s.recommendation) for s in avoid))
+                else:
+                    tail = " and nothing else in this case raises it: the clinician weighs it with the rest of the "
+                    tail += f"history{when}"
+                out.append(Warning("red_flag_feature_not_acted_on", head + tail, subjects))
     return out
+
+
+def _no_red_flag_imaging_avoided(reasoner: Reasoner, run: CaseRun, steps: Iterable[Step]) -> list[Step]:
+    """The plan's steps that avoid imaging on the premise of no red flag: one of their recommendations applies with a
+    ``NoRedFlag`` condition."""
+    idx = reasoner.index
+    premised = {
+        a.recommendation
+        for a in run.applicability
+        if a.status == "applies" and any(c.kind == "NoRedFlag" for c in a.conditions)
+    }
+    return [
+        s
+        for s in steps
+        if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _IMAGING) and not premised.isdisjoint(s.recommendations)
+    ]
 
 
 def presentation_not_established(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
