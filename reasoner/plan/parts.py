@@ -35,6 +35,7 @@ _HEIGHT_LOSS = str(SK.vertebral_height_loss)
 #: NICE NG59 is for people over 16 ("Low back pain and sciatica in over 16s"); the ACR and ACP guidelines are for
 #: adults: under this age, a plan is outside its sources' population.
 ADULT_AGE = 16
+ACUTE_WEEKS = 6  # the acute phase's upper bound (sk:acute_phase: an episode under 6 weeks)
 _AGE = str(SK.age)
 
 
