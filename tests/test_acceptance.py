@@ -38,6 +38,8 @@ EXPECT_KEYS = {
     "unknown",
     "overridden",
     "conflicts",
+    "absent_conflicts",
+    "order",
     "concordance",
     "rejected",
     "problems",
@@ -112,6 +114,9 @@ def spec_problems(doc: object, known_interventions: set[str]) -> list[str]:
     bad += [f"missing {k!r}" for k in ("description", "covers", "case", "expect") if k not in doc]
     expect = doc.get("expect") or {}
     bad += [f"unknown expect key {k!r}" for k in expect if k not in EXPECT_KEYS]
+    for n, pair in enumerate(expect.get("order") or []):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(i in known_interventions for i in pair)):
+            bad.append(f"expect.order[{n}]: {pair!r} is not a pair of intervention ids")
     for key in ("steps", "absent_steps"):
         for n, s in enumerate(expect.get(key) or []):
             where = f"expect.{key}[{n}]"
@@ -197,6 +202,13 @@ def check_plan(plan: dict, expect: dict) -> list[str]:
     for c in expect.get("conflicts") or []:
         if c not in have_conflicts:
             missed.append(f"missing conflict {c} (the plan shows {have_conflicts})")
+    missed += [f"unexpected conflict {c}" for c in expect.get("absent_conflicts") or [] if c in have_conflicts]
+    ids = [s["id"] for s in steps]
+    for first, then in expect.get("order") or []:
+        if first not in ids or then not in ids:
+            missed.append(f"order {first} before {then}: the plan lacks {first if first not in ids else then}")
+        elif ids.index(first) > max(n for n, i in enumerate(ids) if i == then):
+            missed.append(f"order {first} before {then}: {then} comes first")
     statuses = {row["dermatome"]: row["status"] for row in plan.get("concordance", [])}
     for derm, status in (expect.get("concordance") or {}).items():
         if statuses.get(derm) not in as_list(status):

@@ -56,6 +56,7 @@ def test_of_the_guideline_statements_what_to_do_comes_before_what_to_consider():
         ("do", "superficial_heat"),
         ("do", "stay_active_advice"),
         ("consider", "exercise_therapy"),
+        ("consider", "risk_stratification"),  # NICE NG59 1.1.2, at first contact: not a drug
         ("consider", "muscle_relaxant"),
         ("consider", "nsaid"),
     ]

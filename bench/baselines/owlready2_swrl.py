@@ -155,7 +155,7 @@ class Owlready2Swrl:
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 for m in params.get("modality", ()):
                     rules.append(f"ImagingStudy(?s), modality(?s, {_local(m)}) -> {head}(?s)")
-            elif kind in ("CandidateFor", "CandidacyOpen"):
+            elif kind in ("CandidateFor", "CandidacyOpen", "NotCandidateFor"):
                 for x in params.get("candidacy", ()):
                     rules.append(f"Case(?c), candidateFor(?c, {_local(x)}) -> {head}(?c)")
         return rules
@@ -558,9 +558,10 @@ class Owlready2Swrl:
                         speak(*key, UNKNOWN, earlier, ["symptoms[].duration_weeks"])
                 if hits:
                     speak(*key, HOLDS if kind == "PriorImaging" else FAILS, hits)
-            elif kind in ("CandidateFor", "CandidacyOpen"):
+            elif kind in ("CandidateFor", "CandidacyOpen", "NotCandidateFor"):
                 # listed (the SWRL class): CandidateFor holds; CandidacyOpen fails when a candidacy is recorded (an
-                # empty list included) without it; CandidateFor is unknown when none is recorded
+                # empty list included) without it; CandidateFor is unknown when none is recorded; NotCandidateFor
+                # fails when listed
                 listed = BENCH + f"m{i}" in types[iri]
                 recorded = bool(candidacies) or "candidate_for" in none_of
                 if kind == "CandidateFor" and listed:
@@ -568,6 +569,8 @@ class Owlready2Swrl:
                 if kind == "CandidateFor" and not recorded:
                     speak(*key, UNKNOWN, (), ["candidate_for"])
                 if kind == "CandidacyOpen" and recorded and not listed:
+                    speak(*key, FAILS, [iri])
+                if kind == "NotCandidateFor" and listed:
                     speak(*key, FAILS, [iri])
             elif kind in ("ScoreAtMost", "ScoreAbove"):
                 for score in get("score", ()):

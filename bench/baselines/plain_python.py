@@ -596,9 +596,9 @@ class PlainPython:
                 hits = list(dict.fromkeys(hits))
                 if hits:
                     speak(*key, HOLDS if kind == "PriorImaging" else FAILS, hits)
-            elif kind in ("CandidateFor", "CandidacyOpen"):
+            elif kind in ("CandidateFor", "CandidacyOpen", "NotCandidateFor"):
                 # CandidateFor holds when listed and is unknown when nothing is recorded; CandidacyOpen fails when
-                # a candidacy is recorded (an empty list included) without it
+                # a candidacy is recorded (an empty list included) without it; NotCandidateFor fails when listed
                 cands = c.props.get(_S + "candidateFor", [])
                 recorded = bool(cands) or "candidate_for" in c.props.get(_S + "recordsNoneOf", [])
                 listed = any(x in cands for x in get("candidacy", ()))
@@ -607,6 +607,8 @@ class PlainPython:
                 if kind == "CandidateFor" and not recorded:
                     speak(*key, UNKNOWN, (), ["candidate_for"])
                 if kind == "CandidacyOpen" and recorded and not listed:
+                    speak(*key, FAILS, [case])
+                if kind == "NotCandidateFor" and listed:
                     speak(*key, FAILS, [case])
             elif kind in ("ScoreAtMost", "ScoreAbove"):
                 for score in get("score", ()):

@@ -55,6 +55,8 @@ OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
     str(SK[n]) for n in ("outcome", "treatmentType", "screenResult", "none_found")
 )
 URGENT = ("emergency", "urgent")
+#: a step after failed care whose source gives no weeks: after the care still to do, before the options to consider
+AFTER_CARE = "after_care"
 
 
 def _evidence(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
@@ -185,10 +187,17 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # effective phase and timing of every applying recommendation
     timed = []
     for a, info, driven in applying:
-        phase, timing, due_now = info.phase, None, False
+        due_now: bool | str = False  # True, False or AFTER_CARE
+        phase, timing = info.phase, None
         if info.phase == "if_persistent":
             if info.after_weeks is None:
-                phase, timing, due_now = "now", "due now: the failed treatment it waits for is recorded", True
+                # its source gives no weeks: due now that the treatment it waits for has failed; past the acute phase
+                # (the articles' 6 weeks of conservative care) an escalation whose time has come, in it after the
+                # care the plan still offers to do (NICE's decompression "when non-surgical treatment has not
+                # improved pain or function" does not go before that treatment at 5 weeks), before what to consider
+                late = run.elapsed_weeks is not None and run.elapsed_weeks >= planparts.ACUTE_WEEKS
+                phase, due_now = "now", True if late else AFTER_CARE
+                timing = "after failed treatment (recorded); its source gives no number of weeks"
             elif run.elapsed_weeks is not None and run.elapsed_weeks >= info.after_weeks:
                 phase, due_now = "now", True
                 timing = f"due now: {run.elapsed_weeks:g} weeks of symptoms or failed care ≥ {info.after_weeks:g} weeks"
@@ -394,13 +403,14 @@ def _steps(
     def sort_key(item):
         (interv, stance, phase), members = item
         first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
-        due_now = any(m[3] for m in members)
+        due_now = any(m[3] is True for m in members)
+        after_care = any(m[3] == AFTER_CARE for m in members)
         after = min((m[1].after_weeks or 0) for m in members)
         # the guideline statements (NICE, ACP, …) have no reading order of their own (their ids are alphabetical):
         # among them, what to do before what to consider (ACP 2017: heat first, drugs "if pharmacologic treatment
         # is desired"), and of what to consider, non-drug treatment before drugs (ACP 2017 R2 and R3: drugs after
         # an inadequate response to non-drug therapy)
-        weaker = stance == "consider" and not first.source.isdigit()
+        weaker = stance == "consider" and not first.source.isdigit() and not after_care
         drug = weaker and idx.is_a(interv, ANALGESIA)
         return (order[phase], stance == "avoid", _rank(interv, stance, first.safety, due_now), after,
                 first.order, weaker, drug, first.id)  # fmt: skip

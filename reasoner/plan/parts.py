@@ -37,6 +37,7 @@ _HEIGHT_LOSS = str(SK.vertebral_height_loss)
 #: NICE NG59 is for people over 16 ("Low back pain and sciatica in over 16s"); the ACR and ACP guidelines are for
 #: adults: under this age, a plan is outside its sources' population.
 ADULT_AGE = 16
+ACUTE_WEEKS = 6  # the acute phase's upper bound (sk:acute_phase: an episode under 6 weeks)
 _AGE = str(SK.age)
 
 
@@ -207,16 +208,19 @@ def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list
             for m in members
         )
         out.append(ConflictOut(local(iri), label, description, sides))
-    # a do/consider and an avoid of related interventions in the same plan, unless a conflict of the KB already
-    # names both (it says what the disagreement is: "paracetamol alone" is not "acetaminophen beside an NSAID")
-    named = [{side.member for side in c.sides} for c in out]
+    # a do/consider and an avoid of related interventions in the same plan, unless a conflict of the KB shown above
+    # already names both (the sources' disagreement, said once, in its own words), or the plan orders them: an avoid
+    # for the acute phase only (under 6 weeks) and the step due if symptoms persist after 6 weeks or more
+    named = [{side.member for side in c.sides if side.applies} for c in out]
     others = [(s, idx.above(SK_IRI + s.id)) for s in steps if s.stance != "avoid"]  # idx.is_a(o, a): a in above(o)
     for avoid in (s for s in steps if s.stance == "avoid"):
         a = SK_IRI + avoid.id
         for other, above in others:
-            if any({avoid.recommendation, other.recommendation} <= n for n in named):
+            if a not in above:  # doing what the avoid covers (avoiding a subtype of what is done is no conflict)
                 continue
-            if a in above:  # doing what the avoid covers (avoiding a subtype of what is done is no conflict)
+            if any(set(avoid.recommendations) & m and set(other.recommendations) & m for m in named):
+                continue
+            if not _sequenced(reasoner, avoid, other):
                 sides = (
                     ConflictSide(
                         avoid.recommendation,
@@ -241,6 +245,23 @@ def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list
                     )
                 )
     return out
+
+
+def _sequenced(reasoner: Reasoner, avoid: Step, other: Step) -> bool:
+    """Whether an avoid and a step of a related intervention follow one another in time: every recommendation of the
+    avoid is for the acute phase only (under 6 weeks: article 002's "not before 6 weeks of conservative therapy"), and
+    the other step waits until symptoms persist after 6 weeks or more (article 000's epidural after 6 weeks)."""
+    if other.phase != "if_persistent" or (other.after_weeks or 0) < ACUTE_WEEKS:
+        return False
+    acute = str(SK.acute_phase)
+    return all(
+        any(
+            kind == "PresentationPresent"
+            and acute in reasoner.condition_params.get(cond, {}).get(str(SK.presentation), ())
+            for cond, kind in reasoner.conditions.get(rec, ())
+        )
+        for rec in avoid.recommendations
+    )
 
 
 def not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:

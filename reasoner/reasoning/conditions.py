@@ -60,6 +60,7 @@ DEFAULT = {
     "NoPriorImaging": HOLDS,
     "CandidateFor": FAILS,
     "CandidacyOpen": HOLDS,
+    "NotCandidateFor": HOLDS,
     "ScoreAtMost": FAILS,
     "ScoreAbove": FAILS,
     "AgeAtLeast": FAILS,
