@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from rdflib import BNode, Literal, URIRef
 
 from ..case.paths import path_key
-from ..consts import OWL, SK, SK_IRI, XSD
+from ..consts import OWL, RDFS, SK, SK_IRI, XSD
 from ..kb.index import local
 from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
@@ -245,11 +245,23 @@ def red_flag_feature_not_acted_on(reasoner: Reasoner, run: CaseRun, path: Callab
     for fact in sorted(found, key=lambda f: path_key(path(f))):
         for cls in found[fact]:
             for flag in sorted(f for f in listed[cls] if f not in run.red_flags):
+                # the narrower kind of the finding that raises the red flag (new urinary retention), if the KB has one
+                raising = sorted(
+                    str(n)
+                    for n in reasoner.kb.subjects(RDFS.subClassOf, URIRef(cls))
+                    if (n, RDFS.subClassOf, URIRef(flag)) in reasoner.kb
+                )
+                only = (
+                    f"spinekg raises that red flag only on {' or '.join(idx.label(n) for n in raising)} "
+                    f"[{', '.join(local(n) for n in raising)}], which this finding is not,"
+                    if raising
+                    else "spinekg does not raise that red flag on it alone"
+                )
                 out.append(
                     Warning(
                         "red_flag_feature_not_acted_on",
                         f"{idx.label(cls)} ({path(fact)}): red_flags.csv lists it among the triggers of "
-                        f"{idx.label(flag)} [{local(flag)}], but spinekg does not raise that red flag on it alone and "
+                        f"{idx.label(flag)} [{local(flag)}], but {only} and "
                         + (
                             "the case records that red flag as worked up and excluded (red_flags_excluded): the "
                             "clinician weighs whether this finding is explained by that work-up"
