@@ -585,15 +585,15 @@ def test_a_bad_red_flag_screen_is_refused(screen, expected):
     [
         ({"risk_factors": ["iv_drug_use"]}, "risk_factors[0]", "'iv_drug_use'", "infection_suspected"),
         (
-            {"symptoms": [{"type": "urinary_retention"}]},
+            {"symptoms": [{"type": "fecal_incontinence"}]},
             "symptoms[0]",
-            "'urinary_retention'",
+            "'fecal_incontinence'",
             "cauda_equina_syndrome_suspected",
         ),
         (
-            {"symptoms": [{"type": "SCTID:267064002"}]},
+            {"symptoms": [{"type": "SCTID:72042002"}]},
             "symptoms[0]",
-            "'SCTID:267064002'",
+            "'SCTID:72042002'",
             "cauda_equina_syndrome_suspected",
         ),
         ({"vitals": {"temperature_c": 38.2}}, "vitals.temperature_c", "38.2", "infection_suspected"),
@@ -608,6 +608,28 @@ def test_a_screen_that_found_none_contradicts_a_recorded_red_flag_feature(fields
     )
     rejected(doc, expected)
     parse_case({**doc, "red_flag_screen": {"result": "found"}})  # found: no contradiction
+
+
+def test_a_screen_beside_a_retention_that_may_be_old_is_left_to_the_plan():
+    """Retention is a red flag only when new (rule derive-new-urinary-retention, red_flags.csv "new urinary
+    retention"): years of stable retention do not contradict a screen that found none, so the reader cannot refuse it
+    alone; where the retention is new (no duration recorded), the plan raises the red flag and says the screen is
+    contradicted."""
+    from reasoner.api import recommend
+
+    doc = {
+        "id": "screened-retention",
+        "red_flag_screen": {"result": "none_found"},
+        "symptoms": [
+            {"type": "radicular_pain", "dermatomes": ["L5"], "laterality": "left", "duration_weeks": 2},
+            {"type": "urinary_retention"},
+        ],
+    }
+    plan = recommend(doc)
+    assert {f.id for f in plan.red_flags} == {"cauda_equina_syndrome_suspected"}
+    assert "red_flag_screen_contradicted" in {w.id for w in plan.warnings}
+    doc["symptoms"][1].update(duration_weeks=150, progressive=False)
+    assert not recommend(doc).red_flags
 
 
 def test_an_absent_red_flag_feature_does_not_contradict_the_screen():

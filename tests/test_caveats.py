@@ -240,6 +240,24 @@ def test_night_pain_over_50_not_improving_after_a_month_raises_suspected_maligna
     assert bool(warnings(plan, "red_flag_feature_not_acted_on")) is not raised
 
 
+@pytest.mark.parametrize(
+    "kind, new", [("urinary_retention", "urinary retention"), ("sexual_dysfunction", "sexual dysfunction")]
+)
+def test_red_flag_feature_not_acted_on_says_which_kind_of_it_raises_the_red_flag(kind, new):
+    """Found by a clinician's review: years of stable retention (or erectile dysfunction) beside 2 weeks of sciatica
+    raised an emergency cauda equina work-up; red_flags.csv asks for *new* ones. The old one raises no red flag and the
+    warning names the kind that would (rules derive-new-urinary-retention, derive-new-sexual-dysfunction)."""
+    case = back_pain(45)
+    case["symptoms"].append({"type": kind, "duration_weeks": 150, "progressive": False})
+    plan = recommend(case)
+    assert not plan.red_flags
+    [w] = warnings(plan, "red_flag_feature_not_acted_on")
+    assert w.subjects == ("symptoms[1]", kind, "cauda_equina_syndrome_suspected")
+    assert f"raises that red flag only on {new} of this" in w.message and f"[new_{kind}]" in w.message
+    case["symptoms"][1]["progressive"] = True
+    assert "cauda_equina_syndrome_suspected" in {f.id for f in recommend(case).red_flags}
+
+
 def test_red_flag_feature_not_acted_on_is_data_a_feature_is_triples(kb_copy: Graph):
     """Adding a listed trigger is adding a triple: osteoporosis raises suspected fracture, not malignancy; annotated
     as a listed trigger of malignancy, a patient with it gets the warning naming malignancy (and not fracture)."""

@@ -45,7 +45,12 @@ def classified(kb_graph, java):
     finding(g, "unilateral_s2", "numbness", laterality=SK.left, inDermatome=SK.dermatome_S2)
     finding(g, "bilateral_l5", "numbness", laterality=SK.bilateral, inDermatome=SK.dermatome_L5)
     finding(g, "sitting_area", "paresthesia", laterality=SK.bilateral, inBodyRegion=SK.sitting_area_of_buttocks)
+    finding(g, "left_perianal", "numbness", laterality=SK.left, inBodyRegion=SK.perianal_region)
+    finding(g, "saddle_no_side", "numbness", inBodyRegion=SK.saddle_region)
+    finding(g, "right_s4_5", "paresthesia", laterality=SK.right, inDermatome=SK["dermatome_S4-5"])
+    finding(g, "left_sitting_area", "numbness", laterality=SK.left, inBodyRegion=SK.sitting_area_of_buttocks)
     finding(g, "retention", "urinary_retention")
+    finding(g, "new_retention", "new_urinary_retention")
     finding(g, "legs", "weakness", laterality=SK.bilateral)
     finding(g, "fever", "fever")
     finding(g, "cancer", "history_of_cancer")
@@ -80,7 +85,9 @@ def flags(classified, name):
     [
         ("seed000", {"cauda_equina_syndrome_suspected"}),
         ("sitting_area", {"cauda_equina_syndrome_suspected"}),
-        ("retention", {"cauda_equina_syndrome_suspected"}),
+        # retention is a red flag only when new: rule derive-new-urinary-retention compares durations, OWL cannot
+        ("retention", set()),
+        ("new_retention", {"cauda_equina_syndrome_suspected"}),
         ("legs", {"cauda_equina_syndrome_suspected"}),
         ("fever", {"infection_suspected"}),
         ("cancer", {"malignancy_suspected"}),
@@ -89,6 +96,12 @@ def flags(classified, name):
         ("mjoa10", {"severe_myelopathy"}),
         ("unstable", {"spinal_instability"}),
         ("unilateral_s2", set()),
+        # saddle, perineal, perianal or S3-S5 sensory loss on one side or none (red_flags.csv: "bilateral" qualifies
+        # only the buttock+S2-S3 clause); one sitting area of the buttocks alone does not
+        ("left_perianal", {"cauda_equina_syndrome_suspected"}),
+        ("saddle_no_side", {"cauda_equina_syndrome_suspected"}),
+        ("right_s4_5", {"cauda_equina_syndrome_suspected"}),
+        ("left_sitting_area", set()),
         ("bilateral_l5", set()),
         ("mjoa13", set()),
         ("plain_pain", set()),

@@ -100,7 +100,10 @@ _S = str(SK)
 LATERALITY, DURATION, SEVERITY, EPISODE = _S + "laterality", _S + "durationWeeks", _S + "severity", _S + "episodeWeeks"
 COMPRESSION, IMPINGEMENT = _S + "nerve_root_compression", _S + "nerve_root_impingement"
 POSSIBLE_COMPRESSION = _S + "possible_root_compression"  # a herniation without a zone: the exiting root unknown
-INCONTINENCE, NEW_INCONTINENCE = _S + "urinary_incontinence", _S + "new_urinary_incontinence"
+# derive-new-urinary-incontinence, derive-new-urinary-retention, derive-new-sexual-dysfunction: (recorded, of new onset)
+NEW_ONSET = tuple(
+    (_S + kind, _S + "new_" + kind) for kind in ("urinary_incontinence", "urinary_retention", "sexual_dysfunction")
+)
 FRACTURE_SUSPECTED, FRACTURE_NOT_EXCLUDED = _S + "fracture_suspected", _S + "fracture_feature_not_excluded"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
 WEAKNESS, MULTI_ROOT_WEAKNESS = _S + "weakness", _S + "multi_root_weakness"
@@ -226,16 +229,18 @@ class Derivations:
             if not above and hands not in s.props.get(_S + "inBodyRegion", ()):
                 s.types |= {LUMBOSACRAL_PAIN} | self.supers(LUMBOSACRAL_PAIN)
                 changed = True
-        # derive-new-urinary-incontinence: incontinence, unless longer than every pain of the case and not worse
+        # derive-new-urinary-incontinence (-retention, -sexual-dysfunction): the symptom, unless longer than every
+        # pain of the case and not worse
         pains = [d for f in facts if _S + "PainSymptom" in f.types for d in f.props.get(DURATION, ())]
-        for s in facts:
-            if INCONTINENCE not in s.types or NEW_INCONTINENCE in s.types:
-                continue
-            worse = s.props.get(_S + "progressive", [])
-            older = bool(pains) and any(d > max(pains) for d in s.props.get(DURATION, ()))
-            if not (older and not any(w is True or w == "true" for w in worse)):
-                s.types |= {NEW_INCONTINENCE} | self.supers(NEW_INCONTINENCE)
-                changed = True
+        for recorded, new in NEW_ONSET:
+            for s in facts:
+                if recorded not in s.types or new in s.types:
+                    continue
+                worse = s.props.get(_S + "progressive", [])
+                older = bool(pains) and any(d > max(pains) for d in s.props.get(DURATION, ()))
+                if not (older and not any(w is True or w == "true" for w in worse)):
+                    s.types |= {new} | self.supers(new)
+                    changed = True
         # derive-new-severe-motor-deficit: MRC 3 or less, unless longer than the episode and not worse
         for s in facts:
             if SEVERE_DEFICIT not in s.types or NEW_SEVERE_DEFICIT in s.types:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from rdflib import BNode, Literal, URIRef
 
 from ..case.paths import path_key
-from ..consts import OWL, SK, SK_IRI, XSD
+from ..consts import OWL, RDFS, SK, SK_IRI, XSD
 from ..kb.index import local
 from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
@@ -291,9 +291,26 @@ def red_flag_feature_not_acted_on(
                 # the row's other triggers: on other records, and not this one again (the other weaknesses of a
                 # multi-root deficit are the same trigger)
                 others = [(f, c) for f, c in triggers.get(flag, ()) if f != fact and c != cls]
+                # the narrower kind of the finding that raises the red flag (new urinary retention), if the KB has one
+                # and says no more of when the red flag is raised (sk:listedTriggerNote)
+                raising = (
+                    []
+                    if note
+                    else sorted(
+                        str(n)
+                        for n in reasoner.kb.subjects(RDFS.subClassOf, URIRef(cls))
+                        if (n, RDFS.subClassOf, URIRef(flag)) in reasoner.kb
+                    )
+                )
+                only = (
+                    f"spinekg raises that red flag only on {' or '.join(idx.label(n) for n in raising)} "
+                    f"[{', '.join(local(n) for n in raising)}], which this finding is not"
+                    if raising
+                    else "spinekg does not raise that red flag on it alone"
+                )
                 head = (
                     f"{idx.label(cls)} ({path(fact)}): red_flags.csv lists it among the triggers of "
-                    f"{idx.label(flag)} [{local(flag)}], but spinekg does not raise that red flag on it alone"
+                    f"{idx.label(flag)} [{local(flag)}], but {only}"
                 )
                 when = f"; {note}" if note else ""  # when spinekg does raise it
                 subjects: tuple[str, ...] = (path(fact), local(cls), local(flag))
@@ -321,7 +338,8 @@ def red_flag_feature_not_acted_on(
                 else:
                     tail = " and nothing else in this case raises it: the clinician weighs it with the rest of the "
                     tail += f"history{when}"
-                out.append(Warning("red_flag_feature_not_acted_on", head + tail, subjects))
+                comma = "," if raising and tail.startswith(" and") else ""  # "…, which this finding is not, and"
+                out.append(Warning("red_flag_feature_not_acted_on", head + comma + tail, subjects))
     return out
 
 

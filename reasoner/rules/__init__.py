@@ -78,7 +78,8 @@ def load(group: str) -> tuple[RuleFile, ...]:
     >>> [r.id for r in load("derive")]  # doctest: +NORMALIZE_WHITESPACE
     ['derive-bilateral-leg-weakness-by-side', 'derive-bilateral-sciatica-by-side',
      'derive-fracture-feature-not-excluded', 'derive-lumbosacral-radicular-pain', 'derive-multi-root-weakness',
-     'derive-new-urinary-incontinence', 'infer-possible-root-compression', 'infer-root-compression']
+     'derive-new-sexual-dysfunction', 'derive-new-urinary-incontinence', 'derive-new-urinary-retention',
+     'infer-possible-root-compression', 'infer-root-compression']
     """
     if group not in GROUPS:
         raise ValueError(f"{group!r} is not one of {', '.join(GROUPS)}")
