@@ -370,6 +370,15 @@ class Owlready2Swrl:
         def iris(ind, name: str) -> list[str]:
             return [x.iri for x in values(ind, name)]
 
+        def of_region(study: str, regions: set) -> bool:
+            levels = [
+                level
+                for f in facts
+                if study in iris(f, "fromStudy")
+                for level in (*values(f, "atDiscLevel"), *values(f, "atSpinalLevel"))
+            ]
+            return not levels or any(r in regions for level in levels for r in iris(level, "inSpineRegion"))
+
         run = CaseRun(case.iri)
         by_type: dict[str, list] = defaultdict(list)
         for f in facts:
@@ -540,6 +549,8 @@ class Owlready2Swrl:
                 before = any(get("beforeEpisode", ()))
                 newest = min(get("maxWeeksAgo", ()), default=None)
                 contrast = any(get("withContrast", ()))
+                if regions := set(get("studyRegion", ())):  # a study of the region: a level in it, or none recorded
+                    matched = [s for s in matched if of_region(s.iri, regions)]
                 hits = [
                     s.iri
                     for s in matched
