@@ -370,15 +370,6 @@ class Owlready2Swrl:
         def iris(ind, name: str) -> list[str]:
             return [x.iri for x in values(ind, name)]
 
-        def of_region(study: str, regions: set) -> bool:
-            levels = [
-                level
-                for f in facts
-                if study in iris(f, "fromStudy")
-                for level in (*values(f, "atDiscLevel"), *values(f, "atSpinalLevel"))
-            ]
-            return not levels or any(r in regions for level in levels for r in iris(level, "inSpineRegion"))
-
         run = CaseRun(case.iri)
         by_type: dict[str, list] = defaultdict(list)
         for f in facts:
@@ -439,6 +430,16 @@ class Owlready2Swrl:
 
         speaks: dict = {}
         iri = case.iri
+
+        def of_region(study: str, regions: set) -> bool:  # a study of one of the regions: a level in one, or none
+            levels = [
+                level
+                for f in facts
+                if study in {x.iri for x in values(f, "fromStudy")}
+                for level in (*values(f, "atDiscLevel"), *values(f, "atSpinalLevel"))
+            ]
+            return not levels or any(x.iri in regions for level in levels for x in values(level, "inSpineRegion"))
+
         undated = not symptoms or any(not values(s, "durationWeeks") for s in symptoms)
         candidacies = values(case, "candidateFor")
         excluded = {getattr(x, "iri", str(x)) for x in values(case, "excludesRedFlag")}
