@@ -430,6 +430,16 @@ class Owlready2Swrl:
 
         speaks: dict = {}
         iri = case.iri
+
+        def of_region(study: str, regions: set) -> bool:  # a study of one of the regions: a level in one, or none
+            levels = [
+                level
+                for f in facts
+                if study in {x.iri for x in values(f, "fromStudy")}
+                for level in (*values(f, "atDiscLevel"), *values(f, "atSpinalLevel"))
+            ]
+            return not levels or any(x.iri in regions for level in levels for x in values(level, "inSpineRegion"))
+
         undated = not symptoms or any(not values(s, "durationWeeks") for s in symptoms)
         candidacies = values(case, "candidateFor")
         excluded = {getattr(x, "iri", str(x)) for x in values(case, "excludesRedFlag")}
@@ -540,6 +550,8 @@ class Owlready2Swrl:
                 before = any(get("beforeEpisode", ()))
                 newest = min(get("maxWeeksAgo", ()), default=None)
                 contrast = any(get("withContrast", ()))
+                if regions := set(get("studyRegion", ())):  # a study of the region: a level in it, or none recorded
+                    matched = [s for s in matched if of_region(s.iri, regions)]
                 hits = [
                     s.iri
                     for s in matched

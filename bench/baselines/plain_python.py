@@ -104,6 +104,7 @@ class PlainPython:
         self.graded = severity_graded(kb)  # severe_pain → PainSymptom
         self.left_open = left_open(kb)  # segmental_instability → (its sk:assessedIn, [spondylolisthesis])
         self.notations = {str(s): str(o) for s, o in kb.subject_objects(SKOS.notation)}
+        self.spine_regions = grouped(kb.subject_objects(SK.inSpineRegion))  # a level → its regions of the spine
         self.spans, self.reach, self.roots = self.derivations.spans, self.derivations.reach, self.derivations.roots
         self.measures = grouped((score, cls) for cls, score in kb.subject_objects(SK.measures))
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
@@ -122,6 +123,16 @@ class PlainPython:
         self.fact_definitions = [(c, m) for c, m in definitions if c not in case_classes]
 
     # --- the knowledge base, read once ------------------------------------------------------------------------
+
+    def _of_region(self, study: Node, facts: list[Node], regions) -> bool:
+        """A study of one of these regions of the spine: a finding of it at a level in one, or no level recorded."""
+        levels = [
+            level
+            for f in facts
+            if study.iri in f.props.get(_S + "fromStudy", [])
+            for level in (*f.props.get(_S + "atDiscLevel", []), *f.props.get(_S + "atSpinalLevel", []))
+        ]
+        return not levels or any(r in self.spine_regions.get(level, ()) for level in levels for r in regions)
 
     def _supers(self, c: str, parents: dict[str, set[str]], seen: frozenset[str] = frozenset()) -> frozenset[str]:
         if c in self.supers:
@@ -578,10 +589,12 @@ class PlainPython:
                 before = any(get("beforeEpisode", ()))
                 newest = min(get("maxWeeksAgo", ()), default=None)
                 contrast = any(get("withContrast", ()))
+                regions = get("studyRegion", ())
                 studies = [
                     (f, w)
                     for f in by_type.get(_S + "ImagingStudy", ())
                     if any(m in modalities for m in f.props.get(_S + "modality", []))
+                    and (not regions or self._of_region(f, facts, regions))
                     and (kind == "PriorImaging" or not contrast or True in f.props.get(_S + "contrast", []))
                     for w in f.props.get(_S + "weeksAgo", [])
                     if kind == "PriorImaging" or newest is None or w <= newest

@@ -358,6 +358,7 @@ class Reasoner:
             "candidacy",
             "score",
             "modality",
+            "studyRegion",
             "laterality",
         ):
             for value in sorted(params.get(str(SK[prop]), [])):
