@@ -22,7 +22,7 @@ DEGENERATIVE = {
     "age": 41,
     "sex": "male",
     "symptoms": [
-        {"type": "axial_pain", "laterality": "midline"},
+        {"type": "axial_pain", "laterality": "midline", "duration_weeks": 8},  # article 003 course: 6 weeks+
         {"type": "muscle_spasm"},
         {"type": "facet_mediated_pain"},
         {"type": "numbness", "laterality": "bilateral", "body_regions": ["saddle_region"], "present": False},
