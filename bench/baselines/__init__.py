@@ -230,26 +230,21 @@ class Derivations:
                 s.types |= {LUMBOSACRAL_PAIN} | self.supers(LUMBOSACRAL_PAIN)
                 changed = True
         # derive-new-urinary-incontinence (-retention, -sexual-dysfunction): the symptom, unless longer than every
-        # pain of the case and not worse
+        # pain of the case and not worse; derive-new-severe-motor-deficit: MRC 3 or less, unless longer than the
+        # episode and not worse
         pains = [d for f in facts if _S + "PainSymptom" in f.types for d in f.props.get(DURATION, ())]
-        for recorded, new in NEW_ONSET:
+        longest = max(pains, default=None)
+        onsets = [(recorded, new, longest) for recorded, new in NEW_ONSET]
+        onsets.append((SEVERE_DEFICIT, NEW_SEVERE_DEFICIT, episode[0] if episode else None))
+        for recorded, new, limit in onsets:
             for s in facts:
                 if recorded not in s.types or new in s.types:
                     continue
                 worse = s.props.get(_S + "progressive", [])
-                older = bool(pains) and any(d > max(pains) for d in s.props.get(DURATION, ()))
+                older = limit is not None and any(d > limit for d in s.props.get(DURATION, ()))
                 if not (older and not any(w is True or w == "true" for w in worse)):
                     s.types |= {new} | self.supers(new)
                     changed = True
-        # derive-new-severe-motor-deficit: MRC 3 or less, unless longer than the episode and not worse
-        for s in facts:
-            if SEVERE_DEFICIT not in s.types or NEW_SEVERE_DEFICIT in s.types:
-                continue
-            worse = s.props.get(_S + "progressive", [])
-            older = bool(episode) and any(d > episode[0] for d in s.props.get(DURATION, ()))
-            if not (older and not any(w is True or w == "true" for w in worse)):
-                s.types |= {NEW_SEVERE_DEFICIT} | self.supers(NEW_SEVERE_DEFICIT)
-                changed = True
         changed |= self.malignancy_combined(facts)
         # derive-fracture-feature-not-excluded: a feature of suspected fracture, unless the case excludes that red flag
         if FRACTURE_SUSPECTED not in c.props.get(_S + "excludesRedFlag", ()):

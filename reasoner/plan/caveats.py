@@ -259,6 +259,17 @@ def _by_class(reasoner: Reasoner, prop: URIRef, inverse: bool = False) -> dict[s
     return reasoner.cache[key]
 
 
+def _recorded(run: CaseRun, path: Callable[[str], str], by_class: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+    """The case's facts of a class ``by_class`` names (:func:`_by_class`), in the case's field order, each with those
+    classes, sorted: only the facts found are sorted, most plans have none."""
+    found = [
+        (fact, sorted(c for c in types if c in by_class))
+        for fact, types in run.fact_types.items()
+        if not by_class.keys().isdisjoint(types)
+    ]
+    return sorted(found, key=lambda fc: path_key(path(fc[0])))
+
+
 def red_flag_feature_not_acted_on(
     reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
 ) -> list[Warning]:
@@ -269,11 +280,7 @@ def red_flag_feature_not_acted_on(
     avoids imaging on the premise of no red flag (a ``NoRedFlag`` condition) is named as resting on it."""
     listed = _by_class(reasoner, SK.listedTriggerOf)  # finding class → the red flags it is a listed trigger of
     also = _by_class(reasoner, SK.accompanyingTriggerOf)  # … an accompanying trigger of
-    found = {
-        f: sorted(c for c in types if c in listed)
-        for f, types in run.fact_types.items()
-        if not listed.keys().isdisjoint(types)
-    }
+    found = _recorded(run, path, listed)
     if not found:
         return []
     idx = reasoner.index
@@ -284,8 +291,8 @@ def red_flag_feature_not_acted_on(
             for flag in (*listed.get(cls, ()), *also.get(cls, ())):
                 triggers.setdefault(flag, []).append((fact, cls))
     out = []
-    for fact in sorted(found, key=lambda f: path_key(path(f))):
-        for cls in found[fact]:
+    for fact, classes in found:
+        for cls in classes:
             for flag in sorted(f for f in listed[cls] if f not in run.red_flags):
                 note = next(iter(reasoner.kb.objects(URIRef(cls), SK.listedTriggerNote)), None)
                 # the row's other triggers: on other records, and not this one again (the other weaknesses of a
@@ -365,8 +372,8 @@ def presentation_not_established(reasoner: Reasoner, run: CaseRun, path: Callabl
     reference facts say of establishing it (``sk:suggestedNote``), for the clinician to weigh."""
     suggested = _by_class(reasoner, SK.suggestedBy, inverse=True)  # finding class → the presentations it suggests
     by: dict[str, list[tuple[str, str]]] = {}  # presentation → (fact, feature class), in the case's field order
-    for fact, types in sorted(run.fact_types.items(), key=lambda ft: path_key(path(ft[0]))):
-        for cls in sorted(c for c in types if c in suggested):
+    for fact, classes in _recorded(run, path, suggested):
+        for cls in classes:
             for p in suggested[cls]:
                 if p not in run.presentations:
                     by.setdefault(p, []).append((fact, cls))
@@ -393,24 +400,21 @@ def sources_silent_for_finding(
     clinician to review before they are given. The steps stay as the sources give them."""
     silent = _by_class(reasoner, SK.sourcesSilentFor)  # finding class → the kinds of step its sources do not address
     idx, steps, out = reasoner.index, list(steps), []
-    for fact, types in sorted(run.fact_types.items(), key=lambda ft: path_key(path(ft[0]))):
-        for cls in sorted(c for c in types if c in silent):
+    for fact, classes in _recorded(run, path, silent):
+        for cls in classes:
             kinds = sorted(silent[cls], key=idx.label)
-            named = _unique(
-                idx.label(SK_IRI + s.id)
-                for s in steps
-                if s.stance != "avoid" and any(idx.is_a(SK_IRI + s.id, k) for k in kinds)
-            )
-            if not named:
+            given = [s for s in steps if s.stance != "avoid" and any(idx.is_a(SK_IRI + s.id, k) for k in kinds)]
+            if not given:
                 continue
             out.append(
                 Warning(
                     "sources_silent_for_finding",
                     f"{idx.label(cls)} ({path(fact)}): none of spinekg's sources address it for "
                     f"{' or '.join(idx.label(k) for k in kinds)}, so this plan's steps of those kinds are as the "
-                    f"sources give them for any patient: {', '.join(named)}. Review each for {idx.label(cls)} before "
-                    "it is given (the clinician's decision; spinekg adds no recommendation its sources do not make)",
-                    (path(fact), local(cls), *_unique(s.id for s in steps if idx.label(SK_IRI + s.id) in named)),
+                    f"sources give them for any patient: {', '.join(_unique(idx.label(SK_IRI + s.id) for s in given))}"
+                    f". Review each for {idx.label(cls)} before it is given (the clinician's decision; spinekg adds no "
+                    "recommendation its sources do not make)",
+                    (path(fact), local(cls), *_unique(s.id for s in given)),
                 )
             )
     return out
@@ -427,16 +431,14 @@ def caution_recorded(
     idx = reasoner.index
     given = {SK_IRI + s.id: s for s in steps if s.stance != "avoid"}
     by: dict[str, list[tuple[str, str]]] = {}  # intervention → (fact, finding class), in the case's field order
-    for fact, types in sorted(run.fact_types.items(), key=lambda ft: path_key(path(ft[0]))):
-        for cls in sorted(c for c in types if c in caution):
+    for fact, classes in _recorded(run, path, caution):
+        for cls in classes:
             for interv in sorted(i for i in caution[cls] if i in given):
                 by.setdefault(interv, []).append((fact, cls))
     out = []
     for interv, found in sorted(by.items()):
-        evidence = sorted({str(e) for _, c in found for e in reasoner.kb.objects(URIRef(c), SK.cautionEvidence)})
-        said = "; ".join(
-            f"\u201c{e.quote}\u201d ({e.source}, {e.citation})" for e in (idx.evidence(URIRef(ev)) for ev in evidence)
-        )
+        evidence = sorted({e for _, c in found for e in reasoner.kb.objects(URIRef(c), SK.cautionEvidence)}, key=str)
+        said = "; ".join(f"\u201c{e.quote}\u201d ({e.source}, {e.citation})" for e in map(idx.evidence, evidence))
         findings = ", ".join(f"{idx.label(c)} ({path(f)})" for f, c in found)
         out.append(
             Warning(

@@ -94,7 +94,7 @@ def kb_part(reasoner: Reasoner) -> dict:
         "sources": {_short(m): idx.recommendations[m].source for m in sorted(idx.recommendations)},
         "condition_defaults": defaults,
         # until when a red flag holds care back, where it is not "is excluded" (a confirmed finding's)
-        "held_until": {local(f): idx.held_until(f) for f in idx.red_flags if idx.held_until(f) != "is excluded"},
+        "held_until": {local(f): until for f in idx.red_flags if (until := idx.held_until(f)) != "is excluded"},
     }
     reasoner.cache["kb_part"] = part
     return part
