@@ -101,7 +101,7 @@ class Words:
 
 def until_excluded(flags: list[tuple[str, str]], join: str = " and ") -> str:
     """Until when deferred care waits, in words: each red flag's label and until when it holds care back
-    (:meth:`reasoner.kb.index.Index.held_until`), those that wait for the same thing together.
+    (:meth:`reasoner.kb.index.KBIndex.held_until`), those that wait for the same thing together.
 
     >>> until_excluded([("suspected spinal infection", "is excluded")])
     'until suspected spinal infection is excluded'
