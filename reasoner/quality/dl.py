@@ -71,3 +71,25 @@ def classify_individuals(graph: Graph) -> dict[str, set[str]]:
                     classes.update(a.iri for a in c.ancestors() if isinstance(a, owlready2.ThingClass))
             out[ind.iri] = classes
         return out
+
+
+def entails_type(graph: Graph, individual: str, cls: str) -> bool:
+    """Whether ``graph`` entails that ``individual`` is a ``cls``, by refutation: HermiT finds ``graph`` plus
+    ``individual`` a (not ``cls``) inconsistent.
+
+    :func:`classify_individuals` reads HermiT's realization, which is sound but not always complete: on one and the
+    same file it left out ``back_pain_after_50`` (a datatype restriction on the patient's age under a union) in about
+    half of the runs, listing ``Finding`` as a direct type instead. Refutation is HermiT's consistency test itself and
+    gave the same answer on every run, so use it to settle a type the realization and another engine disagree on.
+    """
+    from rdflib import BNode, URIRef
+    from rdflib.namespace import OWL, RDF
+
+    g = Graph()
+    for triple in graph:
+        g.add(triple)
+    complement = BNode()
+    g.add((complement, RDF.type, OWL.Class))
+    g.add((complement, OWL.complementOf, URIRef(cls)))
+    g.add((URIRef(individual), RDF.type, complement))
+    return not check_consistency(g).consistent
