@@ -130,6 +130,17 @@ def test_headings_keep_the_sentence_qualifiers():
     assert seed001["facet_joint_injection"].endswith("(for diagnosis: controversial)")
 
 
+def test_acetaminophen_to_do_and_to_avoid_read_as_one_instruction():
+    """Article 003's 'NSAIDs and/or acetaminophen' beside NICE's 'do not offer paracetamol alone': the step to do says
+    the reading conflict_paracetamol_alone settles (beside an NSAID), so it does not read as the opposite of the
+    step to avoid."""
+    plan = recommend(EXAMPLES / "003-disc-space-narrowing.yaml")
+    labels = {(s.id, s.stance): s.label for s in plan.steps}
+    assert labels[("acetaminophen", "do")] == "acetaminophen (beside an NSAID)"
+    assert labels[("acetaminophen", "avoid")] == "acetaminophen (alone)"
+    assert ("nsaid", "do") in labels
+
+
 def test_radiofrequency_denervation_is_a_referral_for_assessment():
     """NICE NG59 (nice_ng59_rf_denervation_criteria): referral for radiofrequency denervation, only after a positive
     diagnostic medial branch block; the heading says the step is the referral for assessment (the block is part of
