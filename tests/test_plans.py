@@ -165,7 +165,7 @@ def test_seed_004_no_aggressive_manipulation_and_fracture_not_excluded(plans):
         ("redflag-cauda-equina", "cauda_equina_syndrome_suspected", "emergency", "mri_lumbar_spine"),
         ("redflag-infection", "infection_suspected", "urgent", "mri_lumbar_spine_with_and_without_contrast"),
         ("redflag-malignancy", "malignancy_suspected", "urgent", "mri_lumbar_spine_with_and_without_contrast"),
-        ("redflag-fracture", "fracture_suspected", "urgent", "lumbar_spine_imaging"),
+        ("redflag-fracture", "fracture_suspected", "urgent", "advanced_imaging"),
         ("redflag-progressive-deficit", "progressive_neurological_deficit", "urgent", "mri_lumbar_spine"),
         ("redflag-severe-myelopathy", "severe_myelopathy", "urgent", "urgent_spine_surgical_referral"),
         ("redflag-instability", "spinal_instability", "urgent", "spine_specialist_referral"),

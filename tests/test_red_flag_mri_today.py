@@ -147,3 +147,36 @@ def test_no_work_up_on_file_while_its_imaging_is_still_due_or_the_flag_is_gone(w
 def test_todays_study_is_named_for_the_red_flag_it_answers(warned, name, flag, recs):
     (warning,) = on_file(warned[name])
     assert warning.subjects == (flag, "imaging[0]", *recs)
+
+
+@pytest.mark.parametrize(
+    "weeks_ago,duration,level,imaging",
+    [
+        (0, 1, "L1", "advanced_imaging"),  # today's radiograph: MRI or CT is what remains
+        (1, 2, "L1", "advanced_imaging"),  # a radiograph of this episode
+        (10, None, "L1", "advanced_imaging"),  # no duration recorded: any radiograph is of this episode
+        (10, 1, "L1", "lumbar_spine_imaging"),  # an earlier episode's radiograph: the first imaging is still to do
+        (0, 1, "C5", "lumbar_spine_imaging"),  # a neck radiograph is not the lumbar one (sk:studyRegion)
+    ],
+)
+def test_a_radiograph_of_this_episode_leaves_mri_or_ct_for_a_suspected_fracture(weeks_ago, duration, level, imaging):
+    """PriorImaging with sk:inEpisode true holds for exactly the studies NoPriorImaging of the modality fails on:
+    rec_safety_fracture_imaging (radiography, MRI or CT) and rec_safety_fracture_advanced_imaging (MRI or CT) split on
+    a lumbar radiograph of this episode, so one of the two, never both, asks for the imaging."""
+    pain = {"type": "axial_pain"} | ({} if duration is None else {"duration_weeks": duration})
+    case = {
+        "id": "fracture-radiograph",
+        "age": 79,
+        "symptoms": [pain],
+        "risk_factors": ["osteoporosis", "minor_trauma"],
+        "imaging": [
+            {
+                "modality": "radiography",
+                "weeks_ago": weeks_ago,
+                "findings": [{"type": "vertebral_height_loss", "level": level, "severity": "mild"}],
+            }
+        ],
+    }
+    (result,) = reason([case])
+    steps = [(s.id, s.stance, s.phase) for s in result.plan.steps if s.id.endswith("imaging")]
+    assert steps == [(imaging, "do", "urgent")]

@@ -548,6 +548,7 @@ class Owlready2Swrl:
                 # (with beforeEpisode, PriorImaging needs a study older than the episode: unknown without its length)
                 longest = max((float(w) for w in values(case, "episodeWeeks")), default=None)
                 before = any(get("beforeEpisode", ()))
+                current = any(get("inEpisode", ()))  # PriorImaging of this episode: today's counts, an older does not
                 newest = min(get("maxWeeksAgo", ()), default=None)
                 contrast = any(get("withContrast", ()))
                 if regions := set(get("studyRegion", ())):  # a study of the region: a level in it, or none recorded
@@ -556,7 +557,11 @@ class Owlready2Swrl:
                     s.iri
                     for s in matched
                     if any(
-                        (w > 0 and (not before or longest is not None and w > longest))
+                        (
+                            (longest is None or w <= longest)
+                            if current
+                            else w > 0 and (not before or longest is not None and w > longest)
+                        )
                         if kind == "PriorImaging"
                         else (longest is None or w <= longest)
                         and (newest is None or w <= newest)

@@ -587,6 +587,7 @@ class PlainPython:
                 # withContrast, recorded with contrast
                 longest = max(c.props.get(EPISODE, ()), default=None)
                 before = any(get("beforeEpisode", ()))
+                current = any(get("inEpisode", ()))  # PriorImaging of this episode: today's counts, an older does not
                 newest = min(get("maxWeeksAgo", ()), default=None)
                 contrast = any(get("withContrast", ()))
                 regions = get("studyRegion", ())
@@ -600,7 +601,12 @@ class PlainPython:
                     if kind == "PriorImaging" or newest is None or w <= newest
                 ]
                 if kind == "PriorImaging":
-                    hits = [f.iri for f, w in studies if w > 0 and (not before or longest is not None and w > longest)]
+                    hits = [
+                        f.iri
+                        for f, w in studies
+                        if ((longest is None or w <= longest) if current else w > 0)
+                        and (not before or longest is not None and w > longest)
+                    ]
                     earlier = [f.iri for f, w in studies if w > 0] if before and longest is None else []
                     if earlier:
                         speak(*key, UNKNOWN, list(dict.fromkeys(earlier)), ["symptoms[].duration_weeks"])

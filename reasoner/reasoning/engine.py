@@ -373,6 +373,8 @@ class Reasoner:
                 parts.append(f"{float(value):g} {unit}".strip())
         if any(str(v).lower() == "true" for v in params.get(str(SK.beforeEpisode), [])):
             parts.append("before this episode")
+        if any(str(v).lower() == "true" for v in params.get(str(SK.inEpisode), [])):
+            parts.append("in this episode")
         if any(str(v).lower() == "true" for v in params.get(str(SK.withContrast), [])):
             parts.append("with contrast")
         for value in params.get(str(SK.maxWeeksAgo), []):
