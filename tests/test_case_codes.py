@@ -244,3 +244,18 @@ def test_a_code_mapped_to_a_red_flag_is_never_kept_unmapped():
     [problem] = caught.value.problems
     assert problem.path == "symptoms[0].type" and "suspected cauda equina syndrome" in problem.message
     assert salvaged_red_flags(caught.value) == [("suspected cauda equina syndrome", ["symptoms[1]"])]
+
+
+def test_a_finding_kept_as_an_unmapped_code_is_shown_by_its_code():
+    """Clinician review G2 (an aortic aneurysm entered as ICD10CM:I71.40): the case as recorded and the warnings must
+    show the code a clinician entered, not 'finding' (which hid the aneurysm from anyone reading the plan)."""
+    doc = {
+        "id": "aneurysm",
+        "unmapped_codes": "warn",
+        "symptoms": [{"type": "axial_pain", "duration_weeks": 1}, {"type": UNMAPPED, "laterality": "right"}],
+        "risk_factors": ["ICD10CM:I71.40"],
+    }
+    (result,) = reason([doc])
+    recorded = dict(line.split(": ", 1) for line in result.plan.summary)
+    assert recorded["risk_factors[0]"] == "unmapped code ICD10CM:I71.40"
+    assert recorded["symptoms[1]"] == f"unmapped code {UNMAPPED}, right"

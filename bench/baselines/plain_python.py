@@ -376,7 +376,7 @@ class PlainPython:
         out = {}
         for node in (*facts, patient):
             found = {}
-            types = {t for t in node.types if t.startswith(_S)}
+            types = {t for t in node.types if t.startswith(_S) or not t.startswith("http://www.w3.org/")}
             if types:
                 found[_TYPE] = types
             for prop in DETAIL_PROPERTIES:

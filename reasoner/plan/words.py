@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..case.paths import field_path, path_key
 from ..consts import RDF, SK, SK_IRI
+from ..kb.codes import curie_of_iri
 from ..kb.index import KBIndex, local
 
 _GENERIC = {
@@ -32,6 +33,8 @@ def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
     >>> fact_text(idx, {str(RDF.type): {sk + "numbness"}, sk + "laterality": {sk + "bilateral"},
     ...                 sk + "inBodyRegion": {sk + "buttock"}, sk + "inDermatome": {sk + "dermatome_S2"}})
     'numbness, bilateral, buttock + S2'
+    >>> fact_text(idx, {str(RDF.type): {sk + "RiskFactor", "http://purl.bioontology.org/ontology/ICD10CM/I71.40"}})
+    'unmapped code ICD10CM:I71.40'
     """
 
     def values(prop: str) -> list[str]:
@@ -53,7 +56,13 @@ def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
     elif _PATIENT in types:
         parts += [f"{_number(v)} years" for v in values("age")] + [local(v) for v in values("sex")]
     else:
-        parts.append(" / ".join(idx.label(t) for t in types if t != _PRIOR) or "finding")
+        named = " / ".join(idx.label(t) for t in types if t != _PRIOR)
+        if not named:  # a finding kept as an unmapped code (unmapped_codes: warn) is shown by its code
+            codes = [
+                c for t in sorted(details.get(_TYPE, ())) if not t.startswith(SK_IRI) for c in [curie_of_iri(t)] if c
+            ]
+            named = " / ".join(f"unmapped code {c}" for c in codes)
+        parts.append(named or "finding")
     parts += [local(v) for v in values("laterality")]
     where = [idx.label(r) for r in values("inBodyRegion")]
     where += [idx.notation(d) for d in sorted(values("inDermatome"), key=lambda d: (len(d), d))]

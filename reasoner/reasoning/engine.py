@@ -100,10 +100,12 @@ def details_of(graph: Graph) -> dict[str, dict[str, dict[str, set[str]]]]:
     )
     for fact, case in members:
         for p, o in graph.predicate_objects(fact):
-            if p in wanted and (p != RDF.type or str(o).startswith(str(SK))):
+            if p in wanted and (p != RDF.type or str(o).startswith(str(SK)) or not str(o).startswith(_W3)):
                 out[str(case)].setdefault(str(fact), {}).setdefault(str(p), set()).add(_canon(str(o)))
     return dict(out)
 
+
+_W3 = "http://www.w3.org/"  # OWL's and RDF's own types (owl:NamedIndividual) are not a type as given
 
 EPISODE = rules.text("episode")
 
