@@ -191,13 +191,14 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         phase, timing = info.phase, None
         if info.phase == "if_persistent":
             if info.after_weeks is None:
-                # its source gives no weeks: due now that the treatment it waits for has failed; past the acute phase
-                # (the articles' 6 weeks of conservative care) an escalation whose time has come, in it after the
-                # care the plan still offers to do (NICE's decompression "when non-surgical treatment has not
-                # improved pain or function" does not go before that treatment at 5 weeks), before what to consider
-                late = run.elapsed_weeks is not None and run.elapsed_weeks >= planparts.ACUTE_WEEKS
-                phase, due_now = "now", True if late else AFTER_CARE
+                # no weeks in its source: due now that what it waits for failed, past the acute phase (002: "at least
+                # 6 weeks" of conservative care first); in it, if symptoms persist, after the 6 weeks' referral; with
+                # no duration recorded, now, after the care the plan still offers
                 timing = "after failed treatment (recorded); its source gives no number of weeks"
+                if run.elapsed_weeks is None or run.elapsed_weeks >= planparts.ACUTE_WEEKS:
+                    phase, due_now = "now", True if run.elapsed_weeks is not None else AFTER_CARE
+                else:
+                    timing = timing.replace("; ", f", once symptoms persist past {planparts.ACUTE_WEEKS:g} weeks; ")
             elif run.elapsed_weeks is not None and run.elapsed_weeks >= info.after_weeks:
                 phase, due_now = "now", True
                 timing = f"due now: {run.elapsed_weeks:g} weeks of symptoms or failed care ≥ {info.after_weeks:g} weeks"
@@ -405,7 +406,9 @@ def _steps(
         first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
         due_now = any(m[3] is True for m in members)
         after_care = any(m[3] == AFTER_CARE for m in members)
-        after = min((m[1].after_weeks or 0) for m in members)
+        # in the acute phase an escalation whose source gives no weeks waits for the referral due at 6 weeks
+        late = planparts.ACUTE_WEEKS + 0.5 if phase == "if_persistent" else 0
+        after = min(m[1].after_weeks if m[1].after_weeks is not None else late for m in members)
         # the guideline statements (NICE, ACP, …) have no reading order of their own (their ids are alphabetical):
         # among them, what to do before what to consider (ACP 2017: heat first, drugs "if pharmacologic treatment
         # is desired"), and of what to consider, non-drug treatment before drugs (ACP 2017 R2 and R3: drugs after
