@@ -277,3 +277,17 @@ def test_a_conflict_overrides_its_side_only_where_the_other_side_speaks_for_the_
     assert overridden == {"rec_000_09"}
     assert ("facet_joint_injection", "consider") not in steps(without)
     assert "conflict_ext_injections_axial_lbp" in {c.id for c in without.conflicts}
+
+
+def test_choosing_wisely_no_mri_rests_only_on_non_specific_low_back_pain():
+    """Choosing Wisely (NASS) item 1 is for non-specific acute low back pain, and its red flags include a focal
+    deficit: its sentence stands in an axial low back pain's plan, not as evidence for a sciatica's 'no imaging'."""
+    axial = recommend(EXAMPLES / "acute-axial-low-back-pain.yaml")
+    sciatica = recommend(EXAMPLES / "002-lumbosacral-radiculopathy.yaml")
+
+    def cited(plan):
+        return {(s.id, s.stance) for s in plan.steps for e in s.evidence if "Don't recommend advanced imaging" in e.quote}
+
+    assert cited(axial) == {("advanced_imaging", "avoid")}
+    assert cited(sciatica) == set()
+    assert any(s.id == "lumbar_spine_imaging" and s.stance == "avoid" for s in sciatica.steps)
