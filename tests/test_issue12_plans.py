@@ -128,6 +128,8 @@ def test_headings_keep_the_sentence_qualifiers():
     assert labels["neuropathic_agent"].endswith("(do not assume efficacy)")
     seed001 = {s.id: s.label for s in recommend(EXAMPLES / "001-ischiofemoral-narrowing.yaml").steps}
     assert seed001["facet_joint_injection"].endswith("(for diagnosis: controversial)")
+    acute = {(s.id, s.stance): s.label for s in recommend(EXAMPLES / "acute-axial-low-back-pain.yaml").steps}
+    assert acute[("opioid", "avoid")] == "opioids (routinely)"  # NICE: "do not routinely offer opioids"
 
 
 def test_acetaminophen_to_do_and_to_avoid_read_as_one_instruction():
