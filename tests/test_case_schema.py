@@ -76,7 +76,7 @@ def test_schema_enums_are_the_kb_vocabulary(schema, kb_graph):
         local = {str(x).removeprefix(str(SK)) for x in kb_graph.subjects(RDF.type, SK[cls])}
         assert len(enums[name]) == len(local) and set(enums[name]) - local <= {"none"}, name
     assert enums["sex"] == ["female", "male", "other", "unknown"]
-    assert enums["outcome"] == ["failed", "improved", "partial_improvement", "unchanged", "worse"]
+    assert enums["outcome"] == ["failed", "improved", "not_tolerated", "partial_improvement", "unchanged", "worse"]
     assert enums["zone"] == ["central", "extraforaminal", "foraminal", "paracentral", "subarticular"]
     assert enums["screen_result"] == ["found", "none_found"]
     assert enums["vitals"] == ["temperature_c"] and enums["labs"] == ["crp_mg_l", "esr_mm_h", "wbc_10e9_l"]

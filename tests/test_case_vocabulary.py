@@ -861,3 +861,21 @@ def test_the_readme_example_of_the_new_fields_is_a_valid_case():
     case = parse_case(doc)
     assert {"vitals", "labs", "red_flag_screen"} <= set(case.data)
     assert case_graph(case).value(case_iri("example-dcm"), SK.episodeWeeks) == Literal("20.0", datatype=XSD.decimal)
+
+
+@pytest.mark.parametrize("outcome,elapsed", [("failed", 8.0), ("not_tolerated", 2.0)])
+def test_not_tolerated_is_a_failed_treatment_but_not_weeks_of_failed_care(outcome, elapsed):
+    """A drug stopped for its side effects is not offered again, but 8 weeks of an NSAID 'not tolerated' do not make
+    a 2-week episode 8 weeks old (the steps after 6 weeks of failed care are not due)."""
+    from reasoner.reasoning.engine import Reasoner
+
+    doc = {
+        "id": "tolerance",
+        "symptoms": [{"type": "axial_pain", "duration_weeks": 2}],
+        "prior_treatments": [{"type": "nsaid", "weeks": 8, "outcome": outcome}],
+    }
+    run = next(iter(Reasoner().run([case_graph(parse_case(doc))]).values()))
+    assert run.elapsed_weeks == elapsed
+    (result,) = reason([doc])
+    assert not [s for s in result.plan.steps if s.id == "nsaid" and s.stance in ("do", "consider")]
+    assert "already_tried" in [w.id for w in result.plan.warnings]

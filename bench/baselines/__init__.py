@@ -28,7 +28,7 @@ from reasoner.reasoning.engine import Reasoner
 
 #: The fold of apply.py (the status when no row speaks for a condition, which wins when several do) is its own.
 #: Outcomes that count as a failed treatment.
-FAILED_OUTCOMES = ("unchanged", "worse", "failed")
+FAILED_OUTCOMES = ("unchanged", "worse", "failed", "not_tolerated")
 
 # how the reasoner names the KB's blank nodes (engine.py skolemises the KB it loads into every store)
 _AUTHORITY, _BASEPATH = "https://w3id.org", "/spinekg/.well-known/genid/"

@@ -50,7 +50,7 @@ ANALGESIA = str(SK.pain_management)
 ASSESSMENT = str(SK.Assessment)
 ADVICE = str(SK.Advice)
 RED_FLAG_SCREENING = str(SK.red_flag_screening)
-FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed)}
+FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed), str(SK.not_tolerated)}
 OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
     str(SK[n]) for n in ("outcome", "treatmentType", "screenResult", "none_found")
 )
