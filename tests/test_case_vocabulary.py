@@ -318,7 +318,7 @@ def test_a_bad_outcome_is_refused():
     rejected(
         {"id": "x", "prior_treatments": [{"type": "nsaid", "outcome": "partially_improved"}]},
         "prior_treatments[0].outcome: 'partially_improved' is not an outcome (one of failed, improved, "
-        "partial_improvement, unchanged, worse; did you mean 'partial_improvement'?)",
+        "not_tolerated, partial_improvement, unchanged, worse; did you mean 'partial_improvement'?)",
     )
 
 

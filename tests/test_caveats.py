@@ -217,6 +217,7 @@ def test_red_flag_feature_not_acted_on_names_the_rows_other_triggers_and_the_ima
         "night_pain",
         "malignancy_suspected",
         "symptoms[0]",
+        "rec_ext_cw_no_advanced_imaging_acute",  # Choosing Wisely's no MRI, for non-specific low back pain
         "rec_ext_no_imaging_acute",
     )
 

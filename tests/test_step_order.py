@@ -125,7 +125,8 @@ def test_the_screen_comes_after_a_red_flags_own_steps_and_before_the_article_ste
     follow_up = [s.id for s in plans["004-spondylosis-l2-height-loss"].steps if s.phase == "follow_up"]
     assert follow_up[0] == SCREEN
     fracture = [(s.phase, s.id) for s in plans["redflag-fracture"].steps if s.stance != "avoid"]
-    assert fracture[:3] == [("urgent", "lumbar_spine_imaging"), ("now", "bone_health_assessment"), ("now", SCREEN)]
+    # the radiograph of today is on file: MRI or CT is the imaging left (rec_safety_fracture_advanced_imaging)
+    assert fracture[:3] == [("urgent", "advanced_imaging"), ("now", "bone_health_assessment"), ("now", SCREEN)]
 
 
 def test_every_example_and_vignette_plan_leads_with_the_screen():
