@@ -100,6 +100,7 @@ _S = str(SK)
 LATERALITY, DURATION, SEVERITY, EPISODE = _S + "laterality", _S + "durationWeeks", _S + "severity", _S + "episodeWeeks"
 COMPRESSION, IMPINGEMENT = _S + "nerve_root_compression", _S + "nerve_root_impingement"
 POSSIBLE_COMPRESSION = _S + "possible_root_compression"  # a herniation without a zone: the exiting root unknown
+NO_LEVEL_COMPRESSION = _S + "level_unknown_root_compression"  # a compressive finding without a level: its root unknown
 # derive-new-urinary-incontinence, derive-new-urinary-retention, derive-new-sexual-dysfunction: (recorded, of new onset)
 NEW_ONSET = tuple(
     (_S + kind, _S + "new_" + kind) for kind in ("urinary_incontinence", "urinary_retention", "sexual_dysfunction")
@@ -160,7 +161,8 @@ class Derivations:
     urinary incontinence, a feature of suspected fracture the case does not exclude, and nerve root compression (a
     herniation, or a moderate or severe stenosis, whose zone, else its
     type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side), and
-    possible root compression (a herniation without a zone whose exiting root has such a symptom).
+    possible root compression (a herniation without a zone whose exiting root has such a symptom; a compressive
+    finding without a level that would, at some level, reach a root with such a symptom).
 
     The KB is read once: the named superclasses (``supers``), the body regions' dermatomes, the root reach of the
     finding types and zones, the disc levels' roots, the dermatomes' roots and order.
@@ -265,10 +267,14 @@ class Derivations:
         for f in facts:
             levels = f.props.get(_S + "atDiscLevel")
             kinds = f.types & COMPRESSIVE
-            if not levels or not kinds:
+            if not kinds:
                 continue
             # a study older than the episode is an earlier episode's
             if episode and any(w > episode[0] for st in f.props.get(_S + "fromStudy", ()) for w in ago.get(st, ())):
+                continue
+            if not levels:
+                if not f.props.get(_S + "atSpinalLevel"):
+                    changed |= self.level_unknown(f, kinds, symptoms)
                 continue
             severe = any(x in COMPRESSING_SEVERITIES for x in f.props.get(SEVERITY, ()))
             zone_vias = self.zone_reach(f)
@@ -358,6 +364,33 @@ class Derivations:
                 if roots.get(s.iri) and MULTI_ROOT_WEAKNESS not in s.types:
                     s.types |= {MULTI_ROOT_WEAKNESS} | self.supers(MULTI_ROOT_WEAKNESS)
                     changed = True
+        return changed
+
+    def level_unknown(self, f: Node, kinds: set[str], symptoms: list[tuple[Node, set[str], list]]) -> bool:
+        """infer-level-unknown-root-compression: a herniation, or a moderate or severe stenosis, recorded without a
+        level, that at some disc level would reach (by its zone, else its type; a herniation without a zone also by
+        the exiting root) a root with a symptom on the same side: possibly, not inferred, compressed."""
+        severe = any(x in COMPRESSING_SEVERITIES for x in f.props.get(SEVERITY, ()))
+        zone_vias = self.zone_reach(f)
+        vias = {
+            via
+            for t in kinds
+            if t in HERNIATIONS or severe
+            for default in self.reach.get(t, ())
+            for via in self.vias(default, zone_vias)
+        }
+        if _S + "disc_herniation" in f.types and not f.props.get(_S + "zone"):
+            vias.update(self.reach.get(POSSIBLE_COMPRESSION, ()))
+        changed = False
+        fsides = f.props.get(LATERALITY, [])
+        for (_, via), roots in sorted(self.roots.items()):
+            if via not in vias:
+                continue
+            for root in roots:
+                derms = self.dermatomes_of_root.get(root, ())
+                for s, sderms, ssides in symptoms:
+                    if sderms.intersection(derms) and _sides_agree(fsides, ssides):
+                        changed |= self.compress(f, root, s, NO_LEVEL_COMPRESSION, "possibly")
         return changed
 
     def compress(self, f: Node, root: str, s: Node, cls: str = COMPRESSION, how: str = "") -> bool:

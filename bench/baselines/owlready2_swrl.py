@@ -57,6 +57,7 @@ from . import (
     EPISODE,
     FAILED_OUTCOMES,
     IMPINGEMENT,
+    NO_LEVEL_COMPRESSION,
     POSSIBLE_COMPRESSION,
     Conditions,
     Derivations,
@@ -390,6 +391,10 @@ class Owlready2Swrl:
             # a zone's reach overrides the type's; an inferred compression is not also reported as the impingement
             zone_vias = [via for z in iris(f, "zone") for via in self.reach.get(z, ())]
             compressed = COMPRESSION in types[f.iri]
+            if NO_LEVEL_COMPRESSION in types[f.iri]:  # no level: the roots some level would make it reach
+                for root in iris(f, "possiblyCompressesRoot"):
+                    for side in iris(f, "laterality") or [None]:
+                        run.root_reach.append((f.iri, NO_LEVEL_COMPRESSION, None, None, root, side))
             for level in values(f, "atDiscLevel"):
                 side = next(iter(iris(f, "laterality")), None)
                 for t in types[f.iri]:
@@ -505,6 +510,11 @@ class Owlready2Swrl:
                             for lat in get("laterality", (None,)):
                                 if t not in types[f.iri] and (lat is None or sides & {lat, _S + "bilateral"}):
                                     speak(*key, UNKNOWN, [f.iri], ["imaging[].findings[].zone"])
+                        for f in by_type.get(NO_LEVEL_COMPRESSION, ()):  # a compression only its level would decide
+                            sides = {x.iri for x in values(f, "laterality")}
+                            for lat in get("laterality", (None,)):
+                                if lat is None or sides & {lat, _S + "bilateral"}:
+                                    speak(*key, UNKNOWN, [f.iri], ["imaging[].findings[].level"])
                 for t in get("findingType", ()):  # a symptom (imaging) finding of a case with no symptoms (imaging)
                     wanted = {name for k in (t, *self._ancestors(t)) for name in self.case_fields.get(k, ())}
                     for name in sorted(wanted - filled):

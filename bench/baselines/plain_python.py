@@ -34,6 +34,7 @@ from . import (
     FAILED_OUTCOMES,
     IMPINGEMENT,
     LATERALITY,
+    NO_LEVEL_COMPRESSION,
     POSSIBLE_COMPRESSION,
     SEVERITY,
     Conditions,
@@ -434,6 +435,10 @@ class PlainPython:
             run.symptom_dermatomes += [(s.iri, d, lat) for d in derms]
         for f in facts:
             levels = f.props.get(_S + "atDiscLevel")
+            if NO_LEVEL_COMPRESSION in f.types:  # no level: the roots some level would make it reach
+                for root in f.props.get(_S + "possiblyCompressesRoot", ()):
+                    for side in f.props.get(LATERALITY) or (None,):
+                        run.root_reach.append((f.iri, NO_LEVEL_COMPRESSION, None, None, root, side))
             if not levels:
                 continue
             # a zone's reach overrides the type's; an inferred compression is not also reported as the impingement
@@ -535,6 +540,12 @@ class PlainPython:
                                 sided = lat is None or any(x in (lat, BILATERAL) for x in f.props.get(LATERALITY, []))
                                 if ftype not in f.types and sided:
                                     speak(*key, UNKNOWN, [f.iri], ["imaging[].findings[].zone"])
+                        # finding-present-level-unknown: a compressive finding without a level some level would
+                        # make a concordant compression
+                        for f in by_type.get(NO_LEVEL_COMPRESSION, ()):
+                            for lat in get("laterality", (None,)):
+                                if lat is None or any(x in (lat, BILATERAL) for x in f.props.get(LATERALITY, [])):
+                                    speak(*key, UNKNOWN, [f.iri], ["imaging[].findings[].level"])
                     # a symptom (imaging) finding of a case that records no symptoms (no imaging) at all
                     wanted = {name for k in self._closed({ftype}) for name in self.case_fields.get(k, ())}
                     for name in sorted(wanted - filled):

@@ -39,7 +39,7 @@ from ..reasoning.conditions import HOLDS, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
 from . import caveats
 from . import parts as planparts
-from .concordance import concordance, zone_not_recorded
+from .concordance import concordance, level_not_recorded, zone_not_recorded
 from .jsontext import share
 from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning, step_numbers
 from .words import Words, until_excluded
@@ -372,6 +372,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish
     warnings += caveats.caveats(reasoner, run, steps, failed, path)
     warnings += zone_not_recorded(reasoner, run)  # a herniation without a zone: what would decide it
+    warnings += level_not_recorded(reasoner, run)  # a compressive finding without a level: what would decide it
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
     return Plan(

@@ -24,11 +24,36 @@ VIA = {
 }
 #: How a herniation recorded without a zone may reach a root (``sk:possible_root_compression``): not known to.
 POSSIBLY = "only if foraminal or far lateral (exiting root): the zone on the imaging report decides"
+#: How a compressive finding recorded without a level may reach a root (``sk:level_unknown_root_compression``).
+POSSIBLY_AT_A_LEVEL = "only at a level that reaches this root: the level on the imaging report decides"
+NO_LEVEL = "level not recorded"
 BOTH = ("left", "right")
 IMAGING_ONLY = "imaging only: no symptom recorded in this dermatome"
 #: A dermatome only a herniation without a zone could explain: the zone on the imaging report decides it.
 ZONE_UNKNOWN = "unknown: the zone is not recorded"
+#: A dermatome only a compressive finding without a level could explain: the level on the imaging report decides it.
+LEVEL_UNKNOWN = "unknown: the level is not recorded"
 _POSSIBLE = "possible_root_compression"
+_NO_LEVEL = "level_unknown_root_compression"
+_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _rows(run: CaseRun) -> list[tuple[str, str, str | None, str | None, str, str | None]]:
+    """The case's root-reach rows in a stable order (a finding without a level has no level and no way)."""
+    return sorted(run.root_reach, key=lambda row: tuple(x or "" for x in row))
+
+
+def _unknown(kinds: set[str]) -> str:
+    """What leaves a dermatome's concordance unknown: the zone, the level, or either.
+
+    >>> _unknown({_POSSIBLE}), _unknown({_NO_LEVEL})
+    ('unknown: the zone is not recorded', 'unknown: the level is not recorded')
+    >>> _unknown({_POSSIBLE, _NO_LEVEL})
+    'unknown: the zone or the level is not recorded'
+    """
+    if kinds == {_NO_LEVEL}:
+        return LEVEL_UNKNOWN
+    return "unknown: the zone or the level is not recorded" if _NO_LEVEL in kinds else ZONE_UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -47,7 +72,7 @@ class DermatomeConcordance:
 
     dermatome: str
     sides: tuple[str, ...]
-    status: str  # explained | partly explained | not explained | unknown: the zone … | imaging only: …
+    status: str  # explained | partly explained | not explained | unknown: the zone (level) … | imaging only: …
     explained_by: tuple[Explanation, ...]
 
 
@@ -67,17 +92,22 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
     symptomatic: dict[str, set[str]] = defaultdict(set)
     for _, derm, lat in run.symptom_dermatomes:
         symptomatic[derm] |= _sides(lat)
-    # a possible compression is shown as the finding it is (its herniation type), reaching a root only possibly
-    typed = {f: t for f, t, *_ in run.root_reach if local(t) != _POSSIBLE}
+    # a possible compression is shown as the finding it is (its herniation type), reaching a root only possibly;
+    # one without a level as the type the case records
+    typed = {f: t for f, t, *_ in run.root_reach if local(t) not in (_POSSIBLE, _NO_LEVEL)}
+    for f, t, *_ in run.root_reach:
+        if local(t) == _NO_LEVEL and f not in typed:
+            typed[f] = min(run.details.get(f, {}).get(_TYPE, ()) or {t})
 
-    def explain(finding: str, ftype: str, level: str, via: str, root: str, side: str | None) -> Explanation:
-        possible = local(ftype) == _POSSIBLE
+    def explain(finding: str, ftype: str, level: str | None, via: str | None, root: str, side: str | None):
+        possible = local(ftype) in (_POSSIBLE, _NO_LEVEL)
+        how = POSSIBLY if local(ftype) == _POSSIBLE else POSSIBLY_AT_A_LEVEL if via is None else VIA[local(via)]
         return Explanation(
             field_path(run.case, finding),
             local(typed.get(finding, ftype)) if possible else local(ftype),
-            idx.notation(level),
+            idx.notation(level) if level else NO_LEVEL,
             idx.notation(root),
-            POSSIBLY if possible else VIA[local(via)],
+            how,
             local(side) if side else None,
         )
 
@@ -85,26 +115,29 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
     for derm in sorted(symptomatic, key=lambda d: int(cast("Literal | None", kb.value(SK[local(d)], SK.order)) or 0)):
         roots = reasoner.dermatome_roots.get(derm, set())
         covered: set[str] = set()
-        maybe: set[str] = set()  # sides only a herniation without a zone may explain
+        maybe: set[str] = set()  # sides only a herniation without a zone (a finding without a level) may explain
+        kinds: set[str] = set()  # which of the two leaves them unknown
         explanations = []
-        for finding, ftype, level, via, root, side in sorted(run.root_reach):
+        for finding, ftype, level, via, root, side in _rows(run):
             if root not in roots:
                 continue
-            sides = set(BOTH) if local(via) == "centralCanalReaches" else _sides(side)
+            sides = set(BOTH) if via and local(via) == "centralCanalReaches" else _sides(side)
             if not sides & symptomatic[derm]:
                 continue
-            (maybe if local(ftype) == _POSSIBLE else covered).update(sides & symptomatic[derm])
+            if local(ftype) in (_POSSIBLE, _NO_LEVEL):
+                maybe.update(sides & symptomatic[derm])
+                kinds.add(local(ftype))
+            else:
+                covered.update(sides & symptomatic[derm])
             explanations.append(explain(finding, ftype, level, via, root, side))
+        status = _status(symptomatic[derm], covered, maybe, _unknown(kinds))
         out.append(
-            DermatomeConcordance(
-                idx.notation(derm), tuple(sorted(symptomatic[derm])), _status(symptomatic[derm], covered, maybe),
-                tuple(explanations),
-            )
-        )  # fmt: skip
+            DermatomeConcordance(idx.notation(derm), tuple(sorted(symptomatic[derm])), status, tuple(explanations))
+        )
     # roots that foraminal or recess findings reach but no symptom names: the radiologist's "pain along L3-L5?"
     reached: dict[str, list[Explanation]] = defaultdict(list)
-    for finding, ftype, level, via, root, side in sorted(run.root_reach):
-        if local(via) == "centralCanalReaches" or local(ftype) == _POSSIBLE:
+    for finding, ftype, level, via, root, side in _rows(run):
+        if via is None or local(via) == "centralCanalReaches" or local(ftype) in (_POSSIBLE, _NO_LEVEL):
             continue
         for derm, roots in reasoner.dermatome_roots.items():
             if root in roots and derm not in symptomatic:
@@ -115,9 +148,9 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
     return out
 
 
-def _status(symptomatic: set[str], covered: set[str], maybe: set[str]) -> str:
-    """Explained on every symptomatic side, on some, on none; where a herniation without a zone is all that could
-    explain a side, unknown (the zone decides), never "not explained".
+def _status(symptomatic: set[str], covered: set[str], maybe: set[str], unknown: str = ZONE_UNKNOWN) -> str:
+    """Explained on every symptomatic side, on some, on none; where a herniation without a zone (a finding without a
+    level) is all that could explain a side, unknown (the zone or the level decides), never "not explained".
 
     >>> _status({"right"}, set(), {"right"})
     'unknown: the zone is not recorded'
@@ -127,14 +160,16 @@ def _status(symptomatic: set[str], covered: set[str], maybe: set[str]) -> str:
     'not explained (left side), otherwise unknown: the zone is not recorded'
     >>> _status({"right"}, set(), set())
     'not explained'
+    >>> _status({"left"}, set(), {"left"}, LEVEL_UNKNOWN)
+    'unknown: the level is not recorded'
     """
     if covered == symptomatic:
         return "explained"
     if covered | maybe == symptomatic:
-        return f"partly explained, otherwise {ZONE_UNKNOWN}" if covered else ZONE_UNKNOWN
+        return f"partly explained, otherwise {unknown}" if covered else unknown
     if maybe - covered:
         rest = "/".join(sorted(symptomatic - covered - maybe))
-        return f"{'partly explained' if covered else 'not explained'} ({rest} side), otherwise {ZONE_UNKNOWN}"
+        return f"{'partly explained' if covered else 'not explained'} ({rest} side), otherwise {unknown}"
     return "partly explained" if covered else "not explained"
 
 
@@ -147,7 +182,7 @@ def zone_not_recorded(reasoner: Reasoner, run: CaseRun) -> list[Warning]:
     for finding, ftype, _, via, root, _ in run.root_reach:
         if local(ftype) == _POSSIBLE:
             possible[finding].add(idx.notation(root))
-        elif local(via) != "centralCanalReaches":
+        elif via is not None and local(via) != "centralCanalReaches":
             likely[finding].add(idx.notation(root))
     out = []
     for finding in sorted(possible, key=lambda f: field_path(run.case, f)):
@@ -162,6 +197,30 @@ def zone_not_recorded(reasoner: Reasoner, run: CaseRun) -> list[Warning]:
                 f"that symptom: until it is recorded no compression of the {maybe} root is inferred, and what needs "
                 "one is undecided, not ruled out",
                 (path, f"{path}.zone"),
+            )
+        )
+    return out
+
+
+def level_not_recorded(reasoner: Reasoner, run: CaseRun) -> list[Warning]:
+    """A compressive finding recorded without a level that, at some level, would reach a symptomatic root
+    (``sk:level_unknown_root_compression``): the plan says which roots it may reach and that the level decides."""
+    idx = reasoner.index
+    possible: dict[str, set[str]] = defaultdict(set)
+    for finding, ftype, _, _, root, _ in run.root_reach:
+        if local(ftype) == _NO_LEVEL:
+            possible[finding].add(idx.notation(root))
+    out = []
+    for finding in sorted(possible, key=lambda f: field_path(run.case, f)):
+        path, maybe = field_path(run.case, finding), ", ".join(sorted(possible[finding]))
+        out.append(
+            Warning(
+                "level_not_recorded",
+                f"{path} ({fact_text(idx, run.details.get(finding, {}))}) records no level: at some disc level it "
+                f"would reach the {maybe} root, in whose dermatome a symptom is recorded (disc_level_roots.csv). The "
+                "level on the imaging report decides whether imaging explains that symptom: until it is recorded no "
+                f"compression of the {maybe} root is inferred, and what needs one is undecided, not ruled out",
+                (path, f"{path}.level"),
             )
         )
     return out

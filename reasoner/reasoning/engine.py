@@ -133,7 +133,8 @@ class CaseRun:
     symptom_dermatomes: list[tuple[str, str, str | None]] = field(
         default_factory=list
     )  # symptom, dermatome, laterality
-    root_reach: list[tuple[str, str, str, str, str, str | None]] = field(default_factory=list)
+    # finding, type, level, via, root, side (no level and no via: a compressive finding recorded without a level)
+    root_reach: list[tuple[str, str, str | None, str | None, str, str | None]] = field(default_factory=list)
     elapsed_weeks: float | None = None
     # clinical presentation IRI → the case findings that established it (none for a duration phase)
     presentations: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))

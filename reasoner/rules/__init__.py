@@ -80,7 +80,7 @@ def load(group: str) -> tuple[RuleFile, ...]:
      'derive-fracture-feature-not-excluded', 'derive-lumbosacral-radicular-pain', 'derive-multi-root-weakness',
      'derive-new-severe-motor-deficit', 'derive-new-sexual-dysfunction', 'derive-new-urinary-incontinence',
      'derive-new-urinary-retention', 'derive-night-pain-after-50-not-improving', 'derive-pain-not-improving-on-care',
-     'infer-possible-root-compression', 'infer-root-compression']
+     'infer-level-unknown-root-compression', 'infer-possible-root-compression', 'infer-root-compression']
     """
     if group not in GROUPS:
         raise ValueError(f"{group!r} is not one of {', '.join(GROUPS)}")
