@@ -371,8 +371,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # what the plan leaves to the clinician: no pain relief left, the age the sources disagree on, a listed red-flag
     # trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish
     warnings += caveats.caveats(reasoner, run, steps, failed, path)
-    warnings += zone_not_recorded(reasoner, run)  # a herniation without a zone: what would decide it
-    warnings += level_not_recorded(reasoner, run)  # a compressive finding without a level: what would decide it
+    warnings += zone_not_recorded(reasoner, run) + level_not_recorded(reasoner, run)  # no zone or level: what decides
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
     return Plan(
