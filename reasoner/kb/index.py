@@ -136,6 +136,22 @@ class KBIndex:
         return ancestor in self.above(cls)
 
     @cached_property
+    def _same_course(self) -> dict[str, frozenset[str]]:
+        out: dict[str, set[str]] = {}
+        for a, b in self.kb.subject_objects(SK.sameCourseAs):
+            out.setdefault(str(a), set()).add(str(b))
+            out.setdefault(str(b), set()).add(str(a))
+        return {c: frozenset(v) for c, v in out.items()}
+
+    def same_course_is_a(self, cls: str, ancestor: str) -> bool:
+        """:meth:`is_a` where the classes the KB says are the same course of treatment (``sk:sameCourseAs``, read both
+        ways) count as one: how a treatment tried without success is matched against what is not offered again
+        (a course of physiotherapy that failed is a failed course of exercise therapy, and of article 003's
+        physiotherapy programme below it)."""
+        same = self._same_course
+        return any(self.is_a(c, ancestor) for a in self.above(cls) for c in (a, *same.get(a, ())))
+
+    @cached_property
     def red_flags(self) -> tuple[str, ...]:
         return tuple(sorted(str(s) for s in self.kb.subjects(RDFS.subClassOf, SK.RedFlag)))
 

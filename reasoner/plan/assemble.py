@@ -296,12 +296,14 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         # a part of a failed umbrella (physiotherapy when "conservative care" failed) is not offered again; pain
         # relief is withheld only where that analgesic itself (or a narrower one) was tried without success
         # a later step (an injection after 6 weeks) is not offered again where that intervention itself (or a
-        # narrower one) failed; advice (stay active, education) is not a course that fails: it stays
+        # narrower one) failed; advice (stay active, education) is not a course that fails: it stays; a failed
+        # course counts for the classes the KB says are the same course (sk:sameCourseAs: physio and exercise)
         initial = info.phase == "now"
+        is_a = idx.same_course_is_a
         was_tried = [
             f
             for t, fs in failed.items()
-            if (idx.is_a(interv, t) if initial and not pain_relief else idx.is_a(t, interv))
+            if (is_a(interv, t) if initial and not pain_relief else is_a(t, interv))
             for f in fs
         ]
         if was_tried and stance in ("do", "consider") and not idx.is_a(interv, ADVICE):

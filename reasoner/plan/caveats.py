@@ -128,10 +128,18 @@ def red_flag_imaging_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[s
     return out
 
 
-def pain_symptoms(reasoner: Reasoner, run: CaseRun) -> list[str]:
-    """The case's present pain symptoms (an absence recorded with ``present: false`` is not one)."""
+def pain_symptoms(reasoner: Reasoner, run: CaseRun, relief: bool = False) -> list[str]:
+    """The case's present pain symptoms (an absence recorded with ``present: false`` is not one); with ``relief``, also
+    the symptoms of a class the KB says is a pain for pain relief (``sk:painForRelief``: neurogenic claudication, leg
+    pain on walking), which is not a ``sk:PainSymptom`` so that no other recommendation or warning reads it as one."""
     idx = reasoner.index
-    return [f for f, types in run.fact_types.items() if any(idx.is_a(t, _PAIN) for t in types)]
+    pains = [_PAIN]
+    if relief:
+        key = ("pain_for_relief",)
+        if key not in reasoner.cache:
+            reasoner.cache[key] = sorted(str(c) for c in reasoner.kb.subjects(SK.painForRelief, Literal(True)))
+        pains += reasoner.cache[key]
+    return [f for f, types in run.fact_types.items() if any(idx.is_a(t, p) for t in types for p in pains)]
 
 
 def _age(run: CaseRun) -> float | None:
@@ -154,7 +162,7 @@ def no_pain_relief_left(
     steps = list(steps)
     if any(s.stance != "avoid" and idx.is_a(SK_IRI + s.id, _ANALGESIA) for s in steps):
         return []  # looked at first: most plans have pain relief, and finding the pain reads every fact's classes
-    pain = pain_symptoms(reasoner, run)
+    pain = pain_symptoms(reasoner, run, relief=True)
     if not pain:
         return []
     tried = sorted(
