@@ -294,18 +294,12 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 waiting.append((a, info, driven, phase, f"deferred {until_excluded(flag_labels)}", False))
                 continue
         # a part of a failed umbrella (physiotherapy when "conservative care" failed) is not offered again; pain
-        # relief is withheld only where that analgesic itself (or a narrower one) was tried without success
-        # a later step (an injection after 6 weeks) is not offered again where that intervention itself (or a
-        # narrower one) failed; advice (stay active, education) is not a course that fails: it stays; a failed
+        # relief only where that analgesic (or a narrower one) failed; a later step (an injection after 6 weeks)
+        # where that intervention (or a narrower one) failed; advice is not a course that fails: it stays; a failed
         # course counts for the classes the KB says are the same course (sk:sameCourseAs: physio and exercise)
-        initial = info.phase == "now"
-        is_a = idx.same_course_is_a
-        was_tried = [
-            f
-            for t, fs in failed.items()
-            if (is_a(interv, t) if initial and not pain_relief else is_a(t, interv))
-            for f in fs
-        ]
+        initial, is_a = info.phase == "now", idx.same_course_is_a
+        narrower = initial and not pain_relief  # the failed umbrella holds back its parts
+        was_tried = [f for t, fs in failed.items() if (is_a(interv, t) if narrower else is_a(t, interv)) for f in fs]
         if was_tried and stance in ("do", "consider") and not idx.is_a(interv, ADVICE):
             was_tried.sort(key=lambda f: path_key(path(f)))
             (tried if initial else tried_later)[interv].extend(was_tried)
