@@ -52,7 +52,7 @@ def covered_by_steps(idx: KBIndex, active: list, covered: dict) -> tuple[list, d
             kept.append(item)
             continue
         # its sentences stay, under it, with the step's evidence (a caution it adds is kept)
-        covered[by].append(info.iri)
+        covered.setdefault(by, []).append(info.iri)
         backs[by].append(info)
         if info.stance == "do":
             given[by].append(item)
