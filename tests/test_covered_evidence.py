@@ -13,6 +13,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 
 from reasoner.api import default_reasoner, reason
 from reasoner.kb.index import local
@@ -42,8 +43,8 @@ def test_a_covered_consider_keeps_its_sentences_under_its_own_id(plan):
     seen = [e.recommendation in owner for e in step.evidence]
     assert seen == sorted(seen, reverse=True)
     note = text(plan)
-    assert "rec_ext_nice_nsaid (to consider; covered by this step):" in note
-    assert "risk factors including age" in note.split("rec_ext_nice_nsaid (to consider")[1].split("\n  ")[1]
+    assert "rec_ext_nice_nsaid (covered by this step):" in note
+    assert "risk factors including age" in note.split("rec_ext_nice_nsaid (covered by this step):")[1].split("\n  ")[1]
     assert "its sentences, below, are kept with this step's" in explain(plan, step.number)
 
 
@@ -61,3 +62,25 @@ def test_the_compact_line_brings_the_covered_sentences_back(plan):
         ["rec_ext_acp_nsaid", "rec_ext_nice_nsaid"]
     ]
     assert expand(line, part) == json.loads(plan.to_json())
+
+
+def test_a_study_a_step_includes_is_covered_by_it_and_keeps_its_sentences():
+    """After lumbar surgery with no current scan, ACR variant 5's MRI without and with contrast and article 000's
+    MRI without contrast are one study (``sk:includes``): one MRI step, which covers rec_000_01 and keeps its
+    sentence under its own id, and stands where the MRI due now stood (found by a clinician's review: two MRI orders
+    in one plan)."""
+    vignette = (
+        Path(__file__).parent / "acceptance" / "post-discectomy-new-level-s1-no-current-mri-one-mri-order-50f.yaml"
+    )
+    plan = reason([yaml.safe_load(vignette.read_text())["case"] | {"id": vignette.stem}])[0].plan
+    mri = [s for s in plan.steps if s.id.startswith("mri_lumbar_spine")]
+    assert [s.id for s in mri] == ["mri_lumbar_spine_with_and_without_contrast"]
+    assert {"rec_000_01", "rec_ext_acr_mri_surgery_candidate"} <= {local(r) for r in mri[0].covers}
+    assert any(
+        "without contrast is recommended" in e.quote for e in mri[0].evidence if e.recommendation == "rec_000_01"
+    )
+    assert "rec_000_01 (covered by this step):" in text(plan)
+    why = next(n for n in plan.preempted if local(n.recommendation) == "rec_000_01")
+    assert why.status == "covered" and "includes MRI lumbar spine without contrast" in why.why[0]
+    ids = [s.id for s in plan.steps]
+    assert ids.index("mri_lumbar_spine_with_and_without_contrast") < ids.index("interventional_pain_referral")

@@ -56,6 +56,8 @@ def classified(kb_graph, java):
     finding(g, "cancer", "history_of_cancer")
     finding(g, "steroids", "prolonged_corticosteroid_use")
     finding(g, "worse", "weakness", laterality=SK.left, progressive=Literal(True))
+    finding(g, "worse_numbness", "numbness", laterality=SK.left, progressive=Literal(True))
+    finding(g, "worse_claudication", "neurogenic_claudication", laterality=SK.bilateral, progressive=Literal(True))
     finding(g, "mjoa10", "mjoa_score", scoreValue=Literal(10))
     finding(g, "mjoa13", "mjoa_score", scoreValue=Literal(13))
     finding(g, "unstable", "segmental_instability")
@@ -93,6 +95,10 @@ def flags(classified, name):
         ("cancer", {"malignancy_suspected"}),
         ("steroids", {"fracture_suspected", "infection_suspected"}),  # chronic steroids are immunosuppression too
         ("worse", {"progressive_neurological_deficit"}),
+        ("worse_numbness", {"progressive_neurological_deficit"}),
+        # a walking distance that keeps falling is worsening claudication (elective decompression, NASS 2011), not
+        # one of red_flags.csv's triggers (worsening motor weakness, multi-root deficits, progressive sensory loss)
+        ("worse_claudication", set()),
         ("mjoa10", {"severe_myelopathy"}),
         ("unstable", {"spinal_instability"}),
         ("unilateral_s2", set()),

@@ -152,6 +152,27 @@ class KBIndex:
         return any(self.is_a(c, ancestor) for a in self.above(cls) for c in (a, *same.get(a, ())))
 
     @cached_property
+    def included(self) -> dict[str, frozenset[str]]:
+        """Intervention class → the interventions a step of it gives as part of it (``sk:includes``)."""
+        out: dict[str, set[str]] = {}
+        for s, o in self.kb.subject_objects(SK.includes):
+            out.setdefault(str(s), set()).add(str(o))
+        return {s: frozenset(o) for s, o in out.items()}
+
+    def includes(self, given: str, asked: str) -> bool:
+        """Whether a step of ``given`` gives ``asked`` as part of it: ``given`` (or a class above it) includes
+        ``asked`` or a narrower intervention (``sk:includes``).
+
+        >>> from reasoner.kb.load import load_kb
+        >>> from reasoner.consts import SK
+        >>> idx = KBIndex(load_kb())
+        >>> both, plain = str(SK.mri_lumbar_spine_with_and_without_contrast), str(SK.mri_lumbar_spine_without_contrast)
+        >>> idx.includes(both, plain), idx.includes(plain, both)
+        (True, False)
+        """
+        return any(self.is_a(i, asked) for c in self.above(given) for i in self.included.get(c, ()))
+
+    @cached_property
     def red_flags(self) -> tuple[str, ...]:
         return tuple(sorted(str(s) for s in self.kb.subjects(RDFS.subClassOf, SK.RedFlag)))
 

@@ -40,6 +40,7 @@ from ..reasoning.engine import CaseRun, Reasoner
 from . import caveats
 from . import parts as planparts
 from .concordance import concordance, level_not_recorded, zone_not_recorded
+from .cover import covered_by_steps
 from .jsontext import share
 from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning, step_numbers
 from .words import Words, until_excluded
@@ -264,7 +265,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             active.append(item)
             continue
         related = next(
-            (u for u in urgent_order if idx.is_a(interv, u) or idx.is_a(u, interv)),
+            (u for u in urgent_order if idx.is_a(interv, u) or idx.is_a(u, interv) or idx.includes(u, interv)),
             None,
         )
         if related is not None and stance in ("do", "consider"):
@@ -308,30 +309,11 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             continue
         active.append(item)
 
-    # a "consider" of what another recommendation says to do in the same phase is given by that step
-    doing = sorted({(info.intervention, phase) for _, info, _, phase, _, _ in active if info.stance == "do"})
-    kept, backs = [], defaultdict(list)
-    for item in active:
-        info, phase = item[1], item[3]
-        by = None
-        if info.stance == "consider":
-            by = next(
-                (
-                    (i, p)
-                    for i, p in doing
-                    if p == phase and idx.is_a(i, info.intervention)  # the do is as specific or more
-                ),
-                None,
-            )
-        if by is not None:  # its sentences stay, under it, with the step's evidence (a caution it adds is kept)
-            covered[by].append(info.iri)
-            backs[by].append(info)
-            why = (f"covered by the step that says to do {idx.label(by[0])} in the same phase",)
-            preempted.append(NotApplicable(info.iri, info.label, "covered", why))
-            continue
-        kept.append(item)
-    active = kept
-    steps = _steps(reasoner, active, words, covered, backs)
+    # a "consider" of what another recommendation says to do in the same phase, and what a step's study includes (an
+    # MRI without contrast where one without and with contrast is done), are given by that step
+    active, backs, given, covering = covered_by_steps(idx, active, covered)
+    preempted += covering
+    steps = _steps(reasoner, active, words, covered, backs, given)
     deferred = _steps(reasoner, waiting, words, {}, {}, numbered=False)  # deferred care is not numbered
     by_fact: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
     for side, given in enumerate((tried, tried_later)):
@@ -387,10 +369,12 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
 
 
 def _steps(
-    reasoner: Reasoner, items: list, words: Words, covered: dict, backs: dict, numbered: bool = True
+    reasoner: Reasoner, items: list, words: Words, covered: dict, backs: dict, given=None, numbered: bool = True
 ) -> list[Step]:
     """One step per intervention, stance and phase, in reading order, umbrella steps followed by their parts; a
-    step's evidence ends with that of the recommendations to consider it that it covers (``backs``)."""
+    step's evidence ends with that of the recommendations it covers (``backs``), and it stands where the earliest of
+    the steps it gives in their place would (``given``: the MRI without contrast due now, covered by the one without
+    and with contrast)."""
     idx = reasoner.index
     grouped: dict[tuple[str, str, str], list] = defaultdict(list)
     for a, info, _driven, phase, timing, due_now in items:
@@ -399,6 +383,10 @@ def _steps(
 
     def sort_key(item):
         (interv, stance, phase), members = item
+        if stance == "do":
+            members = members + [
+                (a, i, timing, due) for a, i, _, _, timing, due in (given or {}).get((interv, phase), ())
+            ]
         first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
         due_now = any(m[3] is True for m in members)
         after_care = any(m[3] == AFTER_CARE for m in members)

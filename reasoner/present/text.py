@@ -49,8 +49,9 @@ def step_lines(s: Step, indent: str = "  ") -> list[str]:
     for rec in (local(r) for r in s.recommendations):
         lines.append(f"{pad}{rec}:")
         lines += [f"{pad}  “{e.quote}” — {cite(e)}" for e in by_rec.get(rec, [])]
-    for rec in (local(r) for r in s.covers if local(r) in by_rec):  # a "consider" this step gives: its words stay
-        lines.append(f"{pad}{rec} (to consider; covered by this step):")
+    # a recommendation this step gives (to consider it, or to do a study it includes): its words stay
+    for rec in (local(r) for r in s.covers if local(r) in by_rec):
+        lines.append(f"{pad}{rec} (covered by this step):")
         lines += [f"{pad}  “{e.quote}” — {cite(e)}" for e in by_rec[rec]]
     return lines
 
