@@ -19,6 +19,7 @@ from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
 from .parts import confirmed_flags
+from .records import records
 from .words import fact_text
 
 _PAIN = str(SK.PainSymptom)
@@ -49,6 +50,7 @@ def caveats(
         + presentation_not_established(reasoner, run, path)
         + sources_silent_for_finding(reasoner, run, steps, path)
         + caution_recorded(reasoner, run, steps, path)
+        + records(reasoner, run, steps, path)  # a weakness with no side, durations in different phases
     )
 
 
