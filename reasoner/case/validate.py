@@ -29,7 +29,7 @@ __all__ = ["case_graph", "parse_case", "red_flag_features"]
 def _contradictions(doc: dict, ck: _Checker) -> None:
     """What the case says twice, differently: the same finding recorded present and absent (symptoms with one
     laterality, imaging at one level; ``severity: none`` is an absence); a finding said ``present: true`` with
-    ``severity: none``, or ``present: false`` with another severity; an absent symptom with a duration; a laterality
+    ``severity: none``, or ``present: false`` with another severity or (a symptom) a duration; a laterality
     its region or type contradicts (:func:`_sides`); a red-flag screen that found none beside a red-flag feature the
     case records."""
 
@@ -48,7 +48,7 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
                 ck.dirty.add(path)
                 continue
             dated = field == "symptom_types" and "duration_weeks" in entry  # a symptom's duration
-            if not present and dated:  # present: false (severity: none below)
+            if not present and dated:  # present: false (a severity none with a duration is read as an absence)
                 why = "an absent symptom has no duration"
                 ck.add(f"{path}.duration_weeks", entry["duration_weeks"], f"contradicts {path}.present: false ({why})")
                 ck.dirty.add(path)
@@ -60,13 +60,6 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
                     ck.dirty.add(path)
                     continue
                 present = False
-                if dated:
-                    why = "severity none records the symptom as absent, and an absent symptom has no duration"
-                    ck.add(
-                        f"{path}.duration_weeks", entry["duration_weeks"], f"contradicts {path}.severity: none ({why})"
-                    )
-                    ck.dirty.add(path)
-                    continue
             key = _type_key(ftype, ck.vocab, field)  # a code and the id it resolves to are one finding
             other = seen.get((key, place, not present))
             if other is not None:

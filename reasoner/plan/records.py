@@ -14,7 +14,7 @@ from rdflib import BNode, Literal
 from ..case.episode import episode_length, episode_rank
 from ..case.paths import path_key
 from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
-from ..kb.index import local
+from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
 
@@ -205,7 +205,7 @@ def durations_disagree(
             if decided
             else ""
         )
-        what = fact_label(idx, run.details.get(members[0][0], {}))
+        what = _fact_label(idx, run.details.get(members[0][0], {}))
         out.append(
             Warning(
                 "durations_disagree",
@@ -220,7 +220,7 @@ def durations_disagree(
     return out
 
 
-def fact_label(idx, details: dict[str, set[str]]) -> str:
+def _fact_label(idx: KBIndex, details: dict[str, set[str]]) -> str:
     """A symptom in a few words: its type, side and dermatomes (``left L5 radicular pain``)."""
     kinds = sorted(idx.label(t) for t in details.get(_TYPE, ()) if t.startswith(SK_IRI))
     side = sorted(local(s) for s in details.get(_LAT, ()))
