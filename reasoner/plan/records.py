@@ -60,10 +60,10 @@ def weakness_side_not_recorded(
     warning says so (spinekg adds no step its sources do not give)."""
     idx, legs = reasoner.index, _leg_places(reasoner)
     out = []
-    for fact in sorted(run.fact_types, key=lambda f: path_key(path(f))):
-        types = run.fact_types[fact]
+    weak = [f for f, types in run.fact_types.items() if _WEAKNESS in types and _BOTH_SIDES not in types]
+    for fact in sorted(weak, key=lambda f: path_key(path(f))):  # only the few weaknesses are sorted
         rec = run.details.get(fact, {})
-        if _WEAKNESS not in types or _BOTH_SIDES in types or rec.get(_LAT):
+        if rec.get(_LAT):
             continue
         places = rec.get(_DERM, set()) | rec.get(_REGION, set())
         if _BOTH_LEGS in places or (places and places.isdisjoint(legs)):
