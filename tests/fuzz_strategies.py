@@ -242,8 +242,9 @@ treatment = st.fixed_dictionaries(
 
 def _consistent(doc: dict) -> dict:
     """Make a drawn document one the reader accepts: no ``present: true`` with ``severity: none``; an absence
-    (``present: false`` or ``severity: none``) of a finding also recorded present becomes present; a red-flag
-    screen that found none beside a red-flag feature says found."""
+    (``present: false`` or ``severity: none``) of a finding also recorded present becomes present; no
+    ``present: false`` with another severity or a duration; ``both_legs`` or a bilateral leg weakness on both sides, a
+    radicular pain not in the midline; a red-flag screen that found none beside a red-flag feature says found."""
 
     def fix(entries: list[dict], where: str) -> None:
         for e in entries:
@@ -262,8 +263,21 @@ def _consistent(doc: dict) -> dict:
     ]
     if "age" in doc and max(weeks, default=0) > (doc["age"] + 1) * 365.25 / 7:  # no longer than the patient's life
         doc["age"] = math.ceil(max(weeks) / (365.25 / 7))
+    for e in doc.get("symptoms", []):  # a side its place or type contradicts (first: the pairs below see the side kept)
+        if e.get("laterality") not in (None, "bilateral") and (
+            "both_legs" in e.get("body_regions", []) or e["type"] == "bilateral_leg_weakness"
+        ):
+            e["laterality"] = "bilateral"
+        if e["type"] == "radicular_pain" and e.get("laterality") == "midline":
+            del e["laterality"]
     fix(doc.get("symptoms", []), "laterality")
-    fix([f for s in doc.get("imaging", []) for f in s.get("findings", [])], "level")
+    findings = [f for s in doc.get("imaging", []) for f in s.get("findings", [])]
+    fix(findings, "level")
+    for e in doc.get("symptoms", []) + findings:  # an absence has no severity other than none, a symptom's no duration
+        if e.get("present") is False:
+            if e.get("severity") not in (None, "none"):
+                del e["severity"]
+            e.pop("duration_weeks", None)
     if doc.get("red_flag_screen") == {"result": "none_found"} and _red_flag_features(doc, vocabulary()):
         doc["red_flag_screen"] = {"result": "found"}
     return doc

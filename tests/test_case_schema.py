@@ -24,6 +24,8 @@ BAD = DATA / "cases" / "bad"
 BEYOND_SCHEMA = {
     "contradictory-imaging.yaml": "present and absent at once is a relation between entries",
     "contradictory-symptom.yaml": "present and absent at once is a relation between entries",
+    "contradictory-sides-and-absences.yaml": "a side against a region or type, a severity or duration against present: "
+    "false, are relations between fields the schema does not state",
     "duplicate-key.yaml": "the parsed document has no duplicate left (the last value won)",
     "duplicate-key.json": "the parsed document has no duplicate left (the last value won)",
     "age-nan.yaml": "NaN compares false with both bounds",

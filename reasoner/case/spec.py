@@ -316,8 +316,10 @@ def json_schema() -> dict:
 
     ``reasoner/case/schema/case.schema.json`` is the committed copy (``SPINEKG_REGENERATE=1 pytest`` rewrites it).
     The schema cannot say what the reader also refuses across fields: a finding both present and absent
-    (``severity: none`` is an absence, ``present: true`` with it a contradiction), a red-flag screen that found
-    none beside a red-flag feature, weeks longer than the patient's age, and a duplicate key.
+    (``severity: none`` is an absence, ``present: true`` with it a contradiction, ``present: false`` with another
+    severity one too), a symptom said ``present: false`` with a duration, a laterality its region or type contradicts
+    (``both_legs`` on one side, a radicular pain in the midline), a red-flag screen that found none beside a red-flag
+    feature, weeks longer than the patient's age, and a duplicate key.
 
     >>> s = json_schema()
     >>> s["required"], s["$defs"]["laterality"]["enum"]

@@ -29,7 +29,9 @@ __all__ = ["case_graph", "parse_case", "red_flag_features"]
 def _contradictions(doc: dict, ck: _Checker) -> None:
     """What the case says twice, differently: the same finding recorded present and absent (symptoms with one
     laterality, imaging at one level; ``severity: none`` is an absence); a finding said ``present: true`` with
-    ``severity: none``; a red-flag screen that found none beside a red-flag feature the case records."""
+    ``severity: none``, or ``present: false`` with another severity or (a symptom) a duration; a laterality
+    its region or type contradicts (:func:`_sides`); a red-flag screen that found none beside a red-flag feature the
+    case records."""
 
     def scan(entries, where: str, field: str) -> None:
         seen: dict[tuple, str] = {}
@@ -39,7 +41,19 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
             ftype, present, place = entry.get("type"), entry.get("present", True), entry.get(where)
             if not (isinstance(ftype, str) and isinstance(present, bool) and isinstance(place, (str, type(None)))):
                 continue
-            if present and entry.get("severity") == "none":
+            severity = entry.get("severity")
+            if not present and isinstance(severity, str) and severity != "none":
+                why = "a severity other than none records the finding as present"
+                ck.add(f"{path}.severity", severity, f"contradicts {path}.present: false ({why})")
+                ck.dirty.add(path)
+                continue
+            dated = field == "symptom_types" and "duration_weeks" in entry  # a symptom's duration
+            if not present and dated:  # present: false (a severity none with a duration is read as an absence)
+                why = "an absent symptom has no duration"
+                ck.add(f"{path}.duration_weeks", entry["duration_weeks"], f"contradicts {path}.present: false ({why})")
+                ck.dirty.add(path)
+                continue
+            if present and severity == "none":
                 if "present" in entry:
                     why = "severity none records the finding as absent"
                     ck.add(f"{path}.severity", "none", f"contradicts {path}.present: true ({why})")
@@ -56,6 +70,7 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
 
     symptoms = doc.get("symptoms")
     if isinstance(symptoms, list):
+        _sides([(f"symptoms[{i}]", s) for i, s in enumerate(symptoms)], ck)
         scan([(f"symptoms[{i}]", s) for i, s in enumerate(symptoms)], "laterality", "symptom_types")
     scan(_imaging_findings(doc), "level", "imaging_finding_types")
     screen = doc.get("red_flag_screen")
@@ -78,6 +93,37 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
             )
             # the screen is refused, not the feature: a rejected case still reports its red flags
             ck.dirty.add("red_flag_screen")
+
+
+#: What is on both sides by what it is (a laterality other than bilateral contradicts it): the both-legs region ("a
+#: symptom felt here is felt on both sides", anatomy.ttl) and a bilateral leg weakness
+_BOTH_SIDES_REGIONS, _BOTH_SIDES_TYPES = frozenset({"both_legs"}), frozenset({"bilateral_leg_weakness"})
+#: What runs down a leg, on one side or both: a midline laterality contradicts it
+_LEG_TYPES = frozenset({"radicular_pain"})
+
+
+def _sides(entries: list[tuple[str, object]], ck: _Checker) -> None:
+    """A symptom's laterality that contradicts its place or type: ``body_regions: [both_legs]`` (or the type
+    ``bilateral_leg_weakness``) on one side or the midline; a radicular pain in the midline (it is felt down a leg, on
+    one side or both). The laterality is named, with the field it contradicts."""
+    for path, entry in entries:
+        side = entry.get("laterality") if isinstance(entry, dict) else None
+        if not (isinstance(entry, dict) and isinstance(side, str) and side in ck.vocab.laterality):
+            continue
+        regions = entry.get("body_regions")
+        regions = regions if isinstance(regions, list) else []
+        both = [i for i, r in enumerate(regions) if isinstance(r, str) and r in _BOTH_SIDES_REGIONS]
+        ftype = entry.get("type")
+        key = _type_key(ftype, ck.vocab, "symptom_types") if isinstance(ftype, str) else None
+        if side != "bilateral" and (both or key in _BOTH_SIDES_TYPES):
+            where = f"{path}.body_regions[{both[0]}] ({regions[both[0]]!r})" if both else f"{path}.type ({ftype!r})"
+            why = "that is on both sides: record laterality bilateral, or the one leg's own regions or dermatomes"
+            ck.add(f"{path}.laterality", side, f"contradicts {where}: {why}")
+            ck.dirty.add(path)
+        elif side == "midline" and key in _LEG_TYPES:
+            why = "a radicular pain runs down a leg, on one side or both (left, right or bilateral), not in the midline"
+            ck.add(f"{path}.laterality", side, f"contradicts {path}.type ({ftype!r}): {why}")
+            ck.dirty.add(path)
 
 
 def _number(value: object) -> TypeGuard[int | float]:

@@ -1,0 +1,253 @@
+"""Warnings for what the case's own records leave open: a leg weakness recorded without a side, and two records of
+one symptom whose durations put the case in different duration phases.
+
+Each is a warning, never a step, and never a red flag of its own: it names what the records leave undecided and the
+fields that would decide it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rdflib import BNode, Literal
+
+from ..case.episode import episode_length, episode_rank
+from ..case.paths import path_key
+from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
+from ..kb.index import KBIndex, local
+from ..reasoning.engine import CaseRun, Reasoner
+from .model import Step, Warning
+
+_WEAKNESS, _BOTH_SIDES = str(SK.weakness), str(SK.bilateral_leg_weakness)
+_SYMPTOM, _BOTH_LEGS = str(SK.Symptom), str(SK.both_legs)
+_CES, _PROGRESSIVE = str(SK.cauda_equina_syndrome_suspected), str(SK.progressive_neurological_deficit)
+_LAT, _DERM, _REGION = str(SK.laterality), str(SK.inDermatome), str(SK.inBodyRegion)
+_MRC, _WORSE, _WEEKS = str(SK.mrcGrade), str(SK.progressive), str(SK.durationWeeks)
+_TYPE = str(RDF.type)
+_STANCE = {"do": "do", "consider": "consider", "avoid": "do not"}
+_EXAM = "neurological_examination"
+
+
+def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[[str], str]) -> list[Warning]:
+    """Every warning of this module for one plan, in this order."""
+    return weakness_side_not_recorded(reasoner, run, steps, path) + durations_disagree(reasoner, run, steps, path)
+
+
+def _leg_places(reasoner: Reasoner) -> frozenset[str]:
+    """The dermatomes and body regions of the legs: those the both-legs region spans, the regions that are part of it,
+    and the region itself (read from the KB once per reasoner)."""
+    key = ("leg_places",)
+    if key not in reasoner.cache:
+        kb = reasoner.kb
+        places = {str(d) for d in kb.objects(SK.both_legs, SK.spansDermatome)}
+        places |= {str(r) for r in kb.subjects(SK.partOfRegion, SK.both_legs)} | {_BOTH_LEGS}
+        reasoner.cache[key] = frozenset(places)
+    return reasoner.cache[key]
+
+
+def weakness_side_not_recorded(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """A weakness recorded with no side, in a leg or not placed at all (a weakness only in an arm is not a leg's):
+    were it in both legs, it would be bilateral leg weakness, a trigger red_flags.csv lists of suspected cauda equina
+    syndrome; were it worsening, graded MRC 3 or less, or of two or more roots, a progressive neurological deficit.
+    spinekg raises neither on the record as it stands ("legs feel weak" is not bilateral weakness), and says which
+    fields decide them: the side, and for the progressive deficit the dermatomes, the grade and the course. A red flag
+    the case already raises, or lists as excluded beside a finding that would raise it, is not named again; with
+    neither left, nothing is said.
+
+    The plan's neurological examination step, where a source gives one for the case, is named; where none does, the
+    warning says so (spinekg adds no step its sources do not give)."""
+    idx, legs = reasoner.index, _leg_places(reasoner)
+    out = []
+    weak = [f for f, types in run.fact_types.items() if _WEAKNESS in types and _BOTH_SIDES not in types]
+    for fact in sorted(weak, key=lambda f: path_key(path(f))):  # only the few weaknesses are sorted
+        rec = run.details.get(fact, {})
+        if rec.get(_LAT):
+            continue
+        places = rec.get(_DERM, set()) | rec.get(_REGION, set())
+        if _BOTH_LEGS in places or (places and places.isdisjoint(legs)):
+            continue  # recorded in both legs (bilateral by its place), or only outside the legs
+        at = path(fact)
+        flags, named, unrecorded = [], [], [f"{at}.laterality"]
+        if _CES not in run.red_flags and _CES not in run.excluded_flags:
+            flags.append(
+                "were it in both legs, it would be bilateral leg weakness, which red_flags.csv lists among the "
+                f"triggers of {idx.label(_CES)} [{local(_CES)}] (\u201cbilateral sciatica or bilateral leg "
+                "weakness\u201d)"
+            )
+            named.append(local(_CES))
+        missing = {name: not rec.get(prop) for name, prop in (("progressive", _WORSE), ("strength_mrc", _MRC))}
+        missing["dermatomes"] = not rec.get(_DERM)
+        if any(missing.values()) and _PROGRESSIVE not in run.red_flags and _PROGRESSIVE not in run.excluded_flags:
+            raising = [words for name, words in (("progressive", "getting worse"), ("strength_mrc", "graded MRC 3 or "
+                       "less (spinekg's cut-off for a severe motor deficit)")) if missing[name]]  # fmt: skip
+            said = []
+            if raising:
+                said.append(
+                    f"were it {' or '.join(raising)}, it would be a trigger of {idx.label(_PROGRESSIVE)} "
+                    f"[{local(_PROGRESSIVE)}] (red_flags.csv: \u201cworsening motor weakness (e.g., foot drop "
+                    "progression), multi-root deficits\u201d), on which spinekg raises it"
+                )
+            if missing["dermatomes"]:
+                said.append(
+                    "were it of two or more roots, it would be a multi-root deficit, which red_flags.csv lists among "
+                    f"the triggers of {idx.label(_PROGRESSIVE)} [{local(_PROGRESSIVE)}] (spinekg warns of it, and "
+                    "does not raise the red flag on it alone)"
+                )
+            flags += said
+            named.append(local(_PROGRESSIVE))
+            unrecorded += [f"{at}.{name}" for name in ("dermatomes", "strength_mrc", "progressive") if missing[name]]
+        if not flags:
+            continue
+        exam = [s for s in steps if s.id == _EXAM and s.stance != "avoid"]
+        examined = (
+            "the plan's "
+            + ", ".join(f"step {s.number} ({_STANCE[s.stance]} {s.label})" for s in exam)
+            + (" are where they are examined" if len(exam) > 1 else " is where they are examined")
+            if exam
+            else "no source recommendation of a neurological examination applies to this case, and spinekg adds no "
+            "step its sources do not give: they come from the clinician's examination"
+        )
+        which = "neither red flag" if len(named) > 1 else "that red flag"
+        out.append(
+            Warning(
+                "weakness_side_not_recorded",
+                f"weakness ({at}) is recorded without a side: " + "; ".join(flags) + f". spinekg raises {which} on "
+                "this record as it stands (a weakness of unknown side is not bilateral weakness): record "
+                f"{', '.join(unrecorded)} and plan again; {examined}",
+                (at, *unrecorded, *named),
+            )
+        )
+    return out
+
+
+def _bounds(reasoner: Reasoner) -> list[tuple[str, float, bool, float, bool]]:
+    """Each duration phase (``sk:DurationPhase``) with its bounds on the episode's weeks, read from its class
+    definition: (phase, lowest, lowest included, highest, highest included), once per reasoner."""
+    key = ("phase_bounds",)
+    if key not in reasoner.cache:
+        kb, out = reasoner.kb, []
+        for phase in kb.subjects(RDFS.subClassOf, SK.DurationPhase):
+            low, low_in, high, high_in = float("-inf"), False, float("inf"), False
+            todo = list(kb.objects(phase, OWL.equivalentClass))
+            seen = set(todo)
+            while todo:
+                for p, o in kb.predicate_objects(todo.pop()):
+                    if isinstance(o, Literal) and p in (XSD.minInclusive, XSD.minExclusive):
+                        low, low_in = float(o), p == XSD.minInclusive
+                    elif isinstance(o, Literal) and p in (XSD.maxInclusive, XSD.maxExclusive):
+                        high, high_in = float(o), p == XSD.maxInclusive
+                    elif isinstance(o, BNode) and o not in seen:
+                        seen.add(o)
+                        todo.append(o)
+            if (low, high) != (float("-inf"), float("inf")):  # a phase by the episode's weeks
+                out.append((str(phase), low, low_in, high, high_in))
+        reasoner.cache[key] = sorted(out, key=lambda b: b[1])
+    return reasoner.cache[key]
+
+
+def _phase(reasoner: Reasoner, weeks: float) -> str | None:
+    for phase, low, low_in, high, high_in in _bounds(reasoner):
+        if (low < weeks or (low_in and low == weeks)) and (weeks < high or (high_in and high == weeks)):
+            return phase
+    return None
+
+
+def _weeks(values: Iterable[str]) -> float | None:
+    found = [float(v) for v in values]
+    return max(found) if found else None
+
+
+def durations_disagree(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """Two or more records of one symptom (the same type, side, dermatomes and body regions) whose durations put the
+    case in different duration phases: spinekg measures the episode by the longest (as it does for any symptoms), and
+    says which records disagree, the duration it used, the phase that gives, and the plan's steps the phase decides
+    (a phase condition, a symptom duration condition or a step due after some weeks). Not a rejection: two notes can
+    disagree, and the clinician confirms which is right."""
+    symptoms = [f for f, types in run.fact_types.items() if _SYMPTOM in types and path(f).startswith("symptoms[")]
+    groups: dict[tuple, list[tuple[str, float]]] = {}
+    dated: dict[str, tuple[float, int]] = {}  # every present symptom with a duration: (weeks, episode rank)
+    for f in symptoms:
+        rec = run.details.get(f, {})
+        weeks = _weeks(rec.get(_WEEKS, ()))
+        if weeks is None:
+            continue
+        dated[f] = (weeks, episode_rank(run.fact_types[f], rec.get(_DERM, set()) | rec.get(_REGION, set())))
+        key = tuple(frozenset(rec.get(p, ())) for p in (_TYPE, _LAT, _DERM, _REGION))
+        groups.setdefault(key, []).append((f, weeks))
+    idx, steps, out = reasoner.index, list(steps), []
+    for members in groups.values():
+        if len({w for _, w in members}) < 2:
+            continue
+        ours = {f for f, _ in members}
+        # the episode, and its phase, were the symptom recorded at each of its durations (the others as they are)
+        taken = {
+            w: episode_length((w if f in ours else v, rank) for f, (v, rank) in dated.items())
+            for w in sorted({w for _, w in members})
+        }
+        phases = {w: _phase(reasoner, e) for w, e in taken.items() if e is not None}
+        if len(set(phases.values())) < 2 or run.episode_weeks is None:
+            continue
+        here = _phase(reasoner, run.episode_weeks)
+        members.sort(key=lambda fw: path_key(path(fw[0])))
+        said = ", ".join(f"{path(f)} at {w:g} weeks" for f, w in members)
+        others = "; ".join(
+            f"at {w:g} weeks it would be in the {idx.label(p)}" for w, p in phases.items() if p != here and p
+        )
+        decided = _phase_steps(reasoner, run, steps)
+        listing = (
+            "; in this plan, "
+            + ", ".join(f"step {s.number} ({_STANCE[s.stance]} {s.label})" for s in decided)
+            + (" rest on it" if len(decided) > 1 else " rests on it")
+            if decided
+            else ""
+        )
+        what = _fact_label(idx, run.details.get(members[0][0], {}))
+        out.append(
+            Warning(
+                "durations_disagree",
+                f"the same {what} is recorded with durations in different phases ({said}): spinekg measures the "
+                f"episode by the longest, {run.episode_weeks:g} weeks, so this case is in the "
+                f"{idx.label(here) if here else 'phase of that duration'}; {others}. The phase decides which "
+                f"recommendations apply and when steps are due{listing}. Confirm the duration with the patient, "
+                "record it once, and plan again",
+                (*(path(f) + ".duration_weeks" for f, _ in members), *(local(p) for p in (here,) if p)),
+            )
+        )
+    return out
+
+
+def _fact_label(idx: KBIndex, details: dict[str, set[str]]) -> str:
+    """A symptom in a few words: its type, side and dermatomes (``left L5 radicular pain``)."""
+    kinds = sorted(idx.label(t) for t in details.get(_TYPE, ()) if t.startswith(SK_IRI))
+    side = sorted(local(s) for s in details.get(_LAT, ()))
+    derm = sorted(idx.notation(d) for d in details.get(_DERM, ()))
+    return " ".join([*side, *derm, *(kinds or ["symptom"])])
+
+
+def _phase_steps(reasoner: Reasoner, run: CaseRun, steps: list[Step]) -> list[Step]:
+    """The plan's steps a duration phase decides: one of its recommendations has a condition on a phase or on a
+    symptom's duration, or is due after some weeks (``sk:afterWeeks``, counted from the episode)."""
+    kb = reasoner.kb
+    key = ("phase_condition_recs",)
+    if key not in reasoner.cache:
+        phases = {p for p, *_ in _bounds(reasoner)}
+        reasoner.cache[key] = frozenset(
+            str(rec)
+            for rec, cond in kb.subject_objects(SK.hasCondition)
+            if str(kb.value(cond, SK.presentation)) in phases
+        )
+    timed = set(reasoner.cache[key]) | {
+        a.recommendation
+        for a in run.applicability
+        if a.status == "applies" and any(c.kind.startswith("SymptomDuration") for c in a.conditions)
+    }
+    recs = reasoner.index.recommendations
+    return [
+        s
+        for s in steps
+        if not timed.isdisjoint(s.recommendations) or any(recs[r].after_weeks is not None for r in s.recommendations)
+    ]
