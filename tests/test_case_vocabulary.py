@@ -23,7 +23,7 @@ from reasoner.case.graph import document_graph
 from reasoner.case.model import case_iri, vocabulary
 from reasoner.case.spec import json_schema
 from reasoner.case.validate import case_graph, parse_case
-from reasoner.consts import RDF, RDFS, SK, SKOS, XSD
+from reasoner.consts import OWL, RDF, RDFS, SK, SKOS, XSD
 from reasoner.errors import CaseError
 from reasoner.fhir.case import bundle_from_case
 from reasoner.fhir.codes import EXT, LOINC, SK_SYSTEM, UCUM
@@ -807,6 +807,54 @@ def test_episode_weeks_is_absent_without_a_present_duration():
 def test_episode_weeks_is_the_low_back_episode(symptoms, weeks):
     doc = {"id": "e", "symptoms": [{"type": t, **where, "duration_weeks": w} for t, where, w in symptoms]}
     assert case_graph(parse_case(doc)).value(case_iri("e"), SK.episodeWeeks) == Literal(weeks, datatype=XSD.decimal)
+
+
+_HIP_OA = [{"modality": "radiography", "weeks_ago": 52, "findings": [{"type": "hip_osteoarthritis", "side": "right"}]}]
+_SCIATICA = {"type": "radicular_pain", "dermatomes": ["S1"], "laterality": "right", "duration_weeks": 6}
+
+
+@pytest.mark.parametrize(
+    ("groin", "imaging", "weeks"),
+    [
+        # review case g2-16: 40 weeks of groin pain from hip osteoarthritis beside 6 weeks of S1 sciatica is a
+        # sciatica of 6 weeks (the hip's pain is a hip look-alike, not the spine's)
+        ({"body_regions": ["groin"]}, _HIP_OA, "6.0"),
+        ({}, _HIP_OA, "6.0"),
+        # ischiofemoral space narrowing is a hip-origin generator too; a mild osteoarthritis is an osteoarthritis
+        ({}, [{"modality": "MRI", "findings": [{"type": "ischiofemoral_space_narrowing"}]}], "6.0"),
+        ({}, [{"modality": "MRI", "findings": [{"type": "mild_hip_osteoarthritis"}]}], "6.0"),
+        # no hip on imaging (or the osteoarthritis recorded absent): groin pain may be an L1 root's, it counts
+        ({"body_regions": ["groin"]}, [], "40.0"),
+        ({}, [{"modality": "radiography", "findings": [{"type": "hip_osteoarthritis", "present": False}]}], "40.0"),
+        # placed in a dermatome by the clinician: a root's pain, it counts whatever the hip shows
+        ({"dermatomes": ["L1"]}, _HIP_OA, "40.0"),
+    ],
+)
+def test_the_hips_pain_is_not_the_sciatica_episode(groin, imaging, weeks):
+    pain = {"type": "groin_pain", **groin, "laterality": "right", "duration_weeks": 40}
+    doc = {"id": "e", "symptoms": [_SCIATICA, pain], "imaging": imaging}
+    assert case_graph(parse_case(doc)).value(case_iri("e"), SK.episodeWeeks) == Literal(weeks, datatype=XSD.decimal)
+
+
+def test_the_hips_pain_alone_keeps_its_phase():
+    # a case with only the hip's pain (the hip vignettes) still has an episode: its own
+    doc = {"id": "e", "symptoms": [{"type": "groin_pain", "duration_weeks": 16}], "imaging": _HIP_OA}
+    assert case_graph(parse_case(doc)).value(case_iri("e"), SK.episodeWeeks) == Literal("16.0", datatype=XSD.decimal)
+
+
+def test_the_hip_generators_are_the_hip_presentations_findings():
+    # episode.HIP_GENERATORS names the hip_pain_generator presentation's imaging findings (and their subclasses)
+    from rdflib.collection import Collection
+
+    from reasoner.case.episode import HIP_GENERATORS
+    from reasoner.kb.load import shared_kb
+
+    kb = shared_kb()
+    definition = kb.value(SK.hip_pain_generator, OWL.equivalentClass)
+    restriction = Collection(kb, kb.value(definition, OWL.intersectionOf))[1]
+    union = Collection(kb, kb.value(kb.value(restriction, OWL.someValuesFrom), OWL.unionOf))
+    kinds = {str(c) for member in union for c in kb.transitive_subjects(RDFS.subClassOf, member)}
+    assert kinds == set(HIP_GENERATORS)
 
 
 def test_episode_weeks_is_derived_not_read_back(tmp_path):

@@ -19,7 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL
 
-from reasoner.case.episode import episode_length, episode_rank
+from reasoner.case.episode import HIP_GENERATORS, episode_length, episode_rank
 from reasoner.consts import SK
 from reasoner.plan.model import Plan
 from reasoner.reasoning import conditions as apply
@@ -105,7 +105,9 @@ NO_LEVEL_COMPRESSION = _S + "level_unknown_root_compression"  # a compressive fi
 NEW_ONSET = tuple(
     (_S + kind, _S + "new_" + kind) for kind in ("urinary_incontinence", "urinary_retention", "sexual_dysfunction")
 )
+CORD_COMPRESSION, UNLEVELLED_CORD = _S + "cord_compression", _S + "cord_compression_level_unrecorded"
 FRACTURE_SUSPECTED, FRACTURE_NOT_EXCLUDED = _S + "fracture_suspected", _S + "fracture_feature_not_excluded"
+AXIAL_PAIN, LOW_BACK_AXIAL_PAIN = _S + "axial_pain", _S + "low_back_axial_pain"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
 WEAKNESS, MULTI_ROOT_WEAKNESS = _S + "weakness", _S + "multi_root_weakness"
 SEVERE_DEFICIT, NEW_SEVERE_DEFICIT = _S + "severe_motor_deficit", _S + "new_severe_motor_deficit"
@@ -212,8 +214,9 @@ class Derivations:
         # rank: the low back pain or sciatica (a PainSymptom, closed types); else another back or leg symptom;
         # else cord-compression signs, neck or arm; else bladder, bowel or sexual
         where = (_S + "inDermatome", _S + "inBodyRegion")
+        hip = any(f.types & HIP_GENERATORS for f in facts)  # a hip-origin pain generator on imaging (present)
         length = episode_length(
-            (d, episode_rank(f.types, [x for p in where for x in f.props.get(p, ())]))
+            (d, episode_rank(f.types, [x for p in where for x in f.props.get(p, ())], hip))
             for f in facts
             if _S + "Finding" in f.types
             for d in f.props.get(DURATION, ())
@@ -230,6 +233,14 @@ class Derivations:
             above = [d for d in s.props.get(_S + "inDermatome", ()) if d in self.order and self.order[d] < l1]
             if not above and hands not in s.props.get(_S + "inBodyRegion", ()):
                 s.types |= {LUMBOSACRAL_PAIN} | self.supers(LUMBOSACRAL_PAIN)
+                changed = True
+        # derive-low-back-axial-pain: axial pain recorded at no place, or at a body region or a dermatome from L1 down
+        for s in facts:
+            if AXIAL_PAIN not in s.types or LOW_BACK_AXIAL_PAIN in s.types:
+                continue
+            derms, regions = s.props.get(_S + "inDermatome", ()), s.props.get(_S + "inBodyRegion", ())
+            if regions or not derms or any(d in self.order and self.order[d] >= l1 for d in derms):
+                s.types |= {LOW_BACK_AXIAL_PAIN} | self.supers(LOW_BACK_AXIAL_PAIN)
                 changed = True
         # derive-new-urinary-incontinence (-retention, -sexual-dysfunction): the symptom, unless longer than every
         # pain of the case and not worse; derive-new-severe-motor-deficit: MRC 3 or less, unless longer than the
@@ -253,6 +264,12 @@ class Derivations:
             for f in facts:
                 if FRACTURE_SUSPECTED in f.types and FRACTURE_NOT_EXCLUDED not in f.types:
                     f.types |= {FRACTURE_NOT_EXCLUDED} | self.supers(FRACTURE_NOT_EXCLUDED)
+                    changed = True
+        # derive-cord-compression-level-unrecorded: a cord compression recorded at no level (cervical or not: open)
+        for f in facts:
+            if CORD_COMPRESSION in f.types and UNLEVELLED_CORD not in f.types:
+                if not f.props.get(_S + "atDiscLevel") and not f.props.get(_S + "atSpinalLevel"):
+                    f.types |= {UNLEVELLED_CORD} | self.supers(UNLEVELLED_CORD)
                     changed = True
         changed |= self.paired(facts)
         # infer-root-compression: a herniation, or a moderate or severe stenosis, whose zone (else its type)

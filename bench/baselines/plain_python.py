@@ -119,6 +119,7 @@ class PlainPython:
             if _S + "ClinicalPresentation" in self.supers.get(c, ()) and (URIRef(c), SKOS.notation, None) in kb
         )
         self.kb_types: dict[str, set[str]] = defaultdict(set)
+        self.kb_props: dict[tuple[str, str], list[str]] = {}  # (KB individual, property) → its values
         definitions = self._compile_definitions()
         self.case_definitions = [(c, m) for c, m in definitions if c in case_classes]
         self.fact_definitions = [(c, m) for c, m in definitions if c not in case_classes]
@@ -169,10 +170,16 @@ class PlainPython:
             return self.kb_types[value]
         return set()
 
-    @staticmethod
-    def _props(value, nodes: dict, prop: str) -> list:
+    def _props(self, value, nodes: dict, prop: str) -> list:
+        """A resource's values of ``prop``: a case resource's, else a KB individual's (a level's spine region)."""
         node = value if isinstance(value, Node) else nodes.get(value) if isinstance(value, str) else None
-        return node.props.get(prop, []) if node is not None else []
+        if node is not None:
+            return node.props.get(prop, [])
+        if not isinstance(value, str):
+            return []
+        if (value, prop) not in self.kb_props:
+            self.kb_props[(value, prop)] = [str(o) for o in self.kb.objects(URIRef(value), URIRef(prop))]
+        return self.kb_props[(value, prop)]
 
     @staticmethod
     def _inverse(value, nodes: dict, prop: str) -> list[Node]:

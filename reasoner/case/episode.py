@@ -17,6 +17,14 @@ NOT_THE_EPISODE = SPHINCTER | CORD_SIGNS
 #: The neck and the upper limb, the cervical spine's territory (dermatomes C2 to T1, the hands): a symptom recorded
 #: only there (neck pain, a C6 arm pain, numb hands) is not of the low back pain or sciatica episode
 NECK_AND_ARM = frozenset([str(SK[f"dermatome_{d}"]) for d in "C2 C3 C4 C5 C6 C7 C8 T1".split()] + [str(SK.hands)])
+#: The hip-origin pain generator's imaging findings (the ``hip_pain_generator`` presentation: ischiofemoral space
+#: narrowing or hip osteoarthritis, mild or not) and the hip look-alike pains it explains (groin pain, and the
+#: presentation's ``sk:suggestedBy`` features): in a case whose imaging shows the hip, such a pain recorded in no
+#: dermatome is the hip's, not the spine's, so it is not of the low back pain or sciatica episode
+_HIP = "hip_osteoarthritis mild_hip_osteoarthritis ischiofemoral_space_narrowing"
+HIP_GENERATORS = frozenset(str(SK[n]) for n in _HIP.split())
+HIP_PAINS = frozenset(str(SK[n]) for n in "groin_pain hip_provoked_pain long_stride_walking_pain hip_snapping".split())
+_DERMATOME = str(SK.dermatome_)
 #: The pain the phases are phases of (presentations.csv ``lbp_phase_*``: acute, subacute, chronic low back pain):
 #: a ``sk:PainSymptom`` (axial, radicular, buttock pain ...; a symptom's types must name it, as the subclass
 #: closure does) or neurogenic claudication (leg pain on walking, not a PainSymptom in findings.ttl). Numbness,
@@ -24,24 +32,33 @@ NECK_AND_ARM = frozenset([str(SK[f"dermatome_{d}"]) for d in "C2 C3 C4 C5 C6 C7 
 PAIN = frozenset({str(SK.PainSymptom), str(SK.neurogenic_claudication)})
 
 
-def episode_rank(types: Iterable[str], locations: Iterable[str] = ()) -> int:
+def episode_rank(types: Iterable[str], locations: Iterable[str] = (), hip_generator: bool = False) -> int:
     """How far a present symptom is from the low back pain or sciatica episode the phases are phases of (the
     ``lbp_phase_*`` rows of presentations.csv): 0 for its pain (``types`` meet PAIN); 1 for another symptom of the
     back or legs (numbness, paresthesia, weakness: a painless foot drop still has an episode, its own); 2 for a sign
-    of cord compression (CORD_SIGNS) or a symptom recorded only in the neck or arm (its ``locations``, dermatome and
-    body region IRIs, all in NECK_AND_ARM); 3 for a bladder, bowel or sexual symptom (SPHINCTER). The episode is
-    measured on the nearest rank that has a duration.
+    of cord compression (CORD_SIGNS), a symptom recorded only in the neck or arm (its ``locations``, dermatome and
+    body region IRIs, all in NECK_AND_ARM), or, in a case whose imaging shows a hip-origin pain generator
+    (``hip_generator``: a finding of HIP_GENERATORS), a hip look-alike pain (HIP_PAINS) recorded in no dermatome;
+    3 for a bladder, bowel or sexual symptom (SPHINCTER). The episode is measured on the nearest rank that has a
+    duration.
 
     >>> pain, l5 = [str(SK.radicular_pain), str(SK.PainSymptom)], [str(SK.dermatome_L5)]
     >>> episode_rank(pain, l5), episode_rank([str(SK.numbness)], l5), episode_rank([str(SK.hand_clumsiness)])
     (0, 1, 2)
     >>> episode_rank(pain, [str(SK.dermatome_C6)]), episode_rank([str(SK.urinary_retention)])
     (2, 3)
+    >>> groin = [str(SK.groin_pain), str(SK.PainSymptom)]
+    >>> episode_rank(groin, [str(SK.groin)], hip_generator=True), episode_rank(groin, [str(SK.groin)])
+    (2, 0)
+    >>> episode_rank(groin, [str(SK.dermatome_L1)], hip_generator=True)
+    0
     """
     kinds, where = set(types), set(locations)
     if kinds & SPHINCTER:
         return 3
     if kinds & CORD_SIGNS or (where and where <= NECK_AND_ARM):
+        return 2
+    if hip_generator and kinds & HIP_PAINS and not any(w.startswith(_DERMATOME) for w in where):
         return 2
     return 0 if kinds & PAIN else 1
 

@@ -17,7 +17,7 @@ from ..consts import DCTERMS, OWL, PREFIXES, RDF, RDFS, SK, SKOS, XSD
 from ..kb.codes import System, split_curie
 from ..kb.load import new_graph
 from ..kb.mappings import resolve_for
-from .episode import episode_length, episode_rank
+from .episode import HIP_GENERATORS, episode_length, episode_rank
 
 #: Where case IRIs live: ``CASE_BASE + id``.
 CASE_BASE = "https://w3id.org/spinekg/case/"
@@ -356,13 +356,21 @@ def document_graph(
     for i, entry in kept:
         finding(URIRef(f"{case}/symptom/{i}"), entry, vocab.symptom_types, SK.Symptom)
     pains = set(vocab.pain_types.values())  # the phases are the pain's: a pain is measured first
+    # a hip-origin pain generator on the imaging kept: the hip look-alike pains it explains are not the episode's
+    hip = any(
+        str(_typed(entry["type"], vocab.imaging_finding_types)[0]) in HIP_GENERATORS and not is_absent(entry)
+        for j, study in enumerate(doc.get("imaging", []))
+        if keep(f"imaging[{j}]")
+        for k, entry in enumerate(study.get("findings", []))
+        if keep(f"imaging[{j}].findings[{k}]")
+    )
 
     def rank(e: Mapping) -> int:
         cls = _typed(e["type"], vocab.symptom_types)[0]
         where = [vocab.dermatomes[d] for d in e.get("dermatomes", [])] + [
             vocab.body_regions[r] for r in e.get("body_regions", [])
         ]
-        return episode_rank([str(cls)] + [str(SK.PainSymptom)] * (cls in pains), map(str, where))
+        return episode_rank([str(cls)] + [str(SK.PainSymptom)] * (cls in pains), map(str, where), hip)
 
     dated = [(e["duration_weeks"], rank(e)) for _, e in kept if "duration_weeks" in e and not is_absent(e)]
     episode = episode_length(dated)  # the longest duration of the nearest rank (episode.episode_rank)

@@ -32,6 +32,8 @@ def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ..
 
 
 _HEIGHT_LOSS = str(SK.vertebral_height_loss)
+#: axial pain, and the axial pain that is low back pain (rule derive-low-back-axial-pain: not only above L1)
+_AXIAL, _LOW_BACK_AXIAL = str(SK.axial_pain), str(SK.low_back_axial_pain)
 
 
 #: NICE NG59 is for people over 16 ("Low back pain and sciatica in over 16s"); the ACR and ACP guidelines are for
@@ -62,6 +64,20 @@ def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotAppl
                 f"over {ADULT_AGE}); back pain in a child or young adolescent is not adult low back pain, and its "
                 "causes and red flags differ: read this plan as out of its sources' scope (spinekg's judgement)",
                 ("age",),
+            )
+        )
+    above = [f for f, types in run.fact_types.items() if _AXIAL in types and _LOW_BACK_AXIAL not in types]
+    if above:
+        paths = tuple(sorted((field_path(run.case, f) for f in above), key=path_key))
+        out.append(
+            Warning(
+                "outside_low_back_sources",
+                f"axial pain recorded only in dermatomes above L1 ({', '.join(paths)}): mid-back or neck pain, not low "
+                "back pain. The guidelines and articles this plan rests on are about low back pain and sciatica (NICE "
+                "NG59, ACP 2017, ACR Appropriateness Criteria Low Back Pain 2021: pain in the lumbar region), so their "
+                "low back pain advice is not given for it: read this plan as out of its sources' scope for that pain "
+                "(spinekg's judgement)",
+                paths,
             )
         )
     height_loss = [f for f, types in run.fact_types.items() if _HEIGHT_LOSS in types]
