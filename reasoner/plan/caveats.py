@@ -21,7 +21,7 @@ from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
 from .parts import confirmed_flags
 from .records import records
-from .words import fact_text
+from .words import fact_text, steps_named
 
 _PAIN = str(SK.PainSymptom)
 _ANALGESIA = str(SK.pain_management)
@@ -30,7 +30,6 @@ _AGE = str(SK.age)
 _FRACTURE, _MALIGNANCY = str(SK.fracture_suspected), str(SK.malignancy_suspected)
 _BACK = str(SK.low_back_pain_presentation)
 _IMAGING, _RED_FLAG = str(SK.ImagingIntervention), str(SK.redFlag)
-_STANCE = {"do": "do", "consider": "consider", "avoid": "do not"}
 
 #: The lowest age any source gives for back pain that is itself a red flag: Choosing Wisely (NASS) lists "age > 50"
 #: among its red flags, red_flags.csv "age >50 with new pain" among the triggers of suspected malignancy. Above it,
@@ -345,7 +344,7 @@ def red_flag_feature_not_acted_on(
                         "raise the red flag on these together: the clinician weighs them with the rest of the history"
                         + (
                             "; the plan's "
-                            + ", ".join(f"step {s.number} ({_STANCE[s.stance]} {s.label})" for s in avoid)
+                            + steps_named(avoid)
                             + " rests on no red flag being present, which these features leave for the clinician "
                             "to judge"
                             if avoid

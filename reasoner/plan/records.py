@@ -17,6 +17,7 @@ from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
+from .words import steps_named
 
 _WEAKNESS, _BOTH_SIDES = str(SK.weakness), str(SK.bilateral_leg_weakness)
 _SYMPTOM, _BOTH_LEGS = str(SK.Symptom), str(SK.both_legs)
@@ -24,7 +25,6 @@ _CES, _PROGRESSIVE = str(SK.cauda_equina_syndrome_suspected), str(SK.progressive
 _LAT, _DERM, _REGION = str(SK.laterality), str(SK.inDermatome), str(SK.inBodyRegion)
 _MRC, _WORSE, _WEEKS = str(SK.mrcGrade), str(SK.progressive), str(SK.durationWeeks)
 _TYPE = str(RDF.type)
-_STANCE = {"do": "do", "consider": "consider", "avoid": "do not"}
 _EXAM = "neurological_examination"
 
 
@@ -103,7 +103,7 @@ def weakness_side_not_recorded(
         exam = [s for s in steps if s.id == _EXAM and s.stance != "avoid"]
         examined = (
             "the plan's "
-            + ", ".join(f"step {s.number} ({_STANCE[s.stance]} {s.label})" for s in exam)
+            + steps_named(exam)
             + (" are where they are examined" if len(exam) > 1 else " is where they are examined")
             if exam
             else "no source recommendation of a neurological examination applies to this case, and spinekg adds no "
@@ -199,9 +199,7 @@ def durations_disagree(
         )
         decided = _phase_steps(reasoner, run, steps)
         listing = (
-            "; in this plan, "
-            + ", ".join(f"step {s.number} ({_STANCE[s.stance]} {s.label})" for s in decided)
-            + (" rest on it" if len(decided) > 1 else " rests on it")
+            "; in this plan, " + steps_named(decided) + (" rest on it" if len(decided) > 1 else " rests on it")
             if decided
             else ""
         )

@@ -108,6 +108,14 @@ class Words:
         return tuple(f"{path}: {text}" for path, text in sorted(lines, key=lambda x: path_key(x[0])) if text)
 
 
+STANCE_WORDS = {"do": "do", "consider": "consider", "avoid": "do not"}
+
+
+def steps_named(steps) -> str:
+    """Plan steps as a warning names them: "step 3 (do NSAIDs), step 9 (do not bed rest)"."""
+    return ", ".join(f"step {s.number} ({STANCE_WORDS[s.stance]} {s.label})" for s in steps)
+
+
 def until_excluded(flags: list[tuple[str, str]], join: str = " and ") -> str:
     """Until when deferred care waits, in words: each red flag's label and until when it holds care back
     (:meth:`reasoner.kb.index.KBIndex.held_until`), those that wait for the same thing together.
