@@ -95,6 +95,19 @@ def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotAppl
     return out
 
 
+def phase_recommendations(reasoner: Reasoner) -> frozenset[str]:
+    """The recommendations with a condition on a duration phase (acute, subacute, chronic), once per reasoner."""
+    key = ("phase_recs",)
+    if key not in reasoner.cache:
+        kb, phases = reasoner.kb, {str(SK.acute_phase), str(SK.subacute_phase), str(SK.chronic_phase)}
+        reasoner.cache[key] = frozenset(
+            str(rec)
+            for rec, cond in kb.subject_objects(SK.hasCondition)
+            if str(kb.value(cond, SK.presentation)) in phases
+        )
+    return reasoner.cache[key]
+
+
 def population_warnings(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> list[Warning]:
     """A step resting on evidence from another population; the phase cut-offs the sources disagree on."""
     kb = reasoner.kb
@@ -115,15 +128,7 @@ def population_warnings(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo
                 )
             )
     phases = sorted(local(p) for p in run.presentations if local(p).endswith("_phase"))
-    phase_key = ("phase_recs",)
-    if phase_key not in reasoner.cache:
-        phase_iris = {str(SK.acute_phase), str(SK.subacute_phase), str(SK.chronic_phase)}
-        reasoner.cache[phase_key] = {
-            str(rec)
-            for rec, cond in kb.subject_objects(SK.hasCondition)
-            if str(kb.value(cond, SK.presentation)) in phase_iris
-        }
-    by_phase = sorted(local(i.iri) for i in applying if i.iri in reasoner.cache[phase_key])
+    by_phase = sorted(local(i.iri) for i in applying if i.iri in phase_recommendations(reasoner))
     if phases and by_phase:
         weeks = f"{run.episode_weeks:g} weeks" if run.episode_weeks is not None else "its duration"
         out.append(

@@ -17,6 +17,7 @@ from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
+from .parts import phase_recommendations
 from .words import steps_named
 
 _WEAKNESS, _BOTH_SIDES = str(SK.weakness), str(SK.bilateral_leg_weakness)
@@ -229,16 +230,7 @@ def _fact_label(idx: KBIndex, details: dict[str, set[str]]) -> str:
 def _phase_steps(reasoner: Reasoner, run: CaseRun, steps: list[Step]) -> list[Step]:
     """The plan's steps a duration phase decides: one of its recommendations has a condition on a phase or on a
     symptom's duration, or is due after some weeks (``sk:afterWeeks``, counted from the episode)."""
-    kb = reasoner.kb
-    key = ("phase_condition_recs",)
-    if key not in reasoner.cache:
-        phases = {p for p, *_ in _bounds(reasoner)}
-        reasoner.cache[key] = frozenset(
-            str(rec)
-            for rec, cond in kb.subject_objects(SK.hasCondition)
-            if str(kb.value(cond, SK.presentation)) in phases
-        )
-    timed = set(reasoner.cache[key]) | {
+    timed = set(phase_recommendations(reasoner)) | {
         a.recommendation
         for a in run.applicability
         if a.status == "applies" and any(c.kind.startswith("SymptomDuration") for c in a.conditions)
