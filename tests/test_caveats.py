@@ -290,3 +290,19 @@ def test_every_warning_id_is_documented_in_the_readme():
     table = (ROOT / "README.md").read_text(encoding="utf-8").split("### Warnings", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.M))
     assert made <= documented, sorted(made - documented)
+
+
+# --- sources_silent_for_finding -------------------------------------------------------------------------------------
+
+
+def test_sources_silent_for_pregnancy_names_the_drug_steps_against_as_well_as_those_for():
+    """Pregnancy: the sources are silent on drugs and imaging, so "do not acetaminophen (alone)" (NICE, for any
+    patient) is to be reviewed as much as "consider NSAIDs": acetaminophen is the analgesic a pregnant patient is
+    usually given (clinician review h1-02)."""
+    plan = recommend(back_pain(36, sex="female", risk_factors=["pregnancy"]))
+    against = [s for s in plan.steps if s.id == "acetaminophen" and s.stance == "avoid"]
+    assert against, "the sources' do-not-acetaminophen-alone step is in this plan"
+    [w] = warnings(plan, "sources_silent_for_finding")
+    assert f"step {against[0].number} (do not {against[0].label})" in w.message
+    assert "acetaminophen" in w.subjects
+    assert any(f"step {s.number} (consider NSAIDs)" in w.message for s in plan.steps if s.id == "nsaid")

@@ -122,6 +122,22 @@ def test_triggers_are_the_deciding_facts_in_words_not_every_finding_of_the_case(
     assert all(t.text.endswith(f" — {t.path}") for t in bed_rest.triggers)
 
 
+def test_a_candidacy_trigger_says_what_the_patient_is_a_candidate_for():
+    """The case itself is the fact a CandidateFor condition holds on: its words are the candidacy, not the field
+    name twice ("candidate_for — candidate_for", clinician review h2-08)."""
+    plan = recommend(
+        {
+            "id": "l3-sciatica-injection-candidate",
+            "age": 64,
+            "symptoms": [{"type": "radicular_pain", "dermatomes": ["L3"], "laterality": "left", "duration_weeks": 7}],
+            "prior_treatments": [{"type": "physical_therapy", "weeks": 6, "outcome": "unchanged"}],
+            "candidate_for": ["injection"],
+        }
+    )
+    texts = {t.text for s in plan.steps for t in s.triggers if t.path == "candidate_for"}
+    assert texts == {"candidate for injection — candidate_for"}
+
+
 def test_headings_keep_the_sentence_qualifiers():
     labels = {s.id: s.label for s in recommend(EXAMPLES / "002-lumbosacral-radiculopathy.yaml").steps}
     assert labels["lumbar_spine_imaging"].endswith("(routine, in the first 6 weeks)")

@@ -91,7 +91,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     idx = reasoner.index
     recs = idx.recommendations
     case = run.case
-    words = Words(idx, case, run.details)
+    words = Words(idx, case, run.details, planparts.candidacy(reasoner, run))
     paths: dict[str, str] = {}
 
     def path(iri: str) -> str:

@@ -407,24 +407,25 @@ def sources_silent_for_finding(
 ) -> list[Warning]:
     """A finding none of the sources address for some kinds of step (``sk:sourcesSilentFor``: pregnancy, for drugs
     and imaging), recorded in a case whose plan does or considers steps of those kinds: they are named, for the
-    clinician to review before they are given. The steps stay as the sources give them."""
+    clinician to review before they are given, and so are the plan's steps against them (the sources' "do not
+    acetaminophen (alone)" is as silent on pregnancy as their NSAIDs are). The steps stay as the sources give them."""
     silent = _by_class(reasoner, SK.sourcesSilentFor)  # finding class → the kinds of step its sources do not address
     idx, steps, out = reasoner.index, list(steps), []
     for fact, classes in _recorded(run, path, silent):
         for cls in classes:
             kinds = sorted(silent[cls], key=idx.label)
-            given = [s for s in steps if s.stance != "avoid" and any(idx.is_a(SK_IRI + s.id, k) for k in kinds)]
-            if not given:
+            of_kind = [s for s in steps if any(idx.is_a(SK_IRI + s.id, k) for k in kinds)]
+            if not any(s.stance != "avoid" for s in of_kind):
                 continue
             out.append(
                 Warning(
                     "sources_silent_for_finding",
                     f"{idx.label(cls)} ({path(fact)}): none of spinekg's sources address it for "
-                    f"{' or '.join(idx.label(k) for k in kinds)}, so this plan's steps of those kinds are as the "
-                    f"sources give them for any patient: {', '.join(_unique(idx.label(SK_IRI + s.id) for s in given))}"
-                    f". Review each for {idx.label(cls)} before it is given (the clinician's decision; spinekg adds no "
+                    f"{' or '.join(idx.label(k) for k in kinds)}, so this plan's steps of those kinds, for and "
+                    f"against, are as the sources give them for any patient: {steps_named(of_kind)}. Review each for "
+                    f"{idx.label(cls)} before it is given or withheld (the clinician's decision; spinekg adds no "
                     "recommendation its sources do not make)",
-                    (path(fact), local(cls), *_unique(s.id for s in given)),
+                    (path(fact), local(cls), *_unique(s.id for s in of_kind)),
                 )
             )
     return out

@@ -10,7 +10,7 @@ from rdflib import URIRef
 from ..case.paths import field_path, path_key
 from ..consts import SK, SK_IRI
 from ..kb.index import RecInfo, local
-from ..reasoning.conditions import FAILS, UNKNOWN, Applicability, at_defaults
+from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
 from .jsontext import share
 from .model import ConflictOut, ConflictSide, NotApplicable, PresentationOut, Step, Warning
@@ -41,6 +41,7 @@ _AXIAL, _LOW_BACK_AXIAL = str(SK.axial_pain), str(SK.low_back_axial_pain)
 ADULT_AGE = 16
 ACUTE_WEEKS = 6  # the acute phase's upper bound (sk:acute_phase: an episode under 6 weeks)
 _AGE = str(SK.age)
+_CANDIDACY = str(SK.candidacy)
 
 
 def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotApplicable]) -> list[Warning]:
@@ -106,6 +107,19 @@ def phase_recommendations(reasoner: Reasoner) -> frozenset[str]:
             if str(kb.value(cond, SK.presentation)) in phases
         )
     return reasoner.cache[key]
+
+
+def candidacy(reasoner: Reasoner, run: CaseRun) -> tuple[str, ...]:
+    """What the case records the patient as a candidate for, as far as a condition asks (a ``CandidateFor`` that
+    holds, a ``NotCandidateFor`` that fails: the case itself is their fact)."""
+    said = {
+        c
+        for a in run.applicability
+        for r in a.conditions
+        if (r.kind, r.status) in (("CandidateFor", HOLDS), ("NotCandidateFor", FAILS))
+        for c in reasoner.condition_params.get(r.condition, {}).get(_CANDIDACY, ())
+    }
+    return tuple(sorted(said))
 
 
 def population_warnings(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> list[Warning]:

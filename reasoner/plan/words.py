@@ -83,9 +83,15 @@ def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
 class Words:
     """The facts of one case in words, made once per fact."""
 
-    def __init__(self, idx: KBIndex, case: str, details: dict[str, dict[str, set[str]]]):
+    def __init__(
+        self, idx: KBIndex, case: str, details: dict[str, dict[str, set[str]]], candidacy: tuple[str, ...] = ()
+    ):
+        """``candidacy``: what the case records the patient as a candidate for (the candidacy IRIs), the words of
+        the case itself where a condition names it (``candidate_for``: "candidate for injection")."""
         self.idx, self.case, self.details = idx, case, details
         self._done: dict[str, str] = {}
+        if candidacy:
+            self._done[case] = "candidate for " + ", ".join(local(c).removesuffix("_candidate") for c in candidacy)
         self._triggers: dict[str, tuple[str, str]] = {}
 
     def text(self, fact: str) -> str:
