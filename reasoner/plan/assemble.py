@@ -86,6 +86,17 @@ def _failed_treatments(run: CaseRun) -> dict[str, list[str]]:
     return out
 
 
+def _tried_as(idx, interv: str, failed: str, initial: bool, pain_relief: bool) -> bool:
+    """Whether a failed treatment means ``interv`` is not offered again: initial care that is part of a failed
+    umbrella; else what the failed one is part of, and, for pain relief, the drugs in a failed drug class (a failed
+    opioid: short-term and weak opioids), never by the analgesia umbrella itself ("pain management" failed)."""
+    is_a = idx.same_course_is_a
+    if initial and not pain_relief:
+        return is_a(interv, failed)
+    drug_class = pain_relief and failed != ANALGESIA and idx.is_a(failed, ANALGESIA)
+    return is_a(failed, interv) or (drug_class and idx.is_a(interv, failed))
+
+
 def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     """Turn one case's reasoning results into its plan."""
     idx = reasoner.index
@@ -298,9 +309,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         # relief only where that analgesic (or a narrower one) failed; a later step (an injection after 6 weeks)
         # where that intervention (or a narrower one) failed; advice is not a course that fails: it stays; a failed
         # course counts for the classes the KB says are the same course (sk:sameCourseAs: physio and exercise)
-        initial, is_a = info.phase == "now", idx.same_course_is_a
-        narrower = initial and not pain_relief  # the failed umbrella holds back its parts
-        was_tried = [f for t, fs in failed.items() if (is_a(interv, t) if narrower else is_a(t, interv)) for f in fs]
+        initial = info.phase == "now"
+        was_tried = [f for t, fs in failed.items() if _tried_as(idx, interv, t, initial, pain_relief) for f in fs]
         if was_tried and stance in ("do", "consider") and not idx.is_a(interv, ADVICE):
             was_tried.sort(key=lambda f: path_key(path(f)))
             (tried if initial else tried_later)[interv].extend(was_tried)
