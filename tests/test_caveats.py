@@ -153,6 +153,22 @@ def test_age_threshold_differs_over_50_with_each_source_and_what_spinekg_does(ag
     assert ("the fracture red flag is raised on age" in w.message) is raised
 
 
+def test_age_threshold_differs_says_why_no_fracture_is_raised_on_leg_pain_alone_at_70_or_over():
+    """At 91 with sciatica and no back pain, "at this age neither red flag is raised on age alone" contradicted its
+    own "at 70 or over": the flag is raised on age with back pain (ACR variant 6 is low back pain +/- radiculopathy),
+    and the warning says that is what the case lacks (clinician review h1-07)."""
+    leg_only = {
+        "id": "sciatica-91",
+        "age": 91,
+        "symptoms": [{"type": "radicular_pain", "dermatomes": ["S1"], "laterality": "right", "duration_weeks": 2}],
+    }
+    plan = recommend(leg_only)
+    assert "fracture_suspected" not in {f.id for f in plan.red_flags}
+    [w] = warnings(plan, "age_threshold_differs")
+    assert "neither red flag is raised on age alone" not in w.message
+    assert "raised on age with back (axial) pain, which this case does not record" in w.message
+
+
 def test_age_threshold_differs_reads_the_threshold_from_the_kb(kb_copy: Graph):
     """The warning says what the KB does: move the class's age and the words follow."""
     old = Literal("70.0", datatype=XSD.decimal)

@@ -239,11 +239,16 @@ def age_threshold_differs(reasoner: Reasoner, run: CaseRun) -> list[Warning]:
     ours += " and does not raise suspected malignancy on age alone"
     # the fracture red flag raised by the pain itself (a pain symptom is a suspected fracture only by age)
     by_age = not pain.isdisjoint(run.red_flags.get(_FRACTURE, ()))
-    here = (
-        "so at this age the fracture red flag is raised on age"
-        if by_age
-        else "so at this age neither red flag is raised on age alone"
-    )
+    if by_age:
+        here = "so at this age the fracture red flag is raised on age"
+    elif alone is not None and age >= alone and _FRACTURE not in run.red_flags:
+        # old enough, but the pain is not back pain: leg pain alone (ACR variant 6 is low back pain +/- radiculopathy)
+        here = (
+            "but the fracture red flag is not raised here: it is raised on age with back (axial) pain, "
+            "which this case does not record"
+        )
+    else:
+        here = "so at this age neither red flag is raised on age alone"
     if _MALIGNANCY in run.red_flags:
         here += " (suspected malignancy is raised here by other findings)"
     message = (
