@@ -65,6 +65,27 @@ def test_no_pain_relief_left_names_what_was_tried_and_what_the_sources_advise_ag
     assert "no_pain_relief_left" not in {s.id for s in plan.steps}
 
 
+CHRONIC_AXIAL_NSAID_NOT_TOLERATED_OPIOID_FAILED = {
+    "id": "chronic-axial-nsaid-not-tolerated-opioid-failed",
+    "age": 45,
+    "symptoms": [{"type": "axial_pain", "body_regions": ["lower_back"], "laterality": "midline", "duration_weeks": 78}],
+    "prior_treatments": [
+        {"type": "nsaid", "weeks": 2, "outcome": "not_tolerated"},
+        {"type": "weak_opioid", "weeks": 8, "outcome": "failed"},
+    ],
+}
+
+
+def test_no_pain_relief_left_names_the_antidepressants_and_anticonvulsants_nice_advises_against():
+    """Chronic low back pain without sciatica, NSAID not tolerated, weak opioid failed: the drugs a GP reaches for
+    next (amitriptyline, duloxetine, gabapentin) are what NICE NG59 says not to offer, and the warning says so."""
+    plan = recommend(CHRONIC_AXIAL_NSAID_NOT_TOLERATED_OPIOID_FAILED)
+    [w] = warnings(plan, "no_pain_relief_left")
+    against = w.message.split("the sources advise against: ")[1].split(";")[0].split(", ")
+    assert {"antidepressants", "anticonvulsants", "opioids"} <= set(against)
+    assert {"antidepressant", "anticonvulsant"} <= set(w.subjects)
+
+
 def test_no_pain_relief_left_not_without_pain():
     """Hand clumsiness and an mJOA score: no pain recorded, nothing to relieve."""
     case = {
