@@ -252,3 +252,17 @@ def test_every_step_has_a_complete_provenance_chain(plans):
             assert s.recommendation and s.evidence, (plan.case, s.id)
             for e in s.evidence:
                 assert e.quote and e.article and e.citation_status
+
+
+def test_muscle_relaxant_for_sciatica_is_not_a_benzodiazepine():
+    """Article 002's muscle relaxant for spasm in radiculopathy is headed "not a benzodiazepine" (NICE NG59: no
+    benzodiazepines for sciatica) and the disagreement is shown; ACP's muscle relaxant for back pain alone keeps its
+    plain heading and no sciatica conflict."""
+    sciatica = reason([VARIANTS / "radicular-spasm-muscle-relaxant.yaml"])[0].plan
+    relaxant = step(sciatica, "muscle_relaxant")
+    assert local(relaxant.recommendation) == "rec_002_03"
+    assert relaxant.label == "muscle relaxants (not a benzodiazepine)"
+    assert "conflict_muscle_relaxant_benzodiazepine_sciatica" in relaxant.conflicts
+    axial = reason([VARIANTS / "axial-spasm-muscle-relaxant.yaml"])[0].plan
+    assert step(axial, "muscle_relaxant").label == "muscle relaxants"
+    assert "conflict_muscle_relaxant_benzodiazepine_sciatica" not in [c.id for c in axial.conflicts]
