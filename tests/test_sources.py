@@ -119,10 +119,15 @@ def test_reference_table_evidence_is_the_cell_verbatim(kb_graph, table):
             assert str(kb_graph.value(evidence, SK.quoteOrParaphrase)) == cells["quote_or_paraphrase"], where
             assert cells["status"] != "rejected", where
         else:
-            variant = row.split(":")[0].removeprefix("variant ")
-            cells = [
-                r[column] for r in cells_of if r["variant"] == variant and r["appropriateness"] == "Usually Appropriate"
-            ]
+            # the row names the variant and the rating ("variant 4: May Be Appropriate"); a rating's row after the
+            # first leaves the variant cell blank in the table, so the variant is carried down
+            variant, rating = (part.strip() for part in row.split(":"))
+            variant, current = variant.removeprefix("variant "), ""
+            cells = []
+            for r in cells_of:
+                current = r["variant"] or current
+                if current == variant and r["appropriateness"] == rating:
+                    cells.append(r[column])
             assert cells == [text], where
         assert any(True for _ in kb_graph.objects(evidence, PREFIXES["prov"].hadPrimarySource)), where
 

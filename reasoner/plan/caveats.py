@@ -1,7 +1,8 @@
 """Warnings for what a plan leaves to the clinician: a red flag's imaging already on file, no pain relief left, an age
 threshold the sources disagree on, a red-flag trigger spinekg does not act on alone, a presentation a finding suggests
 that the case does not establish, a finding (pregnancy) none of the sources address for the plan's drugs or imaging, a
-finding a source asks a drug to be given with in mind (renal impairment, for NSAIDs); and, from ``records``, what
+finding a source asks a drug to be given with in mind (renal impairment, for NSAIDs), a step the case records a
+contraindication to that no source replaces (``contraindicated``); and, from ``records``, what
 the case's own records leave open (a leg weakness with no side, one symptom charted in two phases).
 
 Each is a warning, never a step: spinekg recommends nothing its sources do not.
@@ -18,6 +19,7 @@ from ..consts import OWL, RDFS, SK, SK_IRI, XSD
 from ..kb.index import local
 from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
+from .contraindicated import contraindicated_step
 from .model import Step, Warning
 from .parts import confirmed_flags
 from .records import records
@@ -50,6 +52,7 @@ def caveats(
         + presentation_not_established(reasoner, run, path)
         + sources_silent_for_finding(reasoner, run, steps, path)
         + caution_recorded(reasoner, run, steps, path)
+        + contraindicated_step(reasoner, run, steps, path)
         + records(reasoner, run, steps, path)  # a weakness with no side, durations in different phases
     )
 
