@@ -13,7 +13,7 @@ The rules a clinician reads the plan by:
   ``sk:resolvedFor``: no systemic steroids for axial low back pain or sciatica) is *overridden*: not a step, its
   why-not names the conflict and its resolution, and the conflict is still shown;
 - a treatment the case records as tried and failed is not offered again as initial care (advice to stay active and
-  education are not courses that fail: they stay);
+  education are not courses that fail: they stay); one it records as contraindicated (``sk:contraindicates``) never;
 - within a phase: a red flag's own management first, then the screen for red flags, then what is due now
   (to do before to consider), then the rest in their sources' order (an article's steps in the article's
   order; of the guideline statements, which have none, what to do before what to consider, and non-drug
@@ -40,6 +40,7 @@ from ..reasoning.engine import CaseRun, Reasoner
 from . import caveats
 from . import parts as planparts
 from .concordance import concordance, level_not_recorded, zone_not_recorded
+from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
 from .cover import covered_by_steps
 from .jsontext import share
 from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning, step_numbers
@@ -223,6 +224,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 urgent_do[info.intervention] = phase
     urgent_order = sorted(urgent_do)
     failed = _failed_treatments(run)
+    contra = contraindicated(reasoner, run, path)  # what the clinician recorded as ruled out: NSAIDs
+    held: dict[tuple[str, str], list[str]] = defaultdict(list)
     # what the red flags displace: the classes they pre-empt in the KB (conservative care, injections, systemic
     # steroids); referrals, surgery and imaging from the sources are escalations a red flag does not hold back
     # (and what a red flag spares of them: a suspected fracture keeps advice to stay active and heat)
@@ -272,6 +275,13 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             covered[(related, urgent_do[related])].append(info.iri)
             why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
+            continue
+        # ruled out for the patient (sk:contraindicates, it or a broader intervention): not offered, in any phase
+        if stance in ("do", "consider") and (ruled := ruled_out(idx, interv, contra, pain_relief)):
+            for r in ruled:
+                held[r].append(info.iri)
+            not_offered = why_not(idx, interv, contra, ruled, path)
+            preempted.append(NotApplicable(info.iri, info.label, "contraindicated", (not_offered,)))
             continue
         displaced = bool(holds_back) and any(
             any(idx.is_a(interv, c) for c in preempts) and not any(idx.is_a(interv, c) for c in spares)
@@ -335,6 +345,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 (path(fact), *sorted(local(i) for i in set().union(*by_fact[fact]))),
             )
         )
+    warnings += contraindication_recorded(idx, held, path)
     conflicts = planparts.conflicts(reasoner, holding, steps)
     if conflicts:  # on each step whose recommendations a side of the conflict is
         sides = [(c.id, frozenset(x.member for x in c.sides)) for c in conflicts]
@@ -348,7 +359,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
     # what the plan leaves to the clinician: no pain relief left, the age the sources disagree on, a listed red-flag
     # trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish
-    warnings += caveats.caveats(reasoner, run, steps, failed, path)
+    warnings += caveats.caveats(reasoner, run, steps, failed, path, contra)
     warnings += zone_not_recorded(reasoner, run) + level_not_recorded(reasoner, run)  # no zone or level: what decides
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
