@@ -13,7 +13,7 @@ The rules a clinician reads the plan by:
   ``sk:resolvedFor``: no systemic steroids for axial low back pain or sciatica) is *overridden*: not a step, its
   why-not names the conflict and its resolution, and the conflict is still shown;
 - a treatment the case records as tried and failed is not offered again as initial care (advice to stay active and
-  education are not courses that fail: they stay);
+  education are not courses that fail: they stay); one it records as contraindicated (``sk:contraindicates``) never;
 - within a phase: a red flag's own management first, then the screen for red flags, then what is due now
   (to do before to consider), then the rest in their sources' order (an article's steps in the article's
   order; of the guideline statements, which have none, what to do before what to consider, and non-drug
@@ -40,6 +40,7 @@ from ..reasoning.engine import CaseRun, Reasoner
 from . import caveats
 from . import parts as planparts
 from .concordance import concordance, level_not_recorded, zone_not_recorded
+from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
 from .cover import covered_by_steps
 from .jsontext import share
 from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning, step_numbers
@@ -84,17 +85,6 @@ def _failed_treatments(run: CaseRun) -> dict[str, list[str]]:
             for t in details.get(TREATMENT_TYPE, ()):
                 out[t].append(fact)
     return out
-
-
-def _tried_as(idx, interv: str, failed: str, initial: bool, pain_relief: bool) -> bool:
-    """Whether a failed treatment means ``interv`` is not offered again: initial care that is part of a failed
-    umbrella; else what the failed one is part of, and, for pain relief, the drugs in a failed drug class (a failed
-    opioid: short-term and weak opioids), never by the analgesia umbrella itself ("pain management" failed)."""
-    is_a = idx.same_course_is_a
-    if initial and not pain_relief:
-        return is_a(interv, failed)
-    drug_class = pain_relief and failed != ANALGESIA and idx.is_a(failed, ANALGESIA)
-    return is_a(failed, interv) or (drug_class and idx.is_a(interv, failed))
 
 
 def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
@@ -234,6 +224,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 urgent_do[info.intervention] = phase
     urgent_order = sorted(urgent_do)
     failed = _failed_treatments(run)
+    contra = contraindicated(reasoner, run, path)  # what the clinician recorded as ruled out: NSAIDs
+    held: dict[tuple[str, str], list[str]] = defaultdict(list)
     # what the red flags displace: the classes they pre-empt in the KB (conservative care, injections, systemic
     # steroids); referrals, surgery and imaging from the sources are escalations a red flag does not hold back
     # (and what a red flag spares of them: a suspected fracture keeps advice to stay active and heat)
@@ -284,6 +276,13 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
             continue
+        # ruled out for the patient (sk:contraindicates, it or a broader intervention): not offered, in any phase
+        if stance in ("do", "consider") and (ruled := ruled_out(idx, interv, contra, pain_relief)):
+            for r in ruled:
+                held[r].append(info.iri)
+            not_offered = why_not(idx, interv, contra, ruled, path)
+            preempted.append(NotApplicable(info.iri, info.label, "contraindicated", (not_offered,)))
+            continue
         displaced = bool(holds_back) and any(
             any(idx.is_a(interv, c) for c in preempts) and not any(idx.is_a(interv, c) for c in spares)
             for preempts, spares in displacing
@@ -310,7 +309,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         # where that intervention (or a narrower one) failed; advice is not a course that fails: it stays; a failed
         # course counts for the classes the KB says are the same course (sk:sameCourseAs: physio and exercise)
         initial = info.phase == "now"
-        was_tried = [f for t, fs in failed.items() if _tried_as(idx, interv, t, initial, pain_relief) for f in fs]
+        tried_as = [fs for t, fs in failed.items() if planparts.tried_as(idx, interv, t, initial, pain_relief)]
+        was_tried = [f for fs in tried_as for f in fs]
         if was_tried and stance in ("do", "consider") and not idx.is_a(interv, ADVICE):
             was_tried.sort(key=lambda f: path_key(path(f)))
             (tried if initial else tried_later)[interv].extend(was_tried)
@@ -345,6 +345,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 (path(fact), *sorted(local(i) for i in set().union(*by_fact[fact]))),
             )
         )
+    warnings += contraindication_recorded(idx, held, path)
     conflicts = planparts.conflicts(reasoner, holding, steps)
     if conflicts:  # on each step whose recommendations a side of the conflict is
         sides = [(c.id, frozenset(x.member for x in c.sides)) for c in conflicts]
@@ -358,7 +359,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
     # what the plan leaves to the clinician: no pain relief left, the age the sources disagree on, a listed red-flag
     # trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish
-    warnings += caveats.caveats(reasoner, run, steps, failed, path)
+    warnings += caveats.caveats(reasoner, run, steps, failed, path, contra)
     warnings += zone_not_recorded(reasoner, run) + level_not_recorded(reasoner, run)  # no zone or level: what decides
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]

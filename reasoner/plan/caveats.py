@@ -10,7 +10,7 @@ Each is a warning, never a step: spinekg recommends nothing its sources do not.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from rdflib import BNode, Literal, URIRef
 
@@ -40,13 +40,18 @@ SOURCE_AGE = 50
 
 
 def caveats(
-    reasoner: Reasoner, run: CaseRun, steps: list[Step], failed: dict[str, list[str]], path: Callable[[str], str]
+    reasoner: Reasoner,
+    run: CaseRun,
+    steps: list[Step],
+    failed: dict[str, list[str]],
+    path: Callable[[str], str],
+    contra: Mapping[str, list[tuple[str, str]]],
 ) -> list[Warning]:
     """Every warning of this module for one plan, in this order."""
     return (
         red_flag_confirmed(reasoner, run, path)
         + red_flag_imaging_on_file(reasoner, run, path)
-        + no_pain_relief_left(reasoner, run, steps, failed, path)
+        + no_pain_relief_left(reasoner, run, steps, failed, path, contra)
         + age_threshold_differs(reasoner, run)
         + red_flag_feature_not_acted_on(reasoner, run, steps, path)
         + presentation_not_established(reasoner, run, path)
@@ -158,11 +163,13 @@ def no_pain_relief_left(
     steps: Iterable[Step],
     failed: dict[str, list[str]],
     path: Callable[[str], str],
+    contra: Mapping[str, list[tuple[str, str]]] | None = None,
 ) -> list[Warning]:
     """A patient in pain whose plan has no step to do or consider pain relief (``sk:pain_management`` or narrower).
 
     Pain relief is never deferred by a red flag, so a plan's steps are where it would be; what the sources advise
-    against and what was tried without success are named, for the clinician to review."""
+    against, what was tried without success and what the clinician recorded as contraindicated (``contra``:
+    intervention → the recorded facts) are named, for the clinician to review."""
     idx = reasoner.index
     steps = list(steps)
     if any(s.stance != "avoid" and idx.is_a(SK_IRI + s.id, _ANALGESIA) for s in steps):
@@ -176,9 +183,12 @@ def no_pain_relief_left(
     )
     against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _ANALGESIA)]
     other_drugs = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _DRUG) and s not in against]
+    ruled = [(i, f) for i, found in (contra or {}).items() if idx.is_a(i, _ANALGESIA) for f, _ in found]
     said = []
     if tried:
         said.append("already tried without success: " + ", ".join(f"{idx.label(t)} ({path(f)})" for t, f in tried))
+    if ruled:
+        said.append("recorded as contraindicated: " + ", ".join(f"{idx.label(i)} ({path(f)})" for i, f in ruled))
     if against:
         said.append("the sources advise against: " + ", ".join(_unique(idx.label(SK_IRI + s.id) for s in against)))
     if other_drugs:
@@ -192,7 +202,11 @@ def no_pain_relief_left(
         + " for this case. Pain relief is not to be withheld: review analgesia with the patient (the clinician's "
         "decision; spinekg adds no recommendation its sources do not make)"
     )
-    subjects = (*pain_paths, *_unique(path(f) for _, f in tried), *_unique(s.id for s in against + other_drugs))
+    subjects = (
+        *pain_paths,
+        *_unique(path(f) for _, f in tried + ruled),
+        *_unique(s.id for s in against + other_drugs),
+    )
     return [Warning("no_pain_relief_left", message, subjects)]
 
 

@@ -17,15 +17,15 @@ from .model import Step, Warning
 def contraindicated_step(
     reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
 ) -> list[Warning]:
-    """A finding that contraindicates some kinds of step (``sk:contraindicates``: an MRI contraindication, every MRI),
+    """A finding that contraindicates some kinds of step (``sk:reviewStepKind``: an MRI contraindication, every MRI),
     recorded in a case whose plan still does or considers a step of those kinds: named, with the KB's note on where the
     sources give another step instead (``sk:contraindicationNote``), for the clinician to decide. Where a source names
     the other step, the knowledge gives it in place of the contraindicated one (a condition on the finding); what is
     left here is a step no source replaces, and it stands as its sources give it."""
-    key = ("contraindicates",)
+    key = ("review_step_kind",)
     if key not in reasoner.cache:
         made: dict[str, list[str]] = {}
-        for finding, kind in reasoner.kb.subject_objects(SK.contraindicates):
+        for finding, kind in reasoner.kb.subject_objects(SK.reviewStepKind):
             made.setdefault(str(finding), []).append(str(kind))
         reasoner.cache[key] = made
     kinds_of: dict[str, list[str]] = reasoner.cache[key]

@@ -136,7 +136,7 @@ class ConflictOut:
 class NotApplicable:
     recommendation: str
     label: str
-    status: str  # fails | unknown | deferred | overridden
+    status: str  # fails | unknown | deferred | overridden | covered | already_tried | contraindicated
     why: tuple[str, ...]
     missing: tuple[str, ...] = ()
 

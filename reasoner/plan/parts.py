@@ -9,7 +9,7 @@ from rdflib import URIRef
 
 from ..case.paths import field_path, path_key
 from ..consts import SK, SK_IRI
-from ..kb.index import RecInfo, local
+from ..kb.index import KBIndex, RecInfo, local
 from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
 from .jsontext import share
@@ -42,6 +42,7 @@ ADULT_AGE = 16
 ACUTE_WEEKS = 6  # the acute phase's upper bound (sk:acute_phase: an episode under 6 weeks)
 _AGE = str(SK.age)
 _CANDIDACY = str(SK.candidacy)
+_ANALGESIA = str(SK.pain_management)
 
 
 def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotApplicable]) -> list[Warning]:
@@ -326,3 +327,14 @@ def default_not_applicable(reasoner: Reasoner) -> dict[str, NotApplicable]:
                 share(out[rec])
         reasoner.cache["default_not_applicable"] = out
     return reasoner.cache["default_not_applicable"]
+
+
+def tried_as(idx: KBIndex, interv: str, failed: str, initial: bool, pain_relief: bool) -> bool:
+    """Whether a failed treatment means ``interv`` is not offered again: initial care that is part of a failed
+    umbrella; else what the failed one is part of, and, for pain relief, the drugs in a failed drug class (a failed
+    opioid: short-term and weak opioids), never by the analgesia umbrella itself ("pain management" failed)."""
+    is_a = idx.same_course_is_a
+    if initial and not pain_relief:
+        return is_a(interv, failed)
+    drug_class = pain_relief and failed != _ANALGESIA and idx.is_a(failed, _ANALGESIA)
+    return is_a(failed, interv) or (drug_class and idx.is_a(interv, failed))

@@ -208,7 +208,9 @@ def _preempted(plan: Plan) -> list[str]:
     ]
     head = "<table><thead><tr><th>recommendation</th><th>what it says</th><th>why not</th></tr></thead><tbody>"
     return _section(
-        "preempted", "Deferred, covered, already tried or overridden: why not a step", [head, *rows, "</tbody></table>"]
+        "preempted",
+        "Deferred, covered, already tried, contraindicated or overridden: why not a step",
+        [head, *rows, "</tbody></table>"],
     )
 
 

@@ -108,7 +108,8 @@ def text(plan: Plan) -> str:
         out.append("")
     others = [p for p in plan.preempted if p.status not in ("deferred", "overridden")]
     if others:
-        out.append("GIVEN ELSEWHERE OR ALREADY TRIED")
+        ruled = any(p.status == "contraindicated" for p in others)
+        out.append("GIVEN ELSEWHERE, ALREADY TRIED OR CONTRAINDICATED" if ruled else "GIVEN ELSEWHERE OR ALREADY TRIED")
         out += [f"  - {local(p.recommendation)}: {p.why[0]}" for p in others]
         out.append("")
     overridden = [p for p in plan.preempted if p.status == "overridden"]

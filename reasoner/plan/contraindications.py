@@ -1,0 +1,88 @@
+"""What the case records as ruled out for the patient (``sk:contraindicates``): the steps not offered, and the warning.
+
+A contraindication is the clinician's record (``risk_factors: [nsaid_contraindication]``), never inferred from the
+cautions a source names (renal impairment is a caution for NSAIDs, not a contraindication). It rules out the
+intervention it names and every narrower one, in every phase, and, as a failed analgesic does, the pain-relief umbrella
+above it (ACP's "consider drug treatment", whose one drug both ACP and NICE allow is the NSAID): where that leaves no
+pain relief, ``no_pain_relief_left`` names it. What a source offers only where an intervention cannot be given (NICE
+NG59's weak opioids "only if an NSAID is contraindicated") is a recommendation conditioned on the finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from ..case.paths import path_key
+from ..consts import SK
+from ..kb.index import KBIndex, local
+from ..reasoning.engine import CaseRun, Reasoner
+from .model import Warning
+
+#: a recorded contraindication: the case's fact and its class that has ``sk:contraindicates``
+Recorded = tuple[str, str]
+
+
+def contraindicated(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> dict[str, list[Recorded]]:
+    """Intervention IRI → the case's facts (with their class) that rule it out, in the case's field order; empty for
+    most cases.
+
+    >>> from reasoner.api import recommend
+    >>> plan = recommend({"id": "doc-nsaid-contraindicated", "risk_factors": ["nsaid_contraindication"], "symptoms": [
+    ...     {"type": "axial_pain", "body_regions": ["lower_back"], "duration_weeks": 1}]})
+    >>> [s.id for s in plan.steps if s.id in ("nsaid", "weak_opioid")]
+    ['weak_opioid']
+    """
+    key = ("contraindicates",)
+    if key not in reasoner.cache:
+        made: dict[str, list[str]] = {}
+        for finding, ruled in reasoner.kb.subject_objects(SK.contraindicates):
+            made.setdefault(str(finding), []).append(str(ruled))
+        reasoner.cache[key] = made
+    by_class: dict[str, list[str]] = reasoner.cache[key]
+    out: dict[str, list[Recorded]] = {}
+    found = [(f, types) for f, types in run.fact_types.items() if not by_class.keys().isdisjoint(types)]
+    for fact, types in sorted(found, key=lambda ft: path_key(path(ft[0]))):
+        for cls in sorted(c for c in types if c in by_class):
+            for interv in by_class[cls]:
+                out.setdefault(interv, []).append((fact, cls))
+    return out
+
+
+def ruled_out(idx: KBIndex, interv: str, contra: Mapping[str, list[Recorded]], relief: bool) -> list[Recorded]:
+    """The recorded contraindications that hold a step back: its intervention, or a broader one, is contraindicated;
+    for pain relief (``relief``), also an umbrella above a contraindicated analgesic, as after an analgesic tried
+    without success (NICE NG59 names them together: "contraindicated, not tolerated or has been ineffective")."""
+    return [r for c, found in contra.items() if idx.is_a(interv, c) or relief and idx.is_a(c, interv) for r in found]
+
+
+def why_not(
+    idx: KBIndex, interv: str, contra: Mapping[str, list[Recorded]], ruled: list[Recorded], path: Callable[[str], str]
+) -> str:
+    """A held-back step's why-not: the contraindications recorded (``ruled``), and for an umbrella above a
+    contraindicated analgesic, the analgesic."""
+    said = ", ".join(f"{path(f)}: {idx.label(c)}" for f, c in ruled)
+    if any(idx.is_a(interv, i) for i in contra):
+        return f"contraindicated ({said}): not offered"
+    under = ", ".join(idx.label(i) for i in sorted(contra) if idx.is_a(i, interv))
+    return f"{under}, under it, contraindicated ({said}): not offered, as after an analgesic tried without success"
+
+
+def contraindication_recorded(
+    idx: KBIndex, held: Mapping[Recorded, list[str]], path: Callable[[str], str]
+) -> list[Warning]:
+    """One warning per recorded contraindication that held recommendations back (``held``: the recorded
+    contraindication → those recommendations), naming what it rules out and the recommendations not offered."""
+    out = []
+    for fact, cls in sorted(held, key=lambda fc: (path_key(path(fc[0])), fc[1])):
+        recs = sorted(set(held[fact, cls]), key=local)
+        ruled = sorted({idx.recommendations[r].intervention for r in recs}, key=idx.label)
+        out.append(
+            Warning(
+                "contraindication_recorded",
+                f"{idx.label(cls)} ({path(fact)}), as the clinician recorded it: so not offered: "
+                f"{', '.join(idx.label(i) for i in ruled)} ({', '.join(local(r) for r in recs)}); what the sources "
+                "offer where it cannot be given stays in the plan",
+                (path(fact), local(cls), *(local(i) for i in ruled), *(local(r) for r in recs)),
+            )
+        )
+    return out
