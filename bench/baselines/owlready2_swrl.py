@@ -627,11 +627,22 @@ class Owlready2Swrl:
                 if undated:
                     speak(*key, UNKNOWN, (), ["symptoms[].duration_weeks"])
             elif kind in ("HadTreatment", "NoTreatment"):
-                # whatever the outcome: HadTreatment holds, NoTreatment fails; only the first is unknown without
-                # the treatments (the second is closed world)
+                # whatever the outcome (HadTreatment: one of its outcomes where it names them), for its weeks where
+                # it names them: HadTreatment holds, NoTreatment fails; only the first is unknown without the
+                # treatments or a matching one's weeks (the second is closed world)
+                outcomes = get("withOutcome", ())
                 for treatment in get("treatment", ()):
-                    if had := failed(treatment, any_outcome=True):
-                        speak(*key, HOLDS if kind == "HadTreatment" else FAILS, [t.iri for t in had])
+                    had = [
+                        t
+                        for t in failed(treatment, any_outcome=True)
+                        if not outcomes or any(o.iri in outcomes for o in values(t, "outcome"))
+                    ]
+                    for w in get("weeks", (None,)) if kind == "HadTreatment" else (None,):
+                        if done := [t.iri for t in had if w is None or any(x >= w for x in values(t, "weeks"))]:
+                            speak(*key, HOLDS if kind == "HadTreatment" else FAILS, done)
+                    if get("weeks") and kind == "HadTreatment":
+                        if unknown := [t.iri for t in had if not values(t, "weeks")]:
+                            speak(*key, UNKNOWN, unknown, ["prior_treatments[].weeks"])
                 if not treatments and kind == "HadTreatment" and "prior_treatments" not in none_of:
                     speak(*key, UNKNOWN, (), ["prior_treatments"])
             elif kind in ("FailedTreatment", "NoFailedTreatment"):

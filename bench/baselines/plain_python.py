@@ -676,12 +676,24 @@ class PlainPython:
                 if undated:
                     speak(*key, UNKNOWN, (), ["symptoms[].duration_weeks"])
             elif kind in ("HadTreatment", "NoTreatment"):
-                # whatever the outcome: HadTreatment holds, NoTreatment fails; only the first is unknown without
-                # the treatments (the second is closed world)
+                # whatever the outcome (HadTreatment: one of its outcomes where it names them), for its weeks where
+                # it names them: HadTreatment holds, NoTreatment fails; only the first is unknown without the
+                # treatments or a matching one's weeks (the second is closed world)
+                outcomes = get("withOutcome", ())
                 for treatment in get("treatment", ()):
-                    had = self._failed(by_type.get(_S + "PriorTreatment", ()), treatment, any_outcome=True)
-                    if had:
-                        speak(*key, HOLDS if kind == "HadTreatment" else FAILS, [t.iri for t in had])
+                    had = [
+                        t
+                        for t in self._failed(by_type.get(_S + "PriorTreatment", ()), treatment, any_outcome=True)
+                        if not outcomes or any(o in outcomes for o in t.props.get(_S + "outcome", []))
+                    ]
+                    for w in get("weeks", (None,)) if kind == "HadTreatment" else (None,):
+                        done = [t.iri for t in had if w is None or any(x >= w for x in t.props.get(_S + "weeks", []))]
+                        if done:
+                            speak(*key, HOLDS if kind == "HadTreatment" else FAILS, done)
+                    if get("weeks") and kind == "HadTreatment":
+                        unknown = [t.iri for t in had if not t.props.get(_S + "weeks")]
+                        if unknown:
+                            speak(*key, UNKNOWN, unknown, ["prior_treatments[].weeks"])
                 none_of = c.props.get(_S + "recordsNoneOf", [])
                 if not treated and kind == "HadTreatment" and "prior_treatments" not in none_of:
                     speak(*key, UNKNOWN, (), ["prior_treatments"])

@@ -374,6 +374,8 @@ class Reasoner:
         ):
             for value in params.get(str(SK[prop]), []):
                 parts.append(f"{float(value):g} {unit}".strip())
+        if outcomes := sorted(v.removeprefix(str(SK)) for v in params.get(str(SK.withOutcome), [])):
+            parts.append("outcome " + " or ".join(outcomes))
         if any(str(v).lower() == "true" for v in params.get(str(SK.beforeEpisode), [])):
             parts.append("before this episode")
         if any(str(v).lower() == "true" for v in params.get(str(SK.inEpisode), [])):
