@@ -19,9 +19,9 @@ from ..consts import OWL, RDFS, SK, SK_IRI, XSD
 from ..kb.index import local
 from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
-from .contraindicated import contraindicated_step
+from .contraindications import contraindicated_step
 from .model import Step, Warning
-from .parts import confirmed_flags
+from .parts import by_class, confirmed_flags, recorded
 from .records import records
 from .words import fact_text, steps_named
 
@@ -279,29 +279,6 @@ def age_threshold_differs(reasoner: Reasoner, run: CaseRun) -> list[Warning]:
     return [Warning("age_threshold_differs", message, ("age",))]
 
 
-def _by_class(reasoner: Reasoner, prop: URIRef, inverse: bool = False) -> dict[str, list[str]]:
-    """Finding class → the terms the KB relates it to by ``prop`` (its subjects, with ``inverse``), made once per
-    reasoner."""
-    key = ("by_class", str(prop), inverse)
-    if key not in reasoner.cache:
-        made: dict[str, list[str]] = {}
-        for a, b in reasoner.kb.subject_objects(prop):
-            made.setdefault(str(b if inverse else a), []).append(str(a if inverse else b))
-        reasoner.cache[key] = made
-    return reasoner.cache[key]
-
-
-def _recorded(run: CaseRun, path: Callable[[str], str], by_class: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
-    """The case's facts of a class ``by_class`` names (:func:`_by_class`), in the case's field order, each with those
-    classes, sorted: only the facts found are sorted, most plans have none."""
-    found = [
-        (fact, sorted(c for c in types if c in by_class))
-        for fact, types in run.fact_types.items()
-        if not by_class.keys().isdisjoint(types)
-    ]
-    return sorted(found, key=lambda fc: path_key(path(fc[0])))
-
-
 def red_flag_feature_not_acted_on(
     reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
 ) -> list[Warning]:
@@ -310,9 +287,9 @@ def red_flag_feature_not_acted_on(
     does raise it (``sk:listedTriggerNote``) and the row's other triggers the case records (``sk:listedTriggerOf``,
     ``sk:accompanyingTriggerOf``: back pain over age 50, care that has not helped); where there are any, a step that
     avoids imaging on the premise of no red flag (a ``NoRedFlag`` condition) is named as resting on it."""
-    listed = _by_class(reasoner, SK.listedTriggerOf)  # finding class → the red flags it is a listed trigger of
-    also = _by_class(reasoner, SK.accompanyingTriggerOf)  # … an accompanying trigger of
-    found = _recorded(run, path, listed)
+    listed = by_class(reasoner, SK.listedTriggerOf)  # finding class → the red flags it is a listed trigger of
+    also = by_class(reasoner, SK.accompanyingTriggerOf)  # … an accompanying trigger of
+    found = recorded(run, path, listed)
     if not found:
         return []
     idx = reasoner.index
@@ -402,9 +379,9 @@ def presentation_not_established(reasoner: Reasoner, run: CaseRun, path: Callabl
     """A finding the reference facts give among a clinical presentation's features (``sk:suggestedBy``), recorded in a
     case that is not in the presentation (its definition needs more, an imaging finding): named, with what the
     reference facts say of establishing it (``sk:suggestedNote``), for the clinician to weigh."""
-    suggested = _by_class(reasoner, SK.suggestedBy, inverse=True)  # finding class → the presentations it suggests
+    suggested = by_class(reasoner, SK.suggestedBy, inverse=True)  # finding class → the presentations it suggests
     by: dict[str, list[tuple[str, str]]] = {}  # presentation → (fact, feature class), in the case's field order
-    for fact, classes in _recorded(run, path, suggested):
+    for fact, classes in recorded(run, path, suggested):
         for cls in classes:
             for p in suggested[cls]:
                 if p not in run.presentations:
@@ -431,9 +408,9 @@ def sources_silent_for_finding(
     and imaging), recorded in a case whose plan does or considers steps of those kinds: they are named, for the
     clinician to review before they are given, and so are the plan's steps against them (the sources' "do not
     acetaminophen (alone)" is as silent on pregnancy as their NSAIDs are). The steps stay as the sources give them."""
-    silent = _by_class(reasoner, SK.sourcesSilentFor)  # finding class → the kinds of step its sources do not address
+    silent = by_class(reasoner, SK.sourcesSilentFor)  # finding class → the kinds of step its sources do not address
     idx, steps, out = reasoner.index, list(steps), []
-    for fact, classes in _recorded(run, path, silent):
+    for fact, classes in recorded(run, path, silent):
         for cls in classes:
             kinds = sorted(silent[cls], key=idx.label)
             of_kind = [s for s in steps if any(idx.is_a(SK_IRI + s.id, k) for k in kinds)]
@@ -460,11 +437,11 @@ def caution_recorded(
     ``sk:cautionEvidence``: NICE on NSAIDs and gastrointestinal, liver and cardio-renal risk), recorded in a case whose
     plan does or considers that intervention: named, with the source's sentence, once per intervention. The step
     stays."""
-    caution = _by_class(reasoner, SK.cautionFor)  # finding class → the interventions to give with it in mind
+    caution = by_class(reasoner, SK.cautionFor)  # finding class → the interventions to give with it in mind
     idx = reasoner.index
     given = {SK_IRI + s.id: s for s in steps if s.stance != "avoid"}
     by: dict[str, list[tuple[str, str]]] = {}  # intervention → (fact, finding class), in the case's field order
-    for fact, classes in _recorded(run, path, caution):
+    for fact, classes in recorded(run, path, caution):
         for cls in classes:
             for interv in sorted(i for i in caution[cls] if i in given):
                 by.setdefault(interv, []).append((fact, cls))

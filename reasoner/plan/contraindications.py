@@ -6,17 +6,25 @@ intervention it names and every narrower one, in every phase, and, as a failed a
 above it (ACP's "consider drug treatment", whose one drug both ACP and NICE allow is the NSAID): where that leaves no
 pain relief, ``no_pain_relief_left`` names it. What a source offers only where an intervention cannot be given (NICE
 NG59's weak opioids "only if an NSAID is contraindicated") is a recommendation conditioned on the finding.
+
+A contraindication to a kind of step that some sources replace and others do not (``sk:reviewStepKind``: an MRI
+contraindication, every MRI) removes nothing here: the knowledge gives the other step where a source names one (CT
+for suspected cauda equina), and a step no source replaces stays, named by ``contraindicated_step`` (an MRI for an
+infection work-up must not vanish).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+
+from rdflib import URIRef
 
 from ..case.paths import path_key
-from ..consts import SK
+from ..consts import SK, SK_IRI
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
-from .model import Warning
+from .model import Step, Warning
+from .parts import by_class, recorded
 
 #: a recorded contraindication: the case's fact and its class that has ``sk:contraindicates``
 Recorded = tuple[str, str]
@@ -32,18 +40,11 @@ def contraindicated(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]
     >>> [s.id for s in plan.steps if s.id in ("nsaid", "weak_opioid")]
     ['weak_opioid']
     """
-    key = ("contraindicates",)
-    if key not in reasoner.cache:
-        made: dict[str, list[str]] = {}
-        for finding, ruled in reasoner.kb.subject_objects(SK.contraindicates):
-            made.setdefault(str(finding), []).append(str(ruled))
-        reasoner.cache[key] = made
-    by_class: dict[str, list[str]] = reasoner.cache[key]
+    ruling = by_class(reasoner, SK.contraindicates)
     out: dict[str, list[Recorded]] = {}
-    found = [(f, types) for f, types in run.fact_types.items() if not by_class.keys().isdisjoint(types)]
-    for fact, types in sorted(found, key=lambda ft: path_key(path(ft[0]))):
-        for cls in sorted(c for c in types if c in by_class):
-            for interv in by_class[cls]:
+    for fact, classes in recorded(run, path, ruling):
+        for cls in classes:
+            for interv in ruling[cls]:
                 out.setdefault(interv, []).append((fact, cls))
     return out
 
@@ -85,4 +86,36 @@ def contraindication_recorded(
                 (path(fact), local(cls), *(local(i) for i in ruled), *(local(r) for r in recs)),
             )
         )
+    return out
+
+
+def contraindicated_step(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """A finding that contraindicates some kinds of step (``sk:reviewStepKind``: an MRI contraindication, every MRI),
+    recorded in a case whose plan still does or considers a step of those kinds: named, with the KB's note on where the
+    sources give another step instead (``sk:contraindicationNote``), for the clinician to decide. Where a source names
+    the other step, the knowledge gives it in place of the contraindicated one (a condition on the finding); what is
+    left here is a step no source replaces, and it stands as its sources give it."""
+    kinds_of = by_class(reasoner, SK.reviewStepKind)
+    idx, steps, out = reasoner.index, list(steps), []
+    for fact, classes in recorded(run, path, kinds_of):
+        for cls in classes:
+            given = [s for s in steps if s.stance != "avoid" and any(idx.is_a(SK_IRI + s.id, k) for k in kinds_of[cls])]
+            if not given:
+                continue
+            named = ", ".join(
+                f"{s.stance} {idx.label(SK_IRI + s.id)} ({s.phase}: {', '.join(local(r) for r in s.recommendations)})"
+                for s in given
+            )
+            note = next(iter(reasoner.kb.objects(URIRef(cls), SK.contraindicationNote)), "")
+            out.append(
+                Warning(
+                    "contraindicated_step",
+                    f"{idx.label(cls)} ({path(fact)}) is recorded, and this plan still says to {named}. {note} "
+                    "The step stands as its sources give it (spinekg adds no study its sources do not name): the "
+                    "clinician decides how to image this patient",
+                    (path(fact), local(cls), *dict.fromkeys(s.id for s in given)),
+                )
+            )
     return out

@@ -338,3 +338,26 @@ def tried_as(idx: KBIndex, interv: str, failed: str, initial: bool, pain_relief:
         return is_a(interv, failed)
     drug_class = pain_relief and failed != _ANALGESIA and idx.is_a(failed, _ANALGESIA)
     return is_a(failed, interv) or (drug_class and idx.is_a(interv, failed))
+
+
+def by_class(reasoner: Reasoner, prop: URIRef, inverse: bool = False) -> dict[str, list[str]]:
+    """Finding class → the terms the KB relates it to by ``prop`` (its subjects, with ``inverse``), made once per
+    reasoner."""
+    key = ("by_class", str(prop), inverse)
+    if key not in reasoner.cache:
+        made: dict[str, list[str]] = {}
+        for a, b in reasoner.kb.subject_objects(prop):
+            made.setdefault(str(b if inverse else a), []).append(str(a if inverse else b))
+        reasoner.cache[key] = made
+    return reasoner.cache[key]
+
+
+def recorded(run: CaseRun, path: Callable[[str], str], by_class: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+    """The case's facts of a class ``by_class`` names (:func:`by_class`), in the case's field order, each with those
+    classes, sorted: only the facts found are sorted, most plans have none."""
+    found = [
+        (fact, sorted(c for c in types if c in by_class))
+        for fact, types in run.fact_types.items()
+        if not by_class.keys().isdisjoint(types)
+    ]
+    return sorted(found, key=lambda fc: path_key(path(fc[0])))
