@@ -44,11 +44,11 @@ from .contraindications import contraindicated, contraindication_recorded, ruled
 from .cover import covered_by_steps
 from .jsontext import share
 from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning, step_numbers
+from .parts import ANALGESIA
 from .words import Words, until_excluded
 
 CONSERVATIVE = str(SK.conservative_care)
 IMAGING = str(SK.ImagingIntervention)
-ANALGESIA = str(SK.pain_management)
 ASSESSMENT = str(SK.Assessment)
 ADVICE = str(SK.Advice)
 RED_FLAG_SCREENING = str(SK.red_flag_screening)
@@ -92,7 +92,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     idx = reasoner.index
     recs = idx.recommendations
     case = run.case
-    words = Words(idx, case, run.details, planparts.candidacy(reasoner, run))
+    words = Words(idx, case, run.details, lambda: planparts.candidacy(reasoner, run))
     paths: dict[str, str] = {}
 
     def path(iri: str) -> str:

@@ -21,12 +21,11 @@ from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
 from .contraindications import contraindicated_step
 from .model import Step, Warning
-from .parts import by_class, confirmed_flags, recorded
+from .parts import ANALGESIA, by_class, confirmed_flags, recorded
 from .records import records
 from .words import fact_text, steps_named
 
 _PAIN = str(SK.PainSymptom)
-_ANALGESIA = str(SK.pain_management)
 _DRUG = str(SK.PharmacologicalIntervention)
 _AGE = str(SK.age)
 _FRACTURE, _MALIGNANCY = str(SK.fracture_suspected), str(SK.malignancy_suspected)
@@ -172,18 +171,18 @@ def no_pain_relief_left(
     intervention → the recorded facts) are named, for the clinician to review."""
     idx = reasoner.index
     steps = list(steps)
-    if any(s.stance != "avoid" and idx.is_a(SK_IRI + s.id, _ANALGESIA) for s in steps):
+    if any(s.stance != "avoid" and idx.is_a(SK_IRI + s.id, ANALGESIA) for s in steps):
         return []  # looked at first: most plans have pain relief, and finding the pain reads every fact's classes
     pain = pain_symptoms(reasoner, run, relief=True)
     if not pain:
         return []
     tried = sorted(
-        ((t, f) for t, facts in failed.items() if idx.is_a(t, _ANALGESIA) for f in facts),
+        ((t, f) for t, facts in failed.items() if idx.is_a(t, ANALGESIA) for f in facts),
         key=lambda tf: path_key(path(tf[1])),
     )
-    against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _ANALGESIA)]
+    against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, ANALGESIA)]
     other_drugs = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _DRUG) and s not in against]
-    ruled = [(i, f) for i, found in (contra or {}).items() if idx.is_a(i, _ANALGESIA) for f, _ in found]
+    ruled = [(i, f) for i, found in (contra or {}).items() if idx.is_a(i, ANALGESIA) for f, _ in found]
     said = []
     if tried:
         said.append("already tried without success: " + ", ".join(f"{idx.label(t)} ({path(f)})" for t, f in tried))

@@ -42,7 +42,8 @@ ADULT_AGE = 16
 ACUTE_WEEKS = 6  # the acute phase's upper bound (sk:acute_phase: an episode under 6 weeks)
 _AGE = str(SK.age)
 _CANDIDACY = str(SK.candidacy)
-_ANALGESIA = str(SK.pain_management)
+#: pain relief: the analgesics and what gives them (sk:pain_management and narrower)
+ANALGESIA = str(SK.pain_management)
 
 
 def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotApplicable]) -> list[Warning]:
@@ -336,7 +337,7 @@ def tried_as(idx: KBIndex, interv: str, failed: str, initial: bool, pain_relief:
     is_a = idx.same_course_is_a
     if initial and not pain_relief:
         return is_a(interv, failed)
-    drug_class = pain_relief and failed != _ANALGESIA and idx.is_a(failed, _ANALGESIA)
+    drug_class = pain_relief and failed != ANALGESIA and idx.is_a(failed, ANALGESIA)
     return is_a(failed, interv) or (drug_class and idx.is_a(interv, failed))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..case.paths import field_path, path_key
 from ..consts import RDF, SK, SK_IRI
 from ..kb.codes import curie_of_iri
@@ -84,20 +86,27 @@ class Words:
     """The facts of one case in words, made once per fact."""
 
     def __init__(
-        self, idx: KBIndex, case: str, details: dict[str, dict[str, set[str]]], candidacy: tuple[str, ...] = ()
+        self,
+        idx: KBIndex,
+        case: str,
+        details: dict[str, dict[str, set[str]]],
+        candidacy: Callable[[], tuple[str, ...]] | None = None,
     ):
-        """``candidacy``: what the case records the patient as a candidate for (the candidacy IRIs), the words of
-        the case itself where a condition names it (``candidate_for``: "candidate for injection")."""
-        self.idx, self.case, self.details = idx, case, details
+        """``candidacy`` gives what the case records the patient as a candidate for (the candidacy IRIs): the words
+        of the case itself where a condition names it (``candidate_for``: "candidate for injection"), asked only
+        then (most steps do not rest on a candidacy)."""
+        self.idx, self.case, self.details, self._candidacy = idx, case, details, candidacy
         self._done: dict[str, str] = {}
-        if candidacy:
-            self._done[case] = "candidate for " + ", ".join(local(c).removesuffix("_candidate") for c in candidacy)
         self._triggers: dict[str, tuple[str, str]] = {}
 
     def text(self, fact: str) -> str:
         if fact not in self._done:
             found = self.details.get(fact)
-            self._done[fact] = fact_text(self.idx, found) if found else field_path(self.case, fact)
+            said = self._candidacy() if fact == self.case and self._candidacy is not None else ()
+            if said:
+                self._done[fact] = "candidate for " + ", ".join(local(c).removesuffix("_candidate") for c in said)
+            else:
+                self._done[fact] = fact_text(self.idx, found) if found else field_path(self.case, fact)
         return self._done[fact]
 
     def trigger(self, fact: str) -> tuple[str, str]:
