@@ -283,6 +283,20 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             not_offered = why_not(idx, interv, contra, ruled, path)
             preempted.append(NotApplicable(info.iri, info.label, "contraindicated", (not_offered,)))
             continue
+        # what was tried is not offered again, now or once a red flag is excluded (so it is not among the care that
+        # waits for the exclusion either): a part of a failed umbrella (physiotherapy when "conservative care"
+        # failed); pain relief only where that analgesic (or a narrower one) failed; a later step (an injection after
+        # 6 weeks) where that intervention (or a narrower one) failed; advice is not a course that fails: it stays; a
+        # failed course counts for the classes the KB says are the same course (sk:sameCourseAs: physio and exercise)
+        initial = info.phase == "now"
+        tried_as = [fs for t, fs in failed.items() if planparts.tried_as(idx, interv, t, initial, pain_relief)]
+        was_tried = [f for fs in tried_as for f in fs]
+        if was_tried and stance in ("do", "consider") and not idx.is_a(interv, ADVICE):
+            was_tried.sort(key=lambda f: path_key(path(f)))
+            (tried if initial else tried_later)[interv].extend(was_tried)
+            why = (f"already tried without success ({', '.join(path(f) for f in was_tried)}): not offered again",)
+            preempted.append(NotApplicable(info.iri, info.label, "already_tried", why))
+            continue
         displaced = bool(holds_back) and any(
             any(idx.is_a(interv, c) for c in preempts) and not any(idx.is_a(interv, c) for c in spares)
             for preempts, spares in displacing
@@ -304,19 +318,6 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 preempted.append(NotApplicable(info.iri, info.label, "deferred", why))
                 waiting.append((a, info, driven, phase, f"deferred {until_excluded(flag_labels)}", False))
                 continue
-        # a part of a failed umbrella (physiotherapy when "conservative care" failed) is not offered again; pain
-        # relief only where that analgesic (or a narrower one) failed; a later step (an injection after 6 weeks)
-        # where that intervention (or a narrower one) failed; advice is not a course that fails: it stays; a failed
-        # course counts for the classes the KB says are the same course (sk:sameCourseAs: physio and exercise)
-        initial = info.phase == "now"
-        tried_as = [fs for t, fs in failed.items() if planparts.tried_as(idx, interv, t, initial, pain_relief)]
-        was_tried = [f for fs in tried_as for f in fs]
-        if was_tried and stance in ("do", "consider") and not idx.is_a(interv, ADVICE):
-            was_tried.sort(key=lambda f: path_key(path(f)))
-            (tried if initial else tried_later)[interv].extend(was_tried)
-            why = (f"already tried without success ({', '.join(path(f) for f in was_tried)}): not offered again",)
-            preempted.append(NotApplicable(info.iri, info.label, "already_tried", why))
-            continue
         active.append(item)
 
     # a "consider" of what another recommendation says to do in the same phase, and what a step's study includes (an
