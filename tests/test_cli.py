@@ -93,6 +93,10 @@ def test_stats_json_counts_what_the_graph_holds(spinekg, kb_graph):
     assert s["recommendations_per_article"]["002"] == n_002
     assert s["citations_by_status"]["dangling"] == 7  # 000 marker 4 once; 003 markers 4 and 5, three times each
     assert s["references"] == 6
+    # of the safety rules, those a reference table gives (review I2: the text said 74 of 25, every table's count)
+    tables = "?r a sk:Recommendation ; sk:safetyRule true ; dcterms:source/a sk:ReferenceTable"
+    n_tables = len(list(kb_graph.query(f"SELECT DISTINCT ?r WHERE {{ {tables} }}", initNs=PREFIXES)))
+    assert 0 < s["safety_recommendations_from_reference_tables"] == n_tables < s["safety_recommendations"]
 
 
 def test_stats_text_names_every_article(spinekg):

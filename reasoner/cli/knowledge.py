@@ -25,7 +25,8 @@ def stats(args: argparse.Namespace) -> int:
     print(f"  recommendations {s.recommendations}, evidence statements {s.evidence_statements}")
     print(
         f"  safety rules for red flags {s.safety_recommendations} "
-        f"({s.recommendations_from_reference_tables} from the reference tables, the rest from an article's sentence)"
+        f"({s.safety_recommendations_from_reference_tables} from the reference tables, the rest from an article's "
+        f"sentence); recommendations from the reference tables {s.recommendations_from_reference_tables}"
     )
     print("  article  recommendations  evidence")
     for art in sorted(set(s.recommendations_per_article) | set(s.evidence_per_article)):

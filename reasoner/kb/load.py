@@ -168,6 +168,7 @@ class KBStats:
     conflicts: int = 0
     safety_recommendations: int = 0
     recommendations_from_reference_tables: int = 0
+    safety_recommendations_from_reference_tables: int = 0  # of the safety rules, those a reference table gives
 
     @property
     def recommendations(self) -> int:
@@ -189,6 +190,8 @@ SELECT ?kind ?key (COUNT(DISTINCT ?x) AS ?n) WHERE {
   { ?x a sk:Recommendation ; dcterms:source ?a . ?a a sk:Article ; dcterms:identifier ?key . BIND("rec" AS ?kind) }
   UNION { ?x a sk:Recommendation ; sk:safetyRule true . BIND("safety" AS ?kind) BIND("" AS ?key) }
   UNION { ?x a sk:Recommendation ; dcterms:source/a sk:ReferenceTable . BIND("tablerec" AS ?kind) BIND("" AS ?key) }
+  UNION { ?x a sk:Recommendation ; sk:safetyRule true ; dcterms:source/a sk:ReferenceTable .
+          BIND("safetytable" AS ?kind) BIND("" AS ?key) }
   UNION { ?x a sk:EvidenceStatement ; dcterms:source ?a . ?a dcterms:identifier ?key . BIND("ev" AS ?kind) }
   UNION { ?e sk:citation ?x . ?x sk:citationStatus ?s . BIND(STRAFTER(STR(?s), STR(sk:)) AS ?key) BIND("cit" AS ?kind) }
   UNION { ?x a sk:EvidenceStatement ; sk:uncited true . BIND("uncited" AS ?kind) BIND("" AS ?key) }
@@ -210,7 +213,19 @@ def stats(graph: Graph | None = None, ontology_dir: Path | None = None) -> KBSta
     g = graph if graph is not None else load_kb(ontology_dir)
     per: dict[str, Counter] = {
         k: Counter()
-        for k in ("rec", "ev", "cit", "uncited", "ref", "redflag", "intervention", "conflict", "safety", "tablerec")
+        for k in (
+            "rec",
+            "ev",
+            "cit",
+            "uncited",
+            "ref",
+            "redflag",
+            "intervention",
+            "conflict",
+            "safety",
+            "tablerec",
+            "safetytable",
+        )
     }
     for row in cast("Iterable[ResultRow]", g.query(_STATS_QUERY, initNs=PREFIXES)):
         per[str(row.kind)][str(row.key)] += int(row.n)
@@ -237,6 +252,7 @@ def stats(graph: Graph | None = None, ontology_dir: Path | None = None) -> KBSta
         conflicts=sum(per["conflict"].values()),
         safety_recommendations=sum(per["safety"].values()),
         recommendations_from_reference_tables=sum(per["tablerec"].values()),
+        safety_recommendations_from_reference_tables=sum(per["safetytable"].values()),
     )
 
 
