@@ -128,7 +128,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     overridden = planparts.overridden(reasoner, run, [info for _, info, _ in applying])
     applying = [item for item in applying if item[1].iri not in overridden]
 
-    # red flags, and whether the applicable source recommendations act on them
+    # red flags, and whether the applicable source recommendations act on them (a safety rule whose source is an
+    # article's sentence, 003's surgical consultation for instability, is that article acting on it)
     red_flags, warnings = [], []
     applying_articles = sorted({info.source for _, info, _ in applying if not info.safety})
     for flag in flags:
@@ -136,7 +137,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             {
                 info.source
                 for a, info, _ in applying
-                if not info.safety
+                if not info.safety or info.source.isdigit()
                 for c in a.conditions
                 if c.kind == "RedFlagPresent" and c.status == HOLDS and flag in run.fact_types_of(c.facts)
             }
