@@ -391,6 +391,20 @@ def test_an_action_shows_the_step_number_the_text_plan_shows(results):
     assert actions[2]["prefix"] == "2.1" and actions[2]["code"][0]["coding"][0]["code"] == "nsaid"
 
 
+def test_the_patient_has_the_case_sex_and_an_action_names_its_phase_once(results):
+    """Review I2: the Patient had no gender although the case records a sex, and every action read "(now; now)"."""
+    r, b = _plan(results, EXAMPLES / "acute-axial-low-back-pain.yaml")
+    assert _entry(b, "Patient")["gender"] == load_case(EXAMPLES / "acute-axial-low-back-pain.yaml").data["sex"]
+    _, unsexed = _plan(results, SEED000)  # the article gives no sex: none is made up
+    assert "gender" not in _entry(unsexed, "Patient")
+    for action in _entry(b, "RequestGroup")["action"]:
+        assert not re.search(r"\((\w[\w -]*); \1\)", action["description"]), action["description"]
+    later = [s for s in r.plan.steps if s.timing or s.after_weeks is not None]
+    for s in later:  # a step with its own timing still says it beside its phase
+        action = next(a for a in _entry(b, "RequestGroup")["action"] if a["id"] == f"step-{s.number}")
+        assert "; " in action["description"].split(")")[0], action["description"]
+
+
 def test_every_quote_of_a_step_is_in_its_documentation_and_its_provenance(results):
     r, b = _plan(results, SEED000)
     actions = _entry(b, "RequestGroup")["action"]

@@ -62,7 +62,7 @@ def _action(s: Step) -> dict:
         "extension": [{"url": CPG_STRENGTH, "valueCodeableConcept": {**_sk(s.stance, s.stance), "text": s.stance}}],
         "prefix": str(n),
         "title": _title(s),
-        "description": f"{_title(s)} ({phase}; {when}); recommendation {recs}"
+        "description": f"{_title(s)} ({phase if when == phase else f'{phase}; {when}'}); recommendation {recs}"
         + (f"; triggered by {', '.join(s.triggered_by)}" if s.triggered_by else "")
         + ("; a spinekg safety rule for a red flag" if s.safety else ""),
         "textEquivalent": f"{_title(s)} — {when}",
@@ -165,6 +165,15 @@ def _request_group(plan: Plan, patient: dict, device: dict) -> dict:
     return out
 
 
+def _patient(result, case: str) -> dict:
+    """The case's patient: its id, and its sex as FHIR's administrative gender (the case's values are its codes)."""
+    out: dict = {"resourceType": "Patient", "identifier": [{"system": CASE_BASE, "value": case}]}
+    sex = getattr(getattr(result, "case", None), "data", {}).get("sex")
+    if sex in ("female", "male", "other", "unknown"):
+        out["gender"] = sex
+    return out
+
+
 def plan_bundle(result, kb_version: str, recorded: str | None = None) -> dict:
     """The plan of ``result`` (a ``reasoner.api.Result``) as a FHIR R4 Bundle of type collection.
 
@@ -204,7 +213,7 @@ def plan_bundle(result, kb_version: str, recorded: str | None = None) -> dict:
         for n, s in enumerate(plan.steps, 1)
     ]
     resources = [
-        (url["patient"], {"resourceType": "Patient", "identifier": [{"system": CASE_BASE, "value": case}]}),
+        (url["patient"], _patient(result, case)),
         (url["device"], _device(kb_version)),
         (url["careplan"], careplan),
         (url["requestgroup"], _request_group(plan, patient, device)),
