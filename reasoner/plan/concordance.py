@@ -33,6 +33,10 @@ IMAGING_ONLY = "imaging only: no symptom recorded in this dermatome"
 ZONE_UNKNOWN = "unknown: the zone is not recorded"
 #: A dermatome only a compressive finding without a level could explain: the level on the imaging report decides it.
 LEVEL_UNKNOWN = "unknown: the level is not recorded"
+#: A symptomatic dermatome of a case that records no imaging study: nothing says whether imaging would explain it (a
+#: missing fact is reported as missing, never as false)
+NOT_IMAGED = "unknown: no imaging is recorded"
+_STUDY = str(SK.ImagingStudy)
 _POSSIBLE = "possible_root_compression"
 _NO_LEVEL = "level_unknown_root_compression"
 _TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -111,6 +115,7 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
             local(side) if side else None,
         )
 
+    imaged = any(_STUDY in types for types in run.fact_types.values())
     out = []
     for derm in sorted(symptomatic, key=lambda d: int(cast("Literal | None", kb.value(SK[local(d)], SK.order)) or 0)):
         roots = reasoner.dermatome_roots.get(derm, set())
@@ -130,7 +135,7 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
             else:
                 covered.update(sides & symptomatic[derm])
             explanations.append(explain(finding, ftype, level, via, root, side))
-        status = _status(symptomatic[derm], covered, maybe, _unknown(kinds))
+        status = _status(symptomatic[derm], covered, maybe, _unknown(kinds)) if imaged else NOT_IMAGED
         out.append(
             DermatomeConcordance(idx.notation(derm), tuple(sorted(symptomatic[derm])), status, tuple(explanations))
         )
