@@ -41,7 +41,7 @@ from . import caveats
 from . import parts as planparts
 from .concordance import concordance, level_not_recorded, zone_not_recorded
 from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
-from .cover import covered_by_steps
+from .cover import covered_by_steps, urgent_steps
 from .jsontext import share
 from .model import EvidenceOut, NotApplicable, Plan, RedFlagOut, Step, Trigger, Warning, step_numbers
 from .parts import ANALGESIA
@@ -215,14 +215,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             timing = f"in {lo:g} weeks" if lo == hi else f"every {lo:g}-{hi:g} weeks"
         timed.append((a, info, driven, phase, timing, due_now))
 
-    # what the red flags' own urgent steps already give; what waits until they are excluded; what was tried
-    # (an intervention a red flag gives in two urgent phases is given by the more urgent step)
-    urgent_do: dict[str, str] = {}
-    for _, info, driven, phase, _, _ in timed:
-        if driven and phase in URGENT and info.stance == "do":
-            known = urgent_do.get(info.intervention)
-            if known is None or URGENT.index(phase) < URGENT.index(known):
-                urgent_do[info.intervention] = phase
+    # what the red flags' own urgent steps already give or advise against; what waits until they are excluded; what
+    # was tried
+    urgent_do, urgent_avoid = urgent_steps(timed, "do", URGENT), urgent_steps(timed, "avoid", URGENT)
     urgent_order = sorted(urgent_do)
     failed = _failed_treatments(run)
     contra = contraindicated(reasoner, run, path)  # what the clinician recorded as ruled out: NSAIDs
@@ -267,6 +262,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 preempted.append(NotApplicable(info.iri, info.label, "covered", why))
                 continue
             active.append(item)
+            continue
+        if stance == "avoid" and interv in urgent_avoid:  # a red flag's urgent step says it: one step, both sources
+            active.append((a, info, driven, urgent_avoid[interv], timing, due_now))
             continue
         related = next(
             (u for u in urgent_order if idx.is_a(interv, u) or idx.is_a(u, interv) or idx.includes(u, interv)),

@@ -9,6 +9,19 @@ from ..kb.index import KBIndex
 from .model import NotApplicable
 
 
+def urgent_steps(timed: list, stance: str, urgent: tuple[str, ...]) -> dict[str, str]:
+    """Intervention → the most urgent of the ``urgent`` phases in which a red flag's own recommendation (``driven``)
+    gives it with ``stance``: an intervention a red flag gives in two urgent phases is given by the more urgent step,
+    and what its urgent step already says (do, or do not) another recommendation does not say again later."""
+    out: dict[str, str] = {}
+    for _, info, driven, phase, _, _ in timed:
+        if driven and phase in urgent and info.stance == stance:
+            known = out.get(info.intervention)
+            if known is None or urgent.index(phase) < urgent.index(known):
+                out[info.intervention] = phase
+    return out
+
+
 def covered_by_steps(idx: KBIndex, active: list, covered: dict) -> tuple[list, dict, dict, list[NotApplicable]]:
     """Split the plan's applying items (``(applicability, info, driven, phase, timing, due_now)``) into those that
     make steps and those a step of the same phase gives: a recommendation to *consider* what a step says to do (it,
