@@ -31,7 +31,42 @@ _EXAM = "neurological_examination"
 
 def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[[str], str]) -> list[Warning]:
     """Every warning of this module for one plan, in this order."""
-    return weakness_side_not_recorded(reasoner, run, steps, path) + durations_disagree(reasoner, run, steps, path)
+    return (
+        weakness_side_not_recorded(reasoner, run, steps, path)
+        + durations_disagree(reasoner, run, steps, path)
+        + study_misses_the_pain(reasoner, run, steps, path)
+    )
+
+
+_AXIAL, _LOW_BACK_AXIAL = str(SK.axial_pain), str(SK.low_back_axial_pain)
+_LUMBAR_STUDY, _WHOLE_SPINE = str(SK.lumbar_spine_imaging), str(SK.mri_entire_spine)
+
+
+def study_misses_the_pain(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """A red flag's imaging step that images the lumbar spine, in a case whose back pain is recorded only above L1 (a
+    T11-T12 pain in a patient with cancer): the sources name lumbar studies, since they are about low back pain, and
+    the study they name does not show the level of this pain. Said unless the plan images the whole spine.
+    """
+    idx = reasoner.index
+    above = [f for f, types in run.fact_types.items() if _AXIAL in types and _LOW_BACK_AXIAL not in types]
+    if not above:
+        return []
+    studies = [s for s in steps if s.stance == "do" and s.safety and idx.is_a(SK_IRI + s.id, _LUMBAR_STUDY)]
+    if not studies or any(s.stance == "do" and SK_IRI + s.id == _WHOLE_SPINE for s in steps):
+        return []
+    paths = sorted((path(f) for f in above), key=path_key)
+    levels = sorted(
+        {idx.notation(d) for f, d, _ in run.symptom_dermatomes if f in above}, key=lambda d: (d[0], len(d), d)
+    )
+    where = f" ({', '.join(levels)})" if levels else ""
+    message = (
+        f"{steps_named(studies)} images the lumbar spine, as the red flag's sources say for low back pain; the pain "
+        f"({', '.join(paths)}) is recorded above L1{where}, so that study does not show its level. Image the level of "
+        "the pain (spinekg's judgement: its sources are about low back pain and name no study for it)"
+    )
+    return [Warning("study_misses_the_pain", message, (*paths, *(s.id for s in studies)))]
 
 
 def _leg_places(reasoner: Reasoner) -> frozenset[str]:
