@@ -116,9 +116,8 @@ def _prune(doc: Mapping, vocab: Vocabulary, bad: list[str]) -> tuple[dict, list[
         for j, study in enumerate(doc["imaging"]):
             path = f"imaging[{j}]"
             if isinstance(study, dict):
-                fields = {p: _FIELD.fullmatch(p[len(path) :]) for p in left if p.startswith(path + ".")}
-                fields = {p: m for p, m in fields.items() if m is not None and m[2] is None}
-                gone = {p: m[1] for p, m in fields.items() if m[1] in _STUDY_LEAVE_OUT}
+                found = [(p, _FIELD.fullmatch(p[len(path) :])) for p in left if p.startswith(path + ".")]
+                gone = {p: m[1] for p, m in found if m is not None and m[2] is None and m[1] in _STUDY_LEAVE_OUT}
                 study = {k: v for k, v in study.items() if k not in gone.values()}
                 left[:] = [p for p in left if p not in gone]
                 if isinstance(study.get("findings"), list):

@@ -139,12 +139,12 @@ def _reason_batch(
         if item.case is None:
             assert item.error is not None  # an item without a case says why
             # what the rejected record still says: its valid id, and red flags reported beside the rejection
-            flags = salvaged_flags(item.error, r)
+            salvaged = salvaged_flags(item.error, r)
             case_id = item.raw_id or salvaged_id(item.error)
             problems = tuple(str(p) for p in item.error.problems)
-            ids = " ".join(f.id for f in flags)
+            ids = " ".join(f.id for f in salvaged)
             row: tuple = (case_id, item.where, "rejected", ids, "", "", "", "", "", "", "; ".join(problems))
-            problems += tuple(f.line for f in flags)  # on stderr after the problems, as recommend prints them
+            problems += tuple(f.line for f in salvaged)  # on stderr after the problems, as recommend prints them
             out.append(Record(item.position, item.where, case_id, None, "", row, problems))
             continue
         seen.add(item.case.id)
