@@ -126,7 +126,7 @@ def test_salvage_keeps_the_urinary_retention_and_drops_the_bad_symptom():
     assert (URIRef(f"{c}/patient"), SK.age, None) in g
 
 
-def test_salvage_leaves_out_findings_of_a_bad_study_and_dirty_history():
+def test_salvage_leaves_out_bad_fields_of_studies_and_findings_and_dirty_history():
     g = salvage_of(
         {
             "id": "s",
@@ -141,8 +141,11 @@ def test_salvage_leaves_out_findings_of_a_bad_study_and_dirty_history():
         }
     )
     c = case_iri("s")
-    assert set(g.subjects(SK.fromStudy, None)) == {URIRef(f"{c}/imaging/1/finding/0")}
-    assert not list(g.triples((URIRef(f"{c}/imaging/0"), None, None)))
+    # a bad study field (modality 'ct') or finding field (level 'L9') is left out, the study and finding kept
+    findings = {URIRef(f"{c}/imaging/{j}/finding/{k}") for j, k in ((0, 0), (1, 0), (1, 1))}
+    assert set(g.subjects(SK.fromStudy, None)) == findings
+    assert (URIRef(f"{c}/imaging/0"), SK.modality, None) not in g
+    assert (URIRef(f"{c}/imaging/1/finding/1"), SK.atDiscLevel, None) not in g
     assert set(g.subjects(RDF.type, SK.fever)) == {URIRef(f"{c}/risk/0")}
     assert (None, SK.sex, None) not in g
     assert not list(g.subjects(RDF.type, SK.PriorTreatment)) and (None, SK.scoreValue, None) not in g

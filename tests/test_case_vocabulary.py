@@ -871,7 +871,7 @@ def test_episode_weeks_is_derived_not_read_back(tmp_path):
 def test_the_salvage_graph_keeps_clean_measurements_and_the_episode():
     vocab = vocabulary()
     doc = {"id": "s", "symptoms": [{"type": "axial_pain", "duration_weeks": 4}], "vitals": {"temperature_c": 39}}
-    from reasoner.case.graph import salvage_graph
+    from reasoner.case.salvage import salvage_graph
 
     g = salvage_graph({**doc, "labs": {"crp_mg_l": -1}}, vocab, ["labs.crp_mg_l"])
     assert (URIRef(f"{case_iri('s')}/vital/temperature_c"), RDF.type, SK.BodyTemperature) in g

@@ -19,6 +19,7 @@ from ..kb.mappings import resolve_for
 from . import graph as casegraph
 from .graph import Vocabulary
 from .model import _WEEKS_PER_YEAR, MAX_WEEKS, Case, CaseProblem, _shown, case_iri, vocabulary
+from .salvage import salvage_graph
 from .spec import _Checker, _spec
 
 __all__ = ["case_graph", "parse_case", "red_flag_features"]
@@ -250,7 +251,7 @@ def _validate(data: object, source: str, found: list[CaseProblem], copy_data: bo
     _beyond_lifetime(data, ck)
     if ck.problems:
         bad = [p.path for p in ck.problems if p.path] + sorted(ck.dirty)
-        raise CaseError(ck.problems, salvage=casegraph.salvage_graph(data, ck.vocab, bad), source=source)
+        raise CaseError(ck.problems, salvage=salvage_graph(data, ck.vocab, bad), source=source)
     return Case(id=data["id"], data=copy.deepcopy(data) if copy_data else data, source=source)
 
 

@@ -6,13 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..api import default_reasoner, reason, salvaged_red_flags
+from ..api import default_reasoner, reason
 from ..errors import CaseError, SpinekgError
 from ..outputs import write_output
 from ..present.dot import render, step_graph
 from ..present.html import (
     PICTURE_SUFFIXES,
 )
+from .plans import _report_salvaged_red_flags
 
 
 def cli_graph(args: argparse.Namespace) -> int:
@@ -44,11 +45,7 @@ def cli_graph(args: argparse.Namespace) -> int:
         result = reason([args.case])[0]
     except CaseError as exc:
         print(f"spinekg: {exc}", file=sys.stderr)
-        for label, facts in salvaged_red_flags(exc, default_reasoner()):
-            print(
-                f"spinekg: RED FLAG despite the rejection: {label} (from {', '.join(facts)}): act on it now",
-                file=sys.stderr,
-            )
+        _report_salvaged_red_flags(exc, default_reasoner())
         return exc.exit_code
     try:
         dot = step_graph(result, args.step)

@@ -79,11 +79,9 @@ def check_case_and_output(case: Path, output: Path | None) -> None:
 
 
 def _report_salvaged_red_flags(exc, reasoner) -> None:
-    """A rejected case that still carries red-flag features has them reported next to the rejection."""
-    from ..api import salvaged_red_flags
+    """A rejected case that still carries red-flag features has them reported next to the rejection; a fact read
+    without its rejected fields (left out, never coerced) names them."""
+    from ..cohort.rejected import salvaged_flags
 
-    for label, facts in salvaged_red_flags(exc, reasoner):
-        print(
-            f"spinekg: RED FLAG despite the rejection: {label} (from {', '.join(facts)}): act on it now",
-            file=sys.stderr,
-        )
+    for flag in salvaged_flags(exc, reasoner):
+        print(f"spinekg: {flag.line}", file=sys.stderr)

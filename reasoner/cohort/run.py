@@ -34,6 +34,7 @@ from ..plan.turtle import COHORT, turtle
 from ..reasoning.engine import Reasoner, fewer_collections
 from .files import RunFiles
 from .inputs import Item, Oversized, check_input, count_records, read_item, read_items, read_raw
+from .rejected import salvaged_flags, salvaged_id
 from .workers import Spool, die_with_parent, discard, even_batches, ordered, spooled
 
 SUMMARY_FIELDS = (
@@ -137,9 +138,14 @@ def _reason_batch(
             item = Item(item.position, item.where, None, error, item.case.id)
         if item.case is None:
             assert item.error is not None  # an item without a case says why
+            # what the rejected record still says: its valid id, and red flags reported beside the rejection
+            salvaged = salvaged_flags(item.error, r)
+            case_id = item.raw_id or salvaged_id(item.error)
             problems = tuple(str(p) for p in item.error.problems)
-            row: tuple = (item.raw_id, item.where, "rejected", "", "", "", "", "", "", "", "; ".join(problems))
-            out.append(Record(item.position, item.where, item.raw_id, None, "", row, problems))
+            ids = " ".join(f.id for f in salvaged)
+            row: tuple = (case_id, item.where, "rejected", ids, "", "", "", "", "", "", "; ".join(problems))
+            problems += tuple(f.line for f in salvaged)  # on stderr after the problems, as recommend prints them
+            out.append(Record(item.position, item.where, case_id, None, "", row, problems))
             continue
         seen.add(item.case.id)
         good.append((len(out), item, None))
