@@ -48,3 +48,19 @@ def test_article_digests_match(kb_graph, seeds_dir):
 def test_fold_only_folds_whitespace():
     assert v.fold(" a\n\t b  c ") == "a b c"
     assert v.fold("bed rest—patients") == "bed rest—patients"
+
+
+@pytest.mark.parametrize("article", ARTICLES)
+def test_each_quote_anchors_once_in_its_article(article, kb_graph, seeds_dir):
+    """Issue I2: a quote that occurs more than once in its article ("Pain control" in article 003, under medical
+    management and under long-term monitoring) carries an oa:prefix and oa:suffix, so its selector picks one place."""
+    text = v.fold((seeds_dir / str(kb_graph.value(SK[f"article_{article}"], SK.seedFile))).read_text(encoding="utf-8"))
+    ambiguous = []
+    for statement in statements(kb_graph, article):
+        for t in kb_graph.objects(statement, OA.hasTarget):
+            for s in kb_graph.objects(t, OA.hasSelector):
+                parts = [kb_graph.value(s, p) for p in (OA.prefix, OA.exact, OA.suffix)]
+                anchored = v.fold("".join(str(p) for p in parts if p is not None))
+                if text.count(anchored) != 1:
+                    ambiguous.append(f"{statement.split('/')[-1]}: {anchored!r} occurs {text.count(anchored)} times")
+    assert not ambiguous, "\n".join(ambiguous)

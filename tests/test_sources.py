@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from reasoner.consts import DCTERMS, PREFIXES, SK
@@ -109,8 +111,12 @@ def test_reference_table_evidence_is_the_cell_verbatim(kb_graph, table):
         where = evidence.split("/")[-1]
         row, column = str(kb_graph.value(evidence, SK.referenceRow)), str(kb_graph.value(evidence, SK.referenceColumn))
         text = str(kb_graph.value(evidence, SK.referenceText))
-        if table in ("red_flags.csv", "presentations.csv"):
+        if table == "presentations.csv":
             assert cells_of[row][column] == text, where
+        elif table == "red_flags.csv":
+            # the cell, and the row's status as the table gives it ("verified (category); lab set recalled")
+            assert cells_of[row][column] == text, where
+            assert str(kb_graph.value(evidence, SK.verificationStatus)) == cells_of[row]["status"], where
         elif table == "guideline_statements.csv":
             # the cell, and the row's status and quote-or-paraphrase, each as the table gives them
             cells = cells_of[row]
@@ -123,13 +129,105 @@ def test_reference_table_evidence_is_the_cell_verbatim(kb_graph, table):
             # first leaves the variant cell blank in the table, so the variant is carried down
             variant, rating = (part.strip() for part in row.split(":"))
             variant, current = variant.removeprefix("variant "), ""
-            cells = []
+            cells, statuses = [], []
             for r in cells_of:
                 current = r["variant"] or current
                 if current == variant and r["appropriateness"] == rating:
                     cells.append(r[column])
+                    statuses.append(r["evidence_status"])
             assert cells == [text], where
+            assert statuses == [str(kb_graph.value(evidence, SK.verificationStatus))], where
         assert any(True for _ in kb_graph.objects(evidence, PREFIXES["prov"].hadPrimarySource)), where
+
+
+#: The external guidelines a red-flag row may rest on, each with the words red_flags.csv's supporting_sources cell
+#: names it by ("ACP/APS 2007 & Chou 2011" are two publications, neither of them ACP 2017).
+NAMED_BY_RED_FLAG_TABLE = {
+    SK.acp_aps_2007: "ACP/APS 2007",
+    SK.chou_2011: "Chou 2011",
+    SK.acr_ac_lbp_2021: "ACR AC LBP 2021",
+    SK.acr_ac_spine_infection: "ACR Suspected Spine Infection",
+    SK.acr_ac_vcf: "ACR Management of Vertebral Compression Fractures",
+    SK.ao_spine_dcm_2017: "AO Spine/CSRS 2017",
+    SK.choosing_wisely_nass: "Choosing Wisely (NASS)",
+    SK.nice_ng59: "NICE NG59",
+    SK.nice_ng234: "NG234",
+}
+
+
+def evidence_of(kb_graph, table):
+    from reasoner.consts import RDF
+
+    return sorted(e for e in kb_graph.subjects(RDF.type, SK.ExternalEvidence) if table_of(kb_graph, e) == table)
+
+
+def test_red_flag_table_evidence_rests_on_the_sources_its_row_names_and_no_other(kb_graph):
+    """Issue I2: a red-flag cell's primary sources are exactly the guidelines its row's supporting_sources cell names
+    (none made up, e.g. ACP 2017 for "ACP/APS 2007 & Chou 2011"; none left out, e.g. Choosing Wisely for infection)."""
+    prov = PREFIXES["prov"]
+    rows = reference_table("red_flags.csv")
+    for row in rows.values():
+        # one source per part (a ";" inside brackets does not end one)
+        for part in re.split(r";(?![^()]*\))", row["supporting_sources"]):
+            assert any(words in part for words in NAMED_BY_RED_FLAG_TABLE.values()), (row["red_flag_id"], part)
+    found = evidence_of(kb_graph, "red_flags.csv")
+    assert found
+    for evidence in found:
+        cell = rows[str(kb_graph.value(evidence, SK.referenceRow))]["supporting_sources"]
+        named = {s for s, words in NAMED_BY_RED_FLAG_TABLE.items() if words in cell}
+        assert set(kb_graph.objects(evidence, prov.hadPrimarySource)) == named, evidence.split("/")[-1]
+    table = set(kb_graph.objects(SK.red_flag_reference_table, prov.wasDerivedFrom))
+    assert table == set(NAMED_BY_RED_FLAG_TABLE), "the red-flag table derives from the guidelines it names"
+
+
+def test_acr_table_evidence_rests_on_the_acr_low_back_pain_criteria_only(kb_graph):
+    prov = PREFIXES["prov"]
+    found = evidence_of(kb_graph, "acr_lbp_2021.csv")
+    assert found
+    for evidence in found:
+        assert set(kb_graph.objects(evidence, prov.hadPrimarySource)) == {SK.acr_ac_lbp_2021}, evidence
+
+
+def test_sources_known_only_by_a_table_name_say_so_and_claim_nothing_more(kb_graph):
+    """The guidelines the red-flag table names that spinekg has no other fact of carry the table's name as title and
+    say that they are known only by it: no publisher, identifier or page is made up."""
+    for source in (SK.acp_aps_2007, SK.chou_2011, SK.acr_ac_spine_infection, SK.nice_ng234):
+        label = str(kb_graph.value(source, PREFIXES["rdfs"].label))
+        assert "known here only as" in label, source
+        title = str(kb_graph.value(source, DCTERMS.title))
+        assert any(title in row["supporting_sources"] for row in reference_table("red_flags.csv").values()), source
+        for p in (DCTERMS.identifier, DCTERMS.bibliographicCitation, DCTERMS.publisher, SK.publishedIn):
+            assert kb_graph.value(source, p) is None, (source, p)
+
+
+@pytest.mark.parametrize(
+    "evidence,status",
+    [
+        ("ev_ref_cauda_equina_syndrome_suspected_action", "verified (NICE/ACR/ACP pages); pathway wording recalled"),
+        ("ev_ref_infection_suspected_action", "verified (category); lab set recalled"),
+        ("ev_ref_acr_variant_3_may_be", "verified at category level (radiologyinfo.org); exact list order recalled"),
+    ],
+)
+def test_a_reference_cell_is_shown_with_its_row_status_and_the_sources_its_row_names(kb_graph, evidence, status):
+    from reasoner.kb.index import KBIndex
+
+    shown = KBIndex(kb_graph).evidence(SK[evidence])
+    assert shown.citation.endswith(f"; cell, {status}"), shown.citation
+    assert not any("American College of Physicians" in r for r in shown.references), shown.references
+
+
+def test_seed_000_plan_no_longer_credits_acp_2017_with_its_cauda_equina_steps():
+    from reasoner.api import reason
+
+    from constants import EXAMPLES
+
+    plan = reason([EXAMPLES / "000-gluteal-s2-s3-numbness.yaml"])[0].plan
+    cells = [e for s in plan.steps for e in s.evidence if e.article == "red_flags.csv"]
+    assert cells
+    for e in cells:
+        assert "American College of Physicians" not in (e.reference or ""), e
+        assert "ACP/APS 2007" in (e.reference or "") and "Chou 2011" in (e.reference or ""), e
+        assert e.citation.endswith("; cell, verified (NICE/ACR/ACP pages); pathway wording recalled"), e
 
 
 def test_unverified_guideline_statements_are_shown_as_such_and_never_the_only_support_of_a_do(kb_graph):

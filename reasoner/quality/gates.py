@@ -128,12 +128,23 @@ def check_quotes(graph: Graph, seeds_dir: Path | None = None) -> list[Problem]:
                 exact = graph.value(selector, OA.exact)
                 if exact is None:
                     continue
+                # the prefix and suffix, where given, must stand right before and after it (W3C TextQuoteSelector)
+                around = [graph.value(selector, p) for p in (OA.prefix, OA.exact, OA.suffix)]
+                anchored = fold("".join(str(p) for p in around if p is not None))
                 if article not in folded:
                     problems.append(Problem("quotes", _short(statement), f"article {article} is not a known article"))
                 elif fold(str(exact)) not in folded[article]:
                     problems.append(
                         Problem(
                             "quotes", _short(statement), f"oa:exact does not occur in the article: {str(exact)[:80]!r}"
+                        )
+                    )
+                elif anchored not in folded[article]:
+                    problems.append(
+                        Problem(
+                            "quotes",
+                            _short(statement),
+                            f"oa:prefix, oa:exact, oa:suffix are not in a row in the article: {anchored[:80]!r}",
                         )
                     )
     return problems
