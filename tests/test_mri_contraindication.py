@@ -37,3 +37,41 @@ def test_ct_not_advised_against_even_deferred_where_mri_is_contraindicated(contr
     else:  # article 002's "no role in initial evaluation" still waits among the deferred care, the MRI stands
         assert avoided == _CT
         assert ("mri_lumbar_spine", "emergency") in imaging and ("ct_lumbar_spine", "emergency") not in imaging
+
+
+_MRI = {"mri_lumbar_spine", "mri_lumbar_spine_without_contrast", "mri_lumbar_spine_with_and_without_contrast"}
+_SCIATICA = {"type": "radicular_pain", "dermatomes": ["L5"], "laterality": "left", "duration_weeks": 2}
+
+
+@pytest.mark.parametrize(
+    ("risk", "ct_stance"),
+    [("iv_drug_use", "consider"), ("history_of_cancer", "consider"), ("significant_trauma", "do")],
+)
+def test_sciatica_red_flag_mri_of_article_002_gives_way_where_mri_is_contraindicated(risk, ct_stance):
+    """Article 002's "Obtain MRI immediately" for suspected infection, malignancy or fracture in radiculopathy gives way
+    with the safety rules' MRI: the CT ACR variant 7 (or, for the fracture, the red-flag table and variant 6) names
+    stands in its place, and no MRI step is left to warn about."""
+    extra = {"vitals": {"temperature_c": 38.5}} if risk == "iv_drug_use" else {}
+    case = {"id": f"sciatica-{risk}", "age": 52, "sex": "male", "risk_factors": [risk], **extra,
+            "symptoms": [_SCIATICA, {"type": "mri_contraindication"}]}  # fmt: skip
+    plan = _plan(case)
+    given = {(s.id, s.stance) for s in plan.steps if s.stance != "avoid"}
+    assert not {i for i, _ in given} & _MRI, given
+    assert ("ct_lumbar_spine", ct_stance) in given
+    assert "contraindicated_step" not in {w.id for w in plan.warnings}
+
+
+@pytest.mark.parametrize("contraindicated", [True, False])
+def test_fracture_imaging_names_only_the_studies_the_patient_can_have(contraindicated):
+    """ACR variant 6's first imaging for a suspected fracture: radiography, MRI or CT without contrast; with MRI
+    contraindicated the step names radiography or CT without IV contrast (the same step, without the MRI)."""
+    symptoms = [{"type": "axial_pain", "body_regions": ["lower_back"], "duration_weeks": 1}]
+    case = {"id": "fracture", "age": 80, "sex": "female", "risk_factors": ["osteoporosis"],
+            "symptoms": symptoms + ([{"type": "mri_contraindication"}] if contraindicated else [])}  # fmt: skip
+    (step,) = [s for s in _plan(case).steps if s.id == "lumbar_spine_imaging" and s.stance == "do"]
+    assert step.phase == "urgent"
+    if contraindicated:
+        assert step.label == "imaging of the lumbar spine (radiography or CT without IV contrast)"
+        assert step.recommendations == ("https://w3id.org/spinekg/rec_safety_fracture_imaging_mri_contraindicated",)
+    else:
+        assert step.label == "imaging of the lumbar spine"
