@@ -115,6 +115,11 @@ BACK_PAINS = frozenset(_S + t for t in ("axial_pain", "lumbosacral_radicular_pai
 NOT_IMPROVING, AFTER_50 = _S + "pain_not_improving_on_care", _S + "back_pain_after_50"
 NIGHT_PAIN, NIGHT_PAIN_FLAG = _S + "night_pain", _S + "night_pain_after_50_not_improving"
 UNHELPED, IMPROVED = frozenset(_S + o for o in ("unchanged", "worse", "failed")), _S + "improved"
+# derive-new-or-progressing-after-lumbar-surgery: an operation, the outcomes that leave the symptoms as they were, the
+# red flags of a new deficit, and the class derived
+SURGERY, SAME_AFTER = _S + "spine_surgery", frozenset(_S + o for o in ("unchanged", "failed"))
+NEW_DEFICIT_FLAGS = (_S + "cauda_equina_syndrome_suspected", _S + "progressive_neurological_deficit")
+AFTER_SURGERY = _S + "new_or_progressing_after_lumbar_surgery"
 # a one-sided record with its other side in the same case: (the class it must be in, the class derived)
 BY_SIDE = ((LUMBOSACRAL_PAIN, _S + "bilateral_sciatica_by_side"), (WEAKNESS, _S + "bilateral_leg_weakness_by_side"))
 # the derivation rules' own terms (reasoner/reasoning/derive.py says them in SPARQL): what can compress a root, which
@@ -259,6 +264,7 @@ class Derivations:
                     s.types |= {new} | self.supers(new)
                     changed = True
         changed |= self.malignancy_combined(facts)
+        changed |= self.after_surgery(c, facts)
         # derive-fracture-feature-not-excluded: a feature of suspected fracture, unless the case excludes that red flag
         if FRACTURE_SUSPECTED not in c.props.get(_S + "excludesRedFlag", ()):
             for f in facts:
@@ -341,6 +347,31 @@ class Derivations:
                 if NIGHT_PAIN in s.types and NIGHT_PAIN_FLAG not in s.types:
                     s.types |= {NIGHT_PAIN_FLAG} | self.supers(NIGHT_PAIN_FLAG)
                     changed = True
+        return changed
+
+    def after_surgery(self, c: Node, facts: list[Node]) -> bool:
+        """derive-new-or-progressing-after-lumbar-surgery: a symptom of a case with a lumbar operation, where an
+        operation is not recorded as unchanged or failed, or the symptom is progressive, or a cauda equina or
+        progressive neurological deficit red flag the case does not exclude. Whether it added anything."""
+        ops = [
+            f
+            for f in facts
+            if _S + "PriorTreatment" in f.types
+            and (tt := f.first(_S + "treatmentType")) is not None
+            and (tt == SURGERY or SURGERY in self.supers(tt))
+        ]
+        if not ops:
+            return False
+        opened = any(not SAME_AFTER.intersection(f.props.get(_S + "outcome", ())) for f in ops)
+        flags = [r for r in NEW_DEFICIT_FLAGS if r not in c.props.get(_S + "excludesRedFlag", ())]
+        changed = False
+        for s in facts:
+            if _S + "Symptom" not in s.types or AFTER_SURGERY in s.types:
+                continue
+            worse = any(w is True or w == "true" for w in s.props.get(_S + "progressive", ()))
+            if opened or worse or any(r in s.types for r in flags):
+                s.types |= {AFTER_SURGERY} | self.supers(AFTER_SURGERY)
+                changed = True
         return changed
 
     def in_a_leg(self, s: Node) -> bool:

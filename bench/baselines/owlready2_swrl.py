@@ -521,6 +521,10 @@ class Owlready2Swrl:
                         speak(*key, UNKNOWN, (), [name])
                     if t in unassessed:  # left open by a recorded finding, recorded neither way
                         speak(*key, UNKNOWN, unassessed[t][1], [unassessed[t][0]])
+                    # finding-present-treatments-unrecorded-unknown: derived from the prior treatments, none recorded
+                    if _S + "PriorTreatment" in self.requires.get(t, ()) and not treatments:
+                        if "prior_treatments" not in none_of:
+                            speak(*key, UNKNOWN, (), ["prior_treatments"])
             elif kind in ("PresentationPresent", "PresentationAbsent"):
                 for p in get("presentation", ()):
                     if p in types[iri]:  # HermiT classified the case in it

@@ -559,6 +559,10 @@ class PlainPython:
                         speak(*key, UNKNOWN, (), [name])
                     if ftype in unassessed:  # left open by a recorded finding, recorded neither way
                         speak(*key, UNKNOWN, unassessed[ftype][1], [unassessed[ftype][0]])
+                    # finding-present-treatments-unrecorded-unknown: derived from the prior treatments, none recorded
+                    if _S + "PriorTreatment" in self.requires.get(ftype, ()) and not by_type.get(_S + "PriorTreatment"):
+                        if "prior_treatments" not in c.props.get(_S + "recordsNoneOf", []):
+                            speak(*key, UNKNOWN, (), ["prior_treatments"])
             elif kind in ("PresentationPresent", "PresentationAbsent"):
                 for p in get("presentation", ()):
                     if p in c.types:
