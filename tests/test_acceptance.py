@@ -2,9 +2,9 @@
 
 Each vignette is one YAML file in tests/acceptance/ (see its README.md): ``description``, ``covers``, the ``case``
 (the case input contract; its id is the file stem) and ``expect``: the presentations, red flags, steps that must
-appear or must not, warnings, recommendations whose why-not must say *unknown* or *overridden* (a conflict resolved for
-the patient), the conflicts the plan must show, a symptomatic dermatome's imaging concordance, or that the case must
-be rejected.
+appear or must not, warnings, recommendations whose why-not must say *unknown*, *overridden* (a conflict resolved for
+the patient) or *deferred* (waiting until a red flag is excluded), the conflicts the plan must show, a symptomatic
+dermatome's imaging concordance, or that the case must be rejected.
 All valid vignettes are reasoned together once per module (``reasoner.api.reason``); each has one test, and a
 failing test says every expectation it missed and what the plan had.
 """
@@ -37,6 +37,7 @@ EXPECT_KEYS = {
     "absent_warnings",
     "unknown",
     "overridden",
+    "deferred",
     "conflicts",
     "absent_conflicts",
     "order",
@@ -198,6 +199,12 @@ def check_plan(plan: dict, expect: dict) -> list[str]:
         elif preempted.get(rec, {}).get("status") != "overridden":
             said = preempted.get(rec) or why_not.get(rec)
             missed.append(f"{rec} is not overridden: {said['status'] if said else 'no why-not'}")
+    for rec in expect.get("deferred") or []:
+        if rec in applying:
+            missed.append(f"{rec} applies (gives a step), but a red flag must defer it (why-not status deferred)")
+        elif preempted.get(rec, {}).get("status") != "deferred":
+            said = preempted.get(rec) or why_not.get(rec)
+            missed.append(f"{rec} is not deferred: {said['status'] if said else 'no why-not'}")
     have_conflicts = [c["id"] for c in plan.get("conflicts", [])]
     for c in expect.get("conflicts") or []:
         if c not in have_conflicts:

@@ -7,8 +7,10 @@ The rules a clinician reads the plan by:
 - red flags come first; the care they displace is *deferred* until they are excluded (listed, with the
   follow-ups that wait on it), never deleted; pain relief, assessments, "do not" advice, what the red flag spares
   (``sk:spares``: a suspected fracture keeps advice to stay active and heat) and the red flag's own management
-  are never deferred; a later recommendation of an intervention an urgent red-flag step already
-  gives is *covered* by that step (its sentence does not become the urgent step's evidence);
+  are never deferred, except the "do not" of imaging, of a later phase and of a pain-relief drug (NICE's "do not
+  offer opioids" is for pain without a specific cause, which a red flag may be); a later recommendation of an
+  intervention an urgent red-flag step already gives is *covered* by that step (its sentence does not become the
+  urgent step's evidence);
 - a recommendation a conflict is resolved against for the patient (``sk:resolvedAgainst`` in a presentation of
   ``sk:resolvedFor``: no systemic steroids for axial low back pain or sciatica) is *overridden*: not a step, its
   why-not names the conflict and its resolution, and the conflict is still shown;
@@ -301,14 +303,16 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             for preempts, spares in displacing
         )
         # an assessment is not held back (red flag screening, correlating imaging), unless a red flag names it among
-        # what it displaces (risk stratification for stratified care of non-specific pain)
-        if holds_back and not pain_relief and (not assessment or displaced):
+        # what it displaces (risk stratification for stratified care of non-specific pain); nor is pain relief, but
+        # a "do not" of a pain-relief drug (NICE's opioids, paracetamol alone...) is for pain without a specific
+        # cause: it waits while a red flag suspects one (the pain may be its; see sk:preempts' note in the KB)
+        if holds_back and (not pain_relief or stance == "avoid") and (not assessment or displaced):
             later = phase in ("if_persistent", "follow_up")
             # what every red flag spares is not held back in a later phase either (a confirmed fracture's
             # augmentation does not wait until the suspected fracture is excluded)
             later = later and not all(any(idx.is_a(interv, c) for c in spares) for _, spares in displacing)
             if (stance in ("do", "consider") and (displaced or later)) or (
-                stance == "avoid" and (idx.is_a(interv, IMAGING) or later)
+                stance == "avoid" and (idx.is_a(interv, IMAGING) or pain_relief or later)
             ):
                 why = (
                     f"deferred {until_excluded(flag_labels, ', ')}: resume it then "
@@ -359,7 +363,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
     # what the plan leaves to the clinician: no pain relief left, the age the sources disagree on, a listed red-flag
     # trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish
-    warnings += caveats.caveats(reasoner, run, steps, failed, path, contra)
+    warnings += caveats.caveats(reasoner, run, steps, failed, path, contra, deferred)
     warnings += zone_not_recorded(reasoner, run) + level_not_recorded(reasoner, run)  # no zone or level: what decides
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]

@@ -45,12 +45,13 @@ def caveats(
     failed: dict[str, list[str]],
     path: Callable[[str], str],
     contra: Mapping[str, list[tuple[str, str]]],
+    deferred: Iterable[Step] = (),
 ) -> list[Warning]:
-    """Every warning of this module for one plan, in this order."""
+    """Every warning of this module for one plan, in this order (``deferred``: the steps waiting on its red flags)."""
     return (
         red_flag_confirmed(reasoner, run, path)
         + red_flag_imaging_on_file(reasoner, run, path)
-        + no_pain_relief_left(reasoner, run, steps, failed, path, contra)
+        + no_pain_relief_left(reasoner, run, steps, failed, path, contra, deferred)
         + age_threshold_differs(reasoner, run)
         + red_flag_feature_not_acted_on(reasoner, run, steps, path)
         + presentation_not_established(reasoner, run, path)
@@ -163,12 +164,15 @@ def no_pain_relief_left(
     failed: dict[str, list[str]],
     path: Callable[[str], str],
     contra: Mapping[str, list[tuple[str, str]]] | None = None,
+    deferred: Iterable[Step] = (),
 ) -> list[Warning]:
     """A patient in pain whose plan has no step to do or consider pain relief (``sk:pain_management`` or narrower).
 
     Pain relief is never deferred by a red flag, so a plan's steps are where it would be; what the sources advise
     against, what was tried without success and what the clinician recorded as contraindicated (``contra``:
-    intervention → the recorded facts) are named, for the clinician to review."""
+    intervention → the recorded facts) are named, for the clinician to review. The sources' "do not" of a
+    pain-relief drug that waits on a red flag (``deferred``: it is for pain without a specific cause) is not advice
+    against it now: it is named as deferred."""
     idx = reasoner.index
     steps = list(steps)
     if any(s.stance != "avoid" and idx.is_a(SK_IRI + s.id, ANALGESIA) for s in steps):
@@ -182,6 +186,7 @@ def no_pain_relief_left(
     )
     against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, ANALGESIA)]
     other_drugs = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _DRUG) and s not in against]
+    waiting = [s for s in deferred if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, ANALGESIA)]
     ruled = [(i, f) for i, found in (contra or {}).items() if idx.is_a(i, ANALGESIA) for f, _ in found]
     said = []
     if tried:
@@ -190,9 +195,16 @@ def no_pain_relief_left(
         said.append("recorded as contraindicated: " + ", ".join(f"{idx.label(i)} ({path(f)})" for i, f in ruled))
     if against:
         said.append("the sources advise against: " + ", ".join(_unique(idx.label(SK_IRI + s.id) for s in against)))
+    if waiting:  # "deferred until suspected spinal infection is excluded", as each such step's timing says
+        said.append(
+            "the sources' advice against "
+            + ", ".join(_unique(idx.label(SK_IRI + s.id) for s in waiting))
+            + f" (for pain without a specific cause) is {waiting[0].timing}"
+        )
     if other_drugs:
         said.append(
-            "and, of other drugs, against: " + ", ".join(_unique(idx.label(SK_IRI + s.id) for s in other_drugs))
+            ("and, of other drugs, against: " if against else "of other drugs, the sources advise against: ")
+            + ", ".join(_unique(idx.label(SK_IRI + s.id) for s in other_drugs))
         )
     pain_paths = sorted({path(f) for f in pain}, key=path_key)
     message = (
@@ -204,7 +216,7 @@ def no_pain_relief_left(
     subjects = (
         *pain_paths,
         *_unique(path(f) for _, f in tried + ruled),
-        *_unique(s.id for s in against + other_drugs),
+        *_unique(s.id for s in against + other_drugs + waiting),
     )
     return [Warning("no_pain_relief_left", message, subjects)]
 
