@@ -111,6 +111,7 @@ AXIAL_PAIN, LOW_BACK_AXIAL_PAIN = _S + "axial_pain", _S + "low_back_axial_pain"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
 WEAKNESS, MULTI_ROOT_WEAKNESS = _S + "weakness", _S + "multi_root_weakness"
 SEVERE_DEFICIT, NEW_SEVERE_DEFICIT = _S + "severe_motor_deficit", _S + "new_severe_motor_deficit"
+THIS_EPISODE_WEAKNESS, BOTH_SIDES_WEAKNESS = _S + "weakness_of_this_episode", _S + "leg_weakness_on_both_sides"
 BACK_PAINS = frozenset(_S + t for t in ("axial_pain", "lumbosacral_radicular_pain", "buttock_pain"))
 NOT_IMPROVING, AFTER_50 = _S + "pain_not_improving_on_care", _S + "back_pain_after_50"
 NIGHT_PAIN, NIGHT_PAIN_FLAG = _S + "night_pain", _S + "night_pain_after_50_not_improving"
@@ -121,7 +122,8 @@ SURGERY, SAME_AFTER = _S + "spine_surgery", frozenset(_S + o for o in ("unchange
 NEW_DEFICIT_FLAGS = (_S + "cauda_equina_syndrome_suspected", _S + "progressive_neurological_deficit")
 AFTER_SURGERY = _S + "new_or_progressing_after_lumbar_surgery"
 # a one-sided record with its other side in the same case: (the class it must be in, the class derived)
-BY_SIDE = ((LUMBOSACRAL_PAIN, _S + "bilateral_sciatica_by_side"), (WEAKNESS, _S + "bilateral_leg_weakness_by_side"))
+BY_SIDE = ((LUMBOSACRAL_PAIN, _S + "bilateral_sciatica_by_side"), (WEAKNESS, BOTH_SIDES_WEAKNESS))
+BILATERAL_WEAKNESS_BY_SIDE = _S + "bilateral_leg_weakness_by_side"
 # the derivation rules' own terms (reasoner/reasoning/derive.py says them in SPARQL): what can compress a root, which
 # of those only when moderate or severe, and the symptoms a compression can be concordant with
 HERNIATIONS = frozenset(_S + t for t in ("disc_protrusion", "disc_extrusion", "disc_herniation"))
@@ -248,12 +250,12 @@ class Derivations:
                 s.types |= {LOW_BACK_AXIAL_PAIN} | self.supers(LOW_BACK_AXIAL_PAIN)
                 changed = True
         # derive-new-urinary-incontinence (-retention, -sexual-dysfunction): the symptom, unless longer than every
-        # pain of the case and not worse; derive-new-severe-motor-deficit: MRC 3 or less, unless longer than the
+        # pain of the case and not worse; derive-weakness-of-this-episode: a weakness, unless longer than the
         # episode and not worse
         pains = [d for f in facts if _S + "PainSymptom" in f.types for d in f.props.get(DURATION, ())]
         longest = max(pains, default=None)
         onsets = [(recorded, new, longest) for recorded, new in NEW_ONSET]
-        onsets.append((SEVERE_DEFICIT, NEW_SEVERE_DEFICIT, episode[0] if episode else None))
+        onsets.append((WEAKNESS, THIS_EPISODE_WEAKNESS, episode[0] if episode else None))
         for recorded, new, limit in onsets:
             for s in facts:
                 if recorded not in s.types or new in s.types:
@@ -263,6 +265,11 @@ class Derivations:
                 if not (older and not any(w is True or w == "true" for w in worse)):
                     s.types |= {new} | self.supers(new)
                     changed = True
+        # derive-new-severe-motor-deficit: MRC 3 or less, and a weakness of this episode
+        for s in facts:
+            if SEVERE_DEFICIT in s.types and THIS_EPISODE_WEAKNESS in s.types and NEW_SEVERE_DEFICIT not in s.types:
+                s.types |= {NEW_SEVERE_DEFICIT} | self.supers(NEW_SEVERE_DEFICIT)
+                changed = True
         changed |= self.malignancy_combined(facts)
         changed |= self.after_surgery(c, facts)
         # derive-fracture-feature-not-excluded: a feature of suspected fracture, unless the case excludes that red flag
@@ -384,9 +391,11 @@ class Derivations:
     def paired(self, facts: list[Node]) -> bool:
         """The rules that join two records of a case; whether they added anything.
 
-        derive-bilateral-sciatica-by-side and derive-bilateral-leg-weakness-by-side: a left and a right lumbosacral
-        radicular pain (weakness), each in a leg or not placed, are each bilateral sciatica (leg weakness);
-        derive-multi-root-weakness: weaknesses recorded in the dermatomes of two or more lumbosacral roots."""
+        derive-bilateral-sciatica-by-side and derive-leg-weakness-on-both-sides: a left and a right lumbosacral
+        radicular pain (weakness), each in a leg or not placed, are each bilateral sciatica (a leg weakness recorded on
+        both sides); derive-bilateral-leg-weakness-by-side: such a weakness of this episode, with one of this episode
+        on the other side, is bilateral leg weakness; derive-multi-root-weakness: weaknesses recorded in the dermatomes
+        of two or more lumbosacral roots."""
         changed = False
         for base, cls in BY_SIDE:
             sided = [
@@ -400,6 +409,12 @@ class Derivations:
                 if cls not in s.types and any(other != side for _, other in sided):
                     s.types |= {cls} | self.supers(cls)
                     changed = True
+        new = [(s, side) for s in facts if {BOTH_SIDES_WEAKNESS, THIS_EPISODE_WEAKNESS} <= s.types
+               for side in s.props.get(LATERALITY, ()) if side in SIDED]  # fmt: skip
+        for s, side in new:
+            if BILATERAL_WEAKNESS_BY_SIDE not in s.types and any(other != side for _, other in new):
+                s.types |= {BILATERAL_WEAKNESS_BY_SIDE} | self.supers(BILATERAL_WEAKNESS_BY_SIDE)
+                changed = True
         l1 = self.order.get(_S + "dermatome_L1", 0.0)
         roots = {
             s.iri: {self.root_of[d] for d in s.props.get(_S + "inDermatome", ()) if d in self.root_of
