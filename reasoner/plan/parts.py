@@ -8,7 +8,7 @@ from collections.abc import Callable
 from rdflib import URIRef
 
 from ..case.paths import field_path, path_key
-from ..consts import SK, SK_IRI
+from ..consts import RDFS, SK, SK_IRI
 from ..kb.index import KBIndex, RecInfo, local
 from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
@@ -27,6 +27,8 @@ def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ..
         triggers = tuple(sorted({field_path(case, f) for f in named[p]}, key=path_key))
         if not triggers and run.episode_weeks is not None and local(p).endswith("_phase"):
             triggers = (f"{run.episode_weeks:g} weeks (symptoms[].duration_weeks)",)
+        elif not triggers and run.sciatica_weeks is not None and p in sciatica_phases(reasoner):
+            triggers = (f"{run.sciatica_weeks:g} weeks (symptoms[].duration_weeks)",)
         out.append(PresentationOut(local(p), idx.label(p), triggers))
     return tuple(out)
 
@@ -98,6 +100,18 @@ def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotAppl
     return out
 
 
+def sciatica_phases(reasoner: Reasoner) -> dict[str, str]:
+    """The conditions that read a phase of the sciatica (``sk:sciaticaPhase``: recommendations about sciatica) → that
+    phase, and each phase of the sciatica (a ``sk:SciaticaPhase``) → itself, once per reasoner."""
+    key = ("sciatica_phases",)
+    if key not in reasoner.cache:
+        kb = reasoner.kb
+        found = {str(p): str(p) for p in kb.subjects(RDFS.subClassOf, SK.SciaticaPhase)}
+        found.update((str(c), str(p)) for c, p in kb.subject_objects(SK.sciaticaPhase))
+        reasoner.cache[key] = found
+    return reasoner.cache[key]
+
+
 def phase_recommendations(reasoner: Reasoner) -> frozenset[str]:
     """The recommendations with a condition on a duration phase (acute, subacute, chronic), once per reasoner."""
     key = ("phase_recs",)
@@ -147,6 +161,9 @@ def population_warnings(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo
     by_phase = sorted(local(i.iri) for i in applying if i.iri in phase_recommendations(reasoner))
     if phases and by_phase:
         weeks = f"{run.episode_weeks:g} weeks" if run.episode_weeks is not None else "its duration"
+        mine = sorted(local(p) for p in run.presentations if p in sciatica_phases(reasoner))
+        if mine and run.sciatica_weeks is not None:  # a sciatica dated apart: the recommendations about it read its own
+            weeks += f" (its sciatica, dated apart, in the {mine[0].replace('_', ' ')} at {run.sciatica_weeks:g} weeks)"
         out.append(
             Warning(
                 "phase_cutoffs_differ",
@@ -301,14 +318,19 @@ def _sequenced(reasoner: Reasoner, avoid: Step, other: Step) -> bool:
     )
 
 
-def not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:
+def not_applicable(
+    reasoner: Reasoner, info: RecInfo, a: Applicability, path, sciatica_weeks: float | None = None
+) -> NotApplicable:
     """A recommendation's why-not: each condition that fails (with the facts recorded) or is unknown (with the
-    fields the case does not record)."""
+    fields the case does not record). A phase condition of a recommendation about sciatica, in a case whose sciatica
+    is dated apart from its episode (``sciatica_weeks``), fails on the sciatica's phase, and says so."""
     why: list[str] = []
     missing: list[str] = []
     for c in a.conditions:
         text = reasoner.describe_condition(c.condition, c.kind)
-        if c.status == FAILS:
+        if c.status == FAILS and sciatica_weeks is not None and c.condition in sciatica_phases(reasoner):
+            why.append(f"{text} does not hold for the sciatica, dated apart at {sciatica_weeks:g} weeks")
+        elif c.status == FAILS:
             extra = f": recorded {', '.join(path(f) for f in c.facts)}" if c.facts else ""
             why.append(f"{text} does not hold{extra}")
         elif c.status == UNKNOWN:
