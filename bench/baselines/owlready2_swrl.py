@@ -528,7 +528,7 @@ class Owlready2Swrl:
                 for p in get("presentation", ()):
                     # a phase of the sciatica reads the sciatica's own length where the case records one apart
                     # (rules sciatica-phase-present-holds, sciatica-phase-absent-fails)
-                    read = get("sciaticaPhase", ()) if values(case, "sciaticaWeeks") else (p,)
+                    read = (get("sciaticaPhase", ()) if values(case, "sciaticaWeeks") else ()) or (p,)
                     if any(q in types[iri] for q in read):  # HermiT classified the case in it
                         found = [f for q in read for f in established.get(q, ())]
                         speak(*key, HOLDS if kind == "PresentationPresent" else FAILS, found)

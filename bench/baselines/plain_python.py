@@ -566,7 +566,7 @@ class PlainPython:
                 for p in get("presentation", ()):
                     # a phase of the sciatica reads the sciatica's own length where the case records one apart
                     # (rules sciatica-phase-present-holds, sciatica-phase-absent-fails)
-                    read = get("sciaticaPhase", ()) if c.props.get(SCIATICA) else (p,)
+                    read = (get("sciaticaPhase", ()) if c.props.get(SCIATICA) else ()) or (p,)
                     if any(q in c.types for q in read):
                         found = [f for q in read for f in established.get(q, ())]
                         speak(*key, HOLDS if kind == "PresentationPresent" else FAILS, found)

@@ -119,7 +119,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             a = at_defaults(case, rec, conditions)
         info = recs[a.recommendation]
         if a.status != "applies":
-            not_applicable.append(planparts.not_applicable(reasoner, info, a, path, run.sciatica_weeks))
+            not_applicable.append(planparts.not_applicable(reasoner, info, a, path))
             continue
         driven_by_flag = info.safety or any(c.kind == "RedFlagPresent" and c.status == HOLDS for c in a.conditions)
         applying.append((a, info, driven_by_flag))

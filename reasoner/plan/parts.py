@@ -100,15 +100,12 @@ def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotAppl
     return out
 
 
-def sciatica_phases(reasoner: Reasoner) -> dict[str, str]:
-    """The conditions that read a phase of the sciatica (``sk:sciaticaPhase``: recommendations about sciatica) → that
-    phase, and each phase of the sciatica (a ``sk:SciaticaPhase``) → itself, once per reasoner."""
+def sciatica_phases(reasoner: Reasoner) -> frozenset[str]:
+    """The phases of a sciatica dated apart from its episode (``sk:SciaticaPhase``: acute, subacute, chronic sciatica,
+    which the recommendations about sciatica read through ``sk:sciaticaPhase``), once per reasoner."""
     key = ("sciatica_phases",)
     if key not in reasoner.cache:
-        kb = reasoner.kb
-        found = {str(p): str(p) for p in kb.subjects(RDFS.subClassOf, SK.SciaticaPhase)}
-        found.update((str(c), str(p)) for c, p in kb.subject_objects(SK.sciaticaPhase))
-        reasoner.cache[key] = found
+        reasoner.cache[key] = frozenset(str(p) for p in reasoner.kb.subjects(RDFS.subClassOf, SK.SciaticaPhase))
     return reasoner.cache[key]
 
 
@@ -318,19 +315,14 @@ def _sequenced(reasoner: Reasoner, avoid: Step, other: Step) -> bool:
     )
 
 
-def not_applicable(
-    reasoner: Reasoner, info: RecInfo, a: Applicability, path, sciatica_weeks: float | None = None
-) -> NotApplicable:
+def not_applicable(reasoner: Reasoner, info: RecInfo, a: Applicability, path) -> NotApplicable:
     """A recommendation's why-not: each condition that fails (with the facts recorded) or is unknown (with the
-    fields the case does not record). A phase condition of a recommendation about sciatica, in a case whose sciatica
-    is dated apart from its episode (``sciatica_weeks``), fails on the sciatica's phase, and says so."""
+    fields the case does not record)."""
     why: list[str] = []
     missing: list[str] = []
     for c in a.conditions:
         text = reasoner.describe_condition(c.condition, c.kind)
-        if c.status == FAILS and sciatica_weeks is not None and c.condition in sciatica_phases(reasoner):
-            why.append(f"{text} does not hold for the sciatica, dated apart at {sciatica_weeks:g} weeks")
-        elif c.status == FAILS:
+        if c.status == FAILS:
             extra = f": recorded {', '.join(path(f) for f in c.facts)}" if c.facts else ""
             why.append(f"{text} does not hold{extra}")
         elif c.status == UNKNOWN:
