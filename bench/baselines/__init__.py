@@ -19,7 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL
 
-from reasoner.case.episode import HIP_GENERATORS, episode_length, episode_rank
+from reasoner.case.episode import HIP_GENERATORS, episode_length, episode_rank, is_sciatica, sciatica_length
 from reasoner.consts import SK
 from reasoner.plan.model import Plan
 from reasoner.reasoning import conditions as apply
@@ -98,6 +98,7 @@ def skolem_kb(reasoner: Reasoner) -> Graph:
 
 _S = str(SK)
 LATERALITY, DURATION, SEVERITY, EPISODE = _S + "laterality", _S + "durationWeeks", _S + "severity", _S + "episodeWeeks"
+SCIATICA = _S + "sciaticaWeeks"  # the sciatica's own length, where the case reader records one apart
 COMPRESSION, IMPINGEMENT = _S + "nerve_root_compression", _S + "nerve_root_impingement"
 POSSIBLE_COMPRESSION = _S + "possible_root_compression"  # a herniation without a zone: the exiting root unknown
 NO_LEVEL_COMPRESSION = _S + "level_unknown_root_compression"  # a compressive finding without a level: its root unknown
@@ -231,6 +232,20 @@ class Derivations:
         episode = [length] if length is not None else []
         if c.props.get(EPISODE, []) != episode:
             c.props[EPISODE] = episode
+            changed = True
+        # and the sciatica's own length, where it is not the episode's (case.episode.sciatica_length)
+        sciatica = sciatica_length(
+            (
+                d
+                for f in facts
+                if _S + "Finding" in f.types and is_sciatica(f.types, [x for p in where for x in f.props.get(p, ())])
+                for d in f.props.get(DURATION, ())
+            ),
+            length,
+        )
+        apart = [sciatica] if sciatica is not None else []
+        if c.props.get(SCIATICA, []) != apart:
+            c.props[SCIATICA] = apart
             changed = True
         # derive-lumbosacral-radicular-pain: radicular pain in no dermatome above L1 and not in the hands
         l1, hands = self.order.get(_S + "dermatome_L1"), _S + "hands"

@@ -59,6 +59,7 @@ from . import (
     IMPINGEMENT,
     NO_LEVEL_COMPRESSION,
     POSSIBLE_COMPRESSION,
+    SCIATICA,
     Conditions,
     Derivations,
     Node,
@@ -282,7 +283,7 @@ class Owlready2Swrl:
                         if v in was_props.get(p, ()):
                             continue
                         o = Literal(repr(float(v)), datatype=XSD.decimal) if isinstance(v, float) else URIRef(v)
-                        if p == EPISODE and any(float(w) == v for w in g.objects(URIRef(n.iri), SK.episodeWeeks)):
+                        if p in (EPISODE, SCIATICA) and any(float(w) == v for w in g.objects(URIRef(n.iri), URIRef(p))):
                             continue
                         if (URIRef(n.iri), URIRef(p), o) not in g:
                             g.add((URIRef(n.iri), URIRef(p), o))
@@ -425,6 +426,8 @@ class Owlready2Swrl:
                 run.presentations[p] = set(established.get(p, ()))
         episode = values(case, "episodeWeeks")
         run.episode_weeks = float(episode[0]) if episode else None
+        sciatica = values(case, "sciaticaWeeks")
+        run.sciatica_weeks = float(sciatica[0]) if sciatica else None
         run.applicability = self._applicability(
             world, case, facts, types, by_type, symptoms, treatments, failed, values, established
         )
@@ -527,8 +530,12 @@ class Owlready2Swrl:
                             speak(*key, UNKNOWN, (), ["prior_treatments"])
             elif kind in ("PresentationPresent", "PresentationAbsent"):
                 for p in get("presentation", ()):
-                    if p in types[iri]:  # HermiT classified the case in it
-                        speak(*key, HOLDS if kind == "PresentationPresent" else FAILS, established.get(p, ()))
+                    # a phase of the sciatica reads the sciatica's own length where the case records one apart
+                    # (rules sciatica-phase-present-holds, sciatica-phase-absent-fails)
+                    read = (get("sciaticaPhase", ()) if values(case, "sciaticaWeeks") else ()) or (p,)
+                    if any(q in types[iri] for q in read):  # HermiT classified the case in it
+                        found = [f for q in read for f in established.get(q, ())]
+                        speak(*key, HOLDS if kind == "PresentationPresent" else FAILS, found)
                     # unknown when the case records nothing in the fields the presentation is defined on (and,
                     # for a grade of a presentation, is in that presentation)
                     within = self.within.get(p, ())

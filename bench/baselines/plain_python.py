@@ -36,6 +36,7 @@ from . import (
     LATERALITY,
     NO_LEVEL_COMPRESSION,
     POSSIBLE_COMPRESSION,
+    SCIATICA,
     SEVERITY,
     Conditions,
     Derivations,
@@ -472,6 +473,8 @@ class PlainPython:
                 run.presentations[p] = set(established.get(p, ()))
         episode = c.first(EPISODE)
         run.episode_weeks = float(episode) if episode is not None else None
+        sciatica = c.first(SCIATICA)
+        run.sciatica_weeks = float(sciatica) if sciatica is not None else None
         run.applicability = self.applicability(case, nodes, facts, symptoms, established)
         return run
 
@@ -565,8 +568,12 @@ class PlainPython:
                             speak(*key, UNKNOWN, (), ["prior_treatments"])
             elif kind in ("PresentationPresent", "PresentationAbsent"):
                 for p in get("presentation", ()):
-                    if p in c.types:
-                        speak(*key, HOLDS if kind == "PresentationPresent" else FAILS, established.get(p, ()))
+                    # a phase of the sciatica reads the sciatica's own length where the case records one apart
+                    # (rules sciatica-phase-present-holds, sciatica-phase-absent-fails)
+                    read = (get("sciaticaPhase", ()) if c.props.get(SCIATICA) else ()) or (p,)
+                    if any(q in c.types for q in read):
+                        found = [f for q in read for f in established.get(q, ())]
+                        speak(*key, HOLDS if kind == "PresentationPresent" else FAILS, found)
                     # unknown when the case records nothing in the fields the presentation is defined on (and,
                     # for a grade of a presentation, is in that presentation)
                     within = self.within.get(p, ())

@@ -138,6 +138,8 @@ class RdflibOwlrl:
                 found.add(row["fact"])
         for row in select(EPISODE):
             run.episode_weeks = float(row["weeks"])
+            if row["sciatica"] is not None:
+                run.sciatica_weeks = float(row["sciatica"])
         for row in recorded.query(FACT_DETAILS):  # the case as recorded, before any reasoning
             facts = run.details.setdefault(str(row.fact), {})
             facts.setdefault(str(row.p), set()).add(_recorded(row.o))

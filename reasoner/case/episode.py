@@ -30,6 +30,11 @@ _DERMATOME = str(SK.dermatome_)
 #: closure does) or neurogenic claudication (leg pain on walking, not a PainSymptom in findings.ttl). Numbness,
 #: paresthesia, weakness and the other deficits are not: a deficit that outlasts an old episode is not this pain's
 PAIN = frozenset({str(SK.PainSymptom), str(SK.neurogenic_claudication)})
+#: Where a radicular pain is not sciatica (rule derive-lumbosacral-radicular-pain: a dermatome above L1, the hands)
+_NOT_LUMBOSACRAL = frozenset(
+    [str(SK[f"dermatome_{d}"]) for d in "C2 C3 C4 C5 C6 C7 C8".split() + [f"T{n}" for n in range(1, 13)]]
+    + [str(SK.hands)]
+)
 
 
 def episode_rank(types: Iterable[str], locations: Iterable[str] = (), hip_generator: bool = False) -> int:
@@ -63,6 +68,31 @@ def episode_rank(types: Iterable[str], locations: Iterable[str] = (), hip_genera
     return 0 if kinds & PAIN else 1
 
 
+def is_sciatica(types: Iterable[str], locations: Iterable[str] = ()) -> bool:
+    """Whether a present symptom is sciatica, NICE NG59's leg pain of lumbosacral nerve root origin: a radicular pain
+    (its ``types`` name ``sk:radicular_pain``) in no dermatome above L1 and not in the hands (its ``locations``), as
+    rule derive-lumbosacral-radicular-pain reads it.
+
+    >>> pain = [str(SK.radicular_pain), str(SK.PainSymptom)]
+    >>> is_sciatica(pain, [str(SK.dermatome_L5)]), is_sciatica(pain), is_sciatica(pain, [str(SK.dermatome_C6)])
+    (True, True, False)
+    >>> is_sciatica([str(SK.axial_pain), str(SK.PainSymptom)])
+    False
+    """
+    return str(SK.radicular_pain) in types and not _NOT_LUMBOSACRAL.intersection(locations)
+
+
+def sciatica_length(weeks: Iterable[int | float], episode: int | float | None) -> int | float | None:
+    """The sciatica's own length (``sk:sciaticaWeeks``): the longest of its pains' durations (``weeks``), where it is
+    not the ``episode``'s; None where no sciatica is dated or it is the episode (whose phases are then the sciatica's).
+
+    >>> sciatica_length([3], 260), sciatica_length([26, 4], 26), sciatica_length([], 260)
+    (3, None, None)
+    """
+    longest = max(weeks, default=None)
+    return None if longest is None or longest == episode else longest
+
+
 def episode_length(dated: Iterable[tuple[int | float, int]]) -> int | float | None:
     """The longest duration among the symptoms of the nearest rank that has one (``(weeks, rank)`` pairs), or None.
 
@@ -73,3 +103,20 @@ def episode_length(dated: Iterable[tuple[int | float, int]]) -> int | float | No
     pairs = list(dated)
     nearest = min((rank for _, rank in pairs), default=None)
     return max((w for w, rank in pairs if rank == nearest), default=None)
+
+
+def episode_lengths(
+    dated: Iterable[tuple[int | float, Iterable[str], Iterable[str]]], hip_generator: bool = False
+) -> tuple[int | float | None, int | float | None]:
+    """The episode's length (``sk:episodeWeeks``: :func:`episode_length` of the :func:`episode_rank`) and the
+    sciatica's own (``sk:sciaticaWeeks``: :func:`sciatica_length`) from the present symptoms' ``(weeks, types,
+    locations)``.
+
+    >>> axial = [str(SK.axial_pain), str(SK.PainSymptom)]
+    >>> l5 = [str(SK.radicular_pain), str(SK.PainSymptom)], [str(SK.dermatome_L5)]
+    >>> episode_lengths([(260, axial, []), (3, *l5)]), episode_lengths([(2, axial, []), (26, *l5)])
+    ((260, 3), (26, None))
+    """
+    pairs = [(w, list(types), list(where)) for w, types, where in dated]
+    episode = episode_length((w, episode_rank(types, where, hip_generator)) for w, types, where in pairs)
+    return episode, sciatica_length((w for w, types, where in pairs if is_sciatica(types, where)), episode)

@@ -100,8 +100,8 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
     finding from a study that is not the case's); everything else is left for validation to report,
     so a case in RDF is validated exactly like one in YAML. A property the mapping does not know
     becomes a key named by its IRI, which validation rejects as an unknown key. The case's ``sk:episodeWeeks``
-    is derived from its symptoms, so it is not read back; an absence that carries ``sk:severity_none`` reads
-    back as ``severity: none`` (not ``present: false``).
+    (and ``sk:sciaticaWeeks``) is derived from its symptoms, so it is not read back; an absence that carries
+    ``sk:severity_none`` reads back as ``severity: none`` (not ``present: false``).
 
     >>> from reasoner.case.model import vocabulary
     >>> from reasoner.case.graph import CASE_BASE
@@ -250,7 +250,7 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
             doc[none] = []
     if excluded := objects(case, SK.excludesRedFlag):
         doc["red_flags_excluded"] = [_term(vocab, "red_flags", f) for f in excluded]
-    known = {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor, SK.episodeWeeks}
+    known = {RDF.type, DCTERMS.identifier, SK.patient, SK.candidateFor, SK.episodeWeeks, SK.sciaticaWeeks}
     doc.update(extra(case, known | {SK.recordsNoneOf, SK.excludesRedFlag}))
     if unmapped:
         doc["unmapped_codes"] = "warn"

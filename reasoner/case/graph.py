@@ -17,7 +17,7 @@ from ..consts import DCTERMS, OWL, PREFIXES, RDF, RDFS, SK, SKOS, XSD
 from ..kb.codes import System, split_curie
 from ..kb.load import new_graph
 from ..kb.mappings import resolve_for
-from .episode import HIP_GENERATORS, episode_length, episode_rank
+from .episode import HIP_GENERATORS, episode_lengths
 
 #: Where case IRIs live: ``CASE_BASE + id``.
 CASE_BASE = "https://w3id.org/spinekg/case/"
@@ -287,7 +287,7 @@ def document_graph(
     A symptom or imaging finding recorded ``present: false`` or ``severity: none`` is an absence
     (``sk:FindingAbsence`` with ``sk:absentType``); ``severity: none`` stays on it as ``sk:severity_none``.
     The case's ``sk:episodeWeeks`` is derived: the longest duration of the present symptoms kept, of the nearest
-    ``episode.episode_rank`` (the pain's first: an old numbness beside a new pain does not make the episode old).
+    ``episode.episode_rank`` (the pain's first), and its ``sk:sciaticaWeeks`` (``episode.episode_lengths``).
 
     >>> from reasoner.case.model import vocabulary
     >>> g = document_graph({"id": "d1", "age": 45}, vocabulary(), URIRef(CASE_BASE + "d1"))
@@ -365,17 +365,17 @@ def document_graph(
         if keep(f"imaging[{j}].findings[{k}]")
     )
 
-    def rank(e: Mapping) -> int:
+    def described(e: Mapping) -> tuple[float, list[str], list[str]]:
         cls = _typed(e["type"], vocab.symptom_types)[0]
         where = [vocab.dermatomes[d] for d in e.get("dermatomes", [])] + [
             vocab.body_regions[r] for r in e.get("body_regions", [])
         ]
-        return episode_rank([str(cls)] + [str(SK.PainSymptom)] * (cls in pains), map(str, where), hip)
+        return e["duration_weeks"], [str(cls)] + [str(SK.PainSymptom)] * (cls in pains), [str(w) for w in where]
 
-    dated = [(e["duration_weeks"], rank(e)) for _, e in kept if "duration_weeks" in e and not is_absent(e)]
-    episode = episode_length(dated)  # the longest duration of the nearest rank (episode.episode_rank)
-    if episode is not None:
-        g.add((case, SK.episodeWeeks, _decimal(episode)))
+    dated = [described(e) for _, e in kept if "duration_weeks" in e and not is_absent(e)]
+    for prop, weeks in zip((SK.episodeWeeks, SK.sciaticaWeeks), episode_lengths(dated, hip), strict=True):
+        if weeks is not None:
+            g.add((case, prop, _decimal(weeks)))
     for j, study in enumerate(doc.get("imaging", [])):
         if not keep(f"imaging[{j}]"):
             continue

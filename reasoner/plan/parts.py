@@ -8,7 +8,7 @@ from collections.abc import Callable
 from rdflib import URIRef
 
 from ..case.paths import field_path, path_key
-from ..consts import SK, SK_IRI
+from ..consts import RDFS, SK, SK_IRI
 from ..kb.index import KBIndex, RecInfo, local
 from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
@@ -27,6 +27,8 @@ def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ..
         triggers = tuple(sorted({field_path(case, f) for f in named[p]}, key=path_key))
         if not triggers and run.episode_weeks is not None and local(p).endswith("_phase"):
             triggers = (f"{run.episode_weeks:g} weeks (symptoms[].duration_weeks)",)
+        elif not triggers and run.sciatica_weeks is not None and p in sciatica_phases(reasoner):
+            triggers = (f"{run.sciatica_weeks:g} weeks (symptoms[].duration_weeks)",)
         out.append(PresentationOut(local(p), idx.label(p), triggers))
     return tuple(out)
 
@@ -98,6 +100,15 @@ def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotAppl
     return out
 
 
+def sciatica_phases(reasoner: Reasoner) -> frozenset[str]:
+    """The phases of a sciatica dated apart from its episode (``sk:SciaticaPhase``: acute, subacute, chronic sciatica,
+    which the recommendations about sciatica read through ``sk:sciaticaPhase``), once per reasoner."""
+    key = ("sciatica_phases",)
+    if key not in reasoner.cache:
+        reasoner.cache[key] = frozenset(str(p) for p in reasoner.kb.subjects(RDFS.subClassOf, SK.SciaticaPhase))
+    return reasoner.cache[key]
+
+
 def phase_recommendations(reasoner: Reasoner) -> frozenset[str]:
     """The recommendations with a condition on a duration phase (acute, subacute, chronic), once per reasoner."""
     key = ("phase_recs",)
@@ -147,6 +158,9 @@ def population_warnings(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo
     by_phase = sorted(local(i.iri) for i in applying if i.iri in phase_recommendations(reasoner))
     if phases and by_phase:
         weeks = f"{run.episode_weeks:g} weeks" if run.episode_weeks is not None else "its duration"
+        mine = sorted(local(p) for p in run.presentations if p in sciatica_phases(reasoner))
+        if mine and run.sciatica_weeks is not None:  # a sciatica dated apart: the recommendations about it read its own
+            weeks += f" (its sciatica, dated apart, in the {mine[0].replace('_', ' ')} at {run.sciatica_weeks:g} weeks)"
         out.append(
             Warning(
                 "phase_cutoffs_differ",

@@ -141,6 +141,7 @@ class CaseRun:
     # fact IRI → property IRI → values, as the case records it (the asserted type, not the inferred ones)
     details: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     episode_weeks: float | None = None
+    sciatica_weeks: float | None = None  # the sciatica's own length, where the case reader recorded one apart
 
     def fact_types_of(self, facts) -> set[str]:
         """Every class (asserted or inferred) of the given case resources."""
@@ -338,6 +339,8 @@ class Reasoner:
                 found.add(row["fact"])
         for row in select(EPISODE):
             of(row["case"]).episode_weeks = float(row["weeks"])
+            if row["sciatica"] is not None:
+                of(row["case"]).sciatica_weeks = float(row["sciatica"])
         for row in select(ELAPSED):
             if row["weeks"] is not None:
                 of(row["case"]).elapsed_weeks = float(row["weeks"])
