@@ -193,18 +193,17 @@ def check_plan(plan: dict, expect: dict) -> list[str]:
                 f"{rec} why-not is {why_not[rec]['status']!r}: {list(why_not[rec]['why'])} (expected unknown)"
             )
     preempted = {local(n["recommendation"]): n for n in plan.get("preempted", [])}
-    for rec in expect.get("overridden") or []:
-        if rec in applying:
-            missed.append(f"{rec} applies (gives a step), but a conflict resolved for the patient must override it")
-        elif preempted.get(rec, {}).get("status") != "overridden":
-            said = preempted.get(rec) or why_not.get(rec)
-            missed.append(f"{rec} is not overridden: {said['status'] if said else 'no why-not'}")
-    for rec in expect.get("deferred") or []:
-        if rec in applying:
-            missed.append(f"{rec} applies (gives a step), but a red flag must defer it (why-not status deferred)")
-        elif preempted.get(rec, {}).get("status") != "deferred":
-            said = preempted.get(rec) or why_not.get(rec)
-            missed.append(f"{rec} is not deferred: {said['status'] if said else 'no why-not'}")
+    held = (
+        ("overridden", "a conflict resolved for the patient must override it"),
+        ("deferred", "a red flag must defer it"),
+    )
+    for status, by in held:  # not a step: its why-not says why (a conflict resolved, a red flag to exclude first)
+        for rec in expect.get(status) or []:
+            if rec in applying:
+                missed.append(f"{rec} applies (gives a step), but {by} (why-not status {status})")
+            elif preempted.get(rec, {}).get("status") != status:
+                said = preempted.get(rec) or why_not.get(rec)
+                missed.append(f"{rec} is not {status}: {said['status'] if said else 'no why-not'}")
     have_conflicts = [c["id"] for c in plan.get("conflicts", [])]
     for c in expect.get("conflicts") or []:
         if c not in have_conflicts:
