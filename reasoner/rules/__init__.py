@@ -79,10 +79,10 @@ def load(group: str) -> tuple[RuleFile, ...]:
     ['derive-bilateral-leg-weakness-by-side', 'derive-bilateral-sciatica-by-side',
      'derive-cord-compression-level-unrecorded', 'derive-fracture-feature-not-excluded',
      'derive-leg-weakness-on-both-sides', 'derive-low-back-axial-pain', 'derive-lumbosacral-radicular-pain',
-     'derive-multi-root-weakness', 'derive-new-severe-motor-deficit', 'derive-new-sexual-dysfunction',
-     'derive-new-urinary-incontinence', 'derive-new-urinary-retention', 'derive-night-pain-after-50-not-improving',
-     'derive-pain-not-improving-on-care', 'derive-weakness-of-this-episode', 'infer-level-unknown-root-compression',
-     'infer-possible-root-compression', 'infer-root-compression']
+     'derive-multi-root-weakness', 'derive-new-or-progressing-after-lumbar-surgery', 'derive-new-severe-motor-deficit',
+     'derive-new-sexual-dysfunction', 'derive-new-urinary-incontinence', 'derive-new-urinary-retention',
+     'derive-night-pain-after-50-not-improving', 'derive-pain-not-improving-on-care', 'derive-weakness-of-this-episode',
+     'infer-level-unknown-root-compression', 'infer-possible-root-compression', 'infer-root-compression']
     """
     if group not in GROUPS:
         raise ValueError(f"{group!r} is not one of {', '.join(GROUPS)}")
