@@ -15,8 +15,8 @@ from rdflib import Graph
 from .case import graph as casegraph
 from .case.files import load_case
 from .case.model import Case, case_iri, vocabulary
-from .case.paths import field_path, path_key
 from .case.validate import parse_case
+from .cohort.rejected import salvaged_flags
 from .errors import UsageError
 from .kb.graphcache import materialise
 from .kb.load import new_graph
@@ -173,12 +173,4 @@ def salvaged_red_flags(exc, reasoner: Reasoner | None = None) -> list[tuple[str,
 
     if exc.salvage is None:
         return []
-    r = reasoner or default_reasoner()
-    runs = r.run([exc.salvage])
-    out = []
-    for flag in sorted({f for run in runs.values() for f in run.red_flags}, key=r.index.label):
-        facts = sorted(
-            (field_path(run.case, x) for run in runs.values() for x in run.red_flags.get(flag, ())), key=path_key
-        )
-        out.append((r.index.label(flag), facts))
-    return out
+    return [(f.label, list(f.facts)) for f in salvaged_flags(exc, reasoner or default_reasoner())]
