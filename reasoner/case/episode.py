@@ -31,10 +31,7 @@ _DERMATOME = str(SK.dermatome_)
 #: paresthesia, weakness and the other deficits are not: a deficit that outlasts an old episode is not this pain's
 PAIN = frozenset({str(SK.PainSymptom), str(SK.neurogenic_claudication)})
 #: Where a radicular pain is not sciatica (rule derive-lumbosacral-radicular-pain: a dermatome above L1, the hands)
-_NOT_LUMBOSACRAL = frozenset(
-    [str(SK[f"dermatome_{d}"]) for d in "C2 C3 C4 C5 C6 C7 C8".split() + [f"T{n}" for n in range(1, 13)]]
-    + [str(SK.hands)]
-)
+_NOT_LUMBOSACRAL = NECK_AND_ARM | frozenset(str(SK[f"dermatome_T{n}"]) for n in range(2, 13))
 
 
 def episode_rank(types: Iterable[str], locations: Iterable[str] = (), hip_generator: bool = False) -> int:

@@ -71,7 +71,7 @@ def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotAppl
                 ("age",),
             )
         )
-    above = [f for f, types in run.fact_types.items() if _AXIAL in types and _LOW_BACK_AXIAL not in types]
+    above = pain_above_l1(run)
     if above:
         paths = tuple(sorted((field_path(run.case, f) for f in above), key=path_key))
         out.append(
@@ -98,6 +98,12 @@ def fact_warnings(reasoner: Reasoner, run: CaseRun, not_applicable: list[NotAppl
             )
         )
     return out
+
+
+def pain_above_l1(run: CaseRun) -> list[str]:
+    """The case's axial pains recorded only in dermatomes above L1 (mid-back or neck pain): axial pain that is not
+    low back pain (rule derive-low-back-axial-pain)."""
+    return [f for f, types in run.fact_types.items() if _AXIAL in types and _LOW_BACK_AXIAL not in types]
 
 
 def sciatica_phases(reasoner: Reasoner) -> frozenset[str]:

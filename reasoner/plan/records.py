@@ -17,7 +17,7 @@ from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
-from .parts import phase_recommendations
+from .parts import pain_above_l1, phase_recommendations
 from .words import steps_named
 
 _WEAKNESS, _BOTH_SIDES = str(SK.weakness), str(SK.bilateral_leg_weakness)
@@ -38,7 +38,6 @@ def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[
     )
 
 
-_AXIAL, _LOW_BACK_AXIAL = str(SK.axial_pain), str(SK.low_back_axial_pain)
 _LUMBAR_STUDY, _WHOLE_SPINE = str(SK.lumbar_spine_imaging), str(SK.mri_entire_spine)
 
 
@@ -49,12 +48,13 @@ def study_misses_the_pain(
     T11-T12 pain in a patient with cancer): the sources name lumbar studies, since they are about low back pain, and
     the study they name does not show the level of this pain. Said unless the plan images the whole spine.
     """
-    idx = reasoner.index
-    above = [f for f, types in run.fact_types.items() if _AXIAL in types and _LOW_BACK_AXIAL not in types]
-    if not above:
-        return []
+    idx, steps = reasoner.index, list(steps)
+    # the plan's steps first: most plans have no red flag's study, and the pain is found by reading every fact
     studies = [s for s in steps if s.stance == "do" and s.safety and idx.is_a(SK_IRI + s.id, _LUMBAR_STUDY)]
     if not studies or any(s.stance == "do" and SK_IRI + s.id == _WHOLE_SPINE for s in steps):
+        return []
+    above = pain_above_l1(run)
+    if not above:
         return []
     paths = sorted((path(f) for f in above), key=path_key)
     levels = sorted(
