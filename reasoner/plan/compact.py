@@ -22,8 +22,8 @@ from ..consts import RDFS, SK_IRI
 from ..kb.index import local
 from ..reasoning.conditions import DEFAULT
 from ..reasoning.engine import Reasoner
-from .assemble import _evidence
 from .model import NotApplicable, Plan, Step, step_numbers
+from .steps import evidence_of
 
 FORMAT = "spinekg-cohort-line 4"
 #: a condition's status in a line: holds, fails, unknown
@@ -70,7 +70,7 @@ def kb_part(reasoner: Reasoner) -> dict:
         }
         recs[_short(iri)] = {
             "label": info.label,
-            "evidence": [asdict(e) for e in _evidence(reasoner, info)],
+            "evidence": [asdict(e) for e in evidence_of(reasoner, info)],
             "conditions": conditions,
             "keys": [numbers[cond] for cond, _ in reasoner.conditions.get(iri, ())],
         }

@@ -1,0 +1,154 @@
+"""A plan's steps from the recommendations that apply: one step per intervention, stance and phase, in reading order,
+umbrella steps followed by their parts, each with the evidence of the recommendations it gives (see ``assemble``'s
+docstring for the rules a clinician reads the plan by)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from operator import attrgetter
+
+from ..case.paths import path_key
+from ..consts import SK, SK_IRI
+from ..kb.index import RecInfo, local
+from ..reasoning.engine import Reasoner
+from . import parts as planparts
+from .jsontext import share
+from .model import EvidenceOut, Step, Trigger, step_numbers
+from .parts import ANALGESIA
+from .words import Words
+
+RED_FLAG_SCREENING = str(SK.red_flag_screening)
+#: a step after failed care whose source gives no weeks: after the care still to do, before the options to consider
+AFTER_CARE = "after_care"
+
+
+def evidence_of(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
+    """A recommendation's evidence as plans show it (made once per recommendation, shared by every plan)."""
+    key = ("evidence", info.iri)
+    if key not in reasoner.cache:
+        out = tuple(
+            EvidenceOut(
+                e.source, e.citation, e.quote, "; ".join(e.references) or None, e.citation_status, e.section, info.id
+            )
+            for e in info.evidence
+        )
+        for e in out:
+            share(e)
+        reasoner.cache[key] = out
+    return reasoner.cache[key]
+
+
+def plan_steps(
+    reasoner: Reasoner, items: list, words: Words, covered: dict, backs: dict, given=None, numbered: bool = True
+) -> list[Step]:
+    """One step per intervention, stance and phase, in reading order, umbrella steps followed by their parts; a
+    step's evidence ends with that of the recommendations it covers (``backs``), and it stands where the earliest of
+    the steps it gives in their place would (``given``: the MRI without contrast due now, covered by the one without
+    and with contrast)."""
+    idx = reasoner.index
+    grouped: dict[tuple[str, str, str], list] = defaultdict(list)
+    for a, info, _driven, phase, timing, due_now in items:
+        grouped[(info.intervention, info.stance, phase)].append((a, info, timing, due_now))
+    order = idx.phase_order
+
+    def sort_key(item):
+        (interv, stance, phase), members = item
+        if stance == "do":
+            members = members + [
+                (a, i, timing, due) for a, i, _, _, timing, due in (given or {}).get((interv, phase), ())
+            ]
+        first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
+        due_now = any(m[3] is True for m in members)
+        after_care = any(m[3] == AFTER_CARE for m in members)
+        # in the acute phase an escalation whose source gives no weeks waits for the referral due at 6 weeks
+        late = planparts.ACUTE_WEEKS + 0.5 if phase == "if_persistent" else 0
+        after = min(m[1].after_weeks if m[1].after_weeks is not None else late for m in members)
+        # the guideline statements (NICE, ACP, …) have no reading order of their own (their ids are alphabetical):
+        # among them, what to do before what to consider (ACP 2017: heat first, drugs "if pharmacologic treatment
+        # is desired"), and of what to consider, non-drug treatment before drugs (ACP 2017 R2 and R3: drugs after
+        # an inadequate response to non-drug therapy)
+        weaker = stance == "consider" and not first.source.isdigit() and not after_care
+        drug = weaker and idx.is_a(interv, ANALGESIA)
+        return (order[phase], stance == "avoid", rank(interv, stance, first.safety, due_now), after,
+                first.order, weaker, drug, first.id)  # fmt: skip
+
+    steps: list[dict] = []  # each step's fields: a Step is made once, below, with its place among the umbrellas
+    for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
+        members.sort(key=lambda m: (not m[1].safety, m[1].order, m[1].id))
+        first = members[0][1]
+        facts = sorted({f for a, *_ in members for f in a.triggered_by}, key=lambda f: path_key(words.trigger(f)[0]))
+        triggers = tuple(Trigger(*words.trigger(f)) for f in facts)
+        heading = idx.label(interv) + (f" ({first.qualifier})" if first.qualifier else "")
+        steps.append(
+            {
+                "id": local(interv),
+                "label": heading,
+                "phase": phase,
+                "stance": stance,
+                "recommendation": first.iri,
+                "recommendations": tuple(m[1].iri for m in members),
+                "triggered_by": tuple(t.path for t in triggers),
+                "evidence": tuple(e for m in members for e in evidence_of(reasoner, m[1]))
+                + tuple(
+                    e
+                    for i in sorted(backs.get((interv, phase), ()) if stance == "do" else (), key=attrgetter("iri"))
+                    for e in evidence_of(reasoner, i)
+                ),
+                "after_weeks": first.after_weeks if phase == "if_persistent" else None,
+                "timing": members[0][2],
+                "safety": first.safety,
+                "triggers": triggers,
+                "covers": tuple(sorted(covered.get((interv, phase), ()))) if stance == "do" else (),
+            }
+        )
+
+    # an umbrella step (do or consider) lists the steps of the same phase and stance that are its parts, each step
+    # given once: a part (its parts' parts too) stands under its outermost umbrella, and the umbrella with its parts
+    # takes the place of the first of them in reading order (a red flag's urgent MRI stays first under "MRI")
+    # (a part and its umbrella share phase and stance, not "do not": each such kind of step is looked at alone)
+    kinds: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for n, s in enumerate(steps):
+        if s["stance"] != "avoid":
+            kinds[(s["phase"], s["stance"])].append(n)
+    outer = [True] * len(steps)
+    umbrella: dict[int, int] = {}  # a part → the first outermost umbrella, in reading order, it stands under
+    for members in kinds.values():
+        if len(members) < 2:
+            continue
+        iris = {n: SK_IRI + steps[n]["id"] for n in members}
+        above = {n: idx.above(iris[n]) for n in members}
+        for m in members:  # m is a part of n: m != n and iris[n] in above[m]
+            outer[m] = not any(m != n and iris[n] in above[m] for n in members)
+        for n in members:
+            if outer[n]:
+                for m in members:
+                    if m not in umbrella and not outer[m] and m != n and iris[n] in above[m]:
+                        umbrella[m] = n
+    groups = []
+    for n in range(len(steps)):
+        if outer[n]:
+            parts = [m for m in range(len(steps)) if umbrella.get(m) == n]
+            groups.append((min([n, *parts]), n, parts))
+    # in reading order, each with its parts and, for the plan's steps, the number it is shown by (step_numbers)
+    placed = [(i, up) for _, n, ms in sorted(groups) for i, up in [(n, None), *((m, steps[n]["id"]) for m in ms)]]
+    numbers = step_numbers((steps[i]["id"], part_of) for i, part_of in placed) if numbered else [None] * len(placed)
+    parts_of = {n: tuple(steps[m]["id"] for m in parts) for _, n, parts in groups}
+    return [
+        Step(**steps[i], parts=parts_of.get(i, ()), part_of=part_of, number=number)
+        for (i, part_of), number in zip(placed, numbers, strict=True)
+    ]
+
+
+def rank(interv: str, stance: str, safety: bool, due_now: bool) -> int:
+    """Where a step stands among the steps of its phase that share its "do not" or not: a red flag's own management
+    first; then the screen for red flags (red flags come first: NICE NG59 1.1.1 asks to exclude specific causes,
+    and a plan that lists it after the treatments reads as if it could wait); then the escalations whose time has
+    come, what to do before what to consider (the MRI due now before the injection it would guide); then the rest
+    in their sources' order (an article's steps in the article's order)."""
+    if safety:
+        return 0
+    if interv == RED_FLAG_SCREENING:
+        return 1
+    if due_now:
+        return 3 if stance == "consider" else 2
+    return 4
