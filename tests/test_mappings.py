@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from rdflib import Literal, URIRef
@@ -17,6 +18,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from reasoner.case.lookup import lookup
 from reasoner.case.model import vocabulary
+from reasoner.cli.map import cli_map
 from reasoner.errors import KBLoadError
 from reasoner.kb import load as kb
 from reasoner.kb.codes import SYSTEMS, split_curie
@@ -163,6 +165,29 @@ def test_every_mapped_code_is_a_verified_or_corroborated_row_of_codes_csv(codes_
         assert statuses <= {"verified", "corroborated"}, (m.object_id, statuses)
         assert m.comment.startswith(f"codes.csv: {rows[0]['status']} (row '"), m.object_id
         assert any(r["evidence"] in m.comment for r in rows), f"{m.object_id}: the comment does not cite the evidence"
+
+
+def test_map_shows_each_code_with_its_codes_csv_status(codes_csv, capsys):
+    """``spinekg map`` prints a code's verification status beside it, in every format (a code is never shown
+    without it: non-negotiable 2), and the status is the one codes.csv gives the code."""
+    status = {(r["system"], r["code"]): r["status"] for r in codes_csv}
+    seen = set()
+    for m in all_mappings():
+        system, code = split_curie(m.object_id)
+        assert m.status == status[(CSV_SYSTEM[system.prefix], system.notation(code))], m.object_id
+        seen.add(m.status)
+    assert seen == {"verified", "corroborated"}  # both kinds are shown, so the test reads both
+    assert cli_map(SimpleNamespace(code_or_term="LOINC:1988-5", format="text")) == 0
+    assert "[LOINC; codes.csv: corroborated]" in capsys.readouterr().out.splitlines()[0]
+    assert cli_map(SimpleNamespace(code_or_term="numbness", format="text")) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert lines and all(line.endswith("[codes.csv: verified]") for line in lines), lines
+    assert cli_map(SimpleNamespace(code_or_term="CReactiveProtein", format="json")) == 0
+    rows = json.loads(capsys.readouterr().out)[0]["mappings"]
+    assert rows and {r["status"] for r in rows} == {"corroborated"}
+    assert cli_map(SimpleNamespace(code_or_term="numbness", format="tsv")) == 0
+    header, *body = (line.split("\t") for line in capsys.readouterr().out.splitlines())
+    assert body and all(row[header.index("status")] == "verified" for row in body)
 
 
 def test_no_unverified_or_rejected_code_is_mapped(codes_csv):

@@ -12,12 +12,14 @@ _TSV_COLUMNS = ("subject_id", "subject_label", "predicate_id", "object_id", "obj
 
 
 def _text(answers: list[Lookup]) -> str:
+    """The mappings as lines, each code with its verification status in codes.csv (verified, corroborated...)."""
     lines = []
     for a in answers:
         if a.kind == "code":
             system = cast("tuple[System, str]", split_curie(a.key))[0].name  # a code: a known system
             label = a.mappings[0].object_label if a.mappings else ""
-            lines.append(f"{a.key}  {label}  [{system}]".rstrip() if label else f"{a.key}  [{system}]")
+            status = f"; codes.csv: {a.mappings[0].status}" if a.mappings else ""
+            lines.append(f"{a.key}  {label}  [{system}{status}]" if label else f"{a.key}  [{system}]")
             for m in a.mappings:
                 what = {"exact": "the same", "close": "a close match"}.get(m.relation, f"the code is {m.relation}er")
                 how = "stands for it in a case" if m.resolves else "does not stand for it in a case"
@@ -27,7 +29,7 @@ def _text(answers: list[Lookup]) -> str:
         else:
             lines.append(f"sk:{a.key}")
             for m in a.mappings:
-                lines.append(f"  {m.predicate_id:<17} {m.object_id}  {m.object_label}")
+                lines.append(f"  {m.predicate_id:<17} {m.object_id}  {m.object_label}  [codes.csv: {m.status}]")
             if not a.mappings:
                 lines.append("  no mapping (see ontology/mappings/README.md for the terms left unmapped, and why)")
     return "\n".join(lines)
@@ -62,9 +64,9 @@ def cli_map(args) -> int:
         ]
         print(json.dumps(out, indent=2, ensure_ascii=False))
     elif fmt == "tsv":
-        print("\t".join((*_TSV_COLUMNS, "resolves", "source")))
+        print("\t".join((*_TSV_COLUMNS, "resolves", "status", "source")))
         for m in rows:
-            print("\t".join((*(getattr(m, c) for c in _TSV_COLUMNS), str(m.resolves).lower(), m.source)))
+            print("\t".join((*(getattr(m, c) for c in _TSV_COLUMNS), str(m.resolves).lower(), m.status, m.source)))
     else:
         print(_text(answers))
     return 0 if rows else 1
@@ -75,6 +77,7 @@ def _row(m: Mapping) -> dict:
         **{c: getattr(m, c) for c in _TSV_COLUMNS},
         "relation": m.relation,
         "resolves": m.resolves,
+        "status": m.status,
         "comment": m.comment,
         "source": m.source,
     }

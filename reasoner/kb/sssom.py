@@ -82,6 +82,19 @@ class Mapping:
         """``exact``, ``narrow``, ``broad`` or ``close``."""
         return PREDICATES[self.predicate_id][1]
 
+    @property
+    def status(self) -> str:
+        """The code's verification status in ``shared/reference/codes.csv``, as the comment records it first.
+
+        >>> Mapping("sk:x", "x", "skos:exactMatch", "SCTID:1", "y", "semapv:ManualMappingCuration",
+        ...         "codes.csv: corroborated (row 'x'; evidence: z)").status
+        'corroborated'
+        >>> Mapping("sk:x", "x", "skos:exactMatch", "SCTID:1", "y", "semapv:ManualMappingCuration").status
+        'not recorded'
+        """
+        head, sep, _ = self.comment.partition(" (")
+        return head.removeprefix("codes.csv: ") if sep and head.startswith("codes.csv: ") else "not recorded"
+
 
 @dataclass(frozen=True)
 class MappingSet:
