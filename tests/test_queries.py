@@ -335,6 +335,21 @@ def test_cli_query_prints_the_answer(spinekg):
     assert out.returncode == 0 and "https://w3id.org/spinekg/ev_000_20" in out.stdout and not out.stderr
 
 
+def test_cli_query_says_which_parameter_names_nothing_when_no_rows(spinekg):
+    """A mistyped id gives no rows: the note on standard error names the parameter that matches nothing (the status
+    stays 0: an empty answer is an answer); a real id with no rows, or with rows, gets no note."""
+    out = spinekg("query", "reference-citations", "--param", "reference=sk:ref_000_99")
+    assert out.returncode == 0 and "(0 rows)" in out.stdout
+    assert "--param reference=sk:ref_000_99 names nothing in the knowledge base" in out.stderr
+    case = EXAMPLES / "002-lumbosacral-radiculopathy.yaml"
+    out = spinekg("query", "plan-steps", "--param", "case=002-lumbosacral-radiculopath", "--case", case)
+    assert "--param case=002-lumbosacral-radiculopath names nothing in the knowledge base or the cases" in out.stderr
+    out = spinekg("query", "plan-steps", "--param", "case=002-lumbosacral-radiculopathy", "--case", case)
+    assert "(0 rows)" not in out.stdout and not out.stderr
+    out = spinekg("query", "case-red-flags", "--case", case)  # no rows (no red flag), no parameter to blame
+    assert not out.stderr
+
+
 def test_cli_query_without_a_name_lists_the_library(spinekg):
     out = spinekg("query")
     assert out.returncode == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from ..errors import SpinekgError
-from ..sparql.library import describe, run, run_any, split_param
-from ..sparql.results import format_table
+from ..sparql.library import describe, run, run_any, split_param, unmatched_parameters
+from ..sparql.results import ResultTable, format_table
 
 
 def cli_query(args) -> int:
@@ -48,6 +48,10 @@ def _cli(runner, args) -> int:
         result = runner(args.query, params, args.case or [], getattr(args, "engine", None) or "oxigraph")
         text = format_table(result, args.format or "table")
         print(text, end="" if text.endswith("\n") else "\n")  # CSV ends in its own CRLF
+        if isinstance(result, ResultTable) and not result.rows and params:
+            for p in unmatched_parameters(params, args.case or []):
+                where = "the knowledge base" + (" or the cases given" if args.case else "")
+                print(f"spinekg: note: no rows; --param {p} names nothing in {where}: check the id", file=sys.stderr)
     except SpinekgError as exc:
         print(f"spinekg: {exc}", file=sys.stderr)
         return exc.exit_code

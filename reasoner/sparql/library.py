@@ -305,6 +305,31 @@ def bound_text(info: QueryInfo, params: Mapping[str, str] | None = None) -> str:
     return info.text + values_clause({f"_{k}": v for k, v in bound.items()}) if bound else info.text
 
 
+def unmatched_parameters(params: Mapping[str, str], cases=(), *, data: Dataset | None = None) -> list[str]:
+    """The ``key=value`` parameters whose value names nothing in the graph queried (the KB and the cases): why a
+    query gave no rows, where the user mistyped an id. An IRI must occur in some triple; a literal must be the text
+    of some literal or IRI local name (a case id, a marker).
+
+    >>> unmatched_parameters({"reference": "sk:ref_000_99", "article": "000"})
+    ['reference=sk:ref_000_99']
+    """
+    g = (data if data is not None else dataset(cases)).graph
+    texts: set[str] | None = None
+    out = []
+    for key, raw in params.items():
+        value = parameter_value(raw)
+        if isinstance(value, URIRef):
+            found = (value, None, None) in g or (None, None, value) in g or (None, value, None) in g
+        else:
+            if texts is None:
+                texts = {str(t) for t in g.objects() if isinstance(t, Literal)}
+                texts |= {str(t).rsplit("/", 1)[-1] for t in g.all_nodes() if isinstance(t, URIRef)}
+            found = str(value) in texts
+        if not found:
+            out.append(f"{key}={raw}")
+    return out
+
+
 def _execute(info: QueryInfo, params, cases, engine, data) -> ResultTable | AskResult | GraphResult:
     if engine not in ENGINES:
         raise QueryError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
