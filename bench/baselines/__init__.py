@@ -108,6 +108,10 @@ NEW_ONSET = tuple(
 )
 CORD_COMPRESSION, UNLEVELLED_CORD = _S + "cord_compression", _S + "cord_compression_level_unrecorded"
 FRACTURE_SUSPECTED, FRACTURE_NOT_EXCLUDED = _S + "fracture_suspected", _S + "fracture_feature_not_excluded"
+# derive-older-back-pain-not-cleared: back pain at 70 or over, unless a lumbar MRI or CT since it began records no
+# vertebral height loss (the studies that can clear it, and what they record absent)
+OLDER_BACK_PAIN, OLDER_NOT_CLEARED = _S + "back_pain_in_older_patient", _S + "back_pain_in_older_patient_not_cleared"
+CLEARING_MODALITIES, HEIGHT_LOSS = frozenset(_S + m for m in ("CT", "MRI")), _S + "vertebral_height_loss"
 AXIAL_PAIN, LOW_BACK_AXIAL_PAIN = _S + "axial_pain", _S + "low_back_axial_pain"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
 WEAKNESS, MULTI_ROOT_WEAKNESS = _S + "weakness", _S + "multi_root_weakness"
@@ -198,6 +202,7 @@ class Derivations:
         self.leg_dermatomes = set(self.spans.get(_S + "both_legs", ()))
         self.leg_regions = {str(r) for r in kb.subjects(SK.partOfRegion, SK.both_legs)} | {_S + "both_legs"}
         self.root_of = {str(d): str(r) for d, r in kb.subject_objects(SK.dermatomeOfRoot)}
+        self.lumbar_levels = {str(level) for level in kb.subjects(SK.inSpineRegion, SK.lumbar_spine)}
 
     def zone_reach(self, f: Node) -> list[str]:
         """The root-reach properties of a finding's zone (which override its type's), if it has one."""
@@ -293,6 +298,11 @@ class Derivations:
                 if FRACTURE_SUSPECTED in f.types and FRACTURE_NOT_EXCLUDED not in f.types:
                     f.types |= {FRACTURE_NOT_EXCLUDED} | self.supers(FRACTURE_NOT_EXCLUDED)
                     changed = True
+        # derive-older-back-pain-not-cleared: back pain at 70 or over no lumbar MRI or CT since it began has cleared
+        for f in facts:
+            if OLDER_BACK_PAIN in f.types and OLDER_NOT_CLEARED not in f.types and not self.cleared(f, facts, episode):
+                f.types |= {OLDER_NOT_CLEARED} | self.supers(OLDER_NOT_CLEARED)
+                changed = True
         # derive-cord-compression-level-unrecorded: a cord compression recorded at no level (cervical or not: open)
         for f in facts:
             if CORD_COMPRESSION in f.types and UNLEVELLED_CORD not in f.types:
@@ -348,6 +358,39 @@ class Derivations:
                                 if sderms.intersection(derms) and _sides_agree(fsides, ssides):
                                     changed |= self.compress(f, root, s, POSSIBLE_COMPRESSION, "possibly")
         return changed
+
+    def cleared(self, pain: Node, facts: list[Node], episode: list[float]) -> bool:
+        """Whether a back pain at 70 or over is cleared by imaging: recorded in no dermatome above L1, with an MRI or
+        CT of the case no older than the pain (else than the episode), of the lumbar spine (a finding at a lumbar
+        level, or none at any level), on which vertebral height loss is recorded absent at no level."""
+        l1 = self.order.get(_S + "dermatome_L1")
+        if any(d in self.order and self.order[d] < l1 for d in pain.props.get(_S + "inDermatome", ())):
+            return False
+        durations = pain.props.get(DURATION, ())
+        studies = {f.iri: f for f in facts if _S + "ImagingStudy" in f.types}
+        for none in facts:
+            if HEIGHT_LOSS not in none.props.get(_S + "absentType", ()):
+                continue
+            if none.props.get(_S + "atDiscLevel") or none.props.get(_S + "atSpinalLevel"):
+                continue
+            for study in (studies[s] for s in none.props.get(_S + "fromStudy", ()) if s in studies):
+                if not CLEARING_MODALITIES & set(study.props.get(_S + "modality", ())):
+                    continue
+                ago = study.props.get(_S + "weeksAgo", ())
+                since = (
+                    [w for w in ago if any(w <= d for d in durations)]
+                    if durations
+                    else [w for w in ago if not episode or w <= episode[0]]
+                )
+                levels = [
+                    level
+                    for f in facts
+                    if study.iri in f.props.get(_S + "fromStudy", ())
+                    for level in (*f.props.get(_S + "atDiscLevel", ()), *f.props.get(_S + "atSpinalLevel", ()))
+                ]
+                if since and (not levels or any(level in self.lumbar_levels for level in levels)):
+                    return True
+        return False
 
     def malignancy_combined(self, facts: list[Node]) -> bool:
         """derive-pain-not-improving-on-care: a back pain, sciatica or buttock pain of 4 weeks or more, in a case with

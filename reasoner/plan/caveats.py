@@ -19,6 +19,7 @@ from ..consts import OWL, RDFS, SK, SK_IRI, XSD
 from ..kb.index import local
 from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
+from .cleared import age_alone_imaging_words, fracture_age_cleared_by_imaging
 from .contraindications import contraindicated_step
 from .model import Step, Warning
 from .parts import ANALGESIA, by_class, confirmed_flags, recorded
@@ -29,6 +30,7 @@ _PAIN = str(SK.PainSymptom)
 _DRUG = str(SK.PharmacologicalIntervention)
 _AGE = str(SK.age)
 _FRACTURE, _MALIGNANCY = str(SK.fracture_suspected), str(SK.malignancy_suspected)
+_OLDER = str(SK.back_pain_in_older_patient)
 _BACK = str(SK.low_back_pain_presentation)
 _IMAGING, _RED_FLAG = str(SK.ImagingIntervention), str(SK.redFlag)
 
@@ -51,6 +53,7 @@ def caveats(
     return (
         red_flag_confirmed(reasoner, run, path)
         + red_flag_imaging_on_file(reasoner, run, path)
+        + fracture_age_cleared_by_imaging(reasoner, run, path)
         + no_pain_relief_left(reasoner, run, steps, failed, path, contra, deferred)
         + age_threshold_differs(reasoner, run)
         + red_flag_feature_not_acted_on(reasoner, run, steps, path)
@@ -131,7 +134,7 @@ def red_flag_imaging_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[s
                 f"records the study it asks for, done in this episode: {said}. That study is the work-up to review: "
                 f"where it, with the rest of the work-up, excludes {label}, record red_flags_excluded: [{name}] and "
                 "plan again (the care the red flag holds back then resumes); where it does not, the red flag and its "
-                "other steps stand",
+                f"other steps stand{age_alone_imaging_words(run, flag)}",
                 (name, *(p for p, _ in paths), *sorted(recs)),
             )
         )
@@ -267,8 +270,14 @@ def age_threshold_differs(reasoner: Reasoner, run: CaseRun) -> list[Warning]:
     ours += " and does not raise suspected malignancy on age alone"
     # the fracture red flag raised by the pain itself (a pain symptom is a suspected fracture only by age)
     by_age = not pain.isdisjoint(run.red_flags.get(_FRACTURE, ()))
+    cleared = [f for f in pain if _OLDER in run.fact_types.get(f, ())]
     if by_age:
         here = "so at this age the fracture red flag is raised on age"
+    elif cleared:  # back pain at 70 or over that a lumbar MRI or CT of this episode cleared
+        here = (
+            "but here a lumbar MRI or CT of this episode records no vertebral height loss, so age does not raise it "
+            "(warning fracture_age_cleared_by_imaging)"
+        )
     elif alone is not None and age >= alone and _FRACTURE not in run.red_flags:
         # old enough, but the pain is not back pain: leg pain alone (ACR variant 6 is low back pain +/- radiculopathy)
         here = (

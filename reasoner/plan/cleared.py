@@ -1,0 +1,108 @@
+"""Warnings for a feature of a red flag that imaging of this episode answered: back pain at 70 or over, which a lumbar
+MRI or CT recording no vertebral height loss clears (``fracture_age_cleared_by_imaging``), and the words a red flag
+raised on age alone adds to the warning on its imaging on file (what to record where the study shows no fracture).
+
+Each is a warning, never a step: spinekg recommends nothing its sources do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..case.paths import path_key
+from ..consts import SK, SK_IRI
+from ..kb.index import local
+from ..reasoning.engine import CaseRun, Reasoner
+from .model import Warning
+from .words import fact_text
+
+_OLDER, _NOT_CLEARED = str(SK.back_pain_in_older_patient), str(SK.back_pain_in_older_patient_not_cleared)
+_FRACTURE, _HEIGHT_LOSS = str(SK.fracture_suspected), str(SK.vertebral_height_loss)
+_ABSENT, _FROM_MODALITIES = SK_IRI + "absentType", {str(SK.CT), str(SK.MRI)}
+_LEVELS = (SK_IRI + "atDiscLevel", SK_IRI + "atSpinalLevel")
+
+
+def _clearing(run: CaseRun, pain: str) -> list[tuple[str, str]]:
+    """The (study, absence) pairs of the case that clear a back pain at 70 or over as rule
+    derive-older-back-pain-not-cleared reads them: an MRI or CT no older than the pain (else the episode) on which
+    vertebral height loss is recorded absent at no level (the rule also asks for the lumbar spine: here, for the
+    words, any study it could be)."""
+    weeks = [float(w) for w in run.details.get(pain, {}).get(SK_IRI + "durationWeeks", ())]
+    limit = max(weeks) if weeks else run.episode_weeks
+    found = []
+    for fact, said in run.details.items():
+        if _HEIGHT_LOSS not in said.get(_ABSENT, ()) or any(said.get(p) for p in _LEVELS):
+            continue
+        study = fact.rpartition("/finding/")[0]
+        recorded = run.details.get(study, {})
+        ago = [float(w) for w in recorded.get(SK_IRI + "weeksAgo", ())]
+        if _FROM_MODALITIES & recorded.get(SK_IRI + "modality", set()) and ago:
+            if limit is None or min(ago) <= limit:
+                found.append((study, fact))
+    return found
+
+
+def fracture_age_cleared_by_imaging(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """A back pain at 70 or over that a lumbar MRI or CT of this episode recording no vertebral height loss has
+    cleared (it is not ``sk:back_pain_in_older_patient_not_cleared``): age does not raise suspected fracture here,
+    and the plan names the study that answered the question, and says what would ask it again."""
+    cleared = sorted(
+        (f for f, types in run.fact_types.items() if _OLDER in types and _NOT_CLEARED not in types),
+        key=lambda f: path_key(path(f)),
+    )
+    if not cleared:
+        return []
+    idx = reasoner.index
+    pairs = sorted({p for pain in cleared for p in _clearing(run, pain)}, key=lambda p: path_key(path(p[1])))
+    studies = "; ".join(
+        f"{fact_text(idx, run.details.get(s, {}))} ({path(s)}: {fact_text(idx, run.details.get(a, {}))}, {path(a)})"
+        for s, a in pairs
+    )
+    others = sorted(run.red_flags.get(_FRACTURE, ()), key=lambda f: path_key(path(f)))
+    if others:
+        stands = (
+            "The fracture red flag stands on its other features ("
+            + "; ".join(f"{fact_text(idx, run.details.get(f, {}))}, {path(f)}" for f in others)
+            + "), which this study does not answer"
+        )
+    else:
+        stands = (
+            "spinekg does not raise the fracture red flag on age here, so the care it would defer is not deferred "
+            "and no fracture work-up is ordered on age"
+        )
+    pains = ", ".join(path(f) for f in cleared)
+    message = (
+        f"back pain at 70 or over ({pains}) is a feature of suspected vertebral fracture (ACR Appropriateness "
+        "Criteria, low back pain variant 6: 'elderly individual'; red_flags.csv: older age), which ACR answers "
+        "with initial imaging (radiography, MRI without contrast or CT without contrast: usually appropriate). The "
+        "case records an MRI or CT of the lumbar spine done since the pain began, with no vertebral height loss: "
+        f"{studies or 'on file'}. spinekg reads that study as the imaging the suspicion asks for (a radiograph would "
+        f"not be enough: it may miss a fracture): {stands}. A new or worse back pain since that study, a fall, or "
+        "another feature of fracture (osteoporosis, prolonged corticosteroid use, trauma) asks the question again"
+    )
+    return [
+        Warning(
+            "fracture_age_cleared_by_imaging",
+            message,
+            (local(_FRACTURE), *(path(f) for f in cleared), *(path(s) for s, _ in pairs)),
+        )
+    ]
+
+
+def on_age_alone(run: CaseRun, flag: str) -> bool:
+    """Whether a raised red flag rests only on back pain at 70 or over not cleared by imaging (age alone)."""
+    facts = run.red_flags.get(flag, ())
+    return bool(facts) and all(_NOT_CLEARED in run.fact_types.get(f, ()) for f in facts)
+
+
+def age_alone_imaging_words(run: CaseRun, flag: str) -> str:
+    """What the warning on a red flag's imaging on file adds when the red flag rests on age alone: recording the
+    study's answer (no vertebral height loss) clears it; a study without that record is not read as showing none."""
+    if flag != _FRACTURE or not on_age_alone(run, flag):
+        return ""
+    return (
+        ". It is raised on age alone (back pain at 70 or over): where a lumbar MRI or CT of this episode shows no "
+        "vertebral height loss, record that on the study ({type: vertebral_height_loss, present: false} among its "
+        "findings) and plan again, and age no longer raises it (warning fracture_age_cleared_by_imaging); a study "
+        "recorded without it is not read as showing none"
+    )
