@@ -75,14 +75,11 @@ def _read(path: Path, group: str) -> RuleFile:
 def load(group: str) -> tuple[RuleFile, ...]:
     """The rules of one group, in id order.
 
-    >>> [r.id for r in load("derive")]  # doctest: +NORMALIZE_WHITESPACE
-    ['derive-bilateral-leg-weakness-by-side', 'derive-bilateral-sciatica-by-side',
-     'derive-cord-compression-level-unrecorded', 'derive-fracture-feature-not-excluded',
-     'derive-leg-weakness-on-both-sides', 'derive-low-back-axial-pain', 'derive-lumbosacral-radicular-pain',
-     'derive-multi-root-weakness', 'derive-new-or-progressing-after-lumbar-surgery', 'derive-new-severe-motor-deficit',
-     'derive-new-sexual-dysfunction', 'derive-new-urinary-incontinence', 'derive-new-urinary-retention',
-     'derive-night-pain-after-50-not-improving', 'derive-pain-not-improving-on-care', 'derive-weakness-of-this-episode',
-     'infer-level-unknown-root-compression', 'infer-possible-root-compression', 'infer-root-compression']
+    >>> ids = [r.id for r in load("derive")]
+    >>> ids == sorted(ids) and {"derive-low-back-axial-pain", "infer-root-compression"} <= set(ids)
+    True
+    >>> {p.stem for p in (RULES_DIR / "derive").glob("*.rq")} == set(ids)  # every file of the group, no other
+    True
     """
     if group not in GROUPS:
         raise ValueError(f"{group!r} is not one of {', '.join(GROUPS)}")
