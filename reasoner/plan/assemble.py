@@ -168,26 +168,32 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             )
         )
 
-    # effective phase and timing of every applying recommendation
-    timed = []
+    # effective phase and timing of every applying recommendation; one about sciatica counts from the sciatica where
+    # the case dates it apart from a longer episode (a course of care longer than the sciatica began before it)
+    timed, about_sciatica = [], planparts.sciatica_timed(reasoner)
     for a, info, driven in applying:
         due_now: bool | str = False  # True, False or AFTER_CARE
         phase, timing = info.phase, None
+        elapsed, of, since = run.elapsed_weeks, "symptoms or failed care", ""
+        if run.sciatica_weeks is not None and info.iri in about_sciatica:
+            elapsed, of = run.sciatica_weeks, "sciatica (dated apart from the episode)"
+            since = f" (the sciatica, dated apart from the episode, has lasted {run.sciatica_weeks:g} weeks)"
         if info.phase == "if_persistent":
             if info.after_weeks is None:
                 # no weeks in its source: due now that what it waits for failed, past the acute phase (002: "at least
                 # 6 weeks" of conservative care first); in it, if symptoms persist, after the 6 weeks' referral; with
                 # no duration recorded, now, after the care the plan still offers
                 timing = "after failed treatment (recorded); its source gives no number of weeks"
-                if run.elapsed_weeks is None or run.elapsed_weeks >= planparts.ACUTE_WEEKS:
-                    phase, due_now = "now", True if run.elapsed_weeks is not None else AFTER_CARE
+                if elapsed is None or elapsed >= planparts.ACUTE_WEEKS:
+                    phase, due_now = "now", True if elapsed is not None else AFTER_CARE
                 else:
                     timing = timing.replace("; ", f", once symptoms persist past {planparts.ACUTE_WEEKS:g} weeks; ")
-            elif run.elapsed_weeks is not None and run.elapsed_weeks >= info.after_weeks:
+                    timing += since
+            elif elapsed is not None and elapsed >= info.after_weeks:
                 phase, due_now = "now", True
-                timing = f"due now: {run.elapsed_weeks:g} weeks of symptoms or failed care ≥ {info.after_weeks:g} weeks"
+                timing = f"due now: {elapsed:g} weeks of {of} ≥ {info.after_weeks:g} weeks"
             else:
-                timing = f"if symptoms persist after {info.after_weeks:g} weeks"
+                timing = f"if symptoms persist after {info.after_weeks:g} weeks{since}"
         elif info.phase == "now" and any(c.kind == "FailedTreatment" and c.status == HOLDS for c in a.conditions):
             # a procedure failed care makes due before untried options (a drug after a failed one: after non-drug care)
             due_now = not reasoner.index.is_a(info.intervention, ANALGESIA)

@@ -115,6 +115,31 @@ def sciatica_phases(reasoner: Reasoner) -> frozenset[str]:
     return reasoner.cache[key]
 
 
+def sciatica_timed(reasoner: Reasoner) -> frozenset[str]:
+    """The recommendations about sciatica, whose timing ("if symptoms persist after N weeks", "due now") counts from the
+    sciatica where the case dates it apart from a longer episode (``sk:sciaticaWeeks``), once per reasoner: those
+    whose population (a ``PresentationPresent`` condition) is the lumbosacral radicular syndrome or a narrower
+    presentation, or that read a phase of the sciatica (``sk:sciaticaPhase``), unless a population of theirs is low
+    back pain itself (``low_back_pain_presentation``, with or without sciatica: ACR variant 3 counts from the episode).
+    """
+    key = ("sciatica_timed",)
+    if key not in reasoner.cache:
+        idx, radicular, lbp = reasoner.index, str(SK.lumbosacral_radicular_syndrome), str(SK.low_back_pain_presentation)
+        params, found = reasoner.condition_params, set()
+        for rec, conds in reasoner.conditions.items():
+            populations = {
+                p
+                for c, kind in conds
+                if kind == "PresentationPresent"
+                for p in params.get(c, {}).get(str(SK.presentation), ())
+            }
+            reads_phase = any(params.get(c, {}).get(str(SK.sciaticaPhase)) for c, _ in conds)
+            if lbp not in populations and (reads_phase or any(idx.is_a(p, radicular) for p in populations)):
+                found.add(rec)
+        reasoner.cache[key] = frozenset(found)
+    return reasoner.cache[key]
+
+
 def phase_recommendations(reasoner: Reasoner) -> frozenset[str]:
     """The recommendations with a condition on a duration phase (acute, subacute, chronic), once per reasoner."""
     key = ("phase_recs",)
