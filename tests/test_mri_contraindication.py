@@ -75,3 +75,37 @@ def test_fracture_imaging_names_only_the_studies_the_patient_can_have(contraindi
         assert step.recommendations == ("https://w3id.org/spinekg/rec_safety_fracture_imaging_mri_contraindicated",)
     else:
         assert step.label == "imaging of the lumbar spine"
+
+
+_SK = "https://w3id.org/spinekg/"
+
+
+@pytest.mark.parametrize(
+    ("flag", "extra"),
+    [
+        ("infection_suspected", {"risk_factors": ["iv_drug_use"], "vitals": {"temperature_c": 38.8}}),
+        ("malignancy_suspected", {"risk_factors": ["history_of_cancer"]}),
+    ],
+)
+def test_cauda_equina_with_infection_or_cancer_gets_one_emergency_ct_that_may_be_with_contrast(flag, extra):
+    """Cauda equina syndrome with suspected infection or malignancy, MRI contraindicated: one CT, the emergency one
+    (ACR variant 4's CT), which says what the other work-up may need of it (ACR variant 7: CT with IV contrast); the
+    urgent CT to consider for the infection or malignancy is that study, not a second one."""
+    case = dict(CES, **extra, symptoms=[*CES["symptoms"], {"type": "mri_contraindication"}])
+    plan = _plan(case)
+    assert flag in {r.id for r in plan.red_flags}
+    (ct,) = [s for s in plan.steps if s.id in _CT and s.stance != "avoid"]
+    assert (ct.stance, ct.phase) == ("do", "emergency")
+    assert ct.label == "CT of the lumbar spine (without or with IV contrast, or CT myelography)"
+    assert _SK + "rec_safety_ces_ct_with_contrast" in ct.recommendations
+    covered = _SK + ("rec_safety_infection_ct" if flag == "infection_suspected" else "rec_safety_malignancy_ct")
+    assert covered in ct.covers
+
+
+def test_cauda_equina_alone_emergency_ct_is_without_contrast():
+    """Without infection or malignancy suspected the emergency CT stays the one variant 4 names."""
+    plan = _plan(dict(CES, symptoms=[*CES["symptoms"], {"type": "mri_contraindication"}]))
+    (ct,) = [s for s in plan.steps if s.id in _CT and s.stance != "avoid"]
+    assert ct.label == "CT of the lumbar spine (without IV contrast, or CT myelography)"
+    assert ct.recommendations == (_SK + "rec_safety_ces_ct",)
+
