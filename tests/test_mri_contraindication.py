@@ -109,3 +109,22 @@ def test_cauda_equina_alone_emergency_ct_is_without_contrast():
     assert ct.label == "CT of the lumbar spine (without IV contrast, or CT myelography)"
     assert ct.recommendations == (_SK + "rec_safety_ces_ct",)
 
+
+def test_metastatic_cord_compression_pathway_gets_its_ct_as_an_emergency_and_warns_of_the_whole_spine_mri():
+    """Suspected cancer with a progressing deficit, MRI contraindicated: ACR variant 7's CT (the only study the sources
+    name for suspected cancer besides MRI) is offered in the pathway's emergency phase, once; the whole-spine MRI, for
+    which no source names another study, stands and the warning says that no source names one."""
+    case = {"id": "mscc-pacemaker", "age": 68, "sex": "female", "risk_factors": ["history_of_cancer"],
+            "symptoms": [{"type": "radicular_pain", "dermatomes": ["L4"], "laterality": "right", "duration_weeks": 2},
+                         {"type": "weakness", "dermatomes": ["L4"], "laterality": "right", "duration_weeks": 1,
+                          "progressive": True, "strength_mrc": 3},
+                         {"type": "mri_contraindication"}]}  # fmt: skip
+    plan = _plan(case)
+    (ct,) = [s for s in plan.steps if s.id in _CT and s.stance != "avoid"]
+    assert (ct.stance, ct.phase) == ("consider", "emergency")
+    assert ct.recommendations == (_SK + "rec_safety_malignancy_mscc_ct",)
+    assert ct.covers == (_SK + "rec_safety_malignancy_ct",)
+    assert ("mri_entire_spine", "emergency") in {(s.id, s.phase) for s in plan.steps if s.stance == "do"}
+    (warning,) = [w for w in plan.warnings if w.id == "contraindicated_step"]
+    assert "mri_entire_spine" in warning.subjects
+    assert "no source names another study of the whole spine" in warning.message
