@@ -75,3 +75,56 @@ def test_fracture_imaging_names_only_the_studies_the_patient_can_have(contraindi
         assert step.recommendations == ("https://w3id.org/spinekg/rec_safety_fracture_imaging_mri_contraindicated",)
     else:
         assert step.label == "imaging of the lumbar spine"
+
+
+_SK = "https://w3id.org/spinekg/"
+
+
+@pytest.mark.parametrize(
+    ("flag", "extra"),
+    [
+        ("infection_suspected", {"risk_factors": ["iv_drug_use"], "vitals": {"temperature_c": 38.8}}),
+        ("malignancy_suspected", {"risk_factors": ["history_of_cancer"]}),
+    ],
+)
+def test_cauda_equina_with_infection_or_cancer_gets_one_emergency_ct_that_may_be_with_contrast(flag, extra):
+    """Cauda equina syndrome with suspected infection or malignancy, MRI contraindicated: one CT, the emergency one
+    (ACR variant 4's CT), which says what the other work-up may need of it (ACR variant 7: CT with IV contrast); the
+    urgent CT to consider for the infection or malignancy is that study, not a second one."""
+    case = dict(CES, **extra, symptoms=[*CES["symptoms"], {"type": "mri_contraindication"}])
+    plan = _plan(case)
+    assert flag in {r.id for r in plan.red_flags}
+    (ct,) = [s for s in plan.steps if s.id in _CT and s.stance != "avoid"]
+    assert (ct.stance, ct.phase) == ("do", "emergency")
+    assert ct.label == "CT of the lumbar spine (without or with IV contrast, or CT myelography)"
+    assert _SK + "rec_safety_ces_ct_with_contrast" in ct.recommendations
+    covered = _SK + ("rec_safety_infection_ct" if flag == "infection_suspected" else "rec_safety_malignancy_ct")
+    assert covered in ct.covers
+
+
+def test_cauda_equina_alone_emergency_ct_is_without_contrast():
+    """Without infection or malignancy suspected the emergency CT stays the one variant 4 names."""
+    plan = _plan(dict(CES, symptoms=[*CES["symptoms"], {"type": "mri_contraindication"}]))
+    (ct,) = [s for s in plan.steps if s.id in _CT and s.stance != "avoid"]
+    assert ct.label == "CT of the lumbar spine (without IV contrast, or CT myelography)"
+    assert ct.recommendations == (_SK + "rec_safety_ces_ct",)
+
+
+def test_metastatic_cord_compression_pathway_gets_its_ct_as_an_emergency_and_warns_of_the_whole_spine_mri():
+    """Suspected cancer with a progressing deficit, MRI contraindicated: ACR variant 7's CT (the only study the sources
+    name for suspected cancer besides MRI) is offered in the pathway's emergency phase, once; the whole-spine MRI, for
+    which no source names another study, stands and the warning says that no source names one."""
+    case = {"id": "mscc-pacemaker", "age": 68, "sex": "female", "risk_factors": ["history_of_cancer"],
+            "symptoms": [{"type": "radicular_pain", "dermatomes": ["L4"], "laterality": "right", "duration_weeks": 2},
+                         {"type": "weakness", "dermatomes": ["L4"], "laterality": "right", "duration_weeks": 1,
+                          "progressive": True, "strength_mrc": 3},
+                         {"type": "mri_contraindication"}]}  # fmt: skip
+    plan = _plan(case)
+    (ct,) = [s for s in plan.steps if s.id in _CT and s.stance != "avoid"]
+    assert (ct.stance, ct.phase) == ("consider", "emergency")
+    assert ct.recommendations == (_SK + "rec_safety_malignancy_mscc_ct",)
+    assert ct.covers == (_SK + "rec_safety_malignancy_ct",)
+    assert ("mri_entire_spine", "emergency") in {(s.id, s.phase) for s in plan.steps if s.stance == "do"}
+    (warning,) = [w for w in plan.warnings if w.id == "contraindicated_step"]
+    assert "mri_entire_spine" in warning.subjects
+    assert "no source names another study of the whole spine" in warning.message

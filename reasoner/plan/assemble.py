@@ -205,6 +205,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # what the red flags' own urgent steps already give or advise against; what waits until they are excluded; what
     # was tried
     urgent_do, urgent_avoid = urgent_steps(timed, "do", URGENT), urgent_steps(timed, "avoid", URGENT)
+    urgent_consider = urgent_steps(timed, "consider", URGENT)
     urgent_order = sorted(urgent_do)
     failed = _failed_treatments(run)
     contra = contraindicated(reasoner, run, path)  # what the clinician recorded as ruled out: NSAIDs
@@ -232,14 +233,16 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         pain_relief, assessment = idx.is_a(interv, ANALGESIA), idx.is_a(interv, ASSESSMENT)
         if driven:
             # a red flag's step another red flag gives (it or a narrower one: an MRI for "imaging") in a more urgent
-            # phase (cauda equina's emergency MRI, infection's urgent one) is given once, by the more urgent step
+            # phase (cauda equina's emergency MRI, infection's urgent one) is given once, by the more urgent step; a
+            # "consider" also by a more urgent one to consider (one CT is ordered, not an emergency and an urgent one)
             sooner = None
-            if stance == "do" and phase in URGENT:
+            if stance in ("do", "consider") and phase in URGENT:
                 sooner = next(
                     (
-                        (u, urgent_do[u])
-                        for u in urgent_order
-                        if URGENT.index(urgent_do[u]) < URGENT.index(phase) and idx.is_a(u, interv)
+                        (u, given[u])
+                        for given in ((urgent_do, urgent_consider) if stance == "consider" else (urgent_do,))
+                        for u in sorted(given)
+                        if URGENT.index(given[u]) < URGENT.index(phase) and idx.is_a(u, interv)
                     ),
                     None,
                 )

@@ -94,7 +94,8 @@ def contraindicated_step(
 ) -> list[Warning]:
     """A finding that contraindicates some kinds of step (``sk:reviewStepKind``: an MRI contraindication, every MRI),
     recorded in a case whose plan still does or considers a step of those kinds: named, with the KB's note on where the
-    sources give another step instead (``sk:contraindicationNote``), for the clinician to decide. Where a source names
+    sources give another step instead (``sk:contraindicationNote``, and the note on a named step's intervention where it
+    has one), for the clinician to decide. Where a source names
     the other step, the knowledge gives it in place of the contraindicated one (a condition on the finding); what is
     left here is a step no source replaces, and it stands as its sources give it."""
     kinds_of = by_class(reasoner, SK.reviewStepKind)
@@ -109,6 +110,10 @@ def contraindicated_step(
                 for s in given
             )
             note = next(iter(reasoner.kb.objects(URIRef(cls), SK.contraindicationNote)), "")
+            # what the sources say of one such step where it is contraindicated (the whole-spine MRI: no source names
+            # another study of the whole spine), once for each intervention named
+            for interv in dict.fromkeys(SK_IRI + s.id for s in given):
+                note += "".join(f" {n}" for n in reasoner.kb.objects(URIRef(interv), SK.contraindicationNote))
             out.append(
                 Warning(
                     "contraindicated_step",

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import defaultdict
 from operator import attrgetter
 
+from rdflib import URIRef
+
 from ..case.paths import path_key
 from ..consts import SK, SK_IRI
 from ..kb.index import RecInfo, local
@@ -78,7 +80,8 @@ def plan_steps(
         first = members[0][1]
         facts = sorted({f for a, *_ in members for f in a.triggered_by}, key=lambda f: path_key(words.trigger(f)[0]))
         triggers = tuple(Trigger(*words.trigger(f)) for f in facts)
-        heading = idx.label(interv) + (f" ({first.qualifier})" if first.qualifier else "")
+        named = qualified(reasoner, [m[1] for m in members])
+        heading = idx.label(interv) + (f" ({named.qualifier})" if named.qualifier else "")
         steps.append(
             {
                 "id": local(interv),
@@ -98,7 +101,7 @@ def plan_steps(
                 "timing": members[0][2],
                 "safety": first.safety,
                 "triggers": triggers,
-                "covers": tuple(sorted(covered.get((interv, phase), ()))) if stance == "do" else (),
+                "covers": tuple(sorted(covered.get((interv, phase), ()))) if stance != "avoid" else (),
             }
         )
 
@@ -137,6 +140,22 @@ def plan_steps(
         Step(**steps[i], parts=parts_of.get(i, ()), part_of=part_of, number=number)
         for (i, part_of), number in zip(placed, numbers, strict=True)
     ]
+
+
+def qualified(reasoner: Reasoner, members: list[RecInfo]) -> RecInfo:
+    """Of the recommendations one step gives (in reading order), the one whose qualifier the step's heading keeps: the
+    first, unless another of a different qualifier is for a narrower situation (its conditions are the first's and
+    more): with suspected infection, cauda equina's emergency CT "without or with IV contrast", not only "without"."""
+    first = members[0]
+    if all(m.qualifier == first.qualifier for m in members):
+        return first
+
+    def conditions(info: RecInfo) -> frozenset:
+        return frozenset(reasoner.kb.objects(URIRef(info.iri), SK.hasCondition))
+
+    mine = conditions(first)
+    narrower = [(len(c), m) for m in members[1:] if m.qualifier != first.qualifier and (c := conditions(m)) > mine]
+    return max(narrower, key=lambda n: n[0])[1] if narrower else first
 
 
 def rank(interv: str, stance: str, safety: bool, due_now: bool) -> int:
