@@ -107,6 +107,8 @@ NEW_ONSET = tuple(
     (_S + kind, _S + "new_" + kind) for kind in ("urinary_incontinence", "urinary_retention", "sexual_dysfunction")
 )
 CORD_COMPRESSION, UNLEVELLED_CORD = _S + "cord_compression", _S + "cord_compression_level_unrecorded"
+GRADED_MYELOPATHY, EXAM_GRADED = _S + "graded_myelopathy", _S + "examination_graded_myelopathy"
+MJOA_SCORE = _S + "mjoa_score"
 FRACTURE_SUSPECTED, FRACTURE_NOT_EXCLUDED = _S + "fracture_suspected", _S + "fracture_feature_not_excluded"
 # derive-older-back-pain-not-cleared: back pain at 70 or over, unless a lumbar MRI or CT since it began records no
 # vertebral height loss (the studies that can clear it, and what they record absent)
@@ -172,7 +174,8 @@ class Derivations:
     case reader records (``case.episode``: the longest duration of its present findings of the nearest rank, pain
     first): lumbosacral radicular pain (radicular pain in no dermatome above L1 and not in the hands), bilateral
     sciatica and bilateral leg weakness recorded one side at a time, a weakness of two or more lumbosacral roots, new
-    urinary incontinence, a feature of suspected fracture the case does not exclude, and nerve root compression (a
+    urinary incontinence, a feature of suspected fracture the case does not exclude, a myelopathy graded on
+    examination in a case with no mJOA score, and nerve root compression (a
     herniation, or a moderate or severe stenosis, whose zone, else its
     type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side), and
     possible root compression (a herniation without a zone whose exiting root has such a symptom; a compressive
@@ -308,6 +311,12 @@ class Derivations:
             if CORD_COMPRESSION in f.types and UNLEVELLED_CORD not in f.types:
                 if not f.props.get(_S + "atDiscLevel") and not f.props.get(_S + "atSpinalLevel"):
                     f.types |= {UNLEVELLED_CORD} | self.supers(UNLEVELLED_CORD)
+                    changed = True
+        # derive-examination-graded-myelopathy: a myelopathy graded on examination, in a case with no mJOA score
+        if not any(MJOA_SCORE in f.types for f in facts):
+            for f in facts:
+                if GRADED_MYELOPATHY in f.types and EXAM_GRADED not in f.types:
+                    f.types |= {EXAM_GRADED} | self.supers(EXAM_GRADED)
                     changed = True
         changed |= self.paired(facts)
         # infer-root-compression: a herniation, or a moderate or severe stenosis, whose zone (else its type)

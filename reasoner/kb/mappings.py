@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from collections.abc import Mapping as Table
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from .codes import SYSTEMS, System, curie_of_iri, split_curie
 from .load import shared_kb
 from .sssom import Mapping, all_mappings
 
-__all__ = ["Resolution", "case_code_problem", "resolve", "resolve_for", "unmapped_code_warnings"]
+__all__ = ["Resolution", "case_code_problem", "code_side_warnings", "resolve", "resolve_for", "unmapped_code_warnings"]
 
 
 # --- lookup and resolution -----------------------------------------------------------------------------------
@@ -192,4 +193,46 @@ def unmapped_code_warnings(case_iri: str, fact_types: Table[str, Iterable[str]])
                 "and no condition on a specific finding type matches it"
             )
             out.append(("unmapped_code", message, (where, curie)))
+    return sorted(out, key=lambda w: path_key(w[2][0]))
+
+
+#: a side named in a code's display (the mapping's object label, from codes.csv): a word, not a structured fact
+_SIDE_WORD = re.compile(r"\b(left|right|bilateral)\b", re.IGNORECASE)
+_LATERALITY = str(SK.laterality)
+
+
+def code_side_warnings(
+    case_iri: str, fact_types: Table[str, Iterable[str]], details: Table[str, Table[str, Iterable[str]]]
+) -> list[tuple]:
+    """``(id, message, subjects)`` of the plan warnings for a finding given as a code whose display names a side
+    ("Sciatica, right side") and recorded with no laterality (or side). spinekg reads a side only from that field:
+    the code's side is a word in its display, not a fact of the knowledge base, so it is not used, and the plan says
+    so rather than read the finding as unsided in silence.
+
+    >>> case = "https://w3id.org/spinekg/case/x"
+    >>> unsided = {case + "/symptom/0": {str(SK.radicular_pain), "http://purl.bioontology.org/ontology/ICD10CM/M54.31"}}
+    >>> code_side_warnings(case, unsided, {})[0][2]
+    ('symptoms[0]', 'ICD10CM:M54.31')
+    >>> code_side_warnings(case, unsided, {case + "/symptom/0": {_LATERALITY: {str(SK.right)}}})
+    []
+    """
+    out = []
+    for fact, types in fact_types.items():
+        if details.get(fact, {}).get(_LATERALITY):
+            continue
+        for t in sorted(t for t in types if not t.startswith(_SK)):
+            curie = curie_of_iri(t)
+            if curie is None:
+                continue
+            named = sorted({m.object_label for m in resolve(curie).mappings if _SIDE_WORD.search(m.object_label)})
+            if not named:
+                continue
+            where = field_path(case_iri, fact)
+            field = "side" if where.startswith("imaging[") else "laterality"
+            message = (
+                f"{where} is given as {curie} ({'; '.join(repr(n) for n in named)}), whose display names a side, and "
+                f"records no {field}: spinekg takes a finding's side only from its {field}, not from a code's "
+                f"display, so this finding has no side in the plan; record the {field} the code names and plan again"
+            )
+            out.append(("code_side_not_used", message, (where, curie)))
     return sorted(out, key=lambda w: path_key(w[2][0]))

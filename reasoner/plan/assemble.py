@@ -35,7 +35,7 @@ from rdflib import URIRef
 from ..case.paths import field_path, path_key
 from ..consts import RDF, SK
 from ..kb.index import local
-from ..kb.mappings import unmapped_code_warnings
+from ..kb.mappings import code_side_warnings, unmapped_code_warnings
 from ..reasoning.conditions import HOLDS, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
 from . import caveats
@@ -355,6 +355,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += zone_not_recorded(reasoner, run) + level_not_recorded(reasoner, run)  # no zone or level: what decides
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
+    # a code whose display names a side, on a finding recorded without one: the side is not taken from the display
+    warnings += [Warning(*w) for w in code_side_warnings(run.case, run.fact_types, run.details)]
     return Plan(
         case=case.rsplit("/", 1)[-1],
         kb_version=reasoner.kb_version,

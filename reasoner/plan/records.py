@@ -1,5 +1,6 @@
-"""Warnings for what the case's own records leave open: a leg weakness recorded without a side, and two records of
-one symptom whose durations put the case in different duration phases.
+"""Warnings for what the case's own records leave open: a leg weakness recorded without a side, two records of one
+symptom whose durations put the case in different duration phases, and a myelopathy graded on examination that its
+mJOA score puts in another grade.
 
 Each is a warning, never a step, and never a red flag of its own: it names what the records leave undecided and the
 fields that would decide it.
@@ -34,6 +35,7 @@ def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[
     return (
         weakness_side_not_recorded(reasoner, run, steps, path)
         + durations_disagree(reasoner, run, steps, path)
+        + myelopathy_grade_disagrees(reasoner, run, path)
         + study_misses_the_pain(reasoner, run, steps, path)
     )
 
@@ -276,3 +278,70 @@ def _phase_steps(reasoner: Reasoner, run: CaseRun, steps: list[Step]) -> list[St
         for s in steps
         if not timed.isdisjoint(s.recommendations) or any(recs[r].after_weeks is not None for r in s.recommendations)
     ]
+
+
+_GRADED, _MJOA, _SCORE = str(SK.graded_myelopathy), str(SK.mjoa_score), str(SK.scoreValue)
+
+
+def _grades(reasoner: Reasoner) -> tuple[dict[str, str], tuple[str, ...]]:
+    """A grade of myelopathy on examination → the mJOA band of the same grade (``sk:mjoaBand``), and the graded
+    presentations of degenerative myelopathy (``sk:within``), read from the KB once per reasoner."""
+    key = ("myelopathy_grades",)
+    if key not in reasoner.cache:
+        kb = reasoner.kb
+        bands = {str(g): str(b) for g, b in kb.subject_objects(SK.mjoaBand)}
+        graded = tuple(sorted(str(p) for p in kb.subjects(SK.within, SK.degenerative_myelopathy)))
+        reasoner.cache[key] = (bands, graded)
+    return reasoner.cache[key]
+
+
+def myelopathy_grade_disagrees(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """A myelopathy graded on examination (mild, moderate or severe) in a case whose mJOA score is in another AO Spine
+    band, or in none (18): the score grades the degenerative myelopathy, as the guideline's bands do (the examiner's
+    grade stands for a band only where no score is recorded, ``sk:examination_graded_myelopathy``). spinekg does not
+    choose silently: the warning names both records, the grade the plan follows, and a red flag the examination's
+    grade raises, which stands (safety first)."""
+    scores = [f for f, types in run.fact_types.items() if _MJOA in types]
+    graded = [f for f, types in run.fact_types.items() if _GRADED in types]
+    if not scores or not graded:
+        return []
+    bands, presentations = _grades(reasoner)
+    idx = reasoner.index
+    scored = {b for f in scores for b in run.fact_types[f] if b in bands.values()}
+    where = sorted(scores, key=lambda f: path_key(path(f)))
+    values = ", ".join(f"{path(f)} ({v})" for f in where for v in sorted(run.details.get(f, {}).get(_SCORE, ())))
+    band = (
+        f"in the {', '.join(idx.label(b) for b in sorted(scored))}"
+        if scored
+        else f"in none of the myelopathy bands ({', '.join(idx.label(b) for b in sorted(set(bands.values())))})"
+    )
+    grade = [p for p in presentations if p in run.presentations]
+    followed = (
+        f"spinekg grades the degenerative myelopathy by the score ({', '.join(idx.label(p) for p in grade)}), and the "
+        "recommendations for that grade apply"
+        if grade
+        else "spinekg grades the degenerative myelopathy by the score, which gives it no AO Spine grade, so no "
+        "grade's recommendations apply"
+    )
+    out = []
+    for f in sorted(graded, key=lambda f: path_key(path(f))):
+        given = sorted(g for g in bands if g in run.fact_types[f])
+        if not given or {bands[g] for g in given} <= scored:
+            continue
+        flags = sorted(flag for flag, facts in run.red_flags.items() if f in facts)
+        kept = (
+            f"; the examination's grade still raises the {', '.join(idx.label(x) for x in flags)} red flag, which "
+            "stands and acts first"
+            if flags
+            else ""
+        )
+        out.append(
+            Warning(
+                "myelopathy_grade_disagrees",
+                f"{path(f)} records a {', '.join(idx.label(g) for g in given)} on examination, while {values} is "
+                f"{band} of AO Spine / CSRS 2017: {followed}{kept}. Re-examine or re-score, record the grade the "
+                "two agree on, and plan again",
+                (path(f), *(path(s) for s in where), *(local(p) for p in grade)),
+            )
+        )
+    return out
