@@ -62,7 +62,10 @@ def test_todays_mri_stands_the_progressive_deficit_mri_down_and_the_why_not_name
     assert mri_steps(plan) == []
     assert "urgent_spine_surgical_referral" in [s.id for s in plan.steps]
     for rec in ("rec_safety_progressive_mri", "rec_002_18"):
-        assert why_not(plan, rec) == ["NoPriorImaging(MRI, lumbar_spine, today) does not hold: recorded imaging[0]"]
+        assert why_not(plan, rec) == [
+            "NoPriorImaging(MRI, lumbar_spine, today, or after every progressive_neurological_deficit finding began, "
+            "none progressive) does not hold: recorded imaging[0]"
+        ]
 
 
 @pytest.mark.parametrize("name", ["progressive-mri-1wk", "progressive-ct-today"])

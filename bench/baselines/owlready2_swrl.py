@@ -571,6 +571,14 @@ class Owlready2Swrl:
                 before = any(get("beforeEpisode", ()))
                 current = any(get("inEpisode", ()))  # PriorImaging of this episode: today's counts, an older does not
                 newest = min(get("maxWeeksAgo", ()), default=None)
+                # orAfterStableTriggersOf: an older study counts too where taken after every finding raising the
+                # red flag began (weeks ago < the shortest duration), each recorded progressive false (else 0 weeks)
+                dated = [
+                    min(values(f, "durationWeeks"), default=0) if False in values(f, "progressive") else 0
+                    for flag in get("orAfterStableTriggersOf", ())
+                    for f in by_type.get(flag, ())
+                ]
+                since = min(dated, default=None)
                 contrast = any(get("withContrast", ()))
                 if regions := set(get("studyRegion", ())):  # a study of the region: a level in it, or none recorded
                     matched = [s for s in matched if of_region(s.iri, regions)]
@@ -585,7 +593,7 @@ class Owlready2Swrl:
                         )
                         if kind == "PriorImaging"
                         else (longest is None or w <= longest)
-                        and (newest is None or w <= newest)
+                        and (newest is None or w <= newest or (since is not None and w < since))
                         and (not contrast or True in values(s, "contrast"))
                         for w in values(s, "weeksAgo")
                     )

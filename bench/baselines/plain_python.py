@@ -618,6 +618,14 @@ class PlainPython:
                 before = any(get("beforeEpisode", ()))
                 current = any(get("inEpisode", ()))  # PriorImaging of this episode: today's counts, an older does not
                 newest = min(get("maxWeeksAgo", ()), default=None)
+                # orAfterStableTriggersOf: an older study counts too where taken after every finding raising the
+                # red flag began (weeks ago < the shortest duration), each recorded progressive false (else 0 weeks)
+                dated = [
+                    min(f.props.get(DURATION, ()), default=0) if False in f.props.get(_S + "progressive", []) else 0
+                    for flag in get("orAfterStableTriggersOf", ())
+                    for f in by_type.get(flag, ())
+                ]
+                since = min(dated, default=None)
                 contrast = any(get("withContrast", ()))
                 regions = get("studyRegion", ())
                 studies = [
@@ -627,7 +635,7 @@ class PlainPython:
                     and (not regions or self._of_region(f, facts, regions))
                     and (kind == "PriorImaging" or not contrast or True in f.props.get(_S + "contrast", []))
                     for w in f.props.get(_S + "weeksAgo", [])
-                    if kind == "PriorImaging" or newest is None or w <= newest
+                    if kind == "PriorImaging" or newest is None or w <= newest or (since is not None and w < since)
                 ]
                 if kind == "PriorImaging":
                     hits = [

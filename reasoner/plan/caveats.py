@@ -98,6 +98,7 @@ def red_flag_imaging_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[s
         return []
     idx, params = reasoner.index, reasoner.condition_params
     on_file: dict[str, tuple[set[str], set[str]]] = {}  # red flag → (studies, recommendations standing down)
+    dated: set[str] = set()  # studies older than a step asks for that count as taken after a stable deficit
     still_imaging: set[str] = set()  # red flags an imaging step of which is still given
     for a in run.applicability:
         info = idx.recommendations[a.recommendation]
@@ -121,12 +122,21 @@ def red_flag_imaging_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[s
                 studies, recs = on_file.setdefault(flag, (set(), set()))
                 studies.update(f for c in failing for f in c.facts)
                 recs.add(local(info.iri))
+                dated.update(_dated_studies(run, failing, params))
     out = []
     for flag in sorted(set(on_file) - still_imaging - set(confirmed_flags(reasoner, run))):
         studies, recs = on_file[flag]
         paths = sorted(((path(f), f) for f in studies), key=lambda pf: path_key(pf[0]))
         said = "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({p})" for p, f in paths)
         label, name = idx.label(flag), local(flag)
+        if studies & dated:  # the case dates it after the change: say why an older study answers the step
+            triggers = sorted(run.red_flags[flag], key=lambda f: path_key(path(f)))
+            began = "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({path(f)})" for f in triggers)
+            said += (
+                f", taken after every finding that raises the red flag began ({began}), none of them recorded as "
+                "progressing: it shows the deficit as it stands, and the red flag's other "
+                "steps act on it (a deficit that changes may outrun it: record progressive: true and plan again)"
+            )
         out.append(
             Warning(
                 "red_flag_imaging_on_file",
@@ -138,6 +148,19 @@ def red_flag_imaging_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[s
                 (name, *(p for p, _ in paths), *sorted(recs)),
             )
         )
+    return out
+
+
+def _dated_studies(run: CaseRun, failing: Iterable, params: Mapping[str, Mapping[str, list[str]]]) -> set[str]:
+    """The studies a failing ``NoPriorImaging`` names that are older than its ``sk:maxWeeksAgo``: they count only
+    because the case dates them after the red flag's stable triggers (``sk:orAfterStableTriggersOf``)."""
+    out = set()
+    for c in failing:
+        given = params.get(c.condition, {})
+        if given.get(str(SK.orAfterStableTriggersOf)):
+            newest = min(float(v) for v in given.get(str(SK.maxWeeksAgo), ["inf"]))
+            weeks = {f: run.details.get(f, {}).get(str(SK.weeksAgo), ()) for f in c.facts}
+            out |= {f for f, ws in weeks.items() if any(float(w) > newest for w in ws)}
     return out
 
 

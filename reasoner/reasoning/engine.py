@@ -387,4 +387,6 @@ class Reasoner:
             parts.append("with contrast")
         for value in params.get(str(SK.maxWeeksAgo), []):
             parts.append("today" if float(value) == 0 else f"no older than {float(value):g} weeks")
+        for value in params.get(str(SK.orAfterStableTriggersOf), []):
+            parts.append(f"or after every {value.removeprefix(str(SK))} finding began, none progressive")
         return f"{kind}({', '.join(parts)})"
