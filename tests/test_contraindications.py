@@ -37,7 +37,13 @@ def _acute_back_pain(case_id: str, **extra) -> dict:
 
 
 def test_contraindicated_nsaid_and_the_drug_treatment_above_it_are_not_offered_and_said_so():
-    [result] = reason([_chronic_sciatica("ci", risk_factors=["renal_impairment", "nsaid_contraindication"])])
+    back_and_leg = [  # ACP 2017's drug treatment is for low back pain: a sciatica with back pain
+        {"type": "radicular_pain", "dermatomes": ["L5"], "laterality": "left", "duration_weeks": 16},
+        {"type": "axial_pain", "body_regions": ["lower_back"], "duration_weeks": 16},
+    ]
+    [result] = reason(
+        [_chronic_sciatica("ci", symptoms=back_and_leg, risk_factors=["renal_impairment", "nsaid_contraindication"])]
+    )
     plan = result.plan
     assert not [s for s in plan.steps if s.stance != "avoid" and s.id in {"nsaid", "pain_management"}]
     why = {p.recommendation.rsplit("/", 1)[-1]: p for p in plan.preempted}

@@ -59,7 +59,7 @@ def test_the_compact_line_brings_the_covered_sentences_back(plan):
     part = kb_part(default_reasoner())
     line = orjson.loads(orjson.dumps(compact(plan, part)))  # as written and read back
     assert [s.get("backed") for s in line["steps"] if s["id"] == "nsaid" and s["stance"] == "do"] == [
-        ["rec_ext_acp_nsaid", "rec_ext_nice_nsaid"]
+        ["rec_ext_nice_nsaid"]
     ]
     assert expand(line, part) == json.loads(plan.to_json())
 

@@ -290,7 +290,8 @@ def test_safety_rules_cover_every_red_flag(kb_graph):
 def test_acp_chronic_options_are_for_chronic_low_back_pain_only(kb_graph):
     """ACP 2017 R2 names its non-drug options for chronic low back pain: each recommendation derived from it (exercise,
     multidisciplinary rehabilitation, psychological and mind-body therapy, spinal manipulation, acupuncture) needs the
-    chronic phase and the low back pain presentation, so an acute patient gets none of them."""
+    chronic phase and axial low back pain (ACP's population is low back pain, not sciatica or claudication without back
+    pain), so an acute patient, or one without back pain, gets none of them."""
     prov = PREFIXES["prov"]
     recs = set(kb_graph.subjects(prov.wasDerivedFrom, SK.ev_gs_acp2017_r2_chronic_nonpharm)) - set(
         kb_graph.subjects(None, SK.Conflict)
@@ -307,5 +308,5 @@ def test_acp_chronic_options_are_for_chronic_low_back_pain_only(kb_graph):
         conditions = set(kb_graph.objects(rec, SK.hasCondition))
         assert {
             SK.condition_PresentationPresent_chronic_phase,
-            SK.condition_PresentationPresent_low_back_pain_presentation,
+            SK.condition_PresentationPresent_axial_low_back_pain,
         } <= conditions, rec
