@@ -226,9 +226,8 @@ def _ended_before(r: _BundleReader, end: object, path: str) -> int | float | Non
     a, b = r.instant(end, path), r.as_of
     if a is None or b is None:
         return None
-    if isinstance(a, dt.datetime) != isinstance(b, dt.datetime):
-        a, b = (x.date() if isinstance(x, dt.datetime) else x for x in (a, b))
-    return r.elapsed(end, r.as_of, path, "timestamp", r.bundle["timestamp"]) if a < b else None
+    before = a < b if isinstance(a, dt.datetime) else a < b.date()
+    return r.elapsed(end, b, path, "timestamp", r.bundle["timestamp"]) if before else None
 
 
 def _read_procedure(r: _BundleReader, i: int, res: dict) -> dict:
