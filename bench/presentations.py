@@ -109,11 +109,14 @@ class Draft:
         return self.study("MRI", contrast=self.p(0.05))
 
     def treatments(self, duration: float | int) -> None:
-        """Prior conservative care, sometimes without its length or outcome recorded."""
+        """Prior conservative care, sometimes without its length or outcome recorded; a course shorter than the
+        episode records when it ended (it began with the episode: an assumption of the generator, not a finding)."""
         for kind in self.rng.sample(CONSERVATIVE, self.rng.randint(1, 2)):
             entry: dict = {"type": kind}
             if not self.p(0.1):
                 entry["weeks"] = max(1, int(duration) - self.rng.randint(0, 2))
+                if entry["weeks"] < int(duration):  # a course shorter than the episode ended the weeks between
+                    entry["weeks_ago"] = int(duration) - entry["weeks"]
             if not self.p(0.1):
                 entry["outcome"] = self.pick(OUTCOMES)
             self.prior_treatments.append(entry)

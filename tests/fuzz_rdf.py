@@ -61,6 +61,7 @@ FIELDS = [
     ("imaging[0].weeks_ago", "imaging/0", "weeksAgo", "number", (0, 50)),
     ("imaging[0].contrast", "imaging/0", "contrast", "boolean", None),
     ("prior_treatments[0].weeks", "treatment/0", "weeks", "number", (0, 50)),
+    ("prior_treatments[0].weeks_ago", "treatment/0", "treatmentWeeksAgo", "number", (0, 50)),
     ("scores.mjoa", "score/mjoa", "scoreValue", "integer", (0, 18)),
     ("vitals.temperature_c", "vital/temperature_c", "measuredValue", "number", (36, 37)),
     ("id", "", "http://purl.org/dc/terms/identifier", "id", None),

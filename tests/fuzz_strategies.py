@@ -236,7 +236,7 @@ study = st.fixed_dictionaries(
     },
 )
 treatment = st.fixed_dictionaries(
-    {"type": _term("interventions")}, optional={"weeks": _weeks, "outcome": _term("outcome")}
+    {"type": _term("interventions")}, optional={"weeks": _weeks, "weeks_ago": _weeks, "outcome": _term("outcome")}
 )
 
 
@@ -259,7 +259,7 @@ def _consistent(doc: dict) -> dict:
 
     weeks = [s.get("duration_weeks", 0) for s in doc.get("symptoms", [])]
     weeks += [s.get("weeks_ago", 0) for s in doc.get("imaging", [])] + [
-        t.get("weeks", 0) for t in doc.get("prior_treatments", [])
+        t.get(key, 0) for t in doc.get("prior_treatments", []) for key in ("weeks", "weeks_ago")
     ]
     if "age" in doc and max(weeks, default=0) > (doc["age"] + 1) * 365.25 / 7:  # no longer than the patient's life
         doc["age"] = math.ceil(max(weeks) / (365.25 / 7))
@@ -359,6 +359,7 @@ FIELDS = {
     "risk_factors[]": "term:risk_factors",
     "prior_treatments[].type": "term:interventions",
     "prior_treatments[].weeks": "number",
+    "prior_treatments[].weeks_ago": "number",
     "prior_treatments[].outcome": "term:outcome",
     "scores.mjoa": "integer",
     "candidate_for[]": "term:candidacy",
@@ -548,7 +549,12 @@ _NAMED_BOUNDS += [("symptoms[].strength_mrc", 6), ("vitals.temperature_c", 29.9)
 _NAMED_BOUNDS += [("labs.esr_mm_h", 201), ("labs.wbc_10e9_l", 1000.5), ("labs.wbc_10e9_l", 14000)]
 _NAMED_BOUNDS += [
     (w, v)
-    for w in ("symptoms[].duration_weeks", "imaging[].weeks_ago", "prior_treatments[].weeks")
+    for w in (
+        "symptoms[].duration_weeks",
+        "imaging[].weeks_ago",
+        "prior_treatments[].weeks",
+        "prior_treatments[].weeks_ago",
+    )
     for v in (MAX_WEEKS + 0.5, MAX_WEEKS + 1, 1e308)
 ]  # at most 100 years, the same in every format
 
@@ -572,7 +578,13 @@ def out_of_range(draw) -> CaseFile:
 def longer_than_life(draw) -> CaseFile:
     """A duration, time since imaging or treatment length longer than the patient's age (plus a year) in weeks."""
     doc = draw(documents)
-    field = draw(st.sampled_from(["symptoms[].duration_weeks", "imaging[].weeks_ago", "prior_treatments[].weeks"]))
+    weeks = [
+        "symptoms[].duration_weeks",
+        "imaging[].weeks_ago",
+        "prior_treatments[].weeks",
+        "prior_treatments[].weeks_ago",
+    ]
+    field = draw(st.sampled_from(weeks))
     container, key, path, _ = _place(draw, doc, field)
     age = draw(st.integers(0, 90))
     doc["age"], container[key] = age, draw(st.integers(math.floor((age + 1) * 365.25 / 7) + 1, MAX_WEEKS))

@@ -126,6 +126,7 @@ UNHELPED, IMPROVED = frozenset(_S + o for o in ("unchanged", "worse", "failed"))
 # derive-new-or-progressing-after-lumbar-surgery: an operation, the outcomes that leave the symptoms as they were, the
 # red flags of a new deficit, and the class derived
 SURGERY, SAME_AFTER = _S + "spine_surgery", frozenset(_S + o for o in ("unchanged", "failed"))
+HELPED = frozenset(_S + o for o in ("improved", "partial_improvement"))
 NEW_DEFICIT_FLAGS = (_S + "cauda_equina_syndrome_suspected", _S + "progressive_neurological_deficit")
 AFTER_SURGERY = _S + "new_or_progressing_after_lumbar_surgery"
 # a one-sided record with its other side in the same case: (the class it must be in, the class derived)
@@ -425,8 +426,10 @@ class Derivations:
 
     def after_surgery(self, c: Node, facts: list[Node]) -> bool:
         """derive-new-or-progressing-after-lumbar-surgery: a symptom of a case with a lumbar operation, where an
-        operation is not recorded as unchanged or failed, or the symptom is progressive, or a cauda equina or
-        progressive neurological deficit red flag the case does not exclude. Whether it added anything."""
+        operation is recorded as neither having helped nor unchanged or failed, or as having helped with the symptom
+        after it (when it was done or the symptom's duration not recorded, or the duration shorter than the weeks
+        since), or the symptom is progressive, or a cauda equina or progressive neurological deficit red flag the
+        case does not exclude. Whether it added anything."""
         ops = [
             f
             for f in facts
@@ -436,14 +439,22 @@ class Derivations:
         ]
         if not ops:
             return False
-        opened = any(not SAME_AFTER.intersection(f.props.get(_S + "outcome", ())) for f in ops)
+        opened = any(not (SAME_AFTER | HELPED).intersection(f.props.get(_S + "outcome", ())) for f in ops)
+        # the operations that helped, each by the weeks since it was done ([] not recorded)
+        helped = [
+            f.props.get(_S + "treatmentWeeksAgo", [])
+            for f in ops
+            if HELPED.intersection(f.props.get(_S + "outcome", ()))
+        ]
         flags = [r for r in NEW_DEFICIT_FLAGS if r not in c.props.get(_S + "excludesRedFlag", ())]
         changed = False
         for s in facts:
             if _S + "Symptom" not in s.types or AFTER_SURGERY in s.types:
                 continue
             worse = any(w is True or w == "true" for w in s.props.get(_S + "progressive", ()))
-            if opened or worse or any(r in s.types for r in flags):
+            durations = s.props.get(DURATION, [])
+            after = any(not ago or not durations or any(d < a for d in durations for a in ago) for ago in helped)
+            if opened or after or worse or any(r in s.types for r in flags):
                 s.types |= {AFTER_SURGERY} | self.supers(AFTER_SURGERY)
                 changed = True
         return changed

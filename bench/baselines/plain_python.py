@@ -362,6 +362,8 @@ class PlainPython:
             node.props[_S + "treatmentType"].append(str(v.interventions[treatment["type"]]))
             if "weeks" in treatment:
                 node.props[_S + "weeks"].append(float(treatment["weeks"]))
+            if "weeks_ago" in treatment:
+                node.props[_S + "treatmentWeeksAgo"].append(float(treatment["weeks_ago"]))
             if "outcome" in treatment:
                 node.props[_S + "outcome"].append(str(v.outcome[treatment["outcome"]]))
         for key, value in doc.get("scores", {}).items():

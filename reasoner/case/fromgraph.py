@@ -211,9 +211,11 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
             entry["type"] = _one([_term(vocab, "interventions", v) for v in values])
         if values := objects(n, SK.weeks):
             entry["weeks"] = _one([_value(v) for v in values])
+        if values := objects(n, SK.treatmentWeeksAgo):
+            entry["weeks_ago"] = _one([_value(v) for v in values])
         if values := objects(n, SK.outcome):
             entry["outcome"] = _one([_term(vocab, "outcome", v) for v in values])
-        entry.update(extra(n, {RDF.type, SK.inCase, SK.treatmentType, SK.weeks, SK.outcome}))
+        entry.update(extra(n, {RDF.type, SK.inCase, SK.treatmentType, SK.weeks, SK.treatmentWeeksAgo, SK.outcome}))
         doc["prior_treatments"].append(entry)
     if scores:
         doc["scores"] = {}

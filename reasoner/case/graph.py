@@ -411,6 +411,8 @@ def document_graph(
             g.add((node, SK.treatmentType, vocab.interventions[treatment["type"]]))
             if "weeks" in treatment:
                 g.add((node, SK.weeks, _decimal(treatment["weeks"])))
+            if "weeks_ago" in treatment:
+                g.add((node, SK.treatmentWeeksAgo, _decimal(treatment["weeks_ago"])))
             if "outcome" in treatment:
                 g.add((node, SK.outcome, vocab.outcome[treatment["outcome"]]))
     if keep("scores"):

@@ -20,6 +20,7 @@ FIELD = {
     "atSpinalLevel": "level",
     "isNew": "new",
     "weeksAgo": "weeks_ago",
+    "treatmentWeeksAgo": "weeks_ago",
     "treatmentType": "type",
     "candidateFor": "candidate_for",
     "identifier": "id",

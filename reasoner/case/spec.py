@@ -281,6 +281,7 @@ def _spec(vocab: Vocabulary) -> _Record:
         {
             "type": _Term("interventions", "an intervention"),
             "weeks": _Number(0, MAX_WEEKS, note=_WEEKS_NOTE),
+            "weeks_ago": _Number(0, MAX_WEEKS, note=_WEEKS_NOTE),
             "outcome": _Term("outcome", "an outcome"),
         },
         ("type",),

@@ -132,13 +132,15 @@ def _number(value: object) -> TypeGuard[int | float]:
 
 
 def _beyond_lifetime(doc: dict, ck: _Checker) -> None:
-    """Weeks longer than the patient has lived: a duration, a time since imaging or a treatment's length of more
-    than the case's age in weeks (an age in whole years may be up to a year short, so a year is added)."""
+    """Weeks longer than the patient has lived: a duration, a time since imaging or a treatment, or a treatment's
+    length of more than the case's age in weeks (an age in whole years may be up to a year short, so a year is
+    added)."""
     age = doc.get("age")
     if not (_number(age) and 0 <= age <= 120):
         return
     life = (age + 1) * _WEEKS_PER_YEAR
     places = [("symptoms", "duration_weeks"), ("imaging", "weeks_ago"), ("prior_treatments", "weeks")]
+    places.append(("prior_treatments", "weeks_ago"))
     for field, key in places:
         entries = doc.get(field)
         for i, entry in enumerate(entries if isinstance(entries, list) else []):

@@ -177,8 +177,11 @@ def bundle_from_case(doc: dict, as_of: str = "2025-01-01T00:00:00Z") -> dict:
     for n, t in enumerate(doc.get("prior_treatments", [])):
         res = {"resourceType": "Procedure", "status": "completed", "code": _code("interventions", t["type"])}
         res["subject"] = {"reference": w.patient}
+        ago = t.get("weeks_ago", 0)  # a course without weeks_ago (or of 0) ends at the timestamp: up to now
         if "weeks" in t:
-            res["performedPeriod"] = {"start": _when(moment, t["weeks"]), "end": _when(moment, 0)}
+            res["performedPeriod"] = {"start": _when(moment, ago + t["weeks"]), "end": _when(moment, ago)}
+        elif "weeks_ago" in t:  # done on a day (an operation), no length
+            res["performedDateTime"] = _when(moment, ago)
         if "outcome" in t:
             res["outcome"] = _code("outcome", t["outcome"])
         w.add(res, "treatment", n)

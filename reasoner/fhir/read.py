@@ -219,6 +219,17 @@ def _read_report(r: _BundleReader, i: int, res: dict, used: dict[int, str], n: i
     return study
 
 
+def _ended_before(r: _BundleReader, end: object, path: str) -> int | float | None:
+    """Weeks from a period's (valid) end to the Bundle's timestamp where it ends before it: a course that ended then
+    (weeks_ago); None for one ending at the timestamp or after it (up to now: when it ended is not recorded, as the
+    writer gives a treatment without weeks_ago) or a Bundle without a timestamp."""
+    a, b = r.instant(end, path), r.as_of
+    if a is None or b is None:
+        return None
+    before = a < b if isinstance(a, dt.datetime) else a < b.date()
+    return r.elapsed(end, b, path, "timestamp", r.bundle["timestamp"]) if before else None
+
+
 def _read_procedure(r: _BundleReader, i: int, res: dict) -> dict:
     path = f"entry[{i}].resource"
     r.status(res, path, ("completed", "stopped", "in-progress"))
@@ -231,8 +242,12 @@ def _read_procedure(r: _BundleReader, i: int, res: dict) -> dict:
         else:
             p = f"{path}.performedPeriod"
             out["weeks"] = r.elapsed(period["start"], period["end"], f"{p}.start", f"{p}.end")
+            if out["weeks"] is not None and (ago := _ended_before(r, period["end"], f"{p}.end")) is not None:
+                out["weeks_ago"] = ago
+    elif "performedDateTime" in res:  # done on a day (an operation): when, and no length
+        out["weeks_ago"] = r.since(res["performedDateTime"], f"{path}.performedDateTime")
     elif any(k.startswith("performed") for k in res):
-        r.add(f"{path}.performed", None, "is read only as performedPeriod (start and end)")
+        r.add(f"{path}.performed", None, "is read only as performedPeriod (start and end) or performedDateTime")
     if "outcome" in res:
         out["outcome"] = r.one(res["outcome"], f"{path}.outcome", ("outcome",))
     return out

@@ -16,6 +16,8 @@ The rules a clinician reads the plan by:
   why-not names the conflict and its resolution, and the conflict is still shown;
 - a treatment the case records as tried and failed is not offered again as initial care (advice to stay active and
   education are not courses that fail: they stay); one it records as contraindicated (``sk:contraindicates``) never;
+  a lumbar operation it records as having helped, with when it was done, is not offered again as if never done while
+  no symptom is new or progressing after it (the symptoms are residual: *already done*);
 - within a phase: a red flag's own management first, then the screen for red flags, then what is due now
   (to do before to consider), then the rest in their sources' order (an article's steps in the article's
   order; of the guideline statements, which have none, what to do before what to consider, and non-drug
@@ -56,6 +58,9 @@ OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
     str(SK[n]) for n in ("outcome", "treatmentType", "screenResult", "none_found")
 )
 URGENT = ("emergency", "urgent")
+SPINE_SURGERY, AFTER_SURGERY = str(SK.spine_surgery), str(SK.new_or_progressing_after_lumbar_surgery)
+HELPED_OUTCOMES = {str(SK.improved), str(SK.partial_improvement)}
+TREATMENT_WEEKS_AGO = str(SK.treatmentWeeksAgo)
 
 
 def _failed_treatments(run: CaseRun) -> dict[str, list[str]]:
@@ -65,6 +70,22 @@ def _failed_treatments(run: CaseRun) -> dict[str, list[str]]:
         if details.get(OUTCOME, set()) & FAILED_OUTCOMES:
             for t in details.get(TREATMENT_TYPE, ()):
                 out[t].append(fact)
+    return out
+
+
+def _helped_operations(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
+    """Operation IRI → the prior-treatment facts that record a lumbar operation (spine surgery or narrower) as having
+    helped (improved or partly improved), with when it was done (weeks_ago), where no symptom of the case is new or
+    progressing after lumbar surgery (rule derive-new-or-progressing-after-lumbar-surgery): the symptoms began
+    before it and are not progressing, residual. Empty where a symptom is new after it, or progressing."""
+    if any(AFTER_SURGERY in types for types in run.fact_types.values()):
+        return {}
+    out: dict[str, list[str]] = defaultdict(list)
+    for fact, details in run.details.items():
+        if details.get(OUTCOME, set()) & HELPED_OUTCOMES and details.get(TREATMENT_WEEKS_AGO):
+            for t in details.get(TREATMENT_TYPE, ()):
+                if reasoner.index.is_a(t, SPINE_SURGERY):
+                    out[t].append(fact)
     return out
 
 
@@ -208,6 +229,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     urgent_consider = urgent_steps(timed, "consider", URGENT)
     urgent_order = sorted(urgent_do)
     failed = _failed_treatments(run)
+    done = _helped_operations(reasoner, run)
     contra = contraindicated(reasoner, run, path)  # what the clinician recorded as ruled out: NSAIDs
     held: dict[tuple[str, str], list[str]] = defaultdict(list)
     # what the red flags displace: the classes they pre-empt in the KB (conservative care, injections, systemic
@@ -285,6 +307,21 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             (tried if initial else tried_later)[interv].extend(was_tried)
             why = (f"already tried without success ({', '.join(path(f) for f in was_tried)}): not offered again",)
             preempted.append(NotApplicable(info.iri, info.label, "already_tried", why))
+            continue
+        # an operation done and recorded as having helped, the symptoms residual (none new or progressing after it):
+        # not offered again as if never done (the operation, a narrower one, or the surgery it is a kind of)
+        did = sorted(
+            (f for t, fs in done.items() if idx.is_a(interv, t) or idx.is_a(t, interv) for f in fs),
+            key=lambda f: path_key(path(f)),
+        )
+        if did and stance in ("do", "consider") and idx.is_a(interv, SPINE_SURGERY):
+            why = (
+                f"already done and it helped ({'; '.join(words.trigger(f)[1] for f in did)}): "
+                "the symptoms began before it and none is new or progressing after it (residual), so it is not "
+                "offered again as if never done; a symptom new after it (shorter than the weeks since), a "
+                "progressive symptom or a new deficit would reopen it",
+            )
+            preempted.append(NotApplicable(info.iri, info.label, "already_done", why))
             continue
         displaced = bool(holds_back) and any(
             any(idx.is_a(interv, c) for c in preempts) and not any(idx.is_a(interv, c) for c in spares)

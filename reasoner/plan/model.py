@@ -136,7 +136,7 @@ class ConflictOut:
 class NotApplicable:
     recommendation: str
     label: str
-    status: str  # fails | unknown | deferred | overridden | covered | already_tried | contraindicated
+    status: str  # fails | unknown | deferred | overridden | covered | already_tried | already_done | contraindicated
     why: tuple[str, ...]
     missing: tuple[str, ...] = ()
 

@@ -76,6 +76,7 @@ def fact_text(idx: KBIndex, details: dict[str, set[str]]) -> str:
     parts += [f"MRC {_number(v)}/5" for v in values("mrcGrade")]
     parts += [_number(v) for v in values("scoreValue") + values("measuredValue")]
     parts += [f"{_number(v)} week{'' if _number(v) == '1' else 's'}" for v in values("durationWeeks") + values("weeks")]
+    parts += [("up to now" if float(v) == 0 else f"{_number(v)} weeks ago") for v in values("treatmentWeeksAgo")]
     parts += ["progressive" for v in values("progressive") if v == "true"]
     parts += ["new" for v in values("isNew") if v == "true"]
     parts += [local(v).replace("_", " ") for v in values("outcome")]

@@ -69,7 +69,7 @@ DETAIL_PROPERTIES = tuple(
     for n in (
         "absentType laterality inDermatome inBodyRegion atDiscLevel atSpinalLevel severity durationWeeks zone "
         "progressive isNew measuredValue scoreValue mrcGrade treatmentType outcome weeks screenResult age sex "
-        "modality weeksAgo"
+        "modality weeksAgo treatmentWeeksAgo"
     ).split()
 )
 
