@@ -1,25 +1,29 @@
-"""Warnings for a feature of a red flag that imaging of this episode answered: back pain at 70 or over, which a lumbar
-MRI or CT recording no vertebral height loss clears (``fracture_age_cleared_by_imaging``), and the words a red flag
-raised on age alone adds to the warning on its imaging on file (what to record where the study shows no fracture).
+"""Warnings for a red flag that imaging of this episode answered: its own imaging standing down for the study on file,
+which is the work-up to review (``red_flag_imaging_on_file``); back pain at 70 or over, which a lumbar MRI or CT
+recording no vertebral height loss clears (``fracture_age_cleared_by_imaging``), and the words a red flag raised on
+age alone adds to the warning on its imaging on file (what to record where the study shows no fracture).
 
 Each is a warning, never a step: spinekg recommends nothing its sources do not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 
 from ..case.paths import path_key
 from ..consts import SK, SK_IRI
 from ..kb.index import local
+from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Warning
+from .parts import confirmed_flags
 from .words import fact_text
 
 _OLDER, _NOT_CLEARED = str(SK.back_pain_in_older_patient), str(SK.back_pain_in_older_patient_not_cleared)
 _FRACTURE, _HEIGHT_LOSS = str(SK.fracture_suspected), str(SK.vertebral_height_loss)
 _ABSENT, _FROM_MODALITIES = SK_IRI + "absentType", {str(SK.CT), str(SK.MRI)}
 _LEVELS = (SK_IRI + "atDiscLevel", SK_IRI + "atSpinalLevel")
+_IMAGING, _RED_FLAG = str(SK.ImagingIntervention), str(SK.redFlag)
 
 
 def _clearing(run: CaseRun, pain: str) -> list[tuple[str, str]]:
@@ -106,3 +110,80 @@ def age_alone_imaging_words(run: CaseRun, flag: str) -> str:
         "findings) and plan again, and age no longer raises it (warning fracture_age_cleared_by_imaging); a study "
         "recorded without it is not read as showing none"
     )
+
+
+def red_flag_imaging_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """A raised red flag whose own imaging step stands down because the case records the study it asks for (its
+    ``NoPriorImaging`` condition fails, every other condition holds) and that has no imaging step left to do: that
+    study is the work-up to review, and where the work-up excludes the red flag, the clinician records so
+    (``red_flags_excluded``) and plans again, which releases the care the red flag holds back.
+
+    A warning, not a step: no source sentence is said to ask for the review."""
+    if not run.red_flags:
+        return []
+    idx, params = reasoner.index, reasoner.condition_params
+    on_file: dict[str, tuple[set[str], set[str]]] = {}  # red flag → (studies, recommendations standing down)
+    dated: set[str] = set()  # studies older than a step asks for that count as taken after a stable deficit
+    still_imaging: set[str] = set()  # red flags an imaging step of which is still given
+    for a in run.applicability:
+        info = idx.recommendations[a.recommendation]
+        if info.stance != "do" or not idx.is_a(info.intervention, _IMAGING):
+            continue
+        flags = {
+            flag
+            for c in a.conditions
+            if c.kind == "RedFlagPresent" and c.status == HOLDS
+            for flag in params.get(c.condition, {}).get(_RED_FLAG, ())
+            if flag in run.red_flags
+        }
+        if not flags:
+            continue
+        if a.status == "applies":
+            still_imaging |= flags
+            continue
+        failing = [c for c in a.conditions if c.status != HOLDS]
+        if all(c.kind == "NoPriorImaging" and c.status == FAILS for c in failing):
+            for flag in flags:
+                studies, recs = on_file.setdefault(flag, (set(), set()))
+                studies.update(f for c in failing for f in c.facts)
+                recs.add(local(info.iri))
+                dated.update(_dated_studies(run, failing, params))
+    out = []
+    for flag in sorted(set(on_file) - still_imaging - set(confirmed_flags(reasoner, run))):
+        studies, recs = on_file[flag]
+        paths = sorted(((path(f), f) for f in studies), key=lambda pf: path_key(pf[0]))
+        said = "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({p})" for p, f in paths)
+        label, name = idx.label(flag), local(flag)
+        if studies & dated:  # the case dates it after the change: say why an older study answers the step
+            triggers = sorted(run.red_flags[flag], key=lambda f: path_key(path(f)))
+            began = "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({path(f)})" for f in triggers)
+            said += (
+                f", taken after every finding that raises the red flag began ({began}), none of them recorded as "
+                "progressing: it shows the deficit as it stands, and the red flag's other "
+                "steps act on it (a deficit that changes may outrun it: record progressive: true and plan again)"
+            )
+        out.append(
+            Warning(
+                "red_flag_imaging_on_file",
+                f"{label} [{name}]: its imaging ({', '.join(sorted(recs))}) is not ordered again, because the case "
+                f"records the study it asks for, done in this episode: {said}. That study is the work-up to review: "
+                f"where it, with the rest of the work-up, excludes {label}, record red_flags_excluded: [{name}] and "
+                "plan again (the care the red flag holds back then resumes); where it does not, the red flag and its "
+                f"other steps stand{age_alone_imaging_words(run, flag)}",
+                (name, *(p for p, _ in paths), *sorted(recs)),
+            )
+        )
+    return out
+
+
+def _dated_studies(run: CaseRun, failing: Iterable, params: Mapping[str, Mapping[str, list[str]]]) -> set[str]:
+    """The studies a failing ``NoPriorImaging`` names that are older than its ``sk:maxWeeksAgo``: they count only
+    because the case dates them after the red flag's stable triggers (``sk:orAfterStableTriggersOf``)."""
+    out = set()
+    for c in failing:
+        given = params.get(c.condition, {})
+        if given.get(str(SK.orAfterStableTriggersOf)):
+            newest = min(float(v) for v in given.get(str(SK.maxWeeksAgo), ["inf"]))
+            weeks = {f: run.details.get(f, {}).get(str(SK.weeksAgo), ()) for f in c.facts}
+            out |= {f for f, ws in weeks.items() if any(float(w) > newest for w in ws)}
+    return out
