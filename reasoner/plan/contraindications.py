@@ -109,7 +109,7 @@ def contraindicated_step(
                 f"{s.stance} {idx.label(SK_IRI + s.id)} ({s.phase}: {', '.join(local(r) for r in s.recommendations)})"
                 for s in given
             )
-            note = next(iter(reasoner.kb.objects(URIRef(cls), SK.contraindicationNote)), "")
+            note = str(next(iter(reasoner.kb.objects(URIRef(cls), SK.contraindicationNote)), ""))
             # what the sources say of one such step where it is contraindicated (the whole-spine MRI: no source names
             # another study of the whole spine), once for each intervention named
             for interv in dict.fromkeys(SK_IRI + s.id for s in given):
