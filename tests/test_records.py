@@ -71,6 +71,7 @@ def test_a_sources_neurological_examination_step_is_named_where_the_plan_has_one
         "findings": [
             {"type": "vertebral_height_loss", "level": "L2", "severity": "mild"},
             {"type": "disc_space_narrowing", "level": "L3-L4"},
+            {"type": "disc_space_narrowing", "level": "L4-L5"},  # multilevel: two levels or more
         ],
     }
     plan = recommend(with_weakness({"duration_weeks": 3}, imaging=[spondylosis]))

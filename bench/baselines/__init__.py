@@ -141,6 +141,10 @@ COMPRESSING_SEVERITIES = frozenset(_S + s for s in ("moderate", "severe"))
 CENTRAL_CANAL = _S + "centralCanalReaches"  # a central canal stenosis reaches every root below it
 ROOT_SYMPTOMS = frozenset(_S + t for t in ("radicular_pain", "SensorySymptom", "weakness"))
 SIDED = frozenset(_S + s for s in ("left", "right"))
+# derive-multilevel-degenerative-finding: the degenerative findings, those of one disc, and the class derived
+DEGENERATIVE = frozenset(_S + t for t in ("spondylosis", "degenerative_disc_disease"))
+ONE_DISC = frozenset(_S + t for t in ("disc_bulge", "disc_space_narrowing"))
+MULTILEVEL = _S + "multilevel_degenerative_finding"
 
 
 class Node:
@@ -296,6 +300,7 @@ class Derivations:
                 changed = True
         changed |= self.malignancy_combined(facts)
         changed |= self.after_surgery(c, facts)
+        changed |= self.multilevel(facts)
         # derive-fracture-feature-not-excluded: a feature of suspected fracture, unless the case excludes that red flag
         if FRACTURE_SUSPECTED not in c.props.get(_S + "excludesRedFlag", ()):
             for f in facts:
@@ -422,6 +427,23 @@ class Derivations:
                 if NIGHT_PAIN in s.types and NIGHT_PAIN_FLAG not in s.types:
                     s.types |= {NIGHT_PAIN_FLAG} | self.supers(NIGHT_PAIN_FLAG)
                     changed = True
+        return changed
+
+    def multilevel(self, facts: list[Node]) -> bool:
+        """derive-multilevel-degenerative-finding: a spondylosis or degenerative disc disease at a level, in a case
+        with such a finding at another level; or one at no level that is not a disc bulge or narrowing. Whether it
+        added anything."""
+        where = (_S + "atDiscLevel", _S + "atSpinalLevel")
+        levels = {f.iri: {x for p in where for x in f.props.get(p, ())} for f in facts if f.types & DEGENERATIVE}
+        every = set().union(*levels.values()) if levels else set()
+        changed = False
+        for f in facts:
+            if f.iri not in levels or MULTILEVEL in f.types:
+                continue
+            own = levels[f.iri]
+            if (own and len(every) > 1) or (not own and not f.types & ONE_DISC):
+                f.types |= {MULTILEVEL} | self.supers(MULTILEVEL)
+                changed = True
         return changed
 
     def after_surgery(self, c: Node, facts: list[Node]) -> bool:

@@ -155,13 +155,16 @@ def phase_recommendations(reasoner: Reasoner) -> frozenset[str]:
 
 def candidacy(reasoner: Reasoner, run: CaseRun) -> tuple[str, ...]:
     """What the case records the patient as a candidate for, as far as a condition asks (a ``CandidateFor`` that
-    holds, a ``NotCandidateFor`` that fails: the case itself is their fact)."""
+    holds, a ``NotCandidateFor`` that fails: the case itself is their fact). A condition naming several candidacies
+    holds on any one of them, so only those naming one say which the case records (the KB has one for each)."""
     said = {
         c
         for a in run.applicability
         for r in a.conditions
         if (r.kind, r.status) in (("CandidateFor", HOLDS), ("NotCandidateFor", FAILS))
-        for c in reasoner.condition_params.get(r.condition, {}).get(_CANDIDACY, ())
+        for cs in [reasoner.condition_params.get(r.condition, {}).get(_CANDIDACY, ())]
+        if len(cs) == 1
+        for c in cs
     }
     return tuple(sorted(said))
 
