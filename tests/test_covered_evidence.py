@@ -65,22 +65,22 @@ def test_the_compact_line_brings_the_covered_sentences_back(plan):
 
 
 def test_a_study_a_step_includes_is_covered_by_it_and_keeps_its_sentences():
-    """After lumbar surgery with no current scan, ACR variant 5's MRI without and with contrast and article 000's
-    MRI without contrast are one study (``sk:includes``): one MRI step, which covers rec_000_01 and keeps its
-    sentence under its own id, and stands where the MRI due now stood (found by a clinician's review: two MRI orders
-    in one plan)."""
+    """After lumbar surgery with no current scan, ACR variant 5's MRI without and with contrast and ACR variant 3's
+    MRI without contrast (a surgery candidate) are one study (``sk:includes``): one MRI step, which covers
+    rec_ext_acr_mri_surgery_candidate and keeps its sentence under its own id, and stands where the MRI due now stood
+    (found by a clinician's review: two MRI orders in one plan). Article 000's MRI (rec_000_01) was the included
+    study here until "multilevel" came to mean two levels or more (review J3): one bulge is not multilevel."""
     vignette = (
         Path(__file__).parent / "acceptance" / "post-discectomy-new-level-s1-no-current-mri-one-mri-order-50f.yaml"
     )
     plan = reason([yaml.safe_load(vignette.read_text())["case"] | {"id": vignette.stem}])[0].plan
     mri = [s for s in plan.steps if s.id.startswith("mri_lumbar_spine")]
     assert [s.id for s in mri] == ["mri_lumbar_spine_with_and_without_contrast"]
-    assert {"rec_000_01", "rec_ext_acr_mri_surgery_candidate"} <= {local(r) for r in mri[0].covers}
-    assert any(
-        "without contrast is recommended" in e.quote for e in mri[0].evidence if e.recommendation == "rec_000_01"
-    )
-    assert "rec_000_01 (covered by this step):" in text(plan)
-    why = next(n for n in plan.preempted if local(n.recommendation) == "rec_000_01")
+    included = "rec_ext_acr_mri_surgery_candidate"
+    assert {included, "rec_002_19"} <= {local(r) for r in mri[0].covers}
+    assert any("Variant 3" in e.quote for e in mri[0].evidence if e.recommendation == included)
+    assert f"{included} (covered by this step):" in text(plan)
+    why = next(n for n in plan.preempted if local(n.recommendation) == included)
     assert why.status == "covered" and "includes MRI lumbar spine without contrast" in why.why[0]
     ids = [s.id for s in plan.steps]
     # where the MRI due now stood: first after the screen, before the specialist's opinion it informs (a candidate
