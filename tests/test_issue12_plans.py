@@ -143,7 +143,7 @@ def test_headings_keep_the_sentence_qualifiers():
     assert labels["lumbar_spine_imaging"].endswith("(routine, in the first 6 weeks)")
     assert labels["neuropathic_agent"].endswith("(do not assume efficacy)")
     # 002: "at least 6 weeks before considering ... interventional procedures": the "do not" is for the first 6 weeks
-    assert labels["InterventionalProcedure"] == "interventional procedure (in the first 6 weeks)"
+    assert labels["interventional_procedure"] == "interventional procedure (in the first 6 weeks)"
     seed001 = {s.id: s.label for s in recommend(EXAMPLES / "001-ischiofemoral-narrowing.yaml").steps}
     assert seed001["facet_joint_injection"].endswith("(for diagnosis: controversial)")
     acute = {(s.id, s.stance): s.label for s in recommend(EXAMPLES / "acute-axial-low-back-pain.yaml").steps}
