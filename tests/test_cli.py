@@ -41,7 +41,7 @@ EVERY_COMMAND = {
     "graph": ["graph", SEED000, "mri_lumbar_spine", "--output", "{out}/step.svg"],
     "cohort": ["cohort", EXAMPLES, "--output", "{out}/plans.jsonl", "--summary", "{out}/summary.csv"],
     "map": ["map", "ICD10CM:M51.36", "--format", "json"],
-    "query": ["query", "reference-citations", "--param", "reference=sk:ref_000_3", "--format", "csv"],
+    "query": ["query", "reference-citations", "--param", "reference=sk:acp_2017", "--format", "csv"],
     "sparql": ["sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?r a <https://w3id.org/spinekg/Recommendation> }"],
     "usage error": ["recommend"],
 }

@@ -253,9 +253,7 @@ def test_syntax_error_carries_the_engines_message():
 
 
 def test_a_missing_parameter_names_its_example():
-    with pytest.raises(
-        QueryError, match=r"missing parameter \?_reference: give --param reference=VALUE .*sk:ref_000_3"
-    ):
+    with pytest.raises(QueryError, match=r"missing parameter \?_reference: give --param reference=VALUE .*sk:acp_2017"):
         run("reference-citations", {})
 
 
@@ -279,8 +277,12 @@ def test_unknown_engine_and_format_are_errors():
 def test_ask_construct_and_describe(engine):
     assert run_any("ASK { ?_r a sk:Recommendation }", {"r": "sk:rec_000_01"}, engine=engine).value is True
     assert run_any("ASK { ?_r a sk:Recommendation }", {"r": "sk:ref_000_3"}, engine=engine).value is False
-    built = run_any(FIXTURES / "construct.rq", {"reference": "sk:ref_000_3"}, engine=engine).graph
-    assert {str(s).rsplit("/", 1)[-1] for s in built.subjects()} == {"ev_000_11", "ev_000_20", "ev_000_22"}
+    built = run_any(FIXTURES / "construct.rq", {"reference": "sk:acp_2017"}, engine=engine).graph
+    assert {str(s).rsplit("/", 1)[-1] for s in built.subjects()} == {
+        "ev_gs_acp2017_r1_acute_subacute_nonpharm",
+        "ev_gs_acp2017_r2_chronic_nonpharm",
+        "ev_gs_acp2017_r3_chronic_pharm",
+    }
     described = run_any("DESCRIBE sk:ref_000_3", engine=engine).graph
     assert (URIRef("https://w3id.org/spinekg/ref_000_3"), None, None) in described
     turtle = results.format_table(results.GraphResult(built), "ttl")
@@ -331,8 +333,9 @@ def test_issue14_every_csv_line_ends_with_crlf_the_last_too(spinekg):
 
 
 def test_cli_query_prints_the_answer(spinekg):
-    out = spinekg("query", "reference-citations", "--param", "reference=sk:ref_000_3", "--format", "csv")
-    assert out.returncode == 0 and "https://w3id.org/spinekg/ev_000_20" in out.stdout and not out.stderr
+    out = spinekg("query", "reference-citations", "--param", "reference=sk:acp_2017", "--format", "csv")
+    assert out.returncode == 0 and "https://w3id.org/spinekg/ev_gs_acp2017_r2_chronic_nonpharm" in out.stdout
+    assert not out.stderr
 
 
 def test_cli_query_says_which_parameter_names_nothing_when_no_rows(spinekg):
@@ -374,8 +377,8 @@ def test_cli_query_errors_go_to_stderr_with_status_2(args, message, spinekg):
 
 def test_cli_sparql_takes_a_file_or_text_and_cases(spinekg):
     case = EXAMPLES / "redflag-cauda-equina.yaml"
-    out = spinekg("sparql", FIXTURES / "construct.rq", "--param", "reference=sk:ref_000_3")
-    assert out.returncode == 0 and "ev_000_20" in out.stdout
+    out = spinekg("sparql", FIXTURES / "construct.rq", "--param", "reference=sk:acp_2017")
+    assert out.returncode == 0 and "ev_gs_acp2017_r2_chronic_nonpharm" in out.stdout
     text = "SELECT ?flag WHERE { ?f sk:inCase ?c ; a ?flag . ?flag rdfs:subClassOf sk:RedFlag }"
     out = spinekg("sparql", text, "--format", "tsv", "--case", case)
     assert out.returncode == 0 and "<https://w3id.org/spinekg/cauda_equina_syndrome_suspected>" in out.stdout

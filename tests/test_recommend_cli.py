@@ -60,7 +60,7 @@ def test_provenance_graph_traces_each_step_to_sentence_reference_and_findings(sp
         SELECT ?step ?rec ?exact ?ref ?finding ?run ?kb WHERE {
           ?step a sk:PlanStep ; prov:wasGeneratedBy ?run ; prov:wasDerivedFrom ?rec, ?finding .
           ?rec a sk:Recommendation ; prov:wasDerivedFrom ?ev .
-          ?ev oa:hasTarget/oa:hasSelector/oa:exact ?exact ; prov:hadPrimarySource ?ref .
+          ?ev oa:hasTarget/oa:hasSelector/oa:exact|sk:referenceText ?exact ; prov:hadPrimarySource ?ref .
           ?finding sk:inCase ?case .
           ?run prov:used ?case, ?kb . ?kb a sk:KnowledgeBaseVersion .
         }""",
@@ -68,9 +68,10 @@ def test_provenance_graph_traces_each_step_to_sentence_reference_and_findings(sp
         )
     )
     assert rows
-    assert any(
-        "Facet arthropathy evaluation: CT or MRI?" in str(g.value(r.ref, PREFIXES["dcterms"].title)) for r in rows
-    )
+    # the emergency MRI rests on ACR variant 4's cell; article 000's own markers resolve to no entry (its list has
+    # entries missing), so none of its sentences names a primary source
+    assert any("ACR Appropriateness Criteria" in str(g.value(r.ref, PREFIXES["dcterms"].title)) for r in rows)
+    assert not any(str(r.ref).startswith(str(PREFIXES["sk"].ref_000_)) for r in rows)
     # the finding the red flag was raised from carries the red flag class
     assert (None, None, PREFIXES["sk"].cauda_equina_syndrome_suspected) in g
 
@@ -150,8 +151,8 @@ def test_html_report_and_graph_from_the_command_line(spinekg, tmp_path):
 
 
 def test_query_and_sparql_from_the_command_line(spinekg):
-    out = spinekg("query", "reference-citations", "--param", "reference=sk:ref_000_3", "--format", "csv")
-    assert out.returncode == 0 and "rec_000_09" in out.stdout
+    out = spinekg("query", "reference-citations", "--param", "reference=sk:acp_2017", "--format", "csv")
+    assert out.returncode == 0 and "rec_ext_acp_exercise_chronic" in out.stdout
     assert spinekg("query", "no-such-query").returncode == 2
     count = spinekg(
         "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?r a <https://w3id.org/spinekg/Recommendation> }", "--format", "tsv"

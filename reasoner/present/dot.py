@@ -46,9 +46,18 @@ LEGEND = (
 )
 STATUS_NOTE = {
     "unresolved": "article {article} prints no reference list",
+    "unresolved_listed": (
+        "the reference list of article {article} has entries missing: a position does not say which entry [{marker}] is"
+    ),
     "dangling": "the reference list of article {article} has no entry {marker}",
 }
 BR = '<BR ALIGN="LEFT"/>'  # ends a left-aligned line of an HTML-like label
+
+
+def _prints_list(prov: Graph, article: object) -> bool:
+    """Whether the article prints a reference list (``sk:printsReferenceList``; the KB slice of the provenance)."""
+    printed = prov.value(cast("URIRef", article), SK.printsReferenceList)
+    return isinstance(printed, Literal) and printed.toPython() is True
 
 
 def _esc(text: object) -> str:
@@ -165,7 +174,8 @@ def _evidence(dot: _Dot, prov: Graph, ev: URIRef) -> str:
         for ref in refs:
             dot.edge(me, _source(dot, prov, ref), f"cites [{marker}]")
         if not refs:  # unresolved or dangling: the marker's status is the end of the chain
-            note = STATUS_NOTE.get(status, "article {article}: no reference recorded").format(
+            key = f"{status}_listed" if status == "unresolved" and _prints_list(prov, article) else status
+            note = STATUS_NOTE.get(key, "article {article}: no reference recorded").format(
                 article=art_id, marker=marker
             )
             label = f"<B>[{_esc(marker)}] {_esc(status)}</B>{BR}{_small(_wrap(note, 30))}"
