@@ -65,6 +65,21 @@ def test_no_pain_relief_left_names_what_was_tried_and_what_the_sources_advise_ag
     assert "no_pain_relief_left" not in {s.id for s in plan.steps}
 
 
+def test_no_pain_relief_left_names_an_analgesic_that_helped_first():
+    """Review K2: paracetamol recorded as helping and an NSAID as failed; the warning named only the failed NSAID and
+    said no analgesic option was left, while going on with what helped is the obvious option. It names what helped,
+    first, and says no *new* option is left."""
+    helped = {"type": "acetaminophen", "weeks": 10, "outcome": "improved"}
+    case = {
+        **CHRONIC_SCIATICA_FAILED_NSAID,
+        "prior_treatments": [helped, *CHRONIC_SCIATICA_FAILED_NSAID["prior_treatments"]],
+    }
+    [w] = warnings(recommend(case), "no_pain_relief_left")
+    assert "recorded as helping: acetaminophen (prior_treatments[0]); already tried without success" in w.message
+    assert "no new analgesic option is left" in w.message
+    assert w.subjects[:3] == ("symptoms[0]", "prior_treatments[0]", "prior_treatments[2]")
+
+
 CHRONIC_AXIAL_NSAID_NOT_TOLERATED_OPIOID_FAILED = {
     "id": "chronic-axial-nsaid-not-tolerated-opioid-failed",
     "age": 45,

@@ -132,11 +132,23 @@ def no_pain_relief_left(
         ((t, f) for t, facts in failed.items() if idx.is_a(t, ANALGESIA) for f in facts),
         key=lambda tf: path_key(path(tf[1])),
     )
+    helped = sorted(
+        (
+            (t, f)
+            for f, d in run.details.items()
+            if d.get(str(SK.outcome), set()) & _HELPED
+            for t in d.get(str(SK.treatmentType), ())
+            if idx.is_a(t, ANALGESIA)
+        ),
+        key=lambda tf: path_key(path(tf[1])),
+    )
     against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, ANALGESIA)]
     other_drugs = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _DRUG) and s not in against]
     waiting = [s for s in deferred if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, ANALGESIA)]
     ruled = [(i, f) for i, found in (contra or {}).items() if idx.is_a(i, ANALGESIA) for f, _ in found]
     said = []
+    if helped:  # what helped is not "left": it is what to go on with (review K2: only the failed one was named)
+        said.append("recorded as helping: " + ", ".join(f"{idx.label(t)} ({path(f)})" for t, f in helped))
     if tried:
         said.append("already tried without success: " + ", ".join(f"{idx.label(t)} ({path(f)})" for t, f in tried))
     if ruled:
@@ -157,16 +169,23 @@ def no_pain_relief_left(
     pain_paths = sorted({path(f) for f in pain}, key=path_key)
     message = (
         f"pain is recorded ({', '.join(pain_paths)}) but this plan has no pain-relief drug to do or consider: "
-        + ("; ".join(said) + "; no analgesic option is left from its sources" if said else "its sources give none")
+        + (
+            "; ".join(said) + f"; no {'new ' if helped else ''}analgesic option is left from its sources"
+            if said
+            else "its sources give none"
+        )
         + " for this case. Pain relief is not to be withheld: review analgesia with the patient (the clinician's "
         "decision; spinekg adds no recommendation its sources do not make)"
     )
     subjects = (
         *pain_paths,
-        *_unique(path(f) for _, f in tried + ruled),
+        *_unique(path(f) for _, f in helped + tried + ruled),
         *_unique(s.id for s in against + other_drugs + waiting),
     )
     return [Warning("no_pain_relief_left", message, subjects)]
+
+
+_HELPED = {str(SK.improved), str(SK.partial_improvement)}
 
 
 def _unique(items: Iterable[str]) -> list[str]:
