@@ -88,6 +88,23 @@ QUERIES = {
     "escapes and strings": 'SELECT ?x ?l WHERE { ?x <urn:label> ?l FILTER(STRSTARTS(STR(?l), "three")) }',
     "variable predicate": "SELECT ?p ?o WHERE { <urn:x1> ?p ?o }",
     "constant term projected": 'SELECT ?x ("field" AS ?missing) WHERE { ?x <urn:side> ?s }',
+    # a filter on an OPTIONAL's variable tested before a join that does not name it; IN over a variable every
+    # solution binds, as a join with its values (a term listed twice, and IN inside EXISTS); IN over a variable an
+    # OPTIONAL may leave unbound stays a filter
+    "a filter on an optional's variable, then a join": (
+        "SELECT ?x ?c WHERE { ?x a ?t OPTIONAL { ?x <urn:side> ?s } ?c <urn:type> ?k FILTER(!BOUND(?s)) }"
+    ),
+    "a filter on an optional's variable, a later union naming it": (
+        "SELECT ?x ?c WHERE { ?x a ?t OPTIONAL { ?x <urn:side> ?s } { ?c <urn:type> ?k } UNION { ?c <urn:side> ?s }"
+        " FILTER(!BOUND(?s)) }"
+    ),
+    "in over a bound variable": "SELECT ?x ?t WHERE { ?x a ?t FILTER(?t IN (<urn:A>, <urn:C>, <urn:A>)) }",
+    "in inside exists": (
+        "SELECT ?x WHERE { ?x <urn:weeks> ?w FILTER EXISTS { ?x a ?k FILTER(?k IN (<urn:A>, <urn:B>)) } }"
+    ),
+    "in over an optional's variable": (
+        "SELECT ?x WHERE { ?x a ?t OPTIONAL { ?x <urn:side> ?s } FILTER(?s IN (<urn:left>)) }"
+    ),
     # ?r and ?k are asked only to exist (a DISTINCT query): the engine checks for a match instead of binding them
     "distinct with variables only asked to exist": (
         "SELECT DISTINCT ?x ?c WHERE { ?x a ?t . ?c <urn:type> ?t . ?r <urn:has> ?c . ?x <urn:weeks> ?k }"

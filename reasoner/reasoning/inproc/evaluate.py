@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .expressions import NOTHING, ROW, UNIT, ExpressionError, Expressions, compatible, hash_join, less, minus
+from .expressions import (
+    NOTHING,
+    ROW,
+    UNIT,
+    Compiled,
+    ExpressionError,
+    Expressions,
+    compatible,
+    ebv,
+    hash_join,
+    less,
+    minus,
+)
 from .terms import XSD, Index, Lit, Term, Unsupported, Var, match
 
 if TYPE_CHECKING:
@@ -26,6 +38,21 @@ class Evaluation(Expressions):
         # inside EXISTS, the outer solution's values are substituted into the pattern: its filters see them
         self.substitute = substitute
         self._inner: Evaluation | None = None
+
+    def expression(self, e: Any) -> Compiled:
+        return self.store.expression(e)
+
+    def passing(self, e: Any, rows: list[dict]) -> list[dict]:
+        """The solutions for which the filter expression ``e`` is true (an error is false)."""
+        fn = self.store.expression(e)
+        out = []
+        for mu in rows:
+            try:
+                if ebv(fn(mu, self)):
+                    out.append(mu)
+            except ExpressionError:
+                pass
+        return out
 
     def exists(self, plan: Any, mu: dict) -> bool:
         inner = self._inner
@@ -62,6 +89,8 @@ class Evaluation(Expressions):
 
     def run(self, n: Any, seeds: list[dict]) -> list[dict]:
         """The solutions of plan ``n`` joined with ``seeds`` (``[{}]``: none bound)."""
+        if not seeds:  # nothing joins with no solution: the part is not evaluated (a sub-select over the batch was)
+            return []
         tag = n[0]
         if tag == "bgp":
             return self.bgp(n[1], seeds, n[2] if len(n) > 2 else NOTHING)
@@ -72,7 +101,7 @@ class Evaluation(Expressions):
         if tag == "filter" and seeds is not UNIT:
             expr = n[1]
             if self.substitute or self.store.filter_safe(n):
-                return [mu for mu in self.run(n[2], seeds) if self.test(expr, mu)]
+                return self.passing(expr, self.run(n[2], seeds))
         if seeds is UNIT:
             return self.alone(n)
         if self.kb_only(n):
@@ -92,7 +121,7 @@ class Evaluation(Expressions):
             return self.run(n, UNIT)
         if tag == "filter":
             expr = n[1]
-            return [mu for mu in self.run(n[2], UNIT) if self.test(expr, mu)]
+            return self.passing(expr, self.run(n[2], UNIT))
         if tag == "leftjoin":
             # the right side joined with every left solution at once, each tagged with its position so that those
             # nothing joined with are kept as they are

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .terms import DECIMAL, FLOATS, INTEGERS, LANG_STRING, STRING, XSD, Blank, Lit, Term, Unsupported
@@ -64,111 +65,184 @@ def less(a: Term, b: Term) -> bool:
     raise ExpressionError
 
 
+#: An expression compiled (:func:`compile_expression`): its value for a solution, in an evaluation that says what an
+#: ``EXISTS`` pattern finds; raises :class:`ExpressionError` where SPARQL has an error
+Compiled = Callable[[dict, "Expressions"], Any]
+
+
+def compile_expression(e: Any) -> Compiled:
+    """An expression as nested Python functions, made once per expression: the value SPARQL gives it for a solution.
+    A tag it does not know raises :class:`Unsupported` when it is evaluated, as an interpreter would (a part never
+    reached never fails)."""
+    tag = e[0]
+    if tag == "var":
+        name = e[1]
+
+        def var(mu: dict, ev: Expressions) -> Any:
+            v = mu.get(name)
+            if v is None:
+                raise ExpressionError
+            return v
+
+        return var
+    if tag == "term":
+        term = e[1]
+        return lambda mu, ev: term
+    if tag == "rel":
+        op, a, b = e[1], compile_expression(e[2]), compile_expression(e[3])
+        if op == "=":
+            return lambda mu, ev: equal(a(mu, ev), b(mu, ev))
+        if op == "!=":
+            return lambda mu, ev: not equal(a(mu, ev), b(mu, ev))
+        if op == "<":
+            return lambda mu, ev: less(a(mu, ev), b(mu, ev))
+        if op == ">":
+
+            def greater(mu: dict, ev: Expressions) -> bool:
+                x, y = a(mu, ev), b(mu, ev)
+                return less(y, x)
+
+            return greater
+        if op == "<=":
+
+            def at_most(mu: dict, ev: Expressions) -> bool:
+                x, y = a(mu, ev), b(mu, ev)
+                return less(x, y) or equal(x, y)
+
+            return at_most
+
+        def at_least(mu: dict, ev: Expressions) -> bool:
+            x, y = a(mu, ev), b(mu, ev)
+            return less(y, x) or equal(x, y)
+
+        return at_least
+    if tag == "in":
+        first, options, negated = compile_expression(e[1]), tuple(compile_expression(x) for x in e[2]), e[3]
+
+        def among(mu: dict, ev: Expressions) -> bool:
+            a = first(mu, ev)
+            error = False
+            for x in options:
+                try:
+                    if equal(a, x(mu, ev)):
+                        return not negated
+                except ExpressionError:
+                    error = True
+            if error:
+                raise ExpressionError
+            return negated
+
+        return among
+    if tag in ("and", "or"):
+        parts, want = tuple(compile_expression(x) for x in e[1]), tag == "or"
+
+        def logical(mu: dict, ev: Expressions) -> bool:
+            error = False
+            for x in parts:
+                try:
+                    if ebv(x(mu, ev)) is want:
+                        return want
+                except ExpressionError:
+                    error = True
+            if error:
+                raise ExpressionError
+            return not want
+
+        return logical
+    if tag == "not":
+        inner = compile_expression(e[1])
+        return lambda mu, ev: not ebv(inner(mu, ev))
+    if tag == "bound":
+        name = e[1]
+        return lambda mu, ev: mu.get(name) is not None
+    if tag == "exists":
+        plan, negated = e[1], e[2]
+        return lambda mu, ev: ev.exists(plan, mu) != negated
+    if tag == "coalesce":
+        parts = tuple(compile_expression(x) for x in e[1])
+
+        def coalesce(mu: dict, ev: Expressions) -> Any:
+            for x in parts:
+                try:
+                    return x(mu, ev)
+                except ExpressionError:
+                    continue
+            raise ExpressionError
+
+        return coalesce
+    if tag == "call" and e[2]:
+        return _call(e[1], tuple(compile_expression(x) for x in e[2]))
+    return _unsupported(tag)
+
+
+def _unsupported(tag: str) -> Compiled:
+    def fail(mu: dict, ev: Expressions) -> Any:
+        raise Unsupported(f"expression {tag}")
+
+    return fail
+
+
+def _call(name: str, args: tuple[Compiled, ...]) -> Compiled:
+    if name == "STRSTARTS":
+
+        def strstarts(mu: dict, ev: Expressions) -> bool:
+            a, b = (x(mu, ev) for x in args)
+            if not (isinstance(a, Lit) and isinstance(b, Lit)):
+                raise ExpressionError
+            return a.lex.startswith(b.lex)
+
+        return strstarts
+    arg = args[0]
+    if name == "isIRI":
+        return lambda mu, ev: type(arg(mu, ev)) is str
+    if name == "isNUMERIC":
+
+        def is_numeric(mu: dict, ev: Expressions) -> bool:
+            v = arg(mu, ev)
+            return isinstance(v, Lit) and v.num is not None
+
+        return is_numeric
+    if name == "isLITERAL":
+        return lambda mu, ev: isinstance(arg(mu, ev), Lit)
+    if name == "isBLANK":
+        return lambda mu, ev: isinstance(arg(mu, ev), Blank)
+    if name == "STR":
+
+        def to_str(mu: dict, ev: Expressions) -> Lit:
+            v = arg(mu, ev)
+            if isinstance(v, Blank):
+                raise ExpressionError
+            return Lit(v if type(v) is str else v.lex)
+
+        return to_str
+
+    def unknown(mu: dict, ev: Expressions) -> Any:
+        arg(mu, ev)  # the argument is evaluated first, as it was: its error comes before the refusal
+        raise Unsupported("expression call")
+
+    return unknown
+
+
 class Expressions:
     """The values of a plan's expressions for a solution (mixed into :class:`.evaluate.Evaluation`, which says
-    what an ``EXISTS`` pattern finds)."""
+    what an ``EXISTS`` pattern finds and keeps each expression's compiled form)."""
 
     def exists(self, plan: Any, mu: dict) -> bool:
         """Whether ``plan`` has a solution with ``mu``'s values substituted."""
         raise NotImplementedError
 
+    def expression(self, e: Any) -> Compiled:
+        """The compiled form of ``e`` (:func:`compile_expression`)."""
+        return compile_expression(e)
+
     def test(self, e: Any, mu: dict) -> bool:
         try:
-            return ebv(self.value(e, mu))
+            return ebv(self.expression(e)(mu, self))
         except ExpressionError:
             return False
 
     def value(self, e: Any, mu: dict) -> Any:
-        tag = e[0]
-        if tag == "var":
-            v = mu.get(e[1])
-            if v is None:
-                raise ExpressionError
-            return v
-        if tag == "term":
-            return e[1]
-        if tag == "rel":
-            a, b = self.value(e[2], mu), self.value(e[3], mu)
-            op = e[1]
-            if op == "=":
-                return equal(a, b)
-            if op == "!=":
-                return not equal(a, b)
-            if op == "<":
-                return less(a, b)
-            if op == ">":
-                return less(b, a)
-            if op == "<=":
-                return less(a, b) or equal(a, b)
-            return less(b, a) or equal(a, b)
-        if tag == "in":
-            a = self.value(e[1], mu)
-            error = False
-            for x in e[2]:
-                try:
-                    if equal(a, self.value(x, mu)):
-                        return not e[3]
-                except ExpressionError:
-                    error = True
-            if error:
-                raise ExpressionError
-            return e[3]
-        if tag == "and":
-            error = False
-            for x in e[1]:
-                try:
-                    if not ebv(self.value(x, mu)):
-                        return False
-                except ExpressionError:
-                    error = True
-            if error:
-                raise ExpressionError
-            return True
-        if tag == "or":
-            error = False
-            for x in e[1]:
-                try:
-                    if ebv(self.value(x, mu)):
-                        return True
-                except ExpressionError:
-                    error = True
-            if error:
-                raise ExpressionError
-            return False
-        if tag == "not":
-            return not ebv(self.value(e[1], mu))
-        if tag == "bound":
-            return mu.get(e[1]) is not None
-        if tag == "exists":
-            return self.exists(e[1], mu) != e[2]
-        if tag == "coalesce":
-            for x in e[1]:
-                try:
-                    return self.value(x, mu)
-                except ExpressionError:
-                    continue
-            raise ExpressionError
-        if tag == "call":
-            name, args = e[1], e[2]
-            if name == "STRSTARTS":
-                a, b = (self.value(x, mu) for x in args)
-                if not (isinstance(a, Lit) and isinstance(b, Lit)):
-                    raise ExpressionError
-                return a.lex.startswith(b.lex)
-            v = self.value(args[0], mu)
-            if name == "isIRI":
-                return type(v) is str
-            if name == "isNUMERIC":
-                return isinstance(v, Lit) and v.num is not None
-            if name == "isLITERAL":
-                return isinstance(v, Lit)
-            if name == "isBLANK":
-                return isinstance(v, Blank)
-            if name == "STR":
-                if isinstance(v, Blank):
-                    raise ExpressionError
-                return Lit(v if type(v) is str else v.lex)
-        raise Unsupported(f"expression {tag}")
+        return self.expression(e)(mu, self)
 
 
 def minus(left: list[dict], right: list[dict]) -> list[dict]:

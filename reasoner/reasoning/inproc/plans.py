@@ -166,7 +166,27 @@ def _filter(e: Any, p: Any) -> Any:
             return ("join", _filter(e, p[1]), p[2])
         if wanted <= plan_vars(p[2]):
             return ("join", p[1], _filter(e, p[2]))
+        if _unchanged_by(wanted, p[1], p[2]):
+            return ("join", _filter(e, p[1]), p[2])
+    elif p[0] == "leftjoin" and _unchanged_by(wanted := all_vars(e), p[1], p[2]):
+        return ("leftjoin", _filter(e, p[1]), p[2], p[3])
+    if e[0] == "in" and not e[3] and e[1][0] == "var" and e[1][1] in plan_vars(p):
+        listed = [x[1] for x in e[2] if x[0] == "term"]
+        if len(listed) == len(e[2]) and all(type(t) is str for t in listed):
+            # ``?v IN (<a>, <b>)`` over a pattern that always binds ?v keeps what a join with ``VALUES ?v {<a> <b>}``
+            # gives (an IRI equals only itself), and the join reads the listed terms' triples only (``?g a ?kind``
+            # with ?kind bound, not every class of every record)
+            return ("join", ("values", tuple({e[1][1]: t} for t in dict.fromkeys(listed))), p)
     return ("filter", e, p)
+
+
+def _unchanged_by(wanted: frozenset[str], left: Any, right: Any) -> bool:
+    """Whether joining ``left``'s solutions with ``right`` (a join, or an OPTIONAL) leaves each of the ``wanted``
+    variables as ``left`` has it: ``left`` always binds it, or ``right`` never names it. Then a filter reading only
+    those variables tests a joined solution as it tests the ``left`` solution in it, and may test that first
+    (``FILTER(!BOUND(?level))`` after ``OPTIONAL { ?f sk:atDiscLevel ?level }``, before the roots of every level
+    are joined)."""
+    return wanted & all_vars(right) <= plan_vars(left)
 
 
 def _tested(e: Any) -> Any:

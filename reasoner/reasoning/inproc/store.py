@@ -9,7 +9,7 @@ from typing import Any
 
 from ...errors import SpinekgError
 from .evaluate import Evaluation
-from .expressions import NOTHING, UNIT
+from .expressions import NOTHING, UNIT, Compiled, compile_expression
 from .plans import all_vars, compile_text, plan_keys, plan_vars, thaw
 from .terms import RDF_TYPE, Index, Lit, Term, Unsupported, Var, parse_nt, value_of
 
@@ -95,6 +95,7 @@ class PythonStore:
         self._orders: dict[tuple, tuple] = {}
         self._closures: dict[tuple, list[Term]] = {}
         self._path_keys: dict[Any, frozenset[str] | None] = {}
+        self._expressions: dict[int, Compiled] = {}
         self._pinned: dict[int, Any] = {}  # the plans (and parts) whose id() keys a cache: kept alive
 
     # -- the Backend protocol
@@ -170,9 +171,15 @@ class PythonStore:
                 len(t) > 2 and "t" in t[2] for t in _walk_bgps(base[1])
             )  # the filter reads ?t: only over a plan that binds it everywhere
             if m is not None and base is not None and base[0] == "insert" and not dropped:
-                listed = tuple(_term_of(x.strip()) for x in m.group(1).split(","))
-                plan = ("insert", ("filter", ("in", ("var", "t"), tuple(("term", t) for t in listed), False),
-                                   base[1]), base[2])  # fmt: skip
+                listed = tuple(dict.fromkeys(_term_of(x.strip()) for x in m.group(1).split(",")))
+                if "t" in plan_vars(base[1]):
+                    # ?t is bound in every solution and the listed terms are IRIs: FILTER(?t IN (…)) keeps what a
+                    # join with VALUES ?t {…} gives, and the join reads only the listed classes' resources (the
+                    # filter read every typed resource of the batch and closed each of its classes first)
+                    plan = ("insert", ("join", ("values", tuple({"t": t} for t in listed)), base[1]), base[2])
+                else:
+                    plan = ("insert", ("filter", ("in", ("var", "t"), tuple(("term", t) for t in listed), False),
+                                       base[1]), base[2])  # fmt: skip
             else:
                 plan = compile_text(text)
             self.plans[text] = plan
@@ -184,6 +191,15 @@ class PythonStore:
         if out is None:
             self._pinned[id(n)] = n
             out = self._kb_solutions[key] = Evaluation(self, (self.kb,)).compute(n)
+        return out
+
+    def expression(self, e: Any) -> Compiled:
+        """An expression of a plan, compiled once (:func:`compile_expression`)."""
+        key = id(e)
+        out = self._expressions.get(key)
+        if out is None:
+            self._pinned[key] = e
+            out = self._expressions[key] = compile_expression(e)
         return out
 
     def filter_safe(self, n: Any) -> bool:
