@@ -352,7 +352,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # MRI without contrast where one without and with contrast is done), are given by that step
     active, backs, given, covering = covered_by_steps(idx, active, covered)
     preempted += covering
-    steps = plan_steps(reasoner, active, words, covered, backs, given)
+    # pain relief the case records as tried at all (any outcome): where none was, the analgesia the plan offers stands
+    # before an escalation to consider that failed care made due (physiotherapy alone is not all first-line care)
+    analgesia_tried = any(idx.is_a(t, ANALGESIA) for d in run.details.values() for t in d.get(TREATMENT_TYPE, ()))
+    steps = plan_steps(reasoner, active, words, covered, backs, given, analgesia_tried=analgesia_tried)
     deferred = plan_steps(reasoner, waiting, words, {}, {}, numbered=False)  # deferred care is not numbered
     by_fact: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
     for side, given in enumerate((tried, tried_later)):

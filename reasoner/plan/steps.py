@@ -41,17 +41,30 @@ def evidence_of(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
 
 
 def plan_steps(
-    reasoner: Reasoner, items: list, words: Words, covered: dict, backs: dict, given=None, numbered: bool = True
+    reasoner: Reasoner,
+    items: list,
+    words: Words,
+    covered: dict,
+    backs: dict,
+    given=None,
+    numbered: bool = True,
+    analgesia_tried: bool = True,
 ) -> list[Step]:
     """One step per intervention, stance and phase, in reading order, umbrella steps followed by their parts; a
     step's evidence ends with that of the recommendations it covers (``backs``), and it stands where the earliest of
     the steps it gives in their place would (``given``: the MRI without contrast due now, covered by the one without
-    and with contrast)."""
+    and with contrast). In a phase with an escalation to consider that failed care made due, what the phase says to
+    do, and the pain relief where the case records none tried (``analgesia_tried`` false), stand before it."""
     idx = reasoner.index
     grouped: dict[tuple[str, str, str], list] = defaultdict(list)
     for a, info, _driven, phase, timing, due_now in items:
         grouped[(info.intervention, info.stance, phase)].append((a, info, timing, due_now))
     order = idx.phase_order
+    escalating = {
+        phase
+        for (_, stance, phase), members in grouped.items()
+        if stance == "consider" and any(m[3] is True for m in members)
+    }
 
     def sort_key(item):
         (interv, stance, phase), members = item
@@ -71,7 +84,12 @@ def plan_steps(
         # an inadequate response to non-drug therapy)
         weaker = stance == "consider" and not first.source.isdigit() and not after_care
         drug = weaker and idx.is_a(interv, ANALGESIA)
-        return (order[phase], stance == "avoid", rank(interv, stance, first.safety, due_now), after,
+        # the care still to do before an escalation to consider (the correlation it rests on, conservative care), and
+        # pain relief never tried whatever its stance
+        first_line = phase in escalating and (
+            stance == "do" or (stance == "consider" and not analgesia_tried and idx.is_a(interv, ANALGESIA))
+        )
+        return (order[phase], stance == "avoid", rank(interv, stance, first.safety, due_now, first_line), after,
                 first.order, weaker, drug, first.id)  # fmt: skip
 
     steps: list[dict] = []  # each step's fields: a Step is made once, below, with its place among the umbrellas
@@ -158,16 +176,27 @@ def qualified(reasoner: Reasoner, members: list[RecInfo]) -> RecInfo:
     return max(narrower, key=lambda n: n[0])[1] if narrower else first
 
 
-def rank(interv: str, stance: str, safety: bool, due_now: bool) -> int:
+def rank(interv: str, stance: str, safety: bool, due_now: bool, first_line: bool = False) -> int:
     """Where a step stands among the steps of its phase that share its "do not" or not: a red flag's own management
     first; then the screen for red flags (red flags come first: NICE NG59 1.1.1 asks to exclude specific causes,
     and a plan that lists it after the treatments reads as if it could wait); then the escalations whose time has
-    come, what to do before what to consider (the MRI due now before the injection it would guide); then the rest
-    in their sources' order (an article's steps in the article's order)."""
+    come to do (the MRI due now before the injection it would guide); then, where an escalation to consider is due,
+    the first-line care still offered (``first_line``: what the phase says to do, as the clinical-radiological
+    correlation article 000's "interventional options based on clinical-radiological correlation" rest on, and pain
+    relief never tried: article 004's conservative management is "physical therapy, pain management, and activity
+    modification" before surgery is considered) before it, and it before the options only to consider (a surgical
+    candidate whose drug and physiotherapy failed is not told to consider acupuncture before decompression); then
+    the rest in their sources' order (an article's steps in the article's order).
+
+    >>> rank("x", "consider", False, True), rank("x", "do", False, False, True), rank("x", "do", False, True)
+    (4, 3, 2)
+    """
     if safety:
         return 0
     if interv == RED_FLAG_SCREENING:
         return 1
     if due_now:
-        return 3 if stance == "consider" else 2
-    return 4
+        return 4 if stance == "consider" else 2
+    if first_line:
+        return 3
+    return 5
