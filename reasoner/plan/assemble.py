@@ -40,7 +40,7 @@ from ..kb.index import local
 from ..kb.mappings import code_side_warnings, unmapped_code_warnings
 from ..reasoning.conditions import HOLDS, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
-from . import caveats
+from . import ahead, caveats
 from . import parts as planparts
 from .concordance import concordance, level_not_recorded, zone_not_recorded
 from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
@@ -112,19 +112,30 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     applying, not_applicable = [], []
     explicit = {a.recommendation: a for a in run.applicability}
     defaults = planparts.default_not_applicable(reasoner)
+    ahead_of_time, failing = ahead.candidates(reasoner), {}
     for rec, conditions in reasoner.conditions.items():
         a = explicit.get(rec)
         if a is None:
             if rec in defaults:  # no case fact speaks to it: the same answer for every such case
                 not_applicable.append(defaults[rec])
+                if rec in ahead_of_time and defaults[rec].status == "fails":
+                    failing[rec] = at_defaults(case, rec, conditions)
                 continue
             a = at_defaults(case, rec, conditions)
         info = recs[a.recommendation]
         if a.status != "applies":
             not_applicable.append(planparts.not_applicable(reasoner, info, a, path))
+            if rec in ahead_of_time and a.status == "fails":
+                failing[rec] = a
             continue
         driven_by_flag = info.safety or any(c.kind == "RedFlagPresent" and c.status == HOLDS for c in a.conditions)
         applying.append((a, info, driven_by_flag))
+    # the next rung ahead of time: a step after failed care while that care is under way (the plan begins it now, or
+    # the case records it not failed yet), if symptoms persist; the care the plan begins is that of what it gives
+    overridden = planparts.overridden(reasoner, run, [info for _, info, _ in applying])
+    offered = [item for item in applying if item[1].iri not in overridden]
+    shown_ahead, ahead_timing = ahead.add_pending(reasoner, run, failing, offered, not_applicable, path)
+    applying += shown_ahead
     # a conflict resolved for the patient: the side it is resolved against is not given (the conflict is still shown)
     holding = {info.iri for _, info, _ in applying}
     overridden = planparts.overridden(reasoner, run, [info for _, info, _ in applying])
@@ -199,7 +210,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         if run.sciatica_weeks is not None and info.iri in about_sciatica:
             elapsed, of = run.sciatica_weeks, "sciatica (dated apart from the episode)"
             since = f" (the sciatica, dated apart from the episode, has lasted {run.sciatica_weeks:g} weeks)"
-        if info.phase == "if_persistent":
+        if info.iri in ahead_timing:  # pending: the care it waits for has not failed yet, so never due now
+            timing = ahead_timing[info.iri]
+        elif info.phase == "if_persistent":
             if info.after_weeks is None:
                 # no weeks in its source: due now that what it waits for failed, past the acute phase (002: "at least
                 # 6 weeks" of conservative care first); in it, if symptoms persist, after the 6 weeks' referral; with
