@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reasoner.api import reason
+from reasoner.api import default_reasoner, reason
 from reasoner.case.model import vocabulary
 from reasoner.case.validate import parse_case
 from reasoner.errors import CaseError
@@ -45,7 +45,7 @@ EXPECT_KEYS = {
     "rejected",
     "problems",
 }
-STEP_KEYS = {"intervention", "stance", "phase"}
+STEP_KEYS = {"intervention", "stance", "phase", "conflicts"}
 STANCES = {"do", "consider", "avoid"}
 PHASES = {"emergency", "urgent", "now", "if_persistent", "follow_up"}
 
@@ -107,8 +107,9 @@ def outcomes() -> dict[str, object]:
     return out
 
 
-def spec_problems(doc: object, known_interventions: set[str]) -> list[str]:
-    """What is wrong with a vignette file itself (unknown keys, stances, phases or intervention ids)."""
+def spec_problems(doc: object, known_interventions: set[str], known_conflicts: set[str] | None = None) -> list[str]:
+    """What is wrong with a vignette file itself (unknown keys, stances, phases, intervention or conflict ids: a
+    conflict of the KB, or a stance clash ``stance_…`` the plan finds)."""
     if not isinstance(doc, dict):
         return ["the vignette is not a mapping"]
     bad = [f"unknown top-level key {k!r}" for k in doc if k not in TOP_KEYS]
@@ -132,6 +133,10 @@ def spec_problems(doc: object, known_interventions: set[str]) -> list[str]:
             ]
             bad += [f"{where}: {x!r} is no stance" for x in as_list(s.get("stance", [])) if x not in STANCES]
             bad += [f"{where}: {x!r} is no phase" for x in as_list(s.get("phase", [])) if x not in PHASES]
+    if known_conflicts:
+        named = [*(expect.get("conflicts") or []), *(expect.get("absent_conflicts") or [])]
+        named += [c for key in ("steps", "absent_steps") for s in expect.get(key) or [] for c in s.get("conflicts", [])]
+        bad += [f"expect: {c!r} is no conflict id" for c in named if c not in known_conflicts and "stance_" not in c]
     return bad
 
 
@@ -140,12 +145,15 @@ def step_matches(step: dict, want: dict) -> bool:
         return False
     if "stance" in want and step["stance"] not in as_list(want["stance"]):
         return False
-    return not ("phase" in want and step["phase"] not in as_list(want["phase"]))
+    if "phase" in want and step["phase"] not in as_list(want["phase"]):
+        return False
+    # the step is shown as a side of each of these conflicts ("sources disagree: …")
+    return all(c in step.get("conflicts", []) for c in as_list(want.get("conflicts", [])))
 
 
 def shown(want: dict) -> str:
     parts = ["|".join(as_list(want["intervention"]))]
-    for key in ("stance", "phase"):
+    for key in ("stance", "phase", "conflicts"):
         if key in want:
             parts.append(f"{key} {'|'.join(as_list(want[key]))}")
     return ", ".join(parts)
@@ -240,7 +248,11 @@ def plan_summary(plan: dict) -> str:
         f"  conflicts: {[c['id'] for c in plan.get('conflicts', [])]}",
         "  steps (intervention/stance/phase):",
     ]
-    lines += [f"    {s['id']}/{s['stance']}/{s['phase']}" for s in plan.get("steps", [])] or ["    (none)"]
+    lines += [
+        f"    {s['id']}/{s['stance']}/{s['phase']}"
+        + (f" (sources disagree: {', '.join(s['conflicts'])})" if s.get("conflicts") else "")
+        for s in plan.get("steps", [])
+    ] or ["    (none)"]
     return "\n".join(lines)
 
 
@@ -250,7 +262,8 @@ def test_vignette(path: Path, outcomes: dict[str, object]) -> None:
         doc = load(path)
     except yaml.YAMLError as exc:
         pytest.fail(f"{path.name}: not valid YAML: {exc}", pytrace=False)
-    problems = spec_problems(doc, set(vocabulary().interventions))
+    conflicts = {local(c) for c in default_reasoner().index.conflicts}
+    problems = spec_problems(doc, set(vocabulary().interventions), conflicts)
     if problems:
         pytest.fail(f"{path.name}: the vignette itself is malformed:\n  " + "\n  ".join(problems), pytrace=False)
     expect = doc["expect"] or {}

@@ -270,6 +270,41 @@ class KBIndex:
         }
 
     @cached_property
+    def conflict_subjects(self) -> dict[str, frozenset[str]]:
+        """Conflict IRI → the interventions its sources disagree about (``sk:conflictAbout``)."""
+        kb = self.kb
+        return {
+            str(c): frozenset(str(i) for i in kb.objects(c, SK.conflictAbout))
+            for c in kb.subjects(RDF.type, SK.Conflict)
+        }
+
+    @cached_property
+    def opposed(self) -> dict[str, frozenset[str]]:
+        """Member IRI → the recommendations and external guidelines the KB says it conflicts with
+        (``sk:conflictsWith``, read both ways)."""
+        out: dict[str, set[str]] = {}
+        for a, b in self.kb.subject_objects(SK.conflictsWith):
+            out.setdefault(str(a), set()).add(str(b))
+            out.setdefault(str(b), set()).add(str(a))
+        return {m: frozenset(v) for m, v in out.items()}
+
+    def opposes(self, a: str, b: str) -> bool:
+        """Whether two members of a conflict are on different sides of it: one conflicts with the other
+        (``sk:conflictsWith``), or both are recommendations and one says to avoid what the other says to do or consider.
+
+        >>> from reasoner.kb.load import load_kb
+        >>> idx = KBIndex(load_kb())
+        >>> ids = "rec_002_03 rec_ext_nice_no_gabapentinoids_sciatica rec_000_01 rec_002_12 acr_ac_lbp_2021".split()
+        >>> relaxant, nice, mri, no_imaging, acr = (SK_IRI + n for n in ids)
+        >>> idx.opposes(relaxant, nice), idx.opposes(mri, acr), idx.opposes(no_imaging, acr)
+        (True, True, False)
+        """
+        if b in self.opposed.get(a, ()):
+            return True
+        recs = self.recommendations
+        return a in recs and b in recs and (recs[a].stance == "avoid") != (recs[b].stance == "avoid")
+
+    @cached_property
     def resolutions(self) -> dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...]]:
         """Recommendation IRI → the conflicts resolved against it (``sk:resolvedAgainst``), each as (conflict IRI,
         the presentations it is resolved for (``sk:resolvedFor``), those it is not resolved in after all

@@ -30,7 +30,6 @@ The rules a clinician reads the plan by:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 
 from rdflib import URIRef
 
@@ -392,14 +391,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         )
     warnings += contraindication_recorded(idx, held, path)
     conflicts = planparts.conflicts(reasoner, holding, steps)
-    if conflicts:  # on each step whose recommendations a side of the conflict is
-        sides = [(c.id, frozenset(x.member for x in c.sides)) for c in conflicts]
-        steps = [
-            replace(s, conflicts=ids)
-            if (ids := tuple(cid for cid, members in sides if not members.isdisjoint(s.recommendations)))
-            else s
-            for s in steps
-        ]
+    if conflicts:  # on each step that is a side of one, about what the conflict is about
+        steps = planparts.tag_steps(reasoner, conflicts, steps)
     warnings += planparts.fact_warnings(reasoner, run, not_applicable)
     warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
     # what the plan leaves to the clinician: no pain relief left, the age the sources disagree on, a listed red-flag

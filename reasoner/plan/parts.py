@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 
 from rdflib import URIRef
 
@@ -251,9 +252,9 @@ def held_back(reasoner: Reasoner, run: CaseRun, flag: str) -> set[str]:
 def overridden(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> dict[str, NotApplicable]:
     """The applying recommendations a conflict is resolved against for this case (``sk:resolvedAgainst``: the case
     is in a presentation the conflict is resolved for, ``sk:resolvedFor``, or a narrower one, and in none it is not
-    resolved in, ``sk:resolvedUnless``, and the conflict bears on the case as :func:`conflicts` shows it: another of
-    its recommendations applies, or it has a side that is an external source), each with its why-not: not a step, the
-    conflict still shown."""
+    resolved in, ``sk:resolvedUnless``, and the conflict is live for the case as :func:`conflicts` shows it: a member
+    on the other side applies too, or is an external guideline), each with its why-not: not a step, the conflict
+    still shown."""
     idx = reasoner.index
     resolutions = idx.resolutions
     holding = {info.iri for info in applying}
@@ -261,7 +262,7 @@ def overridden(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> dic
     for info in applying:
         for conflict, where, unless, text in resolutions.get(info.iri, ()):
             members = idx.conflicts[conflict][2] if conflict in idx.conflicts else ()
-            if not any(m != info.iri and (m in holding or m not in idx.recommendations) for m in members):
+            if not any((m in holding or m not in idx.recommendations) and idx.opposes(info.iri, m) for m in members):
                 continue  # the other side is silent for this case: nothing to resolve
             hit = sorted(p for p in run.presentations if any(idx.is_a(p, w) for w in where))
             if hit and not any(idx.is_a(p, u) for p in run.presentations for u in unless):
@@ -273,15 +274,24 @@ def overridden(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> dic
     return out
 
 
+def live(reasoner: Reasoner, members: tuple[str, ...], applying: set[str]) -> bool:
+    """Whether a conflict's sources disagree on this patient: two members on different sides (``KBIndex.opposes``)
+    both bear on the case, each a recommendation that applies (deferred by a red flag or overridden by a resolution
+    included: ``applying`` is taken before either) or an external guideline (which never "applies": it speaks for
+    itself). A side whose recommendations do not apply here leaves nothing to disagree with."""
+    idx = reasoner.index
+    standing = [m for m in members if m in applying or m not in idx.recommendations]
+    return any(idx.opposes(a, b) for i, a in enumerate(standing) for b in standing[i + 1 :])
+
+
 def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list[ConflictOut]:
+    """The conflicts live for this case (:func:`live`: the plan's conflicts[] and its "where sources disagree" list
+    no disagreement only one side of which bears on the patient), then a "do not" beside a "do" or "consider" of the
+    same intervention that no such conflict names."""
     idx = reasoner.index
     out = []
     for iri, (label, description, members) in sorted(idx.conflicts.items()):
-        # shown where it bears on this case: two of its recommendations apply, or one does and the other side
-        # is an external source (which never "applies": it speaks for itself)
-        here = applying & set(members)
-        external = [m for m in members if m not in idx.recommendations]
-        if not here or (len(here) < 2 and not external):
+        if not live(reasoner, members, applying):
             continue
         sides = tuple(
             ConflictSide(
@@ -329,6 +339,30 @@ def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list
                         sides,
                     )
                 )
+    return out
+
+
+def tag_steps(reasoner: Reasoner, conflicts: list[ConflictOut], steps: list[Step]) -> list[Step]:
+    """Each step with the plan's conflicts it is a side of: a conflict of the KB where one of the step's
+    recommendations is a member and the step's intervention is one the conflict is about (``sk:conflictAbout``), a
+    narrower or a broader one (NICE's sentence against gabapentinoids, oral corticosteroids and benzodiazepines for
+    sciatica is a side of the disagreement about muscle relaxants; its step of gabapentinoids is not); a stance clash
+    this plan found (``stance_…``) on its two steps."""
+    idx = reasoner.index
+    sides = []
+    for c in conflicts:
+        about = idx.conflict_subjects.get(SK_IRI + c.id)
+        sides.append((c.id, frozenset(x.member for x in c.sides), about))
+    out = []
+    for s in steps:
+        above = idx.above(SK_IRI + s.id)
+        ids = tuple(
+            cid
+            for cid, members, about in sides
+            if not members.isdisjoint(s.recommendations)
+            and (about is None or any(a in above or idx.is_a(a, SK_IRI + s.id) for a in about))
+        )
+        out.append(replace(s, conflicts=ids) if ids else s)
     return out
 
 

@@ -119,6 +119,9 @@ def text(plan: Plan) -> str:
         out.append("")
     if plan.conflicts:
         out.append("WHERE SOURCES DISAGREE")
+        # what the list holds, as decided after review K3: disagreements live for this patient only
+        out.append("  (sources on different sides both bear on this patient; a step shows a disagreement about its own")
+        out.append("  intervention; a disagreement only one side of which applies here is not listed)")
         for c in plan.conflicts:
             out.append(f"  * {c.label}: {c.description}")
             for side in c.sides:
