@@ -182,17 +182,17 @@ def _unsupported(tag: str) -> Compiled:
     return fail
 
 
-def _call(name: str, args: tuple[Compiled, ...]) -> Compiled:
+def _call(name: str, operands: tuple[Compiled, ...]) -> Compiled:
     if name == "STRSTARTS":
 
         def strstarts(mu: dict, ev: Expressions) -> bool:
-            a, b = (x(mu, ev) for x in args)
+            a, b = (x(mu, ev) for x in operands)
             if not (isinstance(a, Lit) and isinstance(b, Lit)):
                 raise ExpressionError
             return a.lex.startswith(b.lex)
 
         return strstarts
-    arg = args[0]
+    arg = operands[0]
     if name == "isIRI":
         return lambda mu, ev: type(arg(mu, ev)) is str
     if name == "isNUMERIC":
