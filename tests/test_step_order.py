@@ -164,8 +164,8 @@ def test_a_procedure_failed_care_makes_due_comes_before_the_options_still_untrie
     rehabilitation, psychological therapy and manipulation (steps 7-11) before decompression (step 12). A "now"
     recommendation that waits for recorded failed care (NICE NG59: decompression when non-surgical treatment has not
     improved pain or function) is an escalation whose time has come; a drug after a failed drug is not (ACP 2017:
-    non-drug care first), so it keeps its place. The patient has back pain with the sciatica: ACP 2017's non-drug options are for low back
-    pain, and since wipsrctime they do not reach a sciatica without it."""
+    non-drug care first), so it keeps its place. The patient has back pain with the sciatica: ACP 2017's non-drug
+    options are for low back pain, and since wipsrctime they do not reach a sciatica without it."""
     doc = {
         "id": "order-failed-care-surgical-candidate",
         "age": 42,
