@@ -12,7 +12,7 @@ The rules a clinician reads the plan by:
   intervention an urgent red-flag step already gives is *covered* by that step (its sentence does not become the
   urgent step's evidence);
 - a recommendation a conflict is resolved against for the patient (``sk:resolvedAgainst`` in a presentation of
-  ``sk:resolvedFor``: no systemic steroids for axial low back pain or sciatica) is *overridden*: not a step, its
+  ``sk:resolvedFor``: no oral or high-dose corticosteroids for sciatica) is *overridden*: not a step, its
   why-not names the conflict and its resolution, and the conflict is still shown;
 - a treatment the case records as tried and failed is not offered again as initial care (advice to stay active and
   education are not courses that fail: they stay); one it records as contraindicated (``sk:contraindicates``) never;

@@ -2,7 +2,8 @@
 threshold the sources disagree on, a red-flag trigger spinekg does not act on alone, a presentation a finding suggests
 that the case does not establish, a finding (pregnancy) none of the sources address for the plan's drugs or imaging, a
 finding a source asks a drug to be given with in mind (renal impairment, for NSAIDs), a step the case records a
-contraindication to that no source replaces (``contraindicated``); and, from ``records``, what
+contraindication to that no source replaces (``contraindicated``), manual therapy without the exercise NICE gives
+it with (``packages``); and, from ``records``, what
 the case's own records leave open (a leg weakness with no side, one symptom charted in two phases).
 
 Each is a warning, never a step: spinekg recommends nothing its sources do not.
@@ -21,6 +22,7 @@ from ..reasoning.engine import CaseRun, Reasoner
 from .cleared import fracture_age_cleared_by_imaging, red_flag_imaging_on_file
 from .contraindications import contraindicated_step
 from .model import Step, Warning
+from .packages import outside_its_package
 from .parts import ANALGESIA, by_class, confirmed_flags, recorded
 from .records import records
 from .words import fact_text, steps_named
@@ -60,6 +62,7 @@ def caveats(
         + sources_silent_for_finding(reasoner, run, steps, path)
         + caution_recorded(reasoner, run, steps, path)
         + contraindicated_step(reasoner, run, steps, path)
+        + outside_its_package(reasoner, run, steps, failed, path)
         + records(reasoner, run, steps, path)  # a weakness with no side, durations in different phases
     )
 
