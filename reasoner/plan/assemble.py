@@ -11,7 +11,9 @@ The rules a clinician reads the plan by:
   offer opioids" is for pain without a specific cause, which a red flag may be); a red flag the case confirms (a
   fracture seen on imaging) holds no care back, but a "do not" of imaging waits while it stands too (article 002's
   "no role in initial evaluation" is not said beside its own urgent MRI or CT); a later recommendation of an
-  intervention an urgent red-flag step already gives is *covered* by that step;
+  intervention an urgent red-flag step already gives is *covered* by that step, and its sentences stay with the step
+  under its id (AO Spine's "We recommend surgical intervention for patients with moderate and severe DCM" under the
+  myelopathy's urgent surgical referral);
 - a recommendation a conflict is resolved against for the patient (``sk:resolvedAgainst`` in a presentation of
   ``sk:resolvedFor``: no systemic steroids for axial low back pain or sciatica) is *overridden*: not a step, its
   why-not names the conflict and its resolution, and the conflict is still shown;
@@ -247,6 +249,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         for f in holds_back
     ]
     active, waiting, covered, preempted = [], [], defaultdict(list), list(overridden.values())
+    flag_backs: dict[tuple[str, str], list] = defaultdict(list)  # covered by a red flag's step: its sentences stay
     tried: dict[str, list[str]] = defaultdict(list)
     tried_later: dict[str, list[str]] = defaultdict(list)
     for item in timed:
@@ -270,6 +273,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 )
             if sooner is not None:
                 covered[sooner].append(info.iri)
+                flag_backs[sooner].append(info)
                 why = (f"covered by the {sooner[1]} red-flag step {local(sooner[0])}, which already gives it",)
                 preempted.append(NotApplicable(info.iri, info.label, "covered", why))
                 continue
@@ -284,6 +288,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         )
         if related is not None and stance in ("do", "consider"):
             covered[(related, urgent_do[related])].append(info.iri)
+            flag_backs[(related, urgent_do[related])].append(info)
             why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
             continue
@@ -354,6 +359,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # a "consider" of what another recommendation says to do in the same phase, and what a step's study includes (an
     # MRI without contrast where one without and with contrast is done), are given by that step
     active, backs, given, covering = covered_by_steps(idx, active, covered)
+    for by, infos in flag_backs.items():  # every recommendation a step rests on keeps its sentences on it
+        backs[by] = [*backs.get(by, ()), *infos]
     preempted += covering
     steps = plan_steps(reasoner, active, words, covered, backs, given)
     deferred = plan_steps(reasoner, waiting, words, {}, {}, numbered=False)  # deferred care is not numbered

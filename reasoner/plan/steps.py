@@ -94,7 +94,7 @@ def plan_steps(
                 "evidence": tuple(e for m in members for e in evidence_of(reasoner, m[1]))
                 + tuple(
                     e
-                    for i in sorted(backs.get((interv, phase), ()) if stance == "do" else (), key=attrgetter("iri"))
+                    for i in sorted(backs.get((interv, phase), ()) if stance != "avoid" else (), key=attrgetter("iri"))
                     for e in evidence_of(reasoner, i)
                 ),
                 "after_weeks": first.after_weeks if phase == "if_persistent" else None,
