@@ -142,3 +142,39 @@ def test_a_study_a_step_includes_is_covered_by_it_and_keeps_its_sentences():
     # for surgery only gets no injection referral, rec_000_15)
     assert ids[:2] == ["red_flag_screening", "mri_lumbar_spine_with_and_without_contrast"]
     assert "spine_specialist_referral" in ids and "interventional_pain_referral" not in ids
+
+
+def test_acp_drug_treatment_is_covered_by_the_nsaid_step_the_plan_reads_first():
+    """Two steps say to do a pain-relief drug (article 003's "NSAIDs and/or acetaminophen"): ACP 2017's recommendation
+    3, to consider drug treatment ("NSAIDs first line" in the reference table), is covered by the first of them in
+    reading order, the NSAIDs, not by the acetaminophen whose id sorts first (review H1, case h1-09: 86 M, chronic
+    low back pain, an exercise class without benefit)."""
+    case = {
+        "id": "h1-09-86m-heart-failure-ckd-chronic-lbp-failed-exercise",
+        "age": 86,
+        "sex": "male",
+        "symptoms": [
+            {"type": "axial_pain", "body_regions": ["lower_back"], "laterality": "bilateral", "duration_weeks": 34}
+        ],
+        "risk_factors": ["cardiovascular_disease", "renal_impairment"],
+        "imaging": [
+            {
+                "modality": "radiography",
+                "weeks_ago": 26,
+                "findings": [
+                    {"type": "spondylosis", "severity": "moderate"},
+                    {"type": "vertebral_height_loss", "present": False},
+                ],
+            }
+        ],
+        "prior_treatments": [{"type": "exercise_therapy", "weeks": 10, "outcome": "unchanged"}],
+        "red_flag_screen": {"result": "none_found"},
+    }
+    plan = reason([case])[0].plan
+    acp = "rec_ext_acp_pharmacological_chronic"
+    by = [(s.id, s.stance) for s in plan.steps if acp in {local(r) for r in s.covers}]
+    assert by == [("nsaid", "do")]
+    ids = [s.id for s in plan.steps]
+    assert ids.index("nsaid") < ids.index("acetaminophen")  # the step the plan reads first
+    nsaid = next(s for s in plan.steps if s.id == "nsaid" and s.stance == "do")
+    assert acp in {e.recommendation for e in nsaid.evidence}
