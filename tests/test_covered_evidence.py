@@ -16,8 +16,11 @@ import pytest
 import yaml
 
 from reasoner.api import default_reasoner, reason
+from reasoner.consts import PROV, SK
+from reasoner.fhir.write import plan_bundle
 from reasoner.kb.index import local
 from reasoner.plan.compact import compact, expand, kb_part
+from reasoner.present.dot import step_graph
 from reasoner.present.text import explain, text
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "002-lumbosacral-radiculopathy.yaml"
@@ -48,11 +51,63 @@ def test_a_covered_consider_keeps_its_sentences_under_its_own_id(plan):
     assert "its sentences, below, are kept with this step's" in explain(plan, step.number)
 
 
-def test_an_urgent_red_flag_step_does_not_take_the_sentences_of_what_it_covers():
+def test_an_urgent_red_flag_step_keeps_the_sentences_of_what_it_covers():
+    """Cauda equina's emergency MRI gives article 000's MRI (rec_000_01): its sentences stay with the step, under its
+    own id, after the step's own (clinician's audit K1: the folded recommendations' evidence was dropped)."""
     plan = reason([EXAMPLE.parent / "000-gluteal-s2-s3-numbness.yaml"])[0].plan
     mri = plan.steps[0]
     assert "rec_000_01" in [local(r) for r in mri.covers]
-    assert {e.recommendation for e in mri.evidence} <= {local(r) for r in mri.recommendations}
+    assert "rec_000_01" in {e.recommendation for e in mri.evidence}
+    assert "rec_000_01 (covered by this step):" in text(plan)
+
+
+MODERATE = Path(__file__).parent / "acceptance" / "myelopathy-moderate-mjoa13-with-back-pain-66m.yaml"
+AO_SPINE = "We recommend surgical intervention for patients with moderate and severe DCM."
+
+
+@pytest.fixture(scope="module")
+def moderate():
+    return reason([yaml.safe_load(MODERATE.read_text())["case"] | {"id": MODERATE.stem}])[0]
+
+
+def _referral(plan):
+    return next(s for s in plan.steps if s.id == "urgent_spine_surgical_referral")
+
+
+def test_the_red_flag_referral_keeps_ao_spines_sentence_in_every_output(moderate):
+    """A moderate myelopathy's urgent surgical referral (the red-flag table's action) covers AO Spine's
+    recommendation 1: its verified sentence is on the step in the plan, the text, the JSON, the compact line read
+    back, FHIR and the provenance (the step ``prov:wasDerivedFrom`` it, as it does its own recommendation)."""
+    plan = moderate.plan
+    step = _referral(plan)
+    rec = "rec_ext_aospine_surgery_moderate"
+    assert rec in [local(r) for r in step.covers]
+    assert [e.quote for e in step.evidence if e.recommendation == rec] == [AO_SPINE]
+    assert AO_SPINE in text(plan).split(f"{rec} (covered by this step):")[1].split("\n")[1]
+    assert AO_SPINE in explain(plan, step.number)
+    assert any(e["quote"] == AO_SPINE for s in json.loads(plan.to_json())["steps"] for e in s["evidence"])
+    part = kb_part(default_reasoner())
+    line = orjson.loads(orjson.dumps(compact(plan, part)))
+    assert expand(line, part) == json.loads(plan.to_json())
+    bundle = plan_bundle(moderate, plan.kb_version, recorded="2025-01-01T00:00:00Z")
+    said = json.dumps(bundle, ensure_ascii=False)
+    assert AO_SPINE in said and f"recommendation {rec} (covered by this step)" in said
+    prov = moderate.provenance()
+    steps = set(prov.subjects(SK.stepOf, SK.urgent_spine_surgical_referral))
+    assert steps and all((s, PROV.wasDerivedFrom, SK[rec]) in prov for s in steps)
+    dot = step_graph(moderate, step.number, prov=prov)
+    assert rec in dot and "moderate and severe DCM" in dot
+
+
+def test_every_covered_recommendation_keeps_its_sentences_on_its_step():
+    """Whatever covers it (a step of the same phase, a study that includes it, a red flag's urgent step), every
+    recommendation a step rests on is traced to its sentences in the plan."""
+    examples = sorted(EXAMPLE.parent.glob("*.yaml"))
+    for result in reason(examples):
+        for s in result.plan.steps:
+            backing = {e.recommendation for e in s.evidence}
+            missing = [local(r) for r in s.covers if local(r) not in backing]
+            assert not missing, (result.plan.case, s.number, s.id, missing)
 
 
 def test_the_compact_line_brings_the_covered_sentences_back(plan):
@@ -87,3 +142,39 @@ def test_a_study_a_step_includes_is_covered_by_it_and_keeps_its_sentences():
     # for surgery only gets no injection referral, rec_000_15)
     assert ids[:2] == ["red_flag_screening", "mri_lumbar_spine_with_and_without_contrast"]
     assert "spine_specialist_referral" in ids and "interventional_pain_referral" not in ids
+
+
+def test_acp_drug_treatment_is_covered_by_the_nsaid_step_the_plan_reads_first():
+    """Two steps say to do a pain-relief drug (article 003's "NSAIDs and/or acetaminophen"): ACP 2017's recommendation
+    3, to consider drug treatment ("NSAIDs first line" in the reference table), is covered by the first of them in
+    reading order, the NSAIDs, not by the acetaminophen whose id sorts first (review H1, case h1-09: 86 M, chronic
+    low back pain, an exercise class without benefit)."""
+    case = {
+        "id": "h1-09-86m-heart-failure-ckd-chronic-lbp-failed-exercise",
+        "age": 86,
+        "sex": "male",
+        "symptoms": [
+            {"type": "axial_pain", "body_regions": ["lower_back"], "laterality": "bilateral", "duration_weeks": 34}
+        ],
+        "risk_factors": ["cardiovascular_disease", "renal_impairment"],
+        "imaging": [
+            {
+                "modality": "radiography",
+                "weeks_ago": 26,
+                "findings": [
+                    {"type": "spondylosis", "severity": "moderate"},
+                    {"type": "vertebral_height_loss", "present": False},
+                ],
+            }
+        ],
+        "prior_treatments": [{"type": "exercise_therapy", "weeks": 10, "outcome": "unchanged"}],
+        "red_flag_screen": {"result": "none_found"},
+    }
+    plan = reason([case])[0].plan
+    acp = "rec_ext_acp_pharmacological_chronic"
+    by = [(s.id, s.stance) for s in plan.steps if acp in {local(r) for r in s.covers}]
+    assert by == [("nsaid", "do")]
+    ids = [s.id for s in plan.steps]
+    assert ids.index("nsaid") < ids.index("acetaminophen")  # the step the plan reads first
+    nsaid = next(s for s in plan.steps if s.id == "nsaid" and s.stance == "do")
+    assert acp in {e.recommendation for e in nsaid.evidence}

@@ -417,7 +417,7 @@ def test_every_quote_of_a_step_is_in_its_documentation_and_its_provenance(result
         quoted = [en["what"]["display"] for en in prov["entity"] if en["role"] == "quotation"]
         assert {e.quote for e in s.evidence} <= {q.split("“", 1)[1].rstrip("”") for q in quoted}
         sources = {en["what"]["identifier"]["value"] for en in prov["entity"] if en["role"] == "source"}
-        assert set(s.recommendations) | set(s.triggered_by) == sources
+        assert set(s.recommendations) | set(s.covers) | set(s.triggered_by) == sources  # covered: sentences kept
 
 
 def test_the_reasoner_and_kb_version_are_the_provenance_agent(results):

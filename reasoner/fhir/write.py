@@ -70,6 +70,10 @@ def _action(s: Step) -> dict:
         "code": [_sk(s.id, s.label)],
         "documentation": [
             *({"type": "derived-from", "display": f"recommendation {local(r)}", "url": r} for r in s.recommendations),
+            *(
+                {"type": "derived-from", "display": f"recommendation {local(r)} (covered by this step)", "url": r}
+                for r in s.covers
+            ),
             *(_citation(e) for e in s.evidence),
         ],
         "timingTiming": {"code": {**_sk(s.phase, phase), "text": when}},
@@ -83,7 +87,7 @@ def _provenance(result, s: Step, url: dict[str, str], recorded: str) -> dict:
     recs = default_reasoner().index.recommendations
     case_iri = CASE_BASE + result.plan.case
     entity = []
-    for r in s.recommendations:
+    for r in (*s.recommendations, *s.covers):  # those it covers too: their sentences are kept with the step's
         info = recs.get(r)
         label = info.label if info else local(r)
         entity.append({"role": "source", "what": {"identifier": {"system": URI, "value": r}, "display": label}})

@@ -8,9 +8,12 @@ The rules a clinician reads the plan by:
   follow-ups that wait on it), never deleted; pain relief, assessments, "do not" advice, what the red flag spares
   (``sk:spares``: a suspected fracture keeps advice to stay active and heat) and the red flag's own management
   are never deferred, except the "do not" of imaging, of a later phase and of a pain-relief drug (NICE's "do not
-  offer opioids" is for pain without a specific cause, which a red flag may be); a later recommendation of an
-  intervention an urgent red-flag step already gives is *covered* by that step (its sentence does not become the
-  urgent step's evidence);
+  offer opioids" is for pain without a specific cause, which a red flag may be); a red flag the case confirms (a
+  fracture seen on imaging) holds no care back, but a "do not" of imaging waits while it stands too (article 002's
+  "no role in initial evaluation" is not said beside its own urgent MRI or CT); a later recommendation of an
+  intervention an urgent red-flag step already gives is *covered* by that step, and its sentences stay with the step
+  under its id (AO Spine's "We recommend surgical intervention for patients with moderate and severe DCM" under the
+  myelopathy's urgent surgical referral);
 - a recommendation a conflict is resolved against for the patient (``sk:resolvedAgainst`` in a presentation of
   ``sk:resolvedFor``: no oral or high-dose corticosteroids for sciatica) is *overridden*: not a step, its
   why-not names the conflict and its resolution, and the conflict is still shown;
@@ -47,7 +50,7 @@ from .cover import covered_by_steps, urgent_steps
 from .model import NotApplicable, Plan, RedFlagOut, Warning
 from .parts import ANALGESIA
 from .steps import AFTER_CARE, plan_steps
-from .words import Words, until_excluded
+from .words import Words, deferred_why
 
 IMAGING = str(SK.ImagingIntervention)
 ASSESSMENT = str(SK.Assessment)
@@ -106,7 +109,6 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # a red flag the case confirms (a fracture seen on imaging) defers nothing: no exclusion will come
     confirmed = planparts.confirmed_flags(reasoner, run)
     holds_back = [f for f in flags if f not in confirmed]
-    flag_labels = [(idx.label(f), idx.held_until(f)) for f in holds_back]
 
     applying, not_applicable = [], []
     explicit = {a.recommendation: a for a in run.applicability}
@@ -259,6 +261,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         for f in holds_back
     ]
     active, waiting, covered, preempted = [], [], defaultdict(list), list(overridden.values())
+    flag_backs: dict[tuple[str, str], list] = defaultdict(list)  # covered by a red flag's step: its sentences stay
     tried: dict[str, list[str]] = defaultdict(list)
     tried_later: dict[str, list[str]] = defaultdict(list)
     for item in timed:
@@ -282,6 +285,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 )
             if sooner is not None:
                 covered[sooner].append(info.iri)
+                flag_backs[sooner].append(info)
                 why = (f"covered by the {sooner[1]} red-flag step {local(sooner[0])}, which already gives it",)
                 preempted.append(NotApplicable(info.iri, info.label, "covered", why))
                 continue
@@ -296,6 +300,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         )
         if related is not None and stance in ("do", "consider"):
             covered[(related, urgent_do[related])].append(info.iri)
+            flag_backs[(related, urgent_do[related])].append(info)
             why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
             continue
@@ -343,26 +348,31 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         # what it displaces (risk stratification for stratified care of non-specific pain); nor is pain relief, but
         # a "do not" of a pain-relief drug (NICE's opioids, paracetamol alone...) is for pain without a specific
         # cause: it waits while a red flag suspects one (the pain may be its; see sk:preempts' note in the KB)
-        if holds_back and (not pain_relief or stance == "avoid") and (not assessment or displaced):
+        # a "do not" of imaging (article 002's no CT in initial evaluation) is advice for a presentation without a
+        # specific cause: it waits while any red flag stands, one the case confirms too (its own imaging comes first)
+        imaging_avoid = stance == "avoid" and idx.is_a(interv, IMAGING)
+        waits_on = flags if imaging_avoid else holds_back
+        if waits_on and (not pain_relief or stance == "avoid") and (not assessment or displaced):
             later = phase in ("if_persistent", "follow_up")
             # what every red flag spares is not held back in a later phase either (a confirmed fracture's
             # augmentation does not wait until the suspected fracture is excluded)
             later = later and not all(any(idx.is_a(interv, c) for c in spares) for _, spares in displacing)
-            if (stance in ("do", "consider") and (displaced or later)) or (
-                stance == "avoid" and (idx.is_a(interv, IMAGING) or pain_relief or later)
+            if (
+                imaging_avoid
+                or (stance in ("do", "consider") and (displaced or later))
+                or (stance == "avoid" and holds_back and (pain_relief or later))
             ):
-                why = (
-                    f"deferred {until_excluded(flag_labels, ', ')}: resume it then "
-                    f"(red flag {', '.join(local(f) for f in holds_back)})",
-                )
-                preempted.append(NotApplicable(info.iri, info.label, "deferred", why))
-                waiting.append((a, info, driven, phase, f"deferred {until_excluded(flag_labels)}", False))
+                reason, waits = deferred_why(idx, waits_on, confirmed)
+                preempted.append(NotApplicable(info.iri, info.label, "deferred", (reason,)))
+                waiting.append((a, info, driven, phase, waits, False))
                 continue
         active.append(item)
 
     # a "consider" of what another recommendation says to do in the same phase, and what a step's study includes (an
     # MRI without contrast where one without and with contrast is done), are given by that step
     active, backs, given, covering = covered_by_steps(idx, active, covered)
+    for by, infos in flag_backs.items():  # every recommendation a step rests on keeps its sentences on it
+        backs[by] = [*backs.get(by, ()), *infos]
     preempted += covering
     # pain relief the case records as tried at all (any outcome): where none was, the analgesia the plan offers stands
     # before an escalation to consider that failed care made due (physiotherapy alone is not all first-line care)

@@ -70,7 +70,7 @@ def caveats(
 def red_flag_confirmed(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
     """A raised red flag a presentation of the case confirms (``sk:confirmedBy``: new vertebral height loss on
     imaging confirms a suspected vertebral fracture): not a suspicion the work-up will exclude, so the care it would
-    hold back is not deferred, and its own steps stand."""
+    hold back is not deferred, and its own steps stand (a "do not" of imaging still waits while it stands)."""
     idx = reasoner.index
     out = []
     for flag, presentations in sorted(confirmed_flags(reasoner, run).items()):
@@ -82,7 +82,8 @@ def red_flag_confirmed(reasoner: Reasoner, run: CaseRun, path: Callable[[str], s
                 "red_flag_confirmed",
                 f"{label} [{name}] is confirmed: {', '.join(idx.label(p) for p in presentations)} from {seen}. "
                 "It is not a suspicion a work-up will exclude, so the care it holds back while suspected is not "
-                "deferred: the steps say what is unsafe with it (and its own steps stand)",
+                "deferred: the steps say what is unsafe with it (and its own steps stand); advice against imaging, "
+                "for a presentation without a specific cause, still waits while it stands",
                 (name, *(local(p) for p in presentations), *(path(f) for f in facts)),
             )
         )

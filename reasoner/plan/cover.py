@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from ..kb.index import KBIndex
 from .model import NotApplicable
+from .steps import reading_key
 
 
 def urgent_steps(timed: list, stance: str, urgent: tuple[str, ...]) -> dict[str, str]:
@@ -26,7 +27,8 @@ def covered_by_steps(idx: KBIndex, active: list, covered: dict) -> tuple[list, d
     """Split the plan's applying items (``(applicability, info, driven, phase, timing, due_now)``) into those that
     make steps and those a step of the same phase gives: a recommendation to *consider* what a step says to do (it,
     or something narrower), and one to do or consider what a step's intervention includes (``sk:includes``; one
-    study is ordered, not two). A red flag's own steps are not covered this way. Each covered recommendation is added
+    study is ordered, not two), by the first such step in reading order. A red flag's own steps are not covered this
+    way. Each covered recommendation is added
     to ``covered`` under the covering step's (intervention, phase); returns the items kept, the covered
     recommendations whose sentences stay with the covering step (``backs``), the covered "do" items (which place the
     covering step in reading order: the MRI due now before the injection it would guide) and their why-nots.
@@ -46,6 +48,13 @@ def covered_by_steps(idx: KBIndex, active: list, covered: dict) -> tuple[list, d
     doing = sorted({(info.intervention, phase) for _, info, _, phase, _, _ in active if info.stance == "do"})
     # a do another do of the phase includes is given by it (not by a broader do: that is an umbrella with parts)
     coverers = [(i, p) for i, p in doing if not any(q == p and j != i and idx.includes(j, i) for j, q in doing)]
+    # where two steps could give it, the first in reading order does (ACP 2017's drug treatment, "NSAIDs first line",
+    # under the NSAIDs that article 003's "NSAIDs and/or acetaminophen" lists first, not under the acetaminophen)
+    members = defaultdict(list)
+    for _, info, _, phase, _, due_now in active:
+        if info.stance == "do":
+            members[(info.intervention, phase)].append((info, due_now))
+    coverers.sort(key=lambda c: reading_key(idx, c[0], "do", c[1], members[c]))
     kept, backs, given, preempted = [], defaultdict(list), defaultdict(list), []
     for item in active:
         info, driven, phase = item[1], item[2], item[3]

@@ -166,10 +166,22 @@ class Plan:
             numbered = zip(self.steps, numbers, strict=True)
             object.__setattr__(self, "steps", tuple(s if s.number == n else replace(s, number=n) for s, n in numbered))
 
+    def confirmed_flags(self) -> frozenset[str]:
+        """The ids of the red flags the case confirms (warning ``red_flag_confirmed``: a fracture seen on imaging)."""
+        return frozenset(w.subjects[0] for w in self.warnings if w.id == "red_flag_confirmed" and w.subjects)
+
     def holding_flags(self) -> tuple[RedFlagOut, ...]:
-        """The red flags that hold care back: not those the case confirms (warning ``red_flag_confirmed``)."""
-        confirmed = {w.subjects[0] for w in self.warnings if w.id == "red_flag_confirmed" and w.subjects}
-        return tuple(f for f in self.red_flags if f.id not in confirmed)
+        """The red flags the deferred care waits for: those the case does not confirm; where every red flag is
+        confirmed, all of them (a confirmed one holds no care back, but a "do not" of imaging waits while it stands).
+        """
+        confirmed = self.confirmed_flags()
+        holding = tuple(f for f in self.red_flags if f.id not in confirmed)
+        return holding or (self.red_flags if self.deferred else ())
+
+    def waits_while_confirmed(self) -> bool:
+        """Whether the deferred care waits only on red flags the case confirms: then it is advice against imaging,
+        which waits while they stand (no work-up will exclude them)."""
+        return bool(self.deferred) and self.confirmed_flags() >= {f.id for f in self.holding_flags()}
 
     def to_dict(self) -> dict:
         return asdict(self)

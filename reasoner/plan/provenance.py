@@ -66,8 +66,9 @@ def case_provenance(
 ) -> str:
     """The case's own part of a run's PROV-O, as N-Triples: the case, the run, the plan and its steps.
 
-    Every step ``prov:wasGeneratedBy`` the run and ``prov:wasDerivedFrom`` its recommendations and the case
-    findings that triggered them (plain and qualified). The KB part (recommendations → evidence → references)
+    Every step ``prov:wasGeneratedBy`` the run and ``prov:wasDerivedFrom`` its recommendations, those it covers
+    (``sk:covers``: their sentences are kept with the step's) and the case findings that triggered its own (plain and
+    qualified). The KB part (recommendations → evidence → references)
     is :func:`kb_slice`, shared by every case of a cohort. Written as text (no rdflib terms): a cohort writes
     this for every case.
     """
@@ -96,7 +97,7 @@ def case_provenance(
         add(f"<{flag}> <{RDFS.label}> {plain(reasoner.index.label(flag))} .\n")
     # the case resources each recommendation's conditions held on (the plan shows them as field paths), and the
     # rules that decided its conditions (rules/conditions/ID.rq; "default": no rule's rows spoke, the kind's default)
-    used = {r for step in plan.steps for r in step.recommendations}
+    used = {r for step in plan.steps for r in (*step.recommendations, *step.covers)}
     triggers = {x.recommendation: x.triggered_by for x in run.applicability if x.recommendation in used}
     deciders = {
         x.recommendation: sorted({c.rule for c in x.conditions}) for x in run.applicability if x.recommendation in used
@@ -123,7 +124,9 @@ def case_provenance(
         )
         if step.timing:
             add(f"{s} {timing} {plain(step.timing)} .\n")
-        for rec in step.recommendations:
+        # the step rests on its recommendations and on those it covers, whose sentences it keeps (sk:covers names
+        # them apart): each is a derivation of the step
+        for rec in (*step.recommendations, *step.covers):
             q = f"<{run.case}/step/{n}/derivation/{rec.rsplit('/', 1)[-1]}>"
             add(
                 f"{s} {derived} <{rec}> .\n{s} {qualified} {q} .\n{q} {a} {derivation} .\n"
@@ -133,7 +136,7 @@ def case_provenance(
                 add(f"{q} {decided_by} <{SK_IRI}rule/{rule}> .\n")
         for fact in dict.fromkeys(f for rec in step.recommendations for f in triggers.get(rec, ())):
             add(f"{s} {derived} <{fact}> .\n")  # once each, in the recommendations' order
-        for rec in step.covers:  # applied, and given by this step (its sentences are not this step's evidence)
+        for rec in step.covers:  # applied, and given by this step (its sentences are kept with the step's)
             add(f"{s} {covers} <{rec}> .\n")
     return "".join(out)
 

@@ -11,7 +11,7 @@ from rdflib import URIRef
 
 from ..case.paths import path_key
 from ..consts import SK, SK_IRI
-from ..kb.index import RecInfo, local
+from ..kb.index import KBIndex, RecInfo, local
 from ..reasoning.engine import Reasoner
 from . import parts as planparts
 from .jsontext import share
@@ -59,7 +59,6 @@ def plan_steps(
     grouped: dict[tuple[str, str, str], list] = defaultdict(list)
     for a, info, _driven, phase, timing, due_now in items:
         grouped[(info.intervention, info.stance, phase)].append((a, info, timing, due_now))
-    order = idx.phase_order
     escalating = {
         phase
         for (_, stance, phase), members in grouped.items()
@@ -68,29 +67,14 @@ def plan_steps(
 
     def sort_key(item):
         (interv, stance, phase), members = item
-        if stance == "do":
-            members = members + [
-                (a, i, timing, due) for a, i, _, _, timing, due in (given or {}).get((interv, phase), ())
-            ]
-        first = min(members, key=lambda m: (not m[1].safety, m[1].order, m[1].id))[1]
-        due_now = any(m[3] is True for m in members)
-        after_care = any(m[3] == AFTER_CARE for m in members)
-        # in the acute phase an escalation whose source gives no weeks waits for the referral due at 6 weeks
-        late = planparts.ACUTE_WEEKS + 0.5 if phase == "if_persistent" else 0
-        after = min(m[1].after_weeks if m[1].after_weeks is not None else late for m in members)
-        # the guideline statements (NICE, ACP, …) have no reading order of their own (their ids are alphabetical):
-        # among them, what to do before what to consider (ACP 2017: heat first, drugs "if pharmacologic treatment
-        # is desired"), and of what to consider, non-drug treatment before drugs (ACP 2017 R2 and R3: drugs after
-        # an inadequate response to non-drug therapy)
-        weaker = stance == "consider" and not first.source.isdigit() and not after_care
-        drug = weaker and idx.is_a(interv, ANALGESIA)
+        gives = (given or {}).get((interv, phase), ()) if stance == "do" else ()  # where what it covers would stand
         # the care still to do before an escalation to consider (the correlation it rests on, conservative care), and
         # pain relief never tried whatever its stance
         first_line = phase in escalating and (
             stance == "do" or (stance == "consider" and not analgesia_tried and idx.is_a(interv, ANALGESIA))
         )
-        return (order[phase], stance == "avoid", rank(interv, stance, first.safety, due_now, first_line), after,
-                first.order, weaker, drug, first.id)  # fmt: skip
+        members_due = [(m[1], m[3]) for m in members] + [(g[1], g[5]) for g in gives]
+        return reading_key(idx, interv, stance, phase, members_due, first_line)
 
     steps: list[dict] = []  # each step's fields: a Step is made once, below, with its place among the umbrellas
     for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
@@ -112,7 +96,7 @@ def plan_steps(
                 "evidence": tuple(e for m in members for e in evidence_of(reasoner, m[1]))
                 + tuple(
                     e
-                    for i in sorted(backs.get((interv, phase), ()) if stance == "do" else (), key=attrgetter("iri"))
+                    for i in sorted(backs.get((interv, phase), ()) if stance != "avoid" else (), key=attrgetter("iri"))
                     for e in evidence_of(reasoner, i)
                 ),
                 "after_weeks": first.after_weeks if phase == "if_persistent" else None,
@@ -158,6 +142,28 @@ def plan_steps(
         Step(**steps[i], parts=parts_of.get(i, ()), part_of=part_of, number=number)
         for (i, part_of), number in zip(placed, numbers, strict=True)
     ]
+
+
+def reading_key(
+    idx: KBIndex, interv: str, stance: str, phase: str, members: list[tuple[RecInfo, object]], first_line: bool = False
+) -> tuple:
+    """Where the step of ``interv`` with ``stance`` in ``phase`` stands in reading order, from the recommendations it
+    gives, each with whether it is due now (``True``, ``False`` or ``AFTER_CARE``), and whether it is first-line care
+    still to give before an escalation due now (``rank``)."""
+    first = min((m for m, _ in members), key=lambda m: (not m.safety, m.order, m.id))
+    due_now = any(d is True for _, d in members)
+    after_care = any(d == AFTER_CARE for _, d in members)
+    # in the acute phase an escalation whose source gives no weeks waits for the referral due at 6 weeks
+    late = planparts.ACUTE_WEEKS + 0.5 if phase == "if_persistent" else 0
+    after = min(m.after_weeks if m.after_weeks is not None else late for m, _ in members)
+    # the guideline statements (NICE, ACP, …) have no reading order of their own (their ids are alphabetical): among
+    # them, what to do before what to consider (ACP 2017: heat first, drugs "if pharmacologic treatment is desired"),
+    # and of what to consider, non-drug treatment before drugs (ACP 2017 R2 and R3: drugs after an inadequate
+    # response to non-drug therapy)
+    weaker = stance == "consider" and not first.source.isdigit() and not after_care
+    drug = weaker and idx.is_a(interv, ANALGESIA)
+    return (idx.phase_order[phase], stance == "avoid", rank(interv, stance, first.safety, due_now, first_line), after,
+            first.order, weaker, drug, first.id)  # fmt: skip
 
 
 def qualified(reasoner: Reasoner, members: list[RecInfo]) -> RecInfo:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ..case.paths import field_path, path_key
 from ..consts import RDF, SK, SK_IRI
@@ -158,3 +158,30 @@ def until_excluded(flags: list[tuple[str, str]], join: str = " and ") -> str:
 
 
 _PLURAL = {"is": "are", "has": "have", "was": "were"}
+
+
+def deferred_why(idx: KBIndex, flags: list[str], confirmed: Iterable[str]) -> tuple[str, str]:
+    """Why a recommendation waits for red flags, and its timing on the deferred list: until those the case only
+    suspects are excluded (or assessed), and while those it confirms stand (``confirmed``: no work-up excludes them;
+    only a "do not" of imaging waits on them, for it is advice for a presentation without a specific cause).
+
+    >>> from reasoner.kb.load import load_kb
+    >>> idx = KBIndex(load_kb())
+    >>> deferred_why(idx, [SK_IRI + "infection_suspected"], ())[1]
+    'deferred until suspected spinal infection is excluded'
+    >>> why, timing = deferred_why(idx, [SK_IRI + "fracture_suspected"], [SK_IRI + "fracture_suspected"])
+    >>> timing
+    'deferred while suspected vertebral fracture stands (confirmed)'
+    """
+    sure = set(confirmed)
+    held = [(idx.label(f), idx.held_until(f)) for f in flags if f not in sure]
+    seen = [idx.label(f) for f in flags if f in sure]
+    stands = f"while {' and '.join(seen)} stand{'s' * (len(seen) == 1)} (confirmed)" if seen else ""
+    timing = " and ".join(w for w in (until_excluded(held) if held else "", stands) if w)
+    why = f"deferred {until_excluded(held, ', ')}: resume it then" if held else "deferred"
+    if seen:
+        why += (
+            f"{',' if held else ''} {stands}: confirmed, not a suspicion a work-up will exclude; advice against "
+            "imaging for a presentation without a specific cause does not stand beside it"
+        )
+    return f"{why} (red flag {', '.join(local(f) for f in flags)})", f"deferred {timing}"

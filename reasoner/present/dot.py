@@ -236,7 +236,7 @@ def step_graph(result: Result, step_key: str, *, prov: Graph | None = None, reas
     case = result.run.case
     s_iri = next(s for s in prov.subjects(SK.stepPosition, Literal(position)) if (s, RDF.type, SK.PlanStep) in prov)
     sources = set(prov.objects(s_iri, PROV.wasDerivedFrom))
-    recs = [URIRef(x) for x in step.recommendations if URIRef(x) in sources]
+    recs = [URIRef(x) for x in (*step.recommendations, *step.covers) if URIRef(x) in sources]
     facts = sorted(sources - set(recs), key=lambda f: path_key(field_path(case, str(f))))
 
     dot = _Dot()

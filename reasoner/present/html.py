@@ -136,7 +136,11 @@ def _deferred(plan: Plan) -> list[str]:
         f"{_e(', '.join(local(r) for r in s.recommendations))}</li>"
         for s in plan.deferred
     ]
-    title = f"Deferred {until_excluded([(f.label, f.held_until) for f in plan.holding_flags()])}, then resume"
+    holding = plan.holding_flags()
+    if plan.waits_while_confirmed():  # advice against imaging, beside a red flag no work-up will exclude
+        title = f"Deferred while {' and '.join(f.label for f in holding)} stand{'s' * (len(holding) == 1)} (confirmed)"
+    else:
+        title = f"Deferred {until_excluded([(f.label, f.held_until) for f in holding])}, then resume"
     return _section("deferred", title, ["<ul>", *rows, "</ul>"])
 
 

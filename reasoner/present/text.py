@@ -95,13 +95,25 @@ def text(plan: Plan) -> str:
     if plan.deferred:
         holding = plan.holding_flags()
         flags = [(f.label, f.held_until) for f in holding]
-        out.append(f"DEFERRED {until_excluded(flags).upper()} (then resume)")
         ids = ", ".join(f.id for f in holding)
         them = "them" if len(holding) > 1 else "it"
-        if all(f.held_until == "is excluded" for f in holding):
-            out.append(f"  (once the work-up has excluded {them}, record red_flags_excluded: [{ids}] and plan again)")
-        else:  # a confirmed finding is not excluded: the surgeon's assessment clears the care it holds back
-            out.append(f"  (once that is done and this care cleared, record red_flags_excluded: [{ids}], plan again)")
+        if plan.waits_while_confirmed():  # a confirmed finding is not excluded: what waits on it is not care
+            labels = " AND ".join(f.label.upper() for f in holding)
+            out.append(f"DEFERRED WHILE {labels} STAND{'S' * (them == 'it')} (confirmed)")
+            out.append(
+                f"  (not excluded by a work-up: advice against imaging, for a presentation without a specific cause, "
+                f"does not stand beside {them})"
+            )
+        else:
+            out.append(f"DEFERRED {until_excluded(flags).upper()} (then resume)")
+            if all(f.held_until == "is excluded" for f in holding):
+                out.append(
+                    f"  (once the work-up has excluded {them}, record red_flags_excluded: [{ids}] and plan again)"
+                )
+            else:  # a confirmed finding is not excluded: the surgeon's assessment clears the care it holds back
+                out.append(
+                    f"  (once that is done and this care cleared, record red_flags_excluded: [{ids}], plan again)"
+                )
         for s in plan.deferred:
             extra = f" [{s.phase.replace('_', ' ')}]"
             out.append(f"  - {STANCE[s.stance]} {s.label}{extra}: {', '.join(local(r) for r in s.recommendations)}")
