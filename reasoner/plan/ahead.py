@@ -97,10 +97,13 @@ def _how(
         return None
     if courses:
         courses.sort(key=lambda fd: path_key(path(fd[0])))
-        so_far = max((float(w) for _, d in courses for w in d.get(_COURSE_WEEKS, ())), default=0.0)
+        recorded = [float(w) for _, d in courses for w in d.get(_COURSE_WEEKS, ())]
+        so_far = max(recorded, default=0.0)
         said = "; ".join(f"{path(f)}, {_course(idx, d)}" for f, d in courses)
         if weeks is None:
             return f"so far {said}", so_far
+        if not recorded:  # how long it has run is not recorded: no count of the weeks left
+            return f"so far {said}: its weeks are not recorded", so_far
         if so_far >= weeks:
             return f"so far {said}: due once it no longer helps", so_far
         return f"so far {said}: {weeks - so_far:g} more week(s)", so_far
@@ -151,6 +154,9 @@ def add_pending(
         return [], {}
     idx = reasoner.index
     begun = begun_now(reasoner, applying)
+    # what the plan already does or considers (due now or on its own clock): a rung ahead of the same intervention (or
+    # a broader or narrower one) adds nothing (ACR variant 3's MRI due now makes article 002's after failed care moot)
+    given = [info.intervention for _, info, _ in applying if info.phase != "follow_up" and info.stance != "avoid"]
     timing: dict[str, str] = {}
     shown = []
     rewritten: dict[str, NotApplicable] = {}
@@ -162,6 +168,8 @@ def add_pending(
         others = [c for c in a.conditions if c.status != HOLDS and c.condition not in waits]
         if others:
             rewritten[rec] = _why_not(reasoner, info, a, waits, path)
+            continue
+        if any(idx.is_a(g, info.intervention) or idx.is_a(info.intervention, g) for g in given):
             continue
         weeks = [w for _, _, w in waits.values() if w is not None] + (
             [info.after_weeks] if info.after_weeks is not None else []
