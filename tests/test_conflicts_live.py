@@ -64,7 +64,8 @@ CASES: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
         "axial-acute-45m",
         ("rec_ext_nice_no_spinal_injections",),
     ),
-    "conflict_ext_manual_therapy_without_exercise": ("axial-chronic-60f", "axial-acute-45m", ()),
+    # live in acute low back pain too since ACP 2017 R1's manipulation and massage (wipacp1); not for sciatica alone
+    "conflict_ext_manual_therapy_without_exercise": ("axial-chronic-60f", "imaging-only-symptoms-recorded-absent", ()),
     "conflict_facet_injection_diagnosis": (
         "facet-chronic-ct-64m",
         "axial-acute-old-ct-facet-arthropathy-not-facet-pain-50f",
