@@ -235,9 +235,14 @@ def test_a_prior_mri_means_no_repeat_imaging(plans):
     assert step(plan, "lumbar_spine_imaging").stance == "avoid"
 
 
-def test_mjoa_threshold_conflict_is_surfaced_for_myelopathy(plans):
-    conflict = next(c for c in plans["redflag-severe-myelopathy"].conflicts if c.id == "conflict_mjoa_threshold")
-    assert "ao_spine_dcm_2017" in [local(s.member) for s in conflict.sides]
+def test_mjoa_threshold_conflict_not_claimed_where_both_give_surgery(plans):
+    """At mJOA 10 article 004 (surgery at 12 or less, rec_004_17) and AO Spine (surgery for severe myelopathy) agree:
+    the threshold disagreement is not live for this patient and not listed (review K3); at mJOA 13 it is
+    (tests/test_conflicts_live.py, myelopathy-moderate-mjoa13-arm-pain-66f)."""
+    plan = plans["redflag-severe-myelopathy"]
+    given = {local(r) for s in (*plan.steps, *plan.deferred) for r in s.recommendations}
+    assert "rec_004_17" in given
+    assert "conflict_mjoa_threshold" not in [c.id for c in plan.conflicts]
 
 
 def test_plans_are_the_same_alone_and_in_a_batch(plans):
