@@ -55,6 +55,9 @@ def test_of_the_guideline_statements_what_to_do_comes_before_what_to_consider():
         ("do", SCREEN),
         ("do", "superficial_heat"),
         ("do", "stay_active_advice"),
+        ("consider", "acupuncture"),  # ACP 2017 R1's other non-drug options (NICE disagrees: conflicts shown)
+        ("consider", "massage"),
+        ("consider", "spinal_manipulation"),
         ("consider", "exercise_therapy"),
         ("consider", "risk_stratification"),  # NICE NG59 1.1.2, at first contact: not a drug
         ("consider", "muscle_relaxant"),

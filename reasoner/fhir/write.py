@@ -72,7 +72,7 @@ def _action(s: Step) -> dict:
             *({"type": "derived-from", "display": f"recommendation {local(r)}", "url": r} for r in s.recommendations),
             *(
                 {"type": "derived-from", "display": f"recommendation {local(r)} (covered by this step)", "url": r}
-                for r in s.covers
+                for r in s.backed
             ),
             *(_citation(e) for e in s.evidence),
         ],
@@ -87,7 +87,7 @@ def _provenance(result, s: Step, url: dict[str, str], recorded: str) -> dict:
     recs = default_reasoner().index.recommendations
     case_iri = CASE_BASE + result.plan.case
     entity = []
-    for r in (*s.recommendations, *s.covers):  # those it covers too: their sentences are kept with the step's
+    for r in (*s.recommendations, *s.backed):  # those it covers and keeps the sentences of too
         info = recs.get(r)
         label = info.label if info else local(r)
         entity.append({"role": "source", "what": {"identifier": {"system": URI, "value": r}, "display": label}})

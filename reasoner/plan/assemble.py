@@ -11,9 +11,10 @@ The rules a clinician reads the plan by:
   offer opioids" is for pain without a specific cause, which a red flag may be); a red flag the case confirms (a
   fracture seen on imaging) holds no care back, but a "do not" of imaging waits while it stands too (article 002's
   "no role in initial evaluation" is not said beside its own urgent MRI or CT); a later recommendation of an
-  intervention an urgent red-flag step already gives is *covered* by that step, and its sentences stay with the step
-  under its id (AO Spine's "We recommend surgical intervention for patients with moderate and severe DCM" under the
-  myelopathy's urgent surgical referral);
+  intervention an urgent red-flag step already gives is *covered* by that step; an urgent one's sentences stay with
+  the step under its id (AO Spine's "We recommend surgical intervention for patients with moderate and severe DCM"
+  under the myelopathy's urgent surgical referral), a routine or later one's are not its evidence (article 000's
+  "MRI ... as the next diagnostic step" and its CT-versus-MRI caveats argue nothing for an emergency MRI);
 - a recommendation a conflict is resolved against for the patient (``sk:resolvedAgainst`` in a presentation of
   ``sk:resolvedFor``: no oral or high-dose corticosteroids for sciatica) is *overridden*: not a step, its
   why-not names the conflict and its resolution, and the conflict is still shown;
@@ -300,7 +301,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         )
         if related is not None and stance in ("do", "consider"):
             covered[(related, urgent_do[related])].append(info.iri)
-            flag_backs[(related, urgent_do[related])].append(info)
+            if phase in URGENT:  # an urgent one's sentences stay; the routine "MRI as the next step" (000) argues
+                flag_backs[(related, urgent_do[related])].append(info)  # nothing for an emergency (issue 12)
             why = (f"covered by the urgent red-flag step {local(related)}, which already gives it",)
             preempted.append(NotApplicable(info.iri, info.label, "covered", why))
             continue

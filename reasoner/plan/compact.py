@@ -121,8 +121,7 @@ def _step(step: Step, kb: dict, facts: dict[str, str]) -> dict:
             out[key] = value
     if step.label != _label(step.id, kb):  # a qualified heading ("… (do not assume efficacy)")
         out["label"] = step.label
-    backing = {e.recommendation for e in step.evidence}  # the covered "consider"s whose sentences the step keeps
-    if backed := [_short(r) for r in step.covers if local(r) in backing]:
+    if backed := [_short(r) for r in step.backed]:  # the covered recommendations whose sentences the step keeps
         out["backed"] = backed
     return out
 

@@ -53,6 +53,15 @@ class Step:
     conflicts: tuple[str, ...] = ()  # ids of the plan's conflicts this step is a side of
     number: str | None = None  # the number the plan shows it by and every command takes ("2", "2.1"; see step_numbers)
 
+    @property
+    def backed(self) -> tuple[str, ...]:
+        """The covered recommendations whose sentences the step keeps beside its own (a covered "consider", an
+        urgent recommendation a red flag's step gives); it is ``prov:wasDerivedFrom`` these too. The rest of
+        :attr:`covers` are given by the step but argue nothing for it (article 000's routine "MRI as the next step"
+        under the emergency MRI)."""
+        kept = {e.recommendation for e in self.evidence}
+        return tuple(r for r in self.covers if r.rsplit("/", 1)[-1] in kept)
+
 
 def step_numbers(steps: Iterable[tuple[str, str | None]]) -> list[str]:
     """The number of each step of a plan, given as (id, part_of) in the plan's order: the one numbering that the text

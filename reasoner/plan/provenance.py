@@ -66,9 +66,9 @@ def case_provenance(
 ) -> str:
     """The case's own part of a run's PROV-O, as N-Triples: the case, the run, the plan and its steps.
 
-    Every step ``prov:wasGeneratedBy`` the run and ``prov:wasDerivedFrom`` its recommendations, those it covers
-    (``sk:covers``: their sentences are kept with the step's) and the case findings that triggered its own (plain and
-    qualified). The KB part (recommendations → evidence → references)
+    Every step ``prov:wasGeneratedBy`` the run and ``prov:wasDerivedFrom`` its recommendations, those it covers and
+    keeps the sentences of (:attr:`Step.backed`; ``sk:covers`` names every covered one) and the case findings that
+    triggered its own (plain and qualified). The KB part (recommendations → evidence → references)
     is :func:`kb_slice`, shared by every case of a cohort. Written as text (no rdflib terms): a cohort writes
     this for every case.
     """
@@ -124,9 +124,9 @@ def case_provenance(
         )
         if step.timing:
             add(f"{s} {timing} {plain(step.timing)} .\n")
-        # the step rests on its recommendations and on those it covers, whose sentences it keeps (sk:covers names
-        # them apart): each is a derivation of the step
-        for rec in (*step.recommendations, *step.covers):
+        # the step rests on its recommendations and on those it covers whose sentences it keeps (sk:covers names
+        # every covered one apart): each is a derivation of the step
+        for rec in (*step.recommendations, *step.backed):
             q = f"<{run.case}/step/{n}/derivation/{rec.rsplit('/', 1)[-1]}>"
             add(
                 f"{s} {derived} <{rec}> .\n{s} {qualified} {q} .\n{q} {a} {derivation} .\n"
@@ -136,7 +136,7 @@ def case_provenance(
                 add(f"{q} {decided_by} <{SK_IRI}rule/{rule}> .\n")
         for fact in dict.fromkeys(f for rec in step.recommendations for f in triggers.get(rec, ())):
             add(f"{s} {derived} <{fact}> .\n")  # once each, in the recommendations' order
-        for rec in step.covers:  # applied, and given by this step (its sentences are kept with the step's)
+        for rec in step.covers:  # applied, and given by this step (those it keeps the sentences of are derivations)
             add(f"{s} {covers} <{rec}> .\n")
     return "".join(out)
 

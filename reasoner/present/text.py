@@ -164,11 +164,10 @@ def explain(plan: Plan, key: str) -> str:
     out.append(f"  ← decided by: {deciding}")
     for rec in s.recommendations:
         out.append(f"  ← recommendation {local(rec)} <{rec}>")
-    backing = {e.recommendation for e in s.evidence}
     for rec in s.covers:
         said = (
             "its sentences, below, are kept with this step's"
-            if local(rec) in backing
+            if rec in s.backed
             else "its sentences are not evidence here"
         )
         out.append(f"  (also recommended by {local(rec)}: covered by this step, {said})")

@@ -236,8 +236,8 @@ def run(name_or_text: str, params=None, cases=(), engine: str = "oxigraph", *, d
     :class:`Dataset`) or the KB plus each case file in ``cases`` with its provenance; ``engine`` is
     ``oxigraph`` or ``rdflib``.
 
-    >>> t = run("reference-citations", {"reference": "sk:ref_000_3"})
-    >>> t.columns[:3], "https://w3id.org/spinekg/ev_000_20" in {r[1] for r in t.rows}
+    >>> t = run("reference-citations", {"reference": "sk:acp_2017"})
+    >>> t.columns[:3], "https://w3id.org/spinekg/ev_gs_acp2017_r1_acute_subacute_nonpharm" in {r[1] for r in t.rows}
     (('_reference', 'evidence', 'source'), True)
     """
     info = load(name_or_text) if _NAME.fullmatch(name_or_text) else parse_header(name_or_text)
@@ -257,7 +257,7 @@ def run_any(
 
     >>> run_any("ASK { sk:rec_000_01 a sk:Recommendation }").value
     True
-    >>> g = run_any("CONSTRUCT { ?r sk:cites sk:ref_000_3 } WHERE { ?r sk:citation/sk:citesReference sk:ref_000_3 }")
+    >>> g = run_any("CONSTRUCT { ?e sk:cites sk:acp_2017 } WHERE { ?e prov:hadPrimarySource sk:acp_2017 }")
     >>> len(g.graph) > 0
     True
     """
@@ -389,7 +389,7 @@ def describe(queries: list[QueryInfo] | None = None) -> str:
     """The library, one question per entry with its parameters (what ``spinekg query`` with no name prints).
 
     >>> print(describe([load("reference-citations")]).splitlines()[0])
-    reference-citations reference=<sk:ref_000_3>
+    reference-citations reference=<sk:acp_2017>
     """
     lines = []
     for q in queries if queries is not None else list_queries():
