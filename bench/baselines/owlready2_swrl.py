@@ -669,6 +669,8 @@ class Owlready2Swrl:
                 # first is unknown without the weeks or the treatments (the second is closed world)
                 for treatment in get("treatment", ()):
                     done = failed(treatment)
+                    if any(_local(o.iri) == "improved" for t in failed(treatment, True) for o in values(t, "outcome")):
+                        done = []  # a course of the kind that improved the patient: the kind has not failed
                     for w in get("weeks", (None,)):
                         holds = [t.iri for t in done if w is None or any(x >= w for x in values(t, "weeks"))]
                         if holds:

@@ -723,6 +723,9 @@ class PlainPython:
                 # first is unknown without the weeks or the treatments (the second is closed world)
                 for treatment in get("treatment", ()):
                     failed = self._failed(by_type.get(_S + "PriorTreatment", ()), treatment)
+                    courses = self._failed(by_type.get(_S + "PriorTreatment", ()), treatment, any_outcome=True)
+                    if any(t.first(_S + "outcome") == _S + "improved" for t in courses):
+                        failed = []  # a course of the kind that improved the patient: the kind has not failed
                     for w in get("weeks", (None,)):
                         done = [
                             t.iri for t in failed if w is None or any(x >= w for x in t.props.get(_S + "weeks", []))
