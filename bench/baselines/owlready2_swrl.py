@@ -656,6 +656,11 @@ class Owlready2Swrl:
                         for t in failed(treatment, any_outcome=True)
                         if not outcomes or any(o.iri in outcomes for o in values(t, "outcome"))
                     ]
+                    if outcomes and _S + "improved" not in outcomes:  # care that did not help: one course helped
+                        if any(
+                            _local(o.iri) == "improved" for t in failed(treatment, True) for o in values(t, "outcome")
+                        ):
+                            had = []
                     for w in get("weeks", (None,)) if kind == "HadTreatment" else (None,):
                         if done := [t.iri for t in had if w is None or any(x >= w for x in values(t, "weeks"))]:
                             speak(*key, HOLDS if kind == "HadTreatment" else FAILS, done)

@@ -707,6 +707,10 @@ class PlainPython:
                         for t in self._failed(by_type.get(_S + "PriorTreatment", ()), treatment, any_outcome=True)
                         if not outcomes or any(o in outcomes for o in t.props.get(_S + "outcome", []))
                     ]
+                    if outcomes and _S + "improved" not in outcomes:  # care that did not help: one course helped
+                        courses = self._failed(by_type.get(_S + "PriorTreatment", ()), treatment, any_outcome=True)
+                        if any(t.first(_S + "outcome") == _S + "improved" for t in courses):
+                            had = []
                     for w in get("weeks", (None,)) if kind == "HadTreatment" else (None,):
                         done = [t.iri for t in had if w is None or any(x >= w for x in t.props.get(_S + "weeks", []))]
                         if done:
