@@ -270,8 +270,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         interv, stance = info.intervention, info.stance
         pain_relief, assessment = idx.is_a(interv, ANALGESIA), idx.is_a(interv, ASSESSMENT)
         if driven:
-            # a red flag's step another red flag gives (it or a narrower one: an MRI for "imaging") in a more urgent
-            # phase (cauda equina's emergency MRI, infection's urgent one) is given once, by the more urgent step; a
+            # a red flag's step another red flag gives (it, a narrower one: an MRI for "imaging", or one that includes
+            # it: the same-day referral a within-days one) in a more urgent phase (cauda equina's emergency MRI,
+            # infection's urgent one) is given once, by the more urgent step; a
             # "consider" also by a more urgent one to consider (one CT is ordered, not an emergency and an urgent one)
             sooner = None
             if stance in ("do", "consider") and phase in URGENT:
@@ -280,7 +281,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                         (u, given[u])
                         for given in ((urgent_do, urgent_consider) if stance == "consider" else (urgent_do,))
                         for u in sorted(given)
-                        if URGENT.index(given[u]) < URGENT.index(phase) and idx.is_a(u, interv)
+                        if URGENT.index(given[u]) < URGENT.index(phase)
+                        and (idx.is_a(u, interv) or idx.includes(u, interv))
                     ),
                     None,
                 )
