@@ -153,10 +153,11 @@ def test_headings_keep_the_sentence_qualifiers():
 def test_acetaminophen_to_do_and_to_avoid_read_as_one_instruction():
     """Article 003's 'NSAIDs and/or acetaminophen' beside NICE's 'do not offer paracetamol alone': the step to do says
     the reading conflict_paracetamol_alone settles (beside an NSAID), so it does not read as the opposite of the
-    step to avoid."""
+    step to avoid; 'where one can be given', so it does not contradict an NSAID recorded as contraindicated (review
+    R1, r1-09: a 74-year-old with CKD 4 read 'DO acetaminophen (beside an NSAID)')."""
     plan = recommend(EXAMPLES / "003-disc-space-narrowing.yaml")
     labels = {(s.id, s.stance): s.label for s in plan.steps}
-    assert labels[("acetaminophen", "do")] == "acetaminophen (beside an NSAID)"
+    assert labels[("acetaminophen", "do")] == "acetaminophen (beside an NSAID, where one can be given)"
     assert labels[("acetaminophen", "avoid")] == "acetaminophen (alone)"
     assert ("nsaid", "do") in labels
 

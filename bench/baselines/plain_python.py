@@ -697,7 +697,7 @@ class PlainPython:
                 if undated:
                     speak(*key, UNKNOWN, (), ["symptoms[].duration_weeks"])
             elif kind in ("HadTreatment", "NoTreatment"):
-                # whatever the outcome (HadTreatment: one of its outcomes where it names them), for its weeks where
+                # whatever the outcome (or one of its outcomes where it names them), for its weeks where
                 # it names them: HadTreatment holds, NoTreatment fails; only the first is unknown without the
                 # treatments or a matching one's weeks (the second is closed world)
                 outcomes = get("withOutcome", ())
