@@ -277,22 +277,29 @@ class Derivations:
             if regions or not derms or any(d in self.order and self.order[d] >= l1 for d in derms):
                 s.types |= {LOW_BACK_AXIAL_PAIN} | self.supers(LOW_BACK_AXIAL_PAIN)
                 changed = True
-        # derive-new-urinary-incontinence (-retention, -sexual-dysfunction): the symptom, unless longer than every
-        # pain of the case and not worse; derive-weakness-of-this-episode: a weakness, unless longer than the
-        # episode and not worse
+        # derive-new-urinary-incontinence (-retention, -sexual-dysfunction): the symptom, unless recorded not
+        # progressive, longer than every pain of the case and of 12 weeks or more; derive-weakness-of-this-episode: a
+        # weakness, unless longer than the episode and not worse
         pains = [d for f in facts if _S + "PainSymptom" in f.types for d in f.props.get(DURATION, ())]
         longest = max(pains, default=None)
-        onsets = [(recorded, new, longest) for recorded, new in NEW_ONSET]
-        onsets.append((WEAKNESS, THIS_EPISODE_WEAKNESS, episode[0] if episode else None))
-        for recorded, new, limit in onsets:
+        for recorded, new in NEW_ONSET:
             for s in facts:
                 if recorded not in s.types or new in s.types:
                     continue
-                worse = s.props.get(_S + "progressive", [])
-                older = limit is not None and any(d > limit for d in s.props.get(DURATION, ()))
-                if not (older and not any(w is True or w == "true" for w in worse)):
+                stable = any(w is False or w == "false" for w in s.props.get(_S + "progressive", []))
+                older = longest is not None and any(d > longest and d >= 12 for d in s.props.get(DURATION, ()))
+                if not (stable and older):
                     s.types |= {new} | self.supers(new)
                     changed = True
+        limit = episode[0] if episode else None
+        for s in facts:
+            if WEAKNESS not in s.types or THIS_EPISODE_WEAKNESS in s.types:
+                continue
+            worse = s.props.get(_S + "progressive", [])
+            older = limit is not None and any(d > limit for d in s.props.get(DURATION, ()))
+            if not (older and not any(w is True or w == "true" for w in worse)):
+                s.types |= {THIS_EPISODE_WEAKNESS} | self.supers(THIS_EPISODE_WEAKNESS)
+                changed = True
         # derive-new-severe-motor-deficit: MRC 3 or less, and a weakness of this episode
         for s in facts:
             if SEVERE_DEFICIT in s.types and THIS_EPISODE_WEAKNESS in s.types and NEW_SEVERE_DEFICIT not in s.types:

@@ -8,7 +8,9 @@ The rules a clinician reads the plan by:
   follow-ups that wait on it), never deleted; pain relief, assessments, "do not" advice, what the red flag spares
   (``sk:spares``: a suspected fracture keeps advice to stay active and heat) and the red flag's own management
   are never deferred, except the "do not" of imaging, of a later phase and of a pain-relief drug (NICE's "do not
-  offer opioids" is for pain without a specific cause, which a red flag may be); a red flag the case confirms (a
+  offer opioids" is for pain without a specific cause, which a red flag may be), and a "do not" that is advice the
+  red flag holds back in other words (``sk:adviceAgainstIs``: "do not prescribe bed rest" waits with advice to stay
+  active after significant trauma); a red flag the case confirms (a
   fracture seen on imaging) holds no care back, but a "do not" of imaging waits while it stands too (article 002's
   "no role in initial evaluation" is not said beside its own urgent MRI or CT); a later recommendation of an
   intervention an urgent red-flag step already gives is *covered* by that step; an urgent one's sentences stay with
@@ -344,8 +346,12 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             )
             preempted.append(NotApplicable(info.iri, info.label, "already_done", why))
             continue
+        # a "do not" that advises another intervention in other words (sk:adviceAgainstIs: "do not prescribe bed
+        # rest" is advice to stay active) is displaced as that advice is: after significant trauma it waits with it
+        advised = planparts.advice_against(reasoner, interv) if stance == "avoid" else ()
         displaced = bool(holds_back) and any(
-            any(idx.is_a(interv, c) for c in preempts) and not any(idx.is_a(interv, c) for c in spares)
+            any(idx.is_a(i, c) for c in preempts) and not any(idx.is_a(i, c) for c in spares)
+            for i in advised or (interv,)
             for preempts, spares in displacing
         )
         # an assessment is not held back (red flag screening, correlating imaging), unless a red flag names it among
@@ -364,7 +370,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             if (
                 imaging_avoid
                 or (stance in ("do", "consider") and (displaced or later))
-                or (stance == "avoid" and holds_back and (pain_relief or later))
+                or (stance == "avoid" and holds_back and (pain_relief or later or (bool(advised) and displaced)))
             ):
                 reason, waits = deferred_why(idx, waits_on, confirmed)
                 preempted.append(NotApplicable(info.iri, info.label, "deferred", (reason,)))

@@ -249,6 +249,17 @@ def held_back(reasoner: Reasoner, run: CaseRun, flag: str) -> set[str]:
     }
 
 
+def advice_against(reasoner: Reasoner, intervention: str) -> tuple[str, ...]:
+    """What a recommendation against ``intervention`` advises in other words (``sk:adviceAgainstIs``): "do not
+    prescribe bed rest" is advice to stay active, and is deferred wherever a red flag holds that advice back.
+
+    >>> from reasoner.api import default_reasoner
+    >>> advice_against(default_reasoner(), str(SK.bed_rest))
+    ('https://w3id.org/spinekg/stay_active_advice',)
+    """
+    return tuple(sorted(str(c) for c in reasoner.kb.objects(URIRef(intervention), SK.adviceAgainstIs)))
+
+
 def overridden(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> dict[str, NotApplicable]:
     """The applying recommendations a conflict is resolved against for this case (``sk:resolvedAgainst``: the case
     is in a presentation the conflict is resolved for, ``sk:resolvedFor``, or a narrower one, and in none it is not
