@@ -439,6 +439,9 @@ class Owlready2Swrl:
         speaks: dict = {}
         iri = case.iri
 
+        def helped(treatment: str) -> bool:  # a course of it or a narrower one improved the patient
+            return any(_local(o.iri) == "improved" for t in failed(treatment, True) for o in values(t, "outcome"))
+
         def of_region(study: str, regions: set) -> bool:  # a study of one of the regions: a level in one, or none
             levels = [
                 level
@@ -656,11 +659,8 @@ class Owlready2Swrl:
                         for t in failed(treatment, any_outcome=True)
                         if not outcomes or any(o.iri in outcomes for o in values(t, "outcome"))
                     ]
-                    if outcomes and _S + "improved" not in outcomes:  # care that did not help: one course helped
-                        if any(
-                            _local(o.iri) == "improved" for t in failed(treatment, True) for o in values(t, "outcome")
-                        ):
-                            had = []
+                    if outcomes and _S + "improved" not in outcomes and helped(treatment):
+                        had = []  # care that did not help: one course of it helped
                     for w in get("weeks", (None,)) if kind == "HadTreatment" else (None,):
                         if done := [t.iri for t in had if w is None or any(x >= w for x in values(t, "weeks"))]:
                             speak(*key, HOLDS if kind == "HadTreatment" else FAILS, done)
@@ -674,7 +674,7 @@ class Owlready2Swrl:
                 # first is unknown without the weeks or the treatments (the second is closed world)
                 for treatment in get("treatment", ()):
                     done = failed(treatment)
-                    if any(_local(o.iri) == "improved" for t in failed(treatment, True) for o in values(t, "outcome")):
+                    if helped(treatment):
                         done = []  # a course of the kind that improved the patient: the kind has not failed
                     for w in get("weeks", (None,)):
                         holds = [t.iri for t in done if w is None or any(x >= w for x in values(t, "weeks"))]

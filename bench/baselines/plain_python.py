@@ -492,6 +492,11 @@ class PlainPython:
                 out.append(f)
         return out
 
+    def _helped(self, treatments, treatment: str) -> bool:
+        """Whether a prior treatment of ``treatment`` or a narrower one improved the patient (the kind has not failed,
+        and care that did not help is not what was had)."""
+        return any(t.first(_S + "outcome") == _S + "improved" for t in self._failed(treatments, treatment, True))
+
     def applicability(self, case: str, nodes: dict[str, Node], facts: list[Node], symptoms: list[Node], established):
         speaks: dict = {}
         c, patient = nodes[case], nodes[case + "/patient"]
@@ -708,8 +713,7 @@ class PlainPython:
                         if not outcomes or any(o in outcomes for o in t.props.get(_S + "outcome", []))
                     ]
                     if outcomes and _S + "improved" not in outcomes:  # care that did not help: one course helped
-                        courses = self._failed(by_type.get(_S + "PriorTreatment", ()), treatment, any_outcome=True)
-                        if any(t.first(_S + "outcome") == _S + "improved" for t in courses):
+                        if self._helped(by_type.get(_S + "PriorTreatment", ()), treatment):
                             had = []
                     for w in get("weeks", (None,)) if kind == "HadTreatment" else (None,):
                         done = [t.iri for t in had if w is None or any(x >= w for x in t.props.get(_S + "weeks", []))]
@@ -727,8 +731,7 @@ class PlainPython:
                 # first is unknown without the weeks or the treatments (the second is closed world)
                 for treatment in get("treatment", ()):
                     failed = self._failed(by_type.get(_S + "PriorTreatment", ()), treatment)
-                    courses = self._failed(by_type.get(_S + "PriorTreatment", ()), treatment, any_outcome=True)
-                    if any(t.first(_S + "outcome") == _S + "improved" for t in courses):
+                    if self._helped(by_type.get(_S + "PriorTreatment", ()), treatment):
                         failed = []  # a course of the kind that improved the patient: the kind has not failed
                     for w in get("weeks", (None,)):
                         done = [

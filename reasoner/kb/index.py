@@ -159,6 +159,15 @@ class KBIndex:
             out.setdefault(str(s), set()).add(str(o))
         return {s: frozenset(o) for s, o in out.items()}
 
+    @cached_property
+    def advised(self) -> dict[str, tuple[str, ...]]:
+        """Intervention class → what a recommendation against it advises in other words (``sk:adviceAgainstIs``:
+        "do not prescribe bed rest" is advice to stay active)."""
+        out: dict[str, set[str]] = {}
+        for s, o in self.kb.subject_objects(SK.adviceAgainstIs):
+            out.setdefault(str(s), set()).add(str(o))
+        return {s: tuple(sorted(o)) for s, o in out.items()}
+
     def includes(self, given: str, asked: str) -> bool:
         """Whether a step of ``given`` gives ``asked`` as part of it: ``given`` (or a class above it) includes
         ``asked`` or a narrower intervention (``sk:includes``).

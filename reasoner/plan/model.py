@@ -60,7 +60,7 @@ class Step:
         :attr:`covers` are given by the step but argue nothing for it (article 000's routine "MRI as the next step"
         under the emergency MRI)."""
         kept = {e.recommendation for e in self.evidence}
-        return tuple(r for r in self.covers if r.rsplit("/", 1)[-1] in kept)
+        return tuple(r for r in self.covers if local(r) in kept)
 
 
 def step_numbers(steps: Iterable[tuple[str, str | None]]) -> list[str]:

@@ -257,7 +257,7 @@ def advice_against(reasoner: Reasoner, intervention: str) -> tuple[str, ...]:
     >>> advice_against(default_reasoner(), str(SK.bed_rest))
     ('https://w3id.org/spinekg/stay_active_advice',)
     """
-    return tuple(sorted(str(c) for c in reasoner.kb.objects(URIRef(intervention), SK.adviceAgainstIs)))
+    return reasoner.index.advised.get(intervention, ())  # read from the KB once, not per case
 
 
 def overridden(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> dict[str, NotApplicable]:

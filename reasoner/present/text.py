@@ -164,10 +164,11 @@ def explain(plan: Plan, key: str) -> str:
     out.append(f"  ← decided by: {deciding}")
     for rec in s.recommendations:
         out.append(f"  ← recommendation {local(rec)} <{rec}>")
+    backed = s.backed
     for rec in s.covers:
         said = (
             "its sentences, below, are kept with this step's"
-            if rec in s.backed
+            if rec in backed
             else "its sentences are not evidence here"
         )
         out.append(f"  (also recommended by {local(rec)}: covered by this step, {said})")
