@@ -2,7 +2,8 @@
 
 - ``weakness_side_not_recorded``: a leg weakness with no side, which could be bilateral leg weakness (suspected cauda
   equina syndrome) or, with its course, grade or dermatomes unrecorded, a progressive neurological deficit;
-- ``durations_disagree``: two records of one symptom whose durations put the case in different phases.
+- ``durations_disagree``: two records of one symptom whose durations put the case in different phases;
+- ``outcome_not_recorded``: a prior treatment with no outcome that the plan offers again.
 
 The acceptance vignettes hold the patients (review G2: g2-22, g2-08, g2-23); these test the boundaries.
 """
@@ -143,3 +144,35 @@ def test_the_warnings_are_the_same_in_one_batch_as_alone():
     cases = [{"id": "a", "symptoms": sciatica(3, 30)}, with_weakness({"duration_weeks": 3})]
     batch = [r.plan.warnings for r in reason(cases)]
     assert batch == [recommend(c).warnings for c in cases]
+
+
+# --- outcome_not_recorded -------------------------------------------------------------------------------------------
+
+
+def with_course(*courses: dict) -> dict:
+    pain = {"type": "axial_pain", "body_regions": ["lower_back"], "duration_weeks": 20}
+    return {"id": "o", "age": 50, "symptoms": [pain], "prior_treatments": list(courses)}
+
+
+def test_a_course_without_an_outcome_names_its_outcome_field_and_the_steps_it_decides():
+    plan = recommend(with_course({"type": "physical_therapy", "weeks": 8}, {"type": "nsaid", "weeks": 6}))
+    found = warnings(plan, "outcome_not_recorded")
+    assert [w.subjects[0] for w in found] == ["prior_treatments[0].outcome", "prior_treatments[1].outcome"]
+    physio, nsaid = found
+    assert "exercise_therapy" in physio.subjects and "nsaid" in nsaid.subjects
+    # the steps named are offered, and advice (not a course that fails) is never among them
+    offered = {s.id for s in plan.steps if s.stance in ("do", "consider")}
+    assert set(physio.subjects[1:]) <= offered and set(nsaid.subjects[1:]) <= offered
+    assert "stay_active_advice" in offered and "stay_active_advice" not in physio.subjects + nsaid.subjects
+
+
+@pytest.mark.parametrize("outcome", ["improved", "partial_improvement", "unchanged", "not_tolerated"])
+def test_a_course_with_any_outcome_is_not_reported_as_unrecorded(outcome):
+    plan = recommend(with_course({"type": "physical_therapy", "weeks": 8, "outcome": outcome}))
+    assert not warnings(plan, "outcome_not_recorded")
+
+
+def test_a_course_the_plan_does_not_offer_again_is_not_reported():
+    # an epidural 20 weeks into axial pain is nothing the plan offers: its outcome decides no step
+    plan = recommend(with_course({"type": "epidural_steroid_injection", "weeks": 1}))
+    assert not warnings(plan, "outcome_not_recorded")

@@ -1,6 +1,6 @@
 """Warnings for what the case's own records leave open: a leg weakness recorded without a side, two records of one
-symptom whose durations put the case in different duration phases, and a myelopathy graded on examination that its
-mJOA score puts in another grade.
+symptom whose durations put the case in different duration phases, a myelopathy graded on examination that its
+mJOA score puts in another grade, and a prior treatment with no outcome that the plan offers again.
 
 Each is a warning, never a step, and never a red flag of its own: it names what the records leave undecided and the
 fields that would decide it.
@@ -18,8 +18,8 @@ from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
-from .parts import pain_above_l1, phase_recommendations
-from .words import steps_named
+from .parts import pain_above_l1, phase_recommendations, tried_as
+from .words import fact_text, steps_named
 
 _WEAKNESS, _BOTH_SIDES = str(SK.weakness), str(SK.bilateral_leg_weakness)
 _SYMPTOM, _BOTH_LEGS = str(SK.Symptom), str(SK.both_legs)
@@ -37,7 +37,53 @@ def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[
         + durations_disagree(reasoner, run, steps, path)
         + myelopathy_grade_disagrees(reasoner, run, path)
         + study_misses_the_pain(reasoner, run, steps, path)
+        + outcome_not_recorded(reasoner, run, steps, path)
     )
+
+
+_TREATMENT, _OUTCOME = str(SK.treatmentType), str(SK.outcome)
+_ADVICE, _ANALGESIA = str(SK.Advice), str(SK.pain_management)
+
+
+def outcome_not_recorded(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """A prior treatment recorded without an outcome, where the plan offers it (or what it is part of, or, for a drug
+    class, a drug in it) again: the same record would take those steps off had it not helped (unchanged, worse,
+    failed, not tolerated), and keeps them had it helped. spinekg reads a course with no outcome as not failed (so
+    the plan offers it as if new) while counting its weeks as care given: the outcome decides which, and only the
+    clinician knows it (review R1, r1-07: physiotherapy and an NSAID for 8 weeks, "outcome not stated")."""
+    idx, steps = reasoner.index, list(steps)
+    offered = [s for s in steps if s.stance in ("do", "consider") and not s.safety]
+    if not offered:
+        return []
+    out = []
+    open_courses = [f for f, d in run.details.items() if d.get(_TREATMENT) and not d.get(_OUTCOME)]
+    for fact in sorted(open_courses, key=lambda f: path_key(path(f))):  # only the few open courses are sorted
+        tried = run.details[fact][_TREATMENT]
+        again = []
+        for s in offered:
+            interv = SK_IRI + s.id
+            if idx.is_a(interv, _ADVICE):
+                continue  # advice is not a course that fails: it stays whatever the outcome
+            relief = idx.is_a(interv, _ANALGESIA)
+            if any(tried_as(idx, interv, t, s.phase == "now", relief) for t in tried):
+                again.append(s)
+        if not again:
+            continue
+        at = path(fact)
+        out.append(
+            Warning(
+                "outcome_not_recorded",
+                f"{fact_text(idx, run.details[fact])} ({at}) has no outcome recorded, and the plan offers "
+                f"{steps_named(again)} as if it had not been tried: had the course not helped (unchanged, worse, "
+                f"failed or not tolerated), {'that step' if len(again) == 1 else 'those steps'} would not be offered "
+                f"again; had it helped, {'it stands' if len(again) == 1 else 'they stand'}. Record {at}.outcome and "
+                "plan again",
+                (f"{at}.outcome", *(s.id for s in again)),
+            )
+        )
+    return out
 
 
 _LUMBAR_STUDY, _WHOLE_SPINE = str(SK.lumbar_spine_imaging), str(SK.mri_entire_spine)
