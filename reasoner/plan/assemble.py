@@ -53,6 +53,7 @@ from .cover import covered_by_steps, urgent_steps
 from .model import NotApplicable, Plan, RedFlagOut, Warning
 from .parts import ANALGESIA
 from .steps import AFTER_CARE, plan_steps
+from .unanswered import candidacy_unanswered
 from .words import Words, deferred_why
 
 IMAGING = str(SK.ImagingIntervention)
@@ -414,6 +415,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     if conflicts:  # on each step that is a side of one, about what the conflict is about
         steps = planparts.tag_steps(reasoner, conflicts, steps)
     warnings += planparts.fact_warnings(reasoner, run, not_applicable)
+    warnings += candidacy_unanswered(reasoner, run, steps, deferred, not_applicable)
     warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
     # what the plan leaves to the clinician: no pain relief left, the age the sources disagree on, a listed red-flag
     # trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish
