@@ -59,6 +59,7 @@ def caveats(
         + age_threshold_differs(reasoner, run)
         + red_flag_feature_not_acted_on(reasoner, run, steps, path)
         + presentation_not_established(reasoner, run, path)
+        + specific_cause_recorded(reasoner, run, path)
         + sources_silent_for_finding(reasoner, run, steps, path)
         + caution_recorded(reasoner, run, steps, path)
         + contraindicated_step(reasoner, run, steps, path)
@@ -386,6 +387,32 @@ def presentation_not_established(reasoner: Reasoner, run: CaseRun, path: Callabl
                 (*_unique(path(f) for f, _ in by[p]), local(p)),
             )
         )
+    return out
+
+
+def specific_cause_recorded(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """A clinical presentation the case is in, recorded with a finding that is a specific cause of its symptoms
+    (``sk:specificCauseOf``: sciatica after significant trauma): named, with the source's sentence
+    (``sk:specificCauseEvidence``) and the KB's note (``sk:specificCauseNote``). The steps stay."""
+    causes = by_class(reasoner, SK.specificCauseOf)  # finding class → the presentations it is a specific cause of
+    idx, kb, out = reasoner.index, reasoner.kb, []
+    for fact, classes in recorded(run, path, causes):
+        for cls in classes:
+            for p in sorted(p for p in causes[cls] if p in run.presentations):
+                said = "; ".join(
+                    f"\u201c{e.quote}\u201d ({e.source}, {e.citation})"
+                    for e in map(idx.evidence, sorted(kb.objects(URIRef(cls), SK.specificCauseEvidence), key=str))
+                )
+                note = next(iter(kb.objects(URIRef(cls), SK.specificCauseNote)), "")
+                symptoms = ", ".join(sorted({path(f) for f in run.presentations[p]}, key=path_key))
+                out.append(
+                    Warning(
+                        "specific_cause_recorded",
+                        f"{idx.label(p)} [{local(p)}] ({symptoms}) with {idx.label(cls)} ({path(fact)}): "
+                        f"{said + '. ' if said else ''}{note}",
+                        (path(fact), local(cls), local(p)),
+                    )
+                )
     return out
 
 
