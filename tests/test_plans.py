@@ -70,16 +70,17 @@ def test_seed_000_raises_cauda_equina_first_and_says_the_source_did_not(plans):
     assert [f.id for f in plan.red_flags] == ["cauda_equina_syndrome_suspected"]
     assert "000" not in plan.red_flags[0].flagged_by_sources
     assert plan.red_flags[0].reason.startswith("numbness, bilateral, buttock")
+    # the bedside assessment first: it confirms and documents the picture the MRI and the surgeon act on (review R2)
     assert [(s.phase, s.id) for s in plan.steps[:3]] == [
-        ("emergency", "mri_lumbar_spine"),
         ("emergency", "bladder_bowel_perianal_assessment"),
+        ("emergency", "mri_lumbar_spine"),
         ("emergency", "emergency_spine_surgical_referral"),
     ]
     missed = [w for w in plan.warnings if w.id == "source_missed_red_flag"]
     assert missed and "000" in missed[0].subjects and "do not flag it" in missed[0].message
     # issue 12: the article's own "MRI as the next step" is covered by the emergency MRI, whose evidence stays the
     # safety rule's (the article's sentence about waiting is not quoted under an emergency step)
-    assert "rec_000_01" in [local(r) for r in plan.steps[0].covers]
+    assert "rec_000_01" in [local(r) for r in plan.steps[1].covers]
     # the article's surgical consultation is for symptoms persisting despite conservative measures: its patient has
     # none recorded, so it is unknown (prior_treatments), not covered by the emergency referral
     why = {local(n.recommendation): n for n in plan.not_applicable}
@@ -163,7 +164,7 @@ def test_seed_004_no_aggressive_manipulation_and_fracture_not_excluded(plans):
 @pytest.mark.parametrize(
     "stem,flag,first_phase,first_step",
     [
-        ("redflag-cauda-equina", "cauda_equina_syndrome_suspected", "emergency", "mri_lumbar_spine"),
+        ("redflag-cauda-equina", "cauda_equina_syndrome_suspected", "emergency", "bladder_bowel_perianal_assessment"),
         ("redflag-infection", "infection_suspected", "urgent", "mri_lumbar_spine_with_and_without_contrast"),
         ("redflag-malignancy", "malignancy_suspected", "urgent", "mri_lumbar_spine_with_and_without_contrast"),
         ("redflag-fracture", "fracture_suspected", "urgent", "advanced_imaging"),

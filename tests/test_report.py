@@ -188,16 +188,17 @@ def test_page_shows_preempted_conflicts_and_concordance(name, pages, results):
 
 
 def test_seed_000_page(pages):
-    """Seed 000: the cauda equina red flag, its emergency MRI step, the concordance table."""
+    """Seed 000: the cauda equina red flag, its emergency MRI step (step 2, after the bladder, bowel and
+    perianal assessment), the concordance table."""
     page = Page(pages[SEED_000])
     assert "suspected cauda equina syndrome" in page.text("red-flags")
-    assert "MRI of the lumbar spine" in page.text("step-1")
+    assert "MRI of the lumbar spine" in page.text("step-2")
     # issue 12: the article's "MRI as the next step" is covered by the emergency step, and a routine recommendation an
     # urgent red-flag step covers argues nothing for the urgency: named as covered, its sentence not on the step
     covered_sentence = "MRI of the lumbar spine without contrast is recommended as the next diagnostic step"
-    assert covered_sentence not in page.text("step-1")
-    assert "rec_000_01" in page.text("step-1")
-    assert "article 002 (no citation marker)" in page.text("step-1")
+    assert covered_sentence not in page.text("step-2")
+    assert "rec_000_01" in page.text("step-2")
+    assert "article 002 (no citation marker)" in page.text("step-2")
     assert "S2 left, right explained" in page.text("concordance")
     # text is escaped in the HTML and reads as written (the article's apostrophe)
     assert "The patient's bilateral S2-S3" in page.text() and "The patient&#x27;s bilateral S2-S3" in pages[SEED_000]
@@ -292,7 +293,7 @@ def test_step_graph_escapes_labels(results):
 
 @pytest.mark.parametrize("fmt", ["svg", "png"])
 def test_render(fmt, results):
-    data = graphs.render(graphs.step_graph(results[SEED_000], "1"), fmt)
+    data = graphs.render(graphs.step_graph(results[SEED_000], "2"), fmt)
     if fmt == "png":
         assert data.startswith(PNG_MAGIC) and len(data) > 10_000
     else:
@@ -332,7 +333,7 @@ def test_write_html_replaces_atomically(results, tmp_path, monkeypatch):
     assert out.read_text(encoding="utf-8") == "old page" and [p.name for p in tmp_path.iterdir()] == ["plan.html"]
 
 
-@pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", PNG_MAGIC), (".dot", b"digraph step_1")])
+@pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", PNG_MAGIC), (".dot", b"digraph step_2")])
 def test_cli_graph_writes_the_suffixs_format(suffix, magic, tmp_path, spinekg):
     out = tmp_path / f"step{suffix}"
     ran = spinekg("graph", EXAMPLES / f"{SEED_000}.yaml", "mri_lumbar_spine", "--output", out)
@@ -346,7 +347,7 @@ def test_cli_graph_unknown_step_names_the_steps(tmp_path, spinekg):
     ran = spinekg("graph", EXAMPLES / f"{SEED_000}.yaml", "vertebroplasty", "--output", tmp_path / "g.svg")
     err = ran.stderr
     assert ran.returncode == 2 and "'vertebroplasty' is not a step of this plan" in err
-    assert "1 mri_lumbar_spine" in err and "6 facet_joint_injection" in err
+    assert "2 mri_lumbar_spine" in err and "6 facet_joint_injection" in err
     assert not list(tmp_path.iterdir())
 
 

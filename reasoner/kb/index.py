@@ -42,7 +42,7 @@ class RecInfo:
     source: str
     safety: bool
     evidence: tuple[Evidence, ...]
-    order: int = 0  # position among the safety rules of one red flag (MRI before assessment before referral)
+    order: int = 0  # place among a phase's safety rules (assessment, imaging, bloods, then referrals)
     qualifier: str | None = None  # the sentence's own qualifiers the step heading keeps ("routine, first 6 weeks")
 
 

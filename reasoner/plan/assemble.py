@@ -173,6 +173,19 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             return words.trigger(f)[1] + (f" ({', '.join(why)})" if why else "")
 
         reason = "; ".join(because(f) for f in facts)
+        # the table's other triggers the case records, which do not raise it alone (night pain beside a cancer
+        # history): named too, apart, so the reason is every trigger recorded (clinician's review R2, r2-10)
+        others = planparts.other_listed_triggers(reasoner, run, flag, path)
+
+        def listed(f: str, cs: list[str]) -> str:  # the classes that make it a trigger, where not its recorded type
+            why = [idx.label(c) for c in cs if c not in run.details.get(f, {}).get(str(RDF.type), ())]
+            return words.trigger(f)[1] + (f" ({', '.join(why)})" if why else "")
+
+        if others:
+            reason += (
+                "; and, listed among its triggers in red_flags.csv though spinekg does not raise it on them alone: "
+            )
+            reason += "; ".join(listed(f, cs) for f, cs in others)
         red_flags.append(
             RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by), reason, idx.held_until(flag))
         )

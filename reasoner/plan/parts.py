@@ -455,3 +455,15 @@ def recorded(run: CaseRun, path: Callable[[str], str], by_class: dict[str, list[
         if not by_class.keys().isdisjoint(types)
     ]
     return sorted(found, key=lambda fc: path_key(path(fc[0])))
+
+
+def other_listed_triggers(
+    reasoner: Reasoner, run: CaseRun, flag: str, path: Callable[[str], str]
+) -> list[tuple[str, list[str]]]:
+    """The case's findings ``red_flags.csv`` lists among a raised red flag's triggers that do not raise it alone
+    (``sk:listedTriggerOf``, ``sk:accompanyingTriggerOf``: night pain beside a cancer history), other than those that
+    raised it, in field order, each with the classes that make it one: its "because" names every trigger recorded."""
+    raising = run.red_flags.get(flag, ())
+    listed, also = by_class(reasoner, SK.listedTriggerOf), by_class(reasoner, SK.accompanyingTriggerOf)
+    found = recorded(run, path, {c: [flag] for c, fs in (*listed.items(), *also.items()) if flag in fs})
+    return [(fact, classes) for fact, classes in found if fact not in raising]
