@@ -4,6 +4,8 @@
 - ``age_threshold_differs``: a patient over 50 in pain, where the sources disagree on what the age means;
 - ``red_flag_feature_not_acted_on``: a finding red_flags.csv lists as a red flag's trigger, which spinekg does not
   raise the red flag on alone (``sk:listedTriggerOf`` in the KB), recorded without that red flag.
+- ``caution_recorded`` and ``judgement_caution`` (``reasoner/plan/cautions.py``): an anticoagulant or antiplatelet
+  drug, with NICE's NSAID caution and spinekg's own word on spinal injections and operations.
 
 The acceptance vignettes (``tests/acceptance/``) hold the patients who must and must not get each; these test the
 words, the boundaries and the invariants the warnings rest on.
@@ -377,3 +379,82 @@ def test_sources_silent_for_pregnancy_names_the_drug_steps_against_as_well_as_th
     assert f"step {against[0].number} (do not {against[0].label})" in w.message
     assert "acetaminophen" in w.subjects
     assert any(f"step {s.number} (consider NSAIDs)" in w.message for s in plan.steps if s.id == "nsaid")
+
+
+# --- caution_recorded and judgement_caution: an anticoagulant or antiplatelet drug (review R3, r3-18, r3-11) ---------
+
+ANTICOAGULATED_SURGICAL_CANDIDATE = {
+    "id": "anticoagulated-surgical-candidate",
+    "age": 44,
+    "symptoms": [
+        {
+            "type": "radicular_pain",
+            "dermatomes": ["S1"],
+            "laterality": "right",
+            "duration_weeks": 24,
+            "severity": "severe",
+        }
+    ],
+    "imaging": [
+        {
+            "modality": "MRI",
+            "weeks_ago": 5,
+            "findings": [
+                {
+                    "type": "disc_extrusion",
+                    "level": "L5-S1",
+                    "zone": "paracentral",
+                    "side": "right",
+                    "severity": "severe",
+                }
+            ],
+        }
+    ],
+    "prior_treatments": [{"type": "physical_therapy", "weeks": 10, "outcome": "unchanged"}],
+    "candidate_for": ["surgery"],
+    "risk_factors": ["anticoagulant_or_antiplatelet"],
+}
+
+
+def test_an_anticoagulant_puts_nices_nsaid_caution_beside_the_nsaid_step():
+    plan = recommend(back_pain(58, risk_factors=["anticoagulant_or_antiplatelet"]))
+    assert [s for s in plan.steps if s.id == "nsaid" and s.stance in ("do", "consider")], "the NSAID stays"
+    [w] = warnings(plan, "caution_recorded")
+    assert w.subjects == ("risk_factors[0]", "anticoagulant_or_antiplatelet", "nsaid")
+    assert "taking into account GI, liver and cardio-renal toxicity and risk factors" in w.message
+    assert not warnings(plan, "contraindication_recorded")
+
+
+def test_judgement_caution_names_every_spinal_operation_and_referral_step_and_says_it_is_spinekgs():
+    plan = recommend(ANTICOAGULATED_SURGICAL_CANDIDATE)
+    [w] = warnings(plan, "judgement_caution")
+    named = {s.id for s in plan.steps if s.id in w.subjects}
+    assert "decompression_surgery" in named and "spine_specialist_referral" in named, w.subjects
+    assert all(s.stance != "avoid" for s in plan.steps if s.id in named)
+    assert w.subjects[:2] == ("risk_factors[0]", "anticoagulant_or_antiplatelet")
+    assert "spinekg's judgement, which no source in its reference gives" in w.message
+    for s in plan.steps:
+        if s.id in named:
+            assert f"step {s.number} ({s.stance} {s.label})" in w.message
+
+
+def test_judgement_caution_not_without_the_finding_nor_for_a_do_not():
+    plan = recommend({**ANTICOAGULATED_SURGICAL_CANDIDATE, "risk_factors": ["cardiovascular_disease"]})
+    assert not warnings(plan, "judgement_caution")
+    acute = recommend(
+        {
+            "id": "acute-anticoagulated",
+            "risk_factors": ["anticoagulant_or_antiplatelet"],
+            "symptoms": [{"type": "radicular_pain", "dermatomes": ["L5"], "duration_weeks": 3, "severity": "moderate"}],
+        }
+    )
+    assert [s for s in acute.steps if s.id == "interventional_procedure" and s.stance == "avoid"]
+    assert not warnings(acute, "judgement_caution"), "a do-not of a procedure needs no anticoagulation plan"
+
+
+def test_every_judgement_caution_note_says_it_is_spinekgs_judgement(kb_graph: Graph):
+    notes = list(kb_graph.subject_objects(SK.judgementCautionNote))
+    assert notes
+    for cls, note in notes:
+        assert str(note).startswith("spinekg's judgement"), cls
+        assert (cls, SK.judgementCautionFor, None) in kb_graph, cls

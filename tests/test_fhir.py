@@ -135,6 +135,16 @@ def test_every_example_round_trips_through_a_bundle(path):
     assert case_from_bundle(bundle) == doc
 
 
+def test_a_risk_factor_with_no_terminology_code_is_a_condition_coded_by_spinekg_alone():
+    """An anticoagulant or antiplatelet drug has no row in codes.csv: its Condition carries spinekg's own code and no
+    external one, and reads back as the risk factor (review R3, r3-18)."""
+    doc = {"id": "anticoagulated", "age": 64, "risk_factors": ["anticoagulant_or_antiplatelet"]}
+    bundle = json.loads(json.dumps(bundle_from_case(doc)))
+    [code] = [e["resource"]["code"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"]
+    assert [(c["system"], c["code"]) for c in code["coding"]] == [(SK_SYSTEM, "anticoagulant_or_antiplatelet")]
+    assert case_from_bundle(bundle) == doc
+
+
 def _set(path: str, value):
     """A mutation of the seed Bundle: set the element at a dotted path (``entry[1].resource.code``)."""
 

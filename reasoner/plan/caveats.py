@@ -1,10 +1,10 @@
 """Warnings for what a plan leaves to the clinician: a red flag's imaging already on file, no pain relief left, an age
 threshold the sources disagree on, a red-flag trigger spinekg does not act on alone, a presentation a finding suggests
 that the case does not establish, a finding (pregnancy) none of the sources address for the plan's drugs or imaging, a
-finding a source asks a drug to be given with in mind (renal impairment, for NSAIDs), a step the case records a
-contraindication to that no source replaces (``contraindicated``), manual therapy without the exercise NICE gives
-it with (``packages``); and, from ``records``, what
-the case's own records leave open (a leg weakness with no side, one symptom charted in two phases).
+finding a source, or spinekg's judgement, asks a step to be given with in mind (``cautions``: renal impairment, for
+NSAIDs; an anticoagulant, for a spinal injection), a step the case records a contraindication to that no source
+replaces (``contraindicated``), manual therapy without the exercise NICE gives it with (``packages``); and, from
+``records``, what the case's own records leave open (a leg weakness with no side, one symptom charted in two phases).
 
 Each is a warning, never a step: spinekg recommends nothing its sources do not.
 """
@@ -19,6 +19,7 @@ from ..case.paths import path_key
 from ..consts import OWL, RDFS, SK, SK_IRI, XSD
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
+from .cautions import caution_recorded, judgement_caution
 from .cleared import fracture_age_cleared_by_imaging, red_flag_imaging_on_file
 from .contraindications import contraindicated_step
 from .model import Step, Warning
@@ -62,6 +63,7 @@ def caveats(
         + specific_cause_recorded(reasoner, run, path)
         + sources_silent_for_finding(reasoner, run, steps, path)
         + caution_recorded(reasoner, run, steps, path)
+        + judgement_caution(reasoner, run, steps, deferred, path)
         + contraindicated_step(reasoner, run, steps, path)
         + outside_its_package(reasoner, run, steps, failed, path)
         + records(reasoner, run, steps, path)  # a weakness with no side, durations in different phases
@@ -442,35 +444,4 @@ def sources_silent_for_finding(
                     (path(fact), local(cls), *_unique(s.id for s in of_kind)),
                 )
             )
-    return out
-
-
-def caution_recorded(
-    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
-) -> list[Warning]:
-    """Findings a source asks an intervention to be given with in mind (``sk:cautionFor``, the sentence
-    ``sk:cautionEvidence``: NICE on NSAIDs and gastrointestinal, liver and cardio-renal risk), recorded in a case whose
-    plan does or considers that intervention: named, with the source's sentence, once per intervention. The step
-    stays."""
-    caution = by_class(reasoner, SK.cautionFor)  # finding class → the interventions to give with it in mind
-    idx = reasoner.index
-    given = {SK_IRI + s.id: s for s in steps if s.stance != "avoid"}
-    by: dict[str, list[tuple[str, str]]] = {}  # intervention → (fact, finding class), in the case's field order
-    for fact, classes in recorded(run, path, caution):
-        for cls in classes:
-            for interv in sorted(i for i in caution[cls] if i in given):
-                by.setdefault(interv, []).append((fact, cls))
-    out = []
-    for interv, found in sorted(by.items()):
-        evidence = sorted({e for _, c in found for e in reasoner.kb.objects(URIRef(c), SK.cautionEvidence)}, key=str)
-        said = "; ".join(f"\u201c{e.quote}\u201d ({e.source}, {e.citation})" for e in map(idx.evidence, evidence))
-        findings = ", ".join(f"{idx.label(c)} ({path(f)})" for f, c in found)
-        out.append(
-            Warning(
-                "caution_recorded",
-                f"{findings} with {idx.label(interv)} in this plan: {said}. The step stands as its sources give it; "
-                "weigh it for this patient",
-                (*_unique(path(f) for f, _ in found), *_unique(local(c) for _, c in found), given[interv].id),
-            )
-        )
     return out

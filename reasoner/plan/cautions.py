@@ -1,0 +1,93 @@
+"""Findings a plan's steps are to be given with in mind: where a source asks it (``caution_recorded``: NICE NG59 on
+NSAIDs with gastrointestinal, liver and cardio-renal risk), and where spinekg judges it and no source says so
+(``judgement_caution``: an anticoagulant or antiplatelet drug, managed before a spinal injection or operation).
+
+Each is a warning beside the step, never a step removed: what rules a step out is a contraindication the clinician
+records (``contraindications``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rdflib import URIRef
+
+from ..consts import SK, SK_IRI
+from ..kb.index import local
+from ..reasoning.engine import CaseRun, Reasoner
+from .model import Step, Warning
+from .parts import by_class, recorded
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def caution_recorded(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """Findings a source asks an intervention to be given with in mind (``sk:cautionFor``, the sentence
+    ``sk:cautionEvidence``: NICE on NSAIDs and gastrointestinal, liver and cardio-renal risk), recorded in a case whose
+    plan does or considers that intervention: named, with the source's sentence, once per intervention. The step
+    stays."""
+    caution = by_class(reasoner, SK.cautionFor)  # finding class → the interventions to give with it in mind
+    idx = reasoner.index
+    given = {SK_IRI + s.id: s for s in steps if s.stance != "avoid"}
+    by: dict[str, list[tuple[str, str]]] = {}  # intervention → (fact, finding class), in the case's field order
+    for fact, classes in recorded(run, path, caution):
+        for cls in classes:
+            for interv in sorted(i for i in caution[cls] if i in given):
+                by.setdefault(interv, []).append((fact, cls))
+    out = []
+    for interv, found in sorted(by.items()):
+        evidence = sorted({e for _, c in found for e in reasoner.kb.objects(URIRef(c), SK.cautionEvidence)}, key=str)
+        said = "; ".join(f"\u201c{e.quote}\u201d ({e.source}, {e.citation})" for e in map(idx.evidence, evidence))
+        findings = ", ".join(f"{idx.label(c)} ({path(f)})" for f, c in found)
+        out.append(
+            Warning(
+                "caution_recorded",
+                f"{findings} with {idx.label(interv)} in this plan: {said}. The step stands as its sources give it; "
+                "weigh it for this patient",
+                (*_unique(path(f) for f, _ in found), *_unique(local(c) for _, c in found), given[interv].id),
+            )
+        )
+    return out
+
+
+def judgement_caution(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], deferred: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """A finding spinekg judges some kinds of step are to be given with in mind where no source says so
+    (``sk:judgementCautionFor``: an anticoagulant or antiplatelet drug, for spinal injections, spinal procedures, spine
+    surgery and the referrals to them), recorded in a case whose plan does or considers such a step, or defers one:
+    the steps are named with the KB's note (``sk:judgementCautionNote``), which says it is spinekg's judgement. The
+    steps stay.
+
+    >>> from reasoner.api import recommend
+    >>> plan = recommend({"id": "doc-anticoagulated", "risk_factors": ["anticoagulant_or_antiplatelet"], "symptoms": [
+    ...     {"type": "radicular_pain", "dermatomes": ["L5"], "duration_weeks": 3, "severity": "severe"}]})
+    >>> [w.subjects for w in plan.warnings if w.id == "judgement_caution"]
+    [('risk_factors[0]', 'anticoagulant_or_antiplatelet', 'epidural_steroid_injection')]
+    """
+    kinds_of = by_class(reasoner, SK.judgementCautionFor)  # finding class → the kinds of step to give with it in mind
+    idx, out = reasoner.index, []
+    given = [s for s in (*steps, *deferred) if s.stance != "avoid"]
+    for fact, classes in recorded(run, path, kinds_of):
+        for cls in classes:
+            of_kind = [s for s in given if any(idx.is_a(SK_IRI + s.id, k) for k in kinds_of[cls])]
+            if not of_kind:
+                continue
+            named = ", ".join(
+                f"step {s.number} ({s.stance} {s.label})" if s.number else f"{s.stance} {s.label} (deferred)"
+                for s in of_kind
+            )
+            note = str(next(iter(reasoner.kb.objects(URIRef(cls), SK.judgementCautionNote)), ""))
+            out.append(
+                Warning(
+                    "judgement_caution",
+                    f"{idx.label(cls)} ({path(fact)}) with {named} in this plan: {note} The steps stand as their "
+                    "sources give them; the clinician decides",
+                    (path(fact), local(cls), *_unique(s.id for s in of_kind)),
+                )
+            )
+    return out
