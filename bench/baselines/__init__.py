@@ -129,6 +129,14 @@ SURGERY, SAME_AFTER = _S + "spine_surgery", frozenset(_S + o for o in ("unchange
 HELPED = frozenset(_S + o for o in ("improved", "partial_improvement"))
 NEW_DEFICIT_FLAGS = (_S + "cauda_equina_syndrome_suspected", _S + "progressive_neurological_deficit")
 AFTER_SURGERY = _S + "new_or_progressing_after_lumbar_surgery"
+# derive-back-pain-after-recent-spinal-procedure, derive-spinal-procedure-before-back-pain: the kinds of spinal
+# procedure, the window in weeks (spinekg's judgement), and the classes derived (of the pain, of the procedure)
+PROCEDURES = frozenset(_S + k for k in ("spine_surgery", "spinal_injection", "vertebral_augmentation"))
+PROCEDURE_WINDOW = 12
+PAIN_AFTER_PROCEDURE, PROCEDURE_BEFORE_PAIN = (
+    _S + "back_pain_after_recent_spinal_procedure",
+    _S + "spinal_procedure_before_back_pain",
+)
 # a one-sided record with its other side in the same case: (the class it must be in, the class derived)
 BY_SIDE = ((LUMBOSACRAL_PAIN, _S + "bilateral_sciatica_by_side"), (WEAKNESS, BOTH_SIDES_WEAKNESS))
 BILATERAL_WEAKNESS_BY_SIDE = _S + "bilateral_leg_weakness_by_side"
@@ -180,7 +188,8 @@ class Derivations:
     first): lumbosacral radicular pain (radicular pain in no dermatome above L1 and not in the hands), bilateral
     sciatica and bilateral leg weakness recorded one side at a time, a weakness of two or more lumbosacral roots, new
     urinary incontinence, a feature of suspected fracture the case does not exclude, a myelopathy graded on
-    examination in a case with no mJOA score, and nerve root compression (a
+    examination in a case with no mJOA score, a low back pain after a spinal procedure of the last 12 weeks and that
+    procedure (``after_procedure``), and nerve root compression (a
     herniation, or a moderate or severe stenosis, whose zone, else its
     type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side), and
     possible root compression (a herniation without a zone whose exiting root has such a symptom; a compressive
@@ -307,6 +316,7 @@ class Derivations:
                 changed = True
         changed |= self.malignancy_combined(facts)
         changed |= self.after_surgery(c, facts)
+        changed |= self.after_procedure(facts)
         changed |= self.multilevel(facts)
         # derive-fracture-feature-not-excluded: a feature of suspected fracture, unless the case excludes that red flag
         if FRACTURE_SUSPECTED not in c.props.get(_S + "excludesRedFlag", ()):
@@ -486,6 +496,36 @@ class Derivations:
             if opened or after or worse or any(r in s.types for r in flags):
                 s.types |= {AFTER_SURGERY} | self.supers(AFTER_SURGERY)
                 changed = True
+        return changed
+
+    def after_procedure(self, facts: list[Node]) -> bool:
+        """derive-back-pain-after-recent-spinal-procedure: a low back axial pain of a case with a spinal procedure
+        (spine surgery, spinal injection or vertebral augmentation, or narrower) done at most 12 weeks ago, the pain
+        begun since (a duration shorter than the weeks since, or none recorded) or progressive;
+        derive-spinal-procedure-before-back-pain: such a procedure, with such a pain after it. Whether it added
+        anything."""
+        recent = [
+            (f, ago)
+            for f in facts
+            if _S + "PriorTreatment" in f.types
+            and (tt := f.first(_S + "treatmentType")) is not None
+            and (tt in PROCEDURES or not PROCEDURES.isdisjoint(self.supers(tt)))
+            for ago in f.props.get(_S + "treatmentWeeksAgo", ())
+            if ago <= PROCEDURE_WINDOW
+        ]
+        changed = False
+        for s in facts:
+            if LOW_BACK_AXIAL_PAIN not in s.types:
+                continue
+            worse = any(w is True or w == "true" for w in s.props.get(_S + "progressive", ()))
+            durations = s.props.get(DURATION, [])
+            for f, ago in recent:
+                if not (worse or not durations or any(d < ago for d in durations)):
+                    continue
+                for node, cls in ((s, PAIN_AFTER_PROCEDURE), (f, PROCEDURE_BEFORE_PAIN)):
+                    if cls not in node.types:
+                        node.types |= {cls} | self.supers(cls)
+                        changed = True
         return changed
 
     def in_a_leg(self, s: Node) -> bool:
