@@ -110,6 +110,10 @@ CORD_COMPRESSION, UNLEVELLED_CORD = _S + "cord_compression", _S + "cord_compress
 GRADED_MYELOPATHY, EXAM_GRADED = _S + "graded_myelopathy", _S + "examination_graded_myelopathy"
 MJOA_SCORE = _S + "mjoa_score"
 FRACTURE_SUSPECTED, FRACTURE_NOT_EXCLUDED = _S + "fracture_suspected", _S + "fracture_feature_not_excluded"
+# derive-cauda-equina-at-risk: a severe central or paracentral herniation, or a severe central canal stenosis, on a
+# study of this episode; or a feature of suspected cauda equina syndrome (raised or excluded)
+CES_SUSPECTED, CES_AT_RISK = _S + "cauda_equina_syndrome_suspected", _S + "cauda_equina_at_risk"
+CENTRAL_ZONES = frozenset(_S + z for z in ("zone_central", "zone_paracentral"))
 # derive-older-back-pain-not-cleared: back pain at 70 or over, unless a lumbar MRI or CT since it began records no
 # vertebral height loss (the studies that can clear it, and what they record absent)
 OLDER_BACK_PAIN, OLDER_NOT_CLEARED = _S + "back_pain_in_older_patient", _S + "back_pain_in_older_patient_not_cleared"
@@ -187,13 +191,14 @@ class Derivations:
     case reader records (``case.episode``: the longest duration of its present findings of the nearest rank, pain
     first): lumbosacral radicular pain (radicular pain in no dermatome above L1 and not in the hands), bilateral
     sciatica and bilateral leg weakness recorded one side at a time, a weakness of two or more lumbosacral roots, new
-    urinary incontinence, a feature of suspected fracture the case does not exclude, a myelopathy graded on
-    examination in a case with no mJOA score, a low back pain after a spinal procedure of the last 12 weeks and that
-    procedure (``after_procedure``), and nerve root compression (a
-    herniation, or a moderate or severe stenosis, whose zone, else its
-    type, reaches a root in whose dermatome a radicular, sensory or motor symptom is recorded on the same side), and
-    possible root compression (a herniation without a zone whose exiting root has such a symptom; a compressive
-    finding without a level that would, at some level, reach a root with such a symptom).
+    urinary incontinence, a feature of suspected fracture the case does not exclude, a cauda equina at risk (a
+    severe central compression on imaging of this episode, or a feature of suspected cauda equina syndrome), a
+    myelopathy graded on examination in a case with no mJOA score, a low back pain after a spinal procedure of the
+    last 12 weeks and that procedure (``after_procedure``), and nerve root compression (a herniation, or a moderate or
+    severe stenosis, whose zone, else its type, reaches a root in whose dermatome a radicular, sensory or motor symptom
+    is recorded on the same side), and possible root compression (a herniation without a zone whose exiting root has
+    such a symptom; a compressive finding without a level that would, at some level, reach a root with such a
+    symptom).
 
     The KB is read once: the named superclasses (``supers``), the body regions' dermatomes, the root reach of the
     finding types and zones, the disc levels' roots, the dermatomes' roots and order.
@@ -324,6 +329,7 @@ class Derivations:
                 if FRACTURE_SUSPECTED in f.types and FRACTURE_NOT_EXCLUDED not in f.types:
                     f.types |= {FRACTURE_NOT_EXCLUDED} | self.supers(FRACTURE_NOT_EXCLUDED)
                     changed = True
+        changed |= self.cauda_equina_at_risk(facts, episode)
         # derive-older-back-pain-not-cleared: back pain at 70 or over no lumbar MRI or CT since it began has cleared
         for f in facts:
             if OLDER_BACK_PAIN in f.types and OLDER_NOT_CLEARED not in f.types and not self.cleared(f, facts, episode):
@@ -389,6 +395,29 @@ class Derivations:
                             for s, sderms, ssides in symptoms:
                                 if sderms.intersection(derms) and _sides_agree(fsides, ssides):
                                     changed |= self.compress(f, root, s, POSSIBLE_COMPRESSION, "possibly")
+        return changed
+
+    def cauda_equina_at_risk(self, facts: list[Node], episode: list[float]) -> bool:
+        """derive-cauda-equina-at-risk: a severe disc herniation in the central or paracentral zone, or a severe
+        central canal stenosis, of a study no older than the episode (or undated); or a feature of suspected cauda
+        equina syndrome, raised or excluded. Whether it added anything."""
+        ago = {s.iri: s.props.get(_S + "weeksAgo", []) for s in facts if _S + "ImagingStudy" in s.types}
+        changed = False
+        for f in facts:
+            if CES_AT_RISK in f.types:
+                continue
+            at_risk = CES_SUSPECTED in f.types
+            if not at_risk and _S + "severe" in f.props.get(SEVERITY, ()):
+                compressive = _S + "canal_stenosis" in f.types or (
+                    _S + "disc_herniation" in f.types and not CENTRAL_ZONES.isdisjoint(f.props.get(_S + "zone", ()))
+                )
+                older = episode and any(
+                    w > episode[0] for st in f.props.get(_S + "fromStudy", ()) for w in ago.get(st, ())
+                )
+                at_risk = compressive and not older
+            if at_risk:
+                f.types |= {CES_AT_RISK} | self.supers(CES_AT_RISK)
+                changed = True
         return changed
 
     def cleared(self, pain: Node, facts: list[Node], episode: list[float]) -> bool:
