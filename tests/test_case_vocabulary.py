@@ -742,6 +742,29 @@ def test_severity_none_and_the_same_finding_present_is_a_contradiction():
     )
 
 
+def test_one_symptom_present_in_one_place_and_absent_in_another_is_not_a_contradiction():
+    # numb feet for years beside a normal saddle, both recorded bilateral (review R4, r4-12): two findings
+    feet = {"type": "numbness", "body_regions": ["dorsum_of_foot"], "laterality": "bilateral", "duration_weeks": 156}
+    saddle = {"type": "numbness", "body_regions": ["saddle_region"], "laterality": "bilateral", "present": False}
+    plan = recommend({"id": "x", "symptoms": [feet, saddle]})
+    assert plan.case == "x"
+
+
+@pytest.mark.parametrize(
+    "absent",
+    [
+        {"type": "numbness", "laterality": "bilateral", "present": False},  # absent everywhere
+        {"type": "numbness", "body_regions": ["dorsum_of_foot"], "laterality": "bilateral", "present": False},
+    ],
+)
+def test_one_symptom_present_and_absent_in_the_same_place_is_a_contradiction(absent):
+    feet = {"type": "numbness", "body_regions": ["dorsum_of_foot"], "laterality": "bilateral", "duration_weeks": 156}
+    rejected(
+        {"id": "x", "symptoms": [feet, absent]},
+        "symptoms[1]: 'numbness' contradicts symptoms[0]: recorded both present and absent (with laterality 'bilateral')",
+    )
+
+
 # --- 10. the episode ----------------------------------------------------------------------------------------------
 
 

@@ -27,15 +27,34 @@ __all__ = ["case_graph", "parse_case", "red_flag_features"]
 # --- semantic checks ------------------------------------------------------------------------------------------
 
 
+def _spots(entry: dict) -> frozenset:
+    """Where a symptom is recorded: its body regions and dermatomes (empty: not placed)."""
+    places = [p for f in ("body_regions", "dermatomes") if isinstance(entry.get(f), list) for p in entry[f]]
+    return frozenset(p for p in places if isinstance(p, str))
+
+
+def _meet(spots: frozenset, other: frozenset, present: bool) -> bool:
+    """Whether a symptom recorded present in some places and absent in others says both of one place: an absence
+    not placed is an absence everywhere; a presence not placed may be anywhere else than where it is absent.
+
+    >>> _meet(frozenset({"dorsum_of_foot"}), frozenset({"saddle_region"}), True)
+    False
+    >>> _meet(frozenset({"L5"}), frozenset(), True), _meet(frozenset({"L5", "S1"}), frozenset({"S1"}), False)
+    (True, True)
+    """
+    absent = other if present else spots
+    return not absent or bool(spots & other)
+
+
 def _contradictions(doc: dict, ck: _Checker) -> None:
     """What the case says twice, differently: the same finding recorded present and absent (symptoms with one
-    laterality, imaging at one level; ``severity: none`` is an absence); a finding said ``present: true`` with
+    laterality in one place, or an absence not placed: :func:`_meet`; imaging at one level; ``severity: none`` is an absence); a finding said ``present: true`` with
     ``severity: none``, or ``present: false`` with another severity or (a symptom) a duration; a laterality
     its region or type contradicts (:func:`_sides`); a red-flag screen that found none beside a red-flag feature the
     case records."""
 
     def scan(entries, where: str, field: str) -> None:
-        seen: dict[tuple, str] = {}
+        seen: dict[tuple, list[tuple[str, frozenset]]] = {}
         for path, entry in entries:
             if not isinstance(entry, dict):
                 continue
@@ -62,12 +81,16 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
                     continue
                 present = False
             key = _type_key(ftype, ck.vocab, field)  # a code and the id it resolves to are one finding
-            other = seen.get((key, place, not present))
+            spots = _spots(entry) if field == "symptom_types" else frozenset()
+            other = next(
+                (o for o, o_spots in seen.get((key, place, not present), ()) if _meet(spots, o_spots, present)),
+                None,
+            )
             if other is not None:
                 at = f"{where} {place!r}" if place is not None else f"no {where}"
                 ck.add(path, ftype, f"contradicts {other}: recorded both present and absent (with {at})")
                 ck.dirty.update({path, other})
-            seen.setdefault((key, place, present), path)
+            seen.setdefault((key, place, present), []).append((path, spots))
 
     symptoms = doc.get("symptoms")
     if isinstance(symptoms, list):
