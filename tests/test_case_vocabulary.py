@@ -761,7 +761,8 @@ def test_one_symptom_present_and_absent_in_the_same_place_is_a_contradiction(abs
     feet = {"type": "numbness", "body_regions": ["dorsum_of_foot"], "laterality": "bilateral", "duration_weeks": 156}
     rejected(
         {"id": "x", "symptoms": [feet, absent]},
-        "symptoms[1]: 'numbness' contradicts symptoms[0]: recorded both present and absent (with laterality 'bilateral')",
+        "symptoms[1]: 'numbness' contradicts symptoms[0]: recorded both present and absent "
+        "(with laterality 'bilateral')",
     )
 
 

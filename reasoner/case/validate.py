@@ -48,10 +48,10 @@ def _meet(spots: frozenset, other: frozenset, present: bool) -> bool:
 
 def _contradictions(doc: dict, ck: _Checker) -> None:
     """What the case says twice, differently: the same finding recorded present and absent (symptoms with one
-    laterality in one place, or an absence not placed: :func:`_meet`; imaging at one level; ``severity: none`` is an absence); a finding said ``present: true`` with
-    ``severity: none``, or ``present: false`` with another severity or (a symptom) a duration; a laterality
-    its region or type contradicts (:func:`_sides`); a red-flag screen that found none beside a red-flag feature the
-    case records."""
+    laterality in one place, or an absence not placed: :func:`_meet`; imaging at one level; ``severity: none`` is an
+    absence); a finding said ``present: true`` with ``severity: none``, or ``present: false`` with another severity
+    or (a symptom) a duration; a laterality its region or type contradicts (:func:`_sides`); a red-flag screen that
+    found none beside a red-flag feature the case records."""
 
     def scan(entries, where: str, field: str) -> None:
         seen: dict[tuple, list[tuple[str, frozenset]]] = {}
