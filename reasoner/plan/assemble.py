@@ -47,6 +47,7 @@ from ..reasoning.conditions import HOLDS, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
 from . import ahead, caveats
 from . import parts as planparts
+from .adults import adult_sources_only
 from .concordance import concordance, level_not_recorded, zone_not_recorded
 from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
 from .cover import covered_by_steps, urgent_steps
@@ -429,6 +430,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         steps = planparts.tag_steps(reasoner, conflicts, steps)
     warnings += planparts.fact_warnings(reasoner, run, not_applicable)
     warnings += candidacy_unanswered(reasoner, run, steps, deferred, not_applicable)
+    warnings += adult_sources_only(reasoner, run, steps)
     warnings += planparts.population_warnings(reasoner, run, [info for _, info, *_ in active])
     # what the plan leaves to the clinician: no pain relief left, the age the sources disagree on, a listed red-flag
     # trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish
