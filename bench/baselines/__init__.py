@@ -19,7 +19,14 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL
 
-from reasoner.case.episode import HIP_GENERATORS, episode_length, episode_rank, is_sciatica, sciatica_length
+from reasoner.case.episode import (
+    HIP_GENERATORS,
+    before_episode,
+    episode_length,
+    episode_rank,
+    is_sciatica,
+    sciatica_length,
+)
 from reasoner.consts import SK
 from reasoner.plan.model import Plan
 from reasoner.reasoning import conditions as apply
@@ -141,6 +148,9 @@ PAIN_AFTER_PROCEDURE, PROCEDURE_BEFORE_PAIN = (
     _S + "back_pain_after_recent_spinal_procedure",
     _S + "spinal_procedure_before_back_pain",
 )
+# a course that ended before this episode began (the case reader's), and care of a previous episode (rule
+# derive-care-of-a-previous-episode: such a course, an operation apart)
+BEFORE_EPISODE, PREVIOUS_CARE = _S + "CourseBeforeEpisode", _S + "PreviousEpisodeCare"
 # a one-sided record with its other side in the same case: (the class it must be in, the class derived)
 BY_SIDE = ((LUMBOSACRAL_PAIN, _S + "bilateral_sciatica_by_side"), (WEAKNESS, BOTH_SIDES_WEAKNESS))
 BILATERAL_WEAKNESS_BY_SIDE = _S + "bilateral_leg_weakness_by_side"
@@ -274,6 +284,21 @@ class Derivations:
         if c.props.get(SCIATICA, []) != apart:
             c.props[SCIATICA] = apart
             changed = True
+        # a course that ended before the episode began (case.episode.before_episode), and, an operation apart, care of
+        # a previous episode (derive-care-of-a-previous-episode)
+        for t in facts:
+            if _S + "PriorTreatment" not in t.types:
+                continue
+            ago, weeks = t.props.get(_S + "treatmentWeeksAgo", ()), t.props.get(_S + "weeks", ())
+            if not before_episode(max(ago, default=None), max(weeks, default=None), length):
+                continue
+            made = {BEFORE_EPISODE} | self.supers(BEFORE_EPISODE)
+            tt = t.first(_S + "treatmentType")
+            if tt is None or not (tt == SURGERY or SURGERY in self.supers(tt)):
+                made |= {PREVIOUS_CARE} | self.supers(PREVIOUS_CARE)
+            if not made <= t.types:
+                t.types |= made
+                changed = True
         # derive-lumbosacral-radicular-pain: radicular pain in no dermatome above L1 and not in the hands
         l1, hands = self.order.get(_S + "dermatome_L1"), _S + "hands"
         for s in facts:
@@ -455,10 +480,15 @@ class Derivations:
 
     def malignancy_combined(self, facts: list[Node]) -> bool:
         """derive-pain-not-improving-on-care: a back pain, sciatica or buttock pain of 4 weeks or more, in a case with
-        a treatment unchanged, worse or failed and none improved; derive-night-pain-after-50-not-improving: night pain
-        in a case with back pain after 50 and such a pain. Whether they added anything."""
+        a treatment of this episode unchanged, worse or failed and none improved; derive-night-pain-after-50-not-
+        improving: night pain in a case with back pain after 50 and such a pain. Whether they added anything."""
         changed = False
-        outcomes = {o for f in facts if _S + "PriorTreatment" in f.types for o in f.props.get(_S + "outcome", ())}
+        outcomes = {
+            o
+            for f in facts
+            if _S + "PriorTreatment" in f.types and BEFORE_EPISODE not in f.types  # of this episode
+            for o in f.props.get(_S + "outcome", ())
+        }
         if outcomes & UNHELPED and IMPROVED not in outcomes:
             for s in facts:
                 if (

@@ -59,6 +59,7 @@ from . import (
     IMPINGEMENT,
     NO_LEVEL_COMPRESSION,
     POSSIBLE_COMPRESSION,
+    PREVIOUS_CARE,
     SCIATICA,
     Conditions,
     Derivations,
@@ -410,6 +411,8 @@ class Owlready2Swrl:
         def failed(treatment: str, any_outcome: bool = False) -> list:
             out = []
             for t in treatments:
+                if PREVIOUS_CARE in types.get(t.iri, ()):  # care of a previous episode is history
+                    continue
                 tt, outcome = values(t, "treatmentType"), iris(t, "outcome")
                 if not tt or not any_outcome and (not outcome or _local(outcome[0]) not in FAILED_OUTCOMES):
                     continue
@@ -658,6 +661,12 @@ class Owlready2Swrl:
                         t
                         for t in failed(treatment, any_outcome=True)
                         if not outcomes or any(o.iri in outcomes for o in values(t, "outcome"))
+                        # a kind a no-treatment condition excepts (sk:exceptTreatment) does not count
+                        if not any(
+                            e == tt.iri or e in self._ancestors(tt.iri)
+                            for e in get("exceptTreatment", ())
+                            for tt in values(t, "treatmentType")
+                        )
                     ]
                     if outcomes and _S + "improved" not in outcomes and helped(treatment):
                         had = []  # care that did not help: one course of it helped

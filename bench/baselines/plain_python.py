@@ -36,6 +36,7 @@ from . import (
     LATERALITY,
     NO_LEVEL_COMPRESSION,
     POSSIBLE_COMPRESSION,
+    PREVIOUS_CARE,
     SCIATICA,
     SEVERITY,
     Conditions,
@@ -466,7 +467,10 @@ class PlainPython:
         weeks = [float(w) for w in c.props.get(EPISODE, ())]  # the episode (rule elapsed), not every symptom
         weeks += [
             w
-            for t in self._failed((f for f in facts if _S + "PriorTreatment" in f.types), _S + "conservative_care")
+            for t in self._failed(
+                (f for f in facts if _S + "PriorTreatment" in f.types and PREVIOUS_CARE not in f.types),
+                _S + "conservative_care",
+            )
             for w in t.props.get(_S + "weeks", [])
         ]
         run.elapsed_weeks = max(weeks) if weeks else None
@@ -492,6 +496,11 @@ class PlainPython:
                 out.append(f)
         return out
 
+    def _is(self, course: Node, kind: str) -> bool:
+        """Whether a prior treatment is of ``kind`` or a narrower one."""
+        tt = course.first(_S + "treatmentType")
+        return tt is not None and (tt == kind or kind in self.supers.get(tt, ()))
+
     def _helped(self, treatments, treatment: str) -> bool:
         """Whether a prior treatment of ``treatment`` or a narrower one improved the patient (the kind has not failed,
         and care that did not help is not what was had)."""
@@ -506,6 +515,8 @@ class PlainPython:
             for t in f.types:
                 by_type[t].append(f)
         treated = _S + "PriorTreatment" in by_type
+        # the courses of this episode: care of a previous episode is history (derive-care-of-a-previous-episode)
+        courses = [t for t in by_type.get(_S + "PriorTreatment", ()) if PREVIOUS_CARE not in t.types]
         # every class the case's records are (or record absent), and the case fields those classes fill
         recorded = set().union(*(f.types | self._closed(f.props.get(_S + "absentType", ())) for f in facts))
         filled = {name for k in recorded for name in self.case_fields.get(k, ())}
@@ -709,11 +720,13 @@ class PlainPython:
                 for treatment in get("treatment", ()):
                     had = [
                         t
-                        for t in self._failed(by_type.get(_S + "PriorTreatment", ()), treatment, any_outcome=True)
+                        for t in self._failed(courses, treatment, any_outcome=True)
                         if not outcomes or any(o in outcomes for o in t.props.get(_S + "outcome", []))
+                        # a kind a no-treatment condition excepts (sk:exceptTreatment) does not count
+                        if not any(self._is(t, e) for e in get("exceptTreatment", ()))
                     ]
                     if outcomes and _S + "improved" not in outcomes:  # care that did not help: one course helped
-                        if self._helped(by_type.get(_S + "PriorTreatment", ()), treatment):
+                        if self._helped(courses, treatment):
                             had = []
                     for w in get("weeks", (None,)) if kind == "HadTreatment" else (None,):
                         done = [t.iri for t in had if w is None or any(x >= w for x in t.props.get(_S + "weeks", []))]
@@ -730,8 +743,8 @@ class PlainPython:
                 # the failed treatments for the weeks: FailedTreatment holds, NoFailedTreatment fails; only the
                 # first is unknown without the weeks or the treatments (the second is closed world)
                 for treatment in get("treatment", ()):
-                    failed = self._failed(by_type.get(_S + "PriorTreatment", ()), treatment)
-                    if self._helped(by_type.get(_S + "PriorTreatment", ()), treatment):
+                    failed = self._failed(courses, treatment)
+                    if self._helped(courses, treatment):
                         failed = []  # a course of the kind that improved the patient: the kind has not failed
                     for w in get("weeks", (None,)):
                         done = [

@@ -117,3 +117,17 @@ def episode_lengths(
     pairs = [(w, list(types), list(where)) for w, types, where in dated]
     episode = episode_length((w, episode_rank(types, where, hip_generator)) for w, types, where in pairs)
     return episode, sciatica_length((w for w, types, where in pairs if is_sciatica(types, where)), episode)
+
+
+def before_episode(weeks_ago: float | None, weeks: float | None, episode: float | None) -> bool:
+    """Whether a prior treatment ended before the episode began (``sk:CourseBeforeEpisode``): its ``weeks_ago`` is
+    more than the ``episode``'s length and its own ``weeks`` (none where not recorded) together, so it ended before
+    the episode began whether ``weeks_ago`` was meant from its end (the case field's definition) or from its start.
+    Without ``weeks_ago`` or an episode length, it is not (this episode's, the reading that was spinekg's before).
+
+    >>> before_episode(150, 6, 2), before_episode(8, 6, 2), before_episode(8, 5, 2), before_episode(3, None, 2)
+    (True, False, True, True)
+    >>> before_episode(2, None, 2), before_episode(None, 6, 2), before_episode(150, 6, None)
+    (False, False, False)
+    """
+    return weeks_ago is not None and episode is not None and weeks_ago > episode + (weeks or 0)

@@ -17,7 +17,7 @@ from ..consts import DCTERMS, OWL, PREFIXES, RDF, RDFS, SK, SKOS, XSD
 from ..kb.codes import System, split_curie
 from ..kb.load import new_graph
 from ..kb.mappings import resolve_for
-from .episode import HIP_GENERATORS, episode_lengths
+from .episode import HIP_GENERATORS, before_episode, episode_lengths
 
 #: Where case IRIs live: ``CASE_BASE + id``.
 CASE_BASE = "https://w3id.org/spinekg/case/"
@@ -287,7 +287,8 @@ def document_graph(
     A symptom or imaging finding recorded ``present: false`` or ``severity: none`` is an absence
     (``sk:FindingAbsence`` with ``sk:absentType``); ``severity: none`` stays on it as ``sk:severity_none``.
     The case's ``sk:episodeWeeks`` is derived: the longest duration of the present symptoms kept, of the nearest
-    ``episode.episode_rank`` (the pain's first), and its ``sk:sciaticaWeeks`` (``episode.episode_lengths``).
+    ``episode.episode_rank`` (the pain's first), and its ``sk:sciaticaWeeks`` (``episode.episode_lengths``). A prior
+    treatment that ended before that episode began is also a ``sk:CourseBeforeEpisode`` (``episode.before_episode``).
 
     >>> from reasoner.case.model import vocabulary
     >>> g = document_graph({"id": "d1", "age": 45}, vocabulary(), URIRef(CASE_BASE + "d1"))
@@ -373,7 +374,8 @@ def document_graph(
         return e["duration_weeks"], [str(cls)] + [str(SK.PainSymptom)] * (cls in pains), [str(w) for w in where]
 
     dated = [described(e) for _, e in kept if "duration_weeks" in e and not is_absent(e)]
-    for prop, weeks in zip((SK.episodeWeeks, SK.sciaticaWeeks), episode_lengths(dated, hip), strict=True):
+    lengths = episode_lengths(dated, hip)
+    for prop, weeks in zip((SK.episodeWeeks, SK.sciaticaWeeks), lengths, strict=True):
         if weeks is not None:
             g.add((case, prop, _decimal(weeks)))
     for j, study in enumerate(doc.get("imaging", [])):
@@ -415,6 +417,8 @@ def document_graph(
                 g.add((node, SK.treatmentWeeksAgo, _decimal(treatment["weeks_ago"])))
             if "outcome" in treatment:
                 g.add((node, SK.outcome, vocab.outcome[treatment["outcome"]]))
+            if before_episode(treatment.get("weeks_ago"), treatment.get("weeks"), lengths[0]):
+                g.add((node, RDF.type, SK.CourseBeforeEpisode))  # ended before this episode began
     if keep("scores"):
         for key, value in doc.get("scores", {}).items():
             node = URIRef(f"{case}/score/{key}")

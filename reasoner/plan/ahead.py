@@ -32,6 +32,7 @@ from ..consts import SK
 from ..kb.index import RecInfo, local
 from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability
 from ..reasoning.engine import CaseRun, Reasoner
+from .history import previous_care
 from .model import NotApplicable
 
 FAILED_CARE = ("FailedTreatment", "HadTreatment")
@@ -90,8 +91,11 @@ def _how(
     """Why a failed-care condition that fails is pending, with the weeks of that care so far; None if it is not (a
     course of it helped, or the case records none and the plan does not begin it)."""
     idx = reasoner.index
+    previous = previous_care(reasoner, run)  # care of a previous episode is history, not this care so far
     courses = [
-        (fact, d) for fact, d in run.details.items() if d.get(_TYPE) and any(idx.is_a(t, care) for t in d[_TYPE])
+        (fact, d)
+        for fact, d in run.details.items()
+        if d.get(_TYPE) and fact not in previous and any(idx.is_a(t, care) for t in d[_TYPE])
     ]
     if any(_IMPROVED in d.get(_OUTCOME, ()) for _, d in courses):
         return None

@@ -51,6 +51,7 @@ from .adults import adult_sources_only
 from .concordance import concordance, level_not_recorded, zone_not_recorded
 from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
 from .cover import covered_by_steps, urgent_steps
+from .history import previous_care
 from .model import NotApplicable, Plan, RedFlagOut, Warning
 from .parts import ANALGESIA
 from .steps import AFTER_CARE, plan_steps
@@ -70,11 +71,13 @@ HELPED_OUTCOMES = {str(SK.improved), str(SK.partial_improvement)}
 TREATMENT_WEEKS_AGO = str(SK.treatmentWeeksAgo)
 
 
-def _failed_treatments(run: CaseRun) -> dict[str, list[str]]:
-    """Intervention IRI → the prior-treatment facts that record it as tried without success."""
+def _failed_treatments(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
+    """Intervention IRI → the prior-treatment facts that record it as tried without success in this episode (care of a
+    previous episode is history: :func:`reasoner.plan.history.previous_care`)."""
     out: dict[str, list[str]] = defaultdict(list)
+    previous = previous_care(reasoner, run)
     for fact, details in run.details.items():
-        if details.get(OUTCOME, set()) & FAILED_OUTCOMES:
+        if details.get(OUTCOME, set()) & FAILED_OUTCOMES and fact not in previous:
             for t in details.get(TREATMENT_TYPE, ()):
                 out[t].append(fact)
     return out
@@ -260,7 +263,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     urgent_do, urgent_avoid = urgent_steps(timed, "do", URGENT), urgent_steps(timed, "avoid", URGENT)
     urgent_consider = urgent_steps(timed, "consider", URGENT)
     urgent_order = sorted(urgent_do)
-    failed = _failed_treatments(run)
+    failed = _failed_treatments(reasoner, run)
     done = _helped_operations(reasoner, run)
     contra = contraindicated(reasoner, run, path)  # what the clinician recorded as ruled out: NSAIDs
     held: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -401,7 +404,11 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     preempted += covering
     # pain relief the case records as tried at all (any outcome): where none was, the analgesia the plan offers stands
     # before an escalation to consider that failed care made due (physiotherapy alone is not all first-line care)
-    analgesia_tried = any(idx.is_a(t, ANALGESIA) for d in run.details.values() for t in d.get(TREATMENT_TYPE, ()))
+    # in this episode (care of a previous episode is history)
+    previous = previous_care(reasoner, run)
+    analgesia_tried = any(
+        idx.is_a(t, ANALGESIA) for f, d in run.details.items() if f not in previous for t in d.get(TREATMENT_TYPE, ())
+    )
     steps = plan_steps(reasoner, active, words, covered, backs, given, analgesia_tried=analgesia_tried)
     deferred = plan_steps(reasoner, waiting, words, {}, {}, numbered=False)  # deferred care is not numbered
     by_fact: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))

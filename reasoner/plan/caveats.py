@@ -22,6 +22,7 @@ from ..reasoning.engine import CaseRun, Reasoner
 from .cautions import caution_recorded, judgement_caution
 from .cleared import fracture_age_cleared_by_imaging, red_flag_imaging_on_file
 from .contraindications import contraindicated_step
+from .history import previous_care
 from .model import Step, Warning
 from .packages import outside_its_package
 from .parts import ANALGESIA, by_class, confirmed_flags, recorded
@@ -139,11 +140,12 @@ def no_pain_relief_left(
         ((t, f) for t, facts in failed.items() if idx.is_a(t, ANALGESIA) for f in facts),
         key=lambda tf: path_key(path(tf[1])),
     )
+    previous = previous_care(reasoner, run)  # what helped in a previous episode is its warning's (history)
     helped = sorted(
         (
             (t, f)
             for f, d in run.details.items()
-            if d.get(str(SK.outcome), set()) & _HELPED
+            if d.get(str(SK.outcome), set()) & _HELPED and f not in previous
             for t in d.get(str(SK.treatmentType), ())
             if idx.is_a(t, ANALGESIA)
         ),

@@ -1,6 +1,7 @@
 """Warnings for what the case's own records leave open: a leg weakness recorded without a side, two records of one
 symptom whose durations put the case in different duration phases, a myelopathy graded on examination that its
-mJOA score puts in another grade, and a prior treatment with no outcome that the plan offers again.
+mJOA score puts in another grade, a prior treatment with no outcome that the plan offers again, and care of a previous
+episode (:mod:`reasoner.plan.history`).
 
 Each is a warning, never a step, and never a red flag of its own: it names what the records leave undecided and the
 fields that would decide it.
@@ -17,6 +18,7 @@ from ..case.paths import path_key
 from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
+from .history import previous_care, previous_episode_care
 from .model import Step, Warning
 from .parts import pain_above_l1, phase_recommendations, tried_as
 from .words import fact_text, steps_named
@@ -38,6 +40,7 @@ def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[
         + myelopathy_grade_disagrees(reasoner, run, path)
         + study_misses_the_pain(reasoner, run, steps, path)
         + outcome_not_recorded(reasoner, run, steps, path)
+        + previous_episode_care(reasoner, run, steps, path)
     )
 
 
@@ -58,7 +61,11 @@ def outcome_not_recorded(
     if not offered:
         return []
     out = []
-    open_courses = [f for f, d in run.details.items() if d.get(_TREATMENT) and not d.get(_OUTCOME)]
+    # a previous episode's course: its outcome decides none of this episode's steps (warning previous_episode_care)
+    previous = previous_care(reasoner, run)
+    open_courses = [
+        f for f, d in run.details.items() if d.get(_TREATMENT) and not d.get(_OUTCOME) and f not in previous
+    ]
     for fact in sorted(open_courses, key=lambda f: path_key(path(f))):  # only the few open courses are sorted
         tried = run.details[fact][_TREATMENT]
         again = []

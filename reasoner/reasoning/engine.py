@@ -379,6 +379,8 @@ class Reasoner:
                 parts.append(f"{float(value):g} {unit}".strip())
         if outcomes := sorted(v.removeprefix(str(SK)) for v in params.get(str(SK.withOutcome), [])):
             parts.append("outcome " + " or ".join(outcomes))
+        if excepted := sorted(v.removeprefix(str(SK)) for v in params.get(str(SK.exceptTreatment), [])):
+            parts.append("except " + " or ".join(excepted))
         if any(str(v).lower() == "true" for v in params.get(str(SK.beforeEpisode), [])):
             parts.append("before this episode")
         if any(str(v).lower() == "true" for v in params.get(str(SK.inEpisode), [])):

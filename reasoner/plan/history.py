@@ -1,0 +1,85 @@
+"""Care of a previous episode: a recorded course that ended before this episode began, shown as history, never read
+as this episode's care tried, failed or helped.
+
+The case reader marks a course that ended before the episode began (``sk:CourseBeforeEpisode``,
+:func:`reasoner.case.episode.before_episode`), and rule derive-care-of-a-previous-episode makes it care of a previous
+episode (``sk:PreviousEpisodeCare``) unless it is an operation; the condition rules and the weeks of failed care leave
+it out. The plan's own readings of the courses (what was already tried, what helped, whether pain relief was tried,
+the care a later step waits for) leave it out the same way, from what the case records (:func:`previous_care`, the
+same test on the same fields), and the clinician is told what it was (:func:`previous_episode_care`): an NSAID that
+did not help 3 years ago is worth knowing before offering one again (clinician's review R3, r3-16).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ..case.episode import before_episode
+from ..case.paths import path_key
+from ..consts import SK, SK_IRI
+from ..kb.index import local
+from ..reasoning.engine import CaseRun, Reasoner
+from .model import Step, Warning
+from .parts import tried_as
+from .words import fact_text, steps_named
+
+_TREATMENT, _OUTCOME, _WEEKS = str(SK.treatmentType), str(SK.outcome), str(SK.weeks)
+_AGO, _OPERATION = str(SK.treatmentWeeksAgo), str(SK.spine_surgery)
+_ADVICE, _ANALGESIA = str(SK.Advice), str(SK.pain_management)
+
+
+def _number(values: Iterable[str]) -> float | None:
+    return max((float(v) for v in values), default=None)
+
+
+def previous_care(reasoner: Reasoner, run: CaseRun) -> frozenset[str]:
+    """The case's courses of care of a previous episode (``sk:PreviousEpisodeCare``): recorded as ended before this
+    episode began (:func:`reasoner.case.episode.before_episode` of their weeks ago, their weeks and
+    ``run.episode_weeks``), an operation (spine surgery or narrower) apart."""
+    if run.episode_weeks is None:
+        return frozenset()
+    idx = reasoner.index
+    return frozenset(
+        fact
+        for fact, d in run.details.items()
+        if d.get(_AGO)
+        and d.get(_TREATMENT)
+        and before_episode(_number(d[_AGO]), _number(d.get(_WEEKS, ())), run.episode_weeks)
+        and not any(idx.is_a(t, _OPERATION) for t in d[_TREATMENT])
+    )
+
+
+def previous_episode_care(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """Each course of care of a previous episode, as history: what it was and how it went, that it is not this
+    episode's care tried or failed, and the steps of the plan that offer it (or what it is part of, or, for a drug
+    class, a drug in it) again, so the clinician weighs how it went then."""
+    previous = previous_care(reasoner, run)
+    if not previous:
+        return []
+    idx, steps = reasoner.index, list(steps)
+    offered = [s for s in steps if s.stance in ("do", "consider") and not s.safety]
+    out = []
+    for fact in sorted(previous, key=lambda f: path_key(path(f))):
+        d = run.details[fact]
+        again = [
+            s
+            for s in offered
+            if not idx.is_a(SK_IRI + s.id, _ADVICE)
+            and any(
+                tried_as(idx, SK_IRI + s.id, t, s.phase == "now", idx.is_a(SK_IRI + s.id, _ANALGESIA))
+                for t in d[_TREATMENT]
+            )
+        ]
+        outcome = ", ".join(local(o).replace("_", " ") for o in sorted(d.get(_OUTCOME, ()))) or "no outcome recorded"
+        weeks = f"{run.episode_weeks:g} week{'' if run.episode_weeks == 1 else 's'}"
+        message = (
+            f"{fact_text(idx, d)} ({path(fact)}) ended before this episode began (the episode has lasted {weeks}): "
+            f"care of a previous episode, {outcome} then; history to weigh, not read as this episode's care tried, "
+            "failed or helped, nor counted in its weeks of care"
+        )
+        if again:
+            message += f"; the plan offers {steps_named(again)} again for this episode"
+        out.append(Warning("previous_episode_care", message, (path(fact), *(s.id for s in again))))
+    return out
