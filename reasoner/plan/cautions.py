@@ -1,6 +1,7 @@
 """Findings a plan's steps are to be given with in mind: where a source asks it (``caution_recorded``: NICE NG59 on
 NSAIDs with gastrointestinal, liver and cardio-renal risk), and where spinekg judges it and no source says so
-(``judgement_caution``: an anticoagulant or antiplatelet drug, managed before a spinal injection or operation).
+(``judgement_caution``: an anticoagulant or antiplatelet drug, managed before a spinal injection or operation;
+``long_term_opioid``: long-term opioids, not stopped abruptly where the plan advises against opioids).
 
 Each is a warning beside the step, never a step removed: what rules a step out is a contraindication the clinician
 records (``contraindications``).
@@ -12,11 +13,13 @@ from collections.abc import Callable, Iterable
 
 from rdflib import URIRef
 
+from ..case.paths import path_key
 from ..consts import SK, SK_IRI
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
 from .parts import by_class, recorded
+from .words import fact_text, steps_named
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -91,3 +94,49 @@ def judgement_caution(
                 )
             )
     return out
+
+
+#: a course of opioids this long or longer is long-term (NICE NG59's and ACP's "short-term" are days to weeks; the
+#: 12 weeks, the chronic phase's threshold, are spinekg's)
+LONG_TERM_WEEKS = 12
+_OPIOID, _TYPE, _WEEKS, _AGO = str(SK.opioid), str(SK.treatmentType), str(SK.weeks), str(SK.treatmentWeeksAgo)
+
+
+def long_term_opioid(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """A course of opioids of :data:`LONG_TERM_WEEKS` or more that may not have ended (no ``weeks_ago``, or 0), in a
+    plan that does not do or consider an opioid: the plan's "do not" of opioids (NICE NG59: do not offer them for
+    chronic low back pain) is about starting or escalating them, and a patient on long-term opioids is not to be
+    stopped abruptly (withdrawal, a pain crisis). spinekg's judgement, which no source in its reference gives
+    (clinician's review R4, r4-13: oxycodone for 3 years, "DO NOT opioids" and nothing else). The steps stay.
+
+    >>> from reasoner.api import recommend
+    >>> plan = recommend({"id": "doc-opioid", "symptoms": [{"type": "axial_pain", "body_regions": ["lower_back"],
+    ...     "duration_weeks": 200}], "prior_treatments": [{"type": "opioid", "weeks": 156, "outcome": "unchanged"}]})
+    >>> [w.subjects for w in plan.warnings if w.id == "long_term_opioid"]
+    [('prior_treatments[0]', 'opioid', 'opioid')]
+    """
+    idx, steps = reasoner.index, list(steps)
+    if any(s.stance in ("do", "consider") and idx.is_a(SK_IRI + s.id, _OPIOID) for s in steps):
+        return []
+    out = []
+    for fact, d in run.details.items():
+        kinds = [t for t in d.get(_TYPE, ()) if idx.is_a(t, _OPIOID)]
+        weeks = [float(w) for w in d.get(_WEEKS, ())]
+        ago = [float(a) for a in d.get(_AGO, ())]
+        if not kinds or not weeks or max(weeks) < LONG_TERM_WEEKS or (ago and min(ago) > 0):
+            continue
+        against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _OPIOID)]
+        said = f"the plan's {steps_named(against)} is" if against else "the plan offers no opioid, which is"
+        out.append(
+            Warning(
+                "long_term_opioid",
+                f"{fact_text(idx, d)} ({path(fact)}) may still be taken: {said} about starting or escalating "
+                "opioids, not about stopping them. spinekg's judgement, which no source in its reference gives: "
+                "long-term opioids are not stopped abruptly (withdrawal, a pain crisis); review them with the "
+                "patient and agree a gradual taper, with the prescriber",
+                (path(fact), *_unique(local(k) for k in kinds), *_unique(s.id for s in against)),
+            )
+        )
+    return sorted(out, key=lambda w: path_key(w.subjects[0]))
