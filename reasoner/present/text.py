@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..kb.index import local
 from ..plan.model import EvidenceOut, Plan, Step
 from ..plan.words import until_excluded
@@ -26,8 +28,32 @@ def cite(e: EvidenceOut) -> str:
     return f"article {e.article}{marker}{status}{ref}"
 
 
-def step_lines(s: Step, indent: str = "  ") -> list[str]:
-    """A step as the text plan shows it, under its number (``Plan.step`` takes the same number back)."""
+#: the warnings that speak of a step beside a finding of the patient, and the stances of the steps they name: shown
+#: on the step too, where a clinician reading it acts (review R4, r4-07: "DO NSAIDs" at 24 weeks of pregnancy, the
+#: caution only at the top of the plan)
+STEP_WARNINGS = {
+    "caution_recorded": ("do", "consider"),
+    "judgement_caution": ("do", "consider"),
+    "sources_silent_for_finding": ("do", "consider", "avoid"),
+    "long_term_opioid": ("avoid",),
+}
+
+
+def step_warnings(plan: Plan) -> dict[tuple[str, str], list[str]]:
+    """(step id, stance) → the ids of the warnings (:data:`STEP_WARNINGS`) that name it, in the plan's order."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for w in plan.warnings:
+        for stance in STEP_WARNINGS.get(w.id, ()):
+            for sid in w.subjects:
+                said = out.setdefault((sid, stance), [])
+                if w.id not in said:
+                    said.append(w.id)
+    return out
+
+
+def step_lines(s: Step, indent: str = "  ", warned: Sequence[str] = ()) -> list[str]:
+    """A step as the text plan shows it, under its number (``Plan.step`` takes the same number back); ``warned``:
+    the warnings that name it beside a finding of the patient."""
     n = s.number
     extra = f" — {s.timing}" if s.timing else ""
     pad = indent + " " * (len(str(n)) + 2)
@@ -43,6 +69,8 @@ def step_lines(s: Step, indent: str = "  ") -> list[str]:
         lines.append(f"{pad}also recommended by: {', '.join(local(r) for r in s.covers)} (covered by this step)")
     if s.conflicts:
         lines.append(f"{pad}sources disagree: {', '.join(s.conflicts)} (see below)")
+    if warned:
+        lines.append(f"{pad}read with the warning{'s' * (len(warned) > 1)}: {', '.join(warned)} (see WARNINGS above)")
     by_rec: dict[str, list] = {}
     for e in s.evidence:
         by_rec.setdefault(e.recommendation, []).append(e)
@@ -61,6 +89,7 @@ def text(plan: Plan) -> str:
     warnings, the steps by phase (each with the facts that decided it and its sentences), what waits for the red
     flags to be excluded, where sources disagree, and the concordance."""
     out = [f"Management plan for case {plan.case} (knowledge base {plan.kb_version})", ""]
+    warned = step_warnings(plan)
     if plan.summary:
         out.append("THE CASE AS RECORDED")
         out += [f"  {line}" for line in plan.summary]
@@ -90,7 +119,8 @@ def text(plan: Plan) -> str:
             continue
         out.append(title)
         for s in steps:
-            out += step_lines(s, indent="     " if s.number and "." in s.number else "  ")
+            indent = "     " if s.number and "." in s.number else "  "
+            out += step_lines(s, indent, warned.get((s.id, s.stance), ()))
         out.append("")
     if plan.deferred:
         holding = plan.holding_flags()
