@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import OWL
+from rdflib.namespace import OWL, RDFS
 
 from reasoner.case.episode import (
     HIP_GENERATORS,
@@ -216,6 +216,9 @@ class Derivations:
 
     def __init__(self, kb: Graph, supers: Callable[[str], frozenset[str]]):
         self.supers = supers
+        # the kinds of symptom spinekg knows (a symptom of none is an unmapped code's bare sk:Symptom): the
+        # concordance reads only those (collect rule symptom-dermatomes)
+        self.symptom_kinds = frozenset(str(s) for s in kb.subjects(RDFS.subClassOf, SK.Symptom))
         self.spans: dict[str, list[str]] = defaultdict(list)
         for region, derm in kb.subject_objects(SK.spansDermatome):
             self.spans[str(region)].append(str(derm))

@@ -386,6 +386,8 @@ class Owlready2Swrl:
                 (run.excluded_flags if flag in excluded else run.red_flags)[flag].add(f.iri)
         symptoms = by_type.get(_S + "Symptom", [])
         for s in symptoms:
+            if self.derivations.symptom_kinds.isdisjoint(types[s.iri]):
+                continue  # an unmapped code's bare symptom: what it is is not known here
             lat = next(iter(iris(s, "laterality")), None)
             derms = iris(s, "inDermatome") + [d for r in values(s, "inBodyRegion") for d in iris(r, "spansDermatome")]
             run.symptom_dermatomes += [(s.iri, d, lat) for d in derms]

@@ -440,6 +440,8 @@ class PlainPython:
                     (run.excluded_flags if flag in excluded else run.red_flags)[flag].add(f.iri)
         symptoms = [f for f in facts if _S + "Symptom" in f.types]
         for s in symptoms:
+            if self.derivations.symptom_kinds.isdisjoint(s.types):
+                continue  # an unmapped code's bare symptom: what it is is not known here
             lat = s.first(_S + "laterality")
             derms = list(s.props.get(_S + "inDermatome", []))
             derms += [d for r in s.props.get(_S + "inBodyRegion", []) for d in self.spans.get(r, [])]
