@@ -117,6 +117,10 @@ CORD_COMPRESSION, UNLEVELLED_CORD = _S + "cord_compression", _S + "cord_compress
 GRADED_MYELOPATHY, EXAM_GRADED = _S + "graded_myelopathy", _S + "examination_graded_myelopathy"
 MJOA_SCORE = _S + "mjoa_score"
 FRACTURE_SUSPECTED, FRACTURE_NOT_EXCLUDED = _S + "fracture_suspected", _S + "fracture_feature_not_excluded"
+# derive-excluded-red-flag-feature: the record of an excluded red flag its exclusion covers (the class, the red flag),
+# the studies that can date a suspicion's work-up (a radiograph only for a fracture)
+EXCLUDED_FEATURE, EXCLUDED_AS = _S + "excluded_red_flag_feature", _S + "excludedAs"
+WORK_UP_MODALITIES, RADIOGRAPHY = frozenset(_S + m for m in ("CT", "MRI", "radiography")), _S + "radiography"
 # derive-cauda-equina-at-risk: a severe central or paracentral herniation, or a severe central canal stenosis, on a
 # study of this episode; or a feature of suspected cauda equina syndrome (raised or excluded)
 CES_SUSPECTED, CES_AT_RISK = _S + "cauda_equina_syndrome_suspected", _S + "cauda_equina_at_risk"
@@ -238,6 +242,10 @@ class Derivations:
         self.leg_regions = {str(r) for r in kb.subjects(SK.partOfRegion, SK.both_legs)} | {_S + "both_legs"}
         self.root_of = {str(d): str(r) for d, r in kb.subject_objects(SK.dermatomeOfRoot)}
         self.lumbar_levels = {str(level) for level in kb.subjects(SK.inSpineRegion, SK.lumbar_spine)}
+        # the red flags a spine surgeon's assessment clears (sk:careHeldUntil): no study dates their exclusion
+        self.confirmed = {
+            str(flag) for flag in kb.subjects(SK.careHeldUntil, None)
+        }  # cleared by a surgeon's assessment
 
     def zone_reach(self, f: Node) -> list[str]:
         """The root-reach properties of a finding's zone (which override its type's), if it has one."""
@@ -351,10 +359,11 @@ class Derivations:
         changed |= self.after_surgery(c, facts)
         changed |= self.after_procedure(facts)
         changed |= self.multilevel(facts)
-        # derive-fracture-feature-not-excluded: a feature of suspected fracture, unless the case excludes that red flag
-        if FRACTURE_SUSPECTED not in c.props.get(_S + "excludesRedFlag", ()):
-            for f in facts:
-                if FRACTURE_SUSPECTED in f.types and FRACTURE_NOT_EXCLUDED not in f.types:
+        changed |= self.excluded_as(c, facts, episode)
+        # derive-fracture-feature-not-excluded: a feature of suspected fracture, unless its exclusion covers it
+        for f in facts:
+            if FRACTURE_SUSPECTED in f.types and FRACTURE_NOT_EXCLUDED not in f.types:
+                if FRACTURE_SUSPECTED not in f.props.get(EXCLUDED_AS, ()):
                     f.types |= {FRACTURE_NOT_EXCLUDED} | self.supers(FRACTURE_NOT_EXCLUDED)
                     changed = True
         changed |= self.cauda_equina_at_risk(facts, episode)
@@ -481,6 +490,52 @@ class Derivations:
                     return True
         return False
 
+    def excluded_as(self, c: Node, facts: list[Node], episode: list[float]) -> bool:
+        """derive-excluded-red-flag-feature: a record of a red flag the case excludes, unless the red flag is a
+        suspicion and the record began (its duration shorter than the weeks since) or is progressive (from today)
+        after the latest lumbar MRI or CT (for a fracture also a radiograph) of this episode. Whether it added
+        anything."""
+        excluded = c.props.get(_S + "excludesRedFlag", ())
+        if not excluded:
+            return False
+        studies = [f for f in facts if _S + "ImagingStudy" in f.types]
+        changed = False
+        for flag in excluded:
+            latest = None
+            if flag not in self.confirmed:
+                agos = [
+                    w
+                    for st in studies
+                    if WORK_UP_MODALITIES & (m := set(st.props.get(_S + "modality", ())))
+                    and (m - {RADIOGRAPHY} or flag == FRACTURE_SUSPECTED)
+                    and self.lumbar(st, facts)
+                    for w in st.props.get(_S + "weeksAgo", ())
+                    if not episode or w <= episode[0]
+                ]
+                latest = min(agos, default=None)
+            for f in facts:
+                if flag not in f.types or flag in f.props.get(EXCLUDED_AS, ()):
+                    continue
+                began = [*f.props.get(DURATION, ())]
+                if any(w is True or w == "true" for w in f.props.get(_S + "progressive", ())):
+                    began.append(0.0)
+                if latest is not None and any(b < latest for b in began):
+                    continue
+                f.types |= {EXCLUDED_FEATURE} | self.supers(EXCLUDED_FEATURE)
+                f.props[EXCLUDED_AS].append(flag)
+                changed = True
+        return changed
+
+    def lumbar(self, study: Node, facts: list[Node]) -> bool:
+        """Whether a study is of the lumbar spine: a finding of it at a lumbar level, or none at any level."""
+        levels = [
+            level
+            for f in facts
+            if study.iri in f.props.get(_S + "fromStudy", ())
+            for level in (*f.props.get(_S + "atDiscLevel", ()), *f.props.get(_S + "atSpinalLevel", ()))
+        ]
+        return not levels or any(level in self.lumbar_levels for level in levels)
+
     def malignancy_combined(self, facts: list[Node]) -> bool:
         """derive-pain-not-improving-on-care: a back pain, sciatica or buttock pain of 4 weeks or more, in a case with
         a treatment of this episode unchanged, worse or failed and none improved; derive-night-pain-after-50-not-
@@ -529,8 +584,8 @@ class Derivations:
         """derive-new-or-progressing-after-lumbar-surgery: a symptom of a case with a lumbar operation, where an
         operation is recorded as neither having helped nor unchanged or failed, or as having helped with the symptom
         after it (when it was done or the symptom's duration not recorded, or the duration shorter than the weeks
-        since), or the symptom is progressive, or a cauda equina or progressive neurological deficit red flag the
-        case does not exclude. Whether it added anything."""
+        since), or the symptom is progressive, or a cauda equina or progressive neurological deficit red flag whose
+        exclusion does not cover it. Whether it added anything."""
         ops = [
             f
             for f in facts
@@ -547,7 +602,6 @@ class Derivations:
             for f in ops
             if HELPED.intersection(f.props.get(_S + "outcome", ()))
         ]
-        flags = [r for r in NEW_DEFICIT_FLAGS if r not in c.props.get(_S + "excludesRedFlag", ())]
         changed = False
         for s in facts:
             if _S + "Symptom" not in s.types or AFTER_SURGERY in s.types:
@@ -555,7 +609,9 @@ class Derivations:
             worse = any(w is True or w == "true" for w in s.props.get(_S + "progressive", ()))
             durations = s.props.get(DURATION, [])
             after = any(not ago or not durations or any(d < a for d in durations for a in ago) for ago in helped)
-            if opened or after or worse or any(r in s.types for r in flags):
+            # a red flag of a new deficit its exclusion does not cover (derive-excluded-red-flag-feature)
+            flags = [r for r in NEW_DEFICIT_FLAGS if r in s.types and r not in s.props.get(EXCLUDED_AS, ())]
+            if opened or after or worse or flags:
                 s.types |= {AFTER_SURGERY} | self.supers(AFTER_SURGERY)
                 changed = True
         return changed

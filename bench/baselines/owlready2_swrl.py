@@ -381,9 +381,14 @@ class Owlready2Swrl:
                 by_type[t].append(f)
         # a red flag the case records as excluded (worked up) is said, not raised
         excluded = {getattr(x, "iri", str(x)) for x in values(case, "excludesRedFlag")}
+        # … where its exclusion covers the record (derive-excluded-red-flag-feature); else raised (again)
+        covers = {f.iri: {getattr(x, "iri", str(x)) for x in values(f, "excludedAs")} for f in facts}
         for flag in self.red_flags:
             for f in by_type.get(flag, ()):
-                (run.excluded_flags if flag in excluded else run.red_flags)[flag].add(f.iri)
+                covered = flag in covers[f.iri]
+                (run.excluded_flags if covered else run.red_flags)[flag].add(f.iri)
+                if flag in excluded and not covered:
+                    run.reraised_flags[flag].add(f.iri)
         symptoms = by_type.get(_S + "Symptom", [])
         for s in symptoms:
             if self.derivations.symptom_kinds.isdisjoint(types[s.iri]):
@@ -459,6 +464,8 @@ class Owlready2Swrl:
         undated = not symptoms or any(not values(s, "durationWeeks") for s in symptoms)
         candidacies = values(case, "candidateFor")
         excluded = {getattr(x, "iri", str(x)) for x in values(case, "excludesRedFlag")}
+        # the red flags whose exclusion covers each record (derive-excluded-red-flag-feature)
+        covers = {f.iri: {getattr(x, "iri", str(x)) for x in values(f, "excludedAs")} for f in facts}
         none_of = {str(v) for v in values(case, "recordsNoneOf")}  # list fields given empty: recorded as none
         patient = values(case, "patient")
         ages = [float(a) for p in patient for a in values(p, "age")]
@@ -553,10 +560,9 @@ class Owlready2Swrl:
                         if name not in filled and name not in on_case:
                             speak(*key, UNKNOWN, (), [name])
             elif kind in ("FindingAbsent", "NoRedFlag", "RedFlagPresent", "NoRedFlagScreen"):
-                if kind in ("NoRedFlag", "RedFlagPresent"):  # only a red flag the case does not record as excluded
+                if kind in ("NoRedFlag", "RedFlagPresent"):  # only a red flag whose exclusion does not cover the record
                     flags = get("redFlag", ()) if kind == "RedFlagPresent" else self.red_flags
-                    live = {f for f in flags if f not in excluded}
-                    matched = [f for f in matched if live & types[f.iri]]
+                    matched = [f for f in matched if set(flags) & types[f.iri] - covers[f.iri]]
                 if matched:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])
                 for t in get("findingType", ()) if kind == "FindingAbsent" else ():  # left open, recorded neither way

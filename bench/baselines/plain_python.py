@@ -31,6 +31,7 @@ from . import (
     COMPRESSION,
     DURATION,
     EPISODE,
+    EXCLUDED_AS,
     FAILED_OUTCOMES,
     IMPINGEMENT,
     LATERALITY,
@@ -437,7 +438,10 @@ class PlainPython:
         for flag in self.red_flags:
             for f in facts:
                 if flag in f.types:
-                    (run.excluded_flags if flag in excluded else run.red_flags)[flag].add(f.iri)
+                    covered = flag in f.props.get(EXCLUDED_AS, ())  # … where the exclusion covers the record
+                    (run.excluded_flags if covered else run.red_flags)[flag].add(f.iri)
+                    if flag in excluded and not covered:  # begun or progressing after the work-up: raised again
+                        run.reraised_flags[flag].add(f.iri)
         symptoms = [f for f in facts if _S + "Symptom" in f.types]
         for s in symptoms:
             if self.derivations.symptom_kinds.isdisjoint(s.types):
@@ -612,9 +616,11 @@ class PlainPython:
                     if kind == "NoRedFlag"
                     else get("findingType" if kind == "FindingAbsent" else "redFlag", ())
                 )
-                if kind != "FindingAbsent":  # a red flag the case records as excluded is not present
-                    wanted = [w for w in wanted if w not in c.props.get(_S + "excludesRedFlag", [])]
-                hits = list(dict.fromkeys(f.iri for w in wanted for f in by_type.get(w, ())))
+                # a red flag whose exclusion covers the record is not present (derive-excluded-red-flag-feature)
+                live = (lambda w, f: w not in f.props.get(EXCLUDED_AS, ())) if kind != "FindingAbsent" else None
+                hits = list(
+                    dict.fromkeys(f.iri for w in wanted for f in by_type.get(w, ()) if live is None or live(w, f))
+                )
                 if hits:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, hits)
                 for w in wanted if kind == "FindingAbsent" else ():  # left open, recorded neither way

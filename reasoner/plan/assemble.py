@@ -45,7 +45,7 @@ from ..kb.index import local
 from ..kb.mappings import code_side_warnings, unmapped_code_warnings
 from ..reasoning.conditions import HOLDS, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
-from . import ahead, caveats
+from . import ahead, caveats, cleared
 from . import parts as planparts
 from .adults import adult_sources_only
 from .concordance import concordance, level_not_recorded, zone_not_recorded
@@ -209,7 +209,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 )
             warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *missed)))
 
-    warnings += planparts.excluded_flag_warnings(reasoner, run, words, path)
+    warnings += cleared.excluded_flag_warnings(reasoner, run, words, path)
     screens = [f for f, d in run.details.items() if NONE_FOUND in d.get(SCREEN_RESULT, ())]
     if screens and red_flags:
         warnings.append(

@@ -296,7 +296,8 @@ def red_flag_feature_not_acted_on(
     out = []
     for fact, classes in found:
         for cls in classes:
-            for flag in sorted(f for f in listed[cls] if f not in run.red_flags):
+            # not where the finding is itself of the red flag: an exclusion covers it, and red_flag_excluded names it
+            for flag in sorted(f for f in listed[cls] if f not in run.red_flags and f not in run.fact_types[fact]):
                 note = next(iter(reasoner.kb.objects(URIRef(cls), SK.listedTriggerNote)), None)
                 # the row's other triggers: on other records, and not this one again (the other weaknesses of a
                 # multi-root deficit are the same trigger)

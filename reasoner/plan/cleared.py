@@ -1,7 +1,9 @@
 """Warnings for a red flag that imaging of this episode answered: its own imaging standing down for the study on file,
 which is the work-up to review (``red_flag_imaging_on_file``); back pain at 70 or over, which a lumbar MRI or CT
 recording no vertebral height loss clears (``fracture_age_cleared_by_imaging``), and the words a red flag raised on
-age alone adds to the warning on its imaging on file (what to record where the study shows no fracture).
+age alone adds to the warning on its imaging on file (what to record where the study shows no fracture); and a red
+flag the clinician worked up and excluded (``red_flag_excluded``): which features the exclusion covers, which it
+does not (begun or progressing after the work-up: they raise it again), and which the case cannot date.
 
 Each is a warning, never a step: spinekg recommends nothing its sources do not.
 """
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
+from rdflib import URIRef
+
 from ..case.paths import path_key
 from ..consts import SK, SK_IRI
 from ..kb.index import local
@@ -17,13 +21,14 @@ from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Warning
 from .parts import confirmed_flags
-from .words import fact_text
+from .words import Words, fact_text
 
 _OLDER, _NOT_CLEARED = str(SK.back_pain_in_older_patient), str(SK.back_pain_in_older_patient_not_cleared)
 _FRACTURE, _HEIGHT_LOSS = str(SK.fracture_suspected), str(SK.vertebral_height_loss)
 _ABSENT, _FROM_MODALITIES = SK_IRI + "absentType", {str(SK.CT), str(SK.MRI)}
 _LEVELS = (SK_IRI + "atDiscLevel", SK_IRI + "atSpinalLevel")
 _IMAGING, _RED_FLAG = str(SK.ImagingIntervention), str(SK.redFlag)
+_DURATION, _IMAGING_FINDING = SK_IRI + "durationWeeks", str(SK.ImagingFinding)
 
 
 def _clearing(run: CaseRun, pain: str) -> list[tuple[str, str]]:
@@ -186,4 +191,53 @@ def _dated_studies(run: CaseRun, failing: Iterable, params: Mapping[str, Mapping
             newest = min(float(v) for v in given.get(str(SK.maxWeeksAgo), ["inf"]))
             weeks = {f: run.details.get(f, {}).get(str(SK.weeksAgo), ()) for f in c.facts}
             out |= {f for f, ws in weeks.items() if any(float(w) > newest for w in ws)}
+    return out
+
+
+def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path: Callable[[str], str]) -> list[Warning]:
+    """A red flag the clinician worked up and excluded (``red_flags_excluded``): the features the exclusion covers are
+    said, not raised; those it does not cover (begun or progressing after the latest study of this episode that could
+    be the work-up, rule derive-excluded-red-flag-feature) are named as raising it again; and a covered feature the
+    case gives no date for (a risk factor, a symptom without a duration; not an imaging finding, which its study
+    dates) is named as read to be covered."""
+    out = []
+    for flag in sorted(run.excluded_flags.keys() | run.reraised_flags.keys()):
+        found = sorted(run.excluded_flags.get(flag, ()), key=lambda f: path_key(path(f)))
+        again = sorted(run.reraised_flags.get(flag, ()), key=lambda f: path_key(path(f)))
+        label = reasoner.index.label(flag)
+        message = f"{label} is recorded as excluded (red_flags_excluded)"
+        if found:
+            message += f", so {'; '.join(words.trigger(f)[1] for f in found)} no longer raises it"
+        if again:
+            study = "a lumbar MRI or CT" + (", or a radiograph" if flag == _FRACTURE else "")
+            message += (
+                f"{'; but' if found else ', but'} the exclusion does not cover "
+                f"{'; '.join(words.trigger(f)[1] for f in again)}: each began (its duration shorter than the weeks "
+                f"since) or is recorded progressive after the latest study of this episode that could be the work-up "
+                f"({study}), which could not have seen it, so it raises the red flag again: its work-up is ordered "
+                "again and the care it holds back waits"
+            )
+        else:
+            message += (
+                ": its work-up is not ordered again and the care it would hold back is in the plan; if the picture "
+                "changes, remove it from red_flags_excluded"
+            )
+        undated = [
+            f
+            for f in found
+            if _DURATION not in run.details.get(f, {}) and _IMAGING_FINDING not in run.fact_types.get(f, ())
+        ]
+        if undated and (URIRef(flag), SK.careHeldUntil, None) not in reasoner.kb:
+            message += (
+                f"; the case gives no date for {', '.join(path(f) for f in undated)} (a risk factor carries none), so "
+                "the exclusion is read to cover each: where one began after the work-up, remove the red flag from "
+                "red_flags_excluded and plan again"
+            )
+        out.append(
+            Warning(
+                "red_flag_excluded",
+                message,
+                ("red_flags_excluded", local(flag), *sorted({path(f) for f in (*found, *again)})),
+            )
+        )
     return out

@@ -15,7 +15,6 @@ from ..reasoning.conditions import FAILS, HOLDS, UNKNOWN, Applicability, at_defa
 from ..reasoning.engine import CaseRun, Reasoner
 from .jsontext import share
 from .model import ConflictOut, ConflictSide, NotApplicable, PresentationOut, Step, Warning
-from .words import Words
 
 
 def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ...]:
@@ -203,23 +202,6 @@ def population_warnings(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo
                 "weeks, subacute 6 to 12, chronic over 12); sources disagree: ACP 2017 counts acute as under 4 weeks "
                 "and subacute as 4 to 12, NICE NG59 uses no duration phases",
                 (phases[0], *by_phase),
-            )
-        )
-    return out
-
-
-def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path: Callable[[str], str]) -> list[Warning]:
-    """A red flag the clinician worked up and excluded (``red_flags_excluded``): said, not raised."""
-    out = []
-    for flag, found in sorted(run.excluded_flags.items()):
-        shown = "; ".join(words.trigger(f)[1] for f in sorted(found, key=lambda f: path_key(path(f))))
-        out.append(
-            Warning(
-                "red_flag_excluded",
-                f"{reasoner.index.label(flag)} is recorded as excluded (red_flags_excluded), so {shown} no longer "
-                "raises it: its work-up is not ordered again and the care it would hold back is in the plan; if the "
-                "picture changes, remove it from red_flags_excluded",
-                ("red_flags_excluded", local(flag), *sorted(path(f) for f in found)),
             )
         )
     return out

@@ -136,7 +136,15 @@ def text(plan: Plan) -> str:
             )
         else:
             out.append(f"DEFERRED {until_excluded(flags).upper()} (then resume)")
-            if all(f.held_until == "is excluded" for f in holding):
+            # a red flag raised again beside its exclusion: a feature began after the study that excluded it
+            again = {w.subjects[1] for w in plan.warnings if w.id == "red_flag_excluded"} & {f.id for f in holding}
+            if again:
+                out.append(
+                    f"  ({', '.join(sorted(again))} is already in red_flags_excluded, and a feature began or is "
+                    "progressing after the study that excluded it: once a new work-up has excluded it, record that "
+                    "study (weeks_ago 0) and plan again)"
+                )
+            elif all(f.held_until == "is excluded" for f in holding):
                 out.append(
                     f"  (once the work-up has excluded {them}, record red_flags_excluded: [{ids}] and plan again)"
                 )

@@ -129,6 +129,9 @@ class CaseRun:
     red_flags: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # flag IRI → finding IRIs
     # red flags the case records as excluded (worked up): flag IRI → the findings that would have raised it
     excluded_flags: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # … and the findings of such a red flag its exclusion does not cover (begun or progressing after the work-up,
+    # rule derive-excluded-red-flag-feature): they raise it again, and are in ``red_flags`` too
+    reraised_flags: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     fact_types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     symptom_dermatomes: list[tuple[str, str, str | None]] = field(
         default_factory=list
@@ -324,8 +327,12 @@ class Reasoner:
             of(a.case).applicability.append(a)
         for row in select(RED_FLAG_HITS):
             of(row["case"]).red_flags[row["flag"]].add(row["fact"])
-        for row in select(RED_FLAGS_EXCLUDED):
-            of(row["case"]).excluded_flags[row["flag"]].add(row["fact"])
+        excluded = list(select(RED_FLAGS_EXCLUDED))  # a row per red flag the exclusion covers the finding for
+        covered = {(row["case"], row["covered"], row["fact"]) for row in excluded if row["covered"] is not None}
+        for row in excluded:
+            key = (row["case"], row["flag"], row["fact"])
+            run = of(row["case"])
+            (run.excluded_flags if key in covered else run.reraised_flags)[row["flag"]].add(row["fact"])
         for row in select(FACT_TYPES):
             of(row["case"]).fact_types[row["fact"]].add(row["type"])
         for row in select(SYMPTOM_DERMATOMES):
