@@ -27,6 +27,7 @@ from .model import Step, Warning
 from .packages import outside_its_package
 from .parts import ANALGESIA, by_class, confirmed_flags, recorded
 from .records import records
+from .studied import red_flag_study_on_file
 from .words import fact_text, steps_named
 
 _PAIN = str(SK.PainSymptom)
@@ -56,6 +57,7 @@ def caveats(
     return (
         red_flag_confirmed(reasoner, run, path)
         + red_flag_imaging_on_file(reasoner, run, path)
+        + red_flag_study_on_file(reasoner, run, path)
         + fracture_age_cleared_by_imaging(reasoner, run, path)
         + no_pain_relief_left(reasoner, run, steps, failed, path, contra, deferred)
         + age_threshold_differs(reasoner, run)

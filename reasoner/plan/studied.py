@@ -1,0 +1,90 @@
+"""A suspected cauda equina syndrome whose every trigger began before a lumbar MRI or CT of this episode, none of
+them progressing: that study imaged the cauda equina after the suspicion could first have been raised, and may be
+the work-up already (``red_flag_study_on_file``). Clinician's review R4, r4-16: 18 weeks of stable bilateral L5
+pain, explained on an MRI 3 weeks ago by bilateral foraminal stenosis, sent down the emergency pathway to repeat it.
+
+A warning, never a step taken away: the emergency steps stand as the sources give them (a cauda equina syndrome
+evolves, and only the clinician knows whether anything changed since the study); the warning says what to review
+and what to record. spinekg's judgement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..case.paths import path_key
+from ..consts import RDF, SK
+from ..kb.index import local
+from ..reasoning.engine import CaseRun, Reasoner
+from .model import Warning
+from .words import fact_text
+
+_CES = str(SK.cauda_equina_syndrome_suspected)
+_STUDY, _MODALITY, _AGO = str(SK.ImagingStudy), str(SK.modality), str(SK.weeksAgo)
+_DURATION, _PROGRESSIVE = str(SK.durationWeeks), str(SK.progressive)
+_MODALITIES = {str(SK.MRI), str(SK.CT)}
+_LEVELS = (str(SK.atDiscLevel), str(SK.atSpinalLevel))
+_TYPE = str(RDF.type)
+
+
+def _lumbar_levels(reasoner: Reasoner) -> frozenset[str]:
+    key = ("lumbar_levels",)
+    if key not in reasoner.cache:
+        reasoner.cache[key] = frozenset(str(s) for s in reasoner.kb.subjects(SK.inSpineRegion, SK.lumbar_spine))
+    return reasoner.cache[key]
+
+
+def _lumbar_studies(reasoner: Reasoner, run: CaseRun) -> list[tuple[float, str]]:
+    """(weeks ago, study) of every MRI or CT of this episode (no older than it) of the lumbar spine (a finding at a
+    lumbar level, or none at any level), as rule derive-excluded-red-flag-feature reads a work-up."""
+    lumbar, out = _lumbar_levels(reasoner), []
+    for study, d in run.details.items():
+        if _STUDY not in d.get(_TYPE, ()) or d.get(_MODALITY, set()).isdisjoint(_MODALITIES):
+            continue
+        ago = [float(w) for w in d.get(_AGO, ())]
+        if not ago or (run.episode_weeks is not None and ago[0] > run.episode_weeks):
+            continue
+        levels = {
+            lv
+            for f, fd in run.details.items()
+            if f.startswith(study + "/finding/")
+            for p in _LEVELS
+            for lv in fd.get(p, ())
+        }
+        if not levels or not levels.isdisjoint(lumbar):
+            out.append((ago[0], study))
+    return sorted(out)
+
+
+def red_flag_study_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """Suspected cauda equina syndrome, raised, every trigger of it dated and older than a lumbar MRI or CT of this
+    episode and none progressive: the latest such study is named, to review before it is repeated."""
+    triggers = sorted(run.red_flags.get(_CES, ()), key=lambda f: path_key(path(f)))
+    if not triggers:
+        return []
+    began = []
+    for f in triggers:
+        d = run.details.get(f, {})
+        weeks = [float(w) for w in d.get(_DURATION, ())]
+        if not weeks or "true" in d.get(_PROGRESSIVE, ()):
+            return []  # undated, or progressing: nothing says the study saw it as it is
+        began.append(min(weeks))
+    after = [(ago, s) for ago, s in _lumbar_studies(reasoner, run) if ago < min(began)]
+    if not after:
+        return []
+    ago, study = after[0]  # the latest
+    idx = reasoner.index
+    said = "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({path(f)})" for f in triggers)
+    name = local(_CES)
+    return [
+        Warning(
+            "red_flag_study_on_file",
+            f"{idx.label(_CES)} [{name}]: the case records {fact_text(idx, run.details[study])} ({path(study)}), a "
+            f"lumbar study of this episode taken after every finding that raises it began ({said}), none recorded "
+            "as progressing. The emergency steps stand as the sources give them; that study may already be the "
+            "work-up: review it with the examination (is the cauda equina compressed?) and, where they exclude the "
+            f"syndrome and nothing has changed since, record red_flags_excluded: [{name}] and plan again (a finding "
+            "new or progressing since the study raises it again). spinekg's judgement",
+            (name, path(study), *(path(f) for f in triggers)),
+        )
+    ]
