@@ -43,7 +43,9 @@ def adult_sources_only(reasoner: Reasoner, run: CaseRun, steps: Iterable[Step]) 
         evidence = [e.id for r in step.recommendations for e in recs[r].evidence]
         return bool(evidence) and all((e if e.startswith("http") else SK_IRI + e) in adult for e in evidence)
 
-    named = [s for s in steps if s.stance in ("do", "consider") and adults_only(s)]
+    # a red flag's own steps are not weighed down for age: in an adolescent its features call for the work-up at
+    # least as much (review R5, r5-03: fever, weight loss and night pain at 17)
+    named = [s for s in steps if s.stance in ("do", "consider") and not s.safety and adults_only(s)]
     if not named:
         return []
     listed = ", ".join(f"step {s.number} ({s.label})" for s in named)

@@ -31,6 +31,7 @@ from .studied import red_flag_study_on_file
 from .words import fact_text, steps_named
 
 _PAIN = str(SK.PainSymptom)
+_URGENT = ("emergency", "urgent")
 _DRUG = str(SK.PharmacologicalIntervention)
 _AGE = str(SK.age)
 _FRACTURE, _MALIGNANCY = str(SK.fracture_suspected), str(SK.malignancy_suspected)
@@ -436,9 +437,18 @@ def sources_silent_for_finding(
     for fact, classes in recorded(run, path, silent):
         for cls in classes:
             kinds = sorted(silent[cls], key=idx.label)
+            # a red flag's emergency or urgent step is not held for a review (review R5, r5-04: the emergency MRI
+            # of suspected cauda equina syndrome at 30 weeks of pregnancy): it is named apart, not to be delayed
             of_kind = [s for s in steps if any(idx.is_a(SK_IRI + s.id, k) for k in kinds)]
+            urgent = [s for s in of_kind if s.safety and s.phase in _URGENT]
+            of_kind = [s for s in of_kind if s not in urgent]
             if not any(s.stance != "avoid" for s in of_kind):
                 continue
+            apart = (
+                f"; the red flag's {steps_named(urgent)} {'is' if len(urgent) == 1 else 'are'} not to be delayed for it"
+                if urgent
+                else ""
+            )
             out.append(
                 Warning(
                     "sources_silent_for_finding",
@@ -446,7 +456,7 @@ def sources_silent_for_finding(
                     f"{' or '.join(idx.label(k) for k in kinds)}, so this plan's steps of those kinds, for and "
                     f"against, are as the sources give them for any patient: {steps_named(of_kind)}. Review each for "
                     f"{idx.label(cls)} before it is given or withheld (the clinician's decision; spinekg adds no "
-                    "recommendation its sources do not make)",
+                    f"recommendation its sources do not make){apart}",
                     (path(fact), local(cls), *_unique(s.id for s in of_kind)),
                 )
             )
