@@ -113,3 +113,17 @@ def test_undated_risk_factors_stay_covered_and_are_named():
     w = excluded_warning(plan)
     assert "the case gives no date for risk_factors[0], risk_factors[1]" in w.message
     assert "remove the red flag from red_flags_excluded and plan again" in w.message
+
+
+def test_a_feature_begun_in_the_week_of_the_work_up_stays_covered_and_the_warning_says_so():
+    # retention of 2 weeks beside the MRI 2 weeks ago: read as seen by it, but the weeks cannot tell (review R5, r5-06c)
+    plan = recommend(ces_case({"duration_weeks": 2}, MRI_2WK))
+    assert _CES not in {f.id for f in plan.red_flags}
+    [w] = [w for w in plan.warnings if w.id == "red_flag_excluded"]
+    assert "symptoms[1] began in the week of the latest lumbar study (2 weeks ago)" in w.message
+
+
+def test_a_feature_older_than_the_work_up_is_not_said_to_tie():
+    plan = recommend(ces_case({"duration_weeks": 2.5}, MRI_2WK))
+    [w] = [w for w in plan.warnings if w.id == "red_flag_excluded"]
+    assert "in the week of the latest lumbar study" not in w.message

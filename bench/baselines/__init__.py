@@ -148,6 +148,7 @@ AFTER_SURGERY = _S + "new_or_progressing_after_lumbar_surgery"
 # procedure, the window in weeks (spinekg's judgement), and the classes derived (of the pain, of the procedure)
 PROCEDURES = frozenset(_S + k for k in ("spine_surgery", "spinal_injection", "vertebral_augmentation"))
 PROCEDURE_WINDOW = 12
+INJECTION, INJECTION_WINDOW = _S + "spinal_injection", 4  # an injection's window (an epidural abscess)
 PAIN_AFTER_PROCEDURE, PROCEDURE_BEFORE_PAIN = (
     _S + "back_pain_after_recent_spinal_procedure",
     _S + "spinal_procedure_before_back_pain",
@@ -618,7 +619,8 @@ class Derivations:
 
     def after_procedure(self, facts: list[Node]) -> bool:
         """derive-back-pain-after-recent-spinal-procedure: a low back axial pain of a case with a spinal procedure
-        (spine surgery, spinal injection or vertebral augmentation, or narrower) done at most 12 weeks ago, the pain
+        (spine surgery, spinal injection or vertebral augmentation, or narrower) done at most 12 weeks ago (a spinal
+        injection at most 4), the pain
         begun since (a duration shorter than the weeks since, or none recorded) or progressive;
         derive-spinal-procedure-before-back-pain: such a procedure, with such a pain after it. Whether it added
         anything."""
@@ -630,6 +632,7 @@ class Derivations:
             and (tt in PROCEDURES or not PROCEDURES.isdisjoint(self.supers(tt)))
             for ago in f.props.get(_S + "treatmentWeeksAgo", ())
             if ago <= PROCEDURE_WINDOW
+            and (ago <= INJECTION_WINDOW or not (tt == INJECTION or INJECTION in self.supers(tt)))
         ]
         changed = False
         for s in facts:

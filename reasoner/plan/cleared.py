@@ -21,6 +21,7 @@ from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Warning
 from .parts import confirmed_flags
+from .studied import lumbar_studies
 from .words import Words, fact_text
 
 _OLDER, _NOT_CLEARED = str(SK.back_pain_in_older_patient), str(SK.back_pain_in_older_patient_not_cleared)
@@ -232,6 +233,22 @@ def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path:
                 f"; the case gives no date for {', '.join(path(f) for f in undated)} (a risk factor carries none), so "
                 "the exclusion is read to cover each: where one began after the work-up, remove the red flag from "
                 "red_flags_excluded and plan again"
+            )
+        # began in the week of the latest study that could be the work-up (its duration the study's weeks ago): read as
+        # seen by it, but the case's weeks cannot tell before from after (review R5, r5-06c: saddle numbness of 1 week
+        # beside an MRI 1 week ago)
+        latest = min((ago for ago, _ in lumbar_studies(reasoner, run)), default=None)
+        tied = [
+            f
+            for f in found
+            if latest is not None and latest in {float(w) for w in run.details.get(f, {}).get(_DURATION, ())}
+        ]
+        if tied and (URIRef(flag), SK.careHeldUntil, None) not in reasoner.kb:
+            weeks = f"{latest:g} week{'s' * (latest != 1)} ago"
+            message += (
+                f"; {', '.join(path(f) for f in tied)} began in the week of the latest lumbar study ({weeks}), read "
+                "as seen by it: where it began after the study, remove the red flag from red_flags_excluded and plan "
+                "again"
             )
         out.append(
             Warning(

@@ -34,7 +34,7 @@ def _lumbar_levels(reasoner: Reasoner) -> frozenset[str]:
     return reasoner.cache[key]
 
 
-def _lumbar_studies(reasoner: Reasoner, run: CaseRun) -> list[tuple[float, str]]:
+def lumbar_studies(reasoner: Reasoner, run: CaseRun) -> list[tuple[float, str]]:
     """(weeks ago, study) of every MRI or CT of this episode (no older than it) of the lumbar spine (a finding at a
     lumbar level, or none at any level), as rule derive-excluded-red-flag-feature reads a work-up."""
     lumbar, out = _lumbar_levels(reasoner), []
@@ -69,7 +69,7 @@ def red_flag_study_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[str
         if not weeks or "true" in d.get(_PROGRESSIVE, ()):
             return []  # undated, or progressing: nothing says the study saw it as it is
         began.append(min(weeks))
-    after = [(ago, s) for ago, s in _lumbar_studies(reasoner, run) if ago < min(began)]
+    after = [(ago, s) for ago, s in lumbar_studies(reasoner, run) if ago < min(began)]
     if not after:
         return []
     ago, study = after[0]  # the latest
