@@ -53,14 +53,13 @@ from .contraindications import contraindicated, contraindication_recorded, ruled
 from .cover import covered_by_steps, urgent_steps
 from .history import previous_care
 from .model import NotApplicable, Plan, RedFlagOut, Warning
-from .parts import ANALGESIA
+from .parts import ADVICE, ANALGESIA
 from .steps import AFTER_CARE, plan_steps
 from .unanswered import candidacy_unanswered
 from .words import Words, deferred_why
 
 IMAGING = str(SK.ImagingIntervention)
 ASSESSMENT = str(SK.Assessment)
-ADVICE = str(SK.Advice)
 FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed), str(SK.not_tolerated)}
 OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
     str(SK[n]) for n in ("outcome", "treatmentType", "screenResult", "none_found")

@@ -18,12 +18,8 @@ from ..consts import SK, SK_IRI
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
-from .parts import by_class, recorded
+from .parts import by_class, recorded, unique
 from .words import fact_text, steps_named
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
 
 
 def caution_recorded(
@@ -51,7 +47,7 @@ def caution_recorded(
                 "caution_recorded",
                 f"{findings} with {idx.label(interv)} in this plan: {said}. The step stands as its sources give it; "
                 "weigh it for this patient",
-                (*_unique(path(f) for f, _ in found), *_unique(local(c) for _, c in found), given[interv].id),
+                (*unique(path(f) for f, _ in found), *unique(local(c) for _, c in found), given[interv].id),
             )
         )
     return out
@@ -90,7 +86,7 @@ def judgement_caution(
                     "judgement_caution",
                     f"{idx.label(cls)} ({path(fact)}) with {named} in this plan: {note} The steps stand as their "
                     "sources give them; the clinician decides",
-                    (path(fact), local(cls), *_unique(s.id for s in of_kind)),
+                    (path(fact), local(cls), *unique(s.id for s in of_kind)),
                 )
             )
     return out
@@ -120,6 +116,7 @@ def long_term_opioid(
     idx, steps = reasoner.index, list(steps)
     if any(s.stance in ("do", "consider") and idx.is_a(SK_IRI + s.id, _OPIOID) for s in steps):
         return []
+    against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _OPIOID)]
     out = []
     for fact, d in run.details.items():
         kinds = [t for t in d.get(_TYPE, ()) if idx.is_a(t, _OPIOID)]
@@ -127,7 +124,6 @@ def long_term_opioid(
         ago = [float(a) for a in d.get(_AGO, ())]
         if not kinds or not weeks or max(weeks) < LONG_TERM_WEEKS or (ago and min(ago) > 0):
             continue
-        against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _OPIOID)]
         said = f"the plan's {steps_named(against)} is" if against else "the plan offers no opioid, which is"
         out.append(
             Warning(
@@ -136,7 +132,7 @@ def long_term_opioid(
                 "opioids, not about stopping them. spinekg's judgement, which no source in its reference gives: "
                 "long-term opioids are not stopped abruptly (withdrawal, a pain crisis); review them with the "
                 "patient and agree a gradual taper, with the prescriber",
-                (path(fact), *_unique(local(k) for k in kinds), *_unique(s.id for s in against)),
+                (path(fact), *unique(local(k) for k in kinds), *unique(s.id for s in against)),
             )
         )
     return sorted(out, key=lambda w: path_key(w.subjects[0]))

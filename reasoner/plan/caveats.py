@@ -25,7 +25,7 @@ from .contraindications import contraindicated_step
 from .history import previous_care
 from .model import Step, Warning
 from .packages import outside_its_package
-from .parts import ANALGESIA, by_class, confirmed_flags, recorded
+from .parts import ANALGESIA, by_class, confirmed_flags, recorded, unique
 from .records import records
 from .studied import red_flag_study_on_file
 from .words import fact_text, steps_named
@@ -167,17 +167,17 @@ def no_pain_relief_left(
     if ruled:
         said.append("recorded as contraindicated: " + ", ".join(f"{idx.label(i)} ({path(f)})" for i, f in ruled))
     if against:
-        said.append("the sources advise against: " + ", ".join(_unique(idx.label(SK_IRI + s.id) for s in against)))
+        said.append("the sources advise against: " + ", ".join(unique(idx.label(SK_IRI + s.id) for s in against)))
     if waiting:  # "deferred until suspected spinal infection is excluded", as each such step's timing says
         said.append(
             "the sources' advice against "
-            + ", ".join(_unique(idx.label(SK_IRI + s.id) for s in waiting))
+            + ", ".join(unique(idx.label(SK_IRI + s.id) for s in waiting))
             + f" (for pain without a specific cause) is {waiting[0].timing}"
         )
     if other_drugs:
         said.append(
             ("and, of other drugs, against: " if against else "of other drugs, the sources advise against: ")
-            + ", ".join(_unique(idx.label(SK_IRI + s.id) for s in other_drugs))
+            + ", ".join(unique(idx.label(SK_IRI + s.id) for s in other_drugs))
         )
     pain_paths = sorted({path(f) for f in pain}, key=path_key)
     message = (
@@ -192,17 +192,13 @@ def no_pain_relief_left(
     )
     subjects = (
         *pain_paths,
-        *_unique(path(f) for _, f in helped + tried + ruled),
-        *_unique(s.id for s in against + other_drugs + waiting),
+        *unique(path(f) for _, f in helped + tried + ruled),
+        *unique(s.id for s in against + other_drugs + waiting),
     )
     return [Warning("no_pain_relief_left", message, subjects)]
 
 
 _HELPED = {str(SK.improved), str(SK.partial_improvement)}
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
 
 
 def _min_age(reasoner: Reasoner, cls: URIRef) -> float | None:
@@ -348,7 +344,7 @@ def red_flag_feature_not_acted_on(
                             else ""
                         )
                     )
-                    subjects += (*_unique(path(f) for f, _ in others), *(local(s.recommendation) for s in avoid))
+                    subjects += (*unique(path(f) for f, _ in others), *(local(s.recommendation) for s in avoid))
                 else:
                     tail = " and nothing else in this case raises it: the clinician weighs it with the rest of the "
                     tail += f"history{when}"
@@ -393,7 +389,7 @@ def presentation_not_established(reasoner: Reasoner, run: CaseRun, path: Callabl
                 "presentation_not_established",
                 f"{found}: {'features' if len(by[p]) > 1 else 'a feature'} of {idx.label(p)} [{local(p)}], which "
                 f"this case does not establish: {note}",
-                (*_unique(path(f) for f, _ in by[p]), local(p)),
+                (*unique(path(f) for f, _ in by[p]), local(p)),
             )
         )
     return out
@@ -457,7 +453,7 @@ def sources_silent_for_finding(
                     f"against, are as the sources give them for any patient: {steps_named(of_kind)}. Review each for "
                     f"{idx.label(cls)} before it is given or withheld (the clinician's decision; spinekg adds no "
                     f"recommendation its sources do not make){apart}",
-                    (path(fact), local(cls), *_unique(s.id for s in of_kind)),
+                    (path(fact), local(cls), *unique(s.id for s in of_kind)),
                 )
             )
     return out

@@ -16,16 +16,15 @@ from collections.abc import Callable, Iterable
 
 from ..case.episode import before_episode
 from ..case.paths import path_key
-from ..consts import SK, SK_IRI
+from ..consts import SK
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
-from .parts import tried_as
+from .parts import offered_again
 from .words import fact_text, steps_named
 
 _TREATMENT, _OUTCOME, _WEEKS = str(SK.treatmentType), str(SK.outcome), str(SK.weeks)
 _AGO, _OPERATION = str(SK.treatmentWeeksAgo), str(SK.spine_surgery)
-_ADVICE, _ANALGESIA = str(SK.Advice), str(SK.pain_management)
 
 
 def _number(values: Iterable[str]) -> float | None:
@@ -59,19 +58,10 @@ def previous_episode_care(
     if not previous:
         return []
     idx, steps = reasoner.index, list(steps)
-    offered = [s for s in steps if s.stance in ("do", "consider") and not s.safety]
     out = []
     for fact in sorted(previous, key=lambda f: path_key(path(f))):
         d = run.details[fact]
-        again = [
-            s
-            for s in offered
-            if not idx.is_a(SK_IRI + s.id, _ADVICE)
-            and any(
-                tried_as(idx, SK_IRI + s.id, t, s.phase == "now", idx.is_a(SK_IRI + s.id, _ANALGESIA))
-                for t in d[_TREATMENT]
-            )
-        ]
+        again = offered_again(idx, steps, d[_TREATMENT])
         outcome = ", ".join(local(o).replace("_", " ") for o in sorted(d.get(_OUTCOME, ()))) or "no outcome recorded"
         weeks = f"{run.episode_weeks:g} week{'' if run.episode_weeks == 1 else 's'}"
         message = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from rdflib import URIRef
@@ -34,6 +34,7 @@ def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ..
 
 
 _HEIGHT_LOSS = str(SK.vertebral_height_loss)
+ADVICE = str(SK.Advice)
 #: axial pain, and the axial pain that is low back pain (rule derive-low-back-axial-pain: not only above L1)
 _AXIAL, _LOW_BACK_AXIAL = str(SK.axial_pain), str(SK.low_back_axial_pain)
 
@@ -420,6 +421,28 @@ def tried_as(idx: KBIndex, interv: str, failed: str, initial: bool, pain_relief:
         return is_a(interv, failed)
     drug_class = pain_relief and failed != ANALGESIA and idx.is_a(failed, ANALGESIA)
     return is_a(failed, interv) or (drug_class and idx.is_a(interv, failed))
+
+
+def offered_again(idx: KBIndex, steps: Iterable[Step], treatments: Iterable[str]) -> list[Step]:
+    """The steps to do or consider (not a red flag's) that a course of these treatment types would take off had it
+    failed (:func:`tried_as`): what the plan offers again of a course whose outcome it does not read (none recorded;
+    a previous episode's). Advice is not a course that fails: it stays whatever the outcome."""
+    treatments = list(treatments)
+    return [
+        s
+        for s in steps
+        if s.stance in ("do", "consider")
+        and not s.safety
+        and not idx.is_a(SK_IRI + s.id, ADVICE)
+        and any(
+            tried_as(idx, SK_IRI + s.id, t, s.phase == "now", idx.is_a(SK_IRI + s.id, ANALGESIA)) for t in treatments
+        )
+    ]
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """The items once each, in their first order."""
+    return list(dict.fromkeys(items))
 
 
 def by_class(reasoner: Reasoner, prop: URIRef, inverse: bool = False) -> dict[str, list[str]]:

@@ -20,7 +20,7 @@ from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
 from .history import previous_care, previous_episode_care
 from .model import Step, Warning
-from .parts import pain_above_l1, phase_recommendations, tried_as
+from .parts import offered_again, pain_above_l1, phase_recommendations
 from .words import fact_text, steps_named
 
 _WEAKNESS, _BOTH_SIDES = str(SK.weakness), str(SK.bilateral_leg_weakness)
@@ -45,7 +45,6 @@ def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[
 
 
 _TREATMENT, _OUTCOME = str(SK.treatmentType), str(SK.outcome)
-_ADVICE, _ANALGESIA = str(SK.Advice), str(SK.pain_management)
 
 
 def outcome_not_recorded(
@@ -57,9 +56,6 @@ def outcome_not_recorded(
     the plan offers it as if new) while counting its weeks as care given: the outcome decides which, and only the
     clinician knows it (review R1, r1-07: physiotherapy and an NSAID for 8 weeks, "outcome not stated")."""
     idx, steps = reasoner.index, list(steps)
-    offered = [s for s in steps if s.stance in ("do", "consider") and not s.safety]
-    if not offered:
-        return []
     out = []
     # a previous episode's course: its outcome decides none of this episode's steps (warning previous_episode_care)
     previous = previous_care(reasoner, run)
@@ -67,15 +63,7 @@ def outcome_not_recorded(
         f for f, d in run.details.items() if d.get(_TREATMENT) and not d.get(_OUTCOME) and f not in previous
     ]
     for fact in sorted(open_courses, key=lambda f: path_key(path(f))):  # only the few open courses are sorted
-        tried = run.details[fact][_TREATMENT]
-        again = []
-        for s in offered:
-            interv = SK_IRI + s.id
-            if idx.is_a(interv, _ADVICE):
-                continue  # advice is not a course that fails: it stays whatever the outcome
-            relief = idx.is_a(interv, _ANALGESIA)
-            if any(tried_as(idx, interv, t, s.phase == "now", relief) for t in tried):
-                again.append(s)
+        again = offered_again(idx, steps, run.details[fact][_TREATMENT])
         if not again:
             continue
         at = path(fact)
