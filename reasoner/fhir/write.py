@@ -189,9 +189,11 @@ def plan_bundle(result, kb_version: str, recorded: str | None = None) -> dict:
     >>> b = plan_bundle(r, r.plan.kb_version, recorded="2025-01-01T00:00:00Z")
     >>> [e["resource"]["resourceType"] for e in b["entry"]][:5]
     ['Patient', 'Device', 'CarePlan', 'RequestGroup', 'DetectedIssue']
-    >>> action = b["entry"][3]["resource"]["action"][0]
-    >>> action["title"], action["priority"], action["documentation"][-1]["label"]
-    ('Do MRI of the lumbar spine', 'stat', '1')
+    >>> actions = b["entry"][3]["resource"]["action"]
+    >>> [(a["title"], a["priority"]) for a in actions[:2]]
+    [('Do bladder, bowel and perianal sensation assessment', 'stat'), ('Do MRI of the lumbar spine', 'stat')]
+    >>> actions[1]["documentation"][-1]["label"]
+    '1'
     """
     plan = result.plan
     case = plan.case
