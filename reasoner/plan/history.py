@@ -59,21 +59,21 @@ def before_operation(reasoner: Reasoner, run: CaseRun) -> dict[str, str]:
     recorded), an operation apart → that operation: a course whose weeks ago are at least the operation's (the week of
     the operation counts as before it). Its failure is not read as the failure of the care after the operation."""
     idx = reasoner.index
+    ago = {fact: weeks for fact, d in run.details.items() if (weeks := _number(d.get(_AGO, ()))) is not None}
     operations = [
-        (_number(d[_AGO]), fact)
-        for fact, d in run.details.items()
-        if d.get(_AGO) and any(idx.is_a(t, _OPERATION) for t in d.get(_TREATMENT, ()))
+        (weeks, fact)
+        for fact, weeks in ago.items()
+        if any(idx.is_a(t, _OPERATION) for t in run.details[fact].get(_TREATMENT, ()))
     ]
     if not operations:
         return {}
-    ago, operation = min(operations)
+    latest, operation = min(operations)
     return {
         fact: operation
-        for fact, d in run.details.items()
-        if d.get(_AGO)
-        and d.get(_TREATMENT)
-        and _number(d[_AGO]) >= ago
-        and not any(idx.is_a(t, _OPERATION) for t in d[_TREATMENT])
+        for fact, weeks in ago.items()
+        if weeks >= latest
+        and (types := run.details[fact].get(_TREATMENT))
+        and not any(idx.is_a(t, _OPERATION) for t in types)
     }
 
 
