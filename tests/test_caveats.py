@@ -103,6 +103,26 @@ def test_no_pain_relief_left_names_the_antidepressants_and_anticonvulsants_nice_
     assert {"antidepressant", "anticonvulsant"} <= set(w.subjects)
 
 
+def test_no_pain_relief_left_says_a_caveat_on_expectations_as_its_step_does():
+    """Chronic S1 sciatica, the NSAID failed (review R7, r7-04): article 002's "do not assume efficacy of neuropathic
+    pain medications" tempers expectations, it does not forbid them; the warning names it with the step's own words,
+    not as a bare "advise against neuropathic pain medications"."""
+    case = {
+        "id": "chronic-s1-sciatica-nsaid-failed",
+        "age": 48,
+        "symptoms": [
+            {"type": "radicular_pain", "dermatomes": ["S1"], "laterality": "left", "duration_weeks": 30,
+             "severity": "severe"},
+        ],
+        "prior_treatments": [{"type": "nsaid", "weeks": 8, "outcome": "unchanged"}],
+    }  # fmt: skip
+    plan = recommend(case)
+    [w] = warnings(plan, "no_pain_relief_left")
+    against = w.message.split("the sources advise against: ")[1].split(";")[0]
+    assert "neuropathic pain medications (do not assume efficacy)" in against
+    assert "neuropathic pain medications," not in against and not against.endswith("neuropathic pain medications")
+
+
 def test_no_pain_relief_left_not_without_pain():
     """Hand clumsiness and an mJOA score: no pain recorded, nothing to relieve."""
     case = {

@@ -38,3 +38,32 @@ def test_a_caution_is_shown_on_the_step_it_names():
 def test_no_finding_to_weigh_no_line():
     plain = text(recommend({"id": "t", "age": 32, "symptoms": [SCIATICA]}))
     assert "read with the warning" not in plain
+
+
+def test_a_sentence_two_recommendations_rest_on_is_printed_once_on_the_step():
+    """Chronic S1 sciatica, physiotherapy and an NSAID failed, a candidate for injection and surgery (review R7,
+    r7-04): ACR variant 3's MRI rests on the same sentence for the injection and the surgery candidate; the step
+    prints it once, under both recommendations, and article 002's covered sentences once too."""
+    case = {
+        "id": "t",
+        "age": 48,
+        "symptoms": [{**SCIATICA, "duration_weeks": 20}],
+        "prior_treatments": [
+            {"type": "physical_therapy", "weeks": 10, "outcome": "failed"},
+            {"type": "nsaid", "weeks": 12, "outcome": "failed"},
+        ],
+        "candidate_for": ["injection", "surgery"],
+    }
+    plan = recommend(case)
+    [mri] = [s for s in plan.steps if s.id == "mri_lumbar_spine_without_contrast"]
+    said = [e.quote for e in mri.evidence]
+    assert len(said) > len(set(said))  # the plan's JSON keeps each recommendation's sentences: some repeat
+    lines = text(plan).splitlines()
+    start = next(i for i, line in enumerate(lines) if f"{mri.number}. DO MRI lumbar spine without contrast" in line)
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].strip()[:1].isdigit() or not lines[i].strip())
+    block = lines[start:end]
+    quoted = [line.strip() for line in block if line.strip().startswith("“")]
+    assert quoted and len(quoted) == len(set(quoted))
+    assert any(
+        "rec_ext_acr_mri_injection_candidate" in line and "rec_ext_acr_mri_surgery_candidate" in line for line in block
+    )

@@ -153,6 +153,8 @@ PAIN_AFTER_PROCEDURE, PROCEDURE_BEFORE_PAIN = (
     _S + "back_pain_after_recent_spinal_procedure",
     _S + "spinal_procedure_before_back_pain",
 )
+# derive-spine-operation-in-last-12-weeks: an operation of the same window, on which manipulation is not offered
+RECENT_OPERATION = _S + "spine_operation_in_last_12_weeks"
 # a course that ended before this episode began (the case reader's), and care of a previous episode (rule
 # derive-care-of-a-previous-episode: such a course, an operation apart)
 BEFORE_EPISODE, PREVIOUS_CARE = _S + "CourseBeforeEpisode", _S + "PreviousEpisodeCare"
@@ -622,8 +624,9 @@ class Derivations:
         (spine surgery, spinal injection or vertebral augmentation, or narrower) done at most 12 weeks ago (a spinal
         injection at most 4), the pain
         begun since (a duration shorter than the weeks since, or none recorded) or progressive;
-        derive-spinal-procedure-before-back-pain: such a procedure, with such a pain after it. Whether it added
-        anything."""
+        derive-spinal-procedure-before-back-pain: such a procedure, with such a pain after it;
+        derive-spine-operation-in-last-12-weeks: an operation (spine surgery or narrower) done at most 12 weeks ago,
+        pain or none. Whether it added anything."""
         recent = [
             (f, ago)
             for f in facts
@@ -635,6 +638,11 @@ class Derivations:
             and (ago <= INJECTION_WINDOW or not (tt == INJECTION or INJECTION in self.supers(tt)))
         ]
         changed = False
+        for f, _ in recent:
+            tt = f.first(_S + "treatmentType")
+            if RECENT_OPERATION not in f.types and (tt == SURGERY or SURGERY in self.supers(tt)):
+                f.types |= {RECENT_OPERATION} | self.supers(RECENT_OPERATION)
+                changed = True
         for s in facts:
             if LOW_BACK_AXIAL_PAIN not in s.types:
                 continue

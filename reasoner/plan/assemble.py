@@ -51,16 +51,15 @@ from .adults import adult_sources_only
 from .concordance import concordance, level_not_recorded, zone_not_recorded
 from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
 from .cover import covered_by_steps, urgent_steps
-from .history import previous_care
+from .history import before_operation, previous_care
 from .model import NotApplicable, Plan, RedFlagOut, Warning
-from .parts import ADVICE, ANALGESIA
+from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
 from .steps import AFTER_CARE, plan_steps
 from .unanswered import candidacy_unanswered
 from .words import Words, deferred_why
 
 IMAGING = str(SK.ImagingIntervention)
 ASSESSMENT = str(SK.Assessment)
-FAILED_OUTCOMES = {str(SK.unchanged), str(SK.worse), str(SK.failed), str(SK.not_tolerated)}
 OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
     str(SK[n]) for n in ("outcome", "treatmentType", "screenResult", "none_found")
 )
@@ -72,9 +71,10 @@ TREATMENT_WEEKS_AGO = str(SK.treatmentWeeksAgo)
 
 def _failed_treatments(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
     """Intervention IRI → the prior-treatment facts that record it as tried without success in this episode (care of a
-    previous episode is history: :func:`reasoner.plan.history.previous_care`)."""
+    previous episode is history: :func:`reasoner.plan.history.previous_care`), and since the latest operation (care
+    before it is not the care after it: :func:`reasoner.plan.history.before_operation`)."""
     out: dict[str, list[str]] = defaultdict(list)
-    previous = previous_care(reasoner, run)
+    previous = previous_care(reasoner, run) | before_operation(reasoner, run).keys()
     for fact, details in run.details.items():
         if details.get(OUTCOME, set()) & FAILED_OUTCOMES and fact not in previous:
             for t in details.get(TREATMENT_TYPE, ()):

@@ -166,8 +166,9 @@ def no_pain_relief_left(
         said.append("already tried without success: " + ", ".join(f"{idx.label(t)} ({path(f)})" for t, f in tried))
     if ruled:
         said.append("recorded as contraindicated: " + ", ".join(f"{idx.label(i)} ({path(f)})" for i, f in ruled))
-    if against:
-        said.append("the sources advise against: " + ", ".join(unique(idx.label(SK_IRI + s.id) for s in against)))
+    if against:  # as each step says it: "neuropathic pain medications (do not assume efficacy)" is a caveat on
+        # expectations (article 002), not a "do not" (review R7, r7-04)
+        said.append("the sources advise against: " + ", ".join(unique(s.label for s in against)))
     if waiting:  # "deferred until suspected spinal infection is excluded", as each such step's timing says
         said.append(
             "the sources' advice against "

@@ -8,6 +8,12 @@ it out. The plan's own readings of the courses (what was already tried, what hel
 the care a later step waits for) leave it out the same way, from what the case records (:func:`previous_care`, the
 same test on the same fields), and the clinician is told what it was (:func:`previous_episode_care`): an NSAID that
 did not help 3 years ago is worth knowing before offering one again (clinician's review R3, r3-16).
+
+Care before an operation is read the same way for what the plan offers after it (:func:`before_operation`): a course
+that ended before a spine operation the case dates (``weeks_ago``) is not read as tried and failed for the care after
+the operation, which is a new indication (post-operative rehabilitation), and the clinician is told so
+(:func:`care_before_operation`; clinician's review R5, r5-02: physiotherapy that failed 20 weeks ago, before a
+microdiscectomy 6 weeks ago, withheld every exercise step after it).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from ..consts import SK
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
-from .parts import offered_again
+from .parts import FAILED_OUTCOMES, offered_again
 from .words import fact_text, steps_named
 
 _TREATMENT, _OUTCOME, _WEEKS = str(SK.treatmentType), str(SK.outcome), str(SK.weeks)
@@ -46,6 +52,55 @@ def previous_care(reasoner: Reasoner, run: CaseRun) -> frozenset[str]:
         and before_episode(_number(d[_AGO]), _number(d.get(_WEEKS, ())), run.episode_weeks)
         and not any(idx.is_a(t, _OPERATION) for t in d[_TREATMENT])
     )
+
+
+def before_operation(reasoner: Reasoner, run: CaseRun) -> dict[str, str]:
+    """Each course of the case that ended before its latest dated operation (spine surgery or narrower, ``weeks_ago``
+    recorded), an operation apart → that operation: a course whose weeks ago are at least the operation's (the week of
+    the operation counts as before it). Its failure is not read as the failure of the care after the operation."""
+    idx = reasoner.index
+    ago = {fact: weeks for fact, d in run.details.items() if (weeks := _number(d.get(_AGO, ()))) is not None}
+    operations = [
+        (weeks, fact)
+        for fact, weeks in ago.items()
+        if any(idx.is_a(t, _OPERATION) for t in run.details[fact].get(_TREATMENT, ()))
+    ]
+    if not operations:
+        return {}
+    latest, operation = min(operations)
+    return {
+        fact: operation
+        for fact, weeks in ago.items()
+        if weeks >= latest
+        and (types := run.details[fact].get(_TREATMENT))
+        and not any(idx.is_a(t, _OPERATION) for t in types)
+    }
+
+
+def care_before_operation(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """Each course tried without success before the case's latest operation (:func:`before_operation`; care of a
+    previous episode apart, which :func:`previous_episode_care` names): that it is not read as failed for the care
+    after the operation, and the steps of the plan that offer it again."""
+    before, previous = before_operation(reasoner, run), previous_care(reasoner, run)
+    idx, steps = reasoner.index, list(steps)
+    out = []
+    for fact in sorted(before, key=lambda f: path_key(path(f))):
+        d = run.details[fact]
+        if fact in previous or not d.get(_OUTCOME, set()) & FAILED_OUTCOMES:
+            continue
+        operation = before[fact]
+        again = offered_again(idx, steps, d[_TREATMENT])
+        message = (
+            f"{fact_text(idx, d)} ({path(fact)}) was before {fact_text(idx, run.details[operation])} "
+            f"({path(operation)}): care before the operation, not read as tried and failed for the care after it, "
+            "which is a new indication (post-operative rehabilitation)"
+        )
+        if again:
+            message += f"; the plan offers {steps_named(again)} again after the operation: weigh how it went before"
+        out.append(Warning("care_before_operation", message, (path(fact), path(operation), *(s.id for s in again))))
+    return out
 
 
 def previous_episode_care(

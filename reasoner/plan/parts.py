@@ -35,6 +35,8 @@ def presentations(reasoner: Reasoner, run: CaseRun) -> tuple[PresentationOut, ..
 
 _HEIGHT_LOSS = str(SK.vertebral_height_loss)
 ADVICE = str(SK.Advice)
+# the outcomes the plan reads as tried without success
+FAILED_OUTCOMES = frozenset(str(SK[o]) for o in ("unchanged", "worse", "failed", "not_tolerated"))
 #: axial pain, and the axial pain that is low back pain (rule derive-low-back-axial-pain: not only above L1)
 _AXIAL, _LOW_BACK_AXIAL = str(SK.axial_pain), str(SK.low_back_axial_pain)
 

@@ -1,7 +1,7 @@
 """Warnings for what the case's own records leave open: a leg weakness recorded without a side, two records of one
 symptom whose durations put the case in different duration phases, a myelopathy graded on examination that its
-mJOA score puts in another grade, a prior treatment with no outcome that the plan offers again, and care of a previous
-episode (:mod:`reasoner.plan.history`).
+mJOA score puts in another grade, a prior treatment with no outcome that the plan offers again, care of a previous
+episode and care that failed before an operation (:mod:`reasoner.plan.history`).
 
 Each is a warning, never a step, and never a red flag of its own: it names what the records leave undecided and the
 fields that would decide it.
@@ -18,7 +18,7 @@ from ..case.paths import path_key
 from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
-from .history import previous_care, previous_episode_care
+from .history import care_before_operation, previous_care, previous_episode_care
 from .model import Step, Warning
 from .parts import offered_again, pain_above_l1, phase_recommendations
 from .words import fact_text, steps_named
@@ -41,6 +41,7 @@ def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[
         + study_misses_the_pain(reasoner, run, steps, path)
         + outcome_not_recorded(reasoner, run, steps, path)
         + previous_episode_care(reasoner, run, steps, path)
+        + care_before_operation(reasoner, run, steps, path)
     )
 
 

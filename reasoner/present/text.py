@@ -74,14 +74,29 @@ def step_lines(s: Step, indent: str = "  ", warned: Sequence[str] = ()) -> list[
     by_rec: dict[str, list] = {}
     for e in s.evidence:
         by_rec.setdefault(e.recommendation, []).append(e)
-    for rec in (local(r) for r in s.recommendations):
-        lines.append(f"{pad}{rec}:")
-        lines += [f"{pad}  “{e.quote}” — {cite(e)}" for e in by_rec.get(rec, [])]
+    for recs, said in _said_once([local(r) for r in s.recommendations], by_rec):
+        lines.append(f"{pad}{', '.join(recs)}:")
+        lines += [f"{pad}  {line}" for line in said]
     # a recommendation this step gives (to consider it, or to do a study it includes): its words stay
-    for rec in (local(r) for r in s.covers if local(r) in by_rec):
-        lines.append(f"{pad}{rec} (covered by this step):")
-        lines += [f"{pad}  “{e.quote}” — {cite(e)}" for e in by_rec[rec]]
+    for recs, said in _said_once([local(r) for r in s.covers if local(r) in by_rec], by_rec):
+        lines.append(f"{pad}{', '.join(recs)} (covered by this step):")
+        lines += [f"{pad}  {line}" for line in said]
     return lines
+
+
+def _said_once(recs: Sequence[str], by_rec: dict[str, list]) -> list[tuple[list[str], tuple[str, ...]]]:
+    """The recommendations in order, those resting on the very same sentences put together under one heading, so a
+    sentence is printed once on a step (review R7: ACR variant 3's sentence twice, for the injection and the surgery
+    candidate); a recommendation with no sentence of its own keeps its own heading."""
+    groups: list[tuple[list[str], tuple[str, ...]]] = []
+    for rec in recs:
+        said = tuple(f"“{e.quote}” — {cite(e)}" for e in by_rec.get(rec, []))
+        same = next((g for g in groups if said and g[1] == said), None)
+        if same is None:
+            groups.append(([rec], said))
+        else:
+            same[0].append(rec)
+    return groups
 
 
 def text(plan: Plan) -> str:
