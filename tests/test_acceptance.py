@@ -45,7 +45,7 @@ EXPECT_KEYS = {
     "rejected",
     "problems",
 }
-STEP_KEYS = {"intervention", "stance", "phase", "conflicts"}
+STEP_KEYS = {"intervention", "stance", "phase", "conflicts", "evidence", "quotes"}
 STANCES = {"do", "consider", "avoid"}
 PHASES = {"emergency", "urgent", "now", "if_persistent", "follow_up"}
 
@@ -107,9 +107,14 @@ def outcomes() -> dict[str, object]:
     return out
 
 
-def spec_problems(doc: object, known_interventions: set[str], known_conflicts: set[str] | None = None) -> list[str]:
-    """What is wrong with a vignette file itself (unknown keys, stances, phases, intervention or conflict ids: a
-    conflict of the KB, or a stance clash ``stance_…`` the plan finds)."""
+def spec_problems(
+    doc: object,
+    known_interventions: set[str],
+    known_conflicts: set[str] | None = None,
+    known_recommendations: set[str] | None = None,
+) -> list[str]:
+    """What is wrong with a vignette file itself (unknown keys, stances, phases, intervention, conflict or
+    recommendation ids: a conflict of the KB, or a stance clash ``stance_…`` the plan finds)."""
     if not isinstance(doc, dict):
         return ["the vignette is not a mapping"]
     bad = [f"unknown top-level key {k!r}" for k in doc if k not in TOP_KEYS]
@@ -137,6 +142,9 @@ def spec_problems(doc: object, known_interventions: set[str], known_conflicts: s
         named = [*(expect.get("conflicts") or []), *(expect.get("absent_conflicts") or [])]
         named += [c for key in ("steps", "absent_steps") for s in expect.get(key) or [] for c in s.get("conflicts", [])]
         bad += [f"expect: {c!r} is no conflict id" for c in named if c not in known_conflicts and "stance_" not in c]
+    if known_recommendations:
+        named = [r for key in ("steps", "absent_steps") for s in expect.get(key) or [] for r in s.get("evidence", [])]
+        bad += [f"expect: {r!r} is no recommendation id" for r in named if r not in known_recommendations]
     return bad
 
 
@@ -147,13 +155,21 @@ def step_matches(step: dict, want: dict) -> bool:
         return False
     if "phase" in want and step["phase"] not in as_list(want["phase"]):
         return False
+    # the step quotes the sentences of each of these recommendations (its evidence[] names them)
+    quoted = {e.get("recommendation") for e in step.get("evidence", [])}
+    if not all(r in quoted for r in as_list(want.get("evidence", []))):
+        return False
+    # … and a sentence containing each of these words (case-insensitive)
+    said = [e.get("quote", "").casefold() for e in step.get("evidence", [])]
+    if not all(any(q.casefold() in x for x in said) for q in as_list(want.get("quotes", []))):
+        return False
     # the step is shown as a side of each of these conflicts ("sources disagree: …")
     return all(c in step.get("conflicts", []) for c in as_list(want.get("conflicts", [])))
 
 
 def shown(want: dict) -> str:
     parts = ["|".join(as_list(want["intervention"]))]
-    for key in ("stance", "phase", "conflicts"):
+    for key in ("stance", "phase", "conflicts", "evidence", "quotes"):
         if key in want:
             parts.append(f"{key} {'|'.join(as_list(want[key]))}")
     return ", ".join(parts)
@@ -262,8 +278,9 @@ def test_vignette(path: Path, outcomes: dict[str, object]) -> None:
         doc = load(path)
     except yaml.YAMLError as exc:
         pytest.fail(f"{path.name}: not valid YAML: {exc}", pytrace=False)
-    conflicts = {local(c) for c in default_reasoner().index.conflicts}
-    problems = spec_problems(doc, set(vocabulary().interventions), conflicts)
+    index = default_reasoner().index
+    conflicts = {local(c) for c in index.conflicts}
+    problems = spec_problems(doc, set(vocabulary().interventions), conflicts, {local(r) for r in index.recommendations})
     if problems:
         pytest.fail(f"{path.name}: the vignette itself is malformed:\n  " + "\n  ".join(problems), pytrace=False)
     expect = doc["expect"] or {}
