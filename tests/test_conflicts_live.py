@@ -59,6 +59,13 @@ CASES: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
         "axial-acute-45m",
         (),
     ),
+    # ACR variant 3's MRI before 6 weeks where a candidate's care left her worse (review R6, defect 5); not where the
+    # care left her unchanged: article 002's "no routine imaging in the first 6 weeks" alone
+    "conflict_ext_imaging_progressing_during_care": (
+        "radicular-5wk-l5-severe-worse-on-care-candidate-mri-now-44f",
+        "radicular-5wk-l5-severe-unchanged-on-care-candidate-mri-waits-44f",
+        ("rec_002_12",),
+    ),
     "conflict_ext_injections_axial_lbp": (
         "facet-chronic-ct-64m",
         "axial-acute-45m",

@@ -144,6 +144,10 @@ SURGERY, SAME_AFTER = _S + "spine_surgery", frozenset(_S + o for o in ("unchange
 HELPED = frozenset(_S + o for o in ("improved", "partial_improvement"))
 NEW_DEFICIT_FLAGS = (_S + "cauda_equina_syndrome_suspected", _S + "progressive_neurological_deficit")
 AFTER_SURGERY = _S + "new_or_progressing_after_lumbar_surgery"
+# derive-candidate-pain-progressing-on-care: the candidacies, the care it reads, the outcome, and the class derived
+SURGERY_CANDIDATE, INJECTION_CANDIDATE = _S + "surgery_candidate", _S + "injection_candidate"
+CONSERVATIVE, WORSE = _S + "conservative_care", _S + "worse"
+PROGRESSING_ON_CARE = _S + "candidate_pain_progressing_on_care"
 # derive-back-pain-after-recent-spinal-procedure, derive-spinal-procedure-before-back-pain: the kinds of spinal
 # procedure, the window in weeks (spinekg's judgement), and the classes derived (of the pain, of the procedure)
 PROCEDURES = frozenset(_S + k for k in ("spine_surgery", "spinal_injection", "vertebral_augmentation"))
@@ -360,6 +364,7 @@ class Derivations:
                 changed = True
         changed |= self.malignancy_combined(facts)
         changed |= self.after_surgery(c, facts)
+        changed |= self.progressing_on_care(c, facts)
         changed |= self.after_procedure(facts)
         changed |= self.multilevel(facts)
         changed |= self.excluded_as(c, facts, episode)
@@ -616,6 +621,35 @@ class Derivations:
             flags = [r for r in NEW_DEFICIT_FLAGS if r in s.types and r not in s.props.get(EXCLUDED_AS, ())]
             if opened or after or worse or flags:
                 s.types |= {AFTER_SURGERY} | self.supers(AFTER_SURGERY)
+                changed = True
+        return changed
+
+    def progressing_on_care(self, c: Node, facts: list[Node]) -> bool:
+        """derive-candidate-pain-progressing-on-care: a back pain, sciatica or buttock pain of a candidate for an
+        operation (or for an injection, with a sciatica recorded), in a case with conservative care of this episode,
+        none of it improved or partly improved, where a course of it is recorded worse or the pain progressive.
+        Whether it added anything."""
+        candidacy = set(c.props.get(_S + "candidateFor", ()))
+        sciatica = any(LUMBOSACRAL_PAIN in f.types for f in facts)
+        if SURGERY_CANDIDATE not in candidacy and not (INJECTION_CANDIDATE in candidacy and sciatica):
+            return False
+        care = [
+            f
+            for f in facts
+            if _S + "PriorTreatment" in f.types
+            and BEFORE_EPISODE not in f.types
+            and (tt := f.first(_S + "treatmentType")) is not None
+            and (tt == CONSERVATIVE or CONSERVATIVE in self.supers(tt))
+        ]
+        if not care or any(HELPED.intersection(f.props.get(_S + "outcome", ())) for f in care):
+            return False
+        worse = any(WORSE in f.props.get(_S + "outcome", ()) for f in care)
+        changed = False
+        for s in facts:
+            if not s.types & BACK_PAINS or PROGRESSING_ON_CARE in s.types:
+                continue
+            if worse or any(w is True or w == "true" for w in s.props.get(_S + "progressive", ())):
+                s.types |= {PROGRESSING_ON_CARE} | self.supers(PROGRESSING_ON_CARE)
                 changed = True
         return changed
 
