@@ -35,6 +35,7 @@ EXPECT_KEYS = {
     "absent_steps",
     "warnings",
     "absent_warnings",
+    "warning_says",
     "unknown",
     "overridden",
     "deferred",
@@ -203,6 +204,10 @@ def check_plan(plan: dict, expect: dict) -> list[str]:
     have_warnings = [w["id"] for w in plan.get("warnings", [])]
     missed += [f"missing warning {w}" for w in expect.get("warnings") or [] if w not in have_warnings]
     missed += [f"unexpected warning {w}" for w in expect.get("absent_warnings") or [] if w in have_warnings]
+    # what a warning must say, not only that it is there
+    for wid, phrases in (expect.get("warning_says") or {}).items():
+        said = [w.get("message", "") for w in plan.get("warnings", []) if w["id"] == wid]
+        missed += [f"no {wid} warning says {p!r}" for p in as_list(phrases) if not any(p in m for m in said)]
     why_not = {local(n["recommendation"]): n for n in plan.get("not_applicable", [])}
     applying = {local(r) for s in steps for r in s.get("recommendations", [s.get("recommendation", "")])}
     for rec in expect.get("unknown") or []:

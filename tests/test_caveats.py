@@ -442,7 +442,21 @@ def test_an_anticoagulant_puts_nices_nsaid_caution_beside_the_nsaid_step():
     [w] = warnings(plan, "caution_recorded")
     assert w.subjects == ("risk_factors[0]", "anticoagulant_or_antiplatelet", "nsaid")
     assert "taking into account GI, liver and cardio-renal toxicity and risk factors" in w.message
+    # after NICE's sentence, spinekg's own note names the bleeding NICE's sentence does not (review R6, defect 6)
+    quote_ends = w.message.index("(guideline_statements.csv")
+    note = w.message.index("spinekg's judgement, which no source in its reference gives")
+    assert quote_ends < note
+    assert "gastrointestinal bleeding" in w.message[note:] and "gastroprotection" in w.message[note:]
     assert not warnings(plan, "contraindication_recorded")
+    assert not [s for s in plan.steps if s.id == "weak_opioid"], "an anticoagulant alone opens no opioid"
+
+
+def test_every_caution_judgement_note_says_it_is_spinekgs_and_stands_beside_a_source(kb_graph: Graph):
+    notes = list(kb_graph.subject_objects(SK.cautionJudgementNote))
+    assert notes
+    for cls, note in notes:
+        assert str(note).startswith("spinekg's judgement"), cls
+        assert (cls, SK.cautionFor, None) in kb_graph and (cls, SK.cautionEvidence, None) in kb_graph, cls
 
 
 def test_judgement_caution_names_every_spinal_operation_and_referral_step_and_says_it_is_spinekgs():

@@ -137,6 +137,10 @@ THIS_EPISODE_WEAKNESS, BOTH_SIDES_WEAKNESS = _S + "weakness_of_this_episode", _S
 BACK_PAINS = frozenset(_S + t for t in ("axial_pain", "lumbosacral_radicular_pain", "buttock_pain"))
 NOT_IMPROVING, AFTER_50 = _S + "pain_not_improving_on_care", _S + "back_pain_after_50"
 NIGHT_PAIN, NIGHT_PAIN_FLAG = _S + "night_pain", _S + "night_pain_after_50_not_improving"
+# derive-anticoagulant-and-gastrointestinal-risk: an anticoagulant or antiplatelet drug and a peptic ulcer or
+# gastrointestinal bleeding risk, each typed where the case records both
+ANTICOAGULANT, GI_RISK = _S + "anticoagulant_or_antiplatelet", _S + "gastrointestinal_risk"
+ANTICOAGULANT_GI = _S + "anticoagulant_and_gastrointestinal_risk"
 UNHELPED, IMPROVED = frozenset(_S + o for o in ("unchanged", "worse", "failed")), _S + "improved"
 # derive-new-or-progressing-after-lumbar-surgery: an operation, the outcomes that leave the symptoms as they were, the
 # red flags of a new deficit, and the class derived
@@ -363,6 +367,12 @@ class Derivations:
                 s.types |= {NEW_SEVERE_DEFICIT} | self.supers(NEW_SEVERE_DEFICIT)
                 changed = True
         changed |= self.malignancy_combined(facts)
+        # derive-anticoagulant-and-gastrointestinal-risk: each of the two records, where both are in the case
+        if any(GI_RISK in f.types for f in facts) and any(ANTICOAGULANT in f.types for f in facts):
+            for f in facts:
+                if f.types & {ANTICOAGULANT, GI_RISK} and ANTICOAGULANT_GI not in f.types:
+                    f.types |= {ANTICOAGULANT_GI} | self.supers(ANTICOAGULANT_GI)
+                    changed = True
         changed |= self.after_surgery(c, facts)
         changed |= self.progressing_on_care(c, facts)
         changed |= self.after_procedure(facts)

@@ -1,5 +1,6 @@
 """Findings a plan's steps are to be given with in mind: where a source asks it (``caution_recorded``: NICE NG59 on
-NSAIDs with gastrointestinal, liver and cardio-renal risk), and where spinekg judges it and no source says so
+NSAIDs with gastrointestinal, liver and cardio-renal risk, with spinekg's note where the sentence names no drug: an
+anticoagulant's bleeding), and where spinekg judges it and no source says so
 (``judgement_caution``: an anticoagulant or antiplatelet drug, managed before a spinal injection or operation;
 ``long_term_opioid``: long-term opioids, not stopped abruptly where the plan advises against opioids).
 
@@ -27,7 +28,8 @@ def caution_recorded(
 ) -> list[Warning]:
     """Findings a source asks an intervention to be given with in mind (``sk:cautionFor``, the sentence
     ``sk:cautionEvidence``: NICE on NSAIDs and gastrointestinal, liver and cardio-renal risk), recorded in a case whose
-    plan does or considers that intervention: named, with the source's sentence, once per intervention. The step
+    plan does or considers that intervention: named, with the source's sentence, once per intervention, and after it
+    any note spinekg adds in its own name (``sk:cautionJudgementNote``: an anticoagulant's bleeding risk). The step
     stays."""
     caution = by_class(reasoner, SK.cautionFor)  # finding class → the interventions to give with it in mind
     idx = reasoner.index
@@ -41,12 +43,16 @@ def caution_recorded(
     for interv, found in sorted(by.items()):
         evidence = sorted({e for _, c in found for e in reasoner.kb.objects(URIRef(c), SK.cautionEvidence)}, key=str)
         said = "; ".join(f"\u201c{e.quote}\u201d ({e.source}, {e.citation})" for e in map(idx.evidence, evidence))
+        # spinekg's own words beside the sentence, where it does not say what the finding does (bleeding on an
+        # anticoagulant): each note opens by saying it is spinekg's judgement
+        noted = (str(n) for _, c in found for n in reasoner.kb.objects(URIRef(c), SK.cautionJudgementNote))
+        notes = "".join(f" {n}" for n in unique(noted))
         findings = ", ".join(f"{idx.label(c)} ({path(f)})" for f, c in found)
         out.append(
             Warning(
                 "caution_recorded",
-                f"{findings} with {idx.label(interv)} in this plan: {said}. The step stands as its sources give it; "
-                "weigh it for this patient",
+                f"{findings} with {idx.label(interv)} in this plan: {said}.{notes} The step stands as its sources "
+                "give it; weigh it for this patient",
                 (*unique(path(f) for f, _ in found), *unique(local(c) for _, c in found), given[interv].id),
             )
         )
