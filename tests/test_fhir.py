@@ -388,17 +388,18 @@ def test_plan_bundle_has_one_action_per_step_in_plan_order(results):
 
 
 def test_an_action_shows_the_step_number_the_text_plan_shows(results):
-    """Example 002's conservative care (step 2) has parts: NSAIDs are step 2.1 in the text plan, and so in FHIR (the
-    action's prefix, its id, and its Provenance's target), not the 3rd action's 3."""
+    """Example 002's conservative care (step 3, after the screen and NICE's risk stratification) has parts: NSAIDs are
+    step 3.1 in the text plan, and so in FHIR (the action's prefix, its id, and its Provenance's target), not the 4th
+    action's 4."""
     r, b = _plan(results, EXAMPLES / "002-lumbosacral-radiculopathy.yaml")
     actions = _entry(b, "RequestGroup")["action"]
     provenance = [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "Provenance"]
     shown = re.findall(r"^ +(\d+(?:\.\d+)?)\. (?:DO NOT|DO|CONSIDER) ", text_plan(r.plan), re.M)
-    assert "2.1" in shown and [a["prefix"] for a in actions] == shown
+    assert "3.1" in shown and [a["prefix"] for a in actions] == shown
     for s, action, prov in zip(r.plan.steps, actions, provenance, strict=True):
         assert action["id"] == f"step-{s.number}"
         assert prov["target"][0]["display"].startswith(f"step {s.number}: ")
-    assert actions[2]["prefix"] == "2.1" and actions[2]["code"][0]["coding"][0]["code"] == "nsaid"
+    assert actions[3]["prefix"] == "3.1" and actions[3]["code"][0]["coding"][0]["code"] == "nsaid"
 
 
 def test_the_patient_has_the_case_sex_and_an_action_names_its_phase_once(results):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from reasoner.api import reason
+from reasoner.api import default_reasoner, reason
+from reasoner.consts import SK_IRI
 from reasoner.kb.index import local
 from reasoner.present.text import text as render_text
 
@@ -50,11 +51,15 @@ def test_article_steps_appear_in_article_order_citing_the_article(plans, stem, a
     # steps and among the do-not steps (do-not comes last in a phase), and among an umbrella step's parts (a
     # recommendation that another article's step already gives joins that step, as its further evidence); the one
     # step lifted out of it is the screen for red flags, which leads its phase after the red flags' own steps
-    # (article 004 lists it after the examinations: test_step_order.py)
+    # (article 004 lists it after the examinations: test_step_order.py); and of the do/consider steps, those of one
+    # care stage (sk:careStage: assessment, first-line care, …, follow-up): article 003 lists the reassessment before
+    # the neurological examination, a plan reads the examination first (reviews R6, R7)
+    index = default_reasoner().index
     by_group = {}
     for s in plan.steps:
         if local(s.recommendation).startswith(f"rec_{article}_") and s.id != "red_flag_screening":
-            key = (s.phase, s.stance == "avoid", s.part_of is not None, s.part_of)
+            stage = 0 if s.stance == "avoid" else index.care_stage(SK_IRI + s.id)
+            key = (s.phase, s.stance == "avoid", s.part_of is not None, s.part_of, stage)
             by_group.setdefault(key, []).append(local(s.recommendation))
     for key, recs in by_group.items():
         assert recs == sorted(recs), (key, recs)
@@ -126,8 +131,13 @@ def test_seed_001_asks_about_ischiofemoral_symptoms_and_shows_the_facet_injectio
 
 def test_seed_002_conservative_first_no_routine_imaging_no_bed_rest(plans):
     plan = plans["002-lumbosacral-radiculopathy"]
-    # the screen for red flags first, then conservative care as the first treatment
-    assert [(s.id, s.phase) for s in plan.steps[:2]] == [("red_flag_screening", "now"), ("conservative_care", "now")]
+    # the screen for red flags first, then NICE's risk stratification "at first point of contact" (an assessment
+    # before the treatments: reviews R6, R7), then conservative care as the first treatment
+    assert [(s.id, s.phase) for s in plan.steps[:3]] == [
+        ("red_flag_screening", "now"),
+        ("risk_stratification", "now"),
+        ("conservative_care", "now"),
+    ]
     assert step(plan, "nsaid").stance == "do"
     assert step(plan, "bed_rest").stance == "avoid"
     assert step(plan, "lumbar_spine_imaging").stance == "avoid"

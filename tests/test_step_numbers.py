@@ -57,7 +57,7 @@ def shown(plan) -> list[tuple[str, str, str]]:
 
 def test_the_examples_and_vignettes_have_steps_with_parts(plans):
     """The tests below mean something only if some plans number parts (2.1) after their umbrella step."""
-    assert "2.1" in [s.number for s in plans["002-lumbosacral-radiculopathy"].steps]
+    assert "3.1" in [s.number for s in plans["002-lumbosacral-radiculopathy"].steps]
     assert sum(any(s.part_of for s in p.steps) for p in plans.values()) >= 10
 
 
@@ -82,9 +82,9 @@ def test_why_not_names_the_step_by_the_number_the_text_shows(plans, name):
 
 
 def test_explain_takes_a_part_number_and_a_step_number_as_printed(spinekg):
-    out = spinekg("explain", SEED002, "2.1")
+    out = spinekg("explain", SEED002, "3.1")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("step 2.1: DO NSAIDs (now)")
+    assert out.stdout.startswith("step 3.1: DO NSAIDs (now)")
     # the text's last step, not the step at that position counted with the six parts of conservative care
     steps = json.loads(spinekg("recommend", SEED002, "--format", "json").stdout)["steps"]
     last = steps[-1]
@@ -93,9 +93,9 @@ def test_explain_takes_a_part_number_and_a_step_number_as_printed(spinekg):
         f"step {last['number']}: {STANCES[last['stance']]} {last['label']}"
     )
     refused = spinekg("explain", SEED002, str(len(steps)))  # counted one by one, more than the plan numbers
-    assert refused.returncode == 2 and "2.1 nsaid" in refused.stderr
+    assert refused.returncode == 2 and "3.1 nsaid" in refused.stderr
     assert f"{last['number']} {last['id']}" in refused.stderr
-    assert "it gives step 2.1 (DO NSAIDs, now)" in spinekg("why-not", SEED002, "rec_002_02").stdout
+    assert "it gives step 3.1 (DO NSAIDs, now)" in spinekg("why-not", SEED002, "rec_002_02").stdout
 
 
 def test_a_vignette_whose_first_step_has_a_part(plans):
@@ -113,9 +113,9 @@ def test_a_vignette_whose_first_step_has_a_part(plans):
 
 def test_the_provenance_picture_is_titled_with_the_printed_number():
     result = reason([SEED002])[0]
-    dot = step_graph(result, "2.1")
-    assert "Provenance of step 2.1: DO NSAIDs" in dot and "step 2.1: DO NSAIDs" in dot
-    assert dot.startswith("digraph step_2_1 {")
+    dot = step_graph(result, "3.1")
+    assert "Provenance of step 3.1: DO NSAIDs" in dot and "step 3.1: DO NSAIDs" in dot
+    assert dot.startswith("digraph step_3_1 {")
 
 
 def test_a_part_is_numbered_under_its_umbrella_and_never_before_it():

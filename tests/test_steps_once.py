@@ -74,8 +74,9 @@ def test_parts_that_came_first_stand_once_under_their_umbrella():
     care = next(s for s in plan.steps if s.id == "conservative_care")
     assert {"physical_therapy", "nsaid", "activity_modification"} <= set(care.parts)
     now = [s.id for s in plan.steps if s.phase == "now" and s.part_of is None]
-    # the group stands where physical therapy, its first member, stood: before the imaging correlation
-    assert now.index("conservative_care") < now.index("clinical_imaging_correlation")
+    # the group stands where physical therapy, its first member, stood: the first of the first-line care, after the
+    # assessments (sk:careStage: the imaging correlation is read before the treatments, reviews R6 and R7)
+    assert now.index("clinical_imaging_correlation") < now.index("conservative_care") < now.index("acupuncture")
 
 
 def test_a_red_flags_urgent_step_keeps_its_place_under_an_umbrella():

@@ -329,5 +329,15 @@ class KBIndex:
         return {rec: tuple(v) for rec, v in out.items()}
 
     @cached_property
+    def _care_stages(self) -> dict[str, int]:
+        return {str(c): int(cast(Literal, v)) for c, v in self.kb.subject_objects(SK.careStage)}
+
+    def care_stage(self, cls: str) -> int:
+        """Where the steps of ``cls`` stand in the order a plan is read aloud (``sk:careStage``: assessment,
+        first-line care, escalation, referral, surgery, follow-up): the latest stage of the classes it is in, 0 where
+        none has one."""
+        return max((self._care_stages.get(c, 0) for c in self.above(cls)), default=0)
+
+    @cached_property
     def phase_order(self) -> dict[str, int]:
         return {local(p): int(cast(Literal, self.kb.value(p, SK.order))) for p in self.kb.subjects(RDF.type, SK.Phase)}

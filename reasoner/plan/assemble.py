@@ -25,9 +25,10 @@ The rules a clinician reads the plan by:
   a lumbar operation it records as having helped, with when it was done, is not offered again as if never done while
   no symptom is new or progressing after it (the symptoms are residual: *already done*);
 - within a phase: a red flag's own management first, then the screen for red flags, then what is due now
-  (to do before to consider), then the rest in their sources' order (an article's steps in the article's
-  order; of the guideline statements, which have none, what to do before what to consider, and non-drug
-  options before drugs), "do not" last;
+  (to do before to consider), then the rest; of each, the order a clinician reads aloud (``sk:careStage``:
+  assessment and stratification, first-line care, escalation, referral, surgery, follow-up), and of one stage
+  their sources' order (an article's steps in the article's order; of the guideline statements, which have none,
+  what to do before what to consider, and non-drug options before drugs), "do not" last in their sources' order;
   an umbrella step (conservative care) lists the steps that are its parts, each step is given once (under
   its outermost umbrella), and the umbrella with its parts stands where the first of them would (a red
   flag's urgent MRI stays first).

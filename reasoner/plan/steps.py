@@ -22,6 +22,10 @@ from .words import Words
 RED_FLAG_SCREENING = str(SK.red_flag_screening)
 #: a step after failed care whose source gives no weeks: after the care still to do, before the options to consider
 AFTER_CARE = "after_care"
+#: the class whose sk:careStage is that of assessment and stratification (examinations, risk stratification)
+ASSESSMENT = str(SK.Assessment)
+#: the class whose sk:careStage is the first of escalation (injections), before referral and surgery
+ESCALATION = str(SK.interventional_procedure)
 
 
 def evidence_of(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
@@ -65,6 +69,8 @@ def plan_steps(
         if stance == "consider" and any(m[3] is True for m in members)
     }
 
+    escalation_stage = idx.care_stage(ESCALATION)
+
     def sort_key(item):
         (interv, stance, phase), members = item
         gives = (given or {}).get((interv, phase), ()) if stance == "do" else ()  # where what it covers would stand
@@ -73,8 +79,10 @@ def plan_steps(
         first_line = phase in escalating and (
             stance == "do" or (stance == "consider" and not analgesia_tried and idx.is_a(interv, ANALGESIA))
         )
+        # an escalation not due itself stands with the one due (the referral, the gate to the operation due, before it)
+        escalation = phase in escalating and stance != "avoid" and idx.care_stage(interv) >= escalation_stage
         members_due = [(m[1], m[3]) for m in members] + [(g[1], g[5]) for g in gives]
-        return reading_key(idx, interv, stance, phase, members_due, first_line)
+        return reading_key(idx, interv, stance, phase, members_due, first_line, escalation)
 
     steps: list[dict] = []  # each step's fields: a Step is made once, below, with its place among the umbrellas
     for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
@@ -145,11 +153,18 @@ def plan_steps(
 
 
 def reading_key(
-    idx: KBIndex, interv: str, stance: str, phase: str, members: list[tuple[RecInfo, object]], first_line: bool = False
+    idx: KBIndex,
+    interv: str,
+    stance: str,
+    phase: str,
+    members: list[tuple[RecInfo, object]],
+    first_line: bool = False,
+    escalation: bool = False,
 ) -> tuple:
     """Where the step of ``interv`` with ``stance`` in ``phase`` stands in reading order, from the recommendations it
-    gives, each with whether it is due now (``True``, ``False`` or ``AFTER_CARE``), and whether it is first-line care
-    still to give before an escalation due now (``rank``)."""
+    gives, each with whether it is due now (``True``, ``False`` or ``AFTER_CARE``), whether it is first-line care
+    still to give before an escalation due now, and whether it is an escalation in a phase where one is due
+    (``rank``)."""
     first = min((m for m, _ in members), key=lambda m: (not m.safety, m.order, m.id))
     due_now = any(d is True for _, d in members)
     after_care = any(d == AFTER_CARE for _, d in members)
@@ -162,8 +177,14 @@ def reading_key(
     # response to non-drug therapy)
     weaker = stance == "consider" and not first.source.isdigit() and not after_care
     drug = weaker and idx.is_a(interv, ANALGESIA)
-    return (idx.phase_order[phase], stance == "avoid", rank(interv, stance, first.safety, due_now, first_line), after,
-            first.order, weaker, drug, first.id)  # fmt: skip
+    # of one rank, the order a clinician reads aloud (sk:careStage): assessment and stratification, first-line care,
+    # escalation, referral, surgery, follow-up (clinicians' reviews R6, R7: NICE's risk stratification "at first point
+    # of contact" after massage, the epidural before exercise, decompression before the referral that leads to it);
+    # a red flag's own steps keep their sk:order, and the "do not" steps their sources' order
+    stage = 0 if first.safety or stance == "avoid" else idx.care_stage(interv)
+    placed = rank(interv, stance, first.safety, due_now, first_line, stage == idx.care_stage(ASSESSMENT), escalation)
+    return (idx.phase_order[phase], stance == "avoid", placed, stage, after, first.order, weaker, drug,
+            first.id)  # fmt: skip
 
 
 def qualified(reasoner: Reasoner, members: list[RecInfo]) -> RecInfo:
@@ -182,27 +203,45 @@ def qualified(reasoner: Reasoner, members: list[RecInfo]) -> RecInfo:
     return max(narrower, key=lambda n: n[0])[1] if narrower else first
 
 
-def rank(interv: str, stance: str, safety: bool, due_now: bool, first_line: bool = False) -> int:
+def rank(
+    interv: str,
+    stance: str,
+    safety: bool,
+    due_now: bool,
+    first_line: bool = False,
+    assessment: bool = False,
+    escalation: bool = False,
+) -> int:
     """Where a step stands among the steps of its phase that share its "do not" or not: a red flag's own management
     first; then the screen for red flags (red flags come first: NICE NG59 1.1.1 asks to exclude specific causes,
     and a plan that lists it after the treatments reads as if it could wait); then the escalations whose time has
-    come to do (the MRI due now before the injection it would guide); then, where an escalation to consider is due,
+    come to do (the MRI due now before the injection it would guide); then the other assessments (``assessment``,
+    ``sk:careStage`` 1: NICE NG59 1.1.2's risk stratification "at first point of contact", the clinical-radiological
+    correlation, an examination), which inform the care after them; then, where an escalation to consider is due,
     the first-line care still offered (``first_line``: what the phase says to do, as the clinical-radiological
     correlation article 000's "interventional options based on clinical-radiological correlation" rest on, and pain
     relief never tried: article 004's conservative management is "physical therapy, pain management, and activity
-    modification" before surgery is considered) before it, and it before the options only to consider (a surgical
-    candidate whose drug and physiotherapy failed is not told to consider acupuncture before decompression); then
+    modification" before surgery is considered) before it, and it, with the phase's other escalations
+    (``escalation``: an injection, referral or operation, ``sk:careStage`` 3 or later, the referral that is the gate
+    to an operation due), before the options only to consider (a surgical candidate whose drug and physiotherapy
+    failed is not told to consider acupuncture before decompression); then
     the rest in their sources' order (an article's steps in the article's order).
 
     >>> rank("x", "consider", False, True), rank("x", "do", False, False, True), rank("x", "do", False, True)
-    (4, 3, 2)
+    (5, 4, 2)
+    >>> rank("risk_stratification", "consider", False, False, False, True)
+    3
     """
     if safety:
         return 0
     if interv == RED_FLAG_SCREENING:
         return 1
-    if due_now:
-        return 4 if stance == "consider" else 2
-    if first_line:
+    if due_now and stance != "consider":
+        return 2
+    if assessment:
         return 3
-    return 5
+    if due_now or escalation:
+        return 5
+    if first_line:
+        return 4
+    return 6
