@@ -161,8 +161,10 @@ PAIN_AFTER_PROCEDURE, PROCEDURE_BEFORE_PAIN = (
     _S + "back_pain_after_recent_spinal_procedure",
     _S + "spinal_procedure_before_back_pain",
 )
-# derive-spine-operation-in-last-12-weeks: an operation of the same window, on which manipulation is not offered
-RECENT_OPERATION = _S + "spine_operation_in_last_12_weeks"
+# derive-recent-or-undated-spine-operation: an operation of the same window (a fusion's longer), or undated, on which
+# manipulation is not offered
+RECENT_OPERATION, FUSION = _S + "recent_or_undated_spine_operation", _S + "spinal_fusion"
+FUSION_WINDOW = 52
 # a course that ended before this episode began (the case reader's), and care of a previous episode (rule
 # derive-care-of-a-previous-episode: such a course, an operation apart)
 BEFORE_EPISODE, PREVIOUS_CARE = _S + "CourseBeforeEpisode", _S + "PreviousEpisodeCare"
@@ -669,8 +671,8 @@ class Derivations:
         injection at most 4), the pain
         begun since (a duration shorter than the weeks since, or none recorded) or progressive;
         derive-spinal-procedure-before-back-pain: such a procedure, with such a pain after it;
-        derive-spine-operation-in-last-12-weeks: an operation (spine surgery or narrower) done at most 12 weeks ago,
-        pain or none. Whether it added anything."""
+        derive-recent-or-undated-spine-operation: an operation (spine surgery or narrower) done at most 12 weeks ago, a
+        fusion at most 52, or with no weeks ago recorded, pain or none. Whether it added anything."""
         recent = [
             (f, ago)
             for f in facts
@@ -682,9 +684,14 @@ class Derivations:
             and (ago <= INJECTION_WINDOW or not (tt == INJECTION or INJECTION in self.supers(tt)))
         ]
         changed = False
-        for f, _ in recent:
+        for f in facts:
             tt = f.first(_S + "treatmentType")
-            if RECENT_OPERATION not in f.types and (tt == SURGERY or SURGERY in self.supers(tt)):
+            if _S + "PriorTreatment" not in f.types or tt is None or RECENT_OPERATION in f.types:
+                continue
+            kinds = {tt} | self.supers(tt)
+            ago = f.props.get(_S + "treatmentWeeksAgo", ())
+            window = FUSION_WINDOW if FUSION in kinds else PROCEDURE_WINDOW
+            if SURGERY in kinds and (not ago or any(w <= window for w in ago)):
                 f.types |= {RECENT_OPERATION} | self.supers(RECENT_OPERATION)
                 changed = True
         for s in facts:

@@ -57,7 +57,8 @@ def previous_care(reasoner: Reasoner, run: CaseRun) -> frozenset[str]:
 def before_operation(reasoner: Reasoner, run: CaseRun) -> dict[str, str]:
     """Each course of the case that ended before its latest dated operation (spine surgery or narrower, ``weeks_ago``
     recorded), an operation apart → that operation: a course whose weeks ago are at least the operation's (the week of
-    the operation counts as before it). Its failure is not read as the failure of the care after the operation."""
+    the operation counts as before it), or, undated, whose weeks are more than the weeks since the operation (it began
+    before it). Its failure is not read as the failure of the care after the operation."""
     idx = reasoner.index
     ago = {fact: weeks for fact, d in run.details.items() if (weeks := _number(d.get(_AGO, ()))) is not None}
     operations = [
@@ -68,12 +69,17 @@ def before_operation(reasoner: Reasoner, run: CaseRun) -> dict[str, str]:
     if not operations:
         return {}
     latest, operation = min(operations)
+    # undated, a course longer than the weeks since the operation began before it (review R8, n03: an NSAID for 10
+    # weeks, 8 weeks after a microdiscectomy, read as failed after it)
+    spanning = {
+        fact
+        for fact, d in run.details.items()
+        if fact not in ago and (weeks := _number(d.get(_WEEKS, ()))) is not None and weeks > latest
+    }
     return {
         fact: operation
-        for fact, weeks in ago.items()
-        if weeks >= latest
-        and (types := run.details[fact].get(_TREATMENT))
-        and not any(idx.is_a(t, _OPERATION) for t in types)
+        for fact in (*(f for f, weeks in ago.items() if weeks >= latest), *sorted(spanning))
+        if (types := run.details[fact].get(_TREATMENT)) and not any(idx.is_a(t, _OPERATION) for t in types)
     }
 
 
