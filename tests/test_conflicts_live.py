@@ -61,6 +61,13 @@ CASES: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
     ),
     # ACR variant 3's MRI before 6 weeks where a candidate's care left her worse (review R6, defect 5); not where the
     # care left her unchanged: article 002's "no routine imaging in the first 6 weeks" alone
+    # article 000's epidural for a radicular pain beside the claudication of a central stenosis, NICE's "do not" for
+    # the claudication (review R8, n10); a claudicant with no radicular syndrome: NICE's "do not" alone
+    "conflict_ext_epidural_radicular_pain_beside_claudication": (
+        "claudication-central-plus-l5-lateral-recess-radicular-pain-epidural-targets-named-69m",
+        "claudication-central-stenosis-failed-pt-63m",
+        ("rec_ext_nice_no_epidural_claudication",),
+    ),
     "conflict_ext_imaging_progressing_during_care": (
         "radicular-5wk-l5-severe-worse-on-care-candidate-mri-now-44f",
         "radicular-5wk-l5-severe-unchanged-on-care-candidate-mri-waits-44f",
