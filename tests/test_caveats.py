@@ -103,10 +103,10 @@ def test_no_pain_relief_left_names_the_antidepressants_and_anticonvulsants_nice_
     assert {"antidepressant", "anticonvulsant"} <= set(w.subjects)
 
 
-def test_no_pain_relief_left_says_a_caveat_on_expectations_as_its_step_does():
-    """Chronic S1 sciatica, the NSAID failed (review R7, r7-04): article 002's "do not assume efficacy of neuropathic
-    pain medications" tempers expectations, it does not forbid them; the warning names it with the step's own words,
-    not as a bare "advise against neuropathic pain medications"."""
+def test_no_pain_relief_left_names_a_caveat_on_expectations_apart():
+    """Chronic S1 sciatica, the NSAID failed (reviews R7, r7-04, and R8): article 002's "do not assume efficacy of
+    neuropathic pain medications" tempers expectations (sk:tempersExpectations), it does not forbid them; the warning
+    names it apart from what the sources advise against (NICE's gabapentinoids)."""
     case = {
         "id": "chronic-s1-sciatica-nsaid-failed",
         "age": 48,
@@ -119,8 +119,10 @@ def test_no_pain_relief_left_says_a_caveat_on_expectations_as_its_step_does():
     plan = recommend(case)
     [w] = warnings(plan, "no_pain_relief_left")
     against = w.message.split("the sources advise against: ")[1].split(";")[0]
-    assert "neuropathic pain medications (do not assume efficacy)" in against
-    assert "neuropathic pain medications," not in against and not against.endswith("neuropathic pain medications")
+    assert "neuropathic pain medications" not in against and "gabapentinoids" in against
+    assert "the sources temper the expectations of: neuropathic pain medications;" in w.message
+    assert "neuropathic_agent" in w.subjects
+    assert w.message.count("neuropathic pain medications") == 1  # not again among the other drugs
 
 
 def test_no_pain_relief_left_not_without_pain():

@@ -117,6 +117,12 @@ def _age(run: CaseRun) -> float | None:
     return min(ages) if ages else None
 
 
+def _tempers(reasoner: Reasoner, rec: str) -> bool:
+    """Whether a recommendation of stance avoid only tempers the expectations of its intervention
+    (``sk:tempersExpectations``)."""
+    return bool(reasoner.kb.value(URIRef(rec), SK.tempersExpectations))
+
+
 def no_pain_relief_left(
     reasoner: Reasoner,
     run: CaseRun,
@@ -156,7 +162,13 @@ def no_pain_relief_left(
         key=lambda tf: path_key(path(tf[1])),
     )
     against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, ANALGESIA)]
-    other_drugs = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _DRUG) and s not in against]
+    # a "do not" whose every recommendation only tempers expectations (sk:tempersExpectations: article 002's "do not
+    # assume efficacy of neuropathic pain medications") is not advice against the drug: named apart
+    tempered = [s for s in against if all(_tempers(reasoner, r) for r in s.recommendations)]
+    against = [s for s in against if s not in tempered]
+    other_drugs = [
+        s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _DRUG) and s not in against + tempered
+    ]
     waiting = [s for s in deferred if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, ANALGESIA)]
     ruled = [(i, f) for i, found in (contra or {}).items() if idx.is_a(i, ANALGESIA) for f, _ in found]
     said = []
@@ -166,9 +178,12 @@ def no_pain_relief_left(
         said.append("already tried without success: " + ", ".join(f"{idx.label(t)} ({path(f)})" for t, f in tried))
     if ruled:
         said.append("recorded as contraindicated: " + ", ".join(f"{idx.label(i)} ({path(f)})" for i, f in ruled))
-    if against:  # as each step says it: "neuropathic pain medications (do not assume efficacy)" is a caveat on
-        # expectations (article 002), not a "do not" (review R7, r7-04)
+    if against:  # as each step says it ("opioids (routinely)")
         said.append("the sources advise against: " + ", ".join(unique(s.label for s in against)))
+    if tempered:  # reviews R7 (r7-04) and R8: a caveat on expectations, not a "do not"
+        said.append(
+            "the sources temper the expectations of: " + ", ".join(unique(idx.label(SK_IRI + s.id) for s in tempered))
+        )
     if waiting:  # "deferred until suspected spinal infection is excluded", as each such step's timing says
         said.append(
             "the sources' advice against "
@@ -194,7 +209,7 @@ def no_pain_relief_left(
     subjects = (
         *pain_paths,
         *unique(path(f) for _, f in helped + tried + ruled),
-        *unique(s.id for s in against + other_drugs + waiting),
+        *unique(s.id for s in against + tempered + other_drugs + waiting),
     )
     return [Warning("no_pain_relief_left", message, subjects)]
 
