@@ -40,26 +40,30 @@ def test_a_candidacy_the_plan_acts_on_is_answered():
 
 
 def test_undecided_recommendations_are_named_with_the_field_they_need():
-    # claudication over a spondylolisthesis whose stability was never assessed: decompression and fusion both wait
-    # for segmental instability to be recorded, and the warning says so
-    plan = recommend(
-        {
-            "id": "u",
-            "age": 67,
-            "symptoms": [{"type": "neurogenic_claudication", "body_regions": ["both_legs"], "duration_weeks": 40}],
-            "imaging": [
-                {
-                    "modality": "MRI",
-                    "weeks_ago": 4,
-                    "findings": [
-                        {"type": "canal_stenosis", "level": "L4-L5", "zone": "central", "severity": "severe"},
-                        {"type": "spondylolisthesis", "level": "L4-L5"},
-                    ],
-                }
-            ],
-            "prior_treatments": [{"type": "physical_therapy", "weeks": 16, "outcome": "unchanged"}],
-            "candidate_for": ["surgery"],
-        }
-    )
-    w = unanswered(plan)["surgery_candidate"]
+    # claudication over a spondylolisthesis whose stability was never assessed, no care recorded yet: decompression and
+    # fusion both wait for segmental instability to be recorded, and the warning says so
+    case = {
+        "id": "u",
+        "age": 67,
+        "symptoms": [{"type": "neurogenic_claudication", "body_regions": ["both_legs"], "duration_weeks": 40}],
+        "imaging": [
+            {
+                "modality": "MRI",
+                "weeks_ago": 4,
+                "findings": [
+                    {"type": "canal_stenosis", "level": "L4-L5", "zone": "central", "severity": "severe"},
+                    {"type": "spondylolisthesis", "level": "L4-L5"},
+                ],
+            }
+        ],
+        "candidate_for": ["surgery"],
+    }
+    w = unanswered(recommend(case))["surgery_candidate"]
     assert "rec_003_19" in w.subjects and "segmental_instability" in w.message
+    # with physiotherapy failed, article 000's surgical consultation for persistent claudication (rec_000_19, review
+    # R6) answers the candidacy: the surgeon assesses the stability
+    failed = recommend(
+        {**case, "prior_treatments": [{"type": "physical_therapy", "weeks": 16, "outcome": "unchanged"}]}
+    )
+    assert "rec_000_19" in {r.rsplit("/", 1)[-1] for s in failed.steps for r in s.recommendations}
+    assert "surgery_candidate" not in unanswered(failed)
