@@ -55,12 +55,11 @@ from .cover import covered_by_steps, urgent_steps
 from .history import before_operation, previous_care
 from .model import NotApplicable, Plan, RedFlagOut, Warning
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
-from .steps import AFTER_CARE, plan_steps
+from .steps import AFTER_CARE, ASSESSMENT, plan_steps
 from .unanswered import candidacy_unanswered
 from .words import Words, deferred_why
 
 IMAGING = str(SK.ImagingIntervention)
-ASSESSMENT = str(SK.Assessment)
 OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
     str(SK[n]) for n in ("outcome", "treatmentType", "screenResult", "none_found")
 )

@@ -60,26 +60,24 @@ def before_operation(reasoner: Reasoner, run: CaseRun) -> dict[str, str]:
     the operation counts as before it), or, undated, whose weeks are more than the weeks since the operation (it began
     before it). Its failure is not read as the failure of the care after the operation."""
     idx = reasoner.index
-    ago = {fact: weeks for fact, d in run.details.items() if (weeks := _number(d.get(_AGO, ()))) is not None}
-    operations = [
-        (weeks, fact)
-        for fact, weeks in ago.items()
-        if any(idx.is_a(t, _OPERATION) for t in run.details[fact].get(_TREATMENT, ()))
-    ]
-    if not operations:
+    courses = {f: d for f, d in run.details.items() if d.get(_TREATMENT)}
+    operations = {f for f, d in courses.items() if any(idx.is_a(t, _OPERATION) for t in d[_TREATMENT])}
+    ago = {f: weeks for f, d in courses.items() if (weeks := _number(d.get(_AGO, ()))) is not None}
+    dated = [(ago[f], f) for f in operations if f in ago]
+    if not dated:
         return {}
-    latest, operation = min(operations)
+    latest, operation = min(dated)
     # undated, a course longer than the weeks since the operation began before it (review R8, n03: an NSAID for 10
     # weeks, 8 weeks after a microdiscectomy, read as failed after it)
     spanning = {
-        fact
-        for fact, d in run.details.items()
-        if fact not in ago and (weeks := _number(d.get(_WEEKS, ()))) is not None and weeks > latest
+        f
+        for f, d in courses.items()
+        if f not in ago and (weeks := _number(d.get(_WEEKS, ()))) is not None and weeks > latest
     }
     return {
-        fact: operation
-        for fact in (*(f for f, weeks in ago.items() if weeks >= latest), *sorted(spanning))
-        if (types := run.details[fact].get(_TREATMENT)) and not any(idx.is_a(t, _OPERATION) for t in types)
+        f: operation
+        for f in (*(f for f, weeks in ago.items() if weeks >= latest), *sorted(spanning))
+        if f not in operations
     }
 
 
