@@ -55,7 +55,7 @@ from .cover import covered_by_steps, urgent_steps
 from .history import before_operation, previous_care
 from .model import NotApplicable, Plan, RedFlagOut, Warning
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
-from .steps import AFTER_CARE, ASSESSMENT, plan_steps
+from .steps import AFTER_CARE, ASSESSMENT, BY_WEEKS, plan_steps
 from .unanswered import candidacy_unanswered
 from .words import Words, deferred_why
 
@@ -66,6 +66,7 @@ OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
 URGENT = ("emergency", "urgent")
 SPINE_SURGERY, AFTER_SURGERY = str(SK.spine_surgery), str(SK.new_or_progressing_after_lumbar_surgery)
 HELPED_OUTCOMES = {str(SK.improved), str(SK.partial_improvement)}
+CARE_FAILED = FAILED_OUTCOMES - {str(SK.not_tolerated)}
 TREATMENT_WEEKS_AGO = str(SK.treatmentWeeksAgo)
 
 
@@ -224,8 +225,14 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # effective phase and timing of every applying recommendation; one about sciatica counts from the sciatica where
     # the case dates it apart from a longer episode (a course of care longer than the sciatica began before it)
     timed, about_sciatica = [], planparts.sciatica_timed(reasoner)
+    failed = _failed_treatments(reasoner, run)
+    # care recorded as failing in this episode (unchanged, worse, failed; a drug not tolerated is no failed course):
+    # without it, an option to consider whose weeks have come is due by the calendar alone, and waits in reading order
+    # behind the first-line care (clinician's review R8 #3: an epidural "due now" above heat and exercise for a
+    # sciatica of 7 weeks improving on an NSAID)
+    care_failed = any(run.details[f].get(OUTCOME, set()) & CARE_FAILED for facts in failed.values() for f in facts)
     for a, info, driven in applying:
-        due_now: bool | str = False  # True, False or AFTER_CARE
+        due_now: bool | str = False  # True, False, AFTER_CARE or BY_WEEKS
         phase, timing = info.phase, None
         elapsed, of, since = run.elapsed_weeks, "symptoms or failed care", ""
         if run.sciatica_weeks is not None and info.iri in about_sciatica:
@@ -245,7 +252,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                     timing = timing.replace("; ", f", once symptoms persist past {planparts.ACUTE_WEEKS:g} weeks; ")
                     timing += since
             elif elapsed is not None and elapsed >= info.after_weeks:
-                phase, due_now = "now", True
+                phase, due_now = "now", True if info.stance != "consider" or care_failed else BY_WEEKS
                 timing = f"due now: {elapsed:g} weeks of {of} ≥ {info.after_weeks:g} weeks"
             else:
                 timing = f"if symptoms persist after {info.after_weeks:g} weeks{since}"
@@ -262,7 +269,6 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     urgent_do, urgent_avoid = urgent_steps(timed, "do", URGENT), urgent_steps(timed, "avoid", URGENT)
     urgent_consider = urgent_steps(timed, "consider", URGENT)
     urgent_order = sorted(urgent_do)
-    failed = _failed_treatments(reasoner, run)
     done = _helped_operations(reasoner, run)
     contra = contraindicated(reasoner, run, path)  # what the clinician recorded as ruled out: NSAIDs
     held: dict[tuple[str, str], list[str]] = defaultdict(list)

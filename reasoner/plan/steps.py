@@ -12,6 +12,7 @@ from rdflib import URIRef
 from ..case.paths import path_key
 from ..consts import SK, SK_IRI
 from ..kb.index import KBIndex, RecInfo, local
+from ..reasoning.conditions import HOLDS
 from ..reasoning.engine import Reasoner
 from . import parts as planparts
 from .jsontext import share
@@ -19,9 +20,11 @@ from .model import EvidenceOut, Step, Trigger, step_numbers
 from .parts import ANALGESIA
 from .words import Words
 
-RED_FLAG_SCREENING = str(SK.red_flag_screening)
+RED_FLAG_SCREENING, SEVERE_PAIN = str(SK.red_flag_screening), str(SK.severe_pain)
 #: a step after failed care whose source gives no weeks: after the care still to do, before the options to consider
 AFTER_CARE = "after_care"
+# due now by its weeks alone, with no care recorded as failing: read with the options to consider, not before them
+BY_WEEKS = "by_weeks"
 #: the class whose sk:careStage is that of assessment and stratification (examinations, risk stratification)
 ASSESSMENT = str(SK.Assessment)
 #: the class whose sk:careStage is the first of escalation (injections), before referral and surgery
@@ -44,6 +47,21 @@ def evidence_of(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
     return reasoner.cache[key]
 
 
+def for_severe_pain(reasoner: Reasoner, applicability) -> bool:
+    """Whether a recommendation applies because the case records severe pain (a ``FindingPresent`` condition of
+    ``sk:severe_pain`` or narrower that holds): article 002's "judicious short-term opioids for severe pain"."""
+    idx = reasoner.index
+    for c in applicability.conditions:
+        if c.kind == "FindingPresent" and c.status == HOLDS:
+            key = ("finding_type", c.condition)
+            if key not in reasoner.cache:
+                found = reasoner.kb.value(URIRef(c.condition), SK.findingType)
+                reasoner.cache[key] = str(found) if found is not None else ""
+            if reasoner.cache[key] and idx.is_a(reasoner.cache[key], SEVERE_PAIN):
+                return True
+    return False
+
+
 def plan_steps(
     reasoner: Reasoner,
     items: list,
@@ -58,7 +76,8 @@ def plan_steps(
     step's evidence ends with that of the recommendations it covers (``backs``), and it stands where the earliest of
     the steps it gives in their place would (``given``: the MRI without contrast due now, covered by the one without
     and with contrast). In a phase with an escalation to consider that failed care made due, what the phase says to
-    do, and the pain relief where the case records none tried (``analgesia_tried`` false), stand before it."""
+    do, and the pain relief where the case records none tried (``analgesia_tried`` false) or that is for the severe
+    pain it records, stand before it."""
     idx = reasoner.index
     grouped: dict[tuple[str, str, str], list] = defaultdict(list)
     for a, info, _driven, phase, timing, due_now in items:
@@ -75,9 +94,16 @@ def plan_steps(
         (interv, stance, phase), members = item
         gives = (given or {}).get((interv, phase), ()) if stance == "do" else ()  # where what it covers would stand
         # the care still to do before an escalation to consider (the correlation it rests on, conservative care), and
-        # pain relief never tried whatever its stance
+        # pain relief whatever its stance where the case records none tried, or where it is for the severe pain the
+        # case records (clinician's review R8 #3: a severe sciatica's short-term opioids, after a failed NSAID, read
+        # after decompression, as if pain relief could wait for it)
         first_line = phase in escalating and (
-            stance == "do" or (stance == "consider" and not analgesia_tried and idx.is_a(interv, ANALGESIA))
+            stance == "do"
+            or (
+                stance == "consider"
+                and idx.is_a(interv, ANALGESIA)
+                and (not analgesia_tried or any(for_severe_pain(reasoner, m[0]) for m in members))
+            )
         )
         # an escalation not due itself stands with the one due (the referral, the gate to the operation due, before it)
         escalation = phase in escalating and stance != "avoid" and idx.care_stage(interv) >= escalation_stage
@@ -162,9 +188,9 @@ def reading_key(
     escalation: bool = False,
 ) -> tuple:
     """Where the step of ``interv`` with ``stance`` in ``phase`` stands in reading order, from the recommendations it
-    gives, each with whether it is due now (``True``, ``False`` or ``AFTER_CARE``), whether it is first-line care
-    still to give before an escalation due now, and whether it is an escalation in a phase where one is due
-    (``rank``)."""
+    gives, each with whether it is due now (``True``, ``False``, ``AFTER_CARE`` or ``BY_WEEKS``), whether it is
+    first-line care still to give before an escalation due now, and whether it is an escalation in a phase where one
+    is due (``rank``)."""
     first = min((m for m, _ in members), key=lambda m: (not m.safety, m.order, m.id))
     due_now = any(d is True for _, d in members)
     after_care = any(d == AFTER_CARE for _, d in members)
