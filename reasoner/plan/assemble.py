@@ -66,7 +66,7 @@ OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
 URGENT = ("emergency", "urgent")
 SPINE_SURGERY, AFTER_SURGERY = str(SK.spine_surgery), str(SK.new_or_progressing_after_lumbar_surgery)
 HELPED_OUTCOMES = {str(SK.improved), str(SK.partial_improvement)}
-CARE_FAILED = FAILED_OUTCOMES - {str(SK.not_tolerated)}
+CARE_FAILED, IMPROVED = FAILED_OUTCOMES - {str(SK.not_tolerated)}, str(SK.improved)
 TREATMENT_WEEKS_AGO = str(SK.treatmentWeeksAgo)
 
 
@@ -81,6 +81,23 @@ def _failed_treatments(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]
             for t in details.get(TREATMENT_TYPE, ()):
                 out[t].append(fact)
     return out
+
+
+def _improving_care(reasoner: Reasoner, run: CaseRun) -> list[str]:
+    """The case's courses of care of this episode recorded as having improved the patient (``improved``, not partly),
+    an operation apart (care of a previous episode and care before the latest operation are history), in field
+    order."""
+    previous = previous_care(reasoner, run) | before_operation(reasoner, run).keys()
+    idx = reasoner.index
+    facts = [
+        f
+        for f, d in run.details.items()
+        if IMPROVED in d.get(OUTCOME, ())
+        and f not in previous
+        and d.get(TREATMENT_TYPE)
+        and not any(idx.is_a(t, SPINE_SURGERY) for t in d[TREATMENT_TYPE])
+    ]
+    return sorted(facts, key=lambda f: path_key(field_path(run.case, f)))
 
 
 def _helped_operations(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
@@ -231,6 +248,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # behind the first-line care (clinician's review R8 #3: an epidural "due now" above heat and exercise for a
     # sciatica of 7 weeks improving on an NSAID)
     care_failed = any(run.details[f].get(OUTCOME, set()) & CARE_FAILED for facts in failed.values() for f in facts)
+    # and care recorded as having improved the patient, with none failing: an option to consider is not due by the
+    # calendar while it helps (review R9 #6: an injection "due now" at 6 weeks for a mild S1 sciatica improved by
+    # physiotherapy and an NSAID, once an MRI and candidacy were on file), but if symptoms stop improving
+    improving = [] if care_failed else _improving_care(reasoner, run)
     for a, info, driven in applying:
         due_now: bool | str = False  # True, False, AFTER_CARE or BY_WEEKS
         phase, timing = info.phase, None
@@ -251,6 +272,11 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 else:
                     timing = timing.replace("; ", f", once symptoms persist past {planparts.ACUTE_WEEKS:g} weeks; ")
                     timing += since
+            elif elapsed is not None and elapsed >= info.after_weeks and info.stance == "consider" and improving:
+                timing = (
+                    f"if symptoms persist or stop improving ({elapsed:g} weeks of {of} ≥ {info.after_weeks:g} weeks; "
+                    f"care recorded as improving: {', '.join(path(f) for f in improving)})"
+                )
             elif elapsed is not None and elapsed >= info.after_weeks:
                 phase, due_now = "now", True if info.stance != "consider" or care_failed else BY_WEEKS
                 timing = f"due now: {elapsed:g} weeks of {of} ≥ {info.after_weeks:g} weeks"
