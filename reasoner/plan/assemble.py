@@ -66,6 +66,7 @@ OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
 URGENT = ("emergency", "urgent")
 SPINE_SURGERY, AFTER_SURGERY = str(SK.spine_surgery), str(SK.new_or_progressing_after_lumbar_surgery)
 HELPED_OUTCOMES = {str(SK.improved), str(SK.partial_improvement)}
+PROGRESSING_ON_CARE = str(SK.condition_FindingPresent_candidate_pain_progressing_on_care)
 CARE_FAILED, IMPROVED = FAILED_OUTCOMES - {str(SK.not_tolerated)}, str(SK.improved)
 TREATMENT_WEEKS_AGO = str(SK.treatmentWeeksAgo)
 
@@ -282,8 +283,12 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 timing = f"due now: {elapsed:g} weeks of {of} ≥ {info.after_weeks:g} weeks"
             else:
                 timing = f"if symptoms persist after {info.after_weeks:g} weeks{since}"
-        elif info.phase == "now" and any(c.kind == "FailedTreatment" and c.status == HOLDS for c in a.conditions):
-            # a procedure failed care makes due before untried options (a drug after a failed one: after non-drug care)
+        elif info.phase == "now" and any(
+            c.status == HOLDS and (c.kind == "FailedTreatment" or c.condition == PROGRESSING_ON_CARE)
+            for c in a.conditions
+        ):
+            # a procedure failed care makes due before untried options (a drug after a failed one: after non-drug care),
+            # as care the symptoms progress on does (article 000's surgical consultation for such a candidate)
             due_now = not reasoner.index.is_a(info.intervention, ANALGESIA)
         elif info.phase == "follow_up" and info.interval_weeks:
             lo, hi = info.interval_weeks
