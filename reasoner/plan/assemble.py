@@ -460,10 +460,15 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                         "after failed care) are the next ones")  # fmt: skip
         if as_later:
             said.append(f"so not offered again as a later step: {as_later}")
+        # a drug stopped for its side effects is not a trial that failed (review R11, defect 10: "tried without
+        # success" read as "try another of the class")
+        how = "tried without success"
+        if str(SK.not_tolerated) in run.details.get(fact, {}).get(OUTCOME, ()):
+            how = "not tolerated (stopped for its side effects)"
         warnings.append(
             Warning(
                 "already_tried",
-                f"{words.trigger(fact)[1]}: tried without success, {'; and '.join(said)}",
+                f"{words.trigger(fact)[1]}: {how}, {'; and '.join(said)}",
                 (path(fact), *sorted(local(i) for i in set().union(*by_fact[fact]))),
             )
         )

@@ -2,7 +2,8 @@
 NSAIDs with gastrointestinal, liver and cardio-renal risk, with spinekg's note where the sentence names no drug: an
 anticoagulant's bleeding), and where spinekg judges it and no source says so
 (``judgement_caution``: an anticoagulant or antiplatelet drug, managed before a spinal injection or operation;
-``long_term_opioid``: long-term opioids, not stopped abruptly where the plan advises against opioids).
+``long_term_opioid`` and ``current_drug_advised_against``: a drug the patient may still take, of a class tapered
+rather than stopped, beside the plan's "do not" of it, which is about starting it).
 
 Each is a warning beside the step, never a step removed: what rules a step out is a contraindication the clinician
 records (``contraindications``).
@@ -101,17 +102,39 @@ def judgement_caution(
 #: a course of opioids this long or longer is long-term (NICE NG59's and ACP's "short-term" are days to weeks; the
 #: 12 weeks, the chronic phase's threshold, are spinekg's)
 LONG_TERM_WEEKS = 12
+#: a course of a drug that is tapered rather than stopped (:data:`TAPERED`) this long or longer, or of unrecorded
+#: length, is one the patient may depend on: spinekg's number (dependence on a daily opioid, a gabapentinoid or an
+#: antidepressant comes within weeks, not at the chronic phase's 12; clinician's review R11, defect 2)
+TAPER_WEEKS = 2
+#: the drug classes spinekg judges are tapered, not stopped abruptly, after weeks of use (withdrawal or
+#: discontinuation effects, a flare of pain): opioids, anticonvulsants (the gabapentinoids among them) and
+#: antidepressants; spinekg's judgement, which no source in its reference gives (the KB has no benzodiazepine class)
+TAPERED = tuple(str(SK[c]) for c in ("opioid", "anticonvulsant", "antidepressant"))
 _OPIOID, _TYPE, _WEEKS, _AGO = str(SK.opioid), str(SK.treatmentType), str(SK.weeks), str(SK.treatmentWeeksAgo)
+_OUTCOME, _NOT_TOLERATED = str(SK.outcome), str(SK.not_tolerated)
 
 
-def long_term_opioid(
+def _tempers_only(reasoner: Reasoner, step: Step) -> bool:
+    """A "do not" whose every recommendation only tempers the expectations of its drug (``sk:tempersExpectations``:
+    article 002's "do not assume efficacy of neuropathic pain medications"): not advice against starting it."""
+    return all(reasoner.kb.value(URIRef(r), SK.tempersExpectations) for r in step.recommendations)
+
+
+def taken_and_advised_against(
     reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
 ) -> list[Warning]:
-    """A course of opioids of :data:`LONG_TERM_WEEKS` or more that may not have ended (no ``weeks_ago``, or 0), in a
-    plan that does not do or consider an opioid: the plan's "do not" of opioids (NICE NG59: do not offer them for
-    chronic low back pain) is about starting or escalating them, and a patient on long-term opioids is not to be
-    stopped abruptly (withdrawal, a pain crisis). spinekg's judgement, which no source in its reference gives
-    (clinician's review R4, r4-13: oxycodone for 3 years, "DO NOT opioids" and nothing else). The steps stay.
+    """A course of a drug spinekg judges is tapered, not stopped abruptly (:data:`TAPERED`), that may not have ended
+    (no ``weeks_ago``, or 0) and was not stopped for its side effects (not ``not_tolerated``), in a plan that does not
+    do or consider that drug: the plan's "do not" of it (NICE NG59: do not offer opioids for chronic low back pain,
+    gabapentinoids for sciatica, antidepressants for low back pain) is about starting or escalating it, and a patient
+    taking it is not to be stopped abruptly (withdrawal, a pain crisis). spinekg's judgement, which no source in its
+    reference gives. The steps stay.
+
+    - ``long_term_opioid``: opioids for :data:`LONG_TERM_WEEKS` or more, whether or not the plan has a "do not" of
+      them (clinician's review R4, r4-13: oxycodone for 3 years, "DO NOT opioids" and nothing else);
+    - ``current_drug_advised_against``: any other such course, of :data:`TAPER_WEEKS` or more (or of unrecorded
+      length), beside a "do not" step of it (review R11, defects 1, 2 and 8: pregabalin for 14 weeks beside "DO NOT
+      gabapentinoids", amitriptyline beside "DO NOT antidepressants", tramadol for 10 weeks beside "DO NOT opioids").
 
     >>> from reasoner.api import recommend
     >>> plan = recommend({"id": "doc-opioid", "symptoms": [{"type": "axial_pain", "body_regions": ["lower_back"],
@@ -120,25 +143,47 @@ def long_term_opioid(
     [('prior_treatments[0]', 'opioid', 'opioid')]
     """
     idx, steps = reasoner.index, list(steps)
-    if any(s.stance in ("do", "consider") and idx.is_a(SK_IRI + s.id, _OPIOID) for s in steps):
-        return []
-    against = [s for s in steps if s.stance == "avoid" and idx.is_a(SK_IRI + s.id, _OPIOID)]
+    given = [SK_IRI + s.id for s in steps if s.stance in ("do", "consider")]
     out = []
     for fact, d in run.details.items():
-        kinds = [t for t in d.get(_TYPE, ()) if idx.is_a(t, _OPIOID)]
-        weeks = [float(w) for w in d.get(_WEEKS, ())]
         ago = [float(a) for a in d.get(_AGO, ())]
-        if not kinds or not weeks or max(weeks) < LONG_TERM_WEEKS or (ago and min(ago) > 0):
+        if (ago and min(ago) > 0) or _NOT_TOLERATED in d.get(_OUTCOME, ()):
             continue
-        said = f"the plan's {steps_named(against)} is" if against else "the plan offers no opioid, which is"
-        out.append(
-            Warning(
-                "long_term_opioid",
-                f"{fact_text(idx, d)} ({path(fact)}) may still be taken: {said} about starting or escalating "
-                "opioids, not about stopping them. spinekg's judgement, which no source in its reference gives: "
-                "long-term opioids are not stopped abruptly (withdrawal, a pain crisis); review them with the "
-                "patient and agree a gradual taper, with the prescriber",
-                (path(fact), *unique(local(k) for k in kinds), *unique(s.id for s in against)),
-            )
-        )
+        weeks = [float(w) for w in d.get(_WEEKS, ())]
+        for cls in TAPERED:
+            kinds = [t for t in d.get(_TYPE, ()) if idx.is_a(t, cls)]
+            if not kinds or any(idx.is_a(g, cls) for g in given):
+                continue
+            against = [
+                s
+                for s in steps
+                if s.stance == "avoid"
+                and any(idx.is_a(k, SK_IRI + s.id) or idx.is_a(SK_IRI + s.id, k) for k in kinds)
+                and not _tempers_only(reasoner, s)
+            ]
+            if cls == _OPIOID and weeks and max(weeks) >= LONG_TERM_WEEKS:
+                said = f"the plan's {steps_named(against)} is" if against else "the plan offers no opioid, which is"
+                out.append(
+                    Warning(
+                        "long_term_opioid",
+                        f"{fact_text(idx, d)} ({path(fact)}) may still be taken: {said} about starting or escalating "
+                        "opioids, not about stopping them. spinekg's judgement, which no source in its reference "
+                        "gives: long-term opioids are not stopped abruptly (withdrawal, a pain crisis); review them "
+                        "with the patient and agree a gradual taper, with the prescriber",
+                        (path(fact), *unique(local(k) for k in kinds), *unique(s.id for s in against)),
+                    )
+                )
+            elif against and (not weeks or max(weeks) >= TAPER_WEEKS):
+                out.append(
+                    Warning(
+                        "current_drug_advised_against",
+                        f"{fact_text(idx, d)} ({path(fact)}) may still be taken: the plan's {steps_named(against)} "
+                        "is about starting or escalating it, not about stopping a course the patient is on. "
+                        "spinekg's judgement, which no source in its reference gives: after weeks of use, "
+                        f"{idx.label(cls)} are not stopped abruptly (withdrawal or discontinuation effects, a flare "
+                        "of pain); review the course with the patient and, if it is to stop, agree a gradual taper "
+                        "with the prescriber",
+                        (path(fact), *unique(local(k) for k in kinds), *unique(s.id for s in against)),
+                    )
+                )
     return sorted(out, key=lambda w: path_key(w.subjects[0]))

@@ -19,7 +19,7 @@ from ..case.paths import path_key
 from ..consts import OWL, RDFS, SK, SK_IRI, XSD
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
-from .cautions import caution_recorded, judgement_caution, long_term_opioid
+from .cautions import caution_recorded, judgement_caution, taken_and_advised_against
 from .cleared import fracture_age_cleared_by_imaging, red_flag_imaging_on_file
 from .contraindications import contraindicated_step
 from .history import previous_care
@@ -68,7 +68,7 @@ def caveats(
         + sources_silent_for_finding(reasoner, run, steps, path)
         + caution_recorded(reasoner, run, steps, path)
         + judgement_caution(reasoner, run, steps, deferred, path)
-        + long_term_opioid(reasoner, run, steps, path)
+        + taken_and_advised_against(reasoner, run, steps, path)
         + contraindicated_step(reasoner, run, steps, path)
         + outside_its_package(reasoner, run, steps, failed, path)
         + records(reasoner, run, steps, path)  # a weakness with no side, durations in different phases

@@ -36,6 +36,7 @@ STEP_WARNINGS = {
     "judgement_caution": ("do", "consider"),
     "sources_silent_for_finding": ("do", "consider", "avoid"),
     "long_term_opioid": ("avoid",),
+    "current_drug_advised_against": ("avoid",),
 }
 
 
