@@ -270,6 +270,23 @@ class Derivations:
         whatever its zone (it reaches every root below it)."""
         return zone_vias if zone_vias and default != CENTRAL_CANAL else (default,)
 
+    @staticmethod
+    def fills_canal(f: Node) -> bool:
+        """A severe disc herniation in the central or paracentral zone: at a lumbar level it reaches what a central
+        canal stenosis reaches (root-reach, infer-root-compression, infer-level-unknown-root-compression)."""
+        return (
+            _S + "disc_herniation" in f.types
+            and _S + "severe" in f.props.get(SEVERITY, ())
+            and not CENTRAL_ZONES.isdisjoint(f.props.get(_S + "zone", ()))
+        )
+
+    def level_vias(self, f: Node, t: str, default: str, zone_vias: list[str], level: str) -> Iterable[str]:
+        """How a finding of type ``t`` reaches roots at ``level``: as :meth:`vias`, but a herniation that fills the
+        canal, at a lumbar level, as a central canal stenosis (every root below it, sacral roots included)."""
+        if t == _S + "disc_herniation" and level in self.lumbar_levels and self.fills_canal(f):
+            return (CENTRAL_CANAL,)
+        return self.vias(default, zone_vias)
+
     def fixpoint(self, c: Node, facts: list[Node]) -> None:
         """The rules run until they add nothing."""
         while self.run(c, facts):
@@ -433,8 +450,8 @@ class Derivations:
                 if t not in HERNIATIONS and not severe:
                     continue
                 for default in self.reach.get(t, ()):
-                    for via in self.vias(default, zone_vias):
-                        for level in levels:
+                    for level in levels:
+                        for via in self.level_vias(f, t, default, zone_vias, level):
                             for root in self.roots.get((level, via), ()):
                                 derms = self.dermatomes_of_root.get(root, ())
                                 for s, sderms, ssides in symptoms:
@@ -771,6 +788,8 @@ class Derivations:
         }
         if _S + "disc_herniation" in f.types and not f.props.get(_S + "zone"):
             vias.update(self.reach.get(POSSIBLE_COMPRESSION, ()))
+        if self.fills_canal(f):  # at a lumbar level, what a central canal stenosis reaches
+            vias.add(CENTRAL_CANAL)
         changed = False
         fsides = f.props.get(LATERALITY, [])
         for (_, via), roots in sorted(self.roots.items()):

@@ -399,6 +399,9 @@ class Owlready2Swrl:
         for f in facts:
             # a zone's reach overrides the type's; an inferred compression is not also reported as the impingement
             zone_vias = [via for z in iris(f, "zone") for via in self.reach.get(z, ())]
+            # what a severe central herniation's reach reads (Derivations.fills_canal), as a Node
+            node = Node(f.iri, *types[f.iri])
+            node.props.update({_S + p: iris(f, p) for p in ("severity", "zone")})
             compressed = COMPRESSION in types[f.iri]
             if NO_LEVEL_COMPRESSION in types[f.iri]:  # no level: the roots some level would make it reach
                 for root in iris(f, "possiblyCompressesRoot"):
@@ -410,7 +413,7 @@ class Owlready2Swrl:
                     if t == IMPINGEMENT and compressed:
                         continue
                     for default in self.reach.get(t, ()):
-                        for via in Derivations.vias(default, zone_vias):
+                        for via in self.derivations.level_vias(node, t, default, zone_vias, level.iri):
                             for root in world[via][level]:
                                 run.root_reach.append((f.iri, t, level.iri, via, root.iri, side))
         treatments = by_type.get(_S + "PriorTreatment", [])

@@ -466,7 +466,7 @@ class PlainPython:
                     if t == IMPINGEMENT and compressed:
                         continue
                     for default in self.reach.get(t, ()):
-                        for via in self.derivations.vias(default, zone_vias):
+                        for via in self.derivations.level_vias(f, t, default, zone_vias, level):
                             for root in self.roots.get((level, via), ()):
                                 for side in f.props.get(LATERALITY) or (None,):
                                     run.root_reach.append((f.iri, t, level, via, root, side))

@@ -27,7 +27,7 @@ from .model import Step, Warning
 from .packages import outside_its_package
 from .parts import ANALGESIA, by_class, confirmed_flags, recorded, unique
 from .records import records
-from .studied import red_flag_study_on_file
+from .studied import ces_safety_net, red_flag_study_on_file
 from .words import fact_text, steps_named
 
 _PAIN = str(SK.PainSymptom)
@@ -59,6 +59,7 @@ def caveats(
         red_flag_confirmed(reasoner, run, path)
         + red_flag_imaging_on_file(reasoner, run, path)
         + red_flag_study_on_file(reasoner, run, path)
+        + ces_safety_net(reasoner, run, path)
         + fracture_age_cleared_by_imaging(reasoner, run, path)
         + no_pain_relief_left(reasoner, run, steps, failed, path, contra, deferred)
         + age_threshold_differs(reasoner, run)

@@ -21,7 +21,7 @@ from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Warning
 from .parts import confirmed_flags
-from .studied import lumbar_studies
+from .studied import canal_compression_shown, lumbar_studies
 from .words import Words, fact_text
 
 _OLDER, _NOT_CLEARED = str(SK.back_pain_in_older_patient), str(SK.back_pain_in_older_patient_not_cleared)
@@ -168,14 +168,24 @@ def red_flag_imaging_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[s
                 "progressing: it shows the deficit as it stands, and the red flag's other "
                 "steps act on it (a deficit that changes may outrun it: record progressive: true and plan again)"
             )
+        # a study that shows a compression of the canal reaching the roots of the red flag's findings (review R10,
+        # r10-07): no word of excluding the red flag beside it
+        shown = [f for _, s in paths for f in canal_compression_shown(reasoner, run, s, run.red_flags[flag])]
+        review = (
+            f"That study shows a compression of the central canal consistent with the findings that raise it "
+            f"({'; '.join(f'{fact_text(idx, run.details.get(f, {}))} ({path(f)})' for f in shown)}): the red flag "
+            "and its other steps stand"
+            if shown
+            else f"That study is the work-up to review: where it, with the rest of the work-up, excludes {label}, "
+            f"record red_flags_excluded: [{name}] and plan again (the care the red flag holds back then resumes); "
+            "where it does not, the red flag and its other steps stand"
+        )
         out.append(
             Warning(
                 "red_flag_imaging_on_file",
                 f"{label} [{name}]: its imaging ({', '.join(sorted(recs))}) is not ordered again, because the case "
-                f"records the study it asks for, done in this episode: {said}. That study is the work-up to review: "
-                f"where it, with the rest of the work-up, excludes {label}, record red_flags_excluded: [{name}] and "
-                "plan again (the care the red flag holds back then resumes); where it does not, the red flag and its "
-                f"other steps stand{age_alone_imaging_words(run, flag)}",
+                f"records the study it asks for, done in this episode: {said}. {review}"
+                f"{age_alone_imaging_words(run, flag)}",
                 (name, *(p for p, _ in paths), *sorted(recs)),
             )
         )

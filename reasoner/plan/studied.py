@@ -10,7 +10,7 @@ and what to record. spinekg's judgement.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ..case.paths import path_key
 from ..consts import RDF, SK
@@ -25,6 +25,7 @@ _DURATION, _PROGRESSIVE = str(SK.durationWeeks), str(SK.progressive)
 _MODALITIES = {str(SK.MRI), str(SK.CT)}
 _LEVELS = (str(SK.atDiscLevel), str(SK.atSpinalLevel))
 _TYPE = str(RDF.type)
+_CANAL, _AT_RISK = str(SK.centralCanalReaches), str(SK.cauda_equina_at_risk)
 
 
 def _lumbar_levels(reasoner: Reasoner) -> frozenset[str]:
@@ -56,6 +57,25 @@ def lumbar_studies(reasoner: Reasoner, run: CaseRun) -> list[tuple[float, str]]:
     return sorted(out)
 
 
+def canal_compression_shown(reasoner: Reasoner, run: CaseRun, study: str, triggers: Iterable[str]) -> list[str]:
+    """The findings of ``study`` that compress the central canal (a severe central or paracentral disc herniation, or
+    a severe central canal stenosis: ``sk:cauda_equina_at_risk``) and reach, through it, the root of a dermatome one
+    of ``triggers`` is recorded in: a compression that explains those findings (review R10, r10-07: a severe central
+    T12-L1 extrusion and saddle numbness)."""
+    wanted = set(triggers)
+    roots = {r for s, derm, _ in run.symptom_dermatomes if s in wanted for r in reasoner.dermatome_roots.get(derm, ())}
+    return sorted(
+        {
+            f
+            for f, _, _, via, root, _ in run.root_reach
+            if f.startswith(study + "/finding/")
+            and via == _CANAL
+            and root in roots
+            and _AT_RISK in run.fact_types.get(f, ())
+        }
+    )
+
+
 def red_flag_study_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
     """Suspected cauda equina syndrome, raised, every trigger of it dated and older than a lumbar MRI or CT of this
     episode and none progressive: the latest such study is named, to review before it is repeated."""
@@ -76,6 +96,20 @@ def red_flag_study_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[str
     idx = reasoner.index
     said = "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({path(f)})" for f in triggers)
     name = local(_CES)
+    shown = canal_compression_shown(reasoner, run, study, triggers)
+    if shown:  # the study shows the compression: never a word of excluding the syndrome beside it
+        what = "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({path(f)})" for f in shown)
+        return [
+            Warning(
+                "red_flag_study_on_file",
+                f"{idx.label(_CES)} [{name}]: the case records {fact_text(idx, run.details[study])} ({path(study)}), a "
+                f"lumbar study of this episode taken after every finding that raises it began ({said}). That study "
+                f"shows a compression of the central canal consistent with them: {what}, which reaches the roots of "
+                "their dermatomes (concordance below). It supports the suspicion; it does not exclude it. The "
+                "emergency steps stand. spinekg's judgement",
+                (name, path(study), *(path(f) for f in shown), *(path(f) for f in triggers)),
+            )
+        ]
     return [
         Warning(
             "red_flag_study_on_file",
@@ -86,5 +120,41 @@ def red_flag_study_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[str
             f"syndrome and nothing has changed since, record red_flags_excluded: [{name}] and plan again (a finding "
             "new or progressing since the study raises it again). spinekg's judgement",
             (name, path(study), *(path(f) for f in triggers)),
+        )
+    ]
+
+
+_SACRAL = frozenset(str(SK[f"root_S{n}"]) for n in (2, 3, 4, 5))
+_IMAGING_FINDING = str(SK.ImagingFinding)
+
+
+def ces_safety_net(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """Suspected cauda equina syndrome recorded as excluded, not raised again, while imaging of this episode shows a
+    compression of the central canal (a severe central or paracentral disc herniation, a severe central canal
+    stenosis: ``sk:cauda_equina_at_risk``) and a symptom in a sacral dermatome (S2-S5, the saddle) is recorded: the
+    patient most at risk of the syndrome after all (review R10, r10-08). No source in the reference gives a
+    safety-net statement: spinekg's judgement, said as such."""
+    if _CES not in run.excluded_flags or _CES in run.red_flags:
+        return []
+    canal = sorted(f for f, types in run.fact_types.items() if _AT_RISK in types and _IMAGING_FINDING in types)
+    sacral = sorted(
+        {s for s, derm, _ in run.symptom_dermatomes if _SACRAL & reasoner.dermatome_roots.get(derm, set())},
+        key=lambda f: path_key(path(f)),
+    )
+    if not canal or not sacral:
+        return []
+    idx = reasoner.index
+    said = lambda fs: "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({path(f)})" for f in fs)  # noqa: E731
+    name = local(_CES)
+    return [
+        Warning(
+            "ces_safety_net",
+            f"{idx.label(_CES)} [{name}] is recorded as excluded, yet imaging shows a compression of the central "
+            f"canal ({said(canal)}) and a symptom in a sacral dermatome is recorded ({said(sacral)}): give the "
+            "patient safety-net advice, in writing, to return at once with urinary retention, urinary or faecal "
+            "incontinence, or saddle numbness that spreads or worsens, and review early rather than at the routine "
+            "interval (a large central disc can still compress the cauda equina). spinekg's judgement: no source in "
+            "the reference gives a safety-net statement",
+            (name, *(path(f) for f in canal), *(path(f) for f in sacral)),
         )
     ]
