@@ -36,6 +36,12 @@ LEVEL_UNKNOWN = "unknown: the level is not recorded"
 #: A symptomatic dermatome of a case that records no imaging study: nothing says whether imaging would explain it (a
 #: missing fact is reported as missing, never as false)
 NOT_IMAGED = "unknown: no imaging is recorded"
+#: A dermatome no imaging finding explains that only a body region spans, of symptoms that record dermatomes of their
+#: own (posterior thigh pain beside an S1 sciatica spans S2): the clinician did not place the symptom in it, so it is
+#: not read as a symptom imaging leaves unexplained (clinician's review R9 #4: "S2 not explained" in every S1 sciatica
+#: with posterior thigh pain, read as a second, sacral lesion to look for)
+REGION_ONLY = "region only: a body region the symptom records spans it, not a dermatome it records"
+_IN_DERMATOME = str(SK.inDermatome)
 _STUDY = str(SK.ImagingStudy)
 _POSSIBLE = "possible_root_compression"
 _NO_LEVEL = "level_unknown_root_compression"
@@ -94,8 +100,12 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
 
     kb, idx = reasoner.kb, reasoner.index
     symptomatic: dict[str, set[str]] = defaultdict(set)
-    for _, derm, lat in run.symptom_dermatomes:
+    placed: dict[str, set[str]] = defaultdict(set)  # the sides a symptom is placed in the dermatome on
+    for s, derm, lat in run.symptom_dermatomes:
         symptomatic[derm] |= _sides(lat)
+        own = run.details.get(s, {}).get(_IN_DERMATOME, ())
+        if not own or derm in own:  # a dermatome it records, or a region's where it records none
+            placed[derm] |= _sides(lat)
     # a possible compression is shown as the finding it is (its herniation type), reaching a root only possibly;
     # one without a level as the type the case records
     typed = {f: t for f, t, *_ in run.root_reach if local(t) not in (_POSSIBLE, _NO_LEVEL)}
@@ -136,6 +146,8 @@ def concordance(reasoner: Reasoner, run: CaseRun) -> list[DermatomeConcordance]:
                 covered.update(sides & symptomatic[derm])
             explanations.append(explain(finding, ftype, level, via, root, side))
         status = _status(symptomatic[derm], covered, maybe, _unknown(kinds)) if imaged else NOT_IMAGED
+        if status == "not explained" and not placed[derm]:
+            status = REGION_ONLY
         out.append(
             DermatomeConcordance(idx.notation(derm), tuple(sorted(symptomatic[derm])), status, tuple(explanations))
         )
