@@ -49,10 +49,10 @@ from ..reasoning.engine import CaseRun, Reasoner
 from . import ahead, caveats, cleared
 from . import parts as planparts
 from .adults import adult_sources_only
-from .concordance import concordance, level_not_recorded, zone_not_recorded
+from .concordance import concordance, imaging_not_concordant, level_not_recorded, zone_not_recorded
 from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
 from .cover import covered_by_steps, urgent_steps
-from .history import before_operation, previous_care
+from .history import failed_treatments, helped_operations, improving_care, previous_care
 from .model import NotApplicable, Plan, RedFlagOut, Warning
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
 from .steps import AFTER_CARE, ASSESSMENT, BY_WEEKS, plan_steps
@@ -65,56 +65,8 @@ OUTCOME, TREATMENT_TYPE, SCREEN_RESULT, NONE_FOUND = (
 )
 URGENT = ("emergency", "urgent")
 SPINE_SURGERY, AFTER_SURGERY = str(SK.spine_surgery), str(SK.new_or_progressing_after_lumbar_surgery)
-HELPED_OUTCOMES = {str(SK.improved), str(SK.partial_improvement)}
 PROGRESSING_ON_CARE = str(SK.condition_FindingPresent_candidate_pain_progressing_on_care)
-CARE_FAILED, IMPROVED = FAILED_OUTCOMES - {str(SK.not_tolerated)}, str(SK.improved)
-TREATMENT_WEEKS_AGO = str(SK.treatmentWeeksAgo)
-
-
-def _failed_treatments(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
-    """Intervention IRI → the prior-treatment facts that record it as tried without success in this episode (care of a
-    previous episode is history: :func:`reasoner.plan.history.previous_care`), and since the latest operation (care
-    before it is not the care after it: :func:`reasoner.plan.history.before_operation`)."""
-    out: dict[str, list[str]] = defaultdict(list)
-    previous = previous_care(reasoner, run) | before_operation(reasoner, run).keys()
-    for fact, details in run.details.items():
-        if details.get(OUTCOME, set()) & FAILED_OUTCOMES and fact not in previous:
-            for t in details.get(TREATMENT_TYPE, ()):
-                out[t].append(fact)
-    return out
-
-
-def _improving_care(reasoner: Reasoner, run: CaseRun) -> list[str]:
-    """The case's courses of care of this episode recorded as having improved the patient (``improved``, not partly),
-    an operation apart (care of a previous episode and care before the latest operation are history), in field
-    order."""
-    previous = previous_care(reasoner, run) | before_operation(reasoner, run).keys()
-    idx = reasoner.index
-    facts = [
-        f
-        for f, d in run.details.items()
-        if IMPROVED in d.get(OUTCOME, ())
-        and f not in previous
-        and d.get(TREATMENT_TYPE)
-        and not any(idx.is_a(t, SPINE_SURGERY) for t in d[TREATMENT_TYPE])
-    ]
-    return sorted(facts, key=lambda f: path_key(field_path(run.case, f)))
-
-
-def _helped_operations(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
-    """Operation IRI → the prior-treatment facts that record a lumbar operation (spine surgery or narrower) as having
-    helped (improved or partly improved), with when it was done (weeks_ago), where no symptom of the case is new or
-    progressing after lumbar surgery (rule derive-new-or-progressing-after-lumbar-surgery): the symptoms began
-    before it and are not progressing, residual. Empty where a symptom is new after it, or progressing."""
-    if any(AFTER_SURGERY in types for types in run.fact_types.values()):
-        return {}
-    out: dict[str, list[str]] = defaultdict(list)
-    for fact, details in run.details.items():
-        if details.get(OUTCOME, set()) & HELPED_OUTCOMES and details.get(TREATMENT_WEEKS_AGO):
-            for t in details.get(TREATMENT_TYPE, ()):
-                if reasoner.index.is_a(t, SPINE_SURGERY):
-                    out[t].append(fact)
-    return out
+CARE_FAILED = FAILED_OUTCOMES - {str(SK.not_tolerated)}
 
 
 def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
@@ -243,7 +195,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # effective phase and timing of every applying recommendation; one about sciatica counts from the sciatica where
     # the case dates it apart from a longer episode (a course of care longer than the sciatica began before it)
     timed, about_sciatica = [], planparts.sciatica_timed(reasoner)
-    failed = _failed_treatments(reasoner, run)
+    failed = failed_treatments(reasoner, run)
     # care recorded as failing in this episode (unchanged, worse, failed; a drug not tolerated is no failed course):
     # without it, an option to consider whose weeks have come is due by the calendar alone, and waits in reading order
     # behind the first-line care (clinician's review R8 #3: an epidural "due now" above heat and exercise for a
@@ -252,7 +204,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # and care recorded as having improved the patient, with none failing: an option to consider is not due by the
     # calendar while it helps (review R9 #6: an injection "due now" at 6 weeks for a mild S1 sciatica improved by
     # physiotherapy and an NSAID, once an MRI and candidacy were on file), but if symptoms stop improving
-    improving = [] if care_failed else _improving_care(reasoner, run)
+    improving = [] if care_failed else improving_care(reasoner, run)
     for a, info, driven in applying:
         due_now: bool | str = False  # True, False, AFTER_CARE or BY_WEEKS
         phase, timing = info.phase, None
@@ -300,7 +252,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     urgent_do, urgent_avoid = urgent_steps(timed, "do", URGENT), urgent_steps(timed, "avoid", URGENT)
     urgent_consider = urgent_steps(timed, "consider", URGENT)
     urgent_order = sorted(urgent_do)
-    done = _helped_operations(reasoner, run)
+    done = helped_operations(reasoner, run)
     contra = contraindicated(reasoner, run, path)  # what the clinician recorded as ruled out: NSAIDs
     held: dict[tuple[str, str], list[str]] = defaultdict(list)
     # what the red flags displace: the classes they pre-empt in the KB (conservative care, injections, systemic
@@ -484,6 +436,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # trigger spinekg does not act on alone, a presentation a finding suggests that the case does not establish
     warnings += caveats.caveats(reasoner, run, steps, failed, path, contra, deferred)
     warnings += zone_not_recorded(reasoner, run) + level_not_recorded(reasoner, run)  # no zone or level: what decides
+    matched = concordance(reasoner, run)
+    warnings += imaging_not_concordant(reasoner, run, matched)  # imaging that explains none of a root's symptoms
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
     # a code whose display names a side, on a finding recorded without one: the side is not taken from the display
@@ -497,7 +451,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         conflicts=tuple(conflicts),
         not_applicable=tuple(sorted(not_applicable, key=lambda n: n.recommendation)),
         preempted=tuple(sorted(preempted, key=lambda n: n.recommendation)),
-        concordance=tuple(concordance(reasoner, run)),
+        concordance=tuple(matched),
         presentations=planparts.presentations(reasoner, run),
         deferred=tuple(deferred),
         summary=words.summary(),

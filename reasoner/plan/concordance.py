@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from ..case.paths import field_path
+from ..case.paths import field_path, path_key
 from ..consts import SK
 from ..kb.index import local
 from .model import Warning
@@ -238,6 +238,67 @@ def level_not_recorded(reasoner: Reasoner, run: CaseRun) -> list[Warning]:
                 "level on the imaging report decides whether imaging explains that symptom: until it is recorded no "
                 f"compression of the {maybe} root is inferred, and what needs one is undecided, not ruled out",
                 (path, f"{path}.level"),
+            )
+        )
+    return out
+
+
+_ROOT_SYMPTOMS = (str(SK.radicular_pain), str(SK.SensorySymptom), str(SK.weakness))
+
+
+def _root_key(root: str) -> tuple[int, int, str]:
+    """Roots in the spine's order, head to tail.
+
+    >>> sorted(["S2", "L5", "S10", "S1", "C7"], key=_root_key)
+    ['C7', 'L5', 'S1', 'S2', 'S10']
+    """
+    digits = "".join(c for c in root[1:3] if c.isdigit())
+    return ("CTLS".find(root[:1]), int(digits or 0), root)
+
+
+def imaging_not_concordant(reasoner: Reasoner, run: CaseRun, rows: list[DermatomeConcordance]) -> list[Warning]:
+    """A dermatome the clinician placed a radicular, sensory or motor symptom in (a dermatome the symptom records)
+    that the imaging on file explains by no finding ("not explained"), where some finding reaches another root: the
+    plan says so beside the steps, not only in the concordance table at its end (clinician's review R9 #5: L5 pain
+    and weakness under an L5-S1 paracentral extrusion on S1, and a correlation step word for word a concordant
+    patient's). What needs a concordant root compression is not given on it; re-reading the report's level, zone and
+    numbering, and other causes, is spinekg's judgement: no source in its reference says what to do then."""
+    idx = reasoner.index
+    unexplained = {r.dermatome: r for r in rows if r.status == "not explained"}
+    reach: dict[tuple[str, str, str], set[str]] = defaultdict(set)  # a finding (type, level) → the roots it reaches
+    for r in rows:
+        for e in r.explained_by:
+            reach[(e.finding, e.type, e.level)].add(e.root)
+    if not unexplained or not reach:
+        return []
+    elsewhere = [
+        f"{f} ({t} {level} → {', '.join(sorted(roots, key=_root_key))})"
+        for (f, t, level), roots in sorted(reach.items(), key=lambda item: path_key(item[0][0]))
+    ]
+    placed: dict[str, list[str]] = defaultdict(list)
+    for s, derm, _ in run.symptom_dermatomes:
+        d = run.details.get(s, {})
+        name = idx.notation(derm)
+        if (
+            name in unexplained
+            and derm in d.get(_IN_DERMATOME, ())
+            and any(idx.is_a(t, k) for t in d.get(_TYPE, ()) for k in _ROOT_SYMPTOMS)
+        ):
+            path = field_path(run.case, s)
+            if path not in placed[name]:
+                placed[name].append(path)
+    out = []
+    for name, paths in placed.items():
+        out.append(
+            Warning(
+                "imaging_not_concordant",
+                f"{name} ({'/'.join(unexplained[name].sides)}: {', '.join(sorted(paths))}) is explained by no "
+                f"imaging finding on file; they reach other roots: {'; '.join(elsewhere)}. What "
+                "needs a root compression concordant with the symptoms (an epidural for radicular symptoms with "
+                "nerve compression, a decompression) is not given on it. spinekg's judgement, which no source in its "
+                "reference gives: re-read the report's level and zone (and the vertebral numbering), and weigh "
+                "another cause of the symptoms, before an injection or operation",
+                (name, *sorted(paths)),
             )
         )
     return out

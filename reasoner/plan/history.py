@@ -14,14 +14,18 @@ that ended before a spine operation the case dates (``weeks_ago``) is not read a
 the operation, which is a new indication (post-operative rehabilitation), and the clinician is told so
 (:func:`care_before_operation`; clinician's review R5, r5-02: physiotherapy that failed 20 weeks ago, before a
 microdiscectomy 6 weeks ago, withheld every exercise step after it).
+
+The plan's readings of this episode's care come from here too: what failed (:func:`failed_treatments`), what improved
+the patient (:func:`improving_care`), and the operations that helped (:func:`helped_operations`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from ..case.episode import before_episode
-from ..case.paths import path_key
+from ..case.paths import field_path, path_key
 from ..consts import SK
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
@@ -31,6 +35,8 @@ from .words import fact_text, steps_named
 
 _TREATMENT, _OUTCOME, _WEEKS = str(SK.treatmentType), str(SK.outcome), str(SK.weeks)
 _AGO, _OPERATION = str(SK.treatmentWeeksAgo), str(SK.spine_surgery)
+_HELPED, _IMPROVED = frozenset({str(SK.improved), str(SK.partial_improvement)}), str(SK.improved)
+_AFTER_SURGERY = str(SK.new_or_progressing_after_lumbar_surgery)
 
 
 def _number(values: Iterable[str]) -> float | None:
@@ -131,4 +137,50 @@ def previous_episode_care(
         if again:
             message += f"; the plan offers {steps_named(again)} again for this episode"
         out.append(Warning("previous_episode_care", message, (path(fact), *(s.id for s in again))))
+    return out
+
+
+def failed_treatments(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
+    """Intervention IRI → the prior-treatment facts that record it as tried without success in this episode (care of a
+    previous episode is history: :func:`reasoner.plan.history.previous_care`), and since the latest operation (care
+    before it is not the care after it: :func:`reasoner.plan.history.before_operation`)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    previous = previous_care(reasoner, run) | before_operation(reasoner, run).keys()
+    for fact, details in run.details.items():
+        if details.get(_OUTCOME, set()) & FAILED_OUTCOMES and fact not in previous:
+            for t in details.get(_TREATMENT, ()):
+                out[t].append(fact)
+    return out
+
+
+def improving_care(reasoner: Reasoner, run: CaseRun) -> list[str]:
+    """The case's courses of care of this episode recorded as having improved the patient (``improved``, not partly),
+    an operation apart (care of a previous episode and care before the latest operation are history), in field
+    order."""
+    previous = previous_care(reasoner, run) | before_operation(reasoner, run).keys()
+    idx = reasoner.index
+    facts = [
+        f
+        for f, d in run.details.items()
+        if _IMPROVED in d.get(_OUTCOME, ())
+        and f not in previous
+        and d.get(_TREATMENT)
+        and not any(idx.is_a(t, _OPERATION) for t in d[_TREATMENT])
+    ]
+    return sorted(facts, key=lambda f: path_key(field_path(run.case, f)))
+
+
+def helped_operations(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
+    """Operation IRI → the prior-treatment facts that record a lumbar operation (spine surgery or narrower) as having
+    helped (improved or partly improved), with when it was done (weeks_ago), where no symptom of the case is new or
+    progressing after lumbar surgery (rule derive-new-or-progressing-after-lumbar-surgery): the symptoms began
+    before it and are not progressing, residual. Empty where a symptom is new after it, or progressing."""
+    if any(_AFTER_SURGERY in types for types in run.fact_types.values()):
+        return {}
+    out: dict[str, list[str]] = defaultdict(list)
+    for fact, details in run.details.items():
+        if details.get(_OUTCOME, set()) & _HELPED and details.get(_AGO):
+            for t in details.get(_TREATMENT, ()):
+                if reasoner.index.is_a(t, _OPERATION):
+                    out[t].append(fact)
     return out

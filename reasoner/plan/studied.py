@@ -125,7 +125,7 @@ def red_flag_study_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[str
 
 
 _SACRAL = frozenset(str(SK[f"root_S{n}"]) for n in (2, 3, 4, 5))
-_IMAGING_FINDING = str(SK.ImagingFinding)
+_IMAGING_FINDING, _IN_DERMATOME = str(SK.ImagingFinding), str(SK.inDermatome)
 
 
 def ces_safety_net(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
@@ -137,8 +137,15 @@ def ces_safety_net(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str])
     if _CES not in run.excluded_flags or _CES in run.red_flags:
         return []
     canal = sorted(f for f, types in run.fact_types.items() if _AT_RISK in types and _IMAGING_FINDING in types)
+    # a symptom placed in a sacral dermatome: one it records, or its region's where it records none (a sciatica down
+    # both legs charted in S1 is not placed in S2 by the leg's span)
     sacral = sorted(
-        {s for s, derm, _ in run.symptom_dermatomes if _SACRAL & reasoner.dermatome_roots.get(derm, set())},
+        {
+            s
+            for s, derm, _ in run.symptom_dermatomes
+            if _SACRAL & reasoner.dermatome_roots.get(derm, set())
+            and derm in (run.details.get(s, {}).get(_IN_DERMATOME) or {derm})
+        },
         key=lambda f: path_key(path(f)),
     )
     if not canal or not sacral:
