@@ -216,7 +216,16 @@ def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path:
         found = sorted(run.excluded_flags.get(flag, ()), key=lambda f: path_key(path(f)))
         again = sorted(run.reraised_flags.get(flag, ()), key=lambda f: path_key(path(f)))
         label = reasoner.index.label(flag)
-        message = f"{label} is recorded as excluded (red_flags_excluded)"
+        # a confirmed finding (its care held until a spine surgeon has assessed it) is not excluded by its entry in
+        # red_flags_excluded: it has been assessed, and stands (clinician's review R10 #3: a progressive foot drop a
+        # surgeon chose to manage without an operation read "excluded", with the routine 6-week review)
+        assessed = (URIRef(flag), SK.careHeldUntil, None) in reasoner.kb
+        message = (
+            f"{label} is recorded as assessed by a spine surgeon (red_flags_excluded; a confirmed finding is "
+            "assessed, not excluded)"
+            if assessed
+            else f"{label} is recorded as excluded (red_flags_excluded)"
+        )
         if found:
             message += f", so {'; '.join(words.trigger(f)[1] for f in found)} no longer raises it"
         if again:
@@ -227,6 +236,15 @@ def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path:
                 f"since) or is recorded progressive after the latest study of this episode that could be the work-up "
                 f"({study}), which could not have seen it, so it raises the red flag again: its work-up is ordered "
                 "again and the care it holds back waits"
+            )
+        elif assessed:
+            message += (
+                ": the care it would hold back is in the plan. The finding stands: spinekg's judgement, which no "
+                "source in its reference gives for every such finding, is to reassess the neurology early, not at "
+                "the routine interval of the plan's follow-up, and to refer back at once if it worsens (for mild "
+                "DCM, AO Spine 2017: \u201cIf initial nonoperative management is pursued, we recommend operative "
+                "intervention if there is neurological deterioration\u201d, guideline_statements.csv "
+                "aospine2017_r2_mild); if it worsens, remove it from red_flags_excluded and plan again"
             )
         else:
             message += (
