@@ -141,6 +141,10 @@ NIGHT_PAIN, NIGHT_PAIN_FLAG = _S + "night_pain", _S + "night_pain_after_50_not_i
 # gastrointestinal bleeding risk, each typed where the case records both
 ANTICOAGULANT, GI_RISK = _S + "anticoagulant_or_antiplatelet", _S + "gastrointestinal_risk"
 ANTICOAGULANT_GI = _S + "anticoagulant_and_gastrointestinal_risk"
+# derive-cardiovascular-and-renal-risk: cardiovascular disease and renal impairment, each typed where the case records
+# both
+CARDIO, RENAL = _S + "cardiovascular_disease", _S + "renal_impairment"
+CARDIO_RENAL = _S + "cardiovascular_and_renal_risk"
 UNHELPED, IMPROVED = frozenset(_S + o for o in ("unchanged", "worse", "failed")), _S + "improved"
 # derive-new-or-progressing-after-lumbar-surgery: an operation, the outcomes that leave the symptoms as they were, the
 # red flags of a new deficit, and the class derived
@@ -391,6 +395,12 @@ class Derivations:
             for f in facts:
                 if f.types & {ANTICOAGULANT, GI_RISK} and ANTICOAGULANT_GI not in f.types:
                     f.types |= {ANTICOAGULANT_GI} | self.supers(ANTICOAGULANT_GI)
+                    changed = True
+        # derive-cardiovascular-and-renal-risk: each of the two records, where both are in the case
+        if any(CARDIO in f.types for f in facts) and any(RENAL in f.types for f in facts):
+            for f in facts:
+                if f.types & {CARDIO, RENAL} and CARDIO_RENAL not in f.types:
+                    f.types |= {CARDIO_RENAL} | self.supers(CARDIO_RENAL)
                     changed = True
         changed |= self.after_surgery(c, facts)
         changed |= self.progressing_on_care(c, facts)

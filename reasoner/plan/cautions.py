@@ -30,8 +30,8 @@ def caution_recorded(
     """Findings a source asks an intervention to be given with in mind (``sk:cautionFor``, the sentence
     ``sk:cautionEvidence``: NICE on NSAIDs and gastrointestinal, liver and cardio-renal risk), recorded in a case whose
     plan does or considers that intervention: named, with the source's sentence, once per intervention, and after it
-    any note spinekg adds in its own name (``sk:cautionJudgementNote``: an anticoagulant's bleeding risk). The step
-    stays."""
+    any note spinekg adds in its own name (``sk:cautionJudgementNote``: an anticoagulant's bleeding risk; the heart's
+    and the kidneys' harm; age, read as 65 or over). The step stays."""
     caution = by_class(reasoner, SK.cautionFor)  # finding class → the interventions to give with it in mind
     idx = reasoner.index
     given = {SK_IRI + s.id: s for s in steps if s.stance != "avoid"}
@@ -48,7 +48,11 @@ def caution_recorded(
         # anticoagulant): each note opens by saying it is spinekg's judgement
         noted = (str(n) for _, c in found for n in reasoner.kb.objects(URIRef(c), SK.cautionJudgementNote))
         notes = "".join(f" {n}" for n in unique(noted))
-        findings = ", ".join(f"{idx.label(c)} ({path(f)})" for f, c in found)
+        # a class of several records (a symptom at 65 or over, for each symptom) is named once, with its fields
+        paths: dict[str, list[str]] = {}
+        for f, c in found:
+            paths.setdefault(c, []).append(path(f))
+        findings = ", ".join(f"{idx.label(c)} ({', '.join(ps)})" for c, ps in paths.items())
         out.append(
             Warning(
                 "caution_recorded",
