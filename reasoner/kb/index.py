@@ -303,7 +303,7 @@ class KBIndex:
 
         >>> from reasoner.kb.load import load_kb
         >>> idx = KBIndex(load_kb())
-        >>> ids = "rec_002_03 rec_ext_nice_no_gabapentinoids_sciatica rec_000_01 rec_002_12 acr_ac_lbp_2021".split()
+        >>> ids = "rec_002_03 rec_ext_nice_no_benzodiazepines_sciatica rec_000_01 rec_002_12 acr_ac_lbp_2021".split()
         >>> relaxant, nice, mri, no_imaging, acr = (SK_IRI + n for n in ids)
         >>> idx.opposes(relaxant, nice), idx.opposes(mri, acr), idx.opposes(no_imaging, acr)
         (True, True, False)

@@ -2,9 +2,10 @@
 
 A contraindication is the clinician's record (``risk_factors: [nsaid_contraindication]``), never inferred from the
 cautions a source names (renal impairment is a caution for NSAIDs, not a contraindication). It rules out the
-intervention it names and every narrower one, in every phase, and, as a failed analgesic does, the pain-relief umbrella
-above it (ACP's "consider drug treatment", whose one drug both ACP and NICE allow is the NSAID): where that leaves no
-pain relief, ``no_pain_relief_left`` names it. What a source offers only where an intervention cannot be given (NICE
+intervention it names and every narrower one, in every phase, and a pain-relief umbrella only where every drug under
+it is ruled out: ACP's "consider drug treatment", whose quoted clause names no drug, stands beside a contraindicated
+NSAID (clinician's review R11: its disagreements with NICE on the other drugs are live exactly then). Where no pain
+relief is left, ``no_pain_relief_left`` names it. What a source offers only where an intervention cannot be given (NICE
 NG59's weak opioids "only if an NSAID is contraindicated") is a recommendation conditioned on the finding.
 
 A contraindication to a kind of step that some sources replace and others do not (``sk:reviewStepKind``: an MRI
@@ -51,9 +52,21 @@ def contraindicated(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]
 
 def ruled_out(idx: KBIndex, interv: str, contra: Mapping[str, list[Recorded]], relief: bool) -> list[Recorded]:
     """The recorded contraindications that hold a step back: its intervention, or a broader one, is contraindicated;
-    for pain relief (``relief``), also an umbrella above a contraindicated analgesic, as after an analgesic tried
-    without success (NICE NG59 names them together: "contraindicated, not tolerated or has been ineffective")."""
-    return [r for c, found in contra.items() if idx.is_a(interv, c) or relief and idx.is_a(c, interv) for r in found]
+    for pain relief (``relief``), also an umbrella every drug under which is contraindicated. An umbrella with a drug
+    left under it stands: a contraindicated NSAID leaves ACP 2017's "consider drug treatment", whose quoted clause
+    names no drug, and its disagreements with NICE NG59 on the other drugs, for the clinician (review R11)."""
+    ruled = [r for c, found in contra.items() if idx.is_a(interv, c) for r in found]
+    if ruled or not relief:
+        return ruled
+    under = [c for c in contra if idx.is_a(c, interv)]
+    if not under:
+        return []
+    # an umbrella is held back only where every drug under it is contraindicated: one that still has another
+    # (ACP 2017's "consider drug treatment" with an NSAID contraindicated) stands (clinician's review R11, defect 5)
+    members = [m for m, up in idx.ancestors.items() if interv in up and m != interv]
+    if not all(any(idx.is_a(m, c) for c in under) for m in members):
+        return []
+    return [r for c in under for r in contra[c]]
 
 
 def why_not(
