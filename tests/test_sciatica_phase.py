@@ -96,6 +96,7 @@ def test_h1_18_only_recommendations_about_sciatica_read_its_phase():
     assert {str(r).removeprefix(str(SK)) for r in readers} == {
         "rec_002_04",
         "rec_002_11",
+        "rec_002_26",
         "rec_002_12",
         "rec_ext_nice_epidural_acute_severe_sciatica",
         "rec_ext_nice_no_opioids_chronic_sciatica",
