@@ -32,7 +32,10 @@ def case(weakness: dict, pain_weeks: float | None = 2) -> dict:
         ({"duration_weeks": 0, "progressive": False}, 2, True),  # new this episode, not changing since: still new
         ({"duration_weeks": 2, "progressive": False}, 2, True),  # as old as the episode
         ({"progressive": False}, 2, True),  # duration not recorded: new, the safe reading
-        ({"duration_weeks": 312, "progressive": False}, None, True),  # no pain: the deficit is the episode
+        ({"duration_weeks": 312, "progressive": False}, None, False),  # no pain, stable 12 wk or more (R9 #2)
+        ({"duration_weeks": 8, "progressive": False}, None, True),  # no pain: the deficit is the episode, < 12 wk
+        ({"duration_weeks": 312}, None, True),  # no pain, course not recorded: not known to be stable
+        ({"duration_weeks": 12, "progressive": False}, 20, False),  # in the episode, stable 12 wk: long-standing
         ({"duration_weeks": 312, "progressive": False, "strength_mrc": 4}, 2, False),  # not severe
     ],
 )

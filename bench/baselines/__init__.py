@@ -384,9 +384,13 @@ class Derivations:
             if not (older and not any(w is True or w == "true" for w in worse)):
                 s.types |= {THIS_EPISODE_WEAKNESS} | self.supers(THIS_EPISODE_WEAKNESS)
                 changed = True
-        # derive-new-severe-motor-deficit: MRC 3 or less, and a weakness of this episode
+        # derive-new-severe-motor-deficit: MRC 3 or less, and a weakness of this episode, unless recorded not
+        # progressive and of 12 weeks or more
         for s in facts:
             if SEVERE_DEFICIT in s.types and THIS_EPISODE_WEAKNESS in s.types and NEW_SEVERE_DEFICIT not in s.types:
+                stable = any(w is False or w == "false" for w in s.props.get(_S + "progressive", []))
+                if stable and any(d >= 12 for d in s.props.get(DURATION, ())):
+                    continue
                 s.types |= {NEW_SEVERE_DEFICIT} | self.supers(NEW_SEVERE_DEFICIT)
                 changed = True
         changed |= self.malignancy_combined(facts)
