@@ -250,6 +250,14 @@ class Derivations:
         for via in {v for vs in self.reach.values() for v in vs}:
             for level, root in kb.subject_objects(URIRef(via)):
                 self.roots[(str(level), via)].append(str(root))
+        # the exiting and traversing roots of one disc level, adjacent either way (derive-multi-root-weakness)
+        exiting = {str(lv): str(r) for lv, r in kb.subject_objects(SK.exitingRoot)}
+        self.adjacent_roots = frozenset(
+            pair
+            for lv, r in kb.subject_objects(SK.traversingRoot)
+            if str(lv) in exiting
+            for pair in ((exiting[str(lv)], str(r)), (str(r), exiting[str(lv)]))
+        )
         self.dermatomes_of_root: dict[str, list[str]] = defaultdict(list)
         for derm, root in kb.subject_objects(SK.dermatomeOfRoot):
             self.dermatomes_of_root[str(root)].append(str(derm))
@@ -774,17 +782,17 @@ class Derivations:
                 s.types |= {BILATERAL_WEAKNESS_BY_SIDE} | self.supers(BILATERAL_WEAKNESS_BY_SIDE)
                 changed = True
         l1 = self.order.get(_S + "dermatome_L1", 0.0)
-        roots = {
-            s.iri: {self.root_of[d] for d in s.props.get(_S + "inDermatome", ()) if d in self.root_of
-                    and self.order.get(d, -1.0) >= l1}
-            for s in facts
-            if WEAKNESS in s.types
-        }  # fmt: skip
-        if len(set().union(*roots.values())) > 1:
-            for s in facts:
-                if roots.get(s.iri) and MULTI_ROOT_WEAKNESS not in s.types:
-                    s.types |= {MULTI_ROOT_WEAKNESS} | self.supers(MULTI_ROOT_WEAKNESS)
-                    changed = True
+        # derive-multi-root-weakness: another record's root, or the same record's at a root not next to it
+        held = [(s.iri, self.root_of[d]) for s in facts if WEAKNESS in s.types
+                for d in s.props.get(_S + "inDermatome", ())
+                if d in self.root_of and self.order.get(d, -1.0) >= l1]  # fmt: skip
+        for s in facts:
+            mine = [r for i, r in held if i == s.iri]
+            if MULTI_ROOT_WEAKNESS not in s.types and any(
+                r2 != r and (i2 != s.iri or (r, r2) not in self.adjacent_roots) for r in mine for i2, r2 in held
+            ):
+                s.types |= {MULTI_ROOT_WEAKNESS} | self.supers(MULTI_ROOT_WEAKNESS)
+                changed = True
         return changed
 
     def level_unknown(self, f: Node, kinds: set[str], symptoms: list[tuple[Node, set[str], list]]) -> bool:

@@ -257,8 +257,9 @@ def _root_key(root: str) -> tuple[int, int, str]:
 
 
 def imaging_not_concordant(reasoner: Reasoner, run: CaseRun, rows: list[DermatomeConcordance]) -> list[Warning]:
-    """A dermatome the clinician placed a radicular, sensory or motor symptom in (a dermatome the symptom records)
-    that the imaging on file explains by no finding ("not explained"), where some finding reaches another root: the
+    """A dermatome the clinician placed a radicular, sensory or motor symptom in (a dermatome the symptom records, none
+    of whose dermatomes imaging explains) that the imaging on file explains by no finding ("not explained"), where
+    some finding reaches another root: the
     plan says so beside the steps, not only in the concordance table at its end (clinician's review R9 #5: L5 pain
     and weakness under an L5-S1 paracentral extrusion on S1, and a correlation step word for word a concordant
     patient's). What needs a concordant root compression is not given on it; re-reading the report's level, zone and
@@ -275,13 +276,18 @@ def imaging_not_concordant(reasoner: Reasoner, run: CaseRun, rows: list[Dermatom
         f"{f} ({t} {level} → {', '.join(sorted(roots, key=_root_key))})"
         for (f, t, level), roots in sorted(reach.items(), key=lambda item: path_key(item[0][0]))
     ]
+    # a symptom one of whose dermatomes imaging explains is not unexplained: a weakness recorded in L3 and L4 is the
+    # quadriceps', explained by the disc on the L3 root (clinician's review R9 #3)
+    explained = {r.dermatome for r in rows if r.status == "explained" or r.status.startswith("partly")}
     placed: dict[str, list[str]] = defaultdict(list)
     for s, derm, _ in run.symptom_dermatomes:
         d = run.details.get(s, {})
         name = idx.notation(derm)
+        own = d.get(_IN_DERMATOME, ())
         if (
             name in unexplained
-            and derm in d.get(_IN_DERMATOME, ())
+            and derm in own
+            and not any(idx.notation(o) in explained for o in own)
             and any(idx.is_a(t, k) for t in d.get(_TYPE, ()) for k in _ROOT_SYMPTOMS)
         ):
             path = field_path(run.case, s)
