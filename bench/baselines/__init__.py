@@ -284,12 +284,12 @@ class Derivations:
 
     @staticmethod
     def fills_canal(f: Node) -> bool:
-        """A severe disc herniation in the central or paracentral zone: at a lumbar level it reaches what a central
-        canal stenosis reaches (root-reach, infer-root-compression, infer-level-unknown-root-compression)."""
+        """A severe disc herniation in the central zone: at a lumbar level it reaches what a central canal stenosis
+        reaches (root-reach, infer-root-compression, infer-level-unknown-root-compression)."""
         return (
             _S + "disc_herniation" in f.types
             and _S + "severe" in f.props.get(SEVERITY, ())
-            and not CENTRAL_ZONES.isdisjoint(f.props.get(_S + "zone", ()))
+            and _S + "zone_central" in f.props.get(_S + "zone", ())
         )
 
     def level_vias(self, f: Node, t: str, default: str, zone_vias: list[str], level: str) -> Iterable[str]:

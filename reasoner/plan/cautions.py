@@ -111,9 +111,10 @@ LONG_TERM_WEEKS = 12
 #: antidepressant comes within weeks, not at the chronic phase's 12; clinician's review R11, defect 2)
 TAPER_WEEKS = 2
 #: the drug classes spinekg judges are tapered, not stopped abruptly, after weeks of use (withdrawal or
-#: discontinuation effects, a flare of pain): opioids, anticonvulsants (the gabapentinoids among them) and
-#: antidepressants; spinekg's judgement, which no source in its reference gives (the KB has no benzodiazepine class)
-TAPERED = tuple(str(SK[c]) for c in ("opioid", "anticonvulsant", "antidepressant"))
+#: discontinuation effects, a flare of pain): opioids, anticonvulsants (the gabapentinoids among them), antidepressants
+#: and benzodiazepines (review R12: diazepam for 6 weeks beside "DO NOT benzodiazepines"); spinekg's judgement, which
+#: no source in its reference gives
+TAPERED = tuple(str(SK[c]) for c in ("opioid", "anticonvulsant", "antidepressant", "benzodiazepine"))
 _OPIOID, _TYPE, _WEEKS, _AGO = str(SK.opioid), str(SK.treatmentType), str(SK.weeks), str(SK.treatmentWeeksAgo)
 _OUTCOME, _NOT_TOLERATED = str(SK.outcome), str(SK.not_tolerated)
 

@@ -58,7 +58,7 @@ def lumbar_studies(reasoner: Reasoner, run: CaseRun) -> list[tuple[float, str]]:
 
 
 def canal_compression_shown(reasoner: Reasoner, run: CaseRun, study: str, triggers: Iterable[str]) -> list[str]:
-    """The findings of ``study`` that compress the central canal (a severe central or paracentral disc herniation, or
+    """The findings of ``study`` that compress the central canal (a severe central disc herniation, or
     a severe central canal stenosis: ``sk:cauda_equina_at_risk``) and reach, through it, the root of a dermatome one
     of ``triggers`` is recorded in: a compression that explains those findings (review R10, r10-07: a severe central
     T12-L1 extrusion and saddle numbness)."""
