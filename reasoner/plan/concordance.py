@@ -294,7 +294,8 @@ def imaging_not_concordant(reasoner: Reasoner, run: CaseRun, rows: list[Dermatom
             if path not in placed[name]:
                 placed[name].append(path)
     out = []
-    for name, paths in placed.items():
+    # in the spine's order, not the order the engine gave the rows in (the baselines give them in another)
+    for name, paths in sorted(placed.items(), key=lambda item: _root_key(item[0])):
         out.append(
             Warning(
                 "imaging_not_concordant",
