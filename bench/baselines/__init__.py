@@ -239,7 +239,9 @@ class Derivations:
         self.supers = supers
         # the kinds of symptom spinekg knows (a symptom of none is an unmapped code's bare sk:Symptom): the
         # concordance reads only those (collect rule symptom-dermatomes)
-        self.symptom_kinds = frozenset(str(s) for s in kb.subjects(RDFS.subClassOf, SK.Symptom))
+        self.symptom_kinds = frozenset(
+            str(s) for s in kb.subjects(RDFS.subClassOf, SK.Symptom) if s != SK.symptom_at_65_or_over
+        )
         self.spans: dict[str, list[str]] = defaultdict(list)
         for region, derm in kb.subject_objects(SK.spansDermatome):
             self.spans[str(region)].append(str(derm))
