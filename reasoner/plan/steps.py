@@ -20,7 +20,7 @@ from .model import EvidenceOut, Step, Trigger, step_numbers
 from .parts import ANALGESIA
 from .words import Words
 
-RED_FLAG_SCREENING, SEVERE_PAIN = str(SK.red_flag_screening), str(SK.severe_pain)
+RED_FLAG_SCREENING, SEVERE_PAIN, FINDING_TYPE = str(SK.red_flag_screening), str(SK.severe_pain), str(SK.findingType)
 #: a step after failed care whose source gives no weeks: after the care still to do, before the options to consider
 AFTER_CARE = "after_care"
 # due now by its weeks alone, with no care recorded as failing: read with the options to consider, not before them
@@ -50,16 +50,13 @@ def evidence_of(reasoner: Reasoner, info: RecInfo) -> tuple[EvidenceOut, ...]:
 def for_severe_pain(reasoner: Reasoner, applicability) -> bool:
     """Whether a recommendation applies because the case records severe pain (a ``FindingPresent`` condition of
     ``sk:severe_pain`` or narrower that holds): article 002's "judicious short-term opioids for severe pain"."""
-    idx = reasoner.index
-    for c in applicability.conditions:
-        if c.kind == "FindingPresent" and c.status == HOLDS:
-            key = ("finding_type", c.condition)
-            if key not in reasoner.cache:
-                found = reasoner.kb.value(URIRef(c.condition), SK.findingType)
-                reasoner.cache[key] = str(found) if found is not None else ""
-            if reasoner.cache[key] and idx.is_a(reasoner.cache[key], SEVERE_PAIN):
-                return True
-    return False
+    idx, params = reasoner.index, reasoner.condition_params
+    return any(
+        idx.is_a(t, SEVERE_PAIN)
+        for c in applicability.conditions
+        if c.kind == "FindingPresent" and c.status == HOLDS
+        for t in params.get(c.condition, {}).get(FINDING_TYPE, ())
+    )
 
 
 def plan_steps(
