@@ -18,7 +18,7 @@ from ..case.paths import path_key
 from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
-from .history import care_before_operation, previous_care, previous_episode_care
+from .history import before_operation, care_before_operation, previous_care, previous_episode_care
 from .model import Step, Warning
 from .parts import offered_again, pain_above_l1, phase_recommendations
 from .words import fact_text, steps_named
@@ -42,6 +42,7 @@ def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[
         + outcome_not_recorded(reasoner, run, steps, path)
         + previous_episode_care(reasoner, run, steps, path)
         + care_before_operation(reasoner, run, steps, path)
+        + care_helping(reasoner, run, steps, path)
     )
 
 
@@ -77,6 +78,49 @@ def outcome_not_recorded(
                 f"again; had it helped, {'it stands' if len(again) == 1 else 'they stand'}. Record {at}.outcome and "
                 "plan again",
                 (f"{at}.outcome", *(s.id for s in again)),
+            )
+        )
+    return out
+
+
+_HELPED = (str(SK.improved), str(SK.partial_improvement))
+_OPERATION = str(SK.spine_surgery)
+
+
+def care_helping(reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]) -> list[Warning]:
+    """A course of this episode recorded as having helped (improved, partly improved), where the plan offers it (or
+    what it is part of, or, for a drug class, a drug in it) as a step to do or consider: the step is that care, to go
+    on with or resume, not a new treatment to begin (clinician's probe of the second visit: NSAIDs and physiotherapy
+    that helped read "consider NSAIDs" as if never given). An operation that helped is the plan's own reading
+    (:func:`reasoner.plan.history.helped_operations`); care of a previous episode or before the latest operation is
+    history (warnings previous_episode_care, care_before_operation)."""
+    idx, steps = reasoner.index, list(steps)
+    history = None
+    out = []
+    helping = [
+        f
+        for f, d in run.details.items()
+        if d.get(_TREATMENT)
+        and d.get(_OUTCOME, set()) & set(_HELPED)
+        and not any(idx.is_a(t, _OPERATION) for t in d[_TREATMENT])
+    ]
+    for fact in sorted(helping, key=lambda f: path_key(path(f))):  # most cases record no helping course
+        if history is None:
+            history = previous_care(reasoner, run) | before_operation(reasoner, run).keys()
+        if fact in history:
+            continue
+        d = run.details[fact]
+        again = offered_again(idx, steps, d[_TREATMENT])
+        if not again:
+            continue
+        one = len(again) == 1
+        out.append(
+            Warning(
+                "care_helping",
+                f"{fact_text(idx, d)} ({path(fact)}): care of this episode that helped; "
+                f"{steps_named(again)} {'is' if one else 'are'} that care, to go on with or resume rather than "
+                "begin as new (spinekg's reading of the record)",
+                (path(fact), *(s.id for s in again)),
             )
         )
     return out
