@@ -53,6 +53,7 @@ from .clock import clock
 from .concordance import concordance, imaging_not_concordant, level_not_recorded, zone_not_recorded
 from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
 from .cover import covered_by_steps, urgent_steps
+from .followup import early_review
 from .history import failed_treatments, helped_operations, improving_care, previous_care
 from .model import NotApplicable, Plan, RedFlagOut, Warning
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
@@ -441,6 +442,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
     # a code whose display names a side, on a finding recorded without one: the side is not taken from the display
     warnings += [Warning(*w) for w in code_side_warnings(run.case, run.fact_types, run.details)]
+    # a warning asking for an early review brings the follow-up forward, and names it (review R12 #5)
+    steps, warnings = early_review(reasoner, run, steps, warnings)
     return Plan(
         case=case.rsplit("/", 1)[-1],
         kb_version=reasoner.kb_version,
