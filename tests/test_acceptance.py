@@ -46,7 +46,7 @@ EXPECT_KEYS = {
     "rejected",
     "problems",
 }
-STEP_KEYS = {"intervention", "stance", "phase", "conflicts", "evidence", "quotes"}
+STEP_KEYS = {"intervention", "stance", "phase", "conflicts", "evidence", "quotes", "timing"}
 STANCES = {"do", "consider", "avoid"}
 PHASES = {"emergency", "urgent", "now", "if_persistent", "follow_up"}
 
@@ -164,13 +164,17 @@ def step_matches(step: dict, want: dict) -> bool:
     said = [e.get("quote", "").casefold() for e in step.get("evidence", [])]
     if not all(any(q.casefold() in x for x in said) for q in as_list(want.get("quotes", []))):
         return False
+    # its timing ("in 6 weeks", "if symptoms persist after 12 weeks") contains each of these words (case-insensitive)
+    timing = (step.get("timing") or "").casefold()
+    if not all(t.casefold() in timing for t in as_list(want.get("timing", []))):
+        return False
     # the step is shown as a side of each of these conflicts ("sources disagree: …")
     return all(c in step.get("conflicts", []) for c in as_list(want.get("conflicts", [])))
 
 
 def shown(want: dict) -> str:
     parts = ["|".join(as_list(want["intervention"]))]
-    for key in ("stance", "phase", "conflicts", "evidence", "quotes"):
+    for key in ("stance", "phase", "conflicts", "evidence", "quotes", "timing"):
         if key in want:
             parts.append(f"{key} {'|'.join(as_list(want[key]))}")
     return ", ".join(parts)

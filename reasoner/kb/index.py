@@ -44,6 +44,7 @@ class RecInfo:
     evidence: tuple[Evidence, ...]
     order: int = 0  # place among a phase's safety rules (assessment, imaging, bloods, then referrals)
     qualifier: str | None = None  # the sentence's own qualifiers the step heading keeps ("routine, first 6 weeks")
+    timed_by: tuple[str, ...] = ()  # the symptom classes whose duration times it (``sk:timedBy``)
 
 
 _SK_LEN = len(SK_IRI)
@@ -262,6 +263,7 @@ class KBIndex:
                 evidence=evidence,
                 order=int(cast("Literal | None", kb.value(rec, SK.order)) or 0),
                 qualifier=str(kb.value(rec, SK.qualifier)) if kb.value(rec, SK.qualifier) is not None else None,
+                timed_by=tuple(sorted(str(c) for c in kb.objects(rec, SK.timedBy))),
             )
         return out
 

@@ -49,9 +49,11 @@ from ..reasoning.engine import CaseRun, Reasoner
 from . import ahead, caveats, cleared
 from . import parts as planparts
 from .adults import adult_sources_only
+from .clock import clock
 from .concordance import concordance, imaging_not_concordant, level_not_recorded, zone_not_recorded
 from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
 from .cover import covered_by_steps, urgent_steps
+from .followup import early_review
 from .history import failed_treatments, helped_operations, improving_care, previous_care
 from .model import NotApplicable, Plan, RedFlagOut, Warning
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
@@ -193,8 +195,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         )
 
     # effective phase and timing of every applying recommendation; one about sciatica counts from the sciatica where
-    # the case dates it apart from a longer episode (a course of care longer than the sciatica began before it)
-    timed, about_sciatica = [], planparts.sciatica_timed(reasoner)
+    # the case dates it apart from a longer episode (a course of care longer than the sciatica began before it), one
+    # the KB times by a symptom of its own (sk:timedBy: a fracture's back pain) from that symptom (reasoner.plan.clock)
+    timed = []
     failed = failed_treatments(reasoner, run)
     # care recorded as failing in this episode (unchanged, worse, failed; a drug not tolerated is no failed course):
     # without it, an option to consider whose weeks have come is due by the calendar alone, and waits in reading order
@@ -208,10 +211,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     for a, info, driven in applying:
         due_now: bool | str = False  # True, False, AFTER_CARE or BY_WEEKS
         phase, timing = info.phase, None
-        elapsed, of, since = run.elapsed_weeks, "symptoms or failed care", ""
-        if run.sciatica_weeks is not None and info.iri in about_sciatica:
-            elapsed, of = run.sciatica_weeks, "sciatica (dated apart from the episode)"
-            since = f" (the sciatica, dated apart from the episode, has lasted {run.sciatica_weeks:g} weeks)"
+        elapsed, of, since = clock(reasoner, run, info)
         if info.iri in ahead_timing:  # pending: the care it waits for has not failed yet, so never due now
             timing = ahead_timing[info.iri]
         elif info.phase == "if_persistent":
@@ -442,6 +442,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
     # a code whose display names a side, on a finding recorded without one: the side is not taken from the display
     warnings += [Warning(*w) for w in code_side_warnings(run.case, run.fact_types, run.details)]
+    # a warning asking for an early review brings the follow-up forward, and names it (review R12 #5)
+    steps, warnings = early_review(reasoner, run, steps, warnings)
     return Plan(
         case=case.rsplit("/", 1)[-1],
         kb_version=reasoner.kb_version,

@@ -27,6 +27,7 @@ from .model import Step, Warning
 from .packages import outside_its_package
 from .parts import ANALGESIA, by_class, confirmed_flags, recorded, unique
 from .records import records
+from .stillneeds import still_needs
 from .studied import ces_safety_net, red_flag_study_on_file
 from .words import fact_text, steps_named
 
@@ -339,7 +340,8 @@ def red_flag_feature_not_acted_on(
                     f"{idx.label(cls)} ({path(fact)}): red_flags.csv lists it among the triggers of "
                     f"{idx.label(flag)} [{local(flag)}], but {only}"
                 )
-                when = f"; {note}" if note else ""  # when spinekg does raise it
+                # when spinekg does raise it; what it still needs, and whether the plan gives it (review R12 #7)
+                when = (f"; {note}" if note else "") + still_needs(reasoner, run, cls, steps, path)
                 subjects: tuple[str, ...] = (path(fact), local(cls), local(flag))
                 if flag in run.excluded_flags:
                     tail = (

@@ -205,13 +205,26 @@ def _dated_studies(run: CaseRun, failing: Iterable, params: Mapping[str, Mapping
     return out
 
 
+def early_review_flags(reasoner: Reasoner, run: CaseRun) -> list[str]:
+    """The red flags the case records in ``red_flags_excluded`` that are confirmed findings assessed by a spine surgeon
+    (``sk:careHeldUntil``: a progressive deficit), with no feature raising them again: the finding stands, and the
+    ``red_flag_excluded`` warning asks for the neurology to be reassessed early, not at the routine interval of the
+    plan's follow-up (spinekg's judgement; clinician's review R10 #3)."""
+    kb = reasoner.kb
+    return sorted(
+        f
+        for f in run.excluded_flags.keys() | run.reraised_flags.keys()
+        if (URIRef(f), SK.careHeldUntil, None) in kb and not run.reraised_flags.get(f)
+    )
+
+
 def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path: Callable[[str], str]) -> list[Warning]:
     """A red flag the clinician worked up and excluded (``red_flags_excluded``): the features the exclusion covers are
     said, not raised; those it does not cover (begun or progressing after the latest study of this episode that could
     be the work-up, rule derive-excluded-red-flag-feature) are named as raising it again; and a covered feature the
     case gives no date for (a risk factor, a symptom without a duration; not an imaging finding, which its study
     dates) is named as read to be covered."""
-    out = []
+    out, early = [], early_review_flags(reasoner, run)
     for flag in sorted(run.excluded_flags.keys() | run.reraised_flags.keys()):
         found = sorted(run.excluded_flags.get(flag, ()), key=lambda f: path_key(path(f)))
         again = sorted(run.reraised_flags.get(flag, ()), key=lambda f: path_key(path(f)))
@@ -237,7 +250,7 @@ def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path:
                 f"({study}), which could not have seen it, so it raises the red flag again: its work-up is ordered "
                 "again and the care it holds back waits"
             )
-        elif assessed:
+        elif flag in early:
             message += (
                 ": the care it would hold back is in the plan. The finding stands: spinekg's judgement, which no "
                 "source in its reference gives for every such finding, is to reassess the neurology early, not at "

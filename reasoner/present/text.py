@@ -37,6 +37,9 @@ STEP_WARNINGS = {
     "sources_silent_for_finding": ("do", "consider", "avoid"),
     "long_term_opioid": ("avoid",),
     "current_drug_advised_against": ("avoid",),
+    # the warnings that bring the follow-up forward name its step (reasoner.plan.followup; review R12 #5)
+    "ces_safety_net": ("do",),
+    "red_flag_excluded": ("do",),
 }
 
 

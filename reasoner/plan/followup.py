@@ -1,0 +1,55 @@
+"""The plan's follow-up brought forward where a warning asks for an early review, so the plan gives one interval.
+
+Two warnings ask the clinician to see the patient again early, not at the routine interval of the plan's follow-up:
+``ces_safety_net`` (suspected cauda equina syndrome excluded while imaging shows a compression of the central canal
+and a sacral symptom is recorded) and ``red_flag_excluded`` for a finding a spine surgeon assessed that stands (a
+progressive deficit managed without an operation, :func:`cleared.early_review_flags`). A follow-up step with a
+routine interval (article 000's "Reassess after 6 weeks of conservative management") then reads "early", names the
+warning, and says that this is spinekg's judgement, not its source's; the warning names the step, so the text plan
+shows it there ("read with the warning"). A reader working from the numbered steps would otherwise book the 6-week
+review (clinician's review R12 #5: r10-08, r10-09). Where no such warning stands the interval is the source's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..kb.index import local
+from ..reasoning.engine import CaseRun, Reasoner
+from .cleared import early_review_flags
+from .model import Step, Warning
+
+#: the warnings that always ask for an early review where they stand
+EARLY_REVIEW = frozenset({"ces_safety_net"})
+
+
+def asks_early_review(reasoner: Reasoner, run: CaseRun, w: Warning) -> bool:
+    """Whether the warning asks for an early review: :data:`EARLY_REVIEW`, or ``red_flag_excluded`` of an assessed
+    finding that stands."""
+    if w.id in EARLY_REVIEW:
+        return True
+    return w.id == "red_flag_excluded" and any(local(f) in w.subjects for f in early_review_flags(reasoner, run))
+
+
+def early_review(
+    reasoner: Reasoner, run: CaseRun, steps: list[Step], warnings: list[Warning]
+) -> tuple[list[Step], list[Warning]]:
+    """The steps with each follow-up step of a routine interval brought forward, and the warnings that ask for it
+    naming those steps (their ids added to the subjects), where a warning asks for an early review; else unchanged."""
+    asking = list(dict.fromkeys(w.id for w in warnings if asks_early_review(reasoner, run, w)))
+    ids = {s.id for s in steps if s.phase == "follow_up" and s.timing}
+    if not asking or not ids:
+        return steps, warnings
+    said = f"warning{'s' * (len(asking) > 1)} {', '.join(asking)}"
+    out = [
+        replace(s, timing=f"early, not at the routine interval ({s.timing}): spinekg's judgement with the {said}, "
+                "not its source's")
+        if s.phase == "follow_up" and s.timing
+        else s
+        for s in steps
+    ]  # fmt: skip
+    told = [
+        replace(w, subjects=(*w.subjects, *sorted(ids - set(w.subjects)))) if asks_early_review(reasoner, run, w) else w
+        for w in warnings
+    ]
+    return out, told
