@@ -180,7 +180,8 @@ def test_seed_004_no_aggressive_manipulation_and_fracture_not_excluded(plans):
         ("redflag-fracture", "fracture_suspected", "urgent", "advanced_imaging"),
         ("redflag-progressive-deficit", "progressive_neurological_deficit", "urgent", "mri_lumbar_spine"),
         ("redflag-severe-myelopathy", "severe_myelopathy", "urgent", "urgent_spine_surgical_referral"),
-        ("redflag-instability", "spinal_instability", "urgent", "spine_specialist_referral"),
+        # a routine referral, first of its phase: article 003's consultation, not urgent action (review R14 #5)
+        ("redflag-instability", "spinal_instability", "now", "spine_specialist_referral"),
     ],
 )
 def test_each_red_flag_is_raised_and_acted_on_first(plans, stem, flag, first_phase, first_step):
