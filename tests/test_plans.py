@@ -284,3 +284,14 @@ def test_muscle_relaxant_for_sciatica_is_not_a_benzodiazepine():
     axial = reason([VARIANTS / "axial-spasm-muscle-relaxant.yaml"])[0].plan
     assert step(axial, "muscle_relaxant").label == "muscle relaxants"
     assert "conflict_muscle_relaxant_benzodiazepine_sciatica" not in [c.id for c in axial.conflicts]
+
+
+def test_fusion_for_stenosis_with_instability_says_with_decompression():
+    # review R14 #5: article 003's fusion is for stenosis with instability; "CONSIDER spinal fusion" with no
+    # decompression step read as fusion alone for a severe lateral recess stenosis over an unstable slip
+    import yaml
+
+    stem = "spondylolisthesis-unstable-claudication-l5-negative-screen-routine-referral-71m"
+    case = {"id": stem, **yaml.safe_load((DATA.parent / "acceptance" / f"{stem}.yaml").read_text())["case"]}
+    plan = reason([case])[0].plan
+    assert step(plan, "spinal_fusion").label == "spinal fusion (with decompression of the stenosis)"
