@@ -180,7 +180,8 @@ def test_seed_004_no_aggressive_manipulation_and_fracture_not_excluded(plans):
         ("redflag-fracture", "fracture_suspected", "urgent", "advanced_imaging"),
         ("redflag-progressive-deficit", "progressive_neurological_deficit", "urgent", "mri_lumbar_spine"),
         ("redflag-severe-myelopathy", "severe_myelopathy", "urgent", "urgent_spine_surgical_referral"),
-        ("redflag-instability", "spinal_instability", "urgent", "spine_specialist_referral"),
+        # a routine referral, first of its phase: article 003's consultation, not urgent action (review R14 #5)
+        ("redflag-instability", "spinal_instability", "now", "spine_specialist_referral"),
     ],
 )
 def test_each_red_flag_is_raised_and_acted_on_first(plans, stem, flag, first_phase, first_step):
@@ -283,3 +284,14 @@ def test_muscle_relaxant_for_sciatica_is_not_a_benzodiazepine():
     axial = reason([VARIANTS / "axial-spasm-muscle-relaxant.yaml"])[0].plan
     assert step(axial, "muscle_relaxant").label == "muscle relaxants"
     assert "conflict_muscle_relaxant_benzodiazepine_sciatica" not in [c.id for c in axial.conflicts]
+
+
+def test_fusion_for_stenosis_with_instability_says_with_decompression():
+    # review R14 #5: article 003's fusion is for stenosis with instability; "CONSIDER spinal fusion" with no
+    # decompression step read as fusion alone for a severe lateral recess stenosis over an unstable slip
+    import yaml
+
+    stem = "spondylolisthesis-unstable-claudication-l5-negative-screen-routine-referral-71m"
+    case = {"id": stem, **yaml.safe_load((DATA.parent / "acceptance" / f"{stem}.yaml").read_text())["case"]}
+    plan = reason([case])[0].plan
+    assert step(plan, "spinal_fusion").label == "spinal fusion (with decompression of the stenosis)"

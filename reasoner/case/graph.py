@@ -167,14 +167,18 @@ _FACETS = {
     str(XSD.maxExclusive): lambda v, limit: v < limit,
 }
 _FLAGGED = """
-SELECT DISTINCT ?c ?flag WHERE { ?flag rdfs:subClassOf sk:RedFlag . ?c rdfs:subClassOf+ ?flag . FILTER(isIRI(?c)) }"""
+SELECT DISTINCT ?c ?flag WHERE {
+  ?flag rdfs:subClassOf sk:RedFlag . ?c rdfs:subClassOf+ ?flag . FILTER(isIRI(?c))
+  FILTER NOT EXISTS { ?flag sk:beyondRedFlagScreen true }
+}"""
 
 
 @dataclass(frozen=True)
 class RedFlagFeatures:
     """What a case document can record that is a red-flag feature by itself, read from the KB.
 
-    ``types``: each class (by IRI) that is a subclass of a red flag, with those red flags. ``thresholds``: each
+    ``types``: each class (by IRI) that is a subclass of a red flag a red-flag screen covers (not one the KB
+    says is ``sk:beyondRedFlagScreen``: a spinal instability), with those red flags. ``thresholds``: each
     class defined as a measurement kind whose ``sk:measuredValue`` lies in a range (``sk:fever_measured``) and
     that is a subclass of a red flag, as (measurement kind, [(facet, limit)], red flags).
     """

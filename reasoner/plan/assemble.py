@@ -183,14 +183,16 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
 
     warnings += cleared.excluded_flag_warnings(reasoner, run, words, path)
     screens = [f for f, d in run.details.items() if NONE_FOUND in d.get(SCREEN_RESULT, ())]
-    if screens and red_flags:
+    # a red flag the screen does not cover (sk:beyondRedFlagScreen: a spinal instability) does not contradict it
+    screened = [r for r in red_flags if reasoner.kb.value(SK[r.id], SK.beyondRedFlagScreen) is None]
+    if screens and screened:
         warnings.append(
             Warning(
                 "red_flag_screen_contradicted",
                 "the case records a red-flag screen with none found, but the recorded findings raise "
-                + ", ".join(f"{r.label} ({r.reason})" for r in red_flags)
+                + ", ".join(f"{r.label} ({r.reason})" for r in screened)
                 + ": the red flags stand; check the screen",
-                ("red_flag_screen", *(r.id for r in red_flags)),
+                ("red_flag_screen", *(r.id for r in screened)),
             )
         )
 
