@@ -49,6 +49,13 @@ CASES: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
         "radicular-acute-l5-38m",
         ("rec_002_11",),
     ),
+    # articles 000/004's epidural after 6 weeks for a sciatica outside NICE's acute and severe one (review R14, defect
+    # 3); not where NICE's own epidural applies (acute and severe: a matter of timing, sk:notLiveWhere)
+    "conflict_ext_epidural_beyond_acute_severe_sciatica": (
+        "radicular-22wk-moderate-s1-injection-candidate-nice-epidural-scope-named-56m",
+        "radicular-3wk-severe-s1-concordant-protrusion-injection-candidate-nice-scope-not-a-disagreement-35m",
+        ("rec_000_10", "rec_ext_nice_epidural_acute_severe_sciatica"),
+    ),
     "conflict_ext_epidural_neurogenic_claudication": (
         "claudication-central-stenosis-failed-pt-63m",
         "axial-acute-45m",

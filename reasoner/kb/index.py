@@ -281,6 +281,18 @@ class KBIndex:
         }
 
     @cached_property
+    def moot_where(self) -> dict[str, frozenset[str]]:
+        """Conflict IRI → the recommendations whose applying makes it no disagreement on the patient
+        (``sk:notLiveWhere``: the external guideline's own recommendation covers the patient, and its scope excludes
+        nobody the other side offers the intervention to)."""
+        kb = self.kb
+        return {
+            str(c): frozenset(str(r) for r in kb.objects(c, SK.notLiveWhere))
+            for c in kb.subjects(RDF.type, SK.Conflict)
+            if (c, SK.notLiveWhere, None) in kb
+        }
+
+    @cached_property
     def conflict_subjects(self) -> dict[str, frozenset[str]]:
         """Conflict IRI → the interventions its sources disagree about (``sk:conflictAbout``)."""
         kb = self.kb

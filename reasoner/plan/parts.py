@@ -276,12 +276,16 @@ def overridden(reasoner: Reasoner, run: CaseRun, applying: list[RecInfo]) -> dic
     return out
 
 
-def live(reasoner: Reasoner, members: tuple[str, ...], applying: set[str]) -> bool:
+def live(reasoner: Reasoner, conflict: str, members: tuple[str, ...], applying: set[str]) -> bool:
     """Whether a conflict's sources disagree on this patient: two members on different sides (``KBIndex.opposes``)
     both bear on the case, each a recommendation that applies (deferred by a red flag or overridden by a resolution
     included: ``applying`` is taken before either) or an external guideline (which never "applies": it speaks for
-    itself). A side whose recommendations do not apply here leaves nothing to disagree with."""
+    itself). A side whose recommendations do not apply here leaves nothing to disagree with. An external guideline
+    whose disagreement is its scope (NICE NG59 considers an epidural only in acute and severe sciatica) does not
+    disagree where its own recommendation applies (``sk:notLiveWhere``)."""
     idx = reasoner.index
+    if idx.moot_where.get(conflict, frozenset()) & applying:
+        return False
     standing = [m for m in members if m in applying or m not in idx.recommendations]
     return any(idx.opposes(a, b) for i, a in enumerate(standing) for b in standing[i + 1 :])
 
@@ -293,7 +297,7 @@ def conflicts(reasoner: Reasoner, applying: set[str], steps: list[Step]) -> list
     idx = reasoner.index
     out = []
     for iri, (label, description, members) in sorted(idx.conflicts.items()):
-        if not live(reasoner, members, applying):
+        if not live(reasoner, iri, members, applying):
             continue
         sides = tuple(
             ConflictSide(
