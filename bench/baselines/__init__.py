@@ -133,6 +133,7 @@ AXIAL_PAIN, LOW_BACK_AXIAL_PAIN = _S + "axial_pain", _S + "low_back_axial_pain"
 LUMBOSACRAL_PAIN, RADICULAR_PAIN = _S + "lumbosacral_radicular_pain", _S + "radicular_pain"
 WEAKNESS, MULTI_ROOT_WEAKNESS = _S + "weakness", _S + "multi_root_weakness"
 SEVERE_DEFICIT, NEW_SEVERE_DEFICIT = _S + "severe_motor_deficit", _S + "new_severe_motor_deficit"
+LONG_STANDING_DEFICIT = _S + "long_standing_severe_motor_deficit"
 THIS_EPISODE_WEAKNESS, BOTH_SIDES_WEAKNESS = _S + "weakness_of_this_episode", _S + "leg_weakness_on_both_sides"
 BACK_PAINS = frozenset(_S + t for t in ("axial_pain", "lumbosacral_radicular_pain", "buttock_pain"))
 NOT_IMPROVING, AFTER_50 = _S + "pain_not_improving_on_care", _S + "back_pain_after_50"
@@ -403,6 +404,14 @@ class Derivations:
                     continue
                 s.types |= {NEW_SEVERE_DEFICIT} | self.supers(NEW_SEVERE_DEFICIT)
                 changed = True
+        # derive-long-standing-severe-motor-deficit: MRC 3 or less, a weakness of this episode, recorded not
+        # progressive and of 12 weeks or more
+        for s in facts:
+            if SEVERE_DEFICIT in s.types and THIS_EPISODE_WEAKNESS in s.types and LONG_STANDING_DEFICIT not in s.types:
+                stable = any(w is False or w == "false" for w in s.props.get(_S + "progressive", []))
+                if stable and any(d >= 12 for d in s.props.get(DURATION, ())):
+                    s.types |= {LONG_STANDING_DEFICIT} | self.supers(LONG_STANDING_DEFICIT)
+                    changed = True
         changed |= self.malignancy_combined(facts)
         # derive-anticoagulant-and-gastrointestinal-risk: each of the two records, where both are in the case
         if any(GI_RISK in f.types for f in facts) and any(ANTICOAGULANT in f.types for f in facts):
