@@ -10,7 +10,9 @@ The rules a clinician reads the plan by:
   are never deferred, except the "do not" of imaging, of a later phase and of a pain-relief drug (NICE's "do not
   offer opioids" is for pain without a specific cause, which a red flag may be), and a "do not" that is advice the
   red flag holds back in other words (``sk:adviceAgainstIs``: "do not prescribe bed rest" waits with advice to stay
-  active after significant trauma); a red flag the case confirms (a
+  active after significant trauma); a red flag raised only by narrower triggers that name what they pre-empt (a
+  fracture on age alone: :mod:`.narrowed`) holds back only that, and its urgent steps take their phase; a red flag
+  the case confirms (a
   fracture seen on imaging) holds no care back, but a "do not" of imaging waits while it stands too (article 002's
   "no role in initial evaluation" is not said beside its own urgent MRI or CT); a later recommendation of an
   intervention an urgent red-flag step already gives is *covered* by that step; an urgent one's sentences stay with
@@ -56,6 +58,7 @@ from .cover import covered_by_steps, urgent_steps
 from .followup import early_review
 from .history import failed_treatments, helped_operations, improving_care, previous_care
 from .model import NotApplicable, Plan, RedFlagOut, Warning
+from .narrowed import narrowed_flags, routine_phase, routine_why
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
 from .steps import AFTER_CARE, ASSESSMENT, BY_WEEKS, plan_steps
 from .unanswered import candidacy_unanswered
@@ -89,6 +92,10 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # a red flag the case confirms (a fracture seen on imaging) defers nothing: no exclusion will come
     confirmed = planparts.confirmed_flags(reasoner, run)
     holds_back = [f for f in flags if f not in confirmed]
+    # a red flag raised only by narrower triggers that name what they pre-empt (a fracture on age alone) holds back
+    # only that, defers no "do not" of a drug or a later phase, is worked up routinely and contradicts no screen
+    narrowed = narrowed_flags(reasoner, run)
+    wide = [f for f in holds_back if f not in narrowed]
 
     applying, not_applicable = [], []
     explicit = {a.recommendation: a for a in run.applicability}
@@ -183,16 +190,22 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
 
     warnings += cleared.excluded_flag_warnings(reasoner, run, words, path)
     screens = [f for f, d in run.details.items() if NONE_FOUND in d.get(SCREEN_RESULT, ())]
-    # a red flag the screen does not cover (sk:beyondRedFlagScreen: a spinal instability) does not contradict it
-    screened = [r for r in red_flags if reasoner.kb.value(SK[r.id], SK.beyondRedFlagScreen) is None]
-    if screens and screened:
+    # a red flag the screen does not cover (sk:beyondRedFlagScreen: a spinal instability), or one narrowed to a
+    # trigger the screen knows (back pain at 70 or over alone), does not contradict it
+    unknown_to_screen = [
+        r
+        for f, r in zip(flags, red_flags, strict=True)
+        if not (f in narrowed and narrowed[f].screen_knows)
+        and reasoner.kb.value(SK[r.id], SK.beyondRedFlagScreen) is None
+    ]
+    if screens and unknown_to_screen:
         warnings.append(
             Warning(
                 "red_flag_screen_contradicted",
                 "the case records a red-flag screen with none found, but the recorded findings raise "
-                + ", ".join(f"{r.label} ({r.reason})" for r in screened)
+                + ", ".join(f"{r.label} ({r.reason})" for r in unknown_to_screen)
                 + ": the red flags stand; check the screen",
-                ("red_flag_screen", *(r.id for r in screened)),
+                ("red_flag_screen", *(r.id for r in unknown_to_screen)),
             )
         )
 
@@ -247,6 +260,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         elif info.phase == "follow_up" and info.interval_weeks:
             lo, hi = info.interval_weeks
             timing = f"in {lo:g} weeks" if lo == hi else f"every {lo:g}-{hi:g} weeks"
+        if driven and phase in URGENT and (later_phase := routine_phase(reasoner, run, a, narrowed)):
+            phase, timing = later_phase, (routine_why(reasoner, narrowed) if info.stance != "avoid" else timing)
         timed.append((a, info, driven, phase, timing, due_now))
 
     # what the red flags' own urgent steps already give or advise against; what waits until they are excluded; what
@@ -269,6 +284,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 if str(c) not in planparts.held_back(reasoner, run, f)
             ],
         )
+        if f not in narrowed
+        else (list(narrowed[f].preempts), list(narrowed[f].spares))
         for f in holds_back
     ]
     active, waiting, covered, preempted = [], [], defaultdict(list), list(overridden.values())
@@ -374,11 +391,16 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             later = phase in ("if_persistent", "follow_up")
             # what every red flag spares is not held back in a later phase either (a confirmed fracture's
             # augmentation does not wait until the suspected fracture is excluded)
-            later = later and not all(any(idx.is_a(interv, c) for c in spares) for _, spares in displacing)
+            # (and a narrowed red flag holds back no later step but what it pre-empts)
+            later = later and any(
+                not any(idx.is_a(interv, c) for c in spares)
+                and (f not in narrowed or any(idx.is_a(interv, c) for c in preempts))
+                for f, (preempts, spares) in zip(holds_back, displacing, strict=True)
+            )
             if (
                 imaging_avoid
                 or (stance in ("do", "consider") and (displaced or later))
-                or (stance == "avoid" and holds_back and (pain_relief or later or (bool(advised) and displaced)))
+                or (stance == "avoid" and ((wide and (pain_relief or later)) or (bool(advised) and displaced)))
             ):
                 reason, waits = deferred_why(idx, waits_on, confirmed)
                 preempted.append(NotApplicable(info.iri, info.label, "deferred", (reason,)))
