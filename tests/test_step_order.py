@@ -57,11 +57,14 @@ def test_of_the_guideline_statements_what_to_do_comes_before_what_to_consider():
         ("do", "superficial_heat"),
         ("do", "stay_active_advice"),
         ("consider", "acupuncture"),  # ACP 2017 R1's other non-drug options (NICE disagrees: conflicts shown)
+        # NICE NG59's manual therapy only in a package with exercise: exercise first, then what is added to it
+        # (sk:onlyInPackageWith; clinician's review R13, defect 7)
+        ("consider", "exercise_therapy"),
         ("consider", "massage"),
         ("consider", "spinal_manipulation"),
-        ("consider", "exercise_therapy"),
-        ("consider", "muscle_relaxant"),
+        # the NSAID ACP 2017 names first and NICE NG59 alone (sk:firstLineEvidence) before the muscle relaxant
         ("consider", "nsaid"),
+        ("consider", "muscle_relaxant"),
     ]
     index = default_reasoner().index
     for path in sorted(ACCEPTANCE.glob("axial-*.yaml")):

@@ -139,8 +139,10 @@ BACK_PAINS = frozenset(_S + t for t in ("axial_pain", "lumbosacral_radicular_pai
 NOT_IMPROVING, AFTER_50 = _S + "pain_not_improving_on_care", _S + "back_pain_after_50"
 NIGHT_PAIN, NIGHT_PAIN_FLAG = _S + "night_pain", _S + "night_pain_after_50_not_improving"
 # derive-anticoagulant-and-gastrointestinal-risk: an anticoagulant or antiplatelet drug and a peptic ulcer or
-# gastrointestinal bleeding risk, each typed where the case records both
+# gastrointestinal bleeding risk, cardiovascular disease or a symptom at 65 or over; the drug typed where the case
+# records one of them, the ulcer or cardiovascular record where it records the drug (a symptom never)
 ANTICOAGULANT, GI_RISK = _S + "anticoagulant_or_antiplatelet", _S + "gastrointestinal_risk"
+AT_65 = _S + "symptom_at_65_or_over"
 ANTICOAGULANT_GI = _S + "anticoagulant_and_gastrointestinal_risk"
 # derive-cardiovascular-and-renal-risk: cardiovascular disease and renal impairment, each typed where the case records
 # both
@@ -413,12 +415,16 @@ class Derivations:
                     s.types |= {LONG_STANDING_DEFICIT} | self.supers(LONG_STANDING_DEFICIT)
                     changed = True
         changed |= self.malignancy_combined(facts)
-        # derive-anticoagulant-and-gastrointestinal-risk: each of the two records, where both are in the case
-        if any(GI_RISK in f.types for f in facts) and any(ANTICOAGULANT in f.types for f in facts):
-            for f in facts:
-                if f.types & {ANTICOAGULANT, GI_RISK} and ANTICOAGULANT_GI not in f.types:
-                    f.types |= {ANTICOAGULANT_GI} | self.supers(ANTICOAGULANT_GI)
-                    changed = True
+        # derive-anticoagulant-and-gastrointestinal-risk: the drug, where an ulcer, cardiovascular or 65-or-over
+        # record is in the case; an ulcer or cardiovascular record, where the drug is
+        partner = any(f.types & {GI_RISK, CARDIO, AT_65} for f in facts)
+        drug = any(ANTICOAGULANT in f.types for f in facts)
+        for f in facts:
+            if ANTICOAGULANT_GI in f.types:
+                continue
+            if (ANTICOAGULANT in f.types and partner) or (f.types & {GI_RISK, CARDIO} and drug):
+                f.types |= {ANTICOAGULANT_GI} | self.supers(ANTICOAGULANT_GI)
+                changed = True
         # derive-cardiovascular-and-renal-risk: each of the two records, where both are in the case
         if any(CARDIO in f.types for f in facts) and any(RENAL in f.types for f in facts):
             for f in facts:

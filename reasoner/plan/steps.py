@@ -105,10 +105,13 @@ def plan_steps(
         # an escalation not due itself stands with the one due (the referral, the gate to the operation due, before it)
         escalation = phase in escalating and stance != "avoid" and idx.care_stage(interv) >= escalation_stage
         members_due = [(m[1], m[3]) for m in members] + [(g[1], g[5]) for g in gives]
-        return reading_key(idx, interv, stance, phase, members_due, first_line, escalation)
+        marked = interv in first_choice
+        return reading_key(idx, interv, stance, phase, members_due, first_line, escalation, marked)
 
+    first_choice = planparts.by_class(reasoner, SK.firstLineEvidence)
+    keys = {group: sort_key((group, members)) for group, members in grouped.items()}
     steps: list[dict] = []  # each step's fields: a Step is made once, below, with its place among the umbrellas
-    for (interv, stance, phase), members in sorted(grouped.items(), key=sort_key):
+    for (interv, stance, phase), members in sorted(grouped.items(), key=lambda i: in_package(reasoner, keys, i[0])):
         members.sort(key=lambda m: (not m[1].safety, m[1].order, m[1].id))
         first = members[0][1]
         facts = sorted({f for a, *_ in members for f in a.triggered_by}, key=lambda f: path_key(words.trigger(f)[0]))
@@ -175,6 +178,26 @@ def plan_steps(
     ]
 
 
+def in_package(reasoner: Reasoner, keys: dict[tuple[str, str, str], tuple], group: tuple[str, str, str]) -> tuple:
+    """The reading key of a step (``keys``: each step's :func:`reading_key`), moved to just after the step of what a
+    source gives it only beside (``sk:onlyInPackageWith``: NICE NG59's manual therapy "only as part of a treatment
+    package including exercise") where it would read before it: in its phase, done or considered, the package's
+    other part (or a class the KB says is the same course of it) first, then what is added to it (clinician's review
+    R13, defect 7: massage and manipulation read before exercise)."""
+    interv, stance, phase = group
+    own = keys[group]
+    package = planparts.by_class(reasoner, SK.onlyInPackageWith)
+    idx = reasoner.index
+    needs = {o for c, others in package.items() if stance != "avoid" and idx.is_a(interv, c) for o in others}
+    after = [
+        key
+        for (other, other_stance, other_phase), key in keys.items()
+        if other_phase == phase and other_stance != "avoid" and key > own
+        and any(idx.same_course_is_a(other, o) for o in needs)
+    ]  # fmt: skip
+    return (min(after), 1, own) if after else (own, 0)
+
+
 def reading_key(
     idx: KBIndex,
     interv: str,
@@ -183,11 +206,13 @@ def reading_key(
     members: list[tuple[RecInfo, object]],
     first_line: bool = False,
     escalation: bool = False,
+    first_choice: bool = False,
 ) -> tuple:
     """Where the step of ``interv`` with ``stance`` in ``phase`` stands in reading order, from the recommendations it
     gives, each with whether it is due now (``True``, ``False``, ``AFTER_CARE`` or ``BY_WEEKS``), whether it is
     first-line care still to give before an escalation due now, and whether it is an escalation in a phase where one
-    is due (``rank``)."""
+    is due (``rank``); of the drugs to consider of one rank, the first choice (``first_choice``: a drug the KB marks
+    with sk:firstLineEvidence, the NSAID ACP 2017 names first and NICE NG59 alone) reads first."""
     first = min((m for m, _ in members), key=lambda m: (not m.safety, m.order, m.id))
     due_now = any(d is True for _, d in members)
     after_care = any(d == AFTER_CARE for _, d in members)
@@ -207,7 +232,7 @@ def reading_key(
     stage = 0 if first.safety or stance == "avoid" else idx.care_stage(interv)
     placed = rank(interv, stance, first.safety, due_now, first_line, stage == idx.care_stage(ASSESSMENT), escalation)
     return (idx.phase_order[phase], stance == "avoid", placed, stage, after, first.order, weaker, drug,
-            first.id)  # fmt: skip
+            not (drug and first_choice), first.id)  # fmt: skip
 
 
 def qualified(reasoner: Reasoner, members: list[RecInfo]) -> RecInfo:
