@@ -151,8 +151,11 @@ class Owlready2Swrl:
             elif kind in ("FindingAbsent", "RedFlagPresent"):
                 for t in params.get("findingType" if kind == "FindingAbsent" else "redFlag", ()):
                     rules.append(f"{_local(t)}(?f) -> {head}(?f)")
-            elif kind == "NoRedFlag":
-                rules.append(f"RedFlag(?f) -> {head}(?f)")
+            elif kind == "NoRedFlag":  # the red flags it names, or any
+                for t in params.get("redFlag", ()):
+                    rules.append(f"{_local(t)}(?f) -> {head}(?f)")
+                if not params.get("redFlag"):
+                    rules.append(f"RedFlag(?f) -> {head}(?f)")
             elif kind == "NoRedFlagScreen":
                 rules.append(f"RedFlagScreen(?s) -> {head}(?s)")
             elif kind in ("PriorImaging", "NoPriorImaging"):
@@ -564,7 +567,7 @@ class Owlready2Swrl:
                             speak(*key, UNKNOWN, (), [name])
             elif kind in ("FindingAbsent", "NoRedFlag", "RedFlagPresent", "NoRedFlagScreen"):
                 if kind in ("NoRedFlag", "RedFlagPresent"):  # only a red flag whose exclusion does not cover the record
-                    flags = get("redFlag", ()) if kind == "RedFlagPresent" else self.red_flags
+                    flags = get("redFlag", ()) if kind == "RedFlagPresent" else (get("redFlag", ()) or self.red_flags)
                     matched = [f for f in matched if set(flags) & types[f.iri] - covers[f.iri]]
                 if matched:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])

@@ -612,7 +612,7 @@ class PlainPython:
                     speak(*key, FAILS, screens)
             elif kind in ("FindingAbsent", "RedFlagPresent", "NoRedFlag"):
                 wanted = (
-                    self.red_flags
+                    (get("redFlag", ()) or self.red_flags)  # the red flags it names, or any
                     if kind == "NoRedFlag"
                     else get("findingType" if kind == "FindingAbsent" else "redFlag", ())
                 )

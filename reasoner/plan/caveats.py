@@ -60,7 +60,7 @@ def caveats(
         red_flag_confirmed(reasoner, run, path)
         + red_flag_imaging_on_file(reasoner, run, path)
         + red_flag_study_on_file(reasoner, run, path)
-        + ces_safety_net(reasoner, run, path)
+        + ces_safety_net(reasoner, run, path, steps)
         + fracture_age_cleared_by_imaging(reasoner, run, path)
         + no_pain_relief_left(reasoner, run, steps, failed, path, contra, deferred)
         + age_threshold_differs(reasoner, run)

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ..case.paths import path_key
-from ..consts import RDF, SK
+from ..consts import RDF, SK, SK_IRI
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
-from .model import Warning
+from .model import Step, Warning
 from .words import fact_text
 
 _CES = str(SK.cauda_equina_syndrome_suspected)
@@ -124,16 +124,20 @@ def red_flag_study_on_file(reasoner: Reasoner, run: CaseRun, path: Callable[[str
     ]
 
 
+_SAFETY_NET = "safety_net_advice"  # the intervention of the step that gives safety-net advice (review R13 #1)
 _SACRAL = frozenset(str(SK[f"root_S{n}"]) for n in (2, 3, 4, 5))
 _IMAGING_FINDING, _IN_DERMATOME = str(SK.ImagingFinding), str(SK.inDermatome)
 
 
-def ces_safety_net(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+def ces_safety_net(
+    reasoner: Reasoner, run: CaseRun, path: Callable[[str], str], steps: Iterable[Step] = ()
+) -> list[Warning]:
     """Suspected cauda equina syndrome recorded as excluded, not raised again, while imaging of this episode shows a
     compression of the central canal (a severe central or paracentral disc herniation, a severe central canal
     stenosis: ``sk:cauda_equina_at_risk``) and a symptom in a sacral dermatome (S2-S5, the saddle) is recorded: the
     patient most at risk of the syndrome after all (review R10, r10-08). No source in the reference gives a
-    safety-net statement: spinekg's judgement, said as such."""
+    safety-net statement: spinekg's judgement, said as such. Where the plan already gives safety-net advice as a step
+    (a sciatica's, review R13 #1), the warning points to it rather than saying the advice a second time."""
     if _CES not in run.excluded_flags or _CES in run.red_flags:
         return []
     canal = sorted(f for f, types in run.fact_types.items() if _AT_RISK in types and _IMAGING_FINDING in types)
@@ -153,6 +157,21 @@ def ces_safety_net(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str])
     idx = reasoner.index
     said = lambda fs: "; ".join(f"{fact_text(idx, run.details.get(f, {}))} ({path(f)})" for f in fs)  # noqa: E731
     name = local(_CES)
+    # the plan's step says the advice: the warning says why it matters here, once
+    if any(s.id == _SAFETY_NET and s.stance == "do" for s in steps):
+        return [
+            Warning(
+                "ces_safety_net",
+                f"{idx.label(_CES)} [{name}] is recorded as excluded, yet imaging shows a compression of the central "
+                f"canal ({said(canal)}) and a symptom in a sacral dermatome is recorded ({said(sacral)}): the "
+                f"plan's step of {idx.label(SK_IRI + _SAFETY_NET)} ({_SAFETY_NET}) matters most for this patient "
+                "(a large central disc can still compress the cauda equina); give it in writing, with saddle numbness "
+                "that spreads or worsens among the reasons to return at once, and review early rather than at the "
+                "routine interval. "
+                "spinekg's judgement: no source in the reference gives a safety-net statement",
+                (name, _SAFETY_NET, *(path(f) for f in canal), *(path(f) for f in sacral)),
+            )
+        ]
     return [
         Warning(
             "ces_safety_net",
