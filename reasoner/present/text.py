@@ -37,6 +37,9 @@ STEP_WARNINGS = {
     "sources_silent_for_finding": ("do", "consider", "avoid"),
     "long_term_opioid": ("avoid",),
     "current_drug_advised_against": ("avoid",),
+    "tried_and_advised_against": ("avoid",),
+    "sedatives_combined": ("do", "consider"),
+    "step_reading": ("do", "consider"),
 }
 
 
