@@ -120,6 +120,7 @@ class Owlready2Swrl:
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
         self.requires = grouped(kb.subject_objects(SK.requiresRecord))  # presentation → what it is defined on
         self.within = grouped(kb.subject_objects(SK.within))  # presentation → those it is graded within
+        self.confirmed_by = grouped(kb.subject_objects(SK.confirmedBy))  # red flag → presentations confirming it
         case_classes = {c for c in kb.transitive_subjects(RDFS.subClassOf, SK.Case) if isinstance(c, URIRef)}
         self.presentations = sorted(
             str(c)
@@ -568,6 +569,8 @@ class Owlready2Swrl:
             elif kind in ("FindingAbsent", "NoRedFlag", "RedFlagPresent", "NoRedFlagScreen"):
                 if kind in ("NoRedFlag", "RedFlagPresent"):  # only a red flag whose exclusion does not cover the record
                     flags = get("redFlag", ()) if kind == "RedFlagPresent" else (get("redFlag", ()) or self.red_flags)
+                    if kind == "RedFlagPresent" and any(get("unconfirmedOnly", ())):  # a suspicion only
+                        flags = [w for w in flags if not any(p in types[iri] for p in self.confirmed_by.get(w, ()))]
                     matched = [f for f in matched if set(flags) & types[f.iri] - covers[f.iri]]
                 if matched:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])

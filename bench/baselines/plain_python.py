@@ -114,6 +114,7 @@ class PlainPython:
         self.case_fields = grouped(kb.subject_objects(SK.caseField))  # class or property → the case field of it
         self.requires = grouped(kb.subject_objects(SK.requiresRecord))  # presentation → what it is defined on
         self.within = grouped(kb.subject_objects(SK.within))  # presentation → those it is graded within
+        self.confirmed_by = grouped(kb.subject_objects(SK.confirmedBy))  # red flag → presentations confirming it
         case_classes = {str(c) for c in kb.transitive_subjects(RDFS.subClassOf, SK.Case)}
         # the presentations a plan names: below sk:ClinicalPresentation, with a notation
         self.presentations = sorted(
@@ -616,6 +617,8 @@ class PlainPython:
                     if kind == "NoRedFlag"
                     else get("findingType" if kind == "FindingAbsent" else "redFlag", ())
                 )
+                if kind == "RedFlagPresent" and any(get("unconfirmedOnly", ())):  # a suspicion only: not confirmed
+                    wanted = [w for w in wanted if not any(p in c.types for p in self.confirmed_by.get(w, ()))]
                 # a red flag whose exclusion covers the record is not present (derive-excluded-red-flag-feature)
                 live = (lambda w, f: w not in f.props.get(EXCLUDED_AS, ())) if kind != "FindingAbsent" else None
                 hits = list(

@@ -40,6 +40,9 @@ STEP_WARNINGS = {
     # the warnings that bring the follow-up forward name its step (reasoner.plan.followup; review R12 #5)
     "ces_safety_net": ("do",),
     "red_flag_excluded": ("do",),
+    "tried_and_advised_against": ("avoid",),
+    "sedatives_combined": ("do", "consider"),
+    "step_reading": ("do", "consider"),
 }
 
 
