@@ -605,14 +605,22 @@ def test_a_bad_red_flag_screen_is_refused(screen, expected):
         ({"labs": {"crp_mg_l": 80}}, "labs.crp_mg_l", "80", "infection_suspected"),
     ],
 )
-def test_a_screen_that_found_none_contradicts_a_recorded_red_flag_feature(fields, path, value, flag):
+def test_a_screen_that_found_none_beside_a_red_flag_feature_is_read_and_warned(fields, path, value, flag):
+    """A screen recorded as finding none beside a feature that raises a red flag by itself is not refused (issue 12:
+    "A screen that says none found while a red flag is raised is a warning"): the plan raises the red flag, acts on
+    it, and says the screen is contradicted, naming the flag. Refusing it left a patient whose clinician wrote "no red
+    flags" beside a comorbidity with no plan at all (review R15 #6)."""
+    from reasoner.api import recommend
+
+    pain = {"type": "axial_pain", "body_regions": ["lower_back"], "duration_weeks": 2}
     doc = {"id": "screened", "red_flag_screen": {"result": "none_found"}, **fields}
-    expected = (
-        f"red_flag_screen.result: 'none_found' contradicts {path} ({value}): the screen found no red flag, "
-        f"but the case records a feature of {flag}"
-    )
-    rejected(doc, expected)
-    parse_case({**doc, "red_flag_screen": {"result": "found"}})  # found: no contradiction
+    doc["symptoms"] = [*doc.get("symptoms", []), pain]
+    plan = recommend(doc)
+    assert flag in {f.id for f in plan.red_flags}, (path, value)
+    contradicted = [w for w in plan.warnings if w.id == "red_flag_screen_contradicted"]
+    assert contradicted and flag in contradicted[0].subjects, plan.warnings
+    found = recommend({**doc, "red_flag_screen": {"result": "found"}})  # found: no contradiction
+    assert "red_flag_screen_contradicted" not in {w.id for w in found.warnings}
 
 
 def test_a_screen_beside_a_retention_that_may_be_old_is_left_to_the_plan():
@@ -652,11 +660,18 @@ def test_an_absent_red_flag_feature_does_not_contradict_the_screen():
     )
 
 
-def test_a_rejected_screen_still_reports_the_red_flag_it_contradicts():
+def test_a_rejected_case_beside_a_screen_still_reports_the_red_flag_it_records():
     from reasoner.api import salvaged_red_flags
 
     with pytest.raises(CaseError) as caught:
-        parse_case({"id": "s", "red_flag_screen": {"result": "none_found"}, "vitals": {"temperature_c": 39}})
+        parse_case(
+            {
+                "id": "s",
+                "red_flag_screen": {"result": "none_found"},
+                "vitals": {"temperature_c": 39},
+                "symptoms": [{"type": "radicular_pain", "dermatomes": ["L9"]}],
+            }
+        )
     assert salvaged_red_flags(caught.value) == [("suspected spinal infection", ["vitals.temperature_c"])]
 
 

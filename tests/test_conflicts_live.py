@@ -112,6 +112,12 @@ CASES: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
         "axial-acute-45m",
         ("rec_ext_nice_no_routine_opioids_acute",),
     ),
+    # NICE's weak opioid for a confirmed fracture's pain (spinekg's reading) vs its no opioids for chronic sciatica
+    "conflict_opioids_confirmed_fracture_chronic_sciatica": (
+        "fracture-confirmed-l1-3wk-chronic-l5-sciatica-14wk-nsaid-failed-weak-opioid-not-short-term-74f",
+        "radicular-chronic-l5-nsaid-failed-severe-no-red-flag-no-opioid-offered-57m",  # a chronic sciatica, no fracture
+        ("rec_ext_nice_no_opioids_chronic_sciatica",),
+    ),
     "conflict_paracetamol_alone": (
         "axial-acute-dsn-mri-incidental-no-brace-42m",
         "axial-acute-45m",

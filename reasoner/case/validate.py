@@ -10,7 +10,6 @@ from typing import TypeGuard, cast
 
 from rdflib import Graph
 
-from ..consts import SK
 from ..errors import CaseError
 from ..kb.cache import cached
 from ..kb.codes import split_curie
@@ -18,7 +17,7 @@ from ..kb.load import kb_version, shared_kb
 from ..kb.mappings import resolve_for
 from . import graph as casegraph
 from .graph import Vocabulary
-from .model import _WEEKS_PER_YEAR, MAX_WEEKS, Case, CaseProblem, _shown, case_iri, vocabulary
+from .model import _WEEKS_PER_YEAR, MAX_WEEKS, Case, CaseProblem, case_iri, vocabulary
 from .salvage import salvage_graph
 from .spec import _Checker, _spec
 
@@ -50,8 +49,7 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
     """What the case says twice, differently: the same finding recorded present and absent (symptoms with one
     laterality in one place, or an absence not placed: :func:`_meet`; imaging at one level; ``severity: none`` is an
     absence); a finding said ``present: true`` with ``severity: none``, or ``present: false`` with another severity
-    or (a symptom) a duration; a laterality its region or type contradicts (:func:`_sides`); a red-flag screen that
-    found none beside a red-flag feature the case records."""
+    or (a symptom) a duration; a laterality its region or type contradicts (:func:`_sides`)."""
 
     def scan(entries, where: str, field: str) -> None:
         seen: dict[tuple, list[tuple[str, frozenset]]] = {}
@@ -97,26 +95,10 @@ def _contradictions(doc: dict, ck: _Checker) -> None:
         _sides([(f"symptoms[{i}]", s) for i, s in enumerate(symptoms)], ck)
         scan([(f"symptoms[{i}]", s) for i, s in enumerate(symptoms)], "laterality", "symptom_types")
     scan(_imaging_findings(doc), "level", "imaging_finding_types")
-    screen = doc.get("red_flag_screen")
-    if isinstance(screen, dict) and screen.get("result") == "none_found":
-        excluded = doc.get("red_flags_excluded")
-        excluded = (
-            {str(ck.vocab.red_flags.get(f, "")) for f in excluded if isinstance(f, str)}
-            if isinstance(excluded, list)
-            else set()
-        )
-        for path, value, flags in _red_flag_features(doc, ck.vocab):
-            if flags and set(flags) <= excluded:  # worked up and excluded: the screen may say none found
-                continue
-            named = " and ".join(f.removeprefix(str(SK)) for f in flags)
-            ck.add(
-                "red_flag_screen.result",
-                "none_found",
-                f"contradicts {path} ({_shown(value)}): the screen found no red flag, "
-                f"but the case records a feature of {named}",
-            )
-            # the screen is refused, not the feature: a rejected case still reports its red flags
-            ck.dirty.add("red_flag_screen")
+    # a red-flag screen that found none beside a red-flag feature the case records is not refused: the plan raises
+    # the red flag and says the screen is contradicted (warning red_flag_screen_contradicted; issue 12: "A screen that
+    # says none found while a red flag is raised is a warning"). Refusing it left a patient with osteoporosis, or a
+    # cancer years ago, whose clinician wrote "no red flags", with no plan at all (review R15 #6)
 
 
 #: What is on both sides by what it is (a laterality other than bilateral contradicts it): the both-legs region ("a
