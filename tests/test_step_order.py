@@ -54,6 +54,7 @@ def test_of_the_guideline_statements_what_to_do_comes_before_what_to_consider():
     assert now == [
         ("do", SCREEN),
         ("consider", "risk_stratification"),  # NICE NG59 1.1.2, "at first point of contact": assessment first
+        ("do", "patient_education"),  # ACP 2017 R1's premise, the favourable course (review R13, defect 4)
         ("do", "superficial_heat"),
         ("do", "stay_active_advice"),
         ("consider", "acupuncture"),  # ACP 2017 R1's other non-drug options (NICE disagrees: conflicts shown)
