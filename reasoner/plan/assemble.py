@@ -48,7 +48,7 @@ from ..kb.index import local
 from ..kb.mappings import code_side_warnings, unmapped_code_warnings
 from ..reasoning.conditions import HOLDS, at_defaults
 from ..reasoning.engine import CaseRun, Reasoner
-from . import ahead, caveats, cleared
+from . import ahead, caveats, cleared, lines
 from . import parts as planparts
 from .adults import adult_sources_only
 from .clock import clock
@@ -292,6 +292,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     flag_backs: dict[tuple[str, str], list] = defaultdict(list)  # covered by a red flag's step: its sentences stay
     tried: dict[str, list[str]] = defaultdict(list)
     tried_later: dict[str, list[str]] = defaultdict(list)
+    avoids = [(info.iri, info.intervention) for _, info, *_ in timed if info.stance == "avoid"]
     for item in timed:
         a, info, driven, phase, timing, due_now = item
         interv, stance = info.intervention, info.stance
@@ -349,6 +350,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         # failed course counts for the classes the KB says are the same course (sk:sameCourseAs: physio and exercise)
         initial = info.phase == "now"
         tried_as = [fs for t, fs in failed.items() if planparts.tried_as(idx, interv, t, initial, pain_relief)]
+        if tried_as and lines.stays(reasoner, info.iri, failed, contra, avoids):  # a drug line is left (sk:drugLine)
+            tried_as = []
         was_tried = [f for fs in tried_as for f in fs]
         if was_tried and stance in ("do", "consider") and not idx.is_a(interv, ADVICE):
             was_tried.sort(key=lambda f: path_key(path(f)))

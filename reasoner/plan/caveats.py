@@ -24,6 +24,7 @@ from .cleared import fracture_age_cleared_by_imaging, red_flag_imaging_on_file
 from .contraindications import contraindicated_step
 from .drugs import sedatives_combined, step_reading, tried_and_advised_against
 from .history import previous_care
+from .lines import drug_line_left
 from .model import Step, Warning
 from .packages import outside_its_package
 from .parts import ANALGESIA, by_class, confirmed_flags, recorded, unique
@@ -75,6 +76,7 @@ def caveats(
         + tried_and_advised_against(reasoner, run, steps, path, taken)
         + sedatives_combined(reasoner, steps)
         + step_reading(reasoner, steps)
+        + drug_line_left(reasoner, steps, failed, contra, path)
         + contraindicated_step(reasoner, run, steps, path)
         + outside_its_package(reasoner, run, steps, failed, path)
         + records(reasoner, run, steps, path)  # a weakness with no side, durations in different phases

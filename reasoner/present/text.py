@@ -43,6 +43,7 @@ STEP_WARNINGS = {
     "tried_and_advised_against": ("avoid",),
     "sedatives_combined": ("do", "consider"),
     "step_reading": ("do", "consider"),
+    "drug_line_left": ("do", "consider"),
 }
 
 
