@@ -10,10 +10,11 @@ The rules a clinician reads the plan by:
   are never deferred, except the "do not" of imaging, of a later phase and of a pain-relief drug (NICE's "do not
   offer opioids" is for pain without a specific cause, which a red flag may be), and a "do not" that is advice the
   red flag holds back in other words (``sk:adviceAgainstIs``: "do not prescribe bed rest" waits with advice to stay
-  active after significant trauma); a red flag raised only by narrower triggers that name what they pre-empt (a
-  fracture on age alone: :mod:`.narrowed`) holds back only that, and its urgent steps take their phase; a red flag
-  the case confirms (a
-  fracture seen on imaging) holds no care back, but a "do not" of imaging waits while it stands too (article 002's
+  active after significant trauma), and a "do not" of the very intervention a red flag defers in the same plan (NICE's
+  no epidural for claudication waits with article 000's epidural); a red flag raised only by narrower triggers that
+  name what they pre-empt (a fracture on age alone: :mod:`.narrowed`) holds back only that, and its urgent steps
+  take their phase; a red flag the case confirms (a fracture seen on imaging) holds no care back, but a "do not" of
+  imaging waits while it stands too (article 002's
   "no role in initial evaluation" is not said beside its own urgent MRI or CT); a later recommendation of an
   intervention an urgent red-flag step already gives is *covered* by that step; an urgent one's sentences stay with
   the step under its id (AO Spine's "We recommend surgical intervention for patients with moderate and severe DCM"
@@ -289,6 +290,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         for f in holds_back
     ]
     active, waiting, covered, preempted = [], [], defaultdict(list), list(overridden.values())
+    parked: dict[str, tuple[str, str]] = {}  # a deferred intervention to do or consider: why, and until when
     flag_backs: dict[tuple[str, str], list] = defaultdict(list)  # covered by a red flag's step: its sentences stay
     tried: dict[str, list[str]] = defaultdict(list)
     tried_later: dict[str, list[str]] = defaultdict(list)
@@ -408,8 +410,19 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 reason, waits = deferred_why(idx, waits_on, confirmed)
                 preempted.append(NotApplicable(info.iri, info.label, "deferred", (reason,)))
                 waiting.append((a, info, driven, phase, waits, False))
+                if stance != "avoid":
+                    parked[interv] = (reason, waits)
                 continue
         active.append(item)
+    # a "do not" of what a red flag defers in this plan (NICE's no epidural for claudication beside article 000's
+    # epidural, held back by an instability) waits with it: one disagreement, its two sides resumed together (R14 #5)
+    # (that intervention itself: a "do not" of acupuncture does not wait with conservative care as a whole)
+    for item in [i for i in active if i[1].stance == "avoid" and not i[2] and i[1].intervention in parked]:
+        active.remove(item)
+        reason, waits = parked[item[1].intervention]
+        reason += "; it waits with the step it advises against, deferred by the same red flag"
+        preempted.append(NotApplicable(item[1].iri, item[1].label, "deferred", (reason,)))
+        waiting.append((item[0], item[1], False, item[3], waits, False))
 
     # a "consider" of what another recommendation says to do in the same phase, and what a step's study includes (an
     # MRI without contrast where one without and with contrast is done), are given by that step
