@@ -394,7 +394,7 @@ def test_an_action_shows_the_step_number_the_text_plan_shows(results):
     r, b = _plan(results, EXAMPLES / "002-lumbosacral-radiculopathy.yaml")
     actions = _entry(b, "RequestGroup")["action"]
     provenance = [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "Provenance"]
-    shown = re.findall(r"^ +(\d+(?:\.\d+)?)\. (?:DO NOT|DO|CONSIDER) ", text_plan(r.plan), re.M)
+    shown = re.findall(r"^ +(\d+(?:\.\d+)?)\. (?:DO NOT|DO|CONSIDER|TEMPER EXPECTATIONS OF) ", text_plan(r.plan), re.M)
     assert "3.1" in shown and [a["prefix"] for a in actions] == shown
     for s, action, prov in zip(r.plan.steps, actions, provenance, strict=True):
         assert action["id"] == f"step-{s.number}"

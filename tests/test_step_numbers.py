@@ -28,7 +28,7 @@ from constants import ACCEPTANCE, EXAMPLE_CASES, EXAMPLES
 SEED002 = EXAMPLES / "002-lumbosacral-radiculopathy.yaml"
 STEROIDS = ACCEPTANCE / "steroids-transplant-acute-lbp-no-imaging-66f.yaml"
 #: a step line of the text plan: its number, stance and heading
-STEP_LINE = re.compile(r"^ +(\d+(?:\.\d+)?)\. (DO NOT|DO|CONSIDER) (.+)$", re.M)
+STEP_LINE = re.compile(r"^ +(\d+(?:\.\d+)?)\. (DO NOT|DO|CONSIDER|TEMPER EXPECTATIONS OF) (.+)$", re.M)
 
 
 def _vignette(path: Path) -> dict | None:

@@ -22,7 +22,7 @@ from ..reasoning.engine import CaseRun, Reasoner
 from .cautions import caution_recorded, judgement_caution, taken_and_advised_against
 from .cleared import fracture_age_cleared_by_imaging, red_flag_imaging_on_file
 from .contraindications import contraindicated_step
-from .drugs import sedatives_combined, step_reading, tried_and_advised_against
+from .drugs import sedatives_combined, step_reading, tempers_expectations, tried_and_advised_against
 from .history import previous_care
 from .lines import drug_line_left
 from .model import Step, Warning
@@ -77,6 +77,7 @@ def caveats(
         + sedatives_combined(reasoner, steps)
         + step_reading(reasoner, steps)
         + drug_line_left(reasoner, steps, failed, contra, path)
+        + tempers_expectations(reasoner, steps)
         + contraindicated_step(reasoner, run, steps, path)
         + outside_its_package(reasoner, run, steps, failed, path)
         + records(reasoner, run, steps, path)  # a weakness with no side, durations in different phases

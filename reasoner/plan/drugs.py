@@ -2,7 +2,8 @@
 name: a drug already tried without success or stopped for its side effects beside the plan's "do not" of it
 (``tried_and_advised_against``), a muscle relaxant and an opioid offered in one plan (``sedatives_combined``:
 spinekg's judgement), and why a step stands for this patient where its recommendation says so in spinekg's words
-(``step_reading``: ``sk:stepReading``).
+(``step_reading``: ``sk:stepReading``), and a "do not" that only tempers the expectations of its intervention
+(``tempers_expectations``: ``sk:tempersExpectations``), which the text, HTML and DOT plans word so.
 
 Each is a warning beside the steps, never a step removed or added.
 """
@@ -130,3 +131,26 @@ def step_reading(reasoner: Reasoner, steps: Iterable[Step]) -> list[Warning]:
 def _tempers_only(reasoner: Reasoner, step: Step) -> bool:
     """A "do not" whose every recommendation only tempers the expectations of its drug (``sk:tempersExpectations``)."""
     return all(reasoner.kb.value(URIRef(r), SK.tempersExpectations) for r in step.recommendations)
+
+
+def tempers_expectations(reasoner: Reasoner, steps: Iterable[Step]) -> list[Warning]:
+    """A "do not" step whose every recommendation only tempers the expectations of its intervention
+    (``sk:tempersExpectations``: article 002's "do not assume efficacy of neuropathic pain medications"): its stance
+    stays avoid (the design's stances are do, consider and avoid), and this warning is the mark by which the text,
+    HTML and DOT plans word it "TEMPER EXPECTATIONS OF", not "DO NOT" (clinician's review R14, defect 8: "DO NOT
+    neuropathic pain medications" beside NICE's own "do not" of gabapentinoids, a stronger stance than article 002's
+    sentence supports)."""
+    out = []
+    for s in steps:
+        if s.stance == "avoid" and s.recommendations and _tempers_only(reasoner, s):
+            out.append(
+                Warning(
+                    "tempers_expectations",
+                    f"step {s.number} ({s.label}): "
+                    + ("its sources temper" if len(s.recommendations) > 1 else "its source tempers")
+                    + " the expectations of it, not advising against it: the plan words the step so (its stance "
+                    "stays avoid)",
+                    (*(local(r) for r in s.recommendations), s.id),
+                )
+            )
+    return out

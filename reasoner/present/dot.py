@@ -19,6 +19,7 @@ from ..case.paths import field_path, path_key
 from ..consts import DCTERMS, OA, OWL, PROV, RDF, RDFS, SK, SKOS
 from ..errors import GraphvizError, UsageError
 from ..kb.index import local
+from .text import TEMPERED, stance_word, tempered
 
 if TYPE_CHECKING:
     from ..api import Result
@@ -241,7 +242,7 @@ def step_graph(result: Result, step_key: str, *, prov: Graph | None = None, reas
 
     dot = _Dot()
     phase = step.phase.replace("_", " ") + (f" — {step.timing}" if step.timing else "")
-    head = f"step {n}: {STANCE[step.stance]} {step.label}"
+    head = f"step {n}: {stance_word(step, tempered(plan))} {step.label}"
     me = dot.node(
         s_iri,
         f'<FONT POINT-SIZE="13"><B>{_wrap(head, 30)}</B></FONT>{_small(_wrap(phase, 40))}',
@@ -260,6 +261,8 @@ def step_graph(result: Result, step_key: str, *, prov: Graph | None = None, reas
         origin = prov.value(src, DCTERMS.identifier) or local(src)
         kind = "safety rule from" if prov.value(rec, SK.safetyRule) == Literal(True) else "article"
         stance = local(prov.value(rec, SK.stance))
+        if stance == "avoid" and r.kb.value(rec, SK.tempersExpectations):  # review R14, defect 8
+            stance = TEMPERED
         when = local(prov.value(rec, SK.phase)).replace("_", " ")
         label = (
             f"{_id(rec)}{BR}"
@@ -270,7 +273,7 @@ def step_graph(result: Result, step_key: str, *, prov: Graph | None = None, reas
         dot.edge(me, node)
         for ev in sorted(cast("Iterable[URIRef]", prov.objects(rec, PROV.wasDerivedFrom))):
             dot.edge(node, _evidence(dot, prov, ev))
-    title = f"Provenance of step {n}: {STANCE[step.stance]} {step.label} ({step.phase.replace('_', ' ')})"
+    title = f"Provenance of step {n}: {stance_word(step, tempered(plan))} {step.label} ({step.phase.replace('_', ' ')})"
     lines = [
         f"digraph step_{str(n).replace('.', '_')} {{",
         f'  graph [id="provenance-step-{n}", rankdir=LR, fontname="{FONT}", fontsize=14, labelloc=t, labeljust=l, '

@@ -14,7 +14,7 @@ from ..kb.index import local
 from ..outputs import write_output
 from ..plan.words import until_excluded
 from .dot import inline_svg, render, step_graph
-from .text import PHASES, STANCE, cite
+from .text import PHASES, cite, stance_word, tempered
 
 if TYPE_CHECKING:
     from ..api import Result
@@ -131,8 +131,9 @@ def _summary(plan: Plan) -> list[str]:
 def _deferred(plan: Plan) -> list[str]:
     if not plan.deferred:
         return []
+    mild = tempered(plan)
     rows = [
-        f'<li>{_e(STANCE[s.stance])} {_e(s.label)} <span class="timing">({_e(s.phase.replace("_", " "))})</span>: '
+        f'<li>{_e(stance_word(s, mild))} {_e(s.label)} <span class="timing">({_e(s.phase.replace("_", " "))})</span>: '
         f"{_e(', '.join(local(r) for r in s.recommendations))}</li>"
         for s in plan.deferred
     ]
@@ -151,7 +152,7 @@ def _warnings(plan: Plan) -> list[str]:
     return _section("warnings", "Warnings", ["<ul>", *items, "</ul>"], "warnings")
 
 
-def _step(s: Step, svg: str, labels: dict[str, str]) -> list[str]:
+def _step(s: Step, svg: str, labels: dict[str, str], mild: frozenset[str] = frozenset()) -> list[str]:
     n = s.number  # the plan's one numbering (Plan.step takes it back): 2, 2.1, …; the anchor is step-2.1
     part = "." in str(n)
     timing = f' <span class="timing">— {_e(s.timing)}</span>' if s.timing else ""
@@ -159,7 +160,7 @@ def _step(s: Step, svg: str, labels: dict[str, str]) -> list[str]:
     recs = "<br>".join(f"<code>{_e(local(r))}</code> {_e(labels.get(r, ''))}" for r in s.recommendations)
     out = [
         f'<article class="step {_e(s.stance)}{" part" if part else ""}" id="step-{_e(str(n))}">',
-        f'<h4><span class="num">{n}.</span><span class="stance">{_e(STANCE[s.stance])}</span>'
+        f'<h4><span class="num">{n}.</span><span class="stance">{_e(stance_word(s, mild))}</span>'
         f"{_e(s.label)}{timing}{safety}</h4>",
         '<dl class="facts">',
         f"<dt>intervention</dt><dd><code>{_e(s.id)}</code> · phase {_e(s.phase.replace('_', ' '))}</dd>",
@@ -196,7 +197,7 @@ def _steps(plan: Plan, svgs: list[str], labels: dict[str, str]) -> list[str]:
             continue
         body.append(f'<h3 class="phase" id="phase-{_e(phase)}">{_e(title.capitalize())}</h3>')
         for s, svg in steps:
-            body += _step(s, svg, labels)
+            body += _step(s, svg, labels, tempered(plan))
     if not plan.steps:
         body.append("<p>No recommendation applies to the case as recorded.</p>")
     return _section("plan", "The plan, by phase", body)
@@ -294,12 +295,13 @@ def html(result: Result, *, reasoner: Reasoner | None = None) -> str:
     svgs = _svgs(result, reasoner)
     # the list's own numbers would count the parts of an umbrella step as steps: each item shows the plan's number
     toc = ['<nav><strong>Steps</strong><ul class="steps">']
+    mild = tempered(plan)
     for s in plan.steps:
         n = _e(str(s.number))
         part = ' class="part"' if "." in n else ""
         toc.append(
             f'<li{part}><a href="#step-{n}"><span class="num">{n}.</span>'
-            f"{_e(STANCE[s.stance])} {_e(s.label)}</a> <small>({_e(s.phase.replace('_', ' '))})</small></li>"
+            f"{_e(stance_word(s, mild))} {_e(s.label)}</a> <small>({_e(s.phase.replace('_', ' '))})</small></li>"
         )
     toc.append("</ul></nav>")
     title = f"Management plan for case {plan.case}"

@@ -16,6 +16,22 @@ PHASES = [
     ("follow_up", "FOLLOW-UP"),
 ]
 STANCE = {"do": "DO", "consider": "CONSIDER", "avoid": "DO NOT"}
+#: how a "do not" step reads whose every recommendation only tempers the expectations of its intervention (warning
+#: tempers_expectations, sk:tempersExpectations): its stance stays avoid (review R14, defect 8: article 002's "do not
+#: assume efficacy of neuropathic pain medications" printed "DO NOT" beside NICE's "do not" of gabapentinoids)
+TEMPERED = "TEMPER EXPECTATIONS OF"
+
+
+def tempered(plan: Plan) -> frozenset[str]:
+    """The ids of the plan's "do not" steps that only temper expectations (warning ``tempers_expectations``, whose
+    last subject is the step's id)."""
+    return frozenset(w.subjects[-1] for w in plan.warnings if w.id == "tempers_expectations" and w.subjects)
+
+
+def stance_word(s: Step, tempered_ids: frozenset[str] | set[str] = frozenset()) -> str:
+    """The words a step's stance is printed with: "DO", "CONSIDER", "DO NOT", or :data:`TEMPERED` for a "do not"
+    step in ``tempered_ids``."""
+    return TEMPERED if s.stance == "avoid" and s.id in tempered_ids else STANCE[s.stance]
 
 
 def cite(e: EvidenceOut) -> str:
@@ -59,13 +75,16 @@ def step_warnings(plan: Plan) -> dict[tuple[str, str], list[str]]:
     return out
 
 
-def step_lines(s: Step, indent: str = "  ", warned: Sequence[str] = ()) -> list[str]:
+def step_lines(
+    s: Step, indent: str = "  ", warned: Sequence[str] = (), mild: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
     """A step as the text plan shows it, under its number (``Plan.step`` takes the same number back); ``warned``:
-    the warnings that name it beside a finding of the patient."""
+    the warnings that name it beside a finding of the patient; ``mild``: the ids of the plan's "do not" steps that
+    only temper expectations (:func:`tempered`)."""
     n = s.number
     extra = f" — {s.timing}" if s.timing else ""
     pad = indent + " " * (len(str(n)) + 2)
-    lines = [f"{indent}{n}. {STANCE[s.stance]} {s.label}{extra}"]
+    lines = [f"{indent}{n}. {stance_word(s, mild)} {s.label}{extra}"]
     if s.parts:
         lines.append(f"{pad}comprising the steps below it: {', '.join(s.parts)}")
     shown = [t.text for t in s.triggers[:4]]
@@ -113,6 +132,7 @@ def text(plan: Plan) -> str:
     flags to be excluded, where sources disagree, and the concordance."""
     out = [f"Management plan for case {plan.case} (knowledge base {plan.kb_version})", ""]
     warned = step_warnings(plan)
+    mild = tempered(plan)
     if plan.summary:
         out.append("THE CASE AS RECORDED")
         out += [f"  {line}" for line in plan.summary]
@@ -143,7 +163,7 @@ def text(plan: Plan) -> str:
         out.append(title)
         for s in steps:
             indent = "     " if s.number and "." in s.number else "  "
-            out += step_lines(s, indent, warned.get((s.id, s.stance), ()))
+            out += step_lines(s, indent, warned.get((s.id, s.stance), ()), mild)
         out.append("")
     if plan.deferred:
         holding = plan.holding_flags()
@@ -177,7 +197,8 @@ def text(plan: Plan) -> str:
                 )
         for s in plan.deferred:
             extra = f" [{s.phase.replace('_', ' ')}]"
-            out.append(f"  - {STANCE[s.stance]} {s.label}{extra}: {', '.join(local(r) for r in s.recommendations)}")
+            said = ", ".join(local(r) for r in s.recommendations)
+            out.append(f"  - {stance_word(s, mild)} {s.label}{extra}: {said}")
         out.append("")
     others = [p for p in plan.preempted if p.status not in ("deferred", "overridden")]
     if others:
@@ -218,7 +239,9 @@ def text(plan: Plan) -> str:
 def explain(plan: Plan, key: str) -> str:
     """The chain of one step: step ← recommendation ← evidence (article, marker, sentence) ← reference, ← findings."""
     s = plan.step(key)
-    out = [f"step {s.number}: {STANCE[s.stance]} {s.label} ({s.phase}{', ' + s.timing if s.timing else ''})"]
+    out = [
+        f"step {s.number}: {stance_word(s, tempered(plan))} {s.label} ({s.phase}{', ' + s.timing if s.timing else ''})"
+    ]
     deciding = (
         "; ".join(t.text for t in s.triggers) or "(no case finding: the recommendation's conditions hold by absence)"
     )
@@ -248,5 +271,5 @@ def why_not(plan: Plan, key: str) -> str:
             )
     for s in plan.steps:
         if any(key in (r, local(r)) for r in s.recommendations):
-            return f"{key} applies: it gives step {s.number} ({STANCE[s.stance]} {s.label}, {s.phase})"
+            return f"{key} applies: it gives step {s.number} ({stance_word(s, tempered(plan))} {s.label}, {s.phase})"
     raise KeyError(key)
