@@ -49,7 +49,7 @@ class Draft:
         self.imaging: list[dict] = []
         self.risk_factors: list[str] = []
         self.prior_treatments: list[dict] = []
-        self.scores: dict[str, int] = {}
+        self.scores: dict[str, int | str] = {}
         self.vitals: dict[str, float] = {}
         self.labs: dict[str, float] = {}
         self.red_flag_screen: dict[str, str] | None = None
@@ -224,6 +224,14 @@ def article_002(d: Draft) -> None:
         d.treatments(duration)
     if d.p(0.25):
         d.candidate_for = d.rng.sample(["injection", "surgery"], d.rng.randint(1, 2))
+    _start_back(d)
+
+
+def _start_back(d: Draft) -> None:
+    """A STarT Back risk group now and then, from a source of its own: every other draw of the case stays as it was."""
+    own = random.Random(f"{d.id}:start_back")
+    if own.random() < 0.3:
+        d.scores["start_back"] = own.choice(("low", "medium", "high"))
 
 
 def article_003(d: Draft) -> None:
@@ -276,6 +284,7 @@ def article_003(d: Draft) -> None:
         d.candidate_for = ["surgery"]
     if d.p(0.05):
         d.risk_factors.append("night_pain")
+    _start_back(d)
 
 
 def article_000(d: Draft) -> None:

@@ -36,6 +36,7 @@ EXPECT_KEYS = {
     "warnings",
     "absent_warnings",
     "warning_says",
+    "absent_warning_says",
     "unknown",
     "overridden",
     "deferred",
@@ -212,6 +213,9 @@ def check_plan(plan: dict, expect: dict) -> list[str]:
     for wid, phrases in (expect.get("warning_says") or {}).items():
         said = [w.get("message", "") for w in plan.get("warnings", []) if w["id"] == wid]
         missed += [f"no {wid} warning says {p!r}" for p in as_list(phrases) if not any(p in m for m in said)]
+    for wid, phrases in (expect.get("absent_warning_says") or {}).items():
+        said = [w.get("message", "") for w in plan.get("warnings", []) if w["id"] == wid]
+        missed += [f"a {wid} warning says {p!r}" for p in as_list(phrases) if any(p in m for m in said)]
     why_not = {local(n["recommendation"]): n for n in plan.get("not_applicable", [])}
     applying = {local(r) for s in steps for r in s.get("recommendations", [s.get("recommendation", "")])}
     for rec in expect.get("unknown") or []:

@@ -19,6 +19,7 @@ from rdflib.compare import graph_diff, isomorphic
 
 from reasoner.api import reason, recommend
 from reasoner.case.files import load_case
+from reasoner.case.fromgraph import graph_document
 from reasoner.case.graph import document_graph
 from reasoner.case.model import case_iri, vocabulary
 from reasoner.case.spec import json_schema
@@ -684,6 +685,21 @@ def test_the_red_flag_screen_from_fhir():
     with pytest.raises(CaseError) as caught:
         case_from_bundle(bundle)
     assert any("'fever' is a risk factor, not a red-flag screen result here" in str(p) for p in caught.value.problems)
+
+
+def test_a_start_back_result_is_its_risk_group_in_rdf_and_fhir():
+    """scores.start_back (review R13, item 3): the record is typed by its risk group, with no score value, and it
+    reads back the same from RDF and from FHIR (coded by the group in the spinekg CodeSystem: no external code)."""
+    doc = {"id": "sb", "scores": {"start_back": "high", "mjoa": 17}}
+    g = case_graph(parse_case(doc))
+    node = URIRef(f"{case_iri('sb')}/score/start_back")
+    assert (node, RDF.type, SK.start_back_high_risk) in g
+    assert (node, SK.scoreValue, None) not in g
+    assert graph_document(g, vocabulary()) == (doc, [])
+    bundle = json.loads(json.dumps(bundle_from_case(doc)))
+    codes = [e["resource"]["code"]["coding"][0]["code"] for e in bundle["entry"][1:]]
+    assert "start_back_high_risk" in codes
+    assert case_from_bundle(bundle) == doc
 
 
 # --- 9. severity none is an absence ------------------------------------------------------------------------------

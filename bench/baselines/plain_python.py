@@ -370,6 +370,10 @@ class PlainPython:
             if "outcome" in treatment:
                 node.props[_S + "outcome"].append(str(v.outcome[treatment["outcome"]]))
         for key, value in doc.get("scores", {}).items():
+            if key == "start_back":  # a STarT Back result: its risk group is its class, it has no value
+                node = fact(f"{case}/score/{key}", str(v.start_back[value]), _NAMED_INDIVIDUAL)
+                node.props[_S + "ofPatient"].append(patient.iri)
+                continue
             node = fact(f"{case}/score/{key}", str(v.scores[key]), _NAMED_INDIVIDUAL)
             node.props[_S + "ofPatient"].append(patient.iri)
             node.props[_S + "scoreValue"].append(value)

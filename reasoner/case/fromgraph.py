@@ -145,7 +145,8 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
     treatments = [n for n in members if SK.PriorTreatment in types[n]]
     in_study = [n for n in members if (n, SK.fromStudy, None) in g and n not in studies]
     rest = [n for n in members if n not in studies and n not in treatments and n not in in_study]
-    risk_iris, score_iris = set(vocab.risk_factors.values()), set(vocab.scores.values())
+    risk_iris, start_back = set(vocab.risk_factors.values()), set(vocab.start_back.values())
+    score_iris = {*vocab.scores.values(), *start_back}
     coded = {n: [t for t in types[n] if isinstance(t, URIRef) and curie_of_iri(str(t))] for n in members}
     risks = [n for n in rest if _is_risk(types[n], coded[n], risk_iris)]
     scores = [n for n in rest if types[n] and set(types[n]) <= score_iris]
@@ -220,8 +221,12 @@ def graph_document(g: Graph, vocab: Vocabulary) -> tuple[dict | None, list[tuple
     if scores:
         doc["scores"] = {}
     for n in scores:
-        key = _one([vocab.id_of("scores", t) for t in types[n]])
-        doc["scores"][key if isinstance(key, str) else str(n)] = _one([_value(v) for v in objects(n, SK.scoreValue)])
+        if groups := [vocab.id_of("start_back", t) for t in types[n] if t in start_back]:
+            key, value = "start_back", _one(groups)  # a STarT Back result: its risk group is its class
+        else:
+            key = _one([vocab.id_of("scores", t) for t in types[n]])
+            value = _one([_value(v) for v in objects(n, SK.scoreValue)])
+        doc["scores"][key if isinstance(key, str) else str(n)] = value
         for p in extra(n, {RDF.type, SK.inCase, SK.ofPatient, SK.scoreValue}):
             problems.append((f"scores.{key}", p, "is not a property of a score"))
     for field, nodes in measured.items():

@@ -46,6 +46,8 @@ class Vocabulary:
     sex: Mapping[str, URIRef]
     candidacy: Mapping[str, URIRef]
     scores: Mapping[str, URIRef]
+    #: the STarT Back risk groups (``scores.start_back``: low, medium, high), each a class of sk:start_back_result
+    start_back: Mapping[str, URIRef]
     zone: Mapping[str, URIRef]
     vitals: Mapping[str, URIRef]
     labs: Mapping[str, URIRef]
@@ -135,6 +137,11 @@ def read_vocabulary(kb: Graph) -> Vocabulary:
         for n in kb.objects(c, SKOS.notation)
         if str(n).endswith("_score")
     }
+    start_back = {
+        str(n).removeprefix("start_back_"): cast(URIRef, c)
+        for c in kb.subjects(RDFS.subClassOf, SK.start_back_result)
+        for n in kb.objects(c, SKOS.notation)
+    }
     return Vocabulary(
         symptom_types=classes(SK.Symptom, SK.ClinicalFinding),
         pain_types=classes(SK.PainSymptom),
@@ -152,6 +159,7 @@ def read_vocabulary(kb: Graph) -> Vocabulary:
         sex=members(SK.Sex),
         candidacy=members(SK.Candidacy, strip="_candidate"),
         scores=MappingProxyType(dict(sorted(scores.items()))),
+        start_back=MappingProxyType(dict(sorted(start_back.items()))),
         zone=members(SK.Zone),
         vitals=measured(SK.VitalSign),
         labs=measured(SK.LaboratoryResult),
@@ -426,11 +434,13 @@ def document_graph(
     if keep("scores"):
         for key, value in doc.get("scores", {}).items():
             node = URIRef(f"{case}/score/{key}")
-            g.add((node, RDF.type, vocab.scores[key]))
+            # a STarT Back result is a risk group, its class (no value); a numeric score has its value
+            g.add((node, RDF.type, vocab.start_back[value] if key == "start_back" else vocab.scores[key]))
             g.add((node, RDF.type, OWL.NamedIndividual))
             g.add((node, SK.inCase, case))
             g.add((node, SK.ofPatient, patient))
-            g.add((node, SK.scoreValue, Literal(str(value), datatype=XSD.integer)))
+            if key != "start_back":
+                g.add((node, SK.scoreValue, Literal(str(value), datatype=XSD.integer)))
     for field, segment in MEASURED.items():
         kinds = getattr(vocab, field)
         for key, value in doc.get(field, {}).items():

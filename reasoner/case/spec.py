@@ -286,7 +286,8 @@ def _spec(vocab: Vocabulary) -> _Record:
         },
         ("type",),
     )
-    scores = {key: _Number(*_SCORE_RANGES.get(key, (0, None)), integer=True) for key in vocab.scores}
+    scores: dict[str, object] = {key: _Number(*_SCORE_RANGES.get(key, (0, None)), integer=True) for key in vocab.scores}
+    scores["start_back"] = _Term("start_back", "a STarT Back risk group")
     vitals = {key: _Number(*_MEASUREMENT_RANGES.get(key, (0, None))) for key in vocab.vitals}
     labs = {key: _Number(*_MEASUREMENT_RANGES.get(key, (0, None))) for key in vocab.labs}
     screen = {"result": _Term("screen_result", "a red-flag screen result")}

@@ -186,7 +186,10 @@ def bundle_from_case(doc: dict, as_of: str = "2025-01-01T00:00:00Z") -> dict:
             res["outcome"] = _code("outcome", t["outcome"])
         w.add(res, "treatment", n)
     for key, value in doc.get("scores", {}).items():
-        w.observation("scores", key, key, valueInteger=value)
+        if key == "start_back":  # a risk group, coded by its class (no external code for it in the reference)
+            w.observation("start_back", value, key)
+        else:
+            w.observation("scores", key, key, valueInteger=value)
     for n, c in enumerate(doc.get("candidate_for", [])):
         w.observation("candidacy", c, n)
     for field in ("vitals", "labs"):

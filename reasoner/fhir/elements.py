@@ -28,6 +28,7 @@ _FIELD_NOUN = {
     "risk_factors": "a risk factor",
     "imaging_finding_types": "an imaging finding type",
     "scores": "a score",
+    "start_back": "a STarT Back risk group",
     "candidacy": "a candidacy",
     "body_regions": "a body region",
     "dermatomes": "a dermatome",

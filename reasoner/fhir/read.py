@@ -16,7 +16,16 @@ _READ = ("Patient", "Condition", "Observation", "DiagnosticReport", "Procedure")
 _SYMPTOM_EXT = ("laterality", "progressive", "strength-mrc")
 _FINDING_EXT = ("laterality", "zone", "new-finding")
 _FINAL = ("final", "amended", "corrected")
-_CODE_FIELDS = ("symptom_types", "risk_factors", "imaging_finding_types", "scores", "candidacy", "vitals", "labs")
+_CODE_FIELDS = (
+    "symptom_types",
+    "risk_factors",
+    "imaging_finding_types",
+    "scores",
+    "start_back",
+    "candidacy",
+    "vitals",
+    "labs",
+)
 #: The spinekg code of an Observation that records a red-flag screen (its valueCodeableConcept is the result).
 SCREEN_CODE = "RedFlagScreen"
 
@@ -342,6 +351,9 @@ def _read_observation(r: _BundleReader, i: int, res: dict, doc: dict) -> None:
         else:
             doc.setdefault("scores", {})[value] = res["valueInteger"]
             r.origin[f"scores.{value}"] = f"{path}.valueInteger"
+    elif kind == "start_back":  # a STarT Back result: its code is the risk group
+        doc.setdefault("scores", {})["start_back"] = value
+        r.origin["scores.start_back"] = f"{path}.code"
     elif r.presence(res, path) is False:
         r.add(f"{path}.interpretation", "NEG", f"cannot be recorded: the case lists {kind.replace('_', ' ')} present")
     else:
