@@ -172,6 +172,8 @@ PAIN_AFTER_PROCEDURE, PROCEDURE_BEFORE_PAIN = (
 # manipulation is not offered
 RECENT_OPERATION, FUSION = _S + "recent_or_undated_spine_operation", _S + "spinal_fusion"
 FUSION_WINDOW = 52
+# derive-prior-spinal-fusion: a fusion at any time, or undated, beside which manipulation is cautioned
+PRIOR_FUSION = _S + "prior_spinal_fusion"
 # a course that ended before this episode began (the case reader's), and care of a previous episode (rule
 # derive-care-of-a-previous-episode: such a course, an operation apart)
 BEFORE_EPISODE, PREVIOUS_CARE = _S + "CourseBeforeEpisode", _S + "PreviousEpisodeCare"
@@ -728,7 +730,8 @@ class Derivations:
         begun since (a duration shorter than the weeks since, or none recorded) or progressive;
         derive-spinal-procedure-before-back-pain: such a procedure, with such a pain after it;
         derive-recent-or-undated-spine-operation: an operation (spine surgery or narrower) done at most 12 weeks ago, a
-        fusion at most 52, or with no weeks ago recorded, pain or none. Whether it added anything."""
+        fusion at most 52, or with no weeks ago recorded, pain or none; derive-prior-spinal-fusion: a fusion (or
+        narrower) at any time, or undated. Whether it added anything."""
         recent = [
             (f, ago)
             for f in facts
@@ -742,11 +745,16 @@ class Derivations:
         changed = False
         for f in facts:
             tt = f.first(_S + "treatmentType")
-            if _S + "PriorTreatment" not in f.types or tt is None or RECENT_OPERATION in f.types:
+            if _S + "PriorTreatment" not in f.types or tt is None:
                 continue
             kinds = {tt} | self.supers(tt)
+            if FUSION in kinds and PRIOR_FUSION not in f.types:
+                f.types |= {PRIOR_FUSION} | self.supers(PRIOR_FUSION)
+                changed = True
             ago = f.props.get(_S + "treatmentWeeksAgo", ())
             window = FUSION_WINDOW if FUSION in kinds else PROCEDURE_WINDOW
+            if RECENT_OPERATION in f.types:
+                continue
             if SURGERY in kinds and (not ago or any(w <= window for w in ago)):
                 f.types |= {RECENT_OPERATION} | self.supers(RECENT_OPERATION)
                 changed = True
