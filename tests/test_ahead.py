@@ -50,8 +50,9 @@ def test_ahead_why_not_says_pending():
 
 
 def test_ahead_deferred_by_red_flag():
-    """If a red flag holds the care back (back pain at 72, a suspected fracture on age), then a step shown ahead
-    (article 003's decompression after 12 weeks of failed care, 10 recorded) waits with it: deferred, not a step."""
+    """If a red flag holds the care back (back pain at 72 with osteoporosis, a suspected fracture), then a step shown
+    ahead (article 003's decompression after 12 weeks of failed care, 10 recorded) waits with it: deferred, not a step.
+    (A fracture suspected on age alone holds back only spinal manipulation: reviews R13 #6, R14 #1.)"""
     stenosis = {
         "id": "ahead-stenosis-72",
         "age": 72,
@@ -67,12 +68,13 @@ def test_ahead_deferred_by_red_flag():
         ],
         "prior_treatments": [{"type": "physical_therapy", "weeks": 10, "outcome": "failed"}],
         "candidate_for": ["surgery"],
+        "risk_factors": ["osteoporosis"],
     }  # fmt: skip
     plan = _plan(stenosis)
     assert [f.id for f in plan.red_flags] == ["fracture_suspected"]
     assert not any("rec_003_19" in map(local, s.recommendations) for s in plan.steps)
     assert any(local(p.recommendation) == "rec_003_19" and p.status == "deferred" for p in plan.preempted)
     assert any(s.phase == "if_persistent" and "rec_003_19" in map(local, s.recommendations) for s in plan.deferred)
-    # without the red flag (at 62), the same step is shown ahead
-    plan = _plan(dict(stenosis, id="ahead-stenosis-62", age=62))
+    # without the red flag (at 62, no osteoporosis), the same step is shown ahead
+    plan = _plan(dict(stenosis, id="ahead-stenosis-62", age=62, risk_factors=[]))
     assert any(s.phase == "if_persistent" and "rec_003_19" in map(local, s.recommendations) for s in plan.steps)
