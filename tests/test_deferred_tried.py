@@ -8,7 +8,8 @@ from reasoner.api import recommend
 
 
 def claudication(**extra) -> dict:
-    """Neurogenic claudication at 70 (the suspected fracture on age alone holds care back), physiotherapy failed."""
+    """Neurogenic claudication at 70 with osteoporosis (the suspected fracture holds care back; on age alone it would
+    hold back only spinal manipulation: reviews R13 #6, R14 #1), physiotherapy failed."""
     return {
         "id": "claudication-70-physio-failed",
         "age": 70,
@@ -25,6 +26,7 @@ def claudication(**extra) -> dict:
             }
         ],
         "prior_treatments": [{"type": "physical_therapy", "weeks": 12, "outcome": "failed"}],
+        "risk_factors": ["osteoporosis"],
         **extra,
     }
 
