@@ -145,7 +145,7 @@ def failed_treatments(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
     previous episode is history: :func:`reasoner.plan.history.previous_care`), and since the latest operation (care
     before it is not the care after it: :func:`reasoner.plan.history.before_operation`)."""
     out: dict[str, list[str]] = defaultdict(list)
-    previous = previous_care(reasoner, run) | before_operation(reasoner, run).keys()
+    previous = earlier_care(reasoner, run)
     for fact, details in run.details.items():
         if details.get(_OUTCOME, set()) & FAILED_OUTCOMES and fact not in previous:
             for t in details.get(_TREATMENT, ()):
@@ -153,21 +153,35 @@ def failed_treatments(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:
     return out
 
 
-def improving_care(reasoner: Reasoner, run: CaseRun) -> list[str]:
-    """The case's courses of care of this episode recorded as having improved the patient (``improved``, not partly),
-    an operation apart (care of a previous episode and care before the latest operation are history), in field
-    order."""
-    previous = previous_care(reasoner, run) | before_operation(reasoner, run).keys()
+def earlier_care(reasoner: Reasoner, run: CaseRun) -> frozenset[str]:
+    """The courses that are history, not this episode's care: care of a previous episode (:func:`previous_care`) and
+    care before the latest operation (:func:`before_operation`)."""
+    return previous_care(reasoner, run) | before_operation(reasoner, run).keys()
+
+
+def helping_care(reasoner: Reasoner, run: CaseRun, outcomes: frozenset[str] = _HELPED) -> list[str]:
+    """The case's courses of care of this episode recorded with one of ``outcomes`` (by default improved or partly
+    improved), an operation apart (care of a previous episode and care before the latest operation are history:
+    :func:`earlier_care`), in field order."""
     idx = reasoner.index
     facts = [
         f
         for f, d in run.details.items()
-        if _IMPROVED in d.get(_OUTCOME, ())
-        and f not in previous
+        if d.get(_OUTCOME, set()) & outcomes
         and d.get(_TREATMENT)
         and not any(idx.is_a(t, _OPERATION) for t in d[_TREATMENT])
     ]
-    return sorted(facts, key=lambda f: path_key(field_path(run.case, f)))
+    if not facts:  # most cases record none: the history is read only for those that do
+        return []
+    history = earlier_care(reasoner, run)
+    return sorted((f for f in facts if f not in history), key=lambda f: path_key(field_path(run.case, f)))
+
+
+def improving_care(reasoner: Reasoner, run: CaseRun) -> list[str]:
+    """The case's courses of care of this episode recorded as having improved the patient (``improved``, not partly),
+    an operation apart (care of a previous episode and care before the latest operation are history), in field
+    order."""
+    return helping_care(reasoner, run, frozenset({_IMPROVED}))
 
 
 def helped_operations(reasoner: Reasoner, run: CaseRun) -> dict[str, list[str]]:

@@ -18,7 +18,7 @@ from ..case.paths import path_key
 from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
-from .history import before_operation, care_before_operation, previous_care, previous_episode_care
+from .history import care_before_operation, helping_care, previous_care, previous_episode_care
 from .model import Step, Warning
 from .parts import offered_again, pain_above_l1, phase_recommendations
 from .words import fact_text, steps_named
@@ -83,10 +83,6 @@ def outcome_not_recorded(
     return out
 
 
-_HELPED = (str(SK.improved), str(SK.partial_improvement))
-_OPERATION = str(SK.spine_surgery)
-
-
 def care_helping(reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]) -> list[Warning]:
     """A course of this episode recorded as having helped (improved, partly improved), where the plan offers it (or
     what it is part of, or, for a drug class, a drug in it) as a step to do or consider: the step is that care, to go
@@ -95,20 +91,8 @@ def care_helping(reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: 
     (:func:`reasoner.plan.history.helped_operations`); care of a previous episode or before the latest operation is
     history (warnings previous_episode_care, care_before_operation)."""
     idx, steps = reasoner.index, list(steps)
-    history = None
     out = []
-    helping = [
-        f
-        for f, d in run.details.items()
-        if d.get(_TREATMENT)
-        and d.get(_OUTCOME, set()) & set(_HELPED)
-        and not any(idx.is_a(t, _OPERATION) for t in d[_TREATMENT])
-    ]
-    for fact in sorted(helping, key=lambda f: path_key(path(f))):  # most cases record no helping course
-        if history is None:
-            history = previous_care(reasoner, run) | before_operation(reasoner, run).keys()
-        if fact in history:
-            continue
+    for fact in helping_care(reasoner, run):
         d = run.details[fact]
         again = offered_again(idx, steps, d[_TREATMENT])
         if not again:
