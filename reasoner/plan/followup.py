@@ -36,7 +36,8 @@ def early_review(
 ) -> tuple[list[Step], list[Warning]]:
     """The steps with each follow-up step of a routine interval brought forward, and the warnings that ask for it
     naming those steps (their ids added to the subjects), where a warning asks for an early review; else unchanged."""
-    asking = list(dict.fromkeys(w.id for w in warnings if asks_early_review(reasoner, run, w)))
+    asks = [asks_early_review(reasoner, run, w) for w in warnings]  # once a warning: the second use reads it
+    asking = list(dict.fromkeys(w.id for w, a in zip(warnings, asks, strict=True) if a))
     ids = {s.id for s in steps if s.phase == "follow_up" and s.timing}
     if not asking or not ids:
         return steps, warnings
@@ -49,7 +50,7 @@ def early_review(
         for s in steps
     ]  # fmt: skip
     told = [
-        replace(w, subjects=(*w.subjects, *sorted(ids - set(w.subjects)))) if asks_early_review(reasoner, run, w) else w
-        for w in warnings
+        replace(w, subjects=(*w.subjects, *sorted(ids - set(w.subjects)))) if a else w
+        for w, a in zip(warnings, asks, strict=True)
     ]
     return out, told
