@@ -302,20 +302,23 @@ def test_issue15_engine_is_chosen_by_spinekg_engine(tmp_path):
     assert not (tmp_path / "out.jsonl").exists()
 
 
-def test_issue15_auto_engine_runs_small_batches_in_python_and_large_ones_in_the_store(engines):
+def test_issue15_auto_engine_runs_every_batch_in_python_in_chunks(engines, monkeypatch):
+    """``auto`` reasons in the Python engine at every batch size (the embedded store became the slower at a
+    cohort's 1,000 cases), :data:`PYTHON_BATCH` cases at a time, with the store's results."""
     from reasoner.reasoning import engine as eng
-    from reasoner.reasoning.stores import LocalStore
 
     auto = Reasoner()
-    assert auto.engine == "auto"
-    assert isinstance(auto.backend_for(1), inproc.PythonStore)
-    assert isinstance(auto.backend_for(eng.AUTO_PYTHON_UP_TO), inproc.PythonStore)
-    assert isinstance(auto.backend_for(eng.AUTO_PYTHON_UP_TO + 1), LocalStore)
-    cases = [api.case_triples(api.as_case(c)).nt() for c in generate(eng.AUTO_PYTHON_UP_TO + 5, seed=19)]
+    assert auto.engine == "auto" and isinstance(auto.backend, inproc.PythonStore)
+    cases = [api.case_triples(api.as_case(c)).nt() for c in generate(eng.PYTHON_BATCH + 5, seed=19)]
+    batches: list[int] = []
+    load = auto.backend.load
+    monkeypatch.setattr(auto.backend, "load", lambda nt, graph: (batches.append(nt.count("\n")), load(nt, graph)))
     want = engines[0].run(cases)
-    for got in (auto.run(cases), auto.run(cases[:3])):
-        for iri, run in got.items():
-            assert _normal(run) == _normal(want[iri])
+    got = auto.run(cases)
+    assert len(batches) == 2, batches  # 105 cases: a chunk of 100 and one of 5
+    assert got.keys() == want.keys()
+    for iri, run in got.items():
+        assert _normal(run) == _normal(want[iri])
     auto.close()
     with pytest.raises(ValueError, match="engine 'jena'"):
         Reasoner(engine="jena")

@@ -22,15 +22,14 @@ from .stores import KB_GRAPH, Backend, LocalStore
 
 #: Where the rules run in this process: ``python`` (:mod:`.inproc`, the rule texts compiled once and evaluated over
 #: Python indexes), ``oxigraph`` (an embedded pyoxigraph store, the reference the tests compare with), or ``auto``
-#: (the default): the Python engine for up to :data:`AUTO_PYTHON_UP_TO` cases at a time, where it is as fast or
-#: faster (reasoning alone, ms a case: one case 3.1 against 8.8; 10 cases 2.5 against 4.0; 50 cases 2.2 against 3.6;
-#: 100 cases 2.0 either way), the store for larger batches, where it is faster (500 cases: 2.0 against 1.8; 2,000:
-#: 2.1 against 1.9).
+#: (the default): the Python engine, :data:`PYTHON_BATCH` cases at a time, at every batch size. Measured on 1,000
+#: generated cases after the 2026-12-07 rules (reasoning alone, ms a case): the Python engine 3.8 in chunks of 25,
+#: 3.6-3.7 of 50 or 100, 3.9-4.3 of 200; the store 4.9-5.5 in batches of 200 and 7.0-7.5 of 1,000 (it had been the
+#: faster from a few hundred cases, 1.8 against 2.0 ms at 500, before this month's condition rules).
 ENGINES = ("auto", "python", "oxigraph")
-AUTO_PYTHON_UP_TO = 100
 #: The Python engine reasons over at most this many cases at a time (a case costs about the same alone or in a
 #: batch there, and its hash joins grow with the batch)
-PYTHON_BATCH = 200
+PYTHON_BATCH = 100
 
 #: How many allocations Python's cyclic collector lets pass while a batch is reasoned, where its default is 700: a
 #: batch makes millions of short-lived rows and tuples that reference counting frees, and each collection walked
@@ -239,8 +238,7 @@ class Reasoner:
         self.conditions = compiled.conditions
         self.query_needs = compiled.query_needs
         self._kb_keys: frozenset[str] | None = None  # the classes and predicates of the store's KB graph
-        self.backend: Backend  # where a batch runs (``auto``: a small batch; :meth:`backend_for` says)
-        self._store: Backend | None = None  # ``auto``: the embedded store for larger batches, made when first needed
+        self.backend: Backend  # where a batch runs
         if connect is not None:
             self.engine = "endpoint"
             self.backend = connect(self.kb_nt, self.kb_version)
@@ -256,19 +254,9 @@ class Reasoner:
             self.engine = engine
             self.backend = LocalStore(self.kb_nt)
 
-    def backend_for(self, cases: int) -> Backend:
-        """The store a batch of this many cases runs in."""
-        if self.engine != "auto" or cases <= AUTO_PYTHON_UP_TO:
-            return self.backend
-        if self._store is None:
-            self._store = LocalStore(self.kb_nt)
-        return self._store
-
     def close(self) -> None:
-        """Give back what the stores hold for this run (an endpoint's KB graph, if this run loaded it)."""
+        """Give back what the store holds for this run (an endpoint's KB graph, if this run loaded it)."""
         self.backend.close()
-        if self._store is not None:
-            self._store.close()
 
     def run(self, case_graphs: list[Graph | str]) -> dict[str, CaseRun]:
         """Reason over every case at once (rdflib graphs or N-Triples text); one CaseRun per case IRI.
@@ -277,13 +265,13 @@ class Reasoner:
         match runs once over all of them (one whose classes or predicates are not in the store would find
         nothing: :mod:`.needs`), and the graph is dropped again.
         """
-        if self.engine == "python" and len(case_graphs) > PYTHON_BATCH:
+        if self.engine in ("python", "auto") and len(case_graphs) > PYTHON_BATCH:
             runs: dict[str, CaseRun] = {}
             for start in range(0, len(case_graphs), PYTHON_BATCH):
                 runs.update(self.run(case_graphs[start : start + PYTHON_BATCH]))
             return runs
         text = "".join(g if isinstance(g, str) else g.serialize(format="nt") for g in case_graphs)
-        backend = self.backend_for(len(case_graphs))
+        backend = self.backend
         with backend.lock, fewer_collections():
             if self._kb_keys is None:
                 self._kb_keys = frozenset(classify.keys(backend, backend.kb_graph))
