@@ -70,6 +70,11 @@ class KBIndex:
         self.kb = kb
         self._labels: dict[str, str] = {}
         self._notations: dict[str, str] = {}
+        # answers of the pure class lookups below, by their arguments: a plan asks the same few hundred pairs
+        # thousands of times (1,000 generated cases: 260,000 ``includes``, 66,000 ``care_stage``)
+        self._includes: dict[tuple[str, str], bool] = {}
+        self._same_course_is_a: dict[tuple[str, str], bool] = {}
+        self._stages: dict[str, int] = {}
 
     def use_cache(self, kb_version: str) -> None:
         """Take the recommendations from the per-user cache (:func:`reasoner.kb.cache.cached`, keyed by
@@ -149,8 +154,12 @@ class KBIndex:
         ways) count as one: how a treatment tried without success is matched against what is not offered again
         (a course of physiotherapy that failed is a failed course of exercise therapy, and of article 003's
         physiotherapy programme below it)."""
-        same = self._same_course
-        return any(self.is_a(c, ancestor) for a in self.above(cls) for c in (a, *same.get(a, ())))
+        found = self._same_course_is_a.get((cls, ancestor))
+        if found is None:
+            same = self._same_course
+            found = any(self.is_a(c, ancestor) for a in self.above(cls) for c in (a, *same.get(a, ())))
+            self._same_course_is_a[(cls, ancestor)] = found
+        return found
 
     @cached_property
     def included(self) -> dict[str, frozenset[str]]:
@@ -180,7 +189,11 @@ class KBIndex:
         >>> idx.includes(both, plain), idx.includes(plain, both)
         (True, False)
         """
-        return any(self.is_a(i, asked) for c in self.above(given) for i in self.included.get(c, ()))
+        found = self._includes.get((given, asked))
+        if found is None:
+            found = any(self.is_a(i, asked) for c in self.above(given) for i in self.included.get(c, ()))
+            self._includes[(given, asked)] = found
+        return found
 
     @cached_property
     def red_flags(self) -> tuple[str, ...]:
@@ -350,7 +363,10 @@ class KBIndex:
         """Where the steps of ``cls`` stand in the order a plan is read aloud (``sk:careStage``: assessment,
         first-line care, escalation, referral, surgery, follow-up): the latest stage of the classes it is in, 0 where
         none has one."""
-        return max((self._care_stages.get(c, 0) for c in self.above(cls)), default=0)
+        found = self._stages.get(cls)
+        if found is None:
+            found = self._stages[cls] = max((self._care_stages.get(c, 0) for c in self.above(cls)), default=0)
+        return found
 
     @cached_property
     def phase_order(self) -> dict[str, int]:

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from rdflib import URIRef
-
 from ..case.paths import path_key
 from ..consts import SK, SK_IRI
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
 from .history import previous_care
 from .model import Step, Warning
-from .parts import unique
+from .parts import by_class, unique
 from .words import fact_text, steps_named
 
 _TYPE, _OUTCOME = str(SK.treatmentType), str(SK.outcome)
@@ -113,11 +111,12 @@ def step_reading(reasoner: Reasoner, steps: Iterable[Step]) -> list[Warning]:
     is contraindicated ..." beside an NSAID the plan still offers (review R12, defect 9: heart failure with kidney
     disease at 71, the step's reason not on the step)."""
     out = []
+    readings = by_class(reasoner, SK.stepReading)
     for s in steps:
         if s.stance not in ("do", "consider"):
             continue
         for rec in s.recommendations:
-            for note in reasoner.kb.objects(URIRef(rec), SK.stepReading):
+            for note in readings.get(rec, ()):
                 out.append(
                     Warning(
                         "step_reading",
@@ -130,7 +129,8 @@ def step_reading(reasoner: Reasoner, steps: Iterable[Step]) -> list[Warning]:
 
 def _tempers_only(reasoner: Reasoner, step: Step) -> bool:
     """A "do not" whose every recommendation only tempers the expectations of its drug (``sk:tempersExpectations``)."""
-    return all(reasoner.kb.value(URIRef(r), SK.tempersExpectations) for r in step.recommendations)
+    tempers = by_class(reasoner, SK.tempersExpectations)  # the KB's lexical forms: an xsd:boolean true is "true" or "1"
+    return all(any(v in ("true", "1") for v in tempers.get(r, ())) for r in step.recommendations)
 
 
 def tempers_expectations(reasoner: Reasoner, steps: Iterable[Step]) -> list[Warning]:
