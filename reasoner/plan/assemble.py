@@ -59,7 +59,7 @@ from .cover import covered_by_steps, urgent_steps
 from .followup import early_review
 from .history import failed_treatments, helped_operations, improving_care, previous_care
 from .model import NotApplicable, Plan, RedFlagOut, Warning
-from .narrowed import narrowed_flags, routine_phase, routine_why
+from .narrowed import beyond_screen, narrowed_flags, routine_phase, routine_why, screen_contradicted
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
 from .steps import AFTER_CARE, ASSESSMENT, BY_WEEKS, plan_steps
 from .unanswered import candidacy_unanswered
@@ -170,10 +170,14 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
                 "; and, listed among its triggers in red_flags.csv though spinekg does not raise it on them alone: "
             )
             reason += "; ".join(listed(f, cs) for f, cs in others)
+        if flag in narrowed and narrowed[flag].note:  # what it is and holds back (an instability: beyond the screen)
+            reason += f"; {narrowed[flag].note}"
         red_flags.append(
             RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by), reason, idx.held_until(flag))
         )
+        # an article silent on a red flag beyond the screen (instability) that others act on missed no red flag
         missed = [art for art in applying_articles if art.isdigit() and art not in flagged_by]
+        missed = [] if flagged_by and beyond_screen(reasoner, flag) else missed
         if missed or not flagged_by:
             if missed:
                 msg = (
@@ -190,25 +194,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *missed)))
 
     warnings += cleared.excluded_flag_warnings(reasoner, run, words, path)
-    screens = [f for f, d in run.details.items() if NONE_FOUND in d.get(SCREEN_RESULT, ())]
-    # a red flag the screen does not cover (sk:beyondRedFlagScreen: a spinal instability), or one narrowed to a
-    # trigger the screen knows (back pain at 70 or over alone), does not contradict it
-    unknown_to_screen = [
-        r
-        for f, r in zip(flags, red_flags, strict=True)
-        if not (f in narrowed and narrowed[f].screen_knows)
-        and reasoner.kb.value(SK[r.id], SK.beyondRedFlagScreen) is None
-    ]
-    if screens and unknown_to_screen:
-        warnings.append(
-            Warning(
-                "red_flag_screen_contradicted",
-                "the case records a red-flag screen with none found, but the recorded findings raise "
-                + ", ".join(f"{r.label} ({r.reason})" for r in unknown_to_screen)
-                + ": the red flags stand; check the screen",
-                ("red_flag_screen", *(r.id for r in unknown_to_screen)),
-            )
-        )
+    screened = any(NONE_FOUND in d.get(SCREEN_RESULT, ()) for d in run.details.values())
+    warnings += screen_contradicted(reasoner, flags, red_flags, narrowed, screened)
 
     # effective phase and timing of every applying recommendation; one about sciatica counts from the sciatica where
     # the case dates it apart from a longer episode (a course of care longer than the sciatica began before it), one

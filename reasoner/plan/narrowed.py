@@ -1,4 +1,5 @@
-"""Red flags raised only by triggers of a narrower class that says what it holds back (a fracture on age alone)."""
+"""Red flags raised only by triggers of a narrower class that says what it holds back (a fracture on age alone, an
+instability), and whether a recorded screen with none found is contradicted by the red flags it does not know."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rdflib import URIRef
 from ..consts import SK
 from ..reasoning.conditions import HOLDS, Applicability
 from ..reasoning.engine import CaseRun, Reasoner
+from .model import RedFlagOut, Warning
 
 PHASES = ("emergency", "urgent", "now")
 
@@ -18,13 +20,15 @@ class Narrowed:
     """What a red flag holds back and how soon its own steps are due when every finding that raised it is of a
     narrower red-flag class with its own ``sk:preempts`` (back pain at 70 or over, not cleared by imaging: the
     red flag then pre-empts only spinal manipulation, its imaging is routine, and a screen that found none is not
-    contradicted, for the screen knew the patient's age)."""
+    contradicted, for the screen knew the patient's age; a segmental instability, beyond the screen and sent for a
+    routine surgical opinion, holds back only spinal manipulation, and the plan says so with the red flag)."""
 
     classes: tuple[str, ...]  # the narrower trigger classes
     preempts: tuple[str, ...]
     spares: tuple[str, ...]
     phase: str | None  # the phase its urgent steps take (sk:redFlagPhase), None to keep theirs
     screen_knows: bool  # sk:screenKnows: a recorded screen with none found weighed these triggers
+    note: str = ""  # sk:narrowedNote: what the plan says of the red flag after its reason
 
 
 def narrowed_flags(reasoner: Reasoner, run: CaseRun) -> dict[str, Narrowed]:
@@ -53,7 +57,8 @@ def narrowed_flags(reasoner: Reasoner, run: CaseRun) -> dict[str, Narrowed]:
         phases = [str(next(kb.objects(URIRef(c), SK.redFlagPhase), "")).rsplit("/", 1)[-1] for c in classes]
         phase = min(phases, key=PHASES.index) if all(p in PHASES for p in phases) else None
         knows = all(any(str(o).lower() == "true" for o in kb.objects(URIRef(c), SK.screenKnows)) for c in classes)
-        out[flag] = Narrowed(tuple(sorted(classes)), values(SK.preempts), values(SK.spares), phase, knows)
+        note = "; ".join(values(SK.narrowedNote))
+        out[flag] = Narrowed(tuple(sorted(classes)), values(SK.preempts), values(SK.spares), phase, knows, note)
     return out
 
 
@@ -80,3 +85,36 @@ def routine_why(reasoner: Reasoner, flags: dict[str, Narrowed]) -> str:
     return "routine, not urgent: " + "; ".join(
         f"{idx.label(f)} is raised only on {', '.join(idx.label(c) for c in n.classes)}" for f, n in flags.items()
     )
+
+
+def beyond_screen(reasoner: Reasoner, flag: str) -> bool:
+    """Whether a red-flag screen recorded with none found does not cover the red flag (``sk:beyondRedFlagScreen``:
+    a spinal instability, which red_flags.csv has no row for)."""
+    return reasoner.kb.value(URIRef(flag), SK.beyondRedFlagScreen) is not None
+
+
+def screen_contradicted(
+    reasoner: Reasoner,
+    flags: list[str],
+    red_flags: list[RedFlagOut],
+    narrowed: dict[str, Narrowed],
+    screened: bool,
+) -> list[Warning]:
+    """``red_flag_screen_contradicted``: a screen recorded with none found beside red flags it would have found; not
+    one it does not cover (a spinal instability), nor one narrowed to a trigger it knows (back pain at 70 or over)."""
+    unknown_to_screen = [
+        r
+        for f, r in zip(flags, red_flags, strict=True)
+        if not (f in narrowed and narrowed[f].screen_knows) and not beyond_screen(reasoner, f)
+    ]
+    if not (screened and unknown_to_screen):
+        return []
+    return [
+        Warning(
+            "red_flag_screen_contradicted",
+            "the case records a red-flag screen with none found, but the recorded findings raise "
+            + ", ".join(f"{r.label} ({r.reason})" for r in unknown_to_screen)
+            + ": the red flags stand; check the screen",
+            ("red_flag_screen", *(r.id for r in unknown_to_screen)),
+        )
+    ]
