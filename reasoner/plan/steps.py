@@ -185,10 +185,13 @@ def in_package(reasoner: Reasoner, keys: dict[tuple[str, str, str], tuple], grou
     other part (or a class the KB says is the same course of it) first, then what is added to it (clinician's review
     R13, defect 7: massage and manipulation read before exercise)."""
     interv, stance, phase = group
+    if stance == "avoid":
+        return (keys[group], 0)
+    needs = _package_needs(reasoner, interv)
+    if not needs:
+        return (keys[group], 0)
     own = keys[group]
-    package = planparts.by_class(reasoner, SK.onlyInPackageWith)
     idx = reasoner.index
-    needs = {o for c, others in package.items() if stance != "avoid" and idx.is_a(interv, c) for o in others}
     after = [
         key
         for (other, other_stance, other_phase), key in keys.items()
@@ -196,6 +199,18 @@ def in_package(reasoner: Reasoner, keys: dict[tuple[str, str, str], tuple], grou
         and any(idx.same_course_is_a(other, o) for o in needs)
     ]  # fmt: skip
     return (min(after), 1, own) if after else (own, 0)
+
+
+def _package_needs(reasoner: Reasoner, interv: str) -> frozenset[str]:
+    """What a step of ``interv`` is given only beside (``sk:onlyInPackageWith`` of it or a class above it), made once
+    per reasoner and intervention."""
+    made = reasoner.cache.setdefault("package_needs", {})
+    found = made.get(interv)
+    if found is None:
+        package = planparts.by_class(reasoner, SK.onlyInPackageWith)
+        idx = reasoner.index
+        found = made[interv] = frozenset(o for c, others in package.items() if idx.is_a(interv, c) for o in others)
+    return found
 
 
 def reading_key(
