@@ -185,3 +185,21 @@ def test_conflict_shown_only_where_live(conflict: str, plans: dict) -> None:
     assert set(one_side) <= applying, (not_live, one_side)
     assert conflict not in [c.id for c in plan.conflicts], not_live
     assert not any(conflict in s.conflicts for s in plan.steps), not_live
+
+
+def test_no_conflict_calls_a_sciatica_not_acute_chronic(plans: dict) -> None:
+    """NICE NG59's "acute and severe sciatica", read by spinekg as under 6 weeks, makes a sciatica of 6 weeks or more
+    *not acute*, not chronic: an 8-week sciatica the same plan classifies subacute (6 to 12 weeks) was called "chronic
+    (6 weeks or more, as spinekg reads 'acute')" in the epidural disagreement (clinician's review R16, defect 10, c05).
+    NICE NG59 uses no duration phases; "chronic" is spinekg's 12 weeks or more."""
+    for live, _, _ in CASES.values():
+        if live is None:
+            continue
+        for c in plans[live].conflicts:
+            assert "chronic (6 weeks" not in c.description, (live, c.id)
+    [c] = [
+        c
+        for c in plans[CASES["conflict_ext_epidural_beyond_acute_severe_sciatica"][0]].conflicts
+        if c.id == "conflict_ext_epidural_beyond_acute_severe_sciatica"
+    ]
+    assert "not acute (6 weeks or more, spinekg's reading of NICE's 'acute'" in c.description

@@ -144,6 +144,11 @@ NIGHT_PAIN, NIGHT_PAIN_FLAG = _S + "night_pain", _S + "night_pain_after_50_not_i
 ANTICOAGULANT, GI_RISK = _S + "anticoagulant_or_antiplatelet", _S + "gastrointestinal_risk"
 AT_65 = _S + "symptom_at_65_or_over"
 ANTICOAGULANT_GI = _S + "anticoagulant_and_gastrointestinal_risk"
+# derive-corticosteroid-and-gastrointestinal-risk: prolonged corticosteroid use and a symptom at 65 or over, a peptic
+# ulcer or gastrointestinal bleeding risk or an anticoagulant or antiplatelet drug; the corticosteroid typed where the
+# case records one of them, the ulcer or anticoagulant record where it records the corticosteroid (a symptom never)
+CORTICOSTEROID = _S + "prolonged_corticosteroid_use"
+CORTICOSTEROID_GI = _S + "corticosteroid_and_gastrointestinal_risk"
 # derive-cardiovascular-and-renal-risk: cardiovascular disease and renal impairment, each typed where the case records
 # both
 CARDIO, RENAL = _S + "cardiovascular_disease", _S + "renal_impairment"
@@ -426,6 +431,16 @@ class Derivations:
                 continue
             if (ANTICOAGULANT in f.types and partner) or (f.types & {GI_RISK, CARDIO} and drug):
                 f.types |= {ANTICOAGULANT_GI} | self.supers(ANTICOAGULANT_GI)
+                changed = True
+        # derive-corticosteroid-and-gastrointestinal-risk: the corticosteroid, where a 65-or-over, ulcer or
+        # anticoagulant record is in the case; an ulcer or anticoagulant record, where the corticosteroid is
+        partner = any(f.types & {GI_RISK, ANTICOAGULANT, AT_65} for f in facts)
+        steroid = any(CORTICOSTEROID in f.types for f in facts)
+        for f in facts:
+            if CORTICOSTEROID_GI in f.types:
+                continue
+            if (CORTICOSTEROID in f.types and partner) or (f.types & {GI_RISK, ANTICOAGULANT} and steroid):
+                f.types |= {CORTICOSTEROID_GI} | self.supers(CORTICOSTEROID_GI)
                 changed = True
         # derive-cardiovascular-and-renal-risk: each of the two records, where both are in the case
         if any(CARDIO in f.types for f in facts) and any(RENAL in f.types for f in facts):
