@@ -35,11 +35,13 @@ from . import (
     FAILED_OUTCOMES,
     IMPINGEMENT,
     LATERALITY,
+    NEW_SEVERE_DEFICIT,
     NO_LEVEL_COMPRESSION,
     POSSIBLE_COMPRESSION,
     PREVIOUS_CARE,
     SCIATICA,
     SEVERITY,
+    THIS_EPISODE_WEAKNESS,
     Conditions,
     Derivations,
     Node,
@@ -115,6 +117,8 @@ class PlainPython:
         self.requires = grouped(kb.subject_objects(SK.requiresRecord))  # presentation → what it is defined on
         self.within = grouped(kb.subject_objects(SK.within))  # presentation → those it is graded within
         self.confirmed_by = grouped(kb.subject_objects(SK.confirmedBy))  # red flag → presentations confirming it
+        # the red flags a severe motor deficit of this episode raises (an ungraded weakness leaves them unknown)
+        self.new_deficit_flags = {NEW_SEVERE_DEFICIT} | self.supers.get(NEW_SEVERE_DEFICIT, frozenset())
         case_classes = {str(c) for c in kb.transitive_subjects(RDFS.subClassOf, SK.Case)}
         # the presentations a plan names: below sk:ClinicalPresentation, with a notation
         self.presentations = sorted(
@@ -630,6 +634,20 @@ class PlainPython:
                 )
                 if hits:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, hits)
+                if kind == "RedFlagPresent":  # red-flag-present-ungraded-weakness-unknown
+                    for w in wanted:
+                        if w not in self.new_deficit_flags or w in c.props.get(_S + "excludesRedFlag", []):
+                            continue
+                        for f in by_type.get(THIS_EPISODE_WEAKNESS, ()):
+                            course = f.props.get(_S + "progressive", [])
+                            stable = any(x is False or x == "false" for x in course)
+                            if f.props.get(_S + "mrcGrade") or (
+                                stable and any(d >= 12 for d in f.props.get(DURATION, ()))
+                            ):
+                                continue
+                            at = "symptoms[" + f.iri.partition("/symptom/")[2] + "]"
+                            fields = (".strength_mrc",) if course else (".strength_mrc", ".progressive")
+                            speak(*key, UNKNOWN, [f.iri], [at + x for x in fields])
                 for w in wanted if kind == "FindingAbsent" else ():  # left open, recorded neither way
                     if w in unassessed:
                         speak(*key, UNKNOWN, unassessed[w][1], [unassessed[w][0]])

@@ -20,7 +20,7 @@ from .cleared import early_review_flags
 from .model import Step, Warning
 
 #: the warnings that always ask for an early review where they stand
-EARLY_REVIEW = frozenset({"ces_safety_net"})
+EARLY_REVIEW = frozenset({"ces_safety_net", "weakness_grade_not_recorded"})
 
 
 def asks_early_review(reasoner: Reasoner, run: CaseRun, w: Warning) -> bool:

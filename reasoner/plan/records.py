@@ -36,6 +36,7 @@ def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[
     """Every warning of this module for one plan, in this order."""
     return (
         weakness_side_not_recorded(reasoner, run, steps, path)
+        + weakness_grade_not_recorded(reasoner, run, path)
         + durations_disagree(reasoner, run, steps, path)
         + myelopathy_grade_disagrees(reasoner, run, path)
         + study_misses_the_pain(reasoner, run, steps, path)
@@ -225,6 +226,47 @@ def weakness_side_not_recorded(
                 "this record as it stands (a weakness of unknown side is not bilateral weakness): record "
                 f"{', '.join(unrecorded)} and plan again; {examined}",
                 (at, *unrecorded, *named),
+            )
+        )
+    return out
+
+
+_THIS_EPISODE = str(SK.weakness_of_this_episode)
+
+
+def weakness_grade_not_recorded(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """A weakness of this episode recorded with a side and no MRC grade (an unsided one: weakness_side_not_recorded),
+    not recorded both stable and of 12 weeks or more, while the progressive neurological deficit is neither raised
+    nor excluded: graded MRC 3 or less, or getting worse, it would raise that red flag, so the recommendations that
+    need it are unknown, not failed (rule red-flag-present-ungraded-weakness-unknown; a missing fact is not read as
+    false), and the plan asks for the grade and the course and an early review (clinician's review R16 #1: "L5
+    weakness, left", no grade, was given routine care and a review at 6 weeks). The red flag is not raised on a
+    weakness of unknown grade: most are mild."""
+    if _PROGRESSIVE in run.red_flags or _PROGRESSIVE in run.excluded_flags:
+        return []
+    idx, out = reasoner.index, []
+    weak = [f for f, types in run.fact_types.items() if _THIS_EPISODE in types]
+    for fact in sorted(weak, key=lambda f: path_key(path(f))):
+        rec = run.details.get(fact, {})
+        course = {str(v).lower() for v in rec.get(_WORSE, ())}
+        stable_long = "false" in course and any(float(w) >= 12 for w in rec.get(_WEEKS, ()))
+        if not rec.get(_LAT) or rec.get(_MRC) or stable_long:
+            continue
+        at = path(fact)
+        fields = [f"{at}.strength_mrc"] + ([] if course else [f"{at}.progressive"])
+        out.append(
+            Warning(
+                "weakness_grade_not_recorded",
+                f"weakness ({at}) is recorded without an MRC grade{'' if course else ' or its course'}: graded MRC "
+                "3 or less (spinekg's cut-off for a severe motor deficit) or getting worse, it would raise "
+                f"{idx.label(_PROGRESSIVE)} [{local(_PROGRESSIVE)}] (red_flags.csv: \u201cworsening motor weakness "
+                "(e.g., foot drop progression)\u201d, whose action is \u201curgent MRI + urgent spine surgical "
+                "referral\u201d). spinekg neither raises it on this record nor reads it as absent: the "
+                "recommendations that need it are undecided (`spinekg why-not`). Grade the weakness and ask whether it "
+                "is getting worse, "
+                f"record {' and '.join(fields)} and plan again; until then review early, not at the routine interval "
+                "(spinekg's judgement, which no source in its reference gives)",
+                (at, *fields, local(_PROGRESSIVE)),
             )
         )
     return out

@@ -78,6 +78,7 @@ DEFAULT = {
 PRECEDENCE = {
     "FindingPresent": (HOLDS, UNKNOWN),
     "FindingAbsent": (FAILS, UNKNOWN),
+    "RedFlagPresent": (HOLDS, UNKNOWN),
     "PresentationPresent": (HOLDS, UNKNOWN),
     "PresentationAbsent": (FAILS, UNKNOWN),
     "SymptomDurationAtLeast": (HOLDS, UNKNOWN),

@@ -7,6 +7,8 @@ from typing import Any
 
 from .terms import DECIMAL, FLOATS, INTEGERS, LANG_STRING, STRING, XSD, Blank, Lit, Term, Unsupported
 
+_STRINGS = (STRING, LANG_STRING)
+
 
 class ExpressionError(Exception):
     """An expression error: a FILTER reads it as false. Raised as a new instance each time: one instance raised
@@ -192,6 +194,27 @@ def _call(name: str, operands: tuple[Compiled, ...]) -> Compiled:
             return a.lex.startswith(b.lex)
 
         return strstarts
+    if name == "STRAFTER":
+
+        def strafter(mu: dict, ev: Expressions) -> Lit:
+            a, b = (x(mu, ev) for x in operands)
+            if not (isinstance(a, Lit) and isinstance(b, Lit) and a.dt in _STRINGS and b.dt in _STRINGS):
+                raise ExpressionError
+            _, found, tail = a.lex.partition(b.lex)
+            return Lit(tail, a.dt, a.lang) if found else Lit("")
+
+        return strafter
+    if name == "CONCAT":
+
+        def concat(mu: dict, ev: Expressions) -> Lit:
+            parts = [x(mu, ev) for x in operands]
+            if not all(isinstance(v, Lit) and v.dt in _STRINGS for v in parts):
+                raise ExpressionError
+            langs = {v.lang for v in parts}
+            lang = langs.pop() if len(langs) == 1 else None
+            return Lit("".join(v.lex for v in parts), None, lang)
+
+        return concat
     arg = operands[0]
     if name == "isIRI":
         return lambda mu, ev: type(arg(mu, ev)) is str

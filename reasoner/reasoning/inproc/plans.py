@@ -93,8 +93,10 @@ def _expr(e) -> Any:
         return ("call", "STR", (_expr(e.arg),))
     if name == "Builtin_COALESCE":
         return ("coalesce", tuple(_expr(x) for x in e.arg))
-    if name == "Builtin_STRSTARTS":
-        return ("call", "STRSTARTS", (_expr(e.arg1), _expr(e.arg2)))
+    if name in ("Builtin_STRSTARTS", "Builtin_STRAFTER"):
+        return ("call", name.removeprefix("Builtin_"), (_expr(e.arg1), _expr(e.arg2)))
+    if name == "Builtin_CONCAT":
+        return ("call", "CONCAT", tuple(_expr(x) for x in e.arg))
     if name == "TrueFilter":
         return ("term", Lit("true", XSD + "boolean"))
     raise Unsupported(f"expression {name}")
