@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from reasoner.api import reason, recommend
+from reasoner.plan.followup import brought_forward
 
 
 def warnings(plan, wid: str) -> list:
@@ -103,6 +104,14 @@ def test_no_side_warning_once_both_red_flags_are_raised():
     plan = recommend(with_weakness({"duration_weeks": 3, "progressive": True}, retention))
     assert {"cauda_equina_syndrome_suspected", "progressive_neurological_deficit"} <= {f.id for f in plan.red_flags}
     assert not warnings(plan, "weakness_side_not_recorded")
+
+
+def test_a_follow_up_brought_forward_says_the_early_interval_first_and_the_routine_one_as_replaced():
+    timing = brought_forward("in 6 weeks", "warning weakness_grade_not_recorded")
+    # review R17 #3: "early, not at the routine interval (in 6 weeks)" was heard as 6 weeks
+    assert timing.startswith("early: within 1-2 weeks, not at the routine interval of 6 weeks (spinekg's judgement")
+    assert "(in 6 weeks)" not in timing and "no source in its reference gives an interval" in timing
+    assert "not at the routine interval of 4-6 weeks" in brought_forward("every 4-6 weeks", "warning x")
 
 
 # --- durations_disagree ---------------------------------------------------------------------------------------------

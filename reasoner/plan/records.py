@@ -19,7 +19,7 @@ from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
 from .history import care_before_operation, helping_care, previous_care, previous_episode_care
-from .model import Step, Warning
+from .model import REVIEW_EARLY, Step, Warning
 from .parts import offered_again, pain_above_l1, phase_recommendations
 from .words import fact_text, steps_named
 
@@ -264,7 +264,7 @@ def weakness_grade_not_recorded(reasoner: Reasoner, run: CaseRun, path: Callable
                 "referral\u201d). spinekg neither raises it on this record nor reads it as absent: the "
                 "recommendations that need it are undecided (`spinekg why-not`). Grade the weakness and ask whether it "
                 "is getting worse, "
-                f"record {' and '.join(fields)} and plan again; until then review early, not at the routine interval "
+                f"record {' and '.join(fields)} and plan again; until then {REVIEW_EARLY} "
                 "(spinekg's judgement, which no source in its reference gives)",
                 (at, *fields, local(_PROGRESSIVE)),
             )
