@@ -4,14 +4,15 @@ These warnings ask the clinician to see the patient again early, not at the rout
 follow-up: ``ces_safety_net`` (suspected cauda equina syndrome excluded while imaging shows a compression of the
 central canal and a sacral symptom is recorded), ``red_flag_excluded`` for a finding a spine surgeon assessed that
 stands (a progressive deficit managed without an operation, :func:`cleared.early_review_flags`), and a weakness of
-this episode with a side and no grade, so that the progressive neurological deficit is undecided
-(``weakness_grade_not_recorded``: clinician's review R16 #1). A follow-up step with a routine interval (article
-000's "Reassess after 6 weeks of conservative management") then reads "early: within 1-2 weeks, not at the routine
-interval of 6 weeks", names the warning, and says that this is spinekg's judgement, not its source's (no source in
-the reference gives an interval); the warning names the step, so the text plan shows it there ("read with the
-warning"). A reader working from the numbered steps would otherwise book the 6-week review (clinician's review R12
-#5: r10-08, r10-09), and "early" with "(in 6 weeks)" beside it read aloud as 6 weeks (review R17 #3). Where no such
-warning stands the interval is the source's.
+this episode whose grade or course is not recorded, so that the progressive neurological deficit is undecided
+(``weakness_grade_not_recorded``, ``weakness_course_not_recorded``, and ``weakness_side_not_recorded`` where it says
+so: clinician's reviews R16 #1, R17 #1 and #2). A follow-up step with a routine interval (article 000's "Reassess
+after 6 weeks of conservative management") then reads "early: within 1-2 weeks, not at the routine interval of 6
+weeks", names the warning, and says that this is spinekg's judgement, not its source's (no source in the reference
+gives an interval); the warning names the step, so the text plan shows it there ("read with the warning"). A reader
+working from the numbered steps would otherwise book the 6-week review (clinician's review R12 #5: r10-08, r10-09),
+and "early" with "(in 6 weeks)" beside it read aloud as 6 weeks (review R17 #3). Where no such warning stands the
+interval is the source's.
 """
 
 from __future__ import annotations
@@ -21,17 +22,22 @@ from dataclasses import replace
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
 from .cleared import early_review_flags
-from .model import EARLY_WITHIN, Step, Warning
+from .model import EARLY_WITHIN, REVIEW_EARLY, Step, Warning
 
 #: the warnings that always ask for an early review where they stand
-EARLY_REVIEW = frozenset({"ces_safety_net", "weakness_grade_not_recorded"})
+EARLY_REVIEW = frozenset({"ces_safety_net", "weakness_grade_not_recorded", "weakness_course_not_recorded"})
+#: the warnings that ask for it where they say so (:data:`model.REVIEW_EARLY`): a weakness with no side asks for it
+#: only where its grade or course leaves the progressive neurological deficit undecided
+EARLY_REVIEW_WHERE_SAID = frozenset({"weakness_side_not_recorded"})
 
 
 def asks_early_review(reasoner: Reasoner, run: CaseRun, w: Warning) -> bool:
-    """Whether the warning asks for an early review: :data:`EARLY_REVIEW`, or ``red_flag_excluded`` of an assessed
-    finding that stands."""
+    """Whether the warning asks for an early review: :data:`EARLY_REVIEW`, :data:`EARLY_REVIEW_WHERE_SAID` where it
+    says so, or ``red_flag_excluded`` of an assessed finding that stands."""
     if w.id in EARLY_REVIEW:
         return True
+    if w.id in EARLY_REVIEW_WHERE_SAID:
+        return REVIEW_EARLY in w.message
     return w.id == "red_flag_excluded" and any(local(f) in w.subjects for f in early_review_flags(reasoner, run))
 
 
