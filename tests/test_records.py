@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from reasoner.api import reason, recommend
+from reasoner.plan.followup import brought_forward
 
 
 def warnings(plan, wid: str) -> list:
@@ -28,8 +29,9 @@ def with_weakness(weakness: dict, *others: dict, **extra) -> dict:
 
 
 def test_an_unplaced_weakness_with_no_side_names_both_red_flags_and_every_field_to_record():
-    [w] = warnings(recommend(with_weakness({"duration_weeks": 3})), "weakness_side_not_recorded")
-    assert w.subjects == (
+    plan = recommend(with_weakness({"duration_weeks": 3}))
+    [w] = warnings(plan, "weakness_side_not_recorded")
+    assert w.subjects[:7] == (
         "symptoms[1]",
         "symptoms[1].laterality",
         "symptoms[1].dermatomes",
@@ -42,12 +44,16 @@ def test_an_unplaced_weakness_with_no_side_names_both_red_flags_and_every_field_
     assert "neither red flag" in w.message
     # no source gives a neurological examination for sciatica: the warning says so, and no step is made up
     assert "no source recommendation of a neurological examination applies" in w.message
+    # no grade and no course: the progressive deficit is undecided, and the follow-up comes early (review R17 #2)
+    assert "undecided" in w.message and "within 1-2 weeks" in w.message
+    [follow] = [s for s in plan.steps if s.phase == "follow_up" and s.timing]
+    assert follow.timing.startswith("early: within 1-2 weeks") and w.subjects[7:] == (follow.id,)
 
 
 def test_a_graded_dermatomal_weakness_with_no_side_asks_only_for_what_is_missing():
     plan = recommend(with_weakness({"dermatomes": ["S1"], "strength_mrc": 4, "duration_weeks": 3}))
     [w] = warnings(plan, "weakness_side_not_recorded")
-    assert w.subjects[1:] == (
+    assert w.subjects[1:5] == (
         "symptoms[1].laterality",
         "symptoms[1].progressive",
         "cauda_equina_syndrome_suspected",
@@ -55,6 +61,16 @@ def test_a_graded_dermatomal_weakness_with_no_side_asks_only_for_what_is_missing
     )
     assert "graded MRC 3 or less" not in w.message and "two or more roots" not in w.message
     assert not plan.red_flags  # a weakness of unknown side is not bilateral weakness
+    # graded MRC 4 with no course: whether it is getting worse decides the progressive deficit (review R17 #1, #2)
+    assert "ask whether the weakness is getting worse" in w.message and "within 1-2 weeks" in w.message
+
+
+def test_a_graded_weakness_with_no_side_recorded_stable_asks_for_no_early_review():
+    stable = {"dermatomes": ["S1"], "strength_mrc": 4, "progressive": False, "duration_weeks": 3}
+    plan = recommend(with_weakness(stable))
+    [w] = warnings(plan, "weakness_side_not_recorded")
+    assert "undecided" not in w.message and "within 1-2 weeks" not in w.message  # only the side is open
+    assert all("early" not in (s.timing or "") for s in plan.steps)
 
 
 def test_a_progressive_weakness_with_no_side_names_only_the_red_flag_not_yet_raised():
@@ -103,6 +119,14 @@ def test_no_side_warning_once_both_red_flags_are_raised():
     plan = recommend(with_weakness({"duration_weeks": 3, "progressive": True}, retention))
     assert {"cauda_equina_syndrome_suspected", "progressive_neurological_deficit"} <= {f.id for f in plan.red_flags}
     assert not warnings(plan, "weakness_side_not_recorded")
+
+
+def test_a_follow_up_brought_forward_says_the_early_interval_first_and_the_routine_one_as_replaced():
+    timing = brought_forward("in 6 weeks", "warning weakness_grade_not_recorded")
+    # review R17 #3: "early, not at the routine interval (in 6 weeks)" was heard as 6 weeks
+    assert timing.startswith("early: within 1-2 weeks, not at the routine interval of 6 weeks (spinekg's judgement")
+    assert "(in 6 weeks)" not in timing and "no source in its reference gives an interval" in timing
+    assert "not at the routine interval of 4-6 weeks" in brought_forward("every 4-6 weeks", "warning x")
 
 
 # --- durations_disagree ---------------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ class PlainPython:
         self.requires = grouped(kb.subject_objects(SK.requiresRecord))  # presentation → what it is defined on
         self.within = grouped(kb.subject_objects(SK.within))  # presentation → those it is graded within
         self.confirmed_by = grouped(kb.subject_objects(SK.confirmedBy))  # red flag → presentations confirming it
-        # the red flags a severe motor deficit of this episode raises (an ungraded weakness leaves them unknown)
+        # the red flags a severe motor deficit of this episode raises (a weakness with no grade or course: unknown)
         self.new_deficit_flags = {NEW_SEVERE_DEFICIT} | self.supers.get(NEW_SEVERE_DEFICIT, frozenset())
         case_classes = {str(c) for c in kb.transitive_subjects(RDFS.subClassOf, SK.Case)}
         # the presentations a plan names: below sk:ClinicalPresentation, with a notation
@@ -634,19 +634,18 @@ class PlainPython:
                 )
                 if hits:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, hits)
-                if kind == "RedFlagPresent":  # red-flag-present-ungraded-weakness-unknown
+                if kind == "RedFlagPresent":  # red-flag-present-weakness-grade-or-course-unrecorded-unknown
                     for w in wanted:
                         if w not in self.new_deficit_flags or w in c.props.get(_S + "excludesRedFlag", []):
                             continue
                         for f in by_type.get(THIS_EPISODE_WEAKNESS, ()):
                             course = f.props.get(_S + "progressive", [])
                             stable = any(x is False or x == "false" for x in course)
-                            if f.props.get(_S + "mrcGrade") or (
-                                stable and any(d >= 12 for d in f.props.get(DURATION, ()))
-                            ):
+                            graded = bool(f.props.get(_S + "mrcGrade"))
+                            if (graded and course) or (stable and any(d >= 12 for d in f.props.get(DURATION, ()))):
                                 continue
                             at = "symptoms[" + f.iri.partition("/symptom/")[2] + "]"
-                            fields = (".strength_mrc",) if course else (".strength_mrc", ".progressive")
+                            fields = [".strength_mrc"] * (not graded) + [".progressive"] * (not course)
                             speak(*key, UNKNOWN, [f.iri], [at + x for x in fields])
                 for w in wanted if kind == "FindingAbsent" else ():  # left open, recorded neither way
                     if w in unassessed:

@@ -19,7 +19,7 @@ from ..consts import SK, SK_IRI
 from ..kb.index import local
 from ..reasoning.conditions import FAILS, HOLDS
 from ..reasoning.engine import CaseRun, Reasoner
-from .model import Warning
+from .model import EARLY_WITHIN, Warning
 from .parts import confirmed_flags
 from .studied import canal_compression_shown, lumbar_studies
 from .words import Words, fact_text
@@ -208,8 +208,8 @@ def _dated_studies(run: CaseRun, failing: Iterable, params: Mapping[str, Mapping
 def early_review_flags(reasoner: Reasoner, run: CaseRun) -> list[str]:
     """The red flags the case records in ``red_flags_excluded`` that are confirmed findings assessed by a spine surgeon
     (``sk:careHeldUntil``: a progressive deficit), with no feature raising them again: the finding stands, and the
-    ``red_flag_excluded`` warning asks for the neurology to be reassessed early, not at the routine interval of the
-    plan's follow-up (spinekg's judgement; clinician's review R10 #3)."""
+    ``red_flag_excluded`` warning asks for the neurology to be reassessed early (within 1-2 weeks), not at the
+    routine interval of the plan's follow-up (spinekg's judgement; clinician's reviews R10 #3, R17 #3)."""
     kb = reasoner.kb
     return sorted(
         f
@@ -253,11 +253,12 @@ def excluded_flag_warnings(reasoner: Reasoner, run: CaseRun, words: Words, path:
         elif flag in early:
             message += (
                 ": the care it would hold back is in the plan. The finding stands: spinekg's judgement, which no "
-                "source in its reference gives for every such finding, is to reassess the neurology early, not at "
-                "the routine interval of the plan's follow-up, and to refer back at once if it worsens (for mild "
-                "DCM, AO Spine 2017: \u201cIf initial nonoperative management is pursued, we recommend operative "
-                "intervention if there is neurological deterioration\u201d, guideline_statements.csv "
-                "aospine2017_r2_mild); if it worsens, remove it from red_flags_excluded and plan again"
+                "source in its reference gives for every such finding, is to reassess the neurology early, "
+                f"{EARLY_WITHIN}, not at the routine interval of the plan's follow-up, and to refer back at once if "
+                "it worsens (for mild DCM, AO Spine 2017: \u201cIf initial nonoperative management is pursued, we "
+                "recommend operative intervention if there is neurological deterioration\u201d, "
+                "guideline_statements.csv aospine2017_r2_mild); if it worsens, remove it from red_flags_excluded and "
+                "plan again"
             )
         else:
             message += (

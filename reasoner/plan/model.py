@@ -8,6 +8,13 @@ from dataclasses import asdict, dataclass, field, replace
 from ..kb.index import local
 from .jsontext import dumps
 
+#: how soon a review a warning brings forward falls due: spinekg's judgement, which no source in its reference
+#: gives (the sources give only the routine interval, article 000's "Reassess after 6 weeks"; clinician's review
+#: R17 #3: "early", with "(in 6 weeks)" beside it, read aloud as 6 weeks)
+EARLY_WITHIN = "within 1-2 weeks"
+#: the words of a warning that asks for that review (reasoner.plan.followup brings the follow-up forward on them)
+REVIEW_EARLY = f"review early, {EARLY_WITHIN}, not at the routine interval"
+
 
 @dataclass(frozen=True)
 class EvidenceOut:

@@ -1,7 +1,8 @@
-"""Warnings for what the case's own records leave open: a leg weakness recorded without a side, two records of one
-symptom whose durations put the case in different duration phases, a myelopathy graded on examination that its
-mJOA score puts in another grade, a prior treatment with no outcome that the plan offers again, care of a previous
-episode and care that failed before an operation (:mod:`reasoner.plan.history`).
+"""Warnings for what the case's own records leave open: a leg weakness recorded without a side, grade or course
+(:mod:`reasoner.plan.weakness`), two records of one symptom whose durations put the case in different duration
+phases, a myelopathy graded on examination that its mJOA score puts in another grade, a prior treatment with no
+outcome that the plan offers again, care of a previous episode and care that failed before an operation
+(:mod:`reasoner.plan.history`).
 
 Each is a warning, never a step, and never a red flag of its own: it names what the records leave undecided and the
 fields that would decide it.
@@ -21,15 +22,12 @@ from ..reasoning.engine import CaseRun, Reasoner
 from .history import care_before_operation, helping_care, previous_care, previous_episode_care
 from .model import Step, Warning
 from .parts import offered_again, pain_above_l1, phase_recommendations
+from .weakness import weakness_grade_not_recorded, weakness_side_not_recorded
 from .words import fact_text, steps_named
 
-_WEAKNESS, _BOTH_SIDES = str(SK.weakness), str(SK.bilateral_leg_weakness)
-_SYMPTOM, _BOTH_LEGS = str(SK.Symptom), str(SK.both_legs)
-_CES, _PROGRESSIVE = str(SK.cauda_equina_syndrome_suspected), str(SK.progressive_neurological_deficit)
+_SYMPTOM = str(SK.Symptom)
 _LAT, _DERM, _REGION = str(SK.laterality), str(SK.inDermatome), str(SK.inBodyRegion)
-_MRC, _WORSE, _WEEKS = str(SK.mrcGrade), str(SK.progressive), str(SK.durationWeeks)
-_TYPE = str(RDF.type)
-_EXAM = "neurological_examination"
+_WEEKS, _TYPE = str(SK.durationWeeks), str(RDF.type)
 
 
 def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[[str], str]) -> list[Warning]:
@@ -140,136 +138,6 @@ def study_misses_the_pain(
         "the pain (spinekg's judgement: its sources are about low back pain and name no study for it)"
     )
     return [Warning("study_misses_the_pain", message, (*paths, *(s.id for s in studies)))]
-
-
-def _leg_places(reasoner: Reasoner) -> frozenset[str]:
-    """The dermatomes and body regions of the legs: those the both-legs region spans, the regions that are part of it,
-    and the region itself (read from the KB once per reasoner)."""
-    key = ("leg_places",)
-    if key not in reasoner.cache:
-        kb = reasoner.kb
-        places = {str(d) for d in kb.objects(SK.both_legs, SK.spansDermatome)}
-        places |= {str(r) for r in kb.subjects(SK.partOfRegion, SK.both_legs)} | {_BOTH_LEGS}
-        reasoner.cache[key] = frozenset(places)
-    return reasoner.cache[key]
-
-
-def weakness_side_not_recorded(
-    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
-) -> list[Warning]:
-    """A weakness recorded with no side, in a leg or not placed at all (a weakness only in an arm is not a leg's):
-    were it in both legs, it would be bilateral leg weakness, a trigger red_flags.csv lists of suspected cauda equina
-    syndrome; were it worsening, graded MRC 3 or less, or of two or more roots, a progressive neurological deficit.
-    spinekg raises neither on the record as it stands ("legs feel weak" is not bilateral weakness), and says which
-    fields decide them: the side, and for the progressive deficit the dermatomes, the grade and the course. A red flag
-    the case already raises, or lists as excluded beside a finding that would raise it, is not named again; with
-    neither left, nothing is said.
-
-    The plan's neurological examination step, where a source gives one for the case, is named; where none does, the
-    warning says so (spinekg adds no step its sources do not give)."""
-    idx, legs = reasoner.index, _leg_places(reasoner)
-    out = []
-    weak = [f for f, types in run.fact_types.items() if _WEAKNESS in types and _BOTH_SIDES not in types]
-    for fact in sorted(weak, key=lambda f: path_key(path(f))):  # only the few weaknesses are sorted
-        rec = run.details.get(fact, {})
-        if rec.get(_LAT):
-            continue
-        places = rec.get(_DERM, set()) | rec.get(_REGION, set())
-        if _BOTH_LEGS in places or (places and places.isdisjoint(legs)):
-            continue  # recorded in both legs (bilateral by its place), or only outside the legs
-        at = path(fact)
-        flags, named, unrecorded = [], [], [f"{at}.laterality"]
-        if _CES not in run.red_flags and _CES not in run.excluded_flags:
-            flags.append(
-                "were it in both legs, it would be bilateral leg weakness, which red_flags.csv lists among the "
-                f"triggers of {idx.label(_CES)} [{local(_CES)}] (\u201cbilateral sciatica or bilateral leg "
-                "weakness\u201d)"
-            )
-            named.append(local(_CES))
-        missing = {name: not rec.get(prop) for name, prop in (("progressive", _WORSE), ("strength_mrc", _MRC))}
-        missing["dermatomes"] = not rec.get(_DERM)
-        if any(missing.values()) and _PROGRESSIVE not in run.red_flags and _PROGRESSIVE not in run.excluded_flags:
-            raising = [words for name, words in (("progressive", "getting worse"), ("strength_mrc", "graded MRC 3 or "
-                       "less (spinekg's cut-off for a severe motor deficit)")) if missing[name]]  # fmt: skip
-            said = []
-            if raising:
-                said.append(
-                    f"were it {' or '.join(raising)}, it would be a trigger of {idx.label(_PROGRESSIVE)} "
-                    f"[{local(_PROGRESSIVE)}] (red_flags.csv: \u201cworsening motor weakness (e.g., foot drop "
-                    "progression), multi-root deficits\u201d), on which spinekg raises it"
-                )
-            if missing["dermatomes"]:
-                said.append(
-                    "were it of two or more roots, it would be a multi-root deficit, which red_flags.csv lists among "
-                    f"the triggers of {idx.label(_PROGRESSIVE)} [{local(_PROGRESSIVE)}] (spinekg warns of it, and "
-                    "does not raise the red flag on it alone)"
-                )
-            flags += said
-            named.append(local(_PROGRESSIVE))
-            unrecorded += [f"{at}.{name}" for name in ("dermatomes", "strength_mrc", "progressive") if missing[name]]
-        if not flags:
-            continue
-        exam = [s for s in steps if s.id == _EXAM and s.stance != "avoid"]
-        examined = (
-            "the plan's "
-            + steps_named(exam)
-            + (" are where they are examined" if len(exam) > 1 else " is where they are examined")
-            if exam
-            else "no source recommendation of a neurological examination applies to this case, and spinekg adds no "
-            "step its sources do not give: they come from the clinician's examination"
-        )
-        which = "neither red flag" if len(named) > 1 else "that red flag"
-        out.append(
-            Warning(
-                "weakness_side_not_recorded",
-                f"weakness ({at}) is recorded without a side: " + "; ".join(flags) + f". spinekg raises {which} on "
-                "this record as it stands (a weakness of unknown side is not bilateral weakness): record "
-                f"{', '.join(unrecorded)} and plan again; {examined}",
-                (at, *unrecorded, *named),
-            )
-        )
-    return out
-
-
-_THIS_EPISODE = str(SK.weakness_of_this_episode)
-
-
-def weakness_grade_not_recorded(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
-    """A weakness of this episode recorded with a side and no MRC grade (an unsided one: weakness_side_not_recorded),
-    not recorded both stable and of 12 weeks or more, while the progressive neurological deficit is neither raised
-    nor excluded: graded MRC 3 or less, or getting worse, it would raise that red flag, so the recommendations that
-    need it are unknown, not failed (rule red-flag-present-ungraded-weakness-unknown; a missing fact is not read as
-    false), and the plan asks for the grade and the course and an early review (clinician's review R16 #1: "L5
-    weakness, left", no grade, was given routine care and a review at 6 weeks). The red flag is not raised on a
-    weakness of unknown grade: most are mild."""
-    if _PROGRESSIVE in run.red_flags or _PROGRESSIVE in run.excluded_flags:
-        return []
-    idx, out = reasoner.index, []
-    weak = [f for f, types in run.fact_types.items() if _THIS_EPISODE in types]
-    for fact in sorted(weak, key=lambda f: path_key(path(f))):
-        rec = run.details.get(fact, {})
-        course = {str(v).lower() for v in rec.get(_WORSE, ())}
-        stable_long = "false" in course and any(float(w) >= 12 for w in rec.get(_WEEKS, ()))
-        if not rec.get(_LAT) or rec.get(_MRC) or stable_long:
-            continue
-        at = path(fact)
-        fields = [f"{at}.strength_mrc"] + ([] if course else [f"{at}.progressive"])
-        out.append(
-            Warning(
-                "weakness_grade_not_recorded",
-                f"weakness ({at}) is recorded without an MRC grade{'' if course else ' or its course'}: graded MRC "
-                "3 or less (spinekg's cut-off for a severe motor deficit) or getting worse, it would raise "
-                f"{idx.label(_PROGRESSIVE)} [{local(_PROGRESSIVE)}] (red_flags.csv: \u201cworsening motor weakness "
-                "(e.g., foot drop progression)\u201d, whose action is \u201curgent MRI + urgent spine surgical "
-                "referral\u201d). spinekg neither raises it on this record nor reads it as absent: the "
-                "recommendations that need it are undecided (`spinekg why-not`). Grade the weakness and ask whether it "
-                "is getting worse, "
-                f"record {' and '.join(fields)} and plan again; until then review early, not at the routine interval "
-                "(spinekg's judgement, which no source in its reference gives)",
-                (at, *fields, local(_PROGRESSIVE)),
-            )
-        )
-    return out
 
 
 def _bounds(reasoner: Reasoner) -> list[tuple[str, float, bool, float, bool]]:

@@ -16,7 +16,7 @@ from ..case.paths import path_key
 from ..consts import RDF, SK, SK_IRI
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
-from .model import Step, Warning
+from .model import EARLY_WITHIN, Step, Warning
 from .words import fact_text
 
 _CES = str(SK.cauda_equina_syndrome_suspected)
@@ -166,9 +166,9 @@ def ces_safety_net(
                 f"canal ({said(canal)}) and a symptom in a sacral dermatome is recorded ({said(sacral)}): the "
                 f"plan's step of {idx.label(SK_IRI + _SAFETY_NET)} ({_SAFETY_NET}) matters most for this patient "
                 "(a large central disc can still compress the cauda equina); give it in writing, with saddle numbness "
-                "that spreads or worsens among the reasons to return at once, and review early rather than at the "
-                "routine interval. "
-                "spinekg's judgement: no source in the reference gives a safety-net statement",
+                "that spreads or worsens among the reasons to return at once, and review early, "
+                f"{EARLY_WITHIN}, rather than at the routine interval. spinekg's judgement: no source in the reference "
+                "gives a safety-net statement or that interval",
                 (name, _SAFETY_NET, *(path(f) for f in canal), *(path(f) for f in sacral)),
             )
         ]
@@ -178,9 +178,9 @@ def ces_safety_net(
             f"{idx.label(_CES)} [{name}] is recorded as excluded, yet imaging shows a compression of the central "
             f"canal ({said(canal)}) and a symptom in a sacral dermatome is recorded ({said(sacral)}): give the "
             "patient safety-net advice, in writing, to return at once with urinary retention, urinary or faecal "
-            "incontinence, or saddle numbness that spreads or worsens, and review early rather than at the routine "
-            "interval (a large central disc can still compress the cauda equina). spinekg's judgement: no source in "
-            "the reference gives a safety-net statement",
+            "incontinence, or saddle numbness that spreads or worsens, and review early, "
+            f"{EARLY_WITHIN}, rather than at the routine interval (a large central disc can still compress the cauda "
+            "equina). spinekg's judgement: no source in the reference gives a safety-net statement or that interval",
             (name, *(path(f) for f in canal), *(path(f) for f in sacral)),
         )
     ]
