@@ -22,10 +22,10 @@ from .stores import KB_GRAPH, Backend, LocalStore
 
 #: Where the rules run in this process: ``python`` (:mod:`.inproc`, the rule texts compiled once and evaluated over
 #: Python indexes), ``oxigraph`` (an embedded pyoxigraph store, the reference the tests compare with), or ``auto``
-#: (the default): the Python engine, :data:`PYTHON_BATCH` cases at a time, at every batch size. Measured on 1,000
-#: generated cases after the 2026-12-07 rules (reasoning alone, ms a case): the Python engine 3.8 in chunks of 25,
-#: 3.6-3.7 of 50 or 100, 3.9-4.3 of 200; the store 4.9-5.5 in batches of 200 and 7.0-7.5 of 1,000 (it had been the
-#: faster from a few hundred cases, 1.8 against 2.0 ms at 500, before this month's condition rules).
+#: (the default): the Python engine, :data:`PYTHON_BATCH` cases at a time, at every batch size. Measured side by side
+#: on 1,000 generated cases in one batch, reasoning alone, each engine in a fresh process: the Python engine 3.5-3.9 s,
+#: the store 5.5-5.9 s fresh and 7.2-9.1 s once it had reasoned a batch before (it had been the faster from a few
+#: hundred cases, 1.8 against 2.0 ms a case at 500, before this month's condition rules).
 ENGINES = ("auto", "python", "oxigraph")
 #: The Python engine reasons over at most this many cases at a time (a case costs about the same alone or in a
 #: batch there, and its hash joins grow with the batch)
