@@ -57,10 +57,12 @@ from . import (
     EPISODE,
     FAILED_OUTCOMES,
     IMPINGEMENT,
+    NEW_SEVERE_DEFICIT,
     NO_LEVEL_COMPRESSION,
     POSSIBLE_COMPRESSION,
     PREVIOUS_CARE,
     SCIATICA,
+    THIS_EPISODE_WEAKNESS,
     Conditions,
     Derivations,
     Node,
@@ -121,6 +123,7 @@ class Owlready2Swrl:
         self.requires = grouped(kb.subject_objects(SK.requiresRecord))  # presentation → what it is defined on
         self.within = grouped(kb.subject_objects(SK.within))  # presentation → those it is graded within
         self.confirmed_by = grouped(kb.subject_objects(SK.confirmedBy))  # red flag → presentations confirming it
+        self.new_deficit_flags = {NEW_SEVERE_DEFICIT, *self._ancestors(NEW_SEVERE_DEFICIT)}  # what a new deficit raises
         case_classes = {c for c in kb.transitive_subjects(RDFS.subClassOf, SK.Case) if isinstance(c, URIRef)}
         self.presentations = sorted(
             str(c)
@@ -574,6 +577,21 @@ class Owlready2Swrl:
                     matched = [f for f in matched if set(flags) & types[f.iri] - covers[f.iri]]
                 if matched:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])
+                if kind == "RedFlagPresent":  # red-flag-present-weakness-grade-or-course-unrecorded-unknown
+                    for w in flags:
+                        if w not in self.new_deficit_flags or w in excluded:
+                            continue
+                        for f in by_type.get(THIS_EPISODE_WEAKNESS, ()):
+                            course = values(f, "progressive")
+                            stable = any(x is False or x == "false" for x in course)
+                            graded = bool(values(f, "mrcGrade"))
+                            if (graded and course) or (
+                                stable and any(float(d) >= 12 for d in values(f, "durationWeeks"))
+                            ):
+                                continue
+                            at = "symptoms[" + f.iri.partition("/symptom/")[2] + "]"
+                            fields = [".strength_mrc"] * (not graded) + [".progressive"] * (not course)
+                            speak(*key, UNKNOWN, [f.iri], [at + x for x in fields])
                 for t in get("findingType", ()) if kind == "FindingAbsent" else ():  # left open, recorded neither way
                     if t in unassessed:
                         speak(*key, UNKNOWN, unassessed[t][1], [unassessed[t][0]])
