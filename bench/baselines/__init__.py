@@ -424,24 +424,12 @@ class Derivations:
         changed |= self.malignancy_combined(facts)
         # derive-anticoagulant-and-gastrointestinal-risk: the drug, where an ulcer, cardiovascular or 65-or-over
         # record is in the case; an ulcer or cardiovascular record, where the drug is
-        partner = any(f.types & {GI_RISK, CARDIO, AT_65} for f in facts)
-        drug = any(ANTICOAGULANT in f.types for f in facts)
-        for f in facts:
-            if ANTICOAGULANT_GI in f.types:
-                continue
-            if (ANTICOAGULANT in f.types and partner) or (f.types & {GI_RISK, CARDIO} and drug):
-                f.types |= {ANTICOAGULANT_GI} | self.supers(ANTICOAGULANT_GI)
-                changed = True
+        changed |= self.paired_risk(facts, ANTICOAGULANT, {GI_RISK, CARDIO, AT_65}, {GI_RISK, CARDIO}, ANTICOAGULANT_GI)
         # derive-corticosteroid-and-gastrointestinal-risk: the corticosteroid, where a 65-or-over, ulcer or
         # anticoagulant record is in the case; an ulcer or anticoagulant record, where the corticosteroid is
-        partner = any(f.types & {GI_RISK, ANTICOAGULANT, AT_65} for f in facts)
-        steroid = any(CORTICOSTEROID in f.types for f in facts)
-        for f in facts:
-            if CORTICOSTEROID_GI in f.types:
-                continue
-            if (CORTICOSTEROID in f.types and partner) or (f.types & {GI_RISK, ANTICOAGULANT} and steroid):
-                f.types |= {CORTICOSTEROID_GI} | self.supers(CORTICOSTEROID_GI)
-                changed = True
+        changed |= self.paired_risk(
+            facts, CORTICOSTEROID, {GI_RISK, ANTICOAGULANT, AT_65}, {GI_RISK, ANTICOAGULANT}, CORTICOSTEROID_GI
+        )
         # derive-cardiovascular-and-renal-risk: each of the two records, where both are in the case
         if any(CARDIO in f.types for f in facts) and any(RENAL in f.types for f in facts):
             for f in facts:
@@ -628,6 +616,21 @@ class Derivations:
             for level in (*f.props.get(_S + "atDiscLevel", ()), *f.props.get(_S + "atSpinalLevel", ()))
         ]
         return not levels or any(level in self.lumbar_levels for level in levels)
+
+    def paired_risk(self, facts: list, drug: str, partners: set, sides: set, derived: str) -> bool:
+        """A drug record that, beside a partner record in the case, makes a risk (``derived``): the drug record,
+        where a record of ``partners`` is in the case, and each record of ``sides``, where the drug is; whether
+        anything was new."""
+        partnered = any(f.types & partners for f in facts)
+        taken = any(drug in f.types for f in facts)
+        changed = False
+        for f in facts:
+            if derived in f.types:
+                continue
+            if (drug in f.types and partnered) or (f.types & sides and taken):
+                f.types |= {derived} | self.supers(derived)
+                changed = True
+        return changed
 
     def malignancy_combined(self, facts: list[Node]) -> bool:
         """derive-pain-not-improving-on-care: a back pain, sciatica or buttock pain of 4 weeks or more, in a case with
