@@ -102,12 +102,14 @@ def screen_contradicted(
 ) -> list[Warning]:
     """``red_flag_screen_contradicted``: a screen recorded with none found beside red flags it would have found; not
     one it does not cover (a spinal instability), nor one narrowed to a trigger it knows (back pain at 70 or over)."""
+    if not screened:  # most plans: no screen recorded with none found, nothing to read in the KB
+        return []
     unknown_to_screen = [
         r
         for f, r in zip(flags, red_flags, strict=True)
         if not (f in narrowed and narrowed[f].screen_knows) and not beyond_screen(reasoner, f)
     ]
-    if not (screened and unknown_to_screen):
+    if not unknown_to_screen:
         return []
     return [
         Warning(
