@@ -301,3 +301,54 @@ def test_fusion_for_stenosis_with_instability_says_with_decompression():
     case = {"id": stem, **yaml.safe_load((DATA.parent / "acceptance" / f"{stem}.yaml").read_text())["case"]}
     plan = reason([case])[0].plan
     assert step(plan, "spinal_fusion").label == "spinal fusion (with decompression of the stenosis)"
+
+
+def test_a_deferred_step_waits_on_the_red_flags_that_hold_it_back_not_on_every_one_raised():
+    # review R17 #6: an instability holds back spinal manipulation only; beside a suspected infection, the rest of
+    # conservative care waits for the infection to be excluded, not also for the surgeon's assessment of the instability
+    case = {
+        "id": "instability-and-infection",
+        "age": 58,
+        "symptoms": [{"type": "axial_pain", "duration_weeks": 3}, {"type": "segmental_instability"}],
+        "risk_factors": ["fever", "iv_drug_use"],
+        "imaging": [
+            {"modality": "radiography", "weeks_ago": 0, "findings": [{"type": "spondylolisthesis", "level": "L4-L5"}]}
+        ],
+    }
+    plan = reason([case])[0].plan
+    defers = {f.id: f.defers for f in plan.red_flags}
+    assert defers["spinal_instability"] == ("spinal_manipulation",)
+    assert {"conservative_care", "spinal_manipulation", "clinical_reassessment"} <= set(defers["infection_suspected"])
+    why = {local(p.recommendation): p.why[0] for p in plan.preempted if p.status == "deferred"}
+    assert "spinal instability" not in why["rec_003_01"] and "infection" in why["rec_003_01"]
+    assert "spinal_instability" in why["rec_ext_acp_spinal_manipulation_acute_subacute"]
+    text = render_text(plan)
+    assert "DEFERRED UNTIL SUSPECTED SPINAL INFECTION IS EXCLUDED (then resume)" in text
+    manipulation = next(line for line in text.splitlines() if "CONSIDER spinal manipulation" in line)
+    assert "spinal instability has been assessed by a spine surgeon" in manipulation
+    conservative = next(line for line in text.splitlines() if "DO conservative care" in line)
+    assert "instability" not in conservative
+
+
+def test_an_urgent_referral_gives_the_routine_one_another_red_flag_asks_for_and_names_its_finding():
+    # review R17 #5: a progressive deficit's urgent spine surgical referral beside an instability's routine one is one
+    # referral (the urgent one), which quotes the instability's sentence and names the instability among its triggers
+    case = {
+        "id": "instability-and-progressive-weakness",
+        "age": 62,
+        "symptoms": [
+            {"type": "axial_pain", "duration_weeks": 10},
+            {"type": "segmental_instability"},
+            {"type": "weakness", "dermatomes": ["L5"], "laterality": "left", "strength_mrc": 3, "progressive": True,
+             "duration_weeks": 2},
+        ],
+        "imaging": [
+            {"modality": "radiography", "weeks_ago": 0, "findings": [{"type": "spondylolisthesis", "level": "L4-L5"}]}
+        ],
+    }  # fmt: skip
+    plan = reason([case])[0].plan
+    referrals = [s for s in plan.steps if s.id == "spine_specialist_referral"]
+    assert [s.phase for s in referrals] == ["urgent"]
+    assert "symptoms[1]" in referrals[0].triggered_by and "symptoms[2]" in referrals[0].triggered_by
+    assert "rec_safety_instability_referral" in {local(r) for r in referrals[0].covers}
+    assert "rec_safety_instability_referral" in {e.recommendation for e in referrals[0].evidence}

@@ -40,6 +40,7 @@ The rules a clinician reads the plan by:
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from rdflib import URIRef
 
@@ -277,8 +278,11 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         for f in holds_back
     ]
     active, waiting, covered, preempted = [], [], defaultdict(list), list(overridden.values())
-    parked: dict[str, tuple[str, str]] = {}  # a deferred intervention to do or consider: why, and until when
+    parked: dict[str, tuple[str, str, list[str]]] = {}  # a deferred intervention to do or consider: why, until when,
+    # the red flags it waits on
+    defers: dict[str, list[str]] = defaultdict(list)  # red flag -> the interventions it defers
     flag_backs: dict[tuple[str, str], list] = defaultdict(list)  # covered by a red flag's step: its sentences stay
+    flag_facts: dict[tuple[str, str], list[str]] = defaultdict(list)  # and another red flag's findings it acts on too
     tried: dict[str, list[str]] = defaultdict(list)
     tried_later: dict[str, list[str]] = defaultdict(list)
     avoids = [(info.iri, info.intervention) for _, info, *_ in timed if info.stance == "avoid"]
@@ -290,22 +294,24 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             # a red flag's step another red flag gives (it, a narrower one: an MRI for "imaging", or one that includes
             # it: the same-day referral a within-days one) in a more urgent phase (cauda equina's emergency MRI,
             # infection's urgent one) is given once, by the more urgent step; a
-            # "consider" also by a more urgent one to consider (one CT is ordered, not an emergency and an urgent one)
+            # "consider" also by a more urgent one to consider (one CT is ordered, not an emergency and an urgent one);
+            # a red flag's routine step (an instability's surgical opinion) by another's urgent one (one referral)
             sooner = None
-            if stance in ("do", "consider") and phase in URGENT:
+            if stance in ("do", "consider") and phase in (*URGENT, "now"):
+                rank = URGENT.index(phase) if phase in URGENT else len(URGENT)
                 sooner = next(
                     (
                         (u, given[u])
                         for given in ((urgent_do, urgent_consider) if stance == "consider" else (urgent_do,))
                         for u in sorted(given)
-                        if URGENT.index(given[u]) < URGENT.index(phase)
-                        and (idx.is_a(u, interv) or idx.includes(u, interv))
+                        if URGENT.index(given[u]) < rank and (idx.is_a(u, interv) or idx.includes(u, interv))
                     ),
                     None,
                 )
             if sooner is not None:
                 covered[sooner].append(info.iri)
                 flag_backs[sooner].append(info)
+                flag_facts[sooner] += a.triggered_by
                 why = (f"covered by the {sooner[1]} red-flag step {local(sooner[0])}, which already gives it",)
                 preempted.append(NotApplicable(info.iri, info.label, "covered", why))
                 continue
@@ -366,11 +372,16 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
         # a "do not" that advises another intervention in other words (sk:adviceAgainstIs: "do not prescribe bed
         # rest" is advice to stay active) is displaced as that advice is: after significant trauma it waits with it
         advised = planparts.advice_against(reasoner, interv) if stance == "avoid" else ()
-        displaced = bool(holds_back) and any(
-            any(idx.is_a(i, c) for c in preempts) and not any(idx.is_a(i, c) for c in spares)
-            for i in advised or (interv,)
-            for preempts, spares in displacing
-        )
+        # the red flags that displace it (each by its own sk:preempts and sk:spares: an instability only manipulation)
+        displacers = [
+            f
+            for f, (preempts, spares) in zip(holds_back, displacing, strict=True)
+            if any(
+                any(idx.is_a(i, c) for c in preempts) and not any(idx.is_a(i, c) for c in spares)
+                for i in advised or (interv,)
+            )
+        ]
+        displaced = bool(displacers)
         # an assessment is not held back (red flag screening, correlating imaging), unless a red flag names it among
         # what it displaces (risk stratification for stratified care of non-specific pain); nor is pain relief, but
         # a "do not" of a pain-relief drug (NICE's opioids, paracetamol alone...) is for pain without a specific
@@ -384,21 +395,33 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
             # what every red flag spares is not held back in a later phase either (a confirmed fracture's
             # augmentation does not wait until the suspected fracture is excluded)
             # (and a narrowed red flag holds back no later step but what it pre-empts)
-            later = later and any(
-                not any(idx.is_a(interv, c) for c in spares)
-                and (f not in narrowed or any(idx.is_a(interv, c) for c in preempts))
+            later_by = [
+                f
                 for f, (preempts, spares) in zip(holds_back, displacing, strict=True)
-            )
+                if later
+                and not any(idx.is_a(interv, c) for c in spares)
+                and (f not in narrowed or any(idx.is_a(interv, c) for c in preempts))
+            ]
+            later = bool(later_by)
             if (
                 imaging_avoid
                 or (stance in ("do", "consider") and (displaced or later))
                 or (stance == "avoid" and ((wide and (pain_relief or later)) or (bool(advised) and displaced)))
             ):
+                # it waits on the red flags that hold it back, not on every one the case raises (an instability
+                # beside a suspected infection holds back manipulation, not the rest of conservative care: R17 #6)
+                if not imaging_avoid:
+                    holders = set(displacers) | set(later_by)
+                    if stance == "avoid" and (pain_relief or later):
+                        holders |= set(wide)
+                    waits_on = [f for f in holds_back if f in holders] or waits_on
+                for f in waits_on:
+                    defers[f].append(interv)
                 reason, waits = deferred_why(idx, waits_on, confirmed)
                 preempted.append(NotApplicable(info.iri, info.label, "deferred", (reason,)))
                 waiting.append((a, info, driven, phase, waits, False))
                 if stance != "avoid":
-                    parked[interv] = (reason, waits)
+                    parked[interv] = (reason, waits, waits_on)
                 continue
         active.append(item)
     # a "do not" of what a red flag defers in this plan (NICE's no epidural for claudication beside article 000's
@@ -406,7 +429,9 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     # (that intervention itself: a "do not" of acupuncture does not wait with conservative care as a whole)
     for item in [i for i in active if i[1].stance == "avoid" and not i[2] and i[1].intervention in parked]:
         active.remove(item)
-        reason, waits = parked[item[1].intervention]
+        reason, waits, waits_on = parked[item[1].intervention]
+        for f in waits_on:
+            defers[f].append(item[1].intervention)
         reason += "; it waits with the step it advises against, deferred by the same red flag"
         preempted.append(NotApplicable(item[1].iri, item[1].label, "deferred", (reason,)))
         waiting.append((item[0], item[1], False, item[3], waits, False))
@@ -424,8 +449,16 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     analgesia_tried = any(
         idx.is_a(t, ANALGESIA) for f, d in run.details.items() if f not in previous for t in d.get(TREATMENT_TYPE, ())
     )
-    steps = plan_steps(reasoner, active, words, covered, backs, given, analgesia_tried=analgesia_tried)
+    steps = plan_steps(
+        reasoner, active, words, covered, backs, given, analgesia_tried=analgesia_tried, backs_facts=flag_facts
+    )
     deferred = plan_steps(reasoner, waiting, words, {}, {}, numbered=False)  # deferred care is not numbered
+    # each red flag names the deferred steps it holds back (in the deferred list's order)
+    held_ids = {local(f): {local(i) for i in ivs} for f, ivs in defers.items()}
+    red_flags = [
+        replace(f, defers=tuple(dict.fromkeys(s.id for s in deferred if s.id in held_ids.get(f.id, ()))))
+        for f in red_flags
+    ]
     by_fact: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
     for side, given in enumerate((tried, tried_later)):
         for interv, facts in given.items():

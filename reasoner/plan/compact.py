@@ -25,7 +25,7 @@ from ..reasoning.engine import Reasoner
 from .model import NotApplicable, Plan, Step, step_numbers
 from .steps import evidence_of
 
-FORMAT = "spinekg-cohort-line 4"
+FORMAT = "spinekg-cohort-line 5"
 #: a condition's status in a line: holds, fails, unknown
 _LETTER = {"holds": "h", "fails": "f", "unknown": "u"}
 KB_FORMAT = "spinekg-cohort-kb 4"
@@ -162,7 +162,9 @@ def compact(plan: Plan, kb: dict) -> dict:
     (True, True)
     """
     out: dict = {"format": FORMAT, "case": plan.case, "kb_version": plan.kb_version}
-    out["red_flags"] = [[f.id, list(f.triggered_by), list(f.flagged_by_sources), f.reason] for f in plan.red_flags]
+    out["red_flags"] = [
+        [f.id, list(f.triggered_by), list(f.flagged_by_sources), f.reason, list(f.defers)] for f in plan.red_flags
+    ]
     facts: dict[str, str] = {}
     out["steps"] = [_step(s, kb, facts) for s in plan.steps]
     out["deferred"] = [_step(s, kb, facts) for s in plan.deferred]
@@ -341,8 +343,9 @@ def expand(line: dict, kb: dict) -> dict:
                 "flagged_by_sources": s,
                 "reason": r,
                 "held_until": kb["held_until"].get(i, "is excluded"),
+                "defers": d,
             }
-            for i, t, s, r in line["red_flags"]
+            for i, t, s, r, d in line["red_flags"]
         ],
         "steps": [
             _full_step(s, kb, line["facts"], n)

@@ -108,6 +108,7 @@ class RedFlagOut:
     # until when the care it displaces waits, after its label: "is excluded" (a suspicion), or e.g. "has been
     # assessed by a spine surgeon" (a confirmed finding: severe myelopathy, instability, a progressive deficit)
     held_until: str = "is excluded"
+    defers: tuple[str, ...] = ()  # the ids of the deferred steps it holds back (in the plan's deferred list)
 
 
 @dataclass(frozen=True)
@@ -191,8 +192,21 @@ class Plan:
         confirmed, all of them (a confirmed one holds no care back, but a "do not" of imaging waits while it stands).
         """
         confirmed = self.confirmed_flags()
-        holding = tuple(f for f in self.red_flags if f.id not in confirmed)
-        return holding or (self.red_flags if self.deferred else ())
+        # those that hold back some deferred step (an instability beside a suspected infection: manipulation only)
+        deferring = tuple(f for f in self.red_flags if f.defers) or self.red_flags
+        holding = tuple(f for f in deferring if f.id not in confirmed)
+        return holding or (deferring if self.deferred else ())
+
+    def waits_on(self, step: Step) -> tuple[RedFlagOut, ...]:
+        """The holding red flags a deferred step waits on (:meth:`holding_flags`): those that defer it."""
+        holding = self.holding_flags()
+        return tuple(f for f in holding if step.id in f.defers) or holding
+
+    def deferred_common(self) -> tuple[RedFlagOut, ...]:
+        """The red flags most deferred steps wait on (the first such set in the list's order, on a tie): the
+        deferred list's heading names them, and a step waiting on others says which (:meth:`waits_on`)."""
+        sets = [self.waits_on(s) for s in self.deferred]
+        return max(sets, key=sets.count) if sets else self.holding_flags()
 
     def waits_while_confirmed(self) -> bool:
         """Whether the deferred care waits only on red flags the case confirms: then it is advice against imaging,

@@ -68,13 +68,15 @@ def plan_steps(
     given=None,
     numbered: bool = True,
     analgesia_tried: bool = True,
+    backs_facts: dict | None = None,
 ) -> list[Step]:
     """One step per intervention, stance and phase, in reading order, umbrella steps followed by their parts; a
     step's evidence ends with that of the recommendations it covers (``backs``), and it stands where the earliest of
     the steps it gives in their place would (``given``: the MRI without contrast due now, covered by the one without
     and with contrast). In a phase with an escalation to consider that failed care made due, what the phase says to
     do, and the pain relief where the case records none tried (``analgesia_tried`` false) or that is for the severe
-    pain it records, stand before it."""
+    pain it records, stand before it. ``backs_facts``: the findings of another red flag a step acts on too (its routine
+    referral, covered by this urgent one), among the step's triggers."""
     idx = reasoner.index
     grouped: dict[tuple[str, str, str], list] = defaultdict(list)
     for a, info, _driven, phase, timing, due_now in items:
@@ -114,7 +116,10 @@ def plan_steps(
     for (interv, stance, phase), members in sorted(grouped.items(), key=lambda i: in_package(reasoner, keys, i[0])):
         members.sort(key=lambda m: (not m[1].safety, m[1].order, m[1].id))
         first = members[0][1]
-        facts = sorted({f for a, *_ in members for f in a.triggered_by}, key=lambda f: path_key(words.trigger(f)[0]))
+        also = (backs_facts or {}).get((interv, phase), ()) if stance != "avoid" else ()
+        facts = sorted(
+            {f for a, *_ in members for f in a.triggered_by} | set(also), key=lambda f: path_key(words.trigger(f)[0])
+        )
         triggers = tuple(Trigger(*words.trigger(f)) for f in facts)
         named = qualified(reasoner, [m[1] for m in members])
         heading = idx.label(interv) + (f" ({named.qualifier})" if named.qualifier else "")

@@ -132,16 +132,22 @@ def _deferred(plan: Plan) -> list[str]:
     if not plan.deferred:
         return []
     mild = tempered(plan)
+    common = plan.deferred_common()  # the title names what most of the deferred care waits on; a step others
+
+    def until(s: Step) -> str:
+        waits = plan.waits_on(s)
+        return f", {until_excluded([(f.label, f.held_until) for f in waits])}" if waits != common else ""
+
     rows = [
-        f'<li>{_e(stance_word(s, mild))} {_e(s.label)} <span class="timing">({_e(s.phase.replace("_", " "))})</span>: '
-        f"{_e(', '.join(local(r) for r in s.recommendations))}</li>"
+        f'<li>{_e(stance_word(s, mild))} {_e(s.label)} <span class="timing">({_e(s.phase.replace("_", " "))}'
+        f"{_e(until(s))})</span>: {_e(', '.join(local(r) for r in s.recommendations))}</li>"
         for s in plan.deferred
     ]
     holding = plan.holding_flags()
     if plan.waits_while_confirmed():  # advice against imaging, beside a red flag no work-up will exclude
         title = f"Deferred while {' and '.join(f.label for f in holding)} stand{'s' * (len(holding) == 1)} (confirmed)"
     else:
-        title = f"Deferred {until_excluded([(f.label, f.held_until) for f in holding])}, then resume"
+        title = f"Deferred {until_excluded([(f.label, f.held_until) for f in common])}, then resume"
     return _section("deferred", title, ["<ul>", *rows, "</ul>"])
 
 

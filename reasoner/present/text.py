@@ -167,7 +167,8 @@ def text(plan: Plan) -> str:
         out.append("")
     if plan.deferred:
         holding = plan.holding_flags()
-        flags = [(f.label, f.held_until) for f in holding]
+        common = plan.deferred_common()  # the heading names what most of the deferred care waits on
+        flags = [(f.label, f.held_until) for f in common]
         ids = ", ".join(f.id for f in holding)
         them = "them" if len(holding) > 1 else "it"
         if plan.waits_while_confirmed():  # a confirmed finding is not excluded: what waits on it is not care
@@ -197,6 +198,8 @@ def text(plan: Plan) -> str:
                 )
         for s in plan.deferred:
             extra = f" [{s.phase.replace('_', ' ')}]"
+            if (waits := plan.waits_on(s)) != common:  # a step that waits on other red flags than the heading's
+                extra += f" ({until_excluded([(f.label, f.held_until) for f in waits])})"
             said = ", ".join(local(r) for r in s.recommendations)
             out.append(f"  - {stance_word(s, mild)} {s.label}{extra}: {said}")
         out.append("")
