@@ -45,7 +45,7 @@ from dataclasses import replace
 from rdflib import URIRef
 
 from ..case.paths import field_path, path_key
-from ..consts import RDF, SK
+from ..consts import SK
 from ..kb.index import local
 from ..kb.mappings import code_side_warnings, unmapped_code_warnings
 from ..reasoning.conditions import HOLDS, at_defaults
@@ -57,10 +57,11 @@ from .clock import clock
 from .concordance import concordance, imaging_not_concordant, level_not_recorded, zone_not_recorded
 from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
 from .cover import covered_by_steps, urgent_steps
+from .flags import red_flag_outputs
 from .followup import early_review
 from .history import failed_treatments, helped_operations, improving_care, previous_care
-from .model import NotApplicable, Plan, RedFlagOut, Warning
-from .narrowed import beyond_screen, narrowed_flags, routine_phase, routine_why, screen_contradicted
+from .model import NotApplicable, Plan, Warning
+from .narrowed import narrowed_flags, routine_phase, routine_why, screen_contradicted
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
 from .steps import AFTER_CARE, ASSESSMENT, BY_WEEKS, plan_steps
 from .unanswered import candidacy_unanswered
@@ -133,66 +134,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
 
     # red flags, and whether the applicable source recommendations act on them (a safety rule whose source is an
     # article's sentence, 003's surgical consultation for instability, is that article acting on it)
-    red_flags, warnings = [], []
-    applying_articles = sorted({info.source for _, info, _ in applying if not info.safety})
-    for flag in flags:
-        flagged_by = sorted(
-            {
-                info.source
-                for a, info, _ in applying
-                if not info.safety or info.source.isdigit()
-                for c in a.conditions
-                if c.kind == "RedFlagPresent" and c.status == HOLDS and flag in run.fact_types_of(c.facts)
-            }
-        )
-        facts = sorted(run.red_flags[flag], key=lambda f: path_key(path(f)))
-        triggered = tuple(path(f) for f in facts)
-
-        def because(f: str, flag: str = flag) -> str:
-            # the finding class that made it a red flag, where it is not the recorded type itself
-            why = sorted(
-                idx.label(t)
-                for t in run.fact_types.get(f, ())
-                if t != flag and idx.is_a(t, flag) and t not in run.details.get(f, {}).get(str(RDF.type), ())
-            )
-            return words.trigger(f)[1] + (f" ({', '.join(why)})" if why else "")
-
-        reason = "; ".join(because(f) for f in facts)
-        # the table's other triggers the case records, which do not raise it alone (night pain beside a cancer
-        # history): named too, apart, so the reason is every trigger recorded (clinician's review R2, r2-10)
-        others = planparts.other_listed_triggers(reasoner, run, flag, path)
-
-        def listed(f: str, cs: list[str]) -> str:  # the classes that make it a trigger, where not its recorded type
-            why = [idx.label(c) for c in cs if c not in run.details.get(f, {}).get(str(RDF.type), ())]
-            return words.trigger(f)[1] + (f" ({', '.join(why)})" if why else "")
-
-        if others:
-            reason += (
-                "; and, listed among its triggers in red_flags.csv though spinekg does not raise it on them alone: "
-            )
-            reason += "; ".join(listed(f, cs) for f, cs in others)
-        if flag in narrowed and narrowed[flag].note:  # what it is and holds back (an instability: beyond the screen)
-            reason += f"; {narrowed[flag].note}"
-        red_flags.append(
-            RedFlagOut(local(flag), idx.label(flag), triggered, tuple(flagged_by), reason, idx.held_until(flag))
-        )
-        # an article silent on a red flag beyond the screen (instability) that others act on missed no red flag
-        missed = [art for art in applying_articles if art.isdigit() and art not in flagged_by]
-        missed = [] if flagged_by and beyond_screen(reasoner, flag) else missed
-        if missed or not flagged_by:
-            if missed:
-                msg = (
-                    f"{idx.label(flag)} ({', '.join(triggered)}): the source article(s) "
-                    f"{', '.join(missed)} whose recommendations apply to this case do not flag it"
-                    + (f" (article(s) {', '.join(flagged_by)} do)" if flagged_by else "")
-                    + "; spinekg raises it and acts on it first with its safety rules (see the steps' evidence)"
-                )
-            else:
-                msg = (
-                    f"{idx.label(flag)} ({', '.join(triggered)}): no source article recommendation addresses it; "
-                    "spinekg acts on it with its safety rules (see the steps' evidence)"
-                )
-            warnings.append(Warning("source_missed_red_flag", msg, (local(flag), *missed)))
+    red_flags, warnings = red_flag_outputs(reasoner, run, flags, applying, narrowed, words, path)
 
     warnings += cleared.excluded_flag_warnings(reasoner, run, words, path)
     screened = any(NONE_FOUND in d.get(SCREEN_RESULT, ()) for d in run.details.values())

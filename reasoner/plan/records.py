@@ -37,6 +37,7 @@ def records(reasoner: Reasoner, run: CaseRun, steps: list[Step], path: Callable[
         + weakness_grade_not_recorded(reasoner, run, path)
         + durations_disagree(reasoner, run, steps, path)
         + myelopathy_grade_disagrees(reasoner, run, path)
+        + myelopathy_suspected(reasoner, run, path)
         + study_misses_the_pain(reasoner, run, steps, path)
         + outcome_not_recorded(reasoner, run, steps, path)
         + previous_episode_care(reasoner, run, steps, path)
@@ -325,3 +326,36 @@ def myelopathy_grade_disagrees(reasoner: Reasoner, run: CaseRun, path: Callable[
             )
         )
     return out
+
+
+_SIGNS, _MYELOPATHY = str(SK.myelopathic_hand_and_gait_signs), str(SK.degenerative_myelopathy)
+
+
+def myelopathy_suspected(reasoner: Reasoner, run: CaseRun, path: Callable[[str], str]) -> list[Warning]:
+    """Myelopathic signs of the hands and gait in a case that records no myelopathy, no mJOA score and no imaged cord
+    compression (not yet ``degenerative_myelopathy``): the cord is suspected, not excluded. The plan's urgent MRI of the
+    cervical spine images it (rec_safety_myelopathy_signs_mri); the warning quotes presentations.csv's case findings and
+    exclusions and asks for the grade that decides the surgical referral (review R18 #1)."""
+    if _SIGNS not in run.presentations or _MYELOPATHY in run.presentations:
+        return []
+    kb = reasoner.kb
+    definition, exclusions = (
+        str(kb.value(SK[f"ev_ref_presentation_degenerative_cervical_myelopathy_{cell}"], SK.referenceText))
+        for cell in ("definition", "exclusions")
+    )
+    findings = definition[definition.index("Case findings:") :]
+    facts = sorted(run.presentations[_SIGNS], key=lambda f: path_key(path(f)))
+    said = "; ".join(f"{fact_text(reasoner.index, run.details.get(f, {}))} — {path(f)}" for f in facts)
+    return [
+        Warning(
+            "myelopathy_suspected",
+            f"{said}: hands and gait disturbed together, the case findings of degenerative cervical myelopathy in "
+            f"presentations.csv (“{findings}”), and “{exclusions}” (its exclusions). No myelopathy, mJOA score or "
+            "imaged cord compression is recorded: the cord is suspected, not excluded, and the plan orders an MRI of "
+            "the cervical spine. Grade it with the mJOA score (scores.mjoa; AO Spine / CSRS 2017: mild 15-17, moderate "
+            "12-14, severe 0-11), record a cord compression the MRI shows, and plan again: the grade decides the "
+            "surgical referral. Before any lumbar operation, the spine surgeon clears the cervical cord (spinekg's "
+            "judgement: a tandem stenosis)",
+            tuple(path(f) for f in facts),
+        )
+    ]
