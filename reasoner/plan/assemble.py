@@ -54,7 +54,13 @@ from . import ahead, caveats, cleared, lines
 from . import parts as planparts
 from .adults import adult_sources_only
 from .clock import clock
-from .concordance import concordance, imaging_not_concordant, level_not_recorded, zone_not_recorded
+from .concordance import (
+    concordance,
+    imaging_not_concordant,
+    imaging_opposite_side,
+    level_not_recorded,
+    zone_not_recorded,
+)
 from .contraindications import contraindicated, contraindication_recorded, ruled_out, why_not
 from .cover import covered_by_steps, urgent_steps
 from .flags import red_flag_outputs
@@ -440,6 +446,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += zone_not_recorded(reasoner, run) + level_not_recorded(reasoner, run)  # no zone or level: what decides
     matched = concordance(reasoner, run)
     warnings += imaging_not_concordant(reasoner, run, matched)  # imaging that explains none of a root's symptoms
+    warnings += imaging_opposite_side(reasoner, run, matched)  # … but reaches their root on the other side
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
     # a code whose display names a side, on a finding recorded without one: the side is not taken from the display

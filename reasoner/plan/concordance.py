@@ -256,26 +256,12 @@ def _root_key(root: str) -> tuple[int, int, str]:
     return ("CTLS".find(root[:1]), int(digits or 0), root)
 
 
-def imaging_not_concordant(reasoner: Reasoner, run: CaseRun, rows: list[DermatomeConcordance]) -> list[Warning]:
-    """A dermatome the clinician placed a radicular, sensory or motor symptom in (a dermatome the symptom records, none
-    of whose dermatomes imaging explains) that the imaging on file explains by no finding ("not explained"), where
-    some finding reaches another root: the
-    plan says so beside the steps, not only in the concordance table at its end (clinician's review R9 #5: L5 pain
-    and weakness under an L5-S1 paracentral extrusion on S1, and a correlation step word for word a concordant
-    patient's). What needs a concordant root compression is not given on it; re-reading the report's level, zone and
-    numbering, and other causes, is spinekg's judgement: no source in its reference says what to do then."""
+def _placed(
+    reasoner: Reasoner, run: CaseRun, rows: list[DermatomeConcordance], unexplained: set[str]
+) -> dict[str, list[str]]:
+    """The radicular, sensory and motor symptoms the clinician placed in each of the ``unexplained`` dermatomes (a
+    dermatome the symptom records), by dermatome: their field paths, none of whose dermatomes imaging explains."""
     idx = reasoner.index
-    unexplained = {r.dermatome: r for r in rows if r.status == "not explained"}
-    reach: dict[tuple[str, str, str], set[str]] = defaultdict(set)  # a finding (type, level) → the roots it reaches
-    for r in rows:
-        for e in r.explained_by:
-            reach[(e.finding, e.type, e.level)].add(e.root)
-    if not unexplained or not reach:
-        return []
-    elsewhere = [
-        f"{f} ({t} {level} → {', '.join(sorted(roots, key=_root_key))})"
-        for (f, t, level), roots in sorted(reach.items(), key=lambda item: path_key(item[0][0]))
-    ]
     # a symptom one of whose dermatomes imaging explains is not unexplained: a weakness recorded in L3 and L4 is the
     # quadriceps', explained by the disc on the L3 root (clinician's review R9 #3)
     explained = {r.dermatome for r in rows if r.status == "explained" or r.status.startswith("partly")}
@@ -293,6 +279,29 @@ def imaging_not_concordant(reasoner: Reasoner, run: CaseRun, rows: list[Dermatom
             path = field_path(run.case, s)
             if path not in placed[name]:
                 placed[name].append(path)
+    return placed
+
+
+def imaging_not_concordant(reasoner: Reasoner, run: CaseRun, rows: list[DermatomeConcordance]) -> list[Warning]:
+    """A dermatome the clinician placed a radicular, sensory or motor symptom in (a dermatome the symptom records, none
+    of whose dermatomes imaging explains) that the imaging on file explains by no finding ("not explained"), where
+    some finding reaches another root: the
+    plan says so beside the steps, not only in the concordance table at its end (clinician's review R9 #5: L5 pain
+    and weakness under an L5-S1 paracentral extrusion on S1, and a correlation step word for word a concordant
+    patient's). What needs a concordant root compression is not given on it; re-reading the report's level, zone and
+    numbering, and other causes, is spinekg's judgement: no source in its reference says what to do then."""
+    unexplained = {r.dermatome: r for r in rows if r.status == "not explained"}
+    reach: dict[tuple[str, str, str], set[str]] = defaultdict(set)  # a finding (type, level) → the roots it reaches
+    for r in rows:
+        for e in r.explained_by:
+            reach[(e.finding, e.type, e.level)].add(e.root)
+    if not unexplained or not reach:
+        return []
+    elsewhere = [
+        f"{f} ({t} {level} → {', '.join(sorted(roots, key=_root_key))})"
+        for (f, t, level), roots in sorted(reach.items(), key=lambda item: path_key(item[0][0]))
+    ]
+    placed = _placed(reasoner, run, rows, set(unexplained))
     out = []
     # in the spine's order, not the order the engine gave the rows in (the baselines give them in another)
     for name, paths in sorted(placed.items(), key=lambda item: _root_key(item[0])):
@@ -306,6 +315,86 @@ def imaging_not_concordant(reasoner: Reasoner, run: CaseRun, rows: list[Dermatom
                 "reference gives: re-read the report's level and zone (and the vertebral numbering), and weigh "
                 "another cause of the symptoms, before an injection or operation",
                 (name, *sorted(paths)),
+            )
+        )
+    return out
+
+
+#: what infer-root-compression reads as compressing a root on its own side: a disc herniation (a protrusion, an
+#: extrusion) or a root impingement the report names at any severity, a stenosis only moderate or severe (a mild one,
+#: common on either side of a degenerative spine, is no compression, and no side error to look for)
+_COMPRESSING = (str(SK.disc_herniation), str(SK.nerve_root_impingement))
+_FIRM = {str(SK.moderate), str(SK.severe)}
+_SEVERITY, _ZONE, _AGO = str(SK.severity), str(SK.zone), str(SK.weeksAgo)
+_CANAL, _CENTRAL = str(SK.centralCanalReaches), str(SK.zone_central)
+
+
+def imaging_opposite_side(reasoner: Reasoner, run: CaseRun, rows: list[DermatomeConcordance]) -> list[Warning]:
+    """A dermatome the clinician placed a radicular, sensory or motor symptom in on one side only, explained by no
+    imaging finding on file, where a compressive finding of this episode reaches its root on the other side (a left
+    paracentral L5-S1 extrusion, the traversing S1 root, under a right S1 sciatica): the finding's side and level and
+    the symptoms' side and dermatome are named, with article 000's sentence on clinical correlation
+    (``sk:concordanceEvidence``). Clinician's review R18 #5: the mismatch was shown only in the concordance table,
+    and imaging_not_concordant speaks only of findings that reach another root. What needs a concordant compression
+    stays not given (infer-root-compression reads a finding only on its own side); that the finding may be a side
+    error, to review on the images and the report, and the patient re-examined before an injection or operation, is
+    spinekg's judgement.
+
+    A symptom on both sides, or without one, is explained on the finding's side (partly explained, not "not
+    explained"); a finding without a side, or a central one (its zone, or a canal stenosis, reaching both sides),
+    explains either side: neither raises it. Nor does a study older than the episode (an earlier episode's disc)."""
+    idx = reasoner.index
+    one_side = {r.dermatome: r.sides[0] for r in rows if r.status == "not explained" and len(r.sides) == 1}
+    if not one_side:
+        return []
+    placed = _placed(reasoner, run, rows, set(one_side))
+    other: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)  # dermatome → finding → (level, root)
+    for derm in {d for _, d, _ in run.symptom_dermatomes if idx.notation(d) in placed}:
+        name, roots = idx.notation(derm), reasoner.dermatome_roots.get(derm, set())
+        for finding, ftype, level, via, root, side in _rows(run):
+            d = run.details.get(finding, {})
+            study = run.details.get(finding.rsplit("/finding/", 1)[0], {})
+            ago = [float(w) for w in study.get(_AGO, ())]
+            if (
+                root in roots
+                and level is not None
+                and via not in (None, _CANAL)
+                and side is not None
+                and local(side) in BOTH
+                and local(side) != one_side[name]
+                and _CENTRAL not in d.get(_ZONE, ())
+                and (any(idx.is_a(ftype, c) for c in _COMPRESSING) or not _FIRM.isdisjoint(d.get(_SEVERITY, ())))
+                and not (ago and run.episode_weeks is not None and ago[0] > run.episode_weeks)
+            ):
+                other[name][finding] = (idx.notation(level), idx.notation(root))
+    evidence = sorted(reasoner.kb.objects(SK.nerve_root_compression, SK.concordanceEvidence), key=str)
+    said = "; ".join(
+        f"\u201c{e.quote}\u201d (article {e.source} [{e.citation}], citation {e.citation_status})"
+        for e in map(idx.evidence, evidence)
+    )
+    out = []
+    for name in sorted(other, key=_root_key):
+        side, paths = one_side[name], sorted(placed[name], key=path_key)
+        opposite = "right" if side == "left" else "left"
+        findings = sorted(other[name], key=lambda f: path_key(field_path(run.case, f)))
+        named = "; ".join(
+            f"{field_path(run.case, f)} ({fact_text(idx, run.details.get(f, {}))}) reaches the {other[name][f][1]} "
+            f"root on the {opposite}"
+            for f in findings
+        )
+        levels = ", ".join(sorted({other[name][f][0] for f in findings}))
+        out.append(
+            Warning(
+                "imaging_opposite_side",
+                f"{name} ({side}: {', '.join(paths)}) is explained by no imaging finding on file, and a finding on the "
+                f"other side reaches its root: {named}. The finding is on the {opposite} at {levels}, the symptoms on "
+                f"the {side} in {name}. {said + '. ' if said else ''}What needs a root compression concordant with "
+                "the symptoms (an epidural for radicular symptoms with nerve compression, a decompression) is not "
+                "given on it. spinekg's judgement, which no source in its reference gives: review the images and the "
+                "report for a side error (left and right swapped in the report, the request or the image labels), "
+                f"re-examine the patient for the side of the symptoms, and weigh another cause of the {side} "
+                "symptoms, before any injection or operation guided by it",
+                (name, *(field_path(run.case, f) for f in findings), *paths),
             )
         )
     return out
