@@ -5,7 +5,9 @@
 - ``red_flag_feature_not_acted_on``: a finding red_flags.csv lists as a red flag's trigger, which spinekg does not
   raise the red flag on alone (``sk:listedTriggerOf`` in the KB), recorded without that red flag.
 - ``caution_recorded`` and ``judgement_caution`` (``reasoner/plan/cautions.py``): an anticoagulant or antiplatelet
-  drug, with NICE's NSAID caution and spinekg's own word on spinal injections and operations.
+  drug, with NICE's NSAID caution and spinekg's own word on spinal injections and operations;
+- ``may_be_unsuitable`` (``reasoner/plan/cautions.py``): cautions together that spinekg judges may make an NSAID
+  unsuitable, in any presentation (the tempered wording is in ``test_tempered_wording.py``).
 
 The acceptance vignettes (``tests/acceptance/``) hold the patients who must and must not get each; these test the
 words, the boundaries and the invariants the warnings rest on.
@@ -494,3 +496,56 @@ def test_every_judgement_caution_note_says_it_is_spinekgs_judgement(kb_graph: Gr
     for cls, note in notes:
         assert str(note).startswith("spinekg's judgement"), cls
         assert (cls, SK.judgementCautionFor, None) in kb_graph, cls
+
+
+# --- may_be_unsuitable: spinekg's judgement that an NSAID may be unsuitable, in any presentation (review R18, #3) ----
+
+
+def test_may_be_unsuitable_names_the_nsaid_in_any_phase_and_leaves_the_weak_opioid_to_acute_back_pain():
+    """The same risks (aspirin after a heart attack, at 67) in an 8-week axial pain (review R18 #9, graded A) and in
+    a 20-week one: the NSAID step is named in both; NICE's weak opioid, with its own reading, only in the first, whose
+    population its sentence addresses; no step is removed."""
+    risks = ["anticoagulant_or_antiplatelet", "cardiovascular_disease"]
+    for weeks, opioid in ((8, True), (20, False)):
+        case = {
+            "id": f"aspirin-after-mi-{weeks}wk",
+            "age": 67,
+            "risk_factors": risks,
+            "symptoms": [{"type": "axial_pain", "body_regions": ["lower_back"], "duration_weeks": weeks}],
+            "red_flag_screen": {"result": "none_found"},
+        }
+        plan = recommend(case)
+        [nsaid] = [s for s in plan.steps if s.id == "nsaid" and s.stance in ("do", "consider")]
+        [w] = warnings(plan, "may_be_unsuitable")
+        assert w.subjects == ("risk_factors[0]", "risk_factors[1]", "anticoagulant_and_gastrointestinal_risk", "nsaid")
+        assert f"step {nsaid.number} ({nsaid.stance} NSAIDs)" in w.message
+        assert w.message.startswith("anticoagulant or antiplatelet therapy together with a further NSAID risk")
+        assert "spinekg's judgement, which no source in its reference gives" in w.message
+        weak = [s for s in plan.steps if s.id == "weak_opioid" and s.stance == "consider"]
+        assert bool(weak) == opioid, weeks
+        assert bool(warnings(plan, "step_reading")) == opioid, weeks
+
+
+def test_may_be_unsuitable_not_for_one_caution_alone_nor_without_an_nsaid_step():
+    """An anticoagulant alone under 65 is a caution, not the judgement; a recorded contraindication leaves no NSAID
+    step to name."""
+    alone = recommend(back_pain(52, risk_factors=["anticoagulant_or_antiplatelet"]))
+    assert not warnings(alone, "may_be_unsuitable") and warnings(alone, "caution_recorded")
+    ruled_out = recommend(back_pain(70, risk_factors=["anticoagulant_or_antiplatelet", "nsaid_contraindication"]))
+    assert not [s for s in ruled_out.steps if s.id == "nsaid" and s.stance != "avoid"]
+    assert not warnings(ruled_out, "may_be_unsuitable")
+
+
+def test_every_may_be_unsuitable_note_says_it_is_spinekgs_judgement(kb_graph: Graph):
+    notes = list(kb_graph.subject_objects(SK.mayBeUnsuitableNote))
+    assert {str(c) for c, _ in notes} == {
+        str(SK[c])
+        for c in (
+            "anticoagulant_and_gastrointestinal_risk",
+            "cardiovascular_and_renal_risk",
+            "corticosteroid_and_gastrointestinal_risk",
+        )
+    }
+    for cls, note in notes:
+        assert str(note).startswith("spinekg's judgement, which no source in its reference gives"), cls
+        assert (cls, SK.mayBeUnsuitableFor, SK.nsaid) in kb_graph, cls

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 from reasoner.api import reason
 from reasoner.present.dot import step_graph
 from reasoner.present.html import html
 from reasoner.present.text import explain, text, why_not
+
+from constants import ACCEPTANCE
 
 CASE = {
     "id": "t",
@@ -52,3 +56,52 @@ def test_a_tempered_do_not_is_worded_so_and_keeps_stance_avoid():
     assert "DO NOT</span>neuropathic" not in page and "DO NOT neuropathic" not in page
     dot = step_graph(result, step.number)
     assert "TEMPER EXPECTATIONS OF" in dot and "DO NOT" not in dot
+
+
+R18_3 = ACCEPTANCE / "claudication-plus-right-l5-radicular-apixaban-ckd-heart-disease-76m.yaml"
+
+
+def test_a_do_that_may_be_unsuitable_is_shown_to_consider_and_keeps_stance_do():
+    """A 76-year-old on apixaban with kidney and heart disease, chronic back pain and an acute sciatica: articles 001,
+    002 and 003 say do NSAIDs, and the plan printed "DO NSAIDs" with no word that an NSAID may be unsuitable, which
+    it said only in acute low back pain beside NICE's weak opioid (clinician's review R18, finding 3). Warning
+    may_be_unsuitable names the step; the text, HTML and DOT plans show it to consider, while its stance stays do in
+    the JSON, as its sources give it (the warning carries the mark, as tempers_expectations does)."""
+    doc = yaml.safe_load(R18_3.read_text(encoding="utf-8"))
+    [result] = reason([{**doc["case"], "id": R18_3.stem}])
+    plan = result.plan
+    [step] = [s for s in plan.steps if s.id == "nsaid"]
+    assert step.stance == "do"
+    assert [s["stance"] for s in json.loads(plan.to_json())["steps"] if s["id"] == "nsaid"] == ["do"]
+    [w] = [w for w in plan.warnings if w.id == "may_be_unsuitable"]
+    assert w.subjects[-1] == "nsaid"
+    assert {"anticoagulant_and_gastrointestinal_risk", "cardiovascular_and_renal_risk"} <= set(w.subjects)
+    assert w.message.count("spinekg's judgement, which no source in its reference gives") == 2
+    plain = text(plan)
+    assert f"{step.number}. CONSIDER NSAIDs" in plain and "DO NSAIDs" not in plain
+    assert "caution_recorded, may_be_unsuitable (see WARNINGS above)" in plain
+    assert explain(plan, step.number).startswith(f"step {step.number}: CONSIDER NSAIDs")
+    page = html(result)
+    assert "CONSIDER</span>NSAIDs" in page and "DO</span>NSAIDs" not in page
+    dot = step_graph(result, step.number)
+    assert "CONSIDER NSAIDs" in dot and "DO NSAIDs" not in dot
+    assert not [s for s in plan.steps if s.id == "weak_opioid"], "NICE's weak opioid is for acute low back pain"
+
+
+def test_a_do_without_the_judgement_is_shown_as_its_sources_give_it():
+    """An anticoagulant alone at 52 is a caution, not the judgement: the sciatica's NSAID reads "DO"."""
+    [result] = reason(
+        [
+            {
+                "id": "anticoagulant-alone-sciatica",
+                "age": 52,
+                "risk_factors": ["anticoagulant_or_antiplatelet"],
+                "symptoms": [
+                    {"type": "radicular_pain", "dermatomes": ["L5"], "duration_weeks": 3, "severity": "moderate"}
+                ],
+            }
+        ]
+    )
+    [step] = [s for s in result.plan.steps if s.id == "nsaid"]
+    assert step.stance == "do" and f"{step.number}. DO NSAIDs" in text(result.plan)
+    assert not [w for w in result.plan.warnings if w.id == "may_be_unsuitable"]

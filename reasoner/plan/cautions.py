@@ -20,7 +20,7 @@ from ..consts import SK, SK_IRI
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
 from .model import Step, Warning
-from .parts import by_class, recorded, unique
+from .parts import ANALGESIA, by_class, recorded, unique
 from .words import fact_text, steps_named
 
 
@@ -100,6 +100,76 @@ def judgement_caution(
                     (path(fact), local(cls), *unique(s.id for s in of_kind)),
                 )
             )
+    return out
+
+
+def may_be_unsuitable(
+    reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
+) -> list[Warning]:
+    """A finding with which spinekg judges an intervention may be unsuitable where its sources only ask it to be taken
+    into account (``sk:mayBeUnsuitableFor``, its words ``sk:mayBeUnsuitableNote``: an anticoagulant with a further
+    NSAID risk, heart disease with kidney disease, a corticosteroid with a further risk, for NSAIDs), recorded in a
+    case whose plan does or considers that intervention: its steps are named with the note, in any presentation and
+    phase, with the plan's other pain relief beside them. The last subject is the steps' id: the text, HTML and DOT
+    plans show a "do" step so named as one to consider (its stance stays as its sources give it). Clinician's review
+    R18, finding 3: "DO NSAIDs" stacked from four sources for a 76-year-old on apixaban with kidney and heart disease,
+    chronic back pain and an acute sciatica, while the same risks tempered the NSAID only where NICE's weak opioid for
+    acute low back pain opened (``sk:stepReading``). No step is added or removed: NICE's weak opioid stays in the
+    population its sentence addresses, and the NSAID stays an option with its caution.
+
+    >>> from reasoner.api import recommend
+    >>> plan = recommend({"id": "doc-unsuitable", "age": 70, "risk_factors": ["anticoagulant_or_antiplatelet"],
+    ...     "symptoms": [{"type": "radicular_pain", "dermatomes": ["L5"], "duration_weeks": 3, "severity": "severe"}]})
+    >>> [w.subjects for w in plan.warnings if w.id == "may_be_unsuitable"]
+    [('risk_factors[0]', 'anticoagulant_and_gastrointestinal_risk', 'nsaid')]
+    """
+    unsuitable = by_class(reasoner, SK.mayBeUnsuitableFor)  # finding class → the interventions it may make unsuitable
+    idx, steps = reasoner.index, list(steps)
+    given = [s for s in steps if s.stance in ("do", "consider")]
+    by: dict[str, list[tuple[str, str]]] = {}  # intervention → (fact, finding class), in the case's field order
+    for fact, classes in recorded(run, path, unsuitable):
+        for cls in classes:
+            for interv in unsuitable[cls]:
+                by.setdefault(interv, []).append((fact, cls))
+    ruling = by_class(reasoner, SK.contraindicates, inverse=True)  # intervention → the finding that rules it out
+    out = []
+    for interv, found in sorted(by.items()):
+        of_it = [s for s in given if idx.is_a(SK_IRI + s.id, interv)]
+        if not of_it:
+            continue
+        noted = (str(n) for _, c in found for n in reasoner.kb.objects(URIRef(c), SK.mayBeUnsuitableNote))
+        notes = " ".join(unique(noted))
+        paths: dict[str, list[str]] = {}
+        for f, c in found:
+            paths.setdefault(c, []).append(path(f))
+        findings = ", ".join(f"{idx.label(c)} ({', '.join(ps)})" for c, ps in paths.items())
+        # the pain relief the plan gives beside it, for the clinician who judges it unsuitable (not a broader class it
+        # is part of: the drug-treatment umbrella above the NSAID is no alternative to it)
+        others = [
+            s
+            for s in given
+            if idx.is_a(SK_IRI + s.id, ANALGESIA) and not any(idx.is_a(SK_IRI + o.id, SK_IRI + s.id) for o in of_it)
+        ]
+        beside = (
+            f"against the plan's other pain relief: {steps_named(others)}"
+            if others
+            else "with the plan's other care: it gives no other pain relief"
+        )
+        # a "do" is shown to consider (reasoner.present.text.TEMPERING), its stance staying as its sources give it
+        shown = (
+            " (shown as one to consider, whatever its sources' stance)" if any(s.stance == "do" for s in of_it) else ""
+        )
+        record = next((local(r) for r in sorted(ruling.get(interv, ()))), None)  # nsaid_contraindication
+        rule_out = f"; where it must not be given, record {record}" if record else ""
+        out.append(
+            Warning(
+                "may_be_unsuitable",
+                f"{findings} with {steps_named(of_it)} in this plan: {notes} It is not a contraindication: the step "
+                f"stays as an option, with its caution{shown}, and the clinician weighs it {beside}"
+                f"{rule_out}",
+                (*unique(path(f) for f, _ in found), *unique(local(c) for _, c in found), of_it[0].id),
+            )
+        )
     return out
 
 

@@ -19,7 +19,7 @@ from ..case.paths import path_key
 from ..consts import OWL, RDFS, SK, SK_IRI, XSD
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
-from .cautions import caution_recorded, judgement_caution, taken_and_advised_against
+from .cautions import caution_recorded, judgement_caution, may_be_unsuitable, taken_and_advised_against
 from .cleared import fracture_age_cleared_by_imaging, red_flag_imaging_on_file
 from .contraindications import contraindicated_step
 from .drugs import sedatives_combined, step_reading, tempers_expectations, tried_and_advised_against
@@ -71,6 +71,7 @@ def caveats(
         + specific_cause_recorded(reasoner, run, path)
         + sources_silent_for_finding(reasoner, run, steps, path)
         + caution_recorded(reasoner, run, steps, path)
+        + may_be_unsuitable(reasoner, run, steps, path)
         + judgement_caution(reasoner, run, steps, deferred, path)
         + (taken := taken_and_advised_against(reasoner, run, steps, path))
         + tried_and_advised_against(reasoner, run, steps, path, taken)

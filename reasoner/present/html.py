@@ -158,7 +158,7 @@ def _warnings(plan: Plan) -> list[str]:
     return _section("warnings", "Warnings", ["<ul>", *items, "</ul>"], "warnings")
 
 
-def _step(s: Step, svg: str, labels: dict[str, str], mild: frozenset[str] = frozenset()) -> list[str]:
+def _step(s: Step, svg: str, labels: dict[str, str], mild: frozenset[tuple[str, str]] = frozenset()) -> list[str]:
     n = s.number  # the plan's one numbering (Plan.step takes it back): 2, 2.1, …; the anchor is step-2.1
     part = "." in str(n)
     timing = f' <span class="timing">— {_e(s.timing)}</span>' if s.timing else ""

@@ -20,18 +20,25 @@ STANCE = {"do": "DO", "consider": "CONSIDER", "avoid": "DO NOT"}
 #: tempers_expectations, sk:tempersExpectations): its stance stays avoid (review R14, defect 8: article 002's "do not
 #: assume efficacy of neuropathic pain medications" printed "DO NOT" beside NICE's "do not" of gabapentinoids)
 TEMPERED = "TEMPER EXPECTATIONS OF"
+#: the warnings that temper the stance a step is shown with, and the stance each tempers (its last subject is the
+#: step's id): a "do not" that only tempers expectations, and a "do" spinekg judges may be unsuitable for the patient
+#: (warning may_be_unsuitable, sk:mayBeUnsuitableFor), shown "CONSIDER" while its stance stays do, as its sources
+#: give it (review R18, finding 3: "DO NSAIDs" for a 76-year-old on apixaban with kidney and heart disease)
+TEMPERING = {"tempers_expectations": "avoid", "may_be_unsuitable": "do"}
 
 
-def tempered(plan: Plan) -> frozenset[str]:
-    """The ids of the plan's "do not" steps that only temper expectations (warning ``tempers_expectations``, whose
-    last subject is the step's id)."""
-    return frozenset(w.subjects[-1] for w in plan.warnings if w.id == "tempers_expectations" and w.subjects)
+def tempered(plan: Plan) -> frozenset[tuple[str, str]]:
+    """The (id, stance) of the plan's steps shown with a tempered stance (:data:`TEMPERING`): the "do not" steps that
+    only temper expectations, the "do" steps that may be unsuitable for the patient."""
+    return frozenset((w.subjects[-1], TEMPERING[w.id]) for w in plan.warnings if w.id in TEMPERING and w.subjects)
 
 
-def stance_word(s: Step, tempered_ids: frozenset[str] | set[str] = frozenset()) -> str:
-    """The words a step's stance is printed with: "DO", "CONSIDER", "DO NOT", or :data:`TEMPERED` for a "do not"
-    step in ``tempered_ids``."""
-    return TEMPERED if s.stance == "avoid" and s.id in tempered_ids else STANCE[s.stance]
+def stance_word(s: Step, tempered_ids: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()) -> str:
+    """The words a step's stance is printed with: "DO", "CONSIDER", "DO NOT"; for a step in ``tempered_ids``
+    (:func:`tempered`), :data:`TEMPERED` for a "do not", "CONSIDER" for a "do"."""
+    if (s.id, s.stance) not in tempered_ids:
+        return STANCE[s.stance]
+    return TEMPERED if s.stance == "avoid" else STANCE["consider"]
 
 
 def cite(e: EvidenceOut) -> str:
@@ -59,6 +66,7 @@ STEP_WARNINGS = {
     "tried_and_advised_against": ("avoid",),
     "sedatives_combined": ("do", "consider"),
     "step_reading": ("do", "consider"),
+    "may_be_unsuitable": ("do", "consider"),
     "drug_line_left": ("do", "consider"),
 }
 
@@ -76,11 +84,14 @@ def step_warnings(plan: Plan) -> dict[tuple[str, str], list[str]]:
 
 
 def step_lines(
-    s: Step, indent: str = "  ", warned: Sequence[str] = (), mild: frozenset[str] | set[str] = frozenset()
+    s: Step,
+    indent: str = "  ",
+    warned: Sequence[str] = (),
+    mild: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset(),
 ) -> list[str]:
     """A step as the text plan shows it, under its number (``Plan.step`` takes the same number back); ``warned``:
-    the warnings that name it beside a finding of the patient; ``mild``: the ids of the plan's "do not" steps that
-    only temper expectations (:func:`tempered`)."""
+    the warnings that name it beside a finding of the patient; ``mild``: the (id, stance) of the plan's steps shown
+    with a tempered stance (:func:`tempered`)."""
     n = s.number
     extra = f" — {s.timing}" if s.timing else ""
     pad = indent + " " * (len(str(n)) + 2)
