@@ -29,8 +29,11 @@ def step_block(plain: str, head: str) -> list[str]:
 
 def test_a_caution_is_shown_on_the_step_it_names():
     plain = text(recommend({"id": "t", "age": 32, "symptoms": [SCIATICA], "risk_factors": ["pregnancy"]}))
-    nsaid = step_block(plain, "DO NSAIDs")
+    # shown to consider in pregnancy (warning may_be_unsuitable; its JSON stance stays do: review R18 #2)
+    assert "DO NSAIDs" not in plain
+    nsaid = step_block(plain, "CONSIDER NSAIDs")
     assert any("read with the warnings:" in line and "judgement_caution" in line for line in nsaid)
+    assert any("may_be_unsuitable" in line for line in nsaid)
     epidural = step_block(plain, "CONSIDER epidural steroid injection")
     # with NICE's step reading on the epidural (given in a specialist setting: refer now for it; review R18 #4)
     assert any("read with the warnings:" in line and "judgement_caution" in line for line in epidural)
