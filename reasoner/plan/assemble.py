@@ -66,6 +66,7 @@ from .cover import covered_by_steps, urgent_steps
 from .flags import red_flag_outputs
 from .followup import early_review
 from .history import failed_treatments, helped_operations, improving_care, previous_care
+from .labs import tests_on_file
 from .model import NotApplicable, Plan, Warning
 from .narrowed import narrowed_flags, routine_phase, routine_why, screen_contradicted
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
@@ -400,6 +401,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     steps = plan_steps(
         reasoner, active, words, covered, backs, given, analgesia_tried=analgesia_tried, backs_facts=flag_facts
     )
+    steps = tests_on_file(reasoner, run, steps, path)  # a work-up's tests the case records are named on it
     deferred = plan_steps(reasoner, waiting, words, {}, {}, numbered=False)  # deferred care is not numbered
     # each red flag names the deferred steps it holds back (in the deferred list's order)
     held_ids = {local(f): {local(i) for i in ivs} for f, ivs in defers.items()}
