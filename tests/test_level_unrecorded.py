@@ -16,9 +16,9 @@ from __future__ import annotations
 import copy
 
 import pytest
+from baselines_agree import plain_python_and_spinekg_plans
 
-from bench.baselines.plain_python import PlainPython
-from reasoner.api import default_reasoner, reason
+from reasoner.api import reason
 from reasoner.case.validate import parse_case
 from reasoner.reasoning.engine import Reasoner
 
@@ -167,8 +167,5 @@ def test_a_concordant_finding_at_a_level_decides(plans):
 
 
 def test_plain_python_gives_the_same_plans():
-    docs = list(CASES.values())
-    reasoner = default_reasoner()
-    want = [r.plan.to_dict() for r in reason(docs, reasoner)]
-    got = [p.to_dict() for batch in PlainPython(reasoner).plans(docs) for p in batch]
+    got, want = plain_python_and_spinekg_plans(list(CASES.values()))
     assert got == want
