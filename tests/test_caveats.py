@@ -544,6 +544,7 @@ def test_every_may_be_unsuitable_note_says_it_is_spinekgs_judgement(kb_graph: Gr
             "anticoagulant_and_gastrointestinal_risk",
             "cardiovascular_and_renal_risk",
             "corticosteroid_and_gastrointestinal_risk",
+            "pregnancy",  # review R18 #2
         )
     }
     for cls, note in notes:
