@@ -132,6 +132,7 @@ def may_be_unsuitable(
             for interv in unsuitable[cls]:
                 by.setdefault(interv, []).append((fact, cls))
     ruling = by_class(reasoner, SK.contraindicates, inverse=True)  # intervention → the finding that rules it out
+    caution_for = by_class(reasoner, SK.judgementCautionFor)  # finding class → what spinekg cautions it against
     out = []
     for interv, found in sorted(by.items()):
         of_it = [s for s in given if idx.is_a(SK_IRI + s.id, interv)]
@@ -145,10 +146,14 @@ def may_be_unsuitable(
         findings = ", ".join(f"{idx.label(c)} ({', '.join(ps)})" for c, ps in paths.items())
         # the pain relief the plan gives beside it, for the clinician who judges it unsuitable (not a broader class it
         # is part of: the drug-treatment umbrella above the NSAID is no alternative to it)
+        # nor one the same finding cautions against (in pregnancy, a muscle relaxant: review R19 #4)
+        cautioned = {i for _, c in found for i in caution_for.get(c, ())}
         others = [
             s
             for s in given
-            if idx.is_a(SK_IRI + s.id, ANALGESIA) and not any(idx.is_a(SK_IRI + o.id, SK_IRI + s.id) for o in of_it)
+            if idx.is_a(SK_IRI + s.id, ANALGESIA)
+            and not any(idx.is_a(SK_IRI + o.id, SK_IRI + s.id) for o in of_it)
+            and not any(idx.is_a(SK_IRI + s.id, i) for i in cautioned)
         ]
         beside = (
             f"against the plan's other pain relief: {steps_named(others)}"

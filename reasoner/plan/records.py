@@ -21,7 +21,7 @@ from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
 from .history import care_before_operation, helping_care, previous_care, previous_episode_care
 from .model import Step, Warning
-from .parts import offered_again, pain_above_l1, phase_recommendations
+from .parts import ANALGESIA, offered_again, pain_above_l1, phase_recommendations
 from .weakness import weakness_grade_not_recorded, weakness_side_not_recorded
 from .words import fact_text, steps_named
 
@@ -96,6 +96,7 @@ def care_helping(reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: 
         d = run.details[fact]
         again = offered_again(idx, steps, d[_TREATMENT])
         if not again:
+            out += _helping_not_offered(idx, steps, fact, d, path)
             continue
         one = len(again) == 1
         out.append(
@@ -108,6 +109,27 @@ def care_helping(reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: 
             )
         )
     return out
+
+
+def _helping_not_offered(
+    idx: KBIndex, steps: list[Step], fact: str, d: dict[str, set[str]], path: Callable[[str], str]
+) -> list[Warning]:
+    """Pain relief of this episode that helped, which no step of the plan names (no source's recommendation for this
+    patient offers it, and none advises against it: paracetamol in pregnancy, NICE's 'not alone' standing down where it
+    helped): the plan says to go on with it rather than fall silent (clinician's review R19 #4)."""
+    drugs = [t for t in d[_TREATMENT] if idx.is_a(t, ANALGESIA)]
+    if not drugs or any(idx.is_a(SK_IRI + s.id, t) or idx.is_a(t, SK_IRI + s.id) for s in steps for t in drugs):
+        return []
+    return [
+        Warning(
+            "care_helping",
+            f"{fact_text(idx, d)} ({path(fact)}): pain relief of this episode that helped, which no step of this plan "
+            "gives (no source's recommendation for this patient offers it): it is not stopped for that; go on with it "
+            "at the dose that helped, and review it at the follow-up (spinekg's reading of the record: pain relief is "
+            "not withheld)",
+            (path(fact),),
+        )
+    ]
 
 
 _LUMBAR_STUDY, _WHOLE_SPINE = str(SK.lumbar_spine_imaging), str(SK.mri_entire_spine)
