@@ -130,3 +130,30 @@ def test_what_must_not_raise_it(plans, name):
 def test_plain_python_gives_the_same_plans():
     got, want = plain_python_and_spinekg_plans(list(CASES.values()))
     assert got == want
+
+
+def test_an_injection_the_plan_still_considers_is_named_and_shows_the_warning():
+    # review R19 #4: NICE's epidural for acute, severe sciatica asks for no concordant compression, so it stays beside
+    # an opposite-side finding; its level and side are chosen on that imaging, the warning names it, shown on it
+    from reasoner.api import recommend
+    from reasoner.present.text import text
+
+    case = {
+        "id": "left-l5-right-foraminal",
+        "age": 42,
+        "symptoms": [
+            {"type": "radicular_pain", "dermatomes": ["L5"], "laterality": "left", "duration_weeks": 4,
+             "severity": "severe"},
+        ],
+        "imaging": [{"modality": "MRI", "weeks_ago": 1, "findings": [
+            {"type": "disc_protrusion", "level": "L5-S1", "side": "right", "zone": "foraminal", "severity": "moderate"}
+        ]}],
+        "candidate_for": ["injection"],
+    }  # fmt: skip
+    plan = recommend(case)
+    (warning,) = [w for w in plan.warnings if w.id == "imaging_opposite_side"]
+    assert "epidural_steroid_injection" in warning.subjects and "so the review comes first" in warning.message
+    epidural = next(line for line in text(plan).splitlines() if "CONSIDER epidural steroid injection" in line)
+    lines = text(plan).splitlines()
+    after = lines[lines.index(epidural) + 1 : lines.index(epidural) + 4]
+    assert any("imaging_opposite_side" in line for line in after)

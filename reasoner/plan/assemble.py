@@ -448,7 +448,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += zone_not_recorded(reasoner, run) + level_not_recorded(reasoner, run)  # no zone or level: what decides
     matched = concordance(reasoner, run)
     warnings += imaging_not_concordant(reasoner, run, matched)  # imaging that explains none of a root's symptoms
-    warnings += imaging_opposite_side(reasoner, run, matched)  # … but reaches their root on the other side
+    warnings += imaging_opposite_side(reasoner, run, matched, steps)  # … but reaches their root on the other side
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
     # a code whose display names a side, on a finding recorded without one: the side is not taken from the display

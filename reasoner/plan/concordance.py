@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from ..case.paths import field_path, path_key
-from ..consts import SK
+from ..consts import SK, SK_IRI
 from ..kb.index import local
-from .model import Warning
-from .words import fact_text
+from .model import Step, Warning
+from .words import fact_text, steps_named
 
 if TYPE_CHECKING:
     from rdflib import Literal
@@ -320,6 +321,8 @@ def imaging_not_concordant(reasoner: Reasoner, run: CaseRun, rows: list[Dermatom
     return out
 
 
+#: the steps a level and side chosen on imaging guide: an injection or procedure, an operation
+_GUIDED_BY_IMAGING = (str(SK.interventional_procedure), str(SK.spine_surgery))
 #: what infer-root-compression reads as compressing a root on its own side: a disc herniation (a protrusion, an
 #: extrusion) or a root impingement the report names at any severity, a stenosis only moderate or severe (a mild one,
 #: common on either side of a degenerative spine, is no compression, and no side error to look for)
@@ -329,7 +332,9 @@ _SEVERITY, _ZONE, _AGO = str(SK.severity), str(SK.zone), str(SK.weeksAgo)
 _CANAL, _CENTRAL = str(SK.centralCanalReaches), str(SK.zone_central)
 
 
-def imaging_opposite_side(reasoner: Reasoner, run: CaseRun, rows: list[DermatomeConcordance]) -> list[Warning]:
+def imaging_opposite_side(
+    reasoner: Reasoner, run: CaseRun, rows: list[DermatomeConcordance], steps: Sequence[Step] = ()
+) -> list[Warning]:
     """A dermatome the clinician placed a radicular, sensory or motor symptom in on one side only, explained by no
     imaging finding on file, where a compressive finding of this episode reaches its root on the other side (a left
     paracentral L5-S1 extrusion, the traversing S1 root, under a right S1 sciatica): the finding's side and level and
@@ -342,7 +347,10 @@ def imaging_opposite_side(reasoner: Reasoner, run: CaseRun, rows: list[Dermatome
 
     A symptom on both sides, or without one, is explained on the finding's side (partly explained, not "not
     explained"); a finding without a side, or a central one (its zone, or a canal stenosis, reaching both sides),
-    explains either side: neither raises it. Nor does a study older than the episode (an earlier episode's disc)."""
+    explains either side: neither raises it. Nor does a study older than the episode (an earlier episode's disc).
+    An injection or operation the plan still does or considers (``steps``: NICE's epidural for acute, severe sciatica,
+    which asks for no imaged compression) is named, and the warning is shown on it: its level and side are chosen on
+    that imaging (clinician's review R19 #4)."""
     idx = reasoner.index
     one_side = {r.dermatome: r.sides[0] for r in rows if r.status == "not explained" and len(r.sides) == 1}
     if not one_side:
@@ -372,6 +380,17 @@ def imaging_opposite_side(reasoner: Reasoner, run: CaseRun, rows: list[Dermatome
         f"\u201c{e.quote}\u201d (article {e.source} [{e.citation}], citation {e.citation_status})"
         for e in map(idx.evidence, evidence)
     )
+    guided = [
+        s
+        for s in steps
+        if s.stance in ("do", "consider") and any(idx.is_a(SK_IRI + s.id, c) for c in _GUIDED_BY_IMAGING)
+    ]
+    still = (
+        f" This plan still gives {steps_named(guided)}, which asks for no concordant compression: its level and side "
+        "are chosen on this imaging, so the review comes first."
+        if guided
+        else ""
+    )
     out = []
     for name in sorted(other, key=_root_key):
         side, paths = one_side[name], sorted(placed[name], key=path_key)
@@ -390,11 +409,12 @@ def imaging_opposite_side(reasoner: Reasoner, run: CaseRun, rows: list[Dermatome
                 f"other side reaches its root: {named}. The finding is on the {opposite} at {levels}, the symptoms on "
                 f"the {side} in {name}. {said + '. ' if said else ''}What needs a root compression concordant with "
                 "the symptoms (an epidural for radicular symptoms with nerve compression, a decompression) is not "
-                "given on it. spinekg's judgement, which no source in its reference gives: review the images and the "
+                f"given on it.{still} spinekg's judgement, which no source in its reference gives: review the images "
+                "and the "
                 "report for a side error (left and right swapped in the report, the request or the image labels), "
                 f"re-examine the patient for the side of the symptoms, and weigh another cause of the {side} "
                 "symptoms, before any injection or operation guided by it",
-                (name, *(field_path(run.case, f) for f in findings), *paths),
+                (name, *(field_path(run.case, f) for f in findings), *paths, *(s.id for s in guided)),
             )
         )
     return out

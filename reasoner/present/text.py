@@ -68,6 +68,7 @@ STEP_WARNINGS = {
     "step_reading": ("do", "consider"),
     "may_be_unsuitable": ("do", "consider"),
     "drug_line_left": ("do", "consider"),
+    "imaging_opposite_side": ("do", "consider"),  # an injection or operation guided by that imaging (review R19 #4)
 }
 
 
