@@ -149,9 +149,12 @@ def check_plan(sample: CaseFile, case, result, graph) -> None:
         assert step.evidence and all(e.quote and e.article for e in step.evidence), step
         assert (node, PROV.wasGeneratedBy, run) in graph
         derived = set(graph.objects(node, PROV.wasDerivedFrom))
-        # its recommendations and those it covers, whose sentences it keeps (wiprfev)
+        # its recommendations and those it covers whose sentences it keeps (wiprfev; Step.backed), and every one it
+        # covers named by sk:covers (a covered one that argues nothing for it is not a derivation: article 000's
+        # routine referral under a progressive deficit's urgent one)
         recs = {str(o) for o in derived if (o, RDF.type, SK.Recommendation) in graph}
-        assert recs == {*step.recommendations, *step.covers}
+        assert recs == {*step.recommendations, *step.backed}
+        assert {str(o) for o in graph.objects(node, SK.covers)} == set(step.covers)
         facts = {field_path(case, str(o)) for o in derived if str(o) == case or str(o).startswith(case + "/")}
         assert facts == set(step.triggered_by), (step.id, facts, step.triggered_by)
         quotes = set()

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL
 
+from ..case.paths import field_path
 from ..consts import DCTERMS, OA, PROV, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.load import new_graph
 from ..ntriples import Triples, plain, term
@@ -134,7 +135,12 @@ def case_provenance(
             )
             for rule in deciders.get(rec, [DEFAULT_RULE]):
                 add(f"{q} {decided_by} <{SK_IRI}rule/{rule}> .\n")
-        for fact in dict.fromkeys(f for rec in step.recommendations for f in triggers.get(rec, ())):
+        # the findings that triggered its own recommendations, and those of a covered one whose findings the step
+        # names among its triggers (another red flag's routine referral an urgent one gives: review R17 #5)
+        named = set(step.triggered_by)
+        found = [f for rec in step.recommendations for f in triggers.get(rec, ())]
+        found += [f for rec in step.backed for f in triggers.get(rec, ()) if field_path(run.case, f) in named]
+        for fact in dict.fromkeys(found):
             add(f"{s} {derived} <{fact}> .\n")  # once each, in the recommendations' order
         for rec in step.covers:  # applied, and given by this step (those it keeps the sentences of are derivations)
             add(f"{s} {covers} <{rec}> .\n")
