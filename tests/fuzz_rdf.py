@@ -111,6 +111,12 @@ def rdf_literal(draw, documents, case_file):
     doc.pop("red_flag_screen", None)  # a new temperature must not contradict a screen
     path, subject, predicate, kind, bounds = draw(st.sampled_from(FIELDS))
     _make_room(doc, path)
+    if path == "age":  # an age the case's weeks fit in: the reader refuses weeks longer than the patient has lived
+        # (the full suite of 2026-12-07 drew age 0 beside a treatment 53 weeks ago and expected a plan)
+        weeks = [s.get("duration_weeks", 0) for s in doc.get("symptoms", [])]
+        weeks += [i.get("weeks_ago", 0) for i in doc.get("imaging", [])]
+        weeks += [t.get(k, 0) for t in doc.get("prior_treatments", []) for k in ("weeks", "weeks_ago")]
+        bounds = (math.ceil(max(weeks, default=0) / (365.25 / 7)), bounds[1])
     how = draw(st.sampled_from(["valid", "ill-typed", "huge", "other", "markup"][kind == "id" and 2 :]))
     plan = False
     if how == "valid" and kind == "boolean":
