@@ -14,7 +14,7 @@ from ..kb.index import local
 from ..outputs import write_output
 from ..plan.words import until_excluded
 from .dot import inline_svg, render, step_graph
-from .text import PHASES, cite, stance_word, tempered
+from .text import PHASES, cite, stance_word, tempered, waits_apart
 
 if TYPE_CHECKING:
     from ..api import Result
@@ -132,11 +132,11 @@ def _deferred(plan: Plan) -> list[str]:
     if not plan.deferred:
         return []
     mild = tempered(plan)
-    common = plan.deferred_common()  # the title names what most of the deferred care waits on; a step others
+    common = plan.deferred_common()  # the title names what most deferred care waits on; a step that waits on others
 
-    def until(s: Step) -> str:
-        waits = plan.waits_on(s)
-        return f", {until_excluded([(f.label, f.held_until) for f in waits])}" if waits != common else ""
+    def until(s: Step) -> str:  # says which
+        apart = waits_apart(plan, s, common)
+        return f", {apart}" if apart else ""
 
     rows = [
         f'<li>{_e(stance_word(s, mild))} {_e(s.label)} <span class="timing">({_e(s.phase.replace("_", " "))}'

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..kb.index import local
-from ..plan.model import EvidenceOut, Plan, Step
+from ..plan.model import EvidenceOut, Plan, RedFlagOut, Step
 from ..plan.words import until_excluded
 
 PHASES = [
@@ -39,6 +39,13 @@ def stance_word(s: Step, tempered_ids: frozenset[tuple[str, str]] | set[tuple[st
     if (s.id, s.stance) not in tempered_ids:
         return STANCE[s.stance]
     return TEMPERED if s.stance == "avoid" else STANCE["consider"]
+
+
+def waits_apart(plan: Plan, s: Step, common: tuple[RedFlagOut, ...]) -> str:
+    """Until when a deferred step waits, where it waits on other red flags than ``common``
+    (:meth:`Plan.deferred_common`, which the deferred list's heading names); "" where it waits on those."""
+    waits = plan.waits_on(s)
+    return until_excluded([(f.label, f.held_until) for f in waits]) if waits != common else ""
 
 
 def cite(e: EvidenceOut) -> str:
@@ -210,8 +217,8 @@ def text(plan: Plan) -> str:
                 )
         for s in plan.deferred:
             extra = f" [{s.phase.replace('_', ' ')}]"
-            if (waits := plan.waits_on(s)) != common:  # a step that waits on other red flags than the heading's
-                extra += f" ({until_excluded([(f.label, f.held_until) for f in waits])})"
+            if apart := waits_apart(plan, s, common):
+                extra += f" ({apart})"
             said = ", ".join(local(r) for r in s.recommendations)
             out.append(f"  - {stance_word(s, mild)} {s.label}{extra}: {said}")
         out.append("")
