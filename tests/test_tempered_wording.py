@@ -105,3 +105,25 @@ def test_a_do_without_the_judgement_is_shown_as_its_sources_give_it():
     [step] = [s for s in result.plan.steps if s.id == "nsaid"]
     assert step.stance == "do" and f"{step.number}. DO NSAIDs" in text(result.plan)
     assert not [w for w in result.plan.warnings if w.id == "may_be_unsuitable"]
+
+
+PREGNANT = ACCEPTANCE / (
+    "pregnant-30wk-s1-sciatica-new-urinary-leak-nsaid-shown-to-consider-mri-without-contrast-32f.yaml"
+)
+
+
+def test_warnings_name_a_do_shown_to_consider_as_shown():
+    """Clinician's review R19 #6: beside "5. CONSIDER NSAIDs", the warnings of a pregnant woman's plan named it
+    "step 5 (do NSAIDs)" (may_be_unsuitable, judgement_caution, sources_silent_for_finding): a reader takes the
+    warning's "do" as the instruction. Every warning names the step as the plan shows it; its stance stays do."""
+    doc = yaml.safe_load(PREGNANT.read_text(encoding="utf-8"))
+    [result] = reason([{**doc["case"], "id": PREGNANT.stem}])
+    plan = result.plan
+    [step] = [s for s in plan.steps if s.id == "nsaid"]
+    assert step.stance == "do" and f"{step.number}. CONSIDER NSAIDs" in text(plan)
+    naming = [w.id for w in plan.warnings if f"step {step.number} (" in w.message]
+    assert {"may_be_unsuitable", "judgement_caution", "sources_silent_for_finding"} <= set(naming)
+    assert not [w.id for w in plan.warnings if f"step {step.number} (do NSAIDs)" in w.message]
+    assert all(f"step {step.number} (consider NSAIDs)" in w.message for w in plan.warnings if w.id in naming)
+    # a step not shown otherwise keeps its "do" in the same warnings
+    assert "(do MRI of the lumbar spine)" in next(w.message for w in plan.warnings if w.id == "judgement_caution")

@@ -53,6 +53,7 @@ from ..reasoning.engine import CaseRun, Reasoner
 from . import ahead, caveats, cleared, lines
 from . import parts as planparts
 from .adults import adult_sources_only
+from .cautions import named_as_shown
 from .clock import clock
 from .concordance import (
     concordance,
@@ -455,6 +456,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += [Warning(*w) for w in code_side_warnings(run.case, run.fact_types, run.details)]
     # a warning asking for an early review brings the follow-up forward, and names it (review R12 #5)
     steps, warnings = early_review(reasoner, run, steps, warnings)
+    warnings = named_as_shown(steps, warnings)  # a "do" shown to consider is named so
     return Plan(
         case=case.rsplit("/", 1)[-1],
         kb_version=reasoner.kb_version,

@@ -162,7 +162,9 @@ def may_be_unsuitable(
         )
         # a "do" is shown to consider (reasoner.present.text.TEMPERING), its stance staying as its sources give it
         shown = (
-            " (shown as one to consider, whatever its sources' stance)" if any(s.stance == "do" for s in of_it) else ""
+            " (shown as one to consider, where its sources say to do it)"
+            if any(s.stance == "do" for s in of_it)
+            else ""
         )
         record = next((local(r) for r in sorted(ruling.get(interv, ()))), None)  # nsaid_contraindication
         rule_out = f"; where it must not be given, record {record}" if record else ""
@@ -175,6 +177,28 @@ def may_be_unsuitable(
                 (*unique(path(f) for f, _ in found), *unique(local(c) for _, c in found), of_it[0].id),
             )
         )
+    return out
+
+
+def named_as_shown(steps: Iterable[Step], warnings: list[Warning]) -> list[Warning]:
+    """The warnings with a step :func:`may_be_unsuitable` names ("do", shown to consider) named as the plan shows it:
+    "step 5 (consider NSAIDs)", not "step 5 (do NSAIDs)" beside "5. CONSIDER NSAIDs" (clinician's review R19 #6: a
+    reader takes the warning's "do" as the instruction). Only the words change; the step's stance stays as its
+    sources give it, as the JSON and FHIR plans give it."""
+    tempered = {w.subjects[-1] for w in warnings if w.id == "may_be_unsuitable" and w.subjects}
+    if not tempered:
+        return warnings
+    swaps = [
+        (f"step {s.number} (do {s.label})", f"step {s.number} (consider {s.label})")
+        for s in steps
+        if s.id in tempered and s.stance == "do" and s.number
+    ]
+    out = []
+    for w in warnings:
+        message = w.message
+        for said, shown in swaps:
+            message = message.replace(said, shown)
+        out.append(w if message == w.message else Warning(w.id, message, w.subjects))
     return out
 
 
