@@ -53,7 +53,7 @@ def tried_and_advised_against(
     idx, steps = reasoner.index, list(steps)
     taken = {w.subjects[0] for w in warned if w.id in _TAPER_WARNINGS and w.subjects}
     previous = previous_care(reasoner, run)
-    avoid = [s for s in steps if s.stance == "avoid" and not _tempers_only(reasoner, s)]
+    avoid = [s for s in steps if s.stance == "avoid" and not tempers_only(reasoner, s)]
     out = []
     for fact, d in run.details.items():
         how = next((_HOW[o] for o in d.get(_OUTCOME, ()) if o in _HOW), None)
@@ -127,7 +127,7 @@ def step_reading(reasoner: Reasoner, steps: Iterable[Step]) -> list[Warning]:
     return out
 
 
-def _tempers_only(reasoner: Reasoner, step: Step) -> bool:
+def tempers_only(reasoner: Reasoner, step: Step) -> bool:
     """A "do not" whose every recommendation only tempers the expectations of its drug (``sk:tempersExpectations``)."""
     tempers = by_class(reasoner, SK.tempersExpectations)  # the KB's lexical forms: an xsd:boolean true is "true" or "1"
     return all(any(v in ("true", "1") for v in tempers.get(r, ())) for r in step.recommendations)
@@ -142,7 +142,7 @@ def tempers_expectations(reasoner: Reasoner, steps: Iterable[Step]) -> list[Warn
     sentence supports)."""
     out = []
     for s in steps:
-        if s.stance == "avoid" and s.recommendations and _tempers_only(reasoner, s):
+        if s.stance == "avoid" and s.recommendations and tempers_only(reasoner, s):
             out.append(
                 Warning(
                     "tempers_expectations",

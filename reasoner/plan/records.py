@@ -19,6 +19,7 @@ from ..case.paths import path_key
 from ..consts import OWL, RDF, RDFS, SK, SK_IRI, XSD
 from ..kb.index import KBIndex, local
 from ..reasoning.engine import CaseRun, Reasoner
+from .drugs import tempers_only
 from .history import care_before_operation, helping_care, previous_care, previous_episode_care
 from .model import Step, Warning
 from .parts import ANALGESIA, offered_again, pain_above_l1, phase_recommendations
@@ -91,9 +92,15 @@ def care_helping(reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: 
     (:func:`reasoner.plan.history.helped_operations`); care of a previous episode or before the latest operation is
     history (warnings previous_episode_care, care_before_operation)."""
     idx, steps = reasoner.index, list(steps)
+    # a "do not" of the drug itself (not one that only tempers expectations): the plan advises against it, and a
+    # broader step it is part of ("consider pain management") is not that care to go on with (clinician's review R20
+    # #6: long-term morphine that partly helped, "to go on with", beside "DO NOT opioids" and a taper warning)
+    against = [SK_IRI + s.id for s in steps if s.stance == "avoid" and not tempers_only(reasoner, s)]
     out = []
     for fact in helping_care(reasoner, run):
         d = run.details[fact]
+        if any(idx.is_a(t, a) for t in d[_TREATMENT] for a in against):
+            continue
         again = offered_again(idx, steps, d[_TREATMENT])
         if not again:
             out += _helping_not_offered(idx, steps, fact, d, path)
