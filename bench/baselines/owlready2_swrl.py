@@ -577,6 +577,14 @@ class Owlready2Swrl:
                     matched = [f for f in matched if set(flags) & types[f.iri] - covers[f.iri]]
                 if matched:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, [f.iri for f in matched])
+                if kind == "NoRedFlag":  # no-red-flag-screen-found-unknown: a screen found one the case does not name
+                    found = [
+                        s.iri
+                        for s in by_type.get(_S + "RedFlagScreen", [])
+                        if _S + "found" in [getattr(x, "iri", str(x)) for x in values(s, "screenResult")]
+                    ]
+                    if found and not any(by_type.get(w) for w in self.red_flags):
+                        speak(*key, UNKNOWN, found, ["which red flag red_flag_screen found"])
                 if kind == "RedFlagPresent":  # red-flag-present-weakness-grade-or-course-unrecorded-unknown
                     for w in flags:
                         if w not in self.new_deficit_flags or w in excluded:

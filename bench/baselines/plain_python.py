@@ -634,6 +634,14 @@ class PlainPython:
                 )
                 if hits:
                     speak(*key, HOLDS if kind == "RedFlagPresent" else FAILS, hits)
+                if kind == "NoRedFlag":  # no-red-flag-screen-found-unknown: a screen found one the case does not name
+                    found = [
+                        f.iri
+                        for f in by_type.get(_S + "RedFlagScreen", ())
+                        if _S + "found" in f.props.get(_S + "screenResult", ())
+                    ]
+                    if found and not any(f for w in self.red_flags for f in by_type.get(w, ())):
+                        speak(*key, UNKNOWN, found, ["which red flag red_flag_screen found"])
                 if kind == "RedFlagPresent":  # red-flag-present-weakness-grade-or-course-unrecorded-unknown
                     for w in wanted:
                         if w not in self.new_deficit_flags or w in c.props.get(_S + "excludesRedFlag", []):

@@ -69,7 +69,7 @@ from .followup import early_review
 from .history import failed_treatments, helped_operations, improving_care, previous_care
 from .labs import tests_on_file
 from .model import NotApplicable, Plan, Warning
-from .narrowed import narrowed_flags, routine_phase, routine_why, screen_contradicted
+from .narrowed import narrowed_flags, routine_phase, routine_why, screen_contradicted, screen_found_unnamed
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
 from .steps import AFTER_CARE, ASSESSMENT, BY_WEEKS, plan_steps
 from .unanswered import candidacy_unanswered
@@ -147,6 +147,7 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     warnings += cleared.excluded_flag_warnings(reasoner, run, words, path)
     screened = any(NONE_FOUND in d.get(SCREEN_RESULT, ()) for d in run.details.values())
     warnings += screen_contradicted(reasoner, flags, red_flags, narrowed, screened)
+    warnings += screen_found_unnamed(not_applicable)  # found, but the case names no red flag
 
     # effective phase and timing of every applying recommendation; one about sciatica counts from the sciatica where
     # the case dates it apart from a longer episode (a course of care longer than the sciatica began before it), one

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from rdflib import URIRef
 
 from ..consts import SK
+from ..kb.index import local
 from ..reasoning.conditions import HOLDS, Applicability
 from ..reasoning.engine import CaseRun, Reasoner
-from .model import RedFlagOut, Warning
+from .model import NotApplicable, RedFlagOut, Warning
 
 PHASES = ("emergency", "urgent", "now")
 
@@ -118,5 +119,33 @@ def screen_contradicted(
             + ", ".join(f"{r.label} ({r.reason})" for r in unknown_to_screen)
             + ": the red flags stand; check the screen",
             ("red_flag_screen", *(r.id for r in unknown_to_screen)),
+        )
+    ]
+
+
+#: the missing field of rule no-red-flag-screen-found-unknown: a screen that found a red flag the case does not name
+SCREEN_FOUND_UNNAMED = "which red flag red_flag_screen found"
+
+
+def screen_found_unnamed(not_applicable: list[NotApplicable]) -> list[Warning]:
+    """``red_flag_screen_found_unnamed``: a red-flag screen recorded as having found one, in a case none of whose
+    findings is one (clinician's review R20 #1: the screen's result alone raised nothing and changed nothing but the
+    screening step, while the plan still said not to image "without red flags" and considered spinal manipulation).
+    The advice resting on there being no red flag is unknown (rule no-red-flag-screen-found-unknown); the warning asks
+    for what was found and leaves what a red flag holds back to the clinician until it is named."""
+    named = [n for n in not_applicable if SCREEN_FOUND_UNNAMED in n.missing]  # every NoRedFlag recommendation's
+    if not named:
+        return []
+    waiting = sorted(local(n.recommendation) for n in named if n.status == "unknown")  # and not failing apart
+    held = f"does not give the advice that rests on there being no red flag ({', '.join(waiting)}), " if waiting else ""
+    return [
+        Warning(
+            "red_flag_screen_found_unnamed",
+            "the red-flag screen (red_flag_screen) found a red flag, but the case records no finding that is one: "
+            "record what it found (the symptom, risk factor, vital sign or laboratory value) so that spinekg raises "
+            f"the red flag and acts on it. Until then this plan has no red-flag step, {held}and leaves to the "
+            "clinician the care a red flag would hold back until it is excluded (conservative care, spinal injections "
+            "and procedures, systemic corticosteroids; pain relief is not withheld): spinekg's judgement",
+            ("red_flag_screen", *waiting),
         )
     ]

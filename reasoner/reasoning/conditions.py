@@ -86,6 +86,7 @@ PRECEDENCE = {
     "FailedTreatment": (HOLDS, UNKNOWN),
     "HadTreatment": (HOLDS, UNKNOWN),
     "PriorImaging": (HOLDS, UNKNOWN),
+    "NoRedFlag": (FAILS, UNKNOWN),
 }
 
 
