@@ -72,6 +72,7 @@ from .model import NotApplicable, Plan, Warning
 from .narrowed import narrowed_flags, routine_phase, routine_why, screen_contradicted, screen_found_unnamed
 from .parts import ADVICE, ANALGESIA, FAILED_OUTCOMES
 from .steps import AFTER_CARE, ASSESSMENT, BY_WEEKS, plan_steps
+from .superseded import superseded_studies
 from .unanswered import candidacy_unanswered
 from .words import Words, deferred_why
 
@@ -451,6 +452,8 @@ def assemble(reasoner: Reasoner, run: CaseRun) -> Plan:
     matched = concordance(reasoner, run)
     warnings += imaging_not_concordant(reasoner, run, matched)  # imaging that explains none of a root's symptoms
     warnings += imaging_opposite_side(reasoner, run, matched, steps)  # … but reaches their root on the other side
+    # a study from before an operation, or before this episode, read as today's anatomy (review R20 #2, #7)
+    warnings += superseded_studies(reasoner, run, matched, steps, path)
     # issue 5: a finding the case gave as an external code that maps to no spinekg term (unmapped_codes: warn)
     warnings += [Warning(*w) for w in unmapped_code_warnings(run.case, run.fact_types)]
     # a code whose display names a side, on a finding recorded without one: the side is not taken from the display

@@ -322,7 +322,7 @@ def imaging_not_concordant(reasoner: Reasoner, run: CaseRun, rows: list[Dermatom
 
 
 #: the steps a level and side chosen on imaging guide: an injection or procedure, an operation
-_GUIDED_BY_IMAGING = (str(SK.interventional_procedure), str(SK.spine_surgery))
+GUIDED_BY_IMAGING = (str(SK.interventional_procedure), str(SK.spine_surgery))
 #: what infer-root-compression reads as compressing a root on its own side: a disc herniation (a protrusion, an
 #: extrusion) or a root impingement the report names at any severity, a stenosis only moderate or severe (a mild one,
 #: common on either side of a degenerative spine, is no compression, and no side error to look for)
@@ -383,7 +383,7 @@ def imaging_opposite_side(
     guided = [
         s
         for s in steps
-        if s.stance in ("do", "consider") and any(idx.is_a(SK_IRI + s.id, c) for c in _GUIDED_BY_IMAGING)
+        if s.stance in ("do", "consider") and any(idx.is_a(SK_IRI + s.id, c) for c in GUIDED_BY_IMAGING)
     ]
     still = (
         f" This plan still gives {steps_named(guided)}, which asks for no concordant compression: its level and side "

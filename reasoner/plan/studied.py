@@ -35,24 +35,30 @@ def _lumbar_levels(reasoner: Reasoner) -> frozenset[str]:
     return reasoner.cache[key]
 
 
+def lumbar_study(reasoner: Reasoner, run: CaseRun, study: str) -> bool:
+    """Whether ``study`` images the lumbar spine: a finding of it at a lumbar level, or none at any level (as the
+    PriorImaging conditions read ``sk:studyRegion``)."""
+    levels = {
+        lv
+        for f, fd in run.details.items()
+        if f.startswith(study + "/finding/")
+        for p in _LEVELS
+        for lv in fd.get(p, ())
+    }
+    return not levels or not levels.isdisjoint(_lumbar_levels(reasoner))
+
+
 def lumbar_studies(reasoner: Reasoner, run: CaseRun) -> list[tuple[float, str]]:
     """(weeks ago, study) of every MRI or CT of this episode (no older than it) of the lumbar spine (a finding at a
     lumbar level, or none at any level), as rule derive-excluded-red-flag-feature reads a work-up."""
-    lumbar, out = _lumbar_levels(reasoner), []
+    out = []
     for study, d in run.details.items():
         if _STUDY not in d.get(_TYPE, ()) or d.get(_MODALITY, set()).isdisjoint(_MODALITIES):
             continue
         ago = [float(w) for w in d.get(_AGO, ())]
         if not ago or (run.episode_weeks is not None and ago[0] > run.episode_weeks):
             continue
-        levels = {
-            lv
-            for f, fd in run.details.items()
-            if f.startswith(study + "/finding/")
-            for p in _LEVELS
-            for lv in fd.get(p, ())
-        }
-        if not levels or not levels.isdisjoint(lumbar):
+        if lumbar_study(reasoner, run, study):
             out.append((ago[0], study))
     return sorted(out)
 

@@ -76,6 +76,9 @@ STEP_WARNINGS = {
     "may_be_unsuitable": ("do", "consider"),
     "drug_line_left": ("do", "consider"),
     "imaging_opposite_side": ("do", "consider"),  # an injection or operation guided by that imaging (review R19 #4)
+    # the steps that rest on a study from before an operation, the new study and the operation (review R20 #2)
+    "study_before_operation": ("do", "consider", "avoid"),
+    "previous_episode_study": ("do", "consider"),  # an injection or operation resting on it, the new study (R20 #7)
 }
 
 
