@@ -27,7 +27,9 @@ duration at least N weeks, weeks ago > 0, mJOA at most / above, age at least), e
 conclusion (no fact matched, so the condition fails or holds by default; a needed fact is not recorded, so it is
 unknown, including a case that records no symptoms or no imaging at all), ``FailedTreatment``,
 ``NoFailedTreatment``, ``HadTreatment`` and ``NoTreatment`` (the treatment type is a class used as a value, and
-"a narrower treatment" is subclass reasoning over that value). spinekg's derivation rules are not OWL either (the
+"a narrower treatment" is subclass reasoning over that value), and ``FindingAssessed`` (no SWRL rule: unknown where
+a recorded finding leaves its type open and the case records the type neither way, as the ``FindingAbsent``
+unknown is read). spinekg's derivation rules are not OWL either (the
 episode length is an aggregate; lumbosacral radicular pain and nerve root compression are closed-world joins: in no
 dermatome above L1, the zone's reach unless none (a central canal stenosis: its type's), not on the other side, from
 a study of this episode): they run in Python (``Derivations``) on the cases before HermiT, and again on HermiT's
@@ -611,6 +613,10 @@ class Owlready2Swrl:
                             # by name where the case records the type's field (imaging), else the field
                             for name in {n for k in (t, *self._ancestors(t)) for n in self.case_fields.get(k, ())}:
                                 speak(*key, UNKNOWN, (), [self.notations[t] if name in filled else name])
+            elif kind == "FindingAssessed":  # finding-absent-unassessed-unknown: left open, recorded neither way
+                for t in get("findingType", ()):  # a record either way settles it (it never fails)
+                    if t in unassessed and not by_type.get(t):
+                        speak(*key, UNKNOWN, unassessed[t][1], [unassessed[t][0]])
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 # PriorImaging: a study before today; NoPriorImaging fails for a study of this episode (no older
                 # than the episode's length; any, when the case has none), no older than its maxWeeksAgo (0: today's)

@@ -666,6 +666,10 @@ class PlainPython:
                             # by name where the case records the type's field (imaging), else the field
                             for name in sorted({n for k in self._closed({w}) for n in self.case_fields.get(k, ())}):
                                 speak(*key, UNKNOWN, (), [self.notations[w] if name in filled else name])
+            elif kind == "FindingAssessed":  # finding-absent-unassessed-unknown: left open, recorded neither way
+                for w in get("findingType", ()):  # a record either way settles it (it never fails)
+                    if w in unassessed and not by_type.get(w):
+                        speak(*key, UNKNOWN, unassessed[w][1], [unassessed[w][0]])
             elif kind in ("PriorImaging", "NoPriorImaging"):
                 modalities = get("modality", ())
                 # PriorImaging: a study before today (with beforeEpisode, older than the episode: unknown without

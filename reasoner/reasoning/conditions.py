@@ -54,6 +54,7 @@ QUERIES: tuple[rules.RuleFile, ...] = rules.load("conditions")
 DEFAULT = {
     "FindingPresent": FAILS,
     "FindingAbsent": HOLDS,
+    "FindingAssessed": HOLDS,  # unknown only while a recorded finding leaves its type open (it never fails)
     "RedFlagPresent": FAILS,
     "NoRedFlag": HOLDS,
     "PriorImaging": FAILS,
