@@ -235,3 +235,28 @@ def test_generated_plans_read_assessment_escalation_referral_surgery_in_that_ord
                 assert stage < 3 or not later, (result.plan.case, phase, step, later)
             checked += any(st >= 3 for st, _ in stages)
     assert checked > 50
+
+
+def test_a_fracture_on_age_alone_images_before_it_assesses_the_bone():
+    """Clinicians' reviews R18 #6, R19 #2, R20 #8: a fracture red flag raised on age alone (its imaging routine, in
+    the now phase) read "1. DO bone-health assessment (DXA)" before the imaging that looks for the fracture. The
+    imaging reads first, then the DXA, then the screen; where the imaging is urgent (a fracture on other features),
+    the DXA still leads the now phase (the test above)."""
+    [result] = reason(
+        [
+            {
+                "id": "fracture-on-age-alone-74m",
+                "age": 74,
+                "sex": "male",
+                "symptoms": [
+                    {"type": "axial_pain", "body_regions": ["lower_back"], "duration_weeks": 1.5},
+                    {"type": "radicular_pain", "present": False},
+                ],
+                "risk_factors": ["anticoagulant_or_antiplatelet", "cardiovascular_disease"],
+            }
+        ]
+    )
+    plan = result.plan
+    assert [f.id for f in plan.red_flags] == ["fracture_suspected"]
+    now = [s.id for s in plan.steps if s.phase == "now" and s.part_of is None and s.stance != "avoid"]
+    assert now[:3] == ["lumbar_spine_imaging", "bone_health_assessment", SCREEN]
