@@ -19,6 +19,7 @@ from ..case.paths import path_key
 from ..consts import SK, SK_IRI
 from ..kb.index import local
 from ..reasoning.engine import CaseRun, Reasoner
+from .drugs import tempers_only
 from .model import Step, Warning
 from .parts import ANALGESIA, by_class, recorded, unique
 from .words import fact_text, steps_named
@@ -218,12 +219,6 @@ _OPIOID, _TYPE, _WEEKS, _AGO = str(SK.opioid), str(SK.treatmentType), str(SK.wee
 _OUTCOME, _NOT_TOLERATED = str(SK.outcome), str(SK.not_tolerated)
 
 
-def _tempers_only(reasoner: Reasoner, step: Step) -> bool:
-    """A "do not" whose every recommendation only tempers the expectations of its drug (``sk:tempersExpectations``:
-    article 002's "do not assume efficacy of neuropathic pain medications"): not advice against starting it."""
-    return all(reasoner.kb.value(URIRef(r), SK.tempersExpectations) for r in step.recommendations)
-
-
 def taken_and_advised_against(
     reasoner: Reasoner, run: CaseRun, steps: Iterable[Step], path: Callable[[str], str]
 ) -> list[Warning]:
@@ -263,7 +258,7 @@ def taken_and_advised_against(
                 for s in steps
                 if s.stance == "avoid"
                 and any(idx.is_a(k, SK_IRI + s.id) or idx.is_a(SK_IRI + s.id, k) for k in kinds)
-                and not _tempers_only(reasoner, s)
+                and not tempers_only(reasoner, s)
             ]
             if cls == _OPIOID and weeks and max(weeks) >= LONG_TERM_WEEKS:
                 said = f"the plan's {steps_named(against)} is" if against else "the plan offers no opioid, which is"
