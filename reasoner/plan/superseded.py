@@ -105,28 +105,44 @@ def superseded_studies(
     operation = _latest_operation(idx, run)
     out = []
     for ago, study in studies:
+        before = operation is not None and ago > operation[0] and lumbar_study(reasoner, run, study)
+        if not before and (run.episode_weeks is None or ago <= run.episode_weeks):
+            continue  # most studies: of this episode, since any operation
         at = path(study)
+        resting, explained = _resting_on(idx, steps, at), _explained(rows, at)
+        new = _new_study(idx, steps)  # the plan's own study, which decides what the old one cannot
         # said only where the plan reads the study (a step rests on it, the concordance table reads it): a study
         # nothing reads misleads no one
-        if operation is not None and ago > operation[0] and lumbar_study(reasoner, run, study):
-            if _resting_on(idx, steps, at) or _explained(rows, at):
-                out.append(_before_operation(idx, run, rows, steps, path, study, operation[1]))
-        elif run.episode_weeks is not None and ago > run.episode_weeks and _explained(rows, at):
-            out.append(_previous_episode(idx, run, rows, steps, path, study))
+        if before and (resting or explained):
+            assert operation is not None  # before is only true with one
+            done = path(operation[1])
+            out.append(_before_operation(idx, run, steps, operation[1], done, study, at, resting, explained, new))
+        elif not before and explained:
+            out.append(_previous_episode(idx, run, study, at, resting, explained, new))
     return out
+
+
+def _ordered(new: Sequence[Step]) -> str:
+    """The plan's new study, named where one is ordered: what decides, not an order for a study (the plan's own
+    imaging steps say whether one is due: a residual pain settling 2 weeks after a discectomy is not imaged again)."""
+    return f": {steps_named(new)}, which the plan orders" if new else ""
 
 
 def _before_operation(
     idx: KBIndex,
     run: CaseRun,
-    rows: Sequence[DermatomeConcordance],
     steps: Sequence[Step],
-    path: Callable[[str], str],
-    study: str,
     operation: str,
+    done: str,
+    study: str,
+    at: str,
+    resting: list[Step],
+    explained: list[str],
+    new: list[Step],
 ) -> Warning:
-    at, done = path(study), path(operation)
-    resting, explained, new = _resting_on(idx, steps, at), _explained(rows, at), _new_study(idx, steps)
+    """``study_before_operation``: ``operation`` and ``study`` are facts, ``done`` and ``at`` their field paths,
+    ``resting`` the plan's steps guided by the study, ``explained`` the dermatomes it explains, ``new`` the plan's new
+    study (:func:`superseded_studies` reads each once)."""
     said = [
         f"{fact_text(idx, run.details[study])} ({at}) predates {fact_text(idx, run.details[operation])} ({done}): it "
         "shows the spine before the operation changed it, not the current anatomy"
@@ -135,9 +151,7 @@ def _before_operation(
         said.append(f"the plan's {steps_named(resting)} rest{'s' * (len(resting) == 1)} on its findings")
     if explained:
         said.append(f"the concordance table below reads it as explaining {', '.join(explained)}")
-    ordered = f": {steps_named(new)}, which the plan orders" if new else ""
-    # what decides, not an order for a study: the plan's own imaging steps say whether one is due (a residual pain
-    # settling 2 weeks after a discectomy is not imaged again)
+    ordered = _ordered(new)
     if resting:
         message = (
             "; ".join(said)
@@ -162,14 +176,15 @@ def _before_operation(
 def _previous_episode(
     idx: KBIndex,
     run: CaseRun,
-    rows: Sequence[DermatomeConcordance],
-    steps: Sequence[Step],
-    path: Callable[[str], str],
     study: str,
+    at: str,
+    resting: list[Step],
+    explained: list[str],
+    new: list[Step],
 ) -> Warning:
-    at, weeks = path(study), run.episode_weeks or 0
-    explained, new = _explained(rows, at), _new_study(idx, steps)
-    guided = [s for s in _resting_on(idx, steps, at) if s.stance in ("do", "consider")]
+    """``previous_episode_study``, with what :func:`_before_operation` is given of the study."""
+    weeks = run.episode_weeks or 0
+    guided = [s for s in resting if s.stance in ("do", "consider")]
     message = (
         f"{fact_text(idx, run.details[study])} ({at}) is from before this episode began (the episode has lasted "
         f"{weeks:g} week{'' if weeks == 1 else 's'}): a previous episode's study, showing the spine as it was then. "
@@ -182,6 +197,6 @@ def _previous_episode(
             f"; the plan's {steps_named(guided)} rest{'s' * (len(guided) == 1)} on its findings all the same: weigh "
             f"{'it' if len(guided) == 1 else 'them'} with that in mind"
         )
-    ordered = f": {steps_named(new)}, which the plan orders" if new else ""
+    ordered = _ordered(new)
     message += f". Where an injection or an operation comes to be weighed, a study of this episode decides it{ordered}"
     return Warning("previous_episode_study", message, (at, *dict.fromkeys(s.id for s in (*guided, *new))))
